@@ -1,0 +1,120 @@
+// Package api serves Corridor's HTTP JSON API under /api/v1: routes on the
+// standard ServeMux, problem+json errors, token authentication and the OpenAPI document.
+package api
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"sort"
+	"sync"
+)
+
+// Server holds what the handlers need. It has no package-level state, so a
+// process can run several.
+type Server struct {
+	openapiOnce sync.Once
+	openapi     []byte
+	openapiErr  error
+}
+
+// New returns a Server.
+func New() *Server {
+	return &Server{}
+}
+
+// Handler returns the API's routes, rooted at /api/v1/.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
+	s.routesCBAM(mux)
+	s.routesRulebook(mux)
+	s.routesLinkage(mux)
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, Problem{Status: http.StatusNotFound, Code: "not_found", Detail: fmt.Sprintf("No API route matches %s %s.", r.Method, r.URL.Path)})
+	})
+	return mux
+}
+
+//go:embed openapi/*.json
+var openapiFragments embed.FS
+
+// handleOpenAPI serves the OpenAPI 3.1 document, merged from one fragment per
+// domain (openapi/*.json): each fragment contributes paths and component schemas.
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	s.openapiOnce.Do(func() { s.openapi, s.openapiErr = MergeOpenAPI(openapiFragments) })
+	if s.openapiErr != nil {
+		internalError(w, r, s.openapiErr)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(s.openapi)
+}
+
+// MergeOpenAPI merges the fragments in fsys (openapi/*.json) into one document.
+// The fragment named base.json supplies the top-level fields.
+func MergeOpenAPI(fsys fs.FS) ([]byte, error) {
+	names, err := fs.Glob(fsys, "openapi/*.json")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	doc := map[string]any{}
+	paths := map[string]any{}
+	schemas := map[string]any{}
+	for _, name := range names {
+		raw, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		var frag map[string]any
+		if err := json.Unmarshal(raw, &frag); err != nil {
+			return nil, fmt.Errorf("api: openapi fragment %s: %w", name, err)
+		}
+		for k, v := range frag {
+			switch k {
+			case "paths":
+				for p, item := range v.(map[string]any) {
+					if _, dup := paths[p]; dup {
+						return nil, fmt.Errorf("api: openapi path %s defined twice (%s)", p, name)
+					}
+					paths[p] = item
+				}
+			case "components":
+				comps, _ := v.(map[string]any)
+				for sk, sv := range comps {
+					if sk != "schemas" {
+						doc["components"] = mergeMap(doc["components"], map[string]any{sk: sv})
+						continue
+					}
+					for n, sch := range sv.(map[string]any) {
+						schemas[n] = sch
+					}
+				}
+			default:
+				doc[k] = v
+			}
+		}
+	}
+	doc["paths"] = paths
+	comps, _ := doc["components"].(map[string]any)
+	if comps == nil {
+		comps = map[string]any{}
+	}
+	comps["schemas"] = schemas
+	doc["components"] = comps
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+func mergeMap(a any, b map[string]any) map[string]any {
+	m, _ := a.(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	for k, v := range b {
+		m[k] = v
+	}
+	return m
+}
