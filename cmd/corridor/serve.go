@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/web"
 )
 
 func newServeCmd() *cobra.Command {
@@ -37,6 +38,7 @@ func serve(ctx context.Context, addr, dataDir, dbURL string) error {
 	apiSrv := api.New()
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv.Handler())
+	mux.Handle("/", web.New().Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")

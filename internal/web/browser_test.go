@@ -1,0 +1,57 @@
+package web
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds Debian's chromium. The browser tests fail (not skip)
+// without it when CORRIDOR_REQUIRE_BROWSER is set, as it is in CI.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("CORRIDOR_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CORRIDOR_REQUIRE_BROWSER") != "" {
+		t.Fatal("chromium not found and CORRIDOR_REQUIRE_BROWSER is set: apt-get install -y chromium")
+	}
+	t.Skip("SKIPPED browser test: chromium not installed (apt-get install -y chromium)")
+	return ""
+}
+
+// newBrowser starts headless chromium for one test and returns a context for
+// chromedp.Run; everything is torn down when the test ends.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	// The first Run starts the browser; it must not carry a timeout, or the
+	// timeout would stop the whole browser (chromedp's documented rule).
+	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
