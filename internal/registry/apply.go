@@ -1,0 +1,586 @@
+package registry
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
+)
+
+func invalid(field, format string, args ...any) error {
+	return ledger.Errorf(ledger.KindInvalid, ledger.CodeInvalid, 0, field, format, args...)
+}
+
+func forbidden(format string, args ...any) error {
+	return ledger.Errorf(ledger.KindPermission, ledger.CodeForbidden, 0, "", format, args...)
+}
+
+// apply validates c against the state and, if it passes, applies it to
+// memory and appends its journal entry to w. Validation comes first and
+// mutation cannot fail, so a rejected call leaves the state untouched.
+func (n *Node) apply(w *writeSet, c *call) (Result, error) {
+	var res Result
+	var err error
+	e := ledger.Entry{Seq: n.st.head.Seq + 1, At: n.now().UTC(), Kind: c.req.Kind(), Actor: c.actor.String(), IdemKey: c.key, RequestHash: c.hash}
+	res.Seq, res.Kind, res.At = e.Seq, e.Kind, e.At
+	var token string
+	switch r := c.req.(type) {
+	case CreateOrganisation:
+		err = n.createOrganisation(w, c.actor, r, &res)
+	case OpenAccount:
+		err = n.openAccount(w, c.actor, r, &res)
+	case SetAccountStatus:
+		err = n.setAccountStatus(w, c.actor, r, &res)
+	case Issue:
+		err = n.issue(w, c.actor, r, &res)
+	case Transfer:
+		err = n.transfer(w, c.actor, r, &res)
+	case Retire:
+		err = n.retire(w, c.actor, r, &res)
+	case Cancel:
+		err = n.cancel(w, c.actor, r, &res)
+	case Reserve:
+		err = n.reserve(w, c.actor, r, &res)
+	case Complete:
+		err = n.settle(w, c.actor, r.Pending, true, &res)
+	case Void:
+		err = n.settle(w, c.actor, r.Pending, false, &res)
+	case CreateToken:
+		token, err = n.createToken(w, c.actor, r, &res)
+	default:
+		err = invalid("", "unknown transaction kind %T", c.req)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if err := n.checkTouched(w, e.Seq); err != nil {
+		return Result{}, err
+	}
+	reqJSON, _ := json.Marshal(c.req)
+	body, _ := json.Marshal(entryBody{Request: reqJSON, Result: res})
+	e.Body = string(body)
+	e.PrevHash = n.st.head.Hash
+	if e.PrevHash == "" {
+		e.PrevHash = ledger.GenesisHash
+	}
+	e.Hash = EntryHash(e)
+	n.st.head = e
+	w.batch.Entries = append(w.batch.Entries, e)
+	res.Token = token
+	return res, nil
+}
+
+// checkTouched asserts the invariants on every block this entry moved.
+func (n *Node) checkTouched(w *writeSet, seq int64) error {
+	byIss := map[int64][]int64{}
+	for i := len(w.batch.Movements) - 1; i >= 0 && w.batch.Movements[i].Seq == seq; i-- {
+		m := w.batch.Movements[i]
+		byIss[m.Issuance] = append(byIss[m.Issuance], m.Start)
+	}
+	for iss, starts := range byIss {
+		if err := n.st.checkIssuance(iss, starts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *Node) requireAdmin(a Actor) error {
+	if a.Role != ledger.RoleAdmin {
+		return forbidden("only a registry administrator may do this (role %q)", a.Role)
+	}
+	return nil
+}
+
+func text(field, v string, maxLen int, required bool) error {
+	if required && strings.TrimSpace(v) == "" {
+		return invalid(field, "%s is required", field)
+	}
+	if utf8.RuneCountInString(v) > maxLen || !utf8.ValidString(v) {
+		return invalid(field, "%s must be valid UTF-8 of at most %d characters", field, maxLen)
+	}
+	return nil
+}
+
+func country(field, v string) error {
+	if len(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z' {
+		return invalid(field, "%s must be an ISO 3166-1 alpha-2 code such as CN, ID or TH", field)
+	}
+	return nil
+}
+
+func (n *Node) createOrganisation(w *writeSet, a Actor, r CreateOrganisation, res *Result) error {
+	if err := n.requireAdmin(a); err != nil {
+		return err
+	}
+	if err := text("name", r.Name, 200, true); err != nil {
+		return err
+	}
+	if err := country("country", r.Country); err != nil {
+		return err
+	}
+	o := ledger.Organisation{ID: n.st.nextID.org + 1, Name: r.Name, Country: r.Country, CreatedAt: res.At}
+	n.st.addOrg(o)
+	w.batch.Orgs = append(w.batch.Orgs, o)
+	res.ID = o.ID
+	return nil
+}
+
+func (n *Node) openAccount(w *writeSet, a Actor, r OpenAccount, res *Result) error {
+	if err := n.requireAdmin(a); err != nil {
+		return err
+	}
+	if n.st.orgs[r.OrgID] == nil {
+		return ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "organisation_id", "organisation %d does not exist", r.OrgID)
+	}
+	if _, err := ledger.ParseAccountType(string(r.Type)); err != nil {
+		return err
+	}
+	if err := text("name", r.Name, 200, true); err != nil {
+		return err
+	}
+	acc := ledger.Account{ID: n.st.nextID.account + 1, OrgID: r.OrgID, Type: r.Type, Status: ledger.Open, Name: r.Name, CreatedAt: res.At}
+	n.st.addAccount(acc)
+	w.batch.Accounts = append(w.batch.Accounts, acc)
+	res.ID = acc.ID
+	return nil
+}
+
+func (n *Node) setAccountStatus(w *writeSet, a Actor, r SetAccountStatus, res *Result) error {
+	if err := n.requireAdmin(a); err != nil {
+		return err
+	}
+	acc := n.st.accounts[r.AccountID]
+	if acc == nil {
+		return ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "account_id", "account %d does not exist", r.AccountID)
+	}
+	if _, err := ledger.ParseAccountStatus(string(r.Status)); err != nil {
+		return err
+	}
+	if acc.Status == ledger.Closed {
+		return ledger.Errorf(ledger.KindConflict, ledger.CodeAccountNotOpen, 1004, "account_id", "account %d is closed; a closed account cannot be reopened", acc.ID)
+	}
+	if r.Status == ledger.Closed && n.accountHolds(acc.ID) {
+		return ledger.Errorf(ledger.KindConflict, "account_not_empty", 0, "account_id", "account %d still holds or reserves units; transfer them before closing it", acc.ID)
+	}
+	acc.Status = r.Status
+	w.batch.Accounts = append(w.batch.Accounts, *acc)
+	res.ID = acc.ID
+	return nil
+}
+
+func (n *Node) accountHolds(id int64) bool {
+	for k, v := range n.st.bal {
+		if k.Account == id && (k.State == ledger.Held || k.State == ledger.Reserved) && v > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// receivable reports whether units may be issued or transferred into acc.
+func receivable(acc *ledger.Account) bool {
+	switch acc.Type {
+	case ledger.Holding, ledger.NationalHolding, ledger.Buffer:
+		return true
+	}
+	return false
+}
+
+func (n *Node) issue(w *writeSet, a Actor, r Issue, res *Result) error {
+	if err := n.requireAdmin(a); err != nil {
+		return err
+	}
+	switch {
+	case !ledger.ValidCode(r.UnitType):
+		return invalid("unit_type", "unit type %q must be 2-12 upper-case letters or digits (e.g. CCER, SPEGRK, TVER)", r.UnitType)
+	case !ledger.ValidProject(r.Project):
+		return invalid("project", "project %q must be 1-64 letters, digits, '.', '_' or single '-'", r.Project)
+	case r.Vintage < 1990 || r.Vintage > 2100:
+		return invalid("vintage", "vintage %d must be a year between 1990 and 2100", r.Vintage)
+	case r.Quantity <= 0 || r.Quantity > ledger.MaxSerial:
+		return ledger.Errorf(ledger.KindInvalid, ledger.CodeQuantityInvalid, 3008, "quantity", "quantity must be a positive integer of at most %d, not %d", ledger.MaxSerial, r.Quantity)
+	}
+	for _, f := range []struct{ name, v string }{{"standard", r.Standard}, {"project_name", r.ProjectName}, {"methodology", r.Methodology}} {
+		if err := text(f.name, f.v, 200, f.name == "standard"); err != nil {
+			return err
+		}
+	}
+	if err := country("host_country", r.HostCountry); err != nil {
+		return err
+	}
+	acc, err := n.account("account_id", r.AccountID, ledger.CodeAcquiringNotFound, 2002)
+	if err != nil {
+		return err
+	}
+	if !receivable(acc) {
+		return ledger.Errorf(ledger.KindInvalid, ledger.CodeAccountType, 0, "account_id", "units cannot be issued into a %s account", acc.Type)
+	}
+	x := ledger.Issuance{ID: n.st.nextID.issuance + 1, Standard: r.Standard, UnitType: r.UnitType, Project: r.Project, ProjectName: r.ProjectName,
+		Methodology: r.Methodology, HostCountry: r.HostCountry, Vintage: r.Vintage, Quantity: r.Quantity, AccountID: acc.ID, Seq: res.Seq, CreatedAt: res.At}
+	n.st.addIssuance(x)
+	w.batch.Issuances = append(w.batch.Issuances, x)
+	b := ledger.Block{Issuance: x.ID, Start: 1, End: x.Quantity, Account: acc.ID, State: ledger.Held}
+	n.st.putBlock(b)
+	w.dirty[blockRef{b.Issuance, b.Start}] = struct{}{}
+	w.batch.Movements = append(w.batch.Movements, ledger.Movement{Seq: res.Seq, Issuance: x.ID, Start: 1, End: x.Quantity, ToAccount: acc.ID, FromState: "issued", ToState: ledger.Held})
+	res.ID, res.Quantity = x.ID, x.Quantity
+	res.Blocks = []BlockView{n.view(b)}
+	return nil
+}
+
+// account returns an open account or the error with the given code.
+func (n *Node) account(field string, id int64, missingCode string, check int) (*ledger.Account, error) {
+	acc := n.st.accounts[id]
+	if acc == nil {
+		return nil, ledger.Errorf(ledger.KindNotExist, missingCode, check, field, "account %d does not exist", id)
+	}
+	if acc.Status != ledger.Open {
+		return nil, ledger.Errorf(ledger.KindConflict, ledger.CodeAccountNotOpen, 1004, field, "account %d is %s", id, acc.Status)
+	}
+	return acc, nil
+}
+
+// source returns the sending account after checking the actor may use it.
+func (n *Node) source(a Actor, id int64) (*ledger.Account, error) {
+	if a.Role != ledger.RoleAdmin && a.Role != ledger.RoleHolder {
+		return nil, forbidden("role %q may not move units", a.Role)
+	}
+	acc := n.st.accounts[id]
+	if acc == nil {
+		return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "from_account", "account %d does not exist", id)
+	}
+	if acc.OrgID != a.OrgID {
+		return nil, forbidden("account %d does not belong to your organisation", id)
+	}
+	return n.account("from_account", id, ledger.CodeAccountNotFound, 1002)
+}
+
+// piece is a serial range inside one block, chosen for a move.
+type piece struct {
+	Issuance, Start, End int64
+}
+
+// selectUnits picks the serial ranges a transaction moves out of account
+// from, checking every rule of domain/registry.md that applies; it changes
+// nothing.
+func (n *Node) selectUnits(from int64, u Units) ([]piece, error) {
+	if len(u.Serials) > 0 {
+		if u.Quantity != 0 || u.IssuanceID != 0 || u.Vintage != 0 {
+			return nil, invalid("units", "give either serials or a quantity selection, not both")
+		}
+		return n.selectSerials(from, u)
+	}
+	if u.Quantity <= 0 || u.Quantity > ledger.MaxSerial {
+		return nil, ledger.Errorf(ledger.KindInvalid, ledger.CodeQuantityInvalid, 3008, "units.quantity", "quantity must be a positive integer of at most %d, not %d", ledger.MaxSerial, u.Quantity)
+	}
+	if !ledger.ValidCode(u.UnitType) {
+		return nil, ledger.Errorf(ledger.KindInvalid, ledger.CodeMixedUnitTypes, 3009, "units.unit_type", "a quantity selection needs one unit type (units.unit_type), so that a transaction never mixes unit types")
+	}
+	var out []piece
+	need := u.Quantity
+	if h := n.st.held[from]; h != nil {
+		h.Ascend(func(k holdKey) bool {
+			iss := n.st.issuances[k.Issuance]
+			if iss.UnitType != u.UnitType || (u.IssuanceID != 0 && iss.ID != u.IssuanceID) || (u.Vintage != 0 && iss.Vintage != u.Vintage) {
+				return true
+			}
+			b, _ := n.st.blocks[k.Issuance].Get(ledger.Block{Start: k.Start})
+			take := min(need, b.Count())
+			out = append(out, piece{b.Issuance, b.Start, b.Start + take - 1})
+			need -= take
+			return need > 0
+		})
+	}
+	if need > 0 {
+		return nil, ledger.Errorf(ledger.KindConflict, ledger.CodeInsufficientUnits, 3005, "units.quantity",
+			"account %d holds %d %s units matching the selection; %d requested", from, u.Quantity-need, u.UnitType, u.Quantity)
+	}
+	return out, nil
+}
+
+func (n *Node) selectSerials(from int64, u Units) ([]piece, error) {
+	if len(u.Serials) > 1000 {
+		return nil, invalid("units.serials", "at most 1000 serial ranges per transaction")
+	}
+	var ranges []piece
+	unitType := ""
+	for i, text := range u.Serials {
+		field := fmt.Sprintf("units.serials[%d]", i)
+		s, err := ledger.ParseSerial(text)
+		if err != nil {
+			e, _ := ledger.AsError(err)
+			e.Field = field
+			return nil, e
+		}
+		if s.Registry != n.code {
+			return nil, ledger.Errorf(ledger.KindInvalid, ledger.CodeSerialInvalid, 0, field, "serial %s belongs to registry %s, not %s", text, s.Registry, n.code)
+		}
+		iss := n.st.issuances[s.Issuance]
+		if iss == nil || iss.UnitType != s.UnitType || iss.Project != s.Project || iss.Vintage != s.Vintage || s.End > iss.Quantity {
+			return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeSerialInvalid, 0, field, "serial %s names units that were never issued here", text)
+		}
+		if unitType != "" && unitType != s.UnitType {
+			return nil, ledger.Errorf(ledger.KindInvalid, ledger.CodeMixedUnitTypes, 3009, field, "one transaction may move one unit type; %s and %s given", unitType, s.UnitType)
+		}
+		unitType = s.UnitType
+		ranges = append(ranges, piece{s.Issuance, s.Start, s.End})
+	}
+	sort.Slice(ranges, func(i, j int) bool {
+		if ranges[i].Issuance != ranges[j].Issuance {
+			return ranges[i].Issuance < ranges[j].Issuance
+		}
+		return ranges[i].Start < ranges[j].Start
+	})
+	var out []piece
+	for i, r := range ranges {
+		if i > 0 && ranges[i-1].Issuance == r.Issuance && ranges[i-1].End >= r.Start {
+			return nil, invalid("units.serials", "serial ranges overlap")
+		}
+		// Walk the blocks covering [r.Start, r.End]; each must be held by from.
+		var bad error
+		n.st.blocks[r.Issuance].AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(r.Issuance, r.Start)}, func(b ledger.Block) bool {
+			if b.Start > r.End {
+				return false
+			}
+			switch {
+			case b.State.Final():
+				bad = ledger.Errorf(ledger.KindConflict, ledger.CodeUnitsNotActive, 0, "units.serials", "units %d-%d of issuance %d are %s and can never move again", max(b.Start, r.Start), min(b.End, r.End), r.Issuance, b.State)
+			case b.Account != from || b.State != ledger.Held:
+				bad = ledger.Errorf(ledger.KindConflict, ledger.CodeRangeNotHeld, 10005, "units.serials", "account %d does not hold units %d-%d of issuance %d", from, max(b.Start, r.Start), min(b.End, r.End), r.Issuance)
+			}
+			if bad != nil {
+				return false
+			}
+			out = append(out, piece{r.Issuance, max(b.Start, r.Start), min(b.End, r.End)})
+			return true
+		})
+		if bad != nil {
+			return nil, bad
+		}
+	}
+	return out, nil
+}
+
+// blockStart is the start of the block containing serial s.
+func (n *Node) blockStart(iss, s int64) int64 {
+	b, _ := n.st.block(iss, s)
+	return b.Start
+}
+
+// move puts the units of p into account/state, splitting the block that
+// holds them: cost is constant in the block's size.
+func (n *Node) move(w *writeSet, seq int64, p piece, account int64, to ledger.State, pending int64) ledger.Block {
+	b, _ := n.st.block(p.Issuance, p.Start)
+	from := b
+	if p.Start > b.Start {
+		lo, hi := b.SplitAt(p.Start)
+		n.st.putBlock(lo)
+		w.dirty[blockRef{lo.Issuance, lo.Start}] = struct{}{}
+		b = hi
+	}
+	if p.End < b.End {
+		lo, hi := b.SplitAt(p.End + 1)
+		n.st.putBlock(hi)
+		w.dirty[blockRef{hi.Issuance, hi.Start}] = struct{}{}
+		b = lo
+	}
+	b.Account, b.State, b.Pending = account, to, pending
+	n.st.putBlock(b)
+	w.dirty[blockRef{b.Issuance, b.Start}] = struct{}{}
+	w.batch.Movements = append(w.batch.Movements, ledger.Movement{Seq: seq, Issuance: b.Issuance, Start: b.Start, End: b.End,
+		FromAccount: from.Account, ToAccount: account, FromState: from.State, ToState: to})
+	return b
+}
+
+func (n *Node) moveAll(w *writeSet, res *Result, ps []piece, account int64, to ledger.State, pending int64) {
+	for _, p := range ps {
+		b := n.move(w, res.Seq, p, account, to, pending)
+		res.Blocks = append(res.Blocks, n.view(b))
+		res.Quantity += b.Count()
+	}
+}
+
+func (n *Node) transfer(w *writeSet, a Actor, r Transfer, res *Result) error {
+	from, err := n.source(a, r.From)
+	if err != nil {
+		return err
+	}
+	if r.From == r.To {
+		return ledger.Errorf(ledger.KindInvalid, ledger.CodeSameAccount, 2508, "to_account", "the transferring and acquiring accounts are the same (%d)", r.To)
+	}
+	to, err := n.account("to_account", r.To, ledger.CodeAcquiringNotFound, 2002)
+	if err != nil {
+		return err
+	}
+	if !receivable(to) {
+		return ledger.Errorf(ledger.KindInvalid, ledger.CodeAccountType, 0, "to_account", "units cannot be transferred into a %s account; retire or cancel them instead", to.Type)
+	}
+	ps, err := n.selectUnits(from.ID, r.Units)
+	if err != nil {
+		return err
+	}
+	n.moveAll(w, res, ps, to.ID, ledger.Held, 0)
+	return nil
+}
+
+func (n *Node) retire(w *writeSet, a Actor, r Retire, res *Result) error {
+	from, err := n.source(a, r.From)
+	if err != nil {
+		return err
+	}
+	if err := text("beneficiary", r.Beneficiary, 200, true); err != nil {
+		return err
+	}
+	if err := text("purpose", r.Purpose, 200, true); err != nil {
+		return err
+	}
+	if err := text("reason", r.Reason, 1000, false); err != nil {
+		return err
+	}
+	if r.ComplianceYear != 0 && (r.ComplianceYear < 1990 || r.ComplianceYear > 2100) {
+		return invalid("compliance_year", "compliance_year %d must be a year between 1990 and 2100", r.ComplianceYear)
+	}
+	ps, err := n.selectUnits(from.ID, r.Units)
+	if err != nil {
+		return err
+	}
+	n.moveAll(w, res, ps, from.ID, ledger.Retired, 0)
+	return nil
+}
+
+func (n *Node) cancel(w *writeSet, a Actor, r Cancel, res *Result) error {
+	from, err := n.source(a, r.From)
+	if err != nil {
+		return err
+	}
+	if err := text("reason", r.Reason, 1000, false); err != nil {
+		return err
+	}
+	ps, err := n.selectUnits(from.ID, r.Units)
+	if err != nil {
+		return err
+	}
+	n.moveAll(w, res, ps, from.ID, ledger.Cancelled, 0)
+	return nil
+}
+
+func (n *Node) reserve(w *writeSet, a Actor, r Reserve, res *Result) error {
+	from, err := n.source(a, r.From)
+	if err != nil {
+		return err
+	}
+	p := &pendingTxn{Seq: res.Seq, From: from.ID}
+	switch {
+	case r.ToAccount != 0 && r.ToRegistry != "":
+		return invalid("to_account", "give either to_account (this registry) or to_registry, not both")
+	case r.ToAccount != 0:
+		if r.ToAccount == r.From {
+			return ledger.Errorf(ledger.KindInvalid, ledger.CodeSameAccount, 2508, "to_account", "the transferring and acquiring accounts are the same (%d)", r.ToAccount)
+		}
+		to, err := n.account("to_account", r.ToAccount, ledger.CodeAcquiringNotFound, 2002)
+		if err != nil {
+			return err
+		}
+		if !receivable(to) {
+			return ledger.Errorf(ledger.KindInvalid, ledger.CodeAccountType, 0, "to_account", "units cannot be transferred into a %s account", to.Type)
+		}
+		p.ToAccount = to.ID
+	case r.ToRegistry != "":
+		if !ledger.ValidCode(r.ToRegistry) || r.ToRegistry == n.code {
+			return invalid("to_registry", "to_registry %q must be another registry's code", r.ToRegistry)
+		}
+		if err := text("to_account_ref", r.ToAccountRef, 100, true); err != nil {
+			return err
+		}
+		p.ToRemote = r.ToRegistry + "/" + r.ToAccountRef
+	default:
+		return invalid("to_account", "a reservation needs a destination: to_account or to_registry")
+	}
+	ps, err := n.selectUnits(from.ID, r.Units)
+	if err != nil {
+		return err
+	}
+	n.st.pending[p.Seq] = p
+	n.moveAll(w, res, ps, from.ID, ledger.Reserved, p.Seq)
+	res.Pending = p.Seq
+	return nil
+}
+
+func (n *Node) settle(w *writeSet, a Actor, seq int64, complete bool, res *Result) error {
+	p := n.st.pending[seq]
+	if p == nil {
+		return ledger.Errorf(ledger.KindNotExist, ledger.CodePendingNotFound, 0, "pending", "no pending reservation %d (it may already be completed or voided)", seq)
+	}
+	from := n.st.accounts[p.From]
+	switch {
+	case a.Role == ledger.RoleAdmin:
+	case a.Role == ledger.RoleHolder && !complete && from.OrgID == a.OrgID:
+	default:
+		return forbidden("only a registry administrator may complete a reservation; the sender or an administrator may void it")
+	}
+	account, state := p.ToAccount, ledger.Held
+	if complete && p.ToAccount == 0 {
+		account, state = p.From, ledger.Exported
+	}
+	if !complete {
+		account = p.From
+	}
+	if complete && p.ToAccount != 0 {
+		if _, err := n.account("pending", p.ToAccount, ledger.CodeAcquiringNotFound, 2002); err != nil {
+			return err
+		}
+	}
+	ps := make([]piece, 0, len(p.Blocks))
+	for _, ref := range p.Blocks {
+		b, _ := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start})
+		ps = append(ps, piece{b.Issuance, b.Start, b.End})
+	}
+	delete(n.st.pending, seq)
+	n.moveAll(w, res, ps, account, state, 0)
+	res.Pending = seq
+	return nil
+}
+
+func (n *Node) createToken(w *writeSet, a Actor, r CreateToken, res *Result) (string, error) {
+	if err := n.requireAdmin(a); err != nil {
+		return "", err
+	}
+	if n.st.orgs[r.OrgID] == nil {
+		return "", ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "organisation_id", "organisation %d does not exist", r.OrgID)
+	}
+	switch r.Role {
+	case ledger.RoleAdmin, ledger.RoleHolder, ledger.RoleAuditor:
+	default:
+		return "", invalid("role", "role %q is not one of admin, holder, auditor", r.Role)
+	}
+	if err := text("name", r.Name, 200, true); err != nil {
+		return "", err
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("registry: token randomness: %w", err)
+	}
+	token := "cor_" + hex.EncodeToString(raw)
+	w.batch.Tokens = append(w.batch.Tokens, ledger.Token{Hash: TokenHash(token), OrgID: r.OrgID, Role: r.Role, Name: r.Name, CreatedAt: res.At})
+	return token, nil
+}
+
+// TokenHash is how API tokens are stored: SHA-256 of the token text. Tokens
+// carry 192 random bits, so a fast hash is enough (no password stretching).
+func TokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+func (n *Node) view(b ledger.Block) BlockView {
+	iss := n.st.issuances[b.Issuance]
+	s := ledger.Serial{Registry: n.code, UnitType: iss.UnitType, Project: iss.Project, Vintage: iss.Vintage, Issuance: iss.ID, Start: b.Start, End: b.End}
+	return BlockView{Serial: s.String(), IssuanceID: b.Issuance, Start: b.Start, End: b.End, Quantity: b.Count(), AccountID: b.Account, State: b.State, Pending: b.Pending}
+}

@@ -1,0 +1,73 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
+)
+
+// load rebuilds the in-memory state from the database.
+func (n *Node) load(ctx context.Context) (*state, error) {
+	st := newState()
+	snap, err := n.db.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("registry: load: %w", err)
+	}
+	for _, o := range snap.Orgs {
+		st.addOrg(o)
+	}
+	for _, a := range snap.Accounts {
+		st.addAccount(a)
+	}
+	for _, x := range snap.Issuances {
+		st.addIssuance(x)
+	}
+	pendingSeqs := map[int64]bool{}
+	err = n.db.EachBlock(ctx, func(b ledger.Block) error {
+		if st.issuances[b.Issuance] == nil {
+			return fmt.Errorf("registry: load: block of unknown issuance %d", b.Issuance)
+		}
+		if b.State == ledger.Reserved {
+			pendingSeqs[b.Pending] = true
+		}
+		st.putBlock(b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.head = snap.Head
+	// Reserved blocks were indexed before their pending transactions were
+	// known: rebuild each transaction from its reserve entry.
+	for seq := range pendingSeqs {
+		e, ok, err := n.db.Entry(ctx, seq)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || e.Kind != (Reserve{}).Kind() {
+			return nil, fmt.Errorf("registry: load: reserved blocks name pending %d, which is not a reserve entry", seq)
+		}
+		var body struct {
+			Request Reserve `json:"request"`
+		}
+		if err := json.Unmarshal([]byte(e.Body), &body); err != nil {
+			return nil, fmt.Errorf("registry: load: reserve entry %d: %w", seq, err)
+		}
+		p := &pendingTxn{Seq: seq, From: body.Request.From, ToAccount: body.Request.ToAccount}
+		if body.Request.ToRegistry != "" {
+			p.ToRemote = body.Request.ToRegistry + "/" + body.Request.ToAccountRef
+		}
+		st.pending[seq] = p
+	}
+	for iss, tree := range st.blocks {
+		tree.Ascend(func(b ledger.Block) bool {
+			if b.State == ledger.Reserved {
+				st.pending[b.Pending].Blocks = append(st.pending[b.Pending].Blocks, blockRef{iss, b.Start})
+			}
+			return true
+		})
+	}
+	return st, nil
+}

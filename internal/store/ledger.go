@@ -1,0 +1,445 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
+)
+
+// Batch is everything one group of transactions writes. Blocks are written
+// as their final state (PutBlocks is an upsert keyed by issuance and start).
+type Batch struct {
+	Orgs      []ledger.Organisation
+	Accounts  []ledger.Account // upsert: new accounts and status changes
+	Issuances []ledger.Issuance
+	PutBlocks []ledger.Block
+	Entries   []ledger.Entry
+	Movements []ledger.Movement
+	Tokens    []ledger.Token
+}
+
+// Commit writes b in one database transaction. It returns ErrStale when a
+// journal entry's sequence number or idempotency key is already taken.
+func (d *DB) Commit(ctx context.Context, b *Batch) (err error) {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	// The journal goes first: it is the optimistic lock, and failing on it
+	// before any other write keeps a stale writer's attempt cheap.
+	if err := d.insertRows(ctx, tx, "journal", "seq, at, kind, actor, idem_key, request_hash, body, prev_hash, hash", "", 9, len(b.Entries), func(i int, a []any) []any {
+		e := b.Entries[i]
+		var key any
+		if e.IdemKey != "" {
+			key = e.IdemKey
+		}
+		return append(a, e.Seq, timeText(e.At), e.Kind, e.Actor, key, e.RequestHash, e.Body, e.PrevHash, e.Hash)
+	}); err != nil {
+		if isUniqueViolation(err) {
+			return ErrStale
+		}
+		return err
+	}
+	if err := d.insertRows(ctx, tx, "organisations", "id, name, country, created_at", "", 4, len(b.Orgs), func(i int, a []any) []any {
+		o := b.Orgs[i]
+		return append(a, o.ID, o.Name, o.Country, timeText(o.CreatedAt))
+	}); err != nil {
+		return err
+	}
+	if err := d.insertRows(ctx, tx, "accounts", "id, org_id, type, status, name, created_at",
+		"ON CONFLICT (id) DO UPDATE SET status = excluded.status, name = excluded.name", 6, len(b.Accounts), func(i int, a []any) []any {
+			x := b.Accounts[i]
+			return append(a, x.ID, x.OrgID, string(x.Type), string(x.Status), x.Name, timeText(x.CreatedAt))
+		}); err != nil {
+		return err
+	}
+	if err := d.insertRows(ctx, tx, "issuances", "id, standard, unit_type, project, project_name, methodology, host_country, vintage, quantity, account_id, seq, created_at", "", 12, len(b.Issuances), func(i int, a []any) []any {
+		x := b.Issuances[i]
+		return append(a, x.ID, x.Standard, x.UnitType, x.Project, x.ProjectName, x.Methodology, x.HostCountry, x.Vintage, x.Quantity, x.AccountID, x.Seq, timeText(x.CreatedAt))
+	}); err != nil {
+		return err
+	}
+	if err := d.insertRows(ctx, tx, "blocks", "issuance_id, start_serial, end_serial, account_id, state, pending",
+		"ON CONFLICT (issuance_id, start_serial) DO UPDATE SET end_serial = excluded.end_serial, account_id = excluded.account_id, state = excluded.state, pending = excluded.pending",
+		6, len(b.PutBlocks), func(i int, a []any) []any {
+			x := b.PutBlocks[i]
+			return append(a, x.Issuance, x.Start, x.End, x.Account, string(x.State), x.Pending)
+		}); err != nil {
+		return err
+	}
+	if err := d.insertRows(ctx, tx, "movements", "seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state", "", 8, len(b.Movements), func(i int, a []any) []any {
+		m := b.Movements[i]
+		return append(a, m.Seq, m.Issuance, m.Start, m.End, m.FromAccount, m.ToAccount, string(m.FromState), string(m.ToState))
+	}); err != nil {
+		return err
+	}
+	if err := d.insertRows(ctx, tx, "tokens", "hash, org_id, role, name, created_at", "", 5, len(b.Tokens), func(i int, a []any) []any {
+		t := b.Tokens[i]
+		return append(a, t.Hash, t.OrgID, string(t.Role), t.Name, timeText(t.CreatedAt))
+	}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		if isUniqueViolation(err) {
+			return ErrStale
+		}
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// rowsPerStatement keeps every statement under SQLite's and PostgreSQL's
+// parameter limits (32,766 and 65,535).
+const rowsPerStatement = 400
+
+// insertRows writes n rows into table with multi-row INSERT statements.
+func (d *DB) insertRows(ctx context.Context, tx *sql.Tx, table, cols, suffix string, width, n int, row func(i int, args []any) []any) error {
+	if n == 0 {
+		return nil
+	}
+	one := "(" + strings.Repeat("?, ", width-1) + "?)"
+	args := make([]any, 0, width*min(n, rowsPerStatement))
+	for lo := 0; lo < n; lo += rowsPerStatement {
+		hi := min(n, lo+rowsPerStatement)
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
+		args = args[:0]
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(one)
+			args = row(i, args)
+		}
+		sb.WriteString(" " + suffix)
+		if _, err := tx.ExecContext(ctx, d.q(sb.String()), args...); err != nil {
+			return fmt.Errorf("store: insert into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "constraint failed: PRIMARY KEY")
+}
+
+// Snapshot is a node's whole state as loaded at start-up.
+type Snapshot struct {
+	Orgs      []ledger.Organisation
+	Accounts  []ledger.Account
+	Issuances []ledger.Issuance
+	Head      ledger.Entry // zero Seq when the journal is empty
+}
+
+// Load reads the node's organisations, accounts, issuances and journal head;
+// blocks are read with EachBlock.
+func (d *DB) Load(ctx context.Context) (Snapshot, error) {
+	var s Snapshot
+	rows, err := d.sql.QueryContext(ctx, `SELECT id, name, country, created_at FROM organisations ORDER BY id`)
+	if err != nil {
+		return s, fmt.Errorf("store: load organisations: %w", err)
+	}
+	for rows.Next() {
+		var o ledger.Organisation
+		var at string
+		if err := rows.Scan(&o.ID, &o.Name, &o.Country, &at); err != nil {
+			rows.Close()
+			return s, fmt.Errorf("store: load organisations: %w", err)
+		}
+		o.CreatedAt = parseTime(at)
+		s.Orgs = append(s.Orgs, o)
+	}
+	if err := closeRows(rows); err != nil {
+		return s, err
+	}
+	rows, err = d.sql.QueryContext(ctx, `SELECT id, org_id, type, status, name, created_at FROM accounts ORDER BY id`)
+	if err != nil {
+		return s, fmt.Errorf("store: load accounts: %w", err)
+	}
+	for rows.Next() {
+		var a ledger.Account
+		var typ, status, at string
+		if err := rows.Scan(&a.ID, &a.OrgID, &typ, &status, &a.Name, &at); err != nil {
+			rows.Close()
+			return s, fmt.Errorf("store: load accounts: %w", err)
+		}
+		a.Type, a.Status, a.CreatedAt = ledger.AccountType(typ), ledger.AccountStatus(status), parseTime(at)
+		s.Accounts = append(s.Accounts, a)
+	}
+	if err := closeRows(rows); err != nil {
+		return s, err
+	}
+	if s.Issuances, err = d.Issuances(ctx); err != nil {
+		return s, err
+	}
+	s.Head, err = d.Head(ctx)
+	return s, err
+}
+
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("store: read rows: %w", err)
+	}
+	return nil
+}
+
+// Issuances returns every issuance in id order.
+func (d *DB) Issuances(ctx context.Context) ([]ledger.Issuance, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT id, standard, unit_type, project, project_name, methodology, host_country, vintage, quantity, account_id, seq, created_at FROM issuances ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: load issuances: %w", err)
+	}
+	var out []ledger.Issuance
+	for rows.Next() {
+		var x ledger.Issuance
+		var at string
+		if err := rows.Scan(&x.ID, &x.Standard, &x.UnitType, &x.Project, &x.ProjectName, &x.Methodology, &x.HostCountry, &x.Vintage, &x.Quantity, &x.AccountID, &x.Seq, &at); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: load issuances: %w", err)
+		}
+		x.CreatedAt = parseTime(at)
+		out = append(out, x)
+	}
+	return out, closeRows(rows)
+}
+
+// EachBlock streams every block in (issuance, start) order.
+func (d *DB) EachBlock(ctx context.Context, fn func(ledger.Block) error) error {
+	rows, err := d.sql.QueryContext(ctx, `SELECT issuance_id, start_serial, end_serial, account_id, state, pending FROM blocks ORDER BY issuance_id, start_serial`)
+	if err != nil {
+		return fmt.Errorf("store: read blocks: %w", err)
+	}
+	for rows.Next() {
+		var b ledger.Block
+		var st string
+		if err := rows.Scan(&b.Issuance, &b.Start, &b.End, &b.Account, &st, &b.Pending); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: read blocks: %w", err)
+		}
+		b.State = ledger.State(st)
+		if err := fn(b); err != nil {
+			rows.Close()
+			return err
+		}
+	}
+	return closeRows(rows)
+}
+
+const entryCols = `seq, at, kind, actor, COALESCE(idem_key, ''), request_hash, body, prev_hash, hash`
+
+func scanEntry(sc interface{ Scan(...any) error }) (ledger.Entry, error) {
+	var e ledger.Entry
+	var at string
+	err := sc.Scan(&e.Seq, &at, &e.Kind, &e.Actor, &e.IdemKey, &e.RequestHash, &e.Body, &e.PrevHash, &e.Hash)
+	e.At = parseTime(at)
+	return e, err
+}
+
+// Head returns the last journal entry (zero Seq when the journal is empty).
+func (d *DB) Head(ctx context.Context) (ledger.Entry, error) {
+	e, err := scanEntry(d.sql.QueryRowContext(ctx, `SELECT `+entryCols+` FROM journal ORDER BY seq DESC LIMIT 1`))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ledger.Entry{}, nil
+	}
+	if err != nil {
+		return e, fmt.Errorf("store: read journal head: %w", err)
+	}
+	return e, nil
+}
+
+// EntriesByKey returns the entries recorded under the given idempotency keys.
+func (d *DB) EntriesByKey(ctx context.Context, keys []string) (map[string]ledger.Entry, error) {
+	out := make(map[string]ledger.Entry, len(keys))
+	for lo := 0; lo < len(keys); lo += rowsPerStatement {
+		chunk := keys[lo:min(len(keys), lo+rowsPerStatement)]
+		args := make([]any, len(chunk))
+		for i, k := range chunk {
+			args[i] = k
+		}
+		rows, err := d.sql.QueryContext(ctx, d.q(`SELECT `+entryCols+` FROM journal WHERE idem_key IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: read journal by key: %w", err)
+		}
+		for rows.Next() {
+			e, err := scanEntry(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: read journal by key: %w", err)
+			}
+			out[e.IdemKey] = e
+		}
+		if err := closeRows(rows); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// EntryFilter selects journal entries.
+type EntryFilter struct {
+	AfterSeq int64
+	Kind     string // "" for every kind
+	Limit    int
+}
+
+// Entries lists journal entries in sequence order.
+func (d *DB) Entries(ctx context.Context, f EntryFilter) ([]ledger.Entry, error) {
+	query := `SELECT ` + entryCols + ` FROM journal WHERE seq > ?`
+	args := []any{f.AfterSeq}
+	if f.Kind != "" {
+		query += ` AND kind = ?`
+		args = append(args, f.Kind)
+	}
+	query += ` ORDER BY seq`
+	if f.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := d.sql.QueryContext(ctx, d.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list journal: %w", err)
+	}
+	var out []ledger.Entry
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: list journal: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, closeRows(rows)
+}
+
+// EachEntry streams the whole journal in sequence order.
+func (d *DB) EachEntry(ctx context.Context, fn func(ledger.Entry) error) error {
+	rows, err := d.sql.QueryContext(ctx, `SELECT `+entryCols+` FROM journal ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("store: read journal: %w", err)
+	}
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("store: read journal: %w", err)
+		}
+		if err := fn(e); err != nil {
+			rows.Close()
+			return err
+		}
+	}
+	return closeRows(rows)
+}
+
+// SerialHistory lists the movements that touched one serial, oldest first,
+// each with its journal entry.
+func (d *DB) SerialHistory(ctx context.Context, issuance, serial int64) ([]ledger.Movement, []ledger.Entry, error) {
+	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT m.seq, m.issuance_id, m.start_serial, m.end_serial, m.from_account, m.to_account, m.from_state, m.to_state,
+		j.seq, j.at, j.kind, j.actor, COALESCE(j.idem_key, ''), j.request_hash, j.body, j.prev_hash, j.hash
+		FROM movements m JOIN journal j ON j.seq = m.seq
+		WHERE m.issuance_id = ? AND m.start_serial <= ? AND m.end_serial >= ? ORDER BY m.seq`), issuance, serial, serial)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: serial history: %w", err)
+	}
+	var ms []ledger.Movement
+	var es []ledger.Entry
+	for rows.Next() {
+		var m ledger.Movement
+		var e ledger.Entry
+		var fs, ts, at string
+		if err := rows.Scan(&m.Seq, &m.Issuance, &m.Start, &m.End, &m.FromAccount, &m.ToAccount, &fs, &ts,
+			&e.Seq, &at, &e.Kind, &e.Actor, &e.IdemKey, &e.RequestHash, &e.Body, &e.PrevHash, &e.Hash); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("store: serial history: %w", err)
+		}
+		m.FromState, m.ToState, e.At = ledger.State(fs), ledger.State(ts), parseTime(at)
+		ms = append(ms, m)
+		es = append(es, e)
+	}
+	return ms, es, closeRows(rows)
+}
+
+// Token returns the token with the given hash.
+func (d *DB) Token(ctx context.Context, hash string) (ledger.Token, bool, error) {
+	var t ledger.Token
+	var role, at string
+	err := d.sql.QueryRowContext(ctx, d.q(`SELECT hash, org_id, role, name, created_at FROM tokens WHERE hash = ?`), hash).Scan(&t.Hash, &t.OrgID, &role, &t.Name, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, false, nil
+	}
+	if err != nil {
+		return t, false, fmt.Errorf("store: read token: %w", err)
+	}
+	t.Role, t.CreatedAt = ledger.Role(role), parseTime(at)
+	return t, true, nil
+}
+
+// Meta returns a node setting ("" when unset).
+func (d *DB) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := d.sql.QueryRowContext(ctx, d.q(`SELECT value FROM meta WHERE key = ?`), key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: read meta %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMeta stores a node setting.
+func (d *DB) SetMeta(ctx context.Context, key, value string) error {
+	_, err := d.sql.ExecContext(ctx, d.q(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, value)
+	if err != nil {
+		return fmt.Errorf("store: write meta %s: %w", key, err)
+	}
+	return nil
+}
+
+// Entry returns the journal entry with sequence number seq.
+func (d *DB) Entry(ctx context.Context, seq int64) (ledger.Entry, bool, error) {
+	e, err := scanEntry(d.sql.QueryRowContext(ctx, d.q(`SELECT `+entryCols+` FROM journal WHERE seq = ?`), seq))
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, false, nil
+	}
+	if err != nil {
+		return e, false, fmt.Errorf("store: read journal entry %d: %w", seq, err)
+	}
+	return e, true, nil
+}
+
+// FirstFinalMove returns a movement out of a final state (retired,
+// cancelled, exported), which must never exist.
+func (d *DB) FirstFinalMove(ctx context.Context) (ledger.Movement, bool, error) {
+	var m ledger.Movement
+	var fs, ts string
+	err := d.sql.QueryRowContext(ctx, `SELECT seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state
+		FROM movements WHERE from_state IN ('retired', 'cancelled', 'exported') ORDER BY seq LIMIT 1`).
+		Scan(&m.Seq, &m.Issuance, &m.Start, &m.End, &m.FromAccount, &m.ToAccount, &fs, &ts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, false, nil
+	}
+	if err != nil {
+		return m, false, fmt.Errorf("store: read movements: %w", err)
+	}
+	m.FromState, m.ToState = ledger.State(fs), ledger.State(ts)
+	return m, true, nil
+}
