@@ -53,14 +53,14 @@ func AsError(err error) (*Error, bool) {
 // Stable error codes. The number in the comment is the UK ETS registry check
 // (ITL code in brackets) from domain/registry.md.
 const (
-	CodeAccountNotFound     = "account_not_found"      // 1002 transferring account does not exist
-	CodeAccountNotOpen      = "account_not_open"       // 1004 account suspended (or closed)
-	CodeAcquiringNotFound   = "acquiring_not_found"    // 2002 (ITL 5902) acquiring account does not exist
-	CodeSameAccount         = "same_account"           // 2508 transferring and acquiring account are the same
-	CodeQuantityInvalid     = "quantity_invalid"       // 3008 quantity must be a positive integer
-	CodeInsufficientUnits   = "insufficient_units"     // 3005 / 10003 quantity not available in balance
-	CodeMixedUnitTypes      = "mixed_unit_types"       // 3009 more than one unit type in one transaction
-	CodeRangeNotHeld        = "range_not_held"         // 10005 transferring account must hold the serial range
+	CodeAccountNotFound     = "account_not_found"   // 1002 transferring account does not exist
+	CodeAccountNotOpen      = "account_not_open"    // 1004 account suspended (or closed)
+	CodeAcquiringNotFound   = "acquiring_not_found" // 2002 (ITL 5902) acquiring account does not exist
+	CodeSameAccount         = "same_account"        // 2508 transferring and acquiring account are the same
+	CodeQuantityInvalid     = "quantity_invalid"    // 3008 quantity must be a positive integer
+	CodeInsufficientUnits   = "insufficient_units"  // 3005 / 10003 quantity not available in balance
+	CodeMixedUnitTypes      = "mixed_unit_types"    // 3009 more than one unit type in one transaction
+	CodeRangeNotHeld        = "range_not_held"      // 10005 transferring account must hold the serial range
 	CodeUnitsNotActive      = "units_retired_or_cancelled"
 	CodeDuplicate           = "duplicate_transaction"  // 10006 transaction already exists
 	CodeIdempotencyConflict = "idempotency_conflict"   // same key, different request
