@@ -1,0 +1,237 @@
+package cbam
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/shopspring/decimal"
+)
+
+// Lookup errors; each is wrapped with the details of the failing input.
+var (
+	ErrUnknownCountry   = errors.New("unknown country")
+	ErrOriginInEU       = errors.New("origin is an EU member state: not an import under CBAM")
+	ErrOriginExempt     = errors.New("origin is exempt from CBAM (Annex III)")
+	ErrUnknownCN        = errors.New("CN code not covered by CBAM")
+	ErrNoDefaultValue   = errors.New("no default value")
+	ErrMalformedDefault = errors.New("the dataset's default-value row is malformed")
+	ErrAmbiguousGood    = errors.New("several default values match; give the production route")
+	ErrNoBenchmark      = errors.New("no column-B benchmark")
+	ErrRouteRequired    = errors.New("the benchmark depends on the production route; give it")
+	ErrRouteMismatch    = errors.New("no benchmark for that production route")
+)
+
+// euMembers are the EU-27 (ISO alpha-2): goods from them are not imports.
+var euMembers = map[string]bool{
+	"AT": true, "BE": true, "BG": true, "HR": true, "CY": true, "CZ": true, "DK": true, "EE": true, "FI": true,
+	"FR": true, "DE": true, "GR": true, "HU": true, "IE": true, "IT": true, "LV": true, "LT": true, "LU": true,
+	"MT": true, "NL": true, "PL": true, "PT": true, "RO": true, "SK": true, "SI": true, "ES": true, "SE": true,
+}
+
+// annexIII are the third countries outside CBAM (Reg. (EU) 2023/956 Annex III
+// point 1: Iceland, Liechtenstein, Norway, Switzerland).
+var annexIII = map[string]bool{"IS": true, "LI": true, "NO": true, "CH": true}
+
+// CountryCode normalises a country given as an ISO 3166-1 alpha-2 code (any
+// case) or as a name used by the dataset; it returns the alpha-2 code.
+func CountryCode(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if len(t) == 2 {
+		u := strings.ToUpper(t)
+		if _, ok := isoCountries[u]; ok {
+			return u, nil
+		}
+	}
+	if c, ok := datasetCountryNames[t]; ok {
+		return c, nil
+	}
+	for code, name := range isoCountries {
+		if strings.EqualFold(name, t) {
+			return code, nil
+		}
+	}
+	return "", fmt.Errorf("cbam: %w %q (give an ISO 3166-1 alpha-2 code such as CN, VN, TH)", ErrUnknownCountry, s)
+}
+
+// CountryName returns the English short name of an ISO alpha-2 code.
+func CountryName(code string) string {
+	if code == OtherCountries {
+		return "Other countries and territories"
+	}
+	return isoCountries[code]
+}
+
+// IsEUMember reports whether the ISO alpha-2 code is an EU member state.
+func IsEUMember(code string) bool { return euMembers[code] }
+
+// DefaultMatch is the default-value row chosen for an (origin, CN) pair.
+type DefaultMatch struct {
+	Row DefaultValue
+	// MatchedCN is the table's code that matched the input (longest prefix).
+	MatchedCN string
+	// Fallback is set when the origin's own row was missing or empty and
+	// the "Other countries and territories" row was used instead.
+	Fallback       bool
+	FallbackReason string
+}
+
+// LookupDefault finds the default value for a good (8-digit CN code) from
+// origin (ISO alpha-2). The table's codes are coarser (4, 6 or 8 digits): the
+// longest code that prefixes the input wins. When the origin has no row for
+// the good, or its row carries no value, the "Other countries and
+// territories" row applies (Implementing Regulation (EU) 2025/2621, Annex I:
+// the rows for other countries and territories cover every origin not
+// listed) and the match says so. route, when not empty, selects among rows
+// that share a code (white/grey clinker and hydraulic cements).
+func (d *Dataset) LookupDefault(origin, cn, route string) (DefaultMatch, error) {
+	if _, ok := SectorOfCN(cn); !ok || !reCN8.MatchString(cn) {
+		return DefaultMatch{}, fmt.Errorf("cbam: %w: %q (an 8-digit CN code of Annex I of Reg. (EU) 2023/956 is required)", ErrUnknownCN, cn)
+	}
+	if euMembers[origin] {
+		return DefaultMatch{}, fmt.Errorf("cbam: %w: %s", ErrOriginInEU, origin)
+	}
+	if annexIII[origin] {
+		return DefaultMatch{}, fmt.Errorf("cbam: %w: %s", ErrOriginExempt, origin)
+	}
+	if origin != OtherCountries {
+		if _, ok := isoCountries[origin]; !ok {
+			return DefaultMatch{}, fmt.Errorf("cbam: %w %q", ErrUnknownCountry, origin)
+		}
+	}
+	var reason string
+	if d.countries[origin] {
+		m, err := d.lookupIn(origin, cn, route)
+		switch {
+		case err == nil:
+			return m, nil
+		case errors.Is(err, ErrNoDefaultValue):
+			reason = fmt.Sprintf("%s has no default value for %s in the dataset", CountryName(origin), cn)
+		default:
+			return DefaultMatch{}, err
+		}
+	} else {
+		reason = fmt.Sprintf("%s has no rows in the dataset", CountryName(origin))
+	}
+	m, err := d.lookupIn(OtherCountries, cn, route)
+	if err != nil {
+		return DefaultMatch{}, err
+	}
+	m.Fallback, m.FallbackReason = true, reason+"; the value for other countries and territories applies"
+	return m, nil
+}
+
+func (d *Dataset) lookupIn(country, cn, route string) (DefaultMatch, error) {
+	for _, n := range []int{8, 6, 4} {
+		code := cn[:n]
+		if bad, ok := d.bad[country+"|"+code]; ok {
+			return DefaultMatch{}, fmt.Errorf("cbam: %w: %s line %d (%s); no value is guessed for %s from %s", ErrMalformedDefault, bad.File, bad.Line, bad.Reason, cn, CountryName(country))
+		}
+		rows := d.defaults[country+"|"+code]
+		if len(rows) == 0 {
+			continue
+		}
+		var cands []DefaultValue
+		for _, r := range rows {
+			if route == "" || r.Route == route || len(rows) == 1 {
+				cands = append(cands, r)
+			}
+		}
+		switch {
+		case len(cands) == 0:
+			return DefaultMatch{}, fmt.Errorf("cbam: %w: route %q for %s from %s (the table has %s)", ErrRouteMismatch, route, code, CountryName(country), describeRows(rows))
+		case len(cands) > 1:
+			return DefaultMatch{}, fmt.Errorf("cbam: %w: %s from %s has %s", ErrAmbiguousGood, code, CountryName(country), describeRows(cands))
+		}
+		if !cands[0].HasValue {
+			return DefaultMatch{}, fmt.Errorf("cbam: %w for %s from %s (line %d is empty)", ErrNoDefaultValue, cn, CountryName(country), cands[0].Line)
+		}
+		return DefaultMatch{Row: cands[0], MatchedCN: code}, nil
+	}
+	return DefaultMatch{}, fmt.Errorf("cbam: %w for %s from %s", ErrNoDefaultValue, cn, CountryName(country))
+}
+
+func describeRows(rows []DefaultValue) string {
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		parts[i] = fmt.Sprintf("%q route %q (line %d)", r.Description, r.Route, r.Line)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// BenchmarkChoice is the benchmark used for a good and the rule that chose it.
+type BenchmarkChoice struct {
+	Value  decimal.Decimal `json:"value"`
+	Route  string          `json:"route,omitempty"`
+	Grade  string          `json:"grade,omitempty"`
+	Line   int             `json:"line,omitempty"`
+	Column string          `json:"column"` // "B" (with default values) or "A" (actual data, given by the caller)
+	Rule   string          `json:"rule"`
+}
+
+// BenchmarkB returns the column-B benchmark of an 8-digit CN code for route.
+// Where the table distinguishes production routes, route selects the row (it
+// is the route letter of the good's default value, or the one the caller
+// gives); where alloy grades (1)/(2) differ, the highest value applies
+// (/work/shared/domain/cbam.md, "where alloy grades differ, the highest
+// benchmark").
+func (d *Dataset) BenchmarkB(cn, route string) (BenchmarkChoice, error) {
+	rows := d.benchmarks[cn]
+	if len(rows) == 0 {
+		return BenchmarkChoice{}, fmt.Errorf("cbam: %w for %s", ErrNoBenchmark, cn)
+	}
+	routes := map[string]bool{}
+	for _, r := range rows {
+		if r.Route != "" {
+			routes[r.Route] = true
+		}
+	}
+	var cands []Benchmark
+	rule := "single benchmark"
+	switch {
+	case len(routes) == 0:
+		cands = rows
+	case route == "":
+		return BenchmarkChoice{}, fmt.Errorf("cbam: %w: %s has routes %s", ErrRouteRequired, cn, routeList(routes))
+	default:
+		for _, r := range rows {
+			if r.Route == route {
+				cands = append(cands, r)
+			}
+		}
+		if len(cands) == 0 {
+			return BenchmarkChoice{}, fmt.Errorf("cbam: %w: route %s for %s (the table has %s)", ErrRouteMismatch, route, cn, routeList(routes))
+		}
+		rule = "route " + route
+	}
+	best := cands[0]
+	for _, c := range cands[1:] {
+		if c.Value.GreaterThan(best.Value) {
+			best = c
+		}
+	}
+	if len(cands) > 1 {
+		rule += "; highest of the alloy grades"
+	}
+	return BenchmarkChoice{Value: best.Value, Route: best.Route, Grade: best.Grade, Line: best.Line, Column: "B", Rule: rule}, nil
+}
+
+func routeList(m map[string]bool) string {
+	var s []string
+	for r := range m {
+		s = append(s, r)
+	}
+	sort.Strings(s)
+	return strings.Join(s, ", ")
+}
+
+// Countries lists the ISO codes with rows in the dataset (OtherCountries included).
+func (d *Dataset) Countries() []string {
+	var s []string
+	for c := range d.countries {
+		s = append(s, c)
+	}
+	sort.Strings(s)
+	return s
+}
