@@ -35,10 +35,16 @@ Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 }
 
 func serve(ctx context.Context, addr, dataDir, dbURL string) error {
-	apiSrv := api.New()
+	nodes, closeNodes, err := openNodes(ctx, dataDir, dbURL)
+	if err != nil {
+		return err
+	}
+	defer closeNodes()
+	apiSrv := api.New(nodes...)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv.Handler())
-	mux.Handle("/", web.New().Handler())
+	mux.Handle("GET /metrics", apiSrv.MetricsHandler())
+	mux.Handle("/", web.New(nodes...).Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")

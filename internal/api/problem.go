@@ -72,6 +72,15 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 				Detail: fmt.Sprintf("The request body exceeds %d bytes.", maxBodyBytes)})
 			return false
 		}
+		var be *BodyError
+		if errors.As(err, &be) && be.Field != "" {
+			code := "malformed_json"
+			if be.Field == "quantity" || strings.HasSuffix(be.Field, ".quantity") {
+				code = "quantity_invalid" // UK ETS check 3008: quantity must be a positive integer
+			}
+			badRequest(w, code, be.Field, err.Error())
+			return false
+		}
 		badRequest(w, "malformed_json", "", err.Error())
 		return false
 	}
@@ -96,7 +105,7 @@ func DecodeStrict(r io.Reader, dst any) error {
 		case errors.As(err, &syn):
 			return fmt.Errorf("the body is not valid JSON (at byte %d)", syn.Offset)
 		case errors.As(err, &typ):
-			return fmt.Errorf("field %q must be of JSON type %s", typ.Field, typ.Type)
+			return &BodyError{Field: typ.Field, Msg: fmt.Sprintf("field %q must be %s", typ.Field, jsonTypeName(typ.Type.String()))}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return fmt.Errorf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		default:
@@ -110,4 +119,28 @@ func DecodeStrict(r io.Reader, dst any) error {
 		return errors.New("the body holds data after the JSON value")
 	}
 	return nil
+}
+
+// BodyError is a request-body error that names the field at fault.
+type BodyError struct {
+	Field string
+	Msg   string
+}
+
+func (e *BodyError) Error() string { return e.Msg }
+
+// jsonTypeName says in words what a Go type accepts in JSON.
+func jsonTypeName(goType string) string {
+	switch goType {
+	case "int", "int64", "int32":
+		return "an integer within range (no fraction, no quotes)"
+	case "string", "ledger.AccountType", "ledger.AccountStatus", "ledger.Role":
+		return "a string"
+	case "bool":
+		return "true or false"
+	}
+	if strings.HasPrefix(goType, "[]") {
+		return "an array"
+	}
+	return "of JSON type " + goType
 }

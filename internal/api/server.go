@@ -10,32 +10,46 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+
+	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
 // Server holds what the handlers need. It has no package-level state, so a
 // process can run several.
 type Server struct {
+	nodes   map[string]*registry.Node
+	codes   []string
+	metrics *metrics
+
 	openapiOnce sync.Once
 	openapi     []byte
 	openapiErr  error
 }
 
-// New returns a Server.
-func New() *Server {
-	return &Server{}
+// New returns a Server for the given registry nodes (none for a server that
+// only calculates).
+func New(nodes ...*registry.Node) *Server {
+	s := &Server{nodes: map[string]*registry.Node{}, metrics: newMetrics()}
+	for _, n := range nodes {
+		s.nodes[n.Code()] = n
+		s.codes = append(s.codes, n.Code())
+	}
+	sort.Strings(s.codes)
+	return s
 }
 
 // Handler returns the API's routes, rooted at /api/v1/.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
+	s.routesRegistry(mux)
 	s.routesCBAM(mux)
 	s.routesRulebook(mux)
 	s.routesLinkage(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Status: http.StatusNotFound, Code: "not_found", Detail: fmt.Sprintf("No API route matches %s %s.", r.Method, r.URL.Path)})
 	})
-	return mux
+	return s.instrument(mux)
 }
 
 //go:embed openapi/*.json

@@ -10,7 +10,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
 //go:embed templates/*.html
@@ -22,13 +29,22 @@ var staticFS embed.FS
 // Site renders the dashboard pages. Each page is one template file in
 // templates/ that defines "title" and "content"; it is parsed with layout.html.
 type Site struct {
+	nodes map[string]*registry.Node
+	codes []string
+
 	mu    sync.Mutex
 	pages map[string]*template.Template
 }
 
-// New returns a Site.
-func New() *Site {
-	return &Site{pages: map[string]*template.Template{}}
+// New returns a Site showing the given registry nodes.
+func New(nodes ...*registry.Node) *Site {
+	s := &Site{nodes: map[string]*registry.Node{}, pages: map[string]*template.Template{}}
+	for _, n := range nodes {
+		s.nodes[n.Code()] = n
+		s.codes = append(s.codes, n.Code())
+	}
+	sort.Strings(s.codes)
+	return s
 }
 
 // Handler returns the dashboard's routes: pages at / and assets at /static/.
@@ -36,6 +52,7 @@ func (s *Site) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.routesRegistry(mux)
 	s.routesCBAM(mux)
 	s.routesRulebook(mux)
 	s.routesLinkage(mux)
@@ -71,4 +88,26 @@ func (s *Site) template(page string) (*template.Template, error) {
 	return t, nil
 }
 
-var funcs = template.FuncMap{}
+var funcs = template.FuncMap{
+	"num":   thousands,
+	"state": func(m map[ledger.State]int64, s string) int64 { return m[ledger.State(s)] },
+	"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+}
+
+// thousands renders an integer with thin-space-free comma grouping (1,234,567).
+func thousands(v int64) string {
+	s := strconv.FormatInt(v, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/corridor-carbon/corridor/internal/demo"
+	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/store"
+)
+
+// storeConfig says where registry code's database lives: a SQLite file under
+// dataDir, or a schema of its own in the PostgreSQL database at dbURL.
+func storeConfig(dataDir, dbURL, code string) store.Config {
+	if dbURL != "" {
+		return store.Config{URL: dbURL, Schema: "registry_" + strings.ToLower(code)}
+	}
+	return store.Config{Path: filepath.Join(dataDir, "registries", code+".db")}
+}
+
+// openNodes opens the demo corridor's registry nodes, seeding empty ones.
+// The returned function closes them.
+func openNodes(ctx context.Context, dataDir, dbURL string) ([]*registry.Node, func(), error) {
+	var nodes []*registry.Node
+	var dbs []*store.DB
+	closeAll := func() {
+		for _, n := range nodes {
+			n.Close()
+		}
+		for _, db := range dbs {
+			db.Close()
+		}
+	}
+	var tokens []demo.Token
+	for _, spec := range demo.Registries {
+		db, err := store.Open(ctx, storeConfig(dataDir, dbURL, spec.Code))
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		dbs = append(dbs, db)
+		n, err := registry.Open(ctx, db, registry.Options{Code: spec.Code})
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		nodes = append(nodes, n)
+		if n.Totals().JournalSeq == 0 {
+			slog.Info("seeding demo registry", "registry", spec.Code, "name", spec.Name)
+			t, err := demo.Seed(ctx, n, spec)
+			if err != nil {
+				closeAll()
+				return nil, nil, err
+			}
+			tokens = append(tokens, t...)
+		}
+	}
+	if len(tokens) > 0 {
+		path := filepath.Join(dataDir, "demo-tokens.json")
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("write demo tokens: %w", err)
+		}
+		raw, _ := json.MarshalIndent(map[string]any{"tokens": tokens}, "", "  ")
+		if err := os.WriteFile(path, raw, 0o600); err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("write demo tokens: %w", err)
+		}
+		slog.Info("demo API tokens written (keep them private)", "file", path)
+	}
+	return nodes, closeAll, nil
+}
