@@ -1,0 +1,402 @@
+package rulebook
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/shopspring/decimal"
+)
+
+// Unit describes the units someone wants to use.
+type Unit struct {
+	// Instrument is an instrument code (CCER, VCU, JCM-CREDIT, …).
+	Instrument string `json:"instrument"`
+	// Programme defaults to the instrument's programme; when given it must match.
+	Programme   string `json:"programme,omitempty"`
+	Methodology string `json:"methodology,omitempty"`
+	// Host is the jurisdiction where the reductions happened.
+	Host string `json:"host"`
+	// Vintage is the year the reductions happened.
+	Vintage                 int  `json:"vintage"`
+	Authorised              bool `json:"authorised"`
+	CorrespondingAdjustment bool `json:"corresponding_adjustment"`
+	// Registry is the registry of record, e.g. IDX for units on IDXCarbon.
+	Registry string `json:"registry,omitempty"`
+	// Quantity offered, in tonnes; 0 asks only for the maximum.
+	Quantity int64 `json:"quantity,omitempty"`
+}
+
+// Use describes where the units would be surrendered.
+type Use struct {
+	Scheme         string `json:"scheme"`
+	Entity         string `json:"entity,omitempty"`
+	ComplianceYear int    `json:"compliance_year"`
+	// Obligation is the entity's obligation for the year in tonnes, on the
+	// scheme's obligation basis (see Scheme.ObligationBasis).
+	Obligation int64 `json:"obligation_tonnes"`
+	// AlreadyUsed is the quantity of capped credits already used this year.
+	AlreadyUsed int64 `json:"already_used_tonnes"`
+}
+
+// EligibilityRequest is a unit and a use.
+type EligibilityRequest struct {
+	Unit Unit `json:"unit"`
+	Use  Use  `json:"use"`
+}
+
+// Outcomes of one rule in a decision.
+const (
+	OutcomePass      = "pass"
+	OutcomeFail      = "fail"
+	OutcomeCondition = "condition"
+	OutcomeInfo      = "info"
+)
+
+// Reason is one rule's verdict on a request.
+type Reason struct {
+	Rule    string `json:"rule"`
+	Outcome string `json:"outcome"`
+	// Status of the rule itself: confirmed or unverified.
+	Status string `json:"status"`
+	// Finding says what the engine found for this request.
+	Finding  string   `json:"finding"`
+	RuleText string   `json:"rule_text"`
+	Cite     Citation `json:"cite"`
+}
+
+// String renders the reason on one line, saying when the rule is unverified.
+func (r Reason) String() string {
+	flag := ""
+	if r.Status == StatusUnverified {
+		flag = " [UNVERIFIED rule: source text not confirmed]"
+	}
+	return fmt.Sprintf("%s %s: %s%s — %s", strings.ToUpper(r.Outcome), r.Rule, r.Finding, flag, r.Cite)
+}
+
+// CapDetail shows how a quantitative limit was computed.
+type CapDetail struct {
+	Rule  string `json:"rule"`
+	Share string `json:"share"`
+	// Exact is obligation × share before rounding, in tonnes.
+	Exact       string `json:"exact_tonnes"`
+	CapTonnes   int64  `json:"cap_tonnes"`
+	AlreadyUsed int64  `json:"already_used_tonnes"`
+	Rounding    string `json:"rounding"`
+}
+
+// Decision is the engine's answer.
+type Decision struct {
+	Allowed bool `json:"allowed"`
+	// Confirmed is false when any rule the decision relied on is unverified,
+	// or when no quantitative limit was found for the scheme.
+	Confirmed  bool   `json:"confirmed"`
+	Scheme     string `json:"scheme"`
+	Instrument string `json:"instrument"`
+	// MaxQuantity is the most this entity may still use this year, in whole
+	// tonnes (0 when not allowed).
+	MaxQuantity int64      `json:"max_quantity_tonnes"`
+	Cap         *CapDetail `json:"cap,omitempty"`
+	// Requested and Granted are set when the unit names a quantity.
+	Requested       int64    `json:"requested_tonnes,omitempty"`
+	Granted         int64    `json:"granted_tonnes"`
+	Reasons         []Reason `json:"reasons"`
+	RulebookVersion string   `json:"rulebook_version"`
+}
+
+// InputError is a bad request field; Field names it with its JSON path.
+type InputError struct {
+	Field   string
+	Problem string
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("rulebook: %s: %s", e.Field, e.Problem) }
+
+// Bounds on request numbers: beyond them a value is a typo, not an emitter.
+const (
+	minYear = 1990
+	maxYear = 2100
+	// maxTonnes is ten times the world's annual emissions, rounded up.
+	maxTonnes = 1_000_000_000_000
+)
+
+// Eligibility decides whether the unit may be used toward the use, and how
+// much of it. It is a pure function of the rulebook and the request.
+//
+// Rounding: a cap of share × obligation is rounded down to whole tonnes,
+// because units are whole tonnes and the rules say the share "may not be
+// exceeded" (rounding up would exceed it); e.g. 5% of 12,345 t = 617.25 t
+// gives 617 t. The maximum is that cap less the quantity already used,
+// never below zero.
+func (rb *Rulebook) Eligibility(req EligibilityRequest) (Decision, error) {
+	u, use := req.Unit, req.Use
+	in, scheme, err := rb.checkRequest(&u, &use)
+	if err != nil {
+		return Decision{}, err
+	}
+	d := Decision{Scheme: scheme.ID, Instrument: in.Code, Confirmed: true, Requested: u.Quantity, RulebookVersion: rb.Version()}
+	add := func(r Rule, outcome, finding string) {
+		d.Reasons = append(d.Reasons, Reason{Rule: r.ID, Outcome: outcome, Status: r.Status, Finding: finding, RuleText: r.Text, Cite: r.Cite})
+		if r.Status != StatusConfirmed {
+			d.Confirmed = false
+		}
+	}
+
+	ownAllowance := slices.Contains(scheme.Allowances, in.Code)
+	var caps []Rule
+	rules := scheme.Rules
+	if ownAllowance {
+		rules = nil
+		d.Reasons = append(d.Reasons, Reason{Rule: scheme.ID + ".allowance", Outcome: OutcomeInfo, Status: StatusConfirmed,
+			Finding: fmt.Sprintf("%s is %s's own allowance: no offset limit applies.", in.Code, scheme.ID), RuleText: scheme.Description, Cite: scheme.Cite})
+	}
+	var notYet *Rule // a cap that would apply in a later compliance year
+	for _, r := range append(slices.Clone(rules), rb.globalRules...) {
+		if !applies(r, u, in, scheme, use.ComplianceYear) {
+			if r.Kind == KindQuantityCap && r.FromYear > use.ComplianceYear && applies(r, u, in, scheme, r.FromYear) {
+				notYet = &r
+			}
+			continue
+		}
+		if r.Kind == KindQuantityCap {
+			caps = append(caps, r)
+			continue
+		}
+		outcome, finding := evaluate(r, u, in, scheme)
+		add(r, outcome, finding)
+	}
+
+	failed := slices.ContainsFunc(d.Reasons, func(r Reason) bool { return r.Outcome == OutcomeFail })
+	remaining := use.Obligation - use.AlreadyUsed
+	switch {
+	case failed:
+		// Not usable at all: no quantity to compute.
+	case ownAllowance:
+		d.MaxQuantity = use.Obligation
+	case len(caps) == 0 && notYet != nil:
+		// The cap's from_year is when credit use under the scheme begins.
+		add(*notYet, OutcomeFail, fmt.Sprintf("Credits may not be used under this rule before compliance year %d.", notYet.FromYear))
+	case len(caps) == 0:
+		d.MaxQuantity = remaining
+		d.Confirmed = false
+		d.Reasons = append(d.Reasons, Reason{Rule: scheme.ID + ".no-cap-found", Outcome: OutcomeCondition, Status: StatusUnverified,
+			Finding:  fmt.Sprintf("No quantitative limit found in Corridor's sources; the maximum shown is the remaining obligation (%s t).", group(remaining)),
+			RuleText: "No rule found.", Cite: scheme.Cite})
+	default:
+		d.Cap = bindingCap(caps, use)
+		d.MaxQuantity = max(0, d.Cap.CapTonnes-use.AlreadyUsed)
+		for _, r := range caps {
+			outcome := OutcomePass
+			finding := fmt.Sprintf("%s; %s t already used leaves %s t.", d.Cap.Rounding, group(use.AlreadyUsed), group(d.MaxQuantity))
+			if r.ID != d.Cap.Rule {
+				outcome, finding = OutcomeInfo, "A tighter limit applies: "+d.Cap.Rule+"."
+			} else if d.MaxQuantity == 0 {
+				outcome = OutcomeFail
+			}
+			add(r, outcome, finding)
+		}
+	}
+	if !slices.ContainsFunc(d.Reasons, func(r Reason) bool { return r.Outcome == OutcomeFail }) && d.MaxQuantity == 0 {
+		d.Reasons = append(d.Reasons, Reason{Rule: scheme.ID + ".obligation", Outcome: OutcomeFail, Status: StatusConfirmed,
+			Finding: "Nothing left to cover: the remaining obligation is 0 t.", RuleText: scheme.ObligationBasis, Cite: scheme.Cite})
+	}
+	d.Allowed = !slices.ContainsFunc(d.Reasons, func(r Reason) bool { return r.Outcome == OutcomeFail })
+	if !d.Allowed {
+		d.MaxQuantity = 0
+	}
+	if u.Quantity > 0 && d.Allowed {
+		d.Granted = min(u.Quantity, d.MaxQuantity)
+	}
+	return d, nil
+}
+
+// checkRequest validates and normalises the request in place.
+func (rb *Rulebook) checkRequest(u *Unit, use *Use) (*Instrument, *Scheme, error) {
+	bad := func(field, format string, args ...any) error {
+		return &InputError{Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
+	u.Instrument, u.Programme, u.Host, u.Registry = normCode(u.Instrument), normCode(u.Programme), normCode(u.Host), normCode(u.Registry)
+	use.Scheme = normCode(use.Scheme)
+	if u.Instrument == "" {
+		return nil, nil, bad("unit.instrument", "missing")
+	}
+	in, ok := rb.instrumentByID[u.Instrument]
+	if !ok {
+		return nil, nil, bad("unit.instrument", "unknown instrument %q (known: %s)", u.Instrument, strings.Join(sortedKeys(rb.instrumentByID), ", "))
+	}
+	if u.Programme == "" {
+		u.Programme = in.Programme
+	} else if u.Programme != in.Programme {
+		return nil, nil, bad("unit.programme", "%q does not match instrument %s, which belongs to programme %s", u.Programme, in.Code, in.Programme)
+	}
+	if u.Host == "" {
+		return nil, nil, bad("unit.host", "missing: the jurisdiction where the reductions happened")
+	}
+	if _, ok := rb.jurisdictionByID[u.Host]; !ok {
+		return nil, nil, bad("unit.host", "unknown jurisdiction %q (known: %s)", u.Host, strings.Join(sortedKeys(rb.jurisdictionByID), ", "))
+	}
+	if u.Vintage < minYear || u.Vintage > maxYear {
+		return nil, nil, bad("unit.vintage", "must be a year between %d and %d, not %d", minYear, maxYear, u.Vintage)
+	}
+	if u.CorrespondingAdjustment && !u.Authorised {
+		return nil, nil, bad("unit.corresponding_adjustment", "a corresponding adjustment requires an authorised unit")
+	}
+	if u.Quantity < 0 || u.Quantity > maxTonnes {
+		return nil, nil, bad("unit.quantity", "must be between 0 and %s tonnes, not %d", group(maxTonnes), u.Quantity)
+	}
+	if use.Scheme == "" {
+		return nil, nil, bad("use.scheme", "missing")
+	}
+	scheme, ok := rb.schemeByID[use.Scheme]
+	if !ok {
+		return nil, nil, bad("use.scheme", "unknown scheme %q (known: %s)", use.Scheme, strings.Join(sortedKeys(rb.schemeByID), ", "))
+	}
+	if use.ComplianceYear < 2000 || use.ComplianceYear > maxYear {
+		return nil, nil, bad("use.compliance_year", "must be a year between 2000 and %d, not %d", maxYear, use.ComplianceYear)
+	}
+	if use.Obligation < 0 || use.Obligation > maxTonnes {
+		return nil, nil, bad("use.obligation_tonnes", "must be between 0 and %s tonnes, not %d", group(maxTonnes), use.Obligation)
+	}
+	if use.AlreadyUsed < 0 {
+		return nil, nil, bad("use.already_used_tonnes", "must not be negative, not %d", use.AlreadyUsed)
+	}
+	if use.AlreadyUsed > use.Obligation {
+		return nil, nil, bad("use.already_used_tonnes", "%d exceeds the obligation of %d tonnes", use.AlreadyUsed, use.Obligation)
+	}
+	return in, scheme, nil
+}
+
+// applies reports whether a rule's filters select this request.
+func applies(r Rule, u Unit, in *Instrument, s *Scheme, year int) bool {
+	if r.FromYear != 0 && year < r.FromYear || r.ToYear != 0 && year > r.ToYear {
+		return false
+	}
+	if len(r.OnlyFor) > 0 && !slices.Contains(r.OnlyFor, in.Code) {
+		return false
+	}
+	if len(r.OnlyForHosts) > 0 && !slices.Contains(r.OnlyForHosts, u.Host) {
+		return false
+	}
+	if r.OnlyIfAuthorised && !u.Authorised {
+		return false
+	}
+	if r.OnlyCrossBorder && s.Jurisdiction == u.Host {
+		return false
+	}
+	if r.Kind == KindRegistryLock && u.Registry != r.Registry {
+		return false
+	}
+	if r.Kind == KindQuantityCap && len(r.Instruments) > 0 && !slices.Contains(r.Instruments, in.Code) {
+		return false
+	}
+	return true
+}
+
+// evaluate applies one non-quantity rule.
+func evaluate(r Rule, u Unit, in *Instrument, s *Scheme) (outcome, finding string) {
+	switch r.Kind {
+	case KindInstrumentAllowed:
+		if slices.Contains(r.Instruments, in.Code) {
+			return OutcomePass, fmt.Sprintf("%s is an eligible instrument.", in.Code)
+		}
+		return OutcomeFail, fmt.Sprintf("%s is not eligible; eligible: %s.", in.Code, strings.Join(r.Instruments, ", "))
+	case KindProgrammeAllowed:
+		if slices.Contains(r.Programmes, u.Programme) {
+			return OutcomePass, fmt.Sprintf("Programme %s is eligible.", u.Programme)
+		}
+		return OutcomeFail, fmt.Sprintf("Programme %s is not eligible; eligible: %s.", u.Programme, strings.Join(r.Programmes, ", "))
+	case KindHostAllowed:
+		switch {
+		case slices.Contains(r.Hosts, u.Host):
+			return OutcomePass, fmt.Sprintf("Host %s is eligible.", u.Host)
+		case r.HostsComplete:
+			return OutcomeFail, fmt.Sprintf("Host %s is not eligible; eligible: %s.", u.Host, strings.Join(r.Hosts, ", "))
+		default:
+			return OutcomeCondition, fmt.Sprintf("Host %s is not in Corridor's partial list (%s); confirm with the scheme.", u.Host, strings.Join(r.Hosts, ", "))
+		}
+	case KindVintageWindow:
+		if r.VintageFrom != 0 && u.Vintage < r.VintageFrom {
+			return OutcomeFail, fmt.Sprintf("Vintage %d is before %d.", u.Vintage, r.VintageFrom)
+		}
+		if r.VintageTo != 0 && u.Vintage > r.VintageTo {
+			return OutcomeFail, fmt.Sprintf("Vintage %d is after %d.", u.Vintage, r.VintageTo)
+		}
+		return OutcomePass, fmt.Sprintf("Vintage %d is within %s.", u.Vintage, window(r.VintageFrom, r.VintageTo))
+	case KindAuthorisation:
+		switch {
+		case !u.Authorised:
+			return OutcomeFail, "The unit is not authorised by its host."
+		case r.RequireCA && !u.CorrespondingAdjustment:
+			return OutcomeFail, "The unit is authorised but carries no corresponding adjustment."
+		}
+		return OutcomePass, "Authorised and correspondingly adjusted."
+	case KindRegistryLock:
+		if slices.Contains(r.AllowedJurisdictions, s.Jurisdiction) {
+			return OutcomePass, fmt.Sprintf("Registry %s allows use in %s.", u.Registry, s.Jurisdiction)
+		}
+		return OutcomeFail, fmt.Sprintf("Units held on %s cannot leave it for use in %s (%s).", u.Registry, s.Jurisdiction, s.ID)
+	default: // KindCondition
+		return OutcomeCondition, "To be satisfied; Corridor cannot check it from the unit's attributes."
+	}
+}
+
+func window(from, to int) string {
+	switch {
+	case from != 0 && to != 0:
+		return fmt.Sprintf("%d–%d", from, to)
+	case from != 0:
+		return fmt.Sprintf("%d onwards", from)
+	default:
+		return fmt.Sprintf("up to %d", to)
+	}
+}
+
+// bindingCap computes every applicable cap and returns the smallest.
+func bindingCap(caps []Rule, use Use) *CapDetail {
+	var best *CapDetail
+	obligation := decimal.NewFromInt(use.Obligation)
+	for _, r := range caps {
+		exact := obligation.Mul(*r.Share)
+		// Round down: see Eligibility's doc comment.
+		capT := exact.Floor().IntPart()
+		pct := r.Share.Shift(2).String()
+		c := &CapDetail{
+			Rule: r.ID, Share: r.Share.String(), Exact: exact.String(), CapTonnes: capT, AlreadyUsed: use.AlreadyUsed,
+			Rounding: fmt.Sprintf("%s%% of %s t = %s t, rounded down to %s t (whole units; rounding up would exceed the limit)",
+				pct, group(use.Obligation), groupDecimal(exact), group(capT)),
+		}
+		if best == nil || c.CapTonnes < best.CapTonnes {
+			best = c
+		}
+	}
+	return best
+}
+
+// group formats n with thousands separators: 12345 → "12,345".
+func group(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func groupDecimal(d decimal.Decimal) string {
+	whole := d.Truncate(0)
+	frac := d.Sub(whole)
+	s := group(whole.IntPart())
+	if !frac.IsZero() {
+		s += strings.TrimPrefix(frac.String(), "0")
+	}
+	return s
+}
