@@ -1,0 +1,218 @@
+// Package client is the Go client of Corridor's HTTP API, used by the CLI
+// and by the end-to-end tests.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/corridor-carbon/corridor/internal/registry"
+)
+
+// Client talks to one Corridor server.
+type Client struct {
+	BaseURL string // e.g. http://127.0.0.1:8080
+	Token   string // API token; empty for public reads
+	HTTP    *http.Client
+}
+
+// New returns a client for baseURL with token.
+func New(baseURL, token string) *Client {
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: http.DefaultClient}
+}
+
+// Problem is an API error response (application/problem+json).
+type Problem struct {
+	Status int    `json:"status"`
+	Code   string `json:"code"`
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+	Field  string `json:"field,omitempty"`
+}
+
+func (p *Problem) Error() string {
+	msg := fmt.Sprintf("%s (HTTP %d): %s", p.Code, p.Status, p.Detail)
+	if p.Field != "" {
+		msg += " [field " + p.Field + "]"
+	}
+	return msg
+}
+
+// Do sends a request with an optional JSON body and decodes a JSON answer
+// into out (if not nil). key, if not empty, is sent as the Idempotency-Key.
+// It returns the HTTP status.
+func (c *Client) Do(ctx context.Context, method, path, key string, body, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return 0, fmt.Errorf("client: encode request: %w", err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
+	if err != nil {
+		return 0, fmt.Errorf("client: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("client: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("client: read response: %w", err)
+	}
+	if resp.StatusCode >= 400 {
+		p := &Problem{Status: resp.StatusCode}
+		if json.Unmarshal(raw, p) != nil || p.Code == "" {
+			p.Code, p.Detail = "http_error", strings.TrimSpace(string(raw))
+		}
+		return resp.StatusCode, p
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("client: decode response of %s %s: %w", method, path, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+func regPath(reg, rest string) string {
+	return "/api/v1/registries/" + url.PathEscape(reg) + rest
+}
+
+// Submit sends a ledger transaction to registry reg and returns its result.
+func (c *Client) Submit(ctx context.Context, reg, key string, req registry.Request) (registry.Result, error) {
+	var res registry.Result
+	path, body := writePath(req)
+	_, err := c.Do(ctx, http.MethodPost, regPath(reg, path), key, body, &res)
+	return res, err
+}
+
+// writePath maps a request onto its endpoint and body.
+func writePath(req registry.Request) (string, any) {
+	switch r := req.(type) {
+	case registry.CreateOrganisation:
+		return "/organisations", r
+	case registry.OpenAccount:
+		return "/accounts", r
+	case registry.SetAccountStatus:
+		return fmt.Sprintf("/accounts/%d/status", r.AccountID), map[string]any{"status": r.Status}
+	case registry.Issue:
+		return "/issuances", r
+	case registry.Transfer:
+		return "/transfers", r
+	case registry.Retire:
+		return "/retirements", r
+	case registry.Cancel:
+		return "/cancellations", r
+	case registry.Reserve:
+		return "/reservations", r
+	case registry.Complete:
+		return fmt.Sprintf("/reservations/%d/complete", r.Pending), struct{}{}
+	case registry.Void:
+		return fmt.Sprintf("/reservations/%d/void", r.Pending), map[string]any{"reason": r.Reason}
+	case registry.CreateToken:
+		return "/tokens", r
+	}
+	panic(fmt.Sprintf("client: no endpoint for %T", req))
+}
+
+// Registries lists the registries on the server with their totals.
+func (c *Client) Registries(ctx context.Context) ([]registry.Totals, error) {
+	var out struct {
+		Registries []registry.Totals `json:"registries"`
+	}
+	_, err := c.Do(ctx, http.MethodGet, "/api/v1/registries", "", nil, &out)
+	return out.Registries, err
+}
+
+// Totals returns one registry's totals.
+func (c *Client) Totals(ctx context.Context, reg string) (registry.Totals, error) {
+	var out registry.Totals
+	_, err := c.Do(ctx, http.MethodGet, regPath(reg, ""), "", nil, &out)
+	return out, err
+}
+
+// Accounts lists the accounts the token may see.
+func (c *Client) Accounts(ctx context.Context, reg string) ([]registry.AccountView, error) {
+	var out struct {
+		Accounts []registry.AccountView `json:"accounts"`
+	}
+	_, err := c.Do(ctx, http.MethodGet, regPath(reg, "/accounts"), "", nil, &out)
+	return out.Accounts, err
+}
+
+// Account returns one account with its balances.
+func (c *Client) Account(ctx context.Context, reg string, id int64) (registry.AccountView, error) {
+	var out registry.AccountView
+	_, err := c.Do(ctx, http.MethodGet, regPath(reg, fmt.Sprintf("/accounts/%d", id)), "", nil, &out)
+	return out, err
+}
+
+// Holdings lists an account's held and reserved blocks.
+func (c *Client) Holdings(ctx context.Context, reg string, id int64) ([]registry.BlockView, error) {
+	var out struct {
+		Blocks []registry.BlockView `json:"blocks"`
+	}
+	_, err := c.Do(ctx, http.MethodGet, regPath(reg, fmt.Sprintf("/accounts/%d/holdings?limit=10000", id)), "", nil, &out)
+	return out.Blocks, err
+}
+
+// Issuances lists a registry's issuances.
+func (c *Client) Issuances(ctx context.Context, reg string) ([]registry.IssuanceView, error) {
+	var out struct {
+		Issuances []registry.IssuanceView `json:"issuances"`
+	}
+	_, err := c.Do(ctx, http.MethodGet, regPath(reg, "/issuances"), "", nil, &out)
+	return out.Issuances, err
+}
+
+// Serial looks up a serial block and its history.
+func (c *Client) Serial(ctx context.Context, reg, serial string) (registry.SerialInfo, error) {
+	var out registry.SerialInfo
+	_, err := c.Do(ctx, http.MethodGet, regPath(reg, "/serials/"+url.PathEscape(serial)), "", nil, &out)
+	return out, err
+}
+
+// Transactions lists journal entries after seq (kind optional).
+func (c *Client) Transactions(ctx context.Context, reg string, after int64, kind string, limit int) ([]registry.Transaction, error) {
+	var out struct {
+		Transactions []registry.Transaction `json:"transactions"`
+	}
+	q := url.Values{"after": {fmt.Sprint(after)}, "limit": {fmt.Sprint(limit)}}
+	if kind != "" {
+		q.Set("kind", kind)
+	}
+	_, err := c.Do(ctx, http.MethodGet, regPath(reg, "/transactions?"+q.Encode()), "", nil, &out)
+	return out.Transactions, err
+}
+
+// Retirements lists public retirement records after seq.
+func (c *Client) Retirements(ctx context.Context, reg string, after int64, limit int) ([]registry.Retirement, error) {
+	var out struct {
+		Retirements []registry.Retirement `json:"retirements"`
+	}
+	_, err := c.Do(ctx, http.MethodGet, regPath(reg, fmt.Sprintf("/retirements?after=%d&limit=%d", after, limit)), "", nil, &out)
+	return out.Retirements, err
+}
