@@ -43,7 +43,9 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newCBAMCmd(), newLinkCmd())
+	root.AddCommand(newServeCmd(), newVerifyCmd(), newCBAMCmd(), newLinkCmd())
+	root.AddCommand(registryCommands()...)
+	root.AddCommand(newBenchCmd(), newExportCmd())
 	return root
 }
 

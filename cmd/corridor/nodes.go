@@ -75,3 +75,12 @@ func openNodes(ctx context.Context, dataDir, dbURL string) ([]*registry.Node, fu
 	}
 	return nodes, closeAll, nil
 }
+
+// demoCodes lists the demo corridor's registry codes.
+func demoCodes() []string {
+	codes := make([]string, len(demo.Registries))
+	for i, r := range demo.Registries {
+		codes[i] = r.Code
+	}
+	return codes
+}
