@@ -1,15 +1,458 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
 
+	"github.com/corridor-carbon/corridor/internal/cbam"
+	"github.com/schollz/progressbar/v3"
+	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 )
 
+// Exit codes of `corridor cbam`.
+const (
+	exitBadInput      = 2 // a flag or the input file is wrong
+	exitLinesRejected = 3 // a file ran, but some lines were rejected (see the error column)
+)
+
+type cbamFlags struct {
+	datasetDir                                 string
+	origin, cn, route                          string
+	tonnes, price                              string
+	year, quarter                              int
+	actualSEE, actualIndirect, benchmarkA      string
+	cppPrice, cppCurrency, cppRate, cppCovered string
+	cppRebated                                 string
+	whatIfPrice, whatIfCurrency, whatIfRate    string
+	whatIfCovered, whatIfFree                  string
+	projection, asJSON                         bool
+	file, out                                  string
+	progress                                   string
+}
+
 func newCBAMCmd() *cobra.Command {
-	return &cobra.Command{
+	var f cbamFlags
+	cmd := &cobra.Command{
 		Use:   "cbam",
-		Short: "(being built)",
-		RunE:  func(cmd *cobra.Command, args []string) error { return errors.New("cbam: not built yet") },
+		Short: "Compute EU CBAM obligations for one import line or a CSV/XLSX file of lines",
+		Long: `Compute what an EU importer owes under CBAM (Reg. (EU) 2023/956 as amended by 2025/2083):
+specific embedded emissions (default values with the year's mark-up, or actual data), the
+free-allocation adjustment (CBAM factor × CSCF × benchmark), the carbon price paid abroad,
+certificates and euros.
+
+One line:
+  corridor cbam --origin CN --cn 72081000 --tonnes 1000 --year 2026 --quarter 1
+  corridor cbam --origin VN --cn 76011010 --tonnes 50 --year 2027 --price 80 --projection
+
+A file of lines (CSV or XLSX; columns origin, cn, tonnes, year and optionally id, quarter,
+route, price, direct, indirect, benchmark_a), streamed with a progress bar:
+  corridor cbam --file imports.csv --out results.xlsx
+
+The 8-digit CN code is matched to the default-value table's coarser codes (longest prefix);
+origins without a row use "Other countries and territories" and the result says so.
+Figures are exact decimals; euros are rounded half-up to the cent; the declaration's
+certificates to surrender are rounded up to whole certificates.
+
+Exit codes: 0 ok, 2 bad input, 3 some file lines rejected (see the error column).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runCBAM(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.datasetDir, "dataset-dir", envDefault("CORRIDOR_CBAM_DATASET_DIR", ""), "directory with a newer dataset (cbam-default-values-vYYYYMMDD.csv, cbam-benchmarks-column-b-vYYYYMMDD.csv); empty = the embedded v20260204/v20260206 (env CORRIDOR_CBAM_DATASET_DIR)")
+	fl.StringVar(&f.origin, "origin", "", "country of origin, ISO 3166-1 alpha-2 (CN, VN, TH, ID, MY …)")
+	fl.StringVar(&f.cn, "cn", "", "8-digit CN code of the good")
+	fl.StringVar(&f.tonnes, "tonnes", "", "net mass in tonnes")
+	fl.IntVar(&f.year, "year", 0, "year of import (2026 or later)")
+	fl.IntVar(&f.quarter, "quarter", 0, "quarter of import 1–4 (selects the published 2026 certificate price)")
+	fl.StringVar(&f.route, "route", "", "production route letter where the table needs one (C, D, E, K, L, A, B …)")
+	fl.StringVar(&f.price, "price", envDefault("CORRIDOR_CBAM_PRICE", ""), "certificate price in EUR (default: the published price of the quarter, if any) (env CORRIDOR_CBAM_PRICE)")
+	fl.StringVar(&f.actualSEE, "actual-see", "", "actual direct specific embedded emissions, tCO2e per tonne (verified); needs --benchmark-a")
+	fl.StringVar(&f.actualIndirect, "actual-indirect", "", "actual indirect emissions, tCO2e per tonne (counted for cement and fertilisers only)")
+	fl.StringVar(&f.benchmarkA, "benchmark-a", "", "column-A benchmark of the good's process, tCO2e per tonne (with --actual-see)")
+	fl.StringVar(&f.cppPrice, "carbon-price-paid", "", "carbon price effectively paid abroad per tCO2e, in --carbon-price-currency (needs actual data)")
+	fl.StringVar(&f.cppCurrency, "carbon-price-currency", "EUR", "ISO 4217 currency of --carbon-price-paid")
+	fl.StringVar(&f.cppRate, "carbon-price-eur-rate", "", "yearly average ECB rate, EUR per unit of that currency")
+	fl.StringVar(&f.cppCovered, "carbon-price-covered-share", "1", "share of embedded emissions the price was due on (0–1)")
+	fl.StringVar(&f.cppRebated, "carbon-price-rebated-share", "0", "share of covered emissions allocated free or rebated (0–1)")
+	fl.StringVar(&f.whatIfPrice, "what-if-price", "", "what-if: a domestic or linked carbon price per tCO2e (in --what-if-currency)")
+	fl.StringVar(&f.whatIfCurrency, "what-if-currency", "EUR", "ISO 4217 currency of --what-if-price")
+	fl.StringVar(&f.whatIfRate, "what-if-eur-rate", "", "EUR per unit of --what-if-currency")
+	fl.StringVar(&f.whatIfCovered, "what-if-covered-share", "1", "what-if: share of embedded emissions covered (0–1)")
+	fl.StringVar(&f.whatIfFree, "what-if-free-share", "0", "what-if: share of covered emissions allocated free (0–1)")
+	fl.BoolVar(&f.projection, "projection", false, "also show the 2026–2034 projection of the same flow")
+	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
+	fl.StringVar(&f.file, "file", "", "CSV or XLSX file of import lines (instead of --origin/--cn/…)")
+	fl.StringVar(&f.out, "out", "", "results file for --file: .xlsx for XLSX, anything else CSV; empty or - for standard output")
+	fl.StringVar(&f.progress, "progress", envDefault("CORRIDOR_PROGRESS", "auto"), "progress bar for --file: auto (when stderr is a terminal), always, never (env CORRIDOR_PROGRESS)")
+	cmd.AddCommand(newCBAMDatasetCmd(&f.datasetDir))
+	return cmd
+}
+
+func badInput(format string, a ...any) error {
+	return &exitError{code: exitBadInput, err: fmt.Errorf("cbam: "+format, a...)}
+}
+
+func loadDataset(dir string) (*cbam.Dataset, error) {
+	if dir == "" {
+		return cbam.Embedded()
+	}
+	d, err := cbam.LoadDir(dir)
+	if err != nil {
+		return nil, &exitError{code: exitBadInput, err: err}
+	}
+	return d, nil
+}
+
+func parseFlagDecimal(name, v string) (decimal.Decimal, error) {
+	if v == "" {
+		return decimal.Zero, nil
+	}
+	d, err := decimal.NewFromString(strings.TrimSpace(v))
+	if err != nil {
+		return decimal.Zero, badInput("--%s %q is not a decimal number", name, v)
+	}
+	return d, nil
+}
+
+func runCBAM(cmd *cobra.Command, f cbamFlags) error {
+	data, err := loadDataset(f.datasetDir)
+	if err != nil {
+		return err
+	}
+	calc := cbam.NewCalculator(data, cbam.Params{})
+	if f.file != "" {
+		if f.origin != "" || f.cn != "" || f.tonnes != "" {
+			return badInput("give either --file or --origin/--cn/--tonnes, not both")
+		}
+		return runCBAMFile(cmd, calc, f)
+	}
+	var missing []string
+	for name, v := range map[string]string{"origin": f.origin, "cn": f.cn, "tonnes": f.tonnes} {
+		if v == "" {
+			missing = append(missing, "--"+name)
+		}
+	}
+	if f.year == 0 {
+		missing = append(missing, "--year")
+	}
+	if len(missing) > 0 {
+		return badInput("missing %s (or give --file); see corridor cbam --help", strings.Join(sortedStrings(missing), ", "))
+	}
+	line := cbam.Line{Origin: f.origin, CN: strings.ReplaceAll(f.cn, " ", ""), Year: f.year, Quarter: f.quarter, Route: strings.ToUpper(f.route)}
+	if line.Tonnes, err = parseFlagDecimal("tonnes", f.tonnes); err != nil {
+		return err
+	}
+	if line.Price, err = parseFlagDecimal("price", f.price); err != nil {
+		return err
+	}
+	if f.actualSEE != "" {
+		if f.benchmarkA == "" {
+			return badInput("--actual-see needs --benchmark-a (the column-A benchmark of the process; the shipped dataset has column B only)")
+		}
+		a := &cbam.ActualData{}
+		if a.Direct, err = parseFlagDecimal("actual-see", f.actualSEE); err != nil {
+			return err
+		}
+		if a.Indirect, err = parseFlagDecimal("actual-indirect", f.actualIndirect); err != nil {
+			return err
+		}
+		if a.BenchmarkA, err = parseFlagDecimal("benchmark-a", f.benchmarkA); err != nil {
+			return err
+		}
+		line.Actual = a
+	}
+	if f.cppPrice != "" {
+		p, err := carbonPriceFlags("carbon-price", f.cppPrice, f.cppCurrency, f.cppRate, f.cppCovered, f.cppRebated)
+		if err != nil {
+			return err
+		}
+		line.CarbonPricePaid = &p
+	}
+	res, err := calc.Obligation(line)
+	if err != nil {
+		return cbamInputError(err)
+	}
+	out := map[string]any{"result": res}
+	var proj *cbam.Projection
+	if f.projection {
+		p, err := calc.Project(line)
+		if err != nil {
+			return cbamInputError(err)
+		}
+		proj = &p
+		out["projection"] = p
+	}
+	var whatIf *cbam.WhatIf
+	if f.whatIfPrice != "" {
+		p, err := carbonPriceFlags("what-if", f.whatIfPrice, f.whatIfCurrency, f.whatIfRate, f.whatIfCovered, f.whatIfFree)
+		if err != nil {
+			return err
+		}
+		w, err := calc.WhatIf(line, p)
+		if err != nil {
+			return cbamInputError(err)
+		}
+		whatIf = &w
+		out["what_if"] = w
+	}
+	if f.asJSON {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	printLineResult(cmd.OutOrStdout(), res, proj, whatIf)
+	return nil
+}
+
+func sortedStrings(s []string) []string {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s
+}
+
+func carbonPriceFlags(prefix, price, currency, rate, covered, rebated string) (cbam.CarbonPricePaid, error) {
+	var p cbam.CarbonPricePaid
+	var err error
+	p.Currency = strings.ToUpper(currency)
+	if p.PricePerTonne, err = parseFlagDecimal(prefix+"-paid", price); err != nil {
+		return p, err
+	}
+	if p.EURPerUnit, err = parseFlagDecimal(prefix+"-eur-rate", rate); err != nil {
+		return p, err
+	}
+	if p.CoveredShare, err = parseFlagDecimal(prefix+"-covered-share", covered); err != nil {
+		return p, err
+	}
+	if p.RebatedShare, err = parseFlagDecimal(prefix+"-rebated-share", rebated); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// cbamInputError turns a calculator error into exit code 2 naming the flag.
+func cbamInputError(err error) error {
+	var ie *cbam.InputError
+	if errors.As(err, &ie) {
+		flag := "--" + strings.ReplaceAll(strings.SplitN(ie.Field, ".", 2)[0], "_", "-")
+		return &exitError{code: exitBadInput, err: fmt.Errorf("cbam: %s: %s", flag, strings.TrimPrefix(ie.Err.Error(), "cbam: "))}
+	}
+	return err
+}
+
+func printLineResult(w io.Writer, r cbam.LineResult, proj *cbam.Projection, whatIf *cbam.WhatIf) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row("good", fmt.Sprintf("%s (%s) from %s, %d", r.CN, r.Sector, r.Origin, r.Year))
+	row("dataset", r.DatasetVersion)
+	if r.Method == "default" {
+		src := fmt.Sprintf("default value of %s for %s, line %d", r.DefaultValueCountry, r.DefaultValueCN, r.DefaultValueLine)
+		row("method", src)
+		if r.Fallback {
+			row("fallback", r.FallbackReason)
+		}
+		row("default value", fmt.Sprintf("%s tCO2e/t + mark-up %s%%", r.DefaultValueTotal, r.MarkUp.Shift(2)))
+	} else {
+		row("method", "actual data ("+r.SEESource+")")
+	}
+	row("SEE", r.SEE.String()+" tCO2e/t")
+	row("embedded emissions", fmt.Sprintf("%s t × %s = %s tCO2e", r.Tonnes, r.SEE, r.EmbeddedEmissions))
+	bench := fmt.Sprintf("column %s %s", r.Benchmark.Column, r.Benchmark.Value)
+	if r.Benchmark.Rule != "" {
+		bench += " (" + r.Benchmark.Rule + ")"
+	}
+	row("benchmark", bench)
+	row("free-allocation adj.", fmt.Sprintf("CBAM factor %s × CSCF %s × benchmark = SEFA %s; × %s t = %s tCO2e", r.CBAMFactor, r.CSCF, r.SEFA, r.Tonnes, r.FreeAllocationAdjustment))
+	if !r.CarbonPricePaidCertificates.IsZero() {
+		row("carbon price paid", fmt.Sprintf("EUR %s = %s certificates", r.CarbonPricePaidEUR.StringFixed(2), r.CarbonPricePaidCertificates))
+	}
+	row("certificates", r.Certificates.String())
+	if r.HasPrice {
+		row("price", fmt.Sprintf("EUR %s (%s)", r.Price, r.PriceSource))
+		row("cost", "EUR "+r.CostEUR.StringFixed(2))
+	} else {
+		row("cost", "no price given and none published for the period; use --price")
+	}
+	for _, n := range r.Notes {
+		row("note", n)
+	}
+	_ = tw.Flush()
+	if whatIf != nil {
+		fmt.Fprintf(w, "\nwhat-if: a carbon price paid of EUR %s saves %s certificates = EUR %s (cost after: EUR %s)\n",
+			whatIf.DeductionEUR.StringFixed(2), whatIf.CertificatesSaved.StringFixed(3), whatIf.EURSaved.StringFixed(2), whatIf.CostAfterEUR.StringFixed(2))
+		for _, n := range whatIf.Notes {
+			fmt.Fprintln(w, "  note:", n)
+		}
+	}
+	if proj != nil {
+		fmt.Fprintf(w, "\nprojection 2026–2034 (%s)\n", proj.PriceAssumption)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "year\tCBAM factor\tSEE\tembedded\tFAA\tcertificates\tcost EUR\t")
+		for _, y := range proj.Years {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", y.Year, y.CBAMFactor, y.SEE.StringFixed(4), y.EmbeddedEmissions.StringFixed(3),
+				y.FreeAllocationAdjustment.StringFixed(3), y.Certificates.StringFixed(3), y.CostEUR.StringFixed(2))
+		}
+		_ = tw.Flush()
+	}
+}
+
+// countingReader counts bytes read, for the progress bar.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func runCBAMFile(cmd *cobra.Command, calc *cbam.Calculator, f cbamFlags) error {
+	in, err := os.Open(f.file)
+	if err != nil {
+		return badInput("%v", err)
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return badInput("%v", err)
+	}
+	counter := &countingReader{r: in}
+	var src cbam.RowSource
+	if strings.EqualFold(filepath.Ext(f.file), ".xlsx") {
+		x, err := cbam.NewXLSXRows(counter)
+		if err != nil {
+			return badInput("%s: %v", f.file, err)
+		}
+		defer x.Close()
+		src = x
+	} else {
+		src = cbam.NewCSVRows(counter)
+	}
+
+	var out io.Writer = cmd.OutOrStdout()
+	var outFile *os.File
+	if f.out != "" && f.out != "-" {
+		if outFile, err = os.Create(f.out); err != nil {
+			return badInput("%v", err)
+		}
+		defer outFile.Close()
+		out = outFile
+	}
+	var sink cbam.RowSink
+	var xsink *cbam.XLSXSink
+	var csink *cbam.CSVSink
+	if strings.EqualFold(filepath.Ext(f.out), ".xlsx") {
+		if xsink, err = cbam.NewXLSXSink(); err != nil {
+			return err
+		}
+		sink = xsink
+	} else {
+		csink = cbam.NewCSVSink(out)
+		sink = csink
+	}
+
+	show := f.progress == "always" || (f.progress == "auto" && isTerminal(os.Stderr))
+	if f.progress != "auto" && f.progress != "always" && f.progress != "never" {
+		return badInput("--progress %q: want auto, always or never", f.progress)
+	}
+	var bar *progressbar.ProgressBar
+	var progress func(int)
+	if show {
+		// The XLSX reader reads the whole zip up front, so its bar tracks
+		// lines (no total) rather than bytes.
+		if src, ok := src.(*cbam.XLSXRows); ok && src != nil {
+			bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("cbam lines"),
+				progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionShowIts(), progressbar.OptionSetItsString("lines"))
+			progress = func(n int) { _ = bar.Set64(int64(n)) }
+		} else {
+			bar = progressbar.NewOptions64(st.Size(), progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("cbam "+filepath.Base(f.file)),
+				progressbar.OptionShowBytes(true), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionShowCount())
+			progress = func(int) { _ = bar.Set64(counter.n.Load()) }
+		}
+	}
+	start := time.Now()
+	sum, err := cbam.Run(cmd.Context(), calc, src, sink, progress)
+	if bar != nil {
+		_ = bar.Finish()
+		fmt.Fprintln(os.Stderr)
+	}
+	if err != nil {
+		return &exitError{code: exitBadInput, err: fmt.Errorf("%s: %w", f.file, err)}
+	}
+	if csink != nil {
+		if err := csink.Flush(); err != nil {
+			return err
+		}
+	}
+	if xsink != nil {
+		if _, err := xsink.WriteTo(out); err != nil {
+			return err
+		}
+	}
+	elapsed := time.Since(start)
+	report := cmd.ErrOrStderr()
+	fmt.Fprintf(report, "cbam: %d lines in %s (%s lines/s), %d rejected; dataset %s\n", sum.Lines, elapsed.Round(time.Millisecond),
+		strconv.FormatFloat(float64(sum.Lines)/elapsed.Seconds(), 'f', 0, 64), sum.Errors, calc.Dataset().Version())
+	for _, y := range sum.Years {
+		exempt := ""
+		if y.Exempt {
+			exempt = fmt.Sprintf(" (de minimis: %s t ≤ 50 t, exempt)", y.DeMinimisTonnes)
+		}
+		fmt.Fprintf(report, "  %d: %d lines, embedded %s tCO2e, FAA %s, certificates %s → surrender %s, EUR %s%s\n", y.Year, y.Lines,
+			y.EmbeddedEmissions.StringFixed(3), y.FreeAllocationAdjustment.StringFixed(3), y.Certificates.StringFixed(3),
+			y.CertificatesToSurrender, y.CostEUR.StringFixed(2), exempt)
+	}
+	for _, e := range sum.FirstErrors {
+		fmt.Fprintln(report, "  rejected:", e)
+	}
+	if sum.Errors > 0 {
+		return &exitError{code: exitLinesRejected, err: fmt.Errorf("cbam: %d of %d lines rejected (see the error column of the results)", sum.Errors, sum.Lines)}
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func newCBAMDatasetCmd(dir *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "dataset",
+		Short: "Show the CBAM dataset in use: version, rows loaded, malformed rows with line numbers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := loadDataset(*dir)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "dataset %s\n  %s: %d default values\n  %s: %d benchmarks\n", data.Version(),
+				data.DefaultValuesFile, data.DefaultValueCount(), data.BenchmarksFile, data.BenchmarkCount())
+			for _, n := range data.Notes {
+				fmt.Fprintln(w, "  note:", n)
+			}
+			fmt.Fprintf(w, "%d malformed rows (not loaded, no value guessed):\n", len(data.Malformed))
+			for _, m := range data.Malformed {
+				fmt.Fprintf(w, "  %s:%d: %s\n", m.File, m.Line, m.Reason)
+			}
+			return nil
+		},
 	}
 }

@@ -260,21 +260,76 @@ var ResultColumns = []string{"row", "id", "origin", "cn", "year", "method", "def
 
 // ResultRow formats a result (or a line's error) as a results-file row.
 func ResultRow(row int, r LineResult, lineErr error) []string {
+	return appendResultRow(make([]string, 0, len(ResultColumns)), row, r, lineErr)
+}
+
+func appendResultRow(out []string, row int, r LineResult, lineErr error) []string {
 	if lineErr != nil {
-		out := make([]string, len(ResultColumns))
-		out[0] = strconv.Itoa(row)
-		out[len(out)-1] = strings.TrimPrefix(lineErr.Error(), "cbam: ")
-		return out
+		out = append(out, strconv.Itoa(row))
+		for len(out) < len(ResultColumns)-1 {
+			out = append(out, "")
+		}
+		return append(out, strings.TrimPrefix(lineErr.Error(), "cbam: "))
 	}
 	price, cost := "", ""
 	if r.HasPrice {
-		price, cost = r.Price.String(), r.CostEUR.StringFixed(2)
+		price, cost = formatDecimal(r.Price), r.CostEUR.StringFixed(2)
 	}
-	return []string{strconv.Itoa(row), r.ID, r.Origin, r.CN, strconv.Itoa(r.Year), r.Method, r.DefaultValueCN, r.DefaultValueCountry,
-		strconv.FormatBool(r.Fallback), r.Route, r.SEE.String(), r.Tonnes.String(), r.EmbeddedEmissions.String(),
-		r.CBAMFactor.String(), r.CSCF.String(), r.Benchmark.Value.String(), r.SEFA.String(),
-		r.FreeAllocationAdjustment.String(), r.CarbonPricePaidCertificates.String(), r.Certificates.String(),
-		price, cost, r.DatasetVersion, ""}
+	return append(out, strconv.Itoa(row), r.ID, r.Origin, r.CN, strconv.Itoa(r.Year), r.Method, r.DefaultValueCN, r.DefaultValueCountry,
+		strconv.FormatBool(r.Fallback), r.Route, formatDecimal(r.SEE), formatDecimal(r.Tonnes), formatDecimal(r.EmbeddedEmissions),
+		formatDecimal(r.CBAMFactor), formatDecimal(r.CSCF), formatDecimal(r.Benchmark.Value), formatDecimal(r.SEFA),
+		formatDecimal(r.FreeAllocationAdjustment), formatDecimal(r.CarbonPricePaidCertificates), formatDecimal(r.Certificates),
+		price, cost, r.DatasetVersion, "")
+}
+
+// formatDecimal is decimal.String (trailing zeros trimmed) without the
+// big.Int detour for coefficients of up to 18 digits: result files format
+// a dozen decimals per line, and this is most of the cost of a run.
+func formatDecimal(d decimal.Decimal) string {
+	if d.NumDigits() > 18 {
+		return d.String()
+	}
+	c, e := d.CoefficientInt64(), d.Exponent()
+	if e >= 0 {
+		if e > 18 {
+			return d.String()
+		}
+		s := strconv.FormatInt(c, 10)
+		if c == 0 {
+			return s
+		}
+		return s + strings.Repeat("0", int(e))
+	}
+	neg := c < 0
+	if neg {
+		c = -c
+	}
+	frac := int(-e)
+	for frac > 0 && c%10 == 0 {
+		c /= 10
+		frac--
+	}
+	var buf [48]byte
+	b := strconv.AppendInt(buf[:0], c, 10)
+	var out []byte
+	if neg {
+		out = append(out, '-')
+	}
+	switch {
+	case frac == 0:
+		out = append(out, b...)
+	case len(b) > frac:
+		out = append(out, b[:len(b)-frac]...)
+		out = append(out, '.')
+		out = append(out, b[len(b)-frac:]...)
+	default:
+		out = append(out, '0', '.')
+		for i := len(b); i < frac; i++ {
+			out = append(out, '0')
+		}
+		out = append(out, b...)
+	}
+	return string(out)
 }
 
 // RowSink receives result rows (CSV or XLSX writer).
@@ -305,6 +360,7 @@ func Run(ctx context.Context, calc *Calculator, src RowSource, sink RowSink, pro
 	}
 	decl := NewDeclaration()
 	var sum RunSummary
+	buf := make([]string, 0, len(ResultColumns))
 	for {
 		l, row, err := lr.Next()
 		if err == io.EOF {
@@ -331,7 +387,7 @@ func Run(ctx context.Context, calc *Calculator, src RowSource, sink RowSink, pro
 		} else {
 			decl.Add(res)
 		}
-		if werr := sink.Write(ResultRow(row, res, err)); werr != nil {
+		if werr := sink.Write(appendResultRow(buf[:0], row, res, err)); werr != nil {
 			return sum, fmt.Errorf("cbam: write results: %w", werr)
 		}
 		if sum.Lines%4096 == 0 {

@@ -145,3 +145,13 @@ func FuzzLineReader(f *testing.F) {
 		}
 	})
 }
+
+func TestFormatDecimalMatchesString(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"0", "1", "-1", "1.5", "1335.750", "0.000123", "-0.5", "100", "12345678901234567.89", "123456789012345678901234.5", "0.0", "7E+3", "-12.3400"} {
+		v := d(s)
+		if got, want := formatDecimal(v), v.String(); got != want {
+			t.Errorf("formatDecimal(%s) = %s, want %s", s, got, want)
+		}
+	}
+}
