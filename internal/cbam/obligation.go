@@ -445,6 +445,10 @@ func (c *Calculator) precursor(p Precursor, year int, field string, depth int) (
 	return pr, nil
 }
 
+// IndirectEmissionsCounted reports whether indirect emissions count in the
+// embedded emissions of the good (8-digit CN code); see indirectCounted.
+func IndirectEmissionsCounted(cn string) bool { return indirectCounted(cn) }
+
 // indirectCounted reports whether indirect emissions count for the good:
 // they do for goods outside Annex II of Reg. (EU) 2023/956 (cement,
 // fertilisers, agglomerated iron ore 2601 12 00); Annex II goods (iron and
