@@ -392,11 +392,34 @@ func (n *Node) move(w *writeSet, seq int64, p piece, account int64, to ledger.St
 		b = lo
 	}
 	b.Account, b.State, b.Pending = account, to, pending
-	n.st.putBlock(b)
-	w.dirty[blockRef{b.Issuance, b.Start}] = struct{}{}
+	moved := b
 	w.batch.Movements = append(w.batch.Movements, ledger.Movement{Seq: seq, Issuance: b.Issuance, Start: b.Start, End: b.End,
 		FromAccount: from.Account, ToAccount: account, FromState: from.State, ToState: to})
-	return b
+	// Merge with neighbours in the same place, so that blocks do not
+	// fragment without bound as units move back and forth. Reserved blocks
+	// stay apart: their pending transaction names them by start.
+	if pending == 0 {
+		if prev, ok := n.st.block(b.Issuance, b.Start-1); ok && b.Start > 1 && mergeable(prev, b) {
+			n.st.deleteBlock(b)
+			w.dirty[blockRef{b.Issuance, b.Start}] = struct{}{}
+			prev.End = b.End
+			b = prev
+		}
+		tree := n.st.blocks[b.Issuance]
+		if next, ok := tree.Get(ledger.Block{Start: b.End + 1}); ok && mergeable(b, next) {
+			n.st.deleteBlock(next)
+			w.dirty[blockRef{next.Issuance, next.Start}] = struct{}{}
+			b.End = next.End
+		}
+	}
+	n.st.putBlock(b)
+	w.dirty[blockRef{b.Issuance, b.Start}] = struct{}{}
+	return moved
+}
+
+// mergeable reports whether two adjacent blocks can become one.
+func mergeable(a, b ledger.Block) bool {
+	return a.Account == b.Account && a.State == b.State && a.Pending == 0 && b.Pending == 0
 }
 
 func (n *Node) moveAll(w *writeSet, res *Result, ps []piece, account int64, to ledger.State, pending int64) {
@@ -537,6 +560,12 @@ func (n *Node) settle(w *writeSet, a Actor, seq int64, complete bool, res *Resul
 			return err
 		}
 	}
+	// Blocks settle in serial order, so the result does not depend on the
+	// order the reservation was rebuilt in after a restart.
+	sort.Slice(p.Blocks, func(i, j int) bool {
+		a, b := p.Blocks[i], p.Blocks[j]
+		return a.Issuance < b.Issuance || a.Issuance == b.Issuance && a.Start < b.Start
+	})
 	ps := make([]piece, 0, len(p.Blocks))
 	for _, ref := range p.Blocks {
 		b, _ := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start})

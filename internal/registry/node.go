@@ -268,8 +268,11 @@ func (n *Node) applyBatch(ctx context.Context, batch []*call, prior map[string]l
 		return nil
 	}
 	for ref := range w.dirty {
-		b, _ := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start})
-		w.batch.PutBlocks = append(w.batch.PutBlocks, b)
+		if b, ok := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start}); ok {
+			w.batch.PutBlocks = append(w.batch.PutBlocks, b)
+		} else {
+			w.batch.DeleteBlocks = append(w.batch.DeleteBlocks, ledger.Block{Issuance: ref.Issuance, Start: ref.Start})
+		}
 	}
 	return n.db.Commit(ctx, &w.batch)
 }

@@ -109,6 +109,13 @@ func (s *state) putBlock(b ledger.Block) {
 	s.index(b)
 }
 
+// deleteBlock removes b (merged into a neighbour).
+func (s *state) deleteBlock(b ledger.Block) {
+	if old, ok := s.blocks[b.Issuance].Delete(b); ok {
+		s.unindex(old)
+	}
+}
+
 func (s *state) index(b ledger.Block) {
 	iss := s.issuances[b.Issuance]
 	s.bal[balKey{b.Account, iss.UnitType, b.State}] += b.Count()
@@ -175,9 +182,9 @@ func (s *state) checkIssuance(iss int64, starts []int64) error {
 	}
 	tree := s.blocks[iss]
 	for _, st := range starts {
-		b, ok := tree.Get(ledger.Block{Start: st})
+		b, ok := s.block(iss, st)
 		if !ok {
-			return fmt.Errorf("registry: invariant: issuance %d has no block at %d", iss, st)
+			return fmt.Errorf("registry: invariant: issuance %d has no block holding serial %d", iss, st)
 		}
 		if b.Start == 1 {
 			// first block

@@ -19,6 +19,8 @@ type Batch struct {
 	Accounts  []ledger.Account // upsert: new accounts and status changes
 	Issuances []ledger.Issuance
 	PutBlocks []ledger.Block
+	// DeleteBlocks names blocks (by issuance and start) merged away.
+	DeleteBlocks []ledger.Block
 	Entries   []ledger.Entry
 	Movements []ledger.Movement
 	Tokens    []ledger.Token
@@ -69,6 +71,17 @@ func (d *DB) Commit(ctx context.Context, b *Batch) (err error) {
 		return append(a, x.ID, x.Standard, x.UnitType, x.Project, x.ProjectName, x.Methodology, x.HostCountry, x.Vintage, x.Quantity, x.AccountID, x.Seq, timeText(x.CreatedAt))
 	}); err != nil {
 		return err
+	}
+	for lo := 0; lo < len(b.DeleteBlocks); lo += rowsPerStatement {
+		chunk := b.DeleteBlocks[lo:min(len(b.DeleteBlocks), lo+rowsPerStatement)]
+		args := make([]any, 0, 2*len(chunk))
+		for _, k := range chunk {
+			args = append(args, k.Issuance, k.Start)
+		}
+		q := "DELETE FROM blocks WHERE (issuance_id, start_serial) IN ((?, ?)" + strings.Repeat(", (?, ?)", len(chunk)-1) + ")"
+		if _, err := tx.ExecContext(ctx, d.q(q), args...); err != nil {
+			return fmt.Errorf("store: delete merged blocks: %w", err)
+		}
 	}
 	if err := d.insertRows(ctx, tx, "blocks", "issuance_id, start_serial, end_serial, account_id, state, pending",
 		"ON CONFLICT (issuance_id, start_serial) DO UPDATE SET end_serial = excluded.end_serial, account_id = excluded.account_id, state = excluded.state, pending = excluded.pending",
