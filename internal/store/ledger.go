@@ -21,9 +21,9 @@ type Batch struct {
 	PutBlocks []ledger.Block
 	// DeleteBlocks names blocks (by issuance and start) merged away.
 	DeleteBlocks []ledger.Block
-	Entries   []ledger.Entry
-	Movements []ledger.Movement
-	Tokens    []ledger.Token
+	Entries      []ledger.Entry
+	Movements    []ledger.Movement
+	Tokens       []ledger.Token
 }
 
 // Commit writes b in one database transaction. It returns ErrStale when a
