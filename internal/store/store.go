@@ -223,3 +223,10 @@ func parseTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
 }
+
+// SQL exposes the underlying database, for tests that tamper with it and
+// for tools; registry code goes through the methods above.
+func (d *DB) SQL() *sql.DB { return d.sql }
+
+// Rebind rewrites a query written with ? placeholders for this dialect.
+func (d *DB) Rebind(query string) string { return d.q(query) }

@@ -1,0 +1,62 @@
+package registry
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/corridor-carbon/corridor/internal/store/storetest"
+)
+
+// TestVerifyFindsTampering alters a consistent database behind the
+// registry's back, one way at a time, and expects verify to name it.
+func TestVerifyFindsTampering(t *testing.T) {
+	tests := []struct {
+		name   string
+		sql    string
+		expect string
+	}{
+		{"block moved without a transaction", `UPDATE blocks SET account_id = ? WHERE issuance_id = 1 AND start_serial = 1`, "differs from the journal's replay"},
+		{"block deleted (gap)", `DELETE FROM blocks WHERE issuance_id = 1 AND start_serial = 1`, "gap at serials 1-"},
+		{"block widened (overlap)", `UPDATE blocks SET end_serial = end_serial + 5 WHERE issuance_id = 1 AND start_serial = 1`, "overlap"},
+		{"retired units made held again", `UPDATE blocks SET state = 'held' WHERE state = 'retired'`, "differs from the journal's replay"},
+		{"journal body altered", `UPDATE journal SET body = replace(body, '"quantity":300', '"quantity":301') WHERE kind = 'transfer'`, "hash does not match"},
+		{"journal entry removed", `DELETE FROM journal WHERE seq = 3`, "follows entry"},
+		{"movement out of a final state", `INSERT INTO movements (seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state) VALUES (1, 1, 1, 1, 1, 2, 'retired', 'held')`, "out of state retired"},
+	}
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var target storetest.Target
+				if tg.Name == "postgres" {
+					target = storetest.Postgres(t)
+				} else {
+					target = storetest.SQLite(t)
+				}
+				f := newFixture(t, target)
+				f.must(t, f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Quantity: 300, UnitType: "CCER"}})
+				f.must(t, f.holder, Retire{From: f.a2, Units: Units{Quantity: 10, UnitType: "CCER"}, Beneficiary: "B", Purpose: "voluntary"})
+				verifyOK(t, f.n)
+				f.n.Close()
+				db := f.n.db
+				args := []any{}
+				if strings.Contains(tt.sql, "?") {
+					args = append(args, f.a3)
+				}
+				if _, err := db.SQL().ExecContext(context.Background(), db.Rebind(tt.sql), args...); err != nil {
+					t.Fatal(err)
+				}
+				rep, err := Verify(context.Background(), db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep.OK() {
+					t.Fatal("verify passed a tampered database")
+				}
+				if !strings.Contains(strings.Join(rep.Violations, "\n"), tt.expect) {
+					t.Fatalf("violations %q do not mention %q", rep.Violations, tt.expect)
+				}
+			})
+		}
+	})
+}
