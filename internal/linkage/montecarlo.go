@@ -152,8 +152,7 @@ func MonteCarlo(ctx context.Context, m *Model, p MonteCarloParams) (*MonteCarloB
 // bandOf sorts vals and summarises them.
 func bandOf(vals []float64) Band {
 	if len(vals) == 0 {
-		nan := math.NaN()
-		return Band{nan, nan, nan, nan, nan, nan}
+		return Band{} // every run failed: MonteCarloBands.Failed says so
 	}
 	slices.Sort(vals)
 	sum := 0.0
