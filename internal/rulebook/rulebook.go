@@ -326,6 +326,7 @@ func (rb *Rulebook) Schemes(jurisdiction string) []Scheme {
 	var out []Scheme
 	for _, s := range rb.schemes {
 		if j == "" || s.Jurisdiction == j {
+			s.Rules = slices.Clone(s.Rules)
 			out = append(out, s)
 		}
 	}
@@ -338,7 +339,9 @@ func (rb *Rulebook) Scheme(id string) (Scheme, bool) {
 	if !ok {
 		return Scheme{}, false
 	}
-	return *s, true
+	out := *s
+	out.Rules = slices.Clone(s.Rules)
+	return out, true
 }
 
 // GlobalRules lists the rules that apply to every scheme.

@@ -1,0 +1,454 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/corridor-carbon/corridor/internal/rulebook"
+)
+
+// Exit codes of `corridor rulebook`: 2 for bad input, 3 when the unit is not
+// eligible (so that scripts can branch without parsing output).
+const (
+	exitRulebookBadInput    = 2
+	exitRulebookNotEligible = 3
+)
+
+func newRulebookCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "rulebook",
+		Short: "Query the rulebook: jurisdictions, instruments, schemes, recognition, MRV, eligibility",
+		Long: `Query Corridor's embedded rulebook. Every rule carries its source; rules whose
+text could not be checked are marked unverified, and answers that rely on them say so.
+
+Exit codes: 0 ok, 1 internal error, 2 bad input, 3 not eligible (eligibility only).
+Environment: CORRIDOR_FORMAT (text or json).`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := loadRulebook(format)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if format == "json" {
+				return writeRulebookJSON(out, map[string]any{"rulebook_version": rb.Version(), "files": rb.Versions})
+			}
+			fmt.Fprintf(out, "Rulebook %s: %d jurisdictions, %d instruments, %d schemes, %d sources.\n",
+				rb.Version(), len(rb.Jurisdictions()), len(rb.Instruments("")), len(rb.Schemes("")), len(rb.Sources()))
+			fmt.Fprintln(out, "Subcommands: jurisdictions, instruments, schemes, scheme ID, sources, methodologies, recognition, mrv, eligibility.")
+			return nil
+		},
+	}
+	cmd.PersistentFlags().StringVar(&format, "format", envDefault("CORRIDOR_FORMAT", "text"), "output format: text or json (env CORRIDOR_FORMAT)")
+	cmd.AddCommand(
+		rulebookJurisdictionsCmd(&format), rulebookInstrumentsCmd(&format), rulebookSchemesCmd(&format),
+		rulebookSchemeCmd(&format), rulebookSourcesCmd(&format), rulebookMethodologiesCmd(&format),
+		rulebookRecognitionCmd(&format), rulebookMRVCmd(&format), rulebookEligibilityCmd(&format),
+	)
+	return cmd
+}
+
+func loadRulebook(format string) (*rulebook.Rulebook, error) {
+	if format != "text" && format != "json" {
+		return nil, &exitError{code: exitRulebookBadInput, err: fmt.Errorf("rulebook: --format must be text or json, not %q", format)}
+	}
+	return rulebook.Default()
+}
+
+// badRulebookInput turns a rulebook.InputError into exit code 2.
+func badRulebookInput(err error) error {
+	var ie *rulebook.InputError
+	if errors.As(err, &ie) {
+		return &exitError{code: exitRulebookBadInput, err: err}
+	}
+	return err
+}
+
+func writeRulebookJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func rulebookTable(w io.Writer, header string, rows [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+func rulebookJurisdictionsCmd(format *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "jurisdictions",
+		Short: "List jurisdictions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := loadRulebook(*format)
+			if err != nil {
+				return err
+			}
+			list := rb.Jurisdictions()
+			if *format == "json" {
+				return writeRulebookJSON(cmd.OutOrStdout(), list)
+			}
+			var rows [][]string
+			for _, j := range list {
+				rows = append(rows, []string{j.Code, j.Name, j.Region})
+			}
+			return rulebookTable(cmd.OutOrStdout(), "CODE\tNAME\tREGION", rows)
+		},
+	}
+}
+
+func rulebookInstrumentsCmd(format *string) *cobra.Command {
+	var jurisdiction string
+	c := &cobra.Command{
+		Use:   "instruments",
+		Short: "List instruments (unit types)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := loadRulebook(*format)
+			if err != nil {
+				return err
+			}
+			if err := checkJurisdictionFlag(rb, jurisdiction); err != nil {
+				return err
+			}
+			list := rb.Instruments(jurisdiction)
+			if *format == "json" {
+				return writeRulebookJSON(cmd.OutOrStdout(), list)
+			}
+			var rows [][]string
+			for _, in := range list {
+				rows = append(rows, []string{in.Code, in.Kind, in.Jurisdiction, in.Programme, in.Name})
+			}
+			return rulebookTable(cmd.OutOrStdout(), "CODE\tKIND\tJURISDICTION\tPROGRAMME\tNAME", rows)
+		},
+	}
+	c.Flags().StringVar(&jurisdiction, "jurisdiction", "", "only this jurisdiction's instruments (e.g. ID)")
+	return c
+}
+
+func checkJurisdictionFlag(rb *rulebook.Rulebook, code string) error {
+	if code == "" {
+		return nil
+	}
+	if _, ok := rb.Jurisdiction(code); !ok {
+		return &exitError{code: exitRulebookBadInput, err: fmt.Errorf("rulebook: --jurisdiction: unknown jurisdiction %q", code)}
+	}
+	return nil
+}
+
+func rulebookSchemesCmd(format *string) *cobra.Command {
+	var jurisdiction string
+	c := &cobra.Command{
+		Use:   "schemes",
+		Short: "List compliance schemes and their offset/credit limits",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := loadRulebook(*format)
+			if err != nil {
+				return err
+			}
+			if err := checkJurisdictionFlag(rb, jurisdiction); err != nil {
+				return err
+			}
+			list := rb.Schemes(jurisdiction)
+			if *format == "json" {
+				return writeRulebookJSON(cmd.OutOrStdout(), list)
+			}
+			var rows [][]string
+			for _, s := range list {
+				caps := []string{}
+				for _, r := range s.Rules {
+					if r.Kind == rulebook.KindQuantityCap {
+						caps = append(caps, r.Share.Shift(2).String()+"% ("+r.Status+")")
+					}
+				}
+				if len(caps) == 0 {
+					caps = append(caps, "none found")
+				}
+				rows = append(rows, []string{s.ID, s.Jurisdiction, strings.Join(caps, ", "), fmt.Sprint(len(s.Rules)), s.Name})
+			}
+			return rulebookTable(cmd.OutOrStdout(), "ID\tJURISDICTION\tCREDIT LIMIT\tRULES\tNAME", rows)
+		},
+	}
+	c.Flags().StringVar(&jurisdiction, "jurisdiction", "", "only this jurisdiction's schemes (e.g. CN)")
+	return c
+}
+
+func rulebookSchemeCmd(format *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "scheme ID",
+		Short: "Show one scheme's rules with their sources",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := loadRulebook(*format)
+			if err != nil {
+				return err
+			}
+			s, ok := rb.Scheme(args[0])
+			if !ok {
+				ids := []string{}
+				for _, s := range rb.Schemes("") {
+					ids = append(ids, s.ID)
+				}
+				return &exitError{code: exitRulebookBadInput, err: fmt.Errorf("rulebook: unknown scheme %q (known: %s)", args[0], strings.Join(ids, ", "))}
+			}
+			out := cmd.OutOrStdout()
+			if *format == "json" {
+				return writeRulebookJSON(out, s)
+			}
+			fmt.Fprintf(out, "%s · %s (%s)\n%s\nObligation basis: %s\n\n", s.ID, s.Name, s.Jurisdiction, s.Description, s.ObligationBasis)
+			for _, r := range slices.Concat(s.Rules, rb.GlobalRules()) {
+				fmt.Fprintf(out, "%s [%s, %s]\n  %s\n  Source: %s\n", r.ID, r.Kind, r.Status, r.Text, r.Cite)
+			}
+			return nil
+		},
+	}
+}
+
+func rulebookSourcesCmd(format *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "sources",
+		Short: "List every cited source and what of it was checked",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := loadRulebook(*format)
+			if err != nil {
+				return err
+			}
+			list := rb.Sources()
+			out := cmd.OutOrStdout()
+			if *format == "json" {
+				return writeRulebookJSON(out, list)
+			}
+			for _, s := range list {
+				fmt.Fprintf(out, "%s (%s, %s)\n  %s — %s\n  %s\n  Checked: %s\n", s.ID, s.Kind, s.Date, s.Title, s.Issuer, s.URL, s.Seen)
+			}
+			return nil
+		},
+	}
+}
+
+func rulebookMethodologiesCmd(format *string) *cobra.Command {
+	var programme, sector string
+	c := &cobra.Command{
+		Use:   "methodologies",
+		Short: "List methodology records by programme and sector",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := loadRulebook(*format)
+			if err != nil {
+				return err
+			}
+			list := rb.Methodologies(programme, sector)
+			if *format == "json" {
+				return writeRulebookJSON(cmd.OutOrStdout(), list)
+			}
+			var rows [][]string
+			for _, m := range list {
+				rows = append(rows, []string{m.Programme, m.Code, strings.Join(m.Sectors, ","), m.Status, m.Title})
+			}
+			return rulebookTable(cmd.OutOrStdout(), "PROGRAMME\tCODE\tSECTORS\tSTATUS\tTITLE", rows)
+		},
+	}
+	c.Flags().StringVar(&programme, "programme", "", "only this programme (e.g. VCS)")
+	c.Flags().StringVar(&sector, "sector", "", "only this sector (e.g. cement)")
+	return c
+}
+
+func rulebookRecognitionCmd(format *string) *cobra.Command {
+	var sector, a, b string
+	c := &cobra.Command{
+		Use:   "recognition",
+		Short: "Mutual-recognition matrix of programmes for a sector (or one pair with --a and --b)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := loadRulebook(*format)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if a != "" || b != "" {
+				cell, err := rb.Recognition(a, b, sector)
+				if err != nil {
+					return badRulebookInput(err)
+				}
+				if *format == "json" {
+					return writeRulebookJSON(out, cell)
+				}
+				fmt.Fprintf(out, "%s – %s (%s): %s\n", cell.A, cell.B, sector, cell.Label)
+				for _, c := range cell.Conditions {
+					fmt.Fprintf(out, "  · %s\n", c)
+				}
+				if len(cell.CommonBasis) > 0 {
+					fmt.Fprintf(out, "  Shared methodology basis [inference, not recognition]: %s\n", strings.Join(cell.CommonBasis, ", "))
+				}
+				if cell.Cite != nil {
+					fmt.Fprintf(out, "  Source (%s): %s\n", cell.Evidence, cell.Cite)
+				}
+				return nil
+			}
+			m, err := rb.RecognitionMatrix(sector)
+			if err != nil {
+				return badRulebookInput(err)
+			}
+			if *format == "json" {
+				return writeRulebookJSON(out, m)
+			}
+			short := map[string]string{rulebook.Recognised: "yes", rulebook.RecognisedWithConditions: "conditions", rulebook.NotRecognised: "no"}
+			var rows [][]string
+			for i, p := range m.Programmes {
+				row := []string{p}
+				for _, c := range m.Cells[i] {
+					v := short[c.Status]
+					switch {
+					case c.A == c.B:
+						v = "·"
+					case c.Label == rulebook.LabelNoAgreement:
+						v = "none found"
+					}
+					row = append(row, v)
+				}
+				rows = append(rows, row)
+			}
+			fmt.Fprintf(out, "Recognition matrix, sector %s (\"none found\" = not recognised, no agreement found):\n", m.Sector)
+			if err := rulebookTable(out, "\t"+strings.Join(m.Programmes, "\t"), rows); err != nil {
+				return err
+			}
+			for i := range m.Cells {
+				for j := i + 1; j < len(m.Cells[i]); j++ {
+					if c := m.Cells[i][j]; c.Cite != nil {
+						fmt.Fprintf(out, "%s – %s: %s. %s Source (%s): %s\n", c.A, c.B, c.Label, strings.Join(c.Conditions, " "), c.Evidence, c.Cite)
+					}
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&sector, "sector", "power", "sector: power, steel or cement")
+	c.Flags().StringVar(&a, "a", "", "first programme of a single pair (e.g. SPE-GRK)")
+	c.Flags().StringVar(&b, "b", "", "second programme of a single pair (e.g. GS)")
+	return c
+}
+
+func rulebookMRVCmd(format *string) *cobra.Command {
+	var sector string
+	c := &cobra.Command{
+		Use:   "mrv",
+		Short: "MRV rules side by side (China ETS, Viet Nam ETS, EU CBAM) for a sector",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := loadRulebook(*format)
+			if err != nil {
+				return err
+			}
+			t, err := rb.MRVComparison(sector)
+			if err != nil {
+				return badRulebookInput(err)
+			}
+			out := cmd.OutOrStdout()
+			if *format == "json" {
+				return writeRulebookJSON(out, t)
+			}
+			fmt.Fprintf(out, "MRV side by side, sector %s\n", t.Sector)
+			for _, row := range t.Rows {
+				fmt.Fprintf(out, "\n%s\n", row.Aspect.Name)
+				for i, c := range row.Cells {
+					fmt.Fprintf(out, "  %-28s %s [%s]\n  %-28s Source: %s\n", t.Regimes[i].Name, c.Text, c.Status, "", c.Cite)
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&sector, "sector", "steel", "sector: power, steel, cement or aluminium")
+	return c
+}
+
+func rulebookEligibilityCmd(format *string) *cobra.Command {
+	var req rulebook.EligibilityRequest
+	c := &cobra.Command{
+		Use:   "eligibility",
+		Short: "May this unit be used toward this obligation, and how much of it?",
+		Long: `Decide whether a unit may be used in a compliance scheme and the maximum
+quantity, with every reason naming its rule and source. The cap is rounded
+down to whole tonnes (5% of 12,345 t = 617.25 t -> 617 t).
+
+Example:
+  corridor rulebook eligibility --instrument CCER --host CN --vintage 2024 \
+      --scheme CN-ETS --year 2025 --obligation 12345
+
+Exit code 3 when the unit is not eligible, 2 on bad input.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := loadRulebook(*format)
+			if err != nil {
+				return err
+			}
+			d, err := rb.Eligibility(req)
+			if err != nil {
+				return badRulebookInput(err)
+			}
+			out := cmd.OutOrStdout()
+			if *format == "json" {
+				if err := writeRulebookJSON(out, d); err != nil {
+					return err
+				}
+			} else {
+				printDecision(out, d)
+			}
+			if !d.Allowed {
+				return &exitError{code: exitRulebookNotEligible, err: fmt.Errorf("rulebook: %s not eligible for %s", d.Instrument, d.Scheme)}
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&req.Unit.Instrument, "instrument", "", "instrument code, e.g. CCER, VCU, GS-VER, JCM-CREDIT, SPE-GRK (required)")
+	f.StringVar(&req.Unit.Programme, "programme", "", "crediting programme (defaults to the instrument's)")
+	f.StringVar(&req.Unit.Methodology, "methodology", "", "methodology code (informational)")
+	f.StringVar(&req.Unit.Host, "host", "", "host jurisdiction where the reductions happened, e.g. TH (required)")
+	f.IntVar(&req.Unit.Vintage, "vintage", 0, "vintage year of the reductions (required)")
+	f.BoolVar(&req.Unit.Authorised, "authorised", false, "the host has authorised the units (Article 6)")
+	f.BoolVar(&req.Unit.CorrespondingAdjustment, "ca", false, "a corresponding adjustment is applied (needs --authorised)")
+	f.StringVar(&req.Unit.Registry, "registry", "", "registry of record, e.g. IDX")
+	f.Int64Var(&req.Unit.Quantity, "quantity", 0, "tonnes offered (0: report the maximum only)")
+	f.StringVar(&req.Use.Scheme, "scheme", "", "compliance scheme: CN-ETS, SG-CT, VN-ETS, JP-GX-ETS, ID-ETS (required)")
+	f.StringVar(&req.Use.Entity, "entity", "", "the obliged entity (informational)")
+	f.IntVar(&req.Use.ComplianceYear, "year", 0, "compliance year (required)")
+	f.Int64Var(&req.Use.Obligation, "obligation", 0, "the entity's obligation for the year, tonnes")
+	f.Int64Var(&req.Use.AlreadyUsed, "used", 0, "capped credits already used this year, tonnes")
+	return c
+}
+
+func printDecision(w io.Writer, d rulebook.Decision) {
+	verdict := "NOT ELIGIBLE"
+	if d.Allowed {
+		verdict = "ELIGIBLE"
+	}
+	fmt.Fprintf(w, "%s: %s in %s, maximum %d t this year", verdict, d.Instrument, d.Scheme, d.MaxQuantity)
+	if d.Requested > 0 {
+		fmt.Fprintf(w, " (granted %d of %d t requested)", d.Granted, d.Requested)
+	}
+	fmt.Fprintln(w, ".")
+	if d.Cap != nil {
+		fmt.Fprintf(w, "Cap: %s.\n", d.Cap.Rounding)
+	}
+	if !d.Confirmed {
+		fmt.Fprintln(w, "Caution: this answer relies on at least one UNVERIFIED rule or on no limit being found.")
+	}
+	fmt.Fprintf(w, "Reasons (rulebook %s):\n", d.RulebookVersion)
+	for _, r := range d.Reasons {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+}
