@@ -9,7 +9,7 @@ import (
 )
 
 // embeddedFS copies the shipped data files into a MapFS that tests can break.
-func embeddedFS(t *testing.T) fstest.MapFS {
+func embeddedFS(t testing.TB) fstest.MapFS {
 	t.Helper()
 	m := fstest.MapFS{}
 	err := fs.WalkDir(embedded, "data", func(path string, d fs.DirEntry, err error) error {
