@@ -1,0 +1,114 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/demo"
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/store/storetest"
+)
+
+// TestRegistryPagesInBrowser drives headless chromium through the home page,
+// a registry page, sign-in, an account page and an htmx serial lookup.
+func TestRegistryPagesInBrowser(t *testing.T) {
+	ctx := newBrowser(t)
+	n, err := registry.Open(context.Background(), storetest.SQLite(t).Open(t), registry.Options{Code: "CN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	tokens, err := demo.Seed(context.Background(), n, demo.Registries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var holder demo.Token
+	for _, tk := range tokens {
+		if tk.Role == ledger.RoleHolder {
+			holder = tk
+			break
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api.New(n).Handler())
+	mux.Handle("/", New(n).Handler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	tot := n.Totals()
+
+	step := func(name string, a chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, a); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		v, err := chromedp.Run(sctx, chromedp.Text(sel))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return strings.TrimSpace(v)
+	}
+
+	// Home: the registry's issued total, formatted.
+	step("open home", chromedp.Navigate(srv.URL+"/"))
+	if got, want := text(`tr[data-registry="CN"] td.issued`), thousands(tot.Issued); got != want {
+		t.Fatalf("home shows issued %q, want %q", got, want)
+	}
+	// Registry page via the link.
+	step("click registry", chromedp.Click(`tr[data-registry="CN"] a`))
+	step("registry page", chromedp.WaitVisible(`#total-issued`))
+	if got := text(`#total-retired`); got != thousands(tot.ByState[ledger.Retired]) {
+		t.Fatalf("retired total %q", got)
+	}
+	// Accounts are private until signed in.
+	step("sign in", chromedp.SendKeys(`#signin input[name=token]`, holder.Token))
+	step("submit", chromedp.Submit(`#signin input[name=token]`))
+	step("accounts listed", chromedp.WaitVisible(`#accounts`))
+	// The holder's account page shows its balance.
+	step("open account", chromedp.Navigate(srv.URL+"/registries/CN/accounts/"+strconv.FormatInt(holder.AccountID, 10)))
+	step("balances", chromedp.WaitVisible(`#balances`))
+	v, _ := n.Account(holder.AccountID)
+	balances := text(`#balances`)
+	for _, b := range v.Balances {
+		if !strings.Contains(balances, thousands(b.Quantity)) {
+			t.Fatalf("balances table %q lacks %d", balances, b.Quantity)
+		}
+	}
+	// Serial lookup through htmx: the history of the first retired unit.
+	rets, _ := n.Retirements(context.Background(), 0, 1)
+	if len(rets) == 0 {
+		t.Fatal("demo has no retirement")
+	}
+	s, _ := ledger.ParseSerial(rets[0].Blocks[0].Serial)
+	s.End = s.Start
+	step("open lookup", chromedp.Navigate(srv.URL+"/serials"))
+	step("type serial", chromedp.SendKeys(`#q`, s.String()))
+	step("look up", chromedp.Submit(`#q`))
+	step("history", chromedp.WaitVisible(`#history td.kind`))
+	hist := text(`#history`)
+	if !strings.Contains(hist, "issue") || !strings.Contains(hist, "retire") {
+		t.Fatalf("history %q lacks issue and retire", hist)
+	}
+	if st := text(`#blocks td.state`); st != "retired" {
+		t.Fatalf("unit state shown %q, want retired", st)
+	}
+	// A bad serial shows a clear error, not a crash.
+	step("clear", chromedp.SetValue(`#q`, "CN-CCER-nope"))
+	step("look up bad", chromedp.Submit(`#q`))
+	step("error shown", chromedp.WaitVisible(`#lookup-error`))
+}
