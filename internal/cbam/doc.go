@@ -6,7 +6,7 @@
 //
 // Units: emissions in tonnes CO2e (t), specific values in tCO2e per tonne of
 // good, masses in tonnes, prices in EUR per certificate (one certificate
-// corresponds to one tonne CO2e of embedded emissions, Art. 3(23)).
+// corresponds to one tonne CO2e of embedded emissions, Art. 3 point (24)).
 //
 // Rounding: every figure is carried at full decimal precision (shopspring
 // decimal, no float64) through the calculation; nothing intermediate is

@@ -417,8 +417,10 @@ func (c *Calculator) precursor(p Precursor, year int, field string, depth int) (
 	switch {
 	case euMembers[origin]:
 		// Embedded emissions of precursors produced in the EU count as zero
-		// (Annex IV point 3, EU ETS goods); their free allocation was granted
-		// in the EU, so no free-allocation adjustment is carried either.
+		// (/work/shared/domain/cbam.md: "Precursors from the EU count as
+		// zero"; they bore the EU ETS price). Their free allocation was
+		// granted in the EU, so no free-allocation adjustment is carried
+		// either: ASSUMPTION 2, the symmetric treatment.
 		pr.Method = "eu"
 		pr.Notes = []string{"produced in the EU: embedded emissions and free allocation counted as zero"}
 	case p.Actual != nil:
