@@ -7,8 +7,8 @@ import (
 )
 
 // FirstDefinitiveYear is the first year of the definitive period: certificates
-// are owed for goods imported from 1 January 2026 (Reg. (EU) 2023/956 Art. 36(3)
-// as amended by Reg. (EU) 2025/2083).
+// are owed for goods imported from 1 January 2026 (Reg. (EU) 2023/956 Art. 36,
+// application of the definitive period, as amended by Reg. (EU) 2025/2083).
 const FirstDefinitiveYear = 2026
 
 // retainedShare is the "CBAM factor" CBAM_y: the share of EU ETS free
