@@ -97,7 +97,7 @@ func WriteCSV(w io.Writer, res *Result) error {
 	if err := cw.Write(header); err != nil {
 		return err
 	}
-	g := func(x float64) string { return strconv.FormatFloat(x, 'g', 10, 64) }
+	g := func(x float64) string { return strconv.FormatFloat(x+0, 'g', 10, 64) } // +0 turns −0 into 0
 	for i, m := range res.Markets {
 		row := []string{m.ID, m.Jurisdiction, string(m.Instrument), strconv.Itoa(m.Component), g(m.UnitValue), g(m.Required),
 			g(m.AutarkyPrice), g(m.LinkedPrice), g(m.WorldPrice), g(m.AutarkyAbatement), g(m.LinkedAbatement), g(m.NetExports),
