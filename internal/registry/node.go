@@ -193,48 +193,69 @@ func (n *Node) process(batch []*call) {
 		keys[i] = c.key
 	}
 	for attempt := 0; ; attempt++ {
-		prior, err := n.db.EntriesByKey(ctx, keys)
-		if err != nil {
-			n.failAll(batch, err)
-			return
-		}
-		n.mu.Lock()
-		err = n.applyBatch(ctx, batch, prior)
-		if err != nil {
-			// The database refused the batch: memory is ahead of it, so
-			// rebuild memory from the database.
-			st, lerr := n.load(ctx)
-			if lerr != nil {
-				n.mu.Unlock()
-				n.log.Error("registry: reload after failed commit", "err", lerr)
-				n.failAll(batch, fmt.Errorf("registry: reload after failed commit: %w", lerr))
-				return
-			}
-			n.st = st
-		}
-		n.mu.Unlock()
+		err := n.processOnce(ctx, batch, keys)
 		if err == nil {
 			return
 		}
 		if errors.Is(err, store.ErrStale) && attempt < 3 {
-			continue // another writer committed first; decide again on fresh state
+			continue // another writer slipped in; decide again on fresh state
 		}
 		n.log.Error("registry: commit failed", "err", err, "batch", len(batch))
-		n.failAll(batch, err)
+		n.failAll(batch)
 		return
 	}
 }
 
-func (n *Node) failAll(batch []*call, err error) {
+// processOnce takes the database write lock, brings memory up to the
+// journal head if another process wrote, applies the batch and commits.
+func (n *Node) processOnce(ctx context.Context, batch []*call, keys []string) error {
+	wtx, head, err := n.db.BeginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer wtx.Rollback()
+	// Under the lock every other writer's commits are visible.
+	prior, err := n.db.EntriesByKey(ctx, keys)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if head.Seq != n.st.head.Seq || head.Hash != n.st.head.Hash {
+		st, err := n.load(ctx)
+		if err != nil {
+			return fmt.Errorf("registry: reload after another writer: %w", err)
+		}
+		n.st = st
+	}
+	w, err := n.applyBatch(batch, prior)
+	if err == nil && len(w.batch.Entries) > 0 {
+		err = wtx.Commit(ctx, &w.batch)
+	}
+	if err != nil {
+		// Memory is ahead of the database: rebuild it from the database.
+		st, lerr := n.load(ctx)
+		if lerr != nil {
+			return fmt.Errorf("registry: reload after failed commit: %v (commit: %w)", lerr, err)
+		}
+		n.st = st
+		return err
+	}
+	return nil
+}
+
+// failAll answers every call of a batch that could not be committed; the
+// cause is logged by the caller.
+func (n *Node) failAll(batch []*call) {
 	for _, c := range batch {
 		c.res, c.err = Result{}, &ledger.Error{Kind: ledger.KindTransient, Code: "unavailable", Detail: "the transaction was not committed; retry with the same Idempotency-Key"}
-		_ = err
 	}
 }
 
-// applyBatch applies each call to memory and commits the batch. A call that
-// breaks a rule gets its error and changes nothing; the rest commit together.
-func (n *Node) applyBatch(ctx context.Context, batch []*call, prior map[string]ledger.Entry) error {
+// applyBatch applies each call to memory and returns the batch's writes. A
+// call that breaks a rule gets its error and changes nothing; the rest
+// commit together. An error means an invariant broke and memory is suspect.
+func (n *Node) applyBatch(batch []*call, prior map[string]ledger.Entry) (*writeSet, error) {
 	w := &writeSet{dirty: map[blockRef]struct{}{}}
 	inBatch := map[string]*call{}
 	for _, c := range batch {
@@ -259,13 +280,9 @@ func (n *Node) applyBatch(ctx context.Context, batch []*call, prior map[string]l
 		c.res, c.err = n.apply(w, c)
 		if c.err != nil {
 			if _, isRule := ledger.AsError(c.err); !isRule {
-				// An invariant broke: memory can't be trusted; fail the batch.
-				return c.err
+				return w, c.err
 			}
 		}
-	}
-	if len(w.batch.Entries) == 0 {
-		return nil
 	}
 	for ref := range w.dirty {
 		if b, ok := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start}); ok {
@@ -274,7 +291,7 @@ func (n *Node) applyBatch(ctx context.Context, batch []*call, prior map[string]l
 			w.batch.DeleteBlocks = append(w.batch.DeleteBlocks, ledger.Block{Issuance: ref.Issuance, Start: ref.Start})
 		}
 	}
-	return n.db.Commit(ctx, &w.batch)
+	return w, nil
 }
 
 func conflict(key string) error {

@@ -11,6 +11,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/store"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
 )
 
@@ -44,7 +45,13 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string) {
 		tg = storetest.SQLite(t)
 	}
 	ctx := context.Background()
-	db := tg.Open(t)
+	// Each rapid run has its own database, closed when the run ends (not
+	// when the whole test does), so runs do not pile up connections.
+	db, err := store.Open(ctx, tg.Cfg)
+	if err != nil {
+		rt.Fatal(err)
+	}
+	defer db.Close()
 	n, err := Open(ctx, db, Options{Code: "CN"})
 	if err != nil {
 		rt.Fatal(err)
@@ -372,4 +379,44 @@ func mustDoT(t *testing.T, n *Node, a Actor, key string, req Request) Result {
 		t.Fatalf("%s: %v", req.Kind(), err)
 	}
 	return res
+}
+
+// TestTwoWritersOneDatabase runs two nodes (as two server processes would)
+// on one database: every commit either lands on the current journal head or
+// is retried on fresh state, so no update is lost.
+func TestTwoWritersOneDatabase(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		ctx := context.Background()
+		a := openNode(t, tg)
+		org := mustDoT(t, a, system, "org", CreateOrganisation{Name: "O", Country: "CN"}).ID
+		holder := Actor{OrgID: org, Role: ledger.RoleHolder}
+		acc1 := mustDoT(t, a, system, "a1", OpenAccount{OrgID: org, Type: ledger.Holding, Name: "1"}).ID
+		acc2 := mustDoT(t, a, system, "a2", OpenAccount{OrgID: org, Type: ledger.Holding, Name: "2"}).ID
+		mustDoT(t, a, system, "iss", Issue{Standard: "CCER", UnitType: "CCER", Project: "P", HostCountry: "CN", Vintage: 2024, Quantity: 1000, AccountID: acc1})
+		b := openNode(t, tg)
+		var wg sync.WaitGroup
+		var moved atomic.Int64
+		for w, n := range []*Node{a, b} {
+			for g := 0; g < 4; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 25; i++ {
+						_, err := n.Do(ctx, holder, fmt.Sprintf("w%d-g%d-%d", w, g, i), Transfer{From: acc1, To: acc2, Units: Units{Quantity: 1, UnitType: "CCER"}})
+						if err != nil {
+							t.Errorf("writer %d: %v", w, err)
+							return
+						}
+						moved.Add(1)
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		c := openNode(t, tg) // a fresh view of the database
+		if got := held(t, c, acc2); got != moved.Load() || held(t, c, acc1) != 1000-moved.Load() {
+			t.Fatalf("acc2 holds %d after %d acknowledged transfers of 1 unit", got, moved.Load())
+		}
+		verifyOK(t, c)
+	})
 }

@@ -26,13 +26,47 @@ type Batch struct {
 	Tokens       []ledger.Token
 }
 
-// Commit writes b in one database transaction. It returns ErrStale when a
-// journal entry's sequence number or idempotency key is already taken.
-func (d *DB) Commit(ctx context.Context, b *Batch) (err error) {
+// WriteTx is the one write transaction of a batch. BeginWrite takes the
+// node's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped
+// advisory lock on the node's schema), so writers in several processes take
+// turns, and returns the journal head as of that moment: a writer whose
+// memory is behind reloads before it applies anything.
+type WriteTx struct {
+	d  *DB
+	tx *sql.Tx
+}
+
+// BeginWrite starts a write transaction and returns the journal head.
+func (d *DB) BeginWrite(ctx context.Context) (*WriteTx, ledger.Entry, error) {
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return nil, ledger.Entry{}, fmt.Errorf("store: begin: %w", err)
 	}
+	if d.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema()))`); err != nil {
+			tx.Rollback()
+			return nil, ledger.Entry{}, fmt.Errorf("store: take the write lock: %w", err)
+		}
+	}
+	head, err := scanEntry(tx.QueryRowContext(ctx, `SELECT `+entryCols+` FROM journal ORDER BY seq DESC LIMIT 1`))
+	if errors.Is(err, sql.ErrNoRows) {
+		head, err = ledger.Entry{}, nil
+	}
+	if err != nil {
+		tx.Rollback()
+		return nil, ledger.Entry{}, fmt.Errorf("store: read journal head: %w", err)
+	}
+	return &WriteTx{d: d, tx: tx}, head, nil
+}
+
+// Rollback abandons the transaction.
+func (w *WriteTx) Rollback() { _ = w.tx.Rollback() }
+
+// Commit writes b and commits. It returns ErrStale when a journal entry's
+// sequence number or idempotency key is already taken. Either way the
+// transaction is over.
+func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
+	d, tx := w.d, w.tx
 	defer func() {
 		if err != nil {
 			tx.Rollback()
