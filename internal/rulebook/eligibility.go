@@ -152,19 +152,21 @@ func (rb *Rulebook) Eligibility(req EligibilityRequest) (Decision, error) {
 			Finding: fmt.Sprintf("%s is %s's own allowance: no offset limit applies.", in.Code, scheme.ID), RuleText: scheme.Description, Cite: scheme.Cite})
 	}
 	var notYet *Rule // a cap that would apply in a later compliance year
-	for _, r := range append(slices.Clone(rules), rb.globalRules...) {
-		if !applies(r, u, in, scheme, use.ComplianceYear) {
-			if r.Kind == KindQuantityCap && r.FromYear > use.ComplianceYear && applies(r, u, in, scheme, r.FromYear) {
-				notYet = &r
+	for _, group := range [2][]Rule{rules, rb.globalRules} {
+		for _, r := range group {
+			if !applies(r, u, in, scheme, use.ComplianceYear) {
+				if r.Kind == KindQuantityCap && r.FromYear > use.ComplianceYear && applies(r, u, in, scheme, r.FromYear) {
+					notYet = &r
+				}
+				continue
 			}
-			continue
+			if r.Kind == KindQuantityCap {
+				caps = append(caps, r)
+				continue
+			}
+			outcome, finding := evaluate(r, u, in, scheme)
+			add(r, outcome, finding)
 		}
-		if r.Kind == KindQuantityCap {
-			caps = append(caps, r)
-			continue
-		}
-		outcome, finding := evaluate(r, u, in, scheme)
-		add(r, outcome, finding)
 	}
 
 	failed := slices.ContainsFunc(d.Reasons, func(r Reason) bool { return r.Outcome == OutcomeFail })
@@ -229,6 +231,14 @@ func (rb *Rulebook) checkRequest(u *Unit, use *Use) (*Instrument, *Scheme, error
 		u.Programme = in.Programme
 	} else if u.Programme != in.Programme {
 		return nil, nil, bad("unit.programme", "%q does not match instrument %s, which belongs to programme %s", u.Programme, in.Code, in.Programme)
+	}
+	u.Methodology = strings.TrimSpace(u.Methodology)
+	for _, m := range rb.methodologies {
+		// Methodology records are partial: an unknown code is accepted, a
+		// known one must belong to the unit's programme.
+		if strings.EqualFold(m.Code, u.Methodology) && m.Programme != u.Programme {
+			return nil, nil, bad("unit.methodology", "%s is a %s methodology, not %s", m.Code, m.Programme, u.Programme)
+		}
 	}
 	if u.Host == "" {
 		return nil, nil, bad("unit.host", "missing: the jurisdiction where the reductions happened")

@@ -170,6 +170,7 @@ func TestEligibilityRejectsBadInput(t *testing.T) {
 		{"no instrument", func(r *EligibilityRequest) { r.Unit.Instrument = "" }, "unit.instrument"},
 		{"unknown instrument", func(r *EligibilityRequest) { r.Unit.Instrument = "EUA" }, "unit.instrument"},
 		{"programme mismatch", func(r *EligibilityRequest) { r.Unit.Programme = "VCS" }, "unit.programme"},
+		{"methodology of another programme", func(r *EligibilityRequest) { r.Unit.Methodology = "VCS-CDM-ACM0002" }, "unit.methodology"},
 		{"no host", func(r *EligibilityRequest) { r.Unit.Host = "" }, "unit.host"},
 		{"unknown host", func(r *EligibilityRequest) { r.Unit.Host = "XX" }, "unit.host"},
 		{"vintage zero", func(r *EligibilityRequest) { r.Unit.Vintage = 0 }, "unit.vintage"},
@@ -295,6 +296,16 @@ func BenchmarkEligibility(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := rb.Eligibility(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	fsys := embeddedFS(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load(fsys); err != nil {
 			b.Fatal(err)
 		}
 	}
