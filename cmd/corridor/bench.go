@@ -1,15 +1,255 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+
+	"github.com/corridor-carbon/corridor/internal/bench"
 )
 
 func newBenchCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "(being built)",
-		RunE:  func(cmd *cobra.Command, args []string) error { return errors.New("bench: not built yet") },
+		Short: "Measure the disk's fsync rate and the registry's durable transfer rate",
+		Long: `Benchmarks of a registry node on this machine.
+
+  corridor bench fsync      4 KiB append + fdatasync loop: the disk's commit ceiling
+  corridor bench registry   durable transfers/s with many concurrent clients, next to
+                            the fsync rate measured in the same run; --blocks N also
+                            times balance reads and serial lookups on N blocks
+
+Both write only scratch files (or a scratch PostgreSQL schema bench_<random>) and
+remove them afterwards.`,
 	}
+	cmd.AddCommand(newBenchFsyncCmd(), newBenchRegistryCmd())
+	return cmd
+}
+
+func newBenchFsyncCmd() *cobra.Command {
+	var dataDir string
+	var duration time.Duration
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "fsync",
+		Short: "Append 4 KiB and fdatasync in a loop in the data directory; print syncs/s",
+		Long: `Append 4 KiB to a scratch file in --data-dir and fdatasync it, again and again for
+--duration, and print the syncs per second with their latency. A database commit costs
+at least one such sync, so this is the rate a one-commit-per-transaction registry could
+reach at best; the registry benchmark is measured against it.
+
+Environment: CORRIDOR_DATA_DIR.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if duration <= 0 {
+				return fmt.Errorf("bench fsync: --duration must be positive, not %s", duration)
+			}
+			res, err := bench.Fsync(cmd.Context(), bench.FsyncParams{Dir: dataDir, Duration: duration})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return writeBenchJSON(out, map[string]any{"machine": machine(), "fsync": res})
+			}
+			fmt.Fprintln(out, machineLine())
+			printFsync(out, dataDir, duration, res)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data-dir", envDefault("CORRIDOR_DATA_DIR", "./corridor-data"), "directory on the disk to measure (env CORRIDOR_DATA_DIR)")
+	cmd.Flags().DurationVar(&duration, "duration", 5*time.Second, "how long to run the loop")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+type benchRegistryFlags struct {
+	driver, dbURL, dataDir string
+	clients, accounts      int
+	duration, fsyncFor     time.Duration
+	http, asJSON           bool
+	blocks, perIssuance    int
+	samples                int
+	cpuProfile             string
+}
+
+func newBenchRegistryCmd() *cobra.Command {
+	var f benchRegistryFlags
+	cmd := &cobra.Command{
+		Use:   "registry",
+		Short: "Durable transfers/s and p50/p99 latency of a registry node with many concurrent clients",
+		Long: `Open a fresh registry node on a scratch database, give --accounts holders an issuance
+each, and let --clients clients send 1-unit transfers for --duration, each client
+waiting for its transfer to be durably committed before sending the next. Client c sends
+from account c mod --accounts, so --accounts 64 measures the ledger and --accounts 8 the
+contended case. The fsync rate of --data-dir is measured first, in the same run; the
+registry's target is at least 3 × that rate (group commit shares one fsync among many
+transfers).
+
+--http sends the transfers through the real HTTP API and Go client instead of calling
+the node directly. --blocks N (e.g. 1000000) then builds a registry of N blocks and times
+account balance reads and serial lookups on it. --duration 0 skips the transfer run.
+
+Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return benchRegistry(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.driver, "driver", "sqlite", "database: sqlite or postgres")
+	fl.StringVar(&f.dbURL, "database-url", envDefault("CORRIDOR_DATABASE_URL", ""), "PostgreSQL URL for --driver postgres; a scratch schema is created and dropped (env CORRIDOR_DATABASE_URL)")
+	fl.StringVar(&f.dataDir, "data-dir", envDefault("CORRIDOR_DATA_DIR", "./corridor-data"), "directory for the fsync test and the scratch SQLite database (env CORRIDOR_DATA_DIR)")
+	fl.IntVar(&f.clients, "clients", 64, "concurrent clients")
+	fl.IntVar(&f.accounts, "accounts", 64, "holder accounts, each with its own issuance (8 measures contention)")
+	fl.DurationVar(&f.duration, "duration", 10*time.Second, "length of the measured transfer run (0 skips it)")
+	fl.DurationVar(&f.fsyncFor, "fsync-duration", 3*time.Second, "length of the fsync measurement")
+	fl.BoolVar(&f.http, "http", false, "send transfers through the HTTP API instead of in-process")
+	fl.IntVar(&f.blocks, "blocks", 0, "also build a registry of this many blocks and time balance reads and serial lookups")
+	fl.IntVar(&f.perIssuance, "blocks-per-issuance", 0, "blocks per issuance for --blocks (0: all in one issuance, the worst case)")
+	fl.IntVar(&f.samples, "samples", 1000, "reads timed for --blocks")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fl.BoolVar(&f.asJSON, "json", false, "print the results as JSON")
+	return cmd
+}
+
+func benchRegistry(ctx context.Context, out, errOut io.Writer, f benchRegistryFlags) error {
+	switch {
+	case f.driver != "sqlite" && f.driver != "postgres":
+		return fmt.Errorf("bench registry: --driver must be sqlite or postgres, not %q", f.driver)
+	case f.driver == "postgres" && f.dbURL == "":
+		return fmt.Errorf("bench registry: --driver postgres needs --database-url (or CORRIDOR_DATABASE_URL)")
+	case f.clients < 1 || f.accounts < 2:
+		return fmt.Errorf("bench registry: need --clients ≥ 1 and --accounts ≥ 2 (got %d and %d)", f.clients, f.accounts)
+	case f.duration < 0 || f.blocks < 0 || f.samples < 1:
+		return fmt.Errorf("bench registry: --duration and --blocks must not be negative, --samples must be positive")
+	}
+	dbURL := f.dbURL
+	if f.driver == "sqlite" {
+		dbURL = ""
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench registry: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("bench registry: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	report := map[string]any{"machine": machine()}
+	if !f.asJSON {
+		fmt.Fprintln(out, machineLine())
+	}
+	fs, err := bench.Fsync(ctx, bench.FsyncParams{Dir: f.dataDir, Duration: f.fsyncFor})
+	if err != nil {
+		return err
+	}
+	report["fsync"] = fs
+	if !f.asJSON {
+		printFsync(out, f.dataDir, f.fsyncFor, fs)
+	}
+	if f.duration > 0 {
+		cfg, remove, err := bench.Scratch(ctx, f.dataDir, dbURL)
+		if err != nil {
+			return err
+		}
+		res, err := bench.Registry(ctx, bench.RegistryParams{Store: cfg, Clients: f.clients, Accounts: f.accounts, Duration: f.duration, HTTP: f.http})
+		remove()
+		if err != nil {
+			return err
+		}
+		ratio := res.PerSecond / fs.PerSecond
+		report["registry"], report["ratio_to_fsync"] = res, ratio
+		if !f.asJSON {
+			via := "in-process node.Do"
+			if f.http {
+				via = "HTTP API"
+			}
+			verdict := "met"
+			if ratio < 3 {
+				verdict = "MISSED"
+			}
+			fmt.Fprintf(out, "registry %s, %s, %d clients, %d accounts, %s: %.0f durable transfers/s (%d transfers; latency %s)\n",
+				res.Driver, via, res.Clients, res.Accounts, f.duration, res.PerSecond, res.Transfers, res.Latency)
+			fmt.Fprintf(out, "  = %.1f × the fsync rate (target ≥ 3×: %s)\n", ratio, verdict)
+		}
+	}
+	if f.blocks > 0 {
+		cfg, remove, err := bench.Scratch(ctx, f.dataDir, dbURL)
+		if err != nil {
+			return err
+		}
+		defer remove()
+		var bar *progressbar.ProgressBar
+		p := bench.BlocksParams{Store: cfg, Blocks: f.blocks, PerIssuance: f.perIssuance}
+		if !f.asJSON {
+			p.Progress = func(done, total int) {
+				if bar == nil {
+					bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(errOut), progressbar.OptionSetDescription(fmt.Sprintf("building %d blocks", f.blocks)),
+						progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionSetItsString("transfers"))
+				}
+				_ = bar.Set(done)
+			}
+		}
+		l, err := bench.BuildLarge(ctx, p)
+		if bar != nil {
+			_ = bar.Finish()
+			fmt.Fprintln(errOut)
+		}
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		reads, err := bench.MeasureReads(ctx, l, f.samples, uint64(time.Now().UnixNano()))
+		if err != nil {
+			return err
+		}
+		report["large"] = map[string]any{"blocks": l.Blocks, "build_transfers": l.Transfers, "build_ns": l.Build, "reopen_ns": l.Reopen, "reads": reads}
+		if !f.asJSON {
+			fmt.Fprintf(out, "registry %s with %d blocks: built in %s (%d split transfers), reopened in %s\n", bench.Driver(cfg), l.Blocks, l.Build.Round(time.Millisecond), l.Transfers, l.Reopen.Round(time.Millisecond))
+			fmt.Fprintf(out, "  account balance (node.Account), %d reads: %s (target p50 < 5ms: %s)\n", reads.Account.N, reads.Account, metIf(reads.Account.P50 < 5*time.Millisecond))
+			fmt.Fprintf(out, "  serial lookup with history (node.Lookup), %d lookups: %s (target p50 < 5ms: %s)\n", reads.Lookup.N, reads.Lookup, metIf(reads.Lookup.P50 < 5*time.Millisecond))
+		}
+	}
+	if f.asJSON {
+		return writeBenchJSON(out, report)
+	}
+	return nil
+}
+
+func metIf(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+func printFsync(out io.Writer, dir string, d time.Duration, r bench.FsyncResult) {
+	fmt.Fprintf(out, "fsync (4 KiB append + fdatasync) in %s, %s: %.0f syncs/s (%d syncs; latency %s)\n", dir, d, r.PerSecond, r.Syncs, r.Latency)
+}
+
+func machine() map[string]any {
+	host, _ := os.Hostname()
+	return map[string]any{"cpus": runtime.NumCPU(), "os": runtime.GOOS, "arch": runtime.GOARCH, "go": runtime.Version(), "host": host}
+}
+
+func machineLine() string {
+	return fmt.Sprintf("machine: %d CPUs, %s/%s, %s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+func writeBenchJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
