@@ -36,3 +36,17 @@ func ExampleSolve() {
 	// B: autarky 40.00, linked 36.00, net exports -8.00 Mt, gain 16.00 m
 	// total gain 80.00 m
 }
+
+// A RICE-style curve MAC(μ) = 271·μ + 550·μ⁴ on 300 Mt of BAU emissions:
+// at μ = 54.679/300 = 0.18226, 271·μ + 550·μ⁴ = 49.393 + 0.607 = 50.
+func ExampleNewCurve() {
+	c, err := linkage.NewCurve(linkage.PolynomialShare, []float64{271, 0, 0, 550}, nil, 300)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	a := c.Abatement(50) // Mt abated at EUR 50/t
+	fmt.Printf("at EUR 50/t: %.3f Mt abated, MAC there %.2f, total cost EUR %.1f m\n", a, c.Price(a), c.Cost(a))
+	// Output:
+	// at EUR 50/t: 54.679 Mt abated, MAC there 50.00, total cost EUR 1357.0 m
+}
