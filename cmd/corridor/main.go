@@ -45,7 +45,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newServeCmd(), newVerifyCmd(), newCBAMCmd(), newLinkCmd())
 	root.AddCommand(registryCommands()...)
-	root.AddCommand(newBenchCmd(), newExportCmd())
+	root.AddCommand(newBenchCmd(), newExportCmd(), newRulebookCmd())
 	return root
 }
 
