@@ -43,7 +43,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newVerifyCmd(), newCBAMCmd(), newLinkCmd())
+	root.AddCommand(newServeCmd(), newVerifyCmd(), newBootstrapCmd(), newCBAMCmd(), newLinkCmd())
 	root.AddCommand(registryCommands()...)
 	root.AddCommand(newBenchCmd(), newExportCmd(), newRulebookCmd())
 	return root

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/corridor-carbon/corridor/internal/demo"
+	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store"
 )
@@ -23,9 +24,27 @@ func storeConfig(dataDir, dbURL, code string) store.Config {
 	return store.Config{Path: filepath.Join(dataDir, "registries", code+".db")}
 }
 
+// nodeSet says which registry nodes a server runs.
+type nodeSet struct {
+	dataDir, dbURL string
+	// codes are the registries to open; empty means the demo corridor's.
+	codes []string
+	// seedDemo fills an empty demo registry with the demo data.
+	seedDemo bool
+}
+
 // openNodes opens the demo corridor's registry nodes, seeding empty ones.
 // The returned function closes them.
 func openNodes(ctx context.Context, dataDir, dbURL string) ([]*registry.Node, func(), error) {
+	return nodeSet{dataDir: dataDir, dbURL: dbURL, seedDemo: true}.open(ctx)
+}
+
+func (ns nodeSet) open(ctx context.Context) ([]*registry.Node, func(), error) {
+	dataDir, dbURL := ns.dataDir, ns.dbURL
+	codes := ns.codes
+	if len(codes) == 0 {
+		codes = demoCodes()
+	}
 	var nodes []*registry.Node
 	var dbs []*store.DB
 	closeAll := func() {
@@ -37,20 +56,25 @@ func openNodes(ctx context.Context, dataDir, dbURL string) ([]*registry.Node, fu
 		}
 	}
 	var tokens []demo.Token
-	for _, spec := range demo.Registries {
-		db, err := store.Open(ctx, storeConfig(dataDir, dbURL, spec.Code))
+	for _, code := range codes {
+		if !ledger.ValidCode(code) {
+			closeAll()
+			return nil, nil, fmt.Errorf("registry code %q must be 2-12 upper-case letters or digits", code)
+		}
+		db, err := store.Open(ctx, storeConfig(dataDir, dbURL, code))
 		if err != nil {
 			closeAll()
 			return nil, nil, err
 		}
 		dbs = append(dbs, db)
-		n, err := registry.Open(ctx, db, registry.Options{Code: spec.Code})
+		n, err := registry.Open(ctx, db, registry.Options{Code: code})
 		if err != nil {
 			closeAll()
 			return nil, nil, err
 		}
 		nodes = append(nodes, n)
-		if n.Totals().JournalSeq == 0 {
+		spec, isDemo := demoSpec(code)
+		if ns.seedDemo && isDemo && n.Totals().JournalSeq == 0 {
 			slog.Info("seeding demo registry", "registry", spec.Code, "name", spec.Name)
 			t, err := demo.Seed(ctx, n, spec)
 			if err != nil {
@@ -83,4 +107,13 @@ func demoCodes() []string {
 		codes[i] = r.Code
 	}
 	return codes
+}
+
+func demoSpec(code string) (demo.Registry, bool) {
+	for _, r := range demo.Registries {
+		if r.Code == code {
+			return r, true
+		}
+	}
+	return demo.Registry{}, false
 }

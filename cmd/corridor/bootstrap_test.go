@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/client"
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
+)
+
+// TestBootstrapThenServe bootstraps a new registry, runs it without demo
+// data and uses the printed admin token through the API.
+func TestBootstrapThenServe(t *testing.T) {
+	dir := t.TempDir()
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetArgs([]string{"bootstrap", "--data-dir", dir, "--registry", "VN", "--org-name", "Viet Nam registry (test)", "--country", "VN"})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := lines[len(lines)-1]
+	if !strings.HasPrefix(token, "cor_") {
+		t.Fatalf("no token printed: %q", out.String())
+	}
+	nodes, closeNodes, err := nodeSet{dataDir: dir, codes: []string{"VN"}}.open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeNodes()
+	srv := httptest.NewServer(api.New(nodes...).Handler())
+	defer srv.Close()
+	c := client.New(srv.URL, token)
+	res, err := c.Submit(context.Background(), "VN", "org-1", registry.CreateOrganisation{Name: "Hoa Phat Steel (test)", Country: "VN"})
+	if err != nil || res.ID != 2 {
+		t.Fatalf("admin token could not create an organisation: %+v %v", res, err)
+	}
+	accs, err := c.Accounts(context.Background(), "VN")
+	if err != nil || len(accs) != 1 || accs[0].Type != ledger.NationalHolding {
+		t.Fatalf("accounts: %+v %v", accs, err)
+	}
+	// An invalid registry code is refused with exit code 3.
+	root = newRootCmd()
+	root.SetArgs([]string{"bootstrap", "--data-dir", filepath.Join(dir, "x"), "--registry", "vn", "--org-name", "x", "--country", "VN"})
+	err = root.ExecuteContext(context.Background())
+	if ee, ok := err.(*exitError); !ok || ee.code != 3 {
+		t.Fatalf("bad registry code: %v", err)
+	}
+}
