@@ -32,6 +32,44 @@ func newMetrics() *metrics {
 	return m
 }
 
+// nodeCollector exports each registry node's counters.
+type nodeCollector struct{ s *Server }
+
+var (
+	descCommits   = prometheus.NewDesc("corridor_registry_commits_total", "Database transactions committed (each carries a group of ledger transactions).", []string{"registry"}, nil)
+	descTx        = prometheus.NewDesc("corridor_registry_transactions_total", "Ledger transactions by outcome.", []string{"registry", "outcome"}, nil)
+	descReloads   = prometheus.NewDesc("corridor_registry_reloads_total", "State reloads from the database (another writer, or a failed commit).", []string{"registry"}, nil)
+	descBatchSecs = prometheus.NewDesc("corridor_registry_batch_seconds_total", "Time spent deciding and committing batches.", []string{"registry"}, nil)
+	descQueued    = prometheus.NewDesc("corridor_registry_queued", "Transactions waiting for the writer.", []string{"registry"}, nil)
+	descIssued    = prometheus.NewDesc("corridor_registry_units", "Units by state.", []string{"registry", "state"}, nil)
+	descSeq       = prometheus.NewDesc("corridor_registry_journal_seq", "Sequence number of the last journal entry.", []string{"registry"}, nil)
+)
+
+func (c nodeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descCommits, descTx, descReloads, descBatchSecs, descQueued, descIssued, descSeq} {
+		ch <- d
+	}
+}
+
+func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, code := range c.s.codes {
+		n := c.s.nodes[code]
+		st := n.Stats()
+		ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(st.Commits.Load()), code)
+		for outcome, v := range map[string]int64{"committed": st.Committed.Load(), "rejected": st.Rejected.Load(), "replayed": st.Replayed.Load(), "failed": st.Failed.Load()} {
+			ch <- prometheus.MustNewConstMetric(descTx, prometheus.CounterValue, float64(v), code, outcome)
+		}
+		ch <- prometheus.MustNewConstMetric(descReloads, prometheus.CounterValue, float64(st.Reloads.Load()), code)
+		ch <- prometheus.MustNewConstMetric(descBatchSecs, prometheus.CounterValue, float64(st.CommitNanos.Load())/1e9, code)
+		ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(n.Queued()), code)
+		t := n.Totals()
+		for state, v := range t.ByState {
+			ch <- prometheus.MustNewConstMetric(descIssued, prometheus.GaugeValue, float64(v), code, string(state))
+		}
+		ch <- prometheus.MustNewConstMetric(descSeq, prometheus.GaugeValue, float64(t.JournalSeq), code)
+	}
+}
+
 // MetricsHandler serves /metrics.
 func (s *Server) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})

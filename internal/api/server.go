@@ -35,6 +35,7 @@ func New(nodes ...*registry.Node) *Server {
 		s.codes = append(s.codes, n.Code())
 	}
 	sort.Strings(s.codes)
+	s.metrics.reg.MustRegister(nodeCollector{s})
 	return s
 }
 

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
@@ -33,6 +34,8 @@ type Node struct {
 
 	mu sync.RWMutex // guards st; the writer holds it from apply to commit
 	st *state
+
+	stats Stats
 
 	reqs   chan *call
 	stop   chan struct{}
@@ -206,9 +209,26 @@ func (n *Node) process(batch []*call) {
 	}
 }
 
+// Stats are a node's running counters, for monitoring.
+type Stats struct {
+	Commits       atomic.Int64 // database transactions committed
+	Committed     atomic.Int64 // ledger transactions committed
+	Rejected      atomic.Int64 // ledger transactions refused by a rule
+	Replayed      atomic.Int64 // requests answered from an earlier idempotency key
+	Failed        atomic.Int64 // ledger transactions lost to a failed commit (retryable)
+	Reloads       atomic.Int64 // state reloads (another writer, or a failed commit)
+	CommitNanos   atomic.Int64 // time spent in batches, from lock to commit
+	LargestBatch  atomic.Int64
+}
+
+// Stats returns the node's counters.
+func (n *Node) Stats() *Stats { return &n.stats }
+
 // processOnce takes the database write lock, brings memory up to the
 // journal head if another process wrote, applies the batch and commits.
 func (n *Node) processOnce(ctx context.Context, batch []*call, keys []string) error {
+	start := time.Now()
+	defer func() { n.stats.CommitNanos.Add(int64(time.Since(start))) }()
 	wtx, head, err := n.db.BeginWrite(ctx)
 	if err != nil {
 		return err
@@ -227,6 +247,7 @@ func (n *Node) processOnce(ctx context.Context, batch []*call, keys []string) er
 			return fmt.Errorf("registry: reload after another writer: %w", err)
 		}
 		n.st = st
+		n.stats.Reloads.Add(1)
 	}
 	w, err := n.applyBatch(batch, prior)
 	if err == nil && len(w.batch.Entries) > 0 {
@@ -239,7 +260,22 @@ func (n *Node) processOnce(ctx context.Context, batch []*call, keys []string) er
 			return fmt.Errorf("registry: reload after failed commit: %v (commit: %w)", lerr, err)
 		}
 		n.st = st
+		n.stats.Reloads.Add(1)
 		return err
+	}
+	if len(w.batch.Entries) > 0 {
+		n.stats.Commits.Add(1)
+		n.stats.Committed.Add(int64(len(w.batch.Entries)))
+	}
+	for _, c := range batch {
+		if c.res.Replayed {
+			n.stats.Replayed.Add(1)
+		} else if c.err != nil {
+			n.stats.Rejected.Add(1)
+		}
+	}
+	if int64(len(batch)) > n.stats.LargestBatch.Load() {
+		n.stats.LargestBatch.Store(int64(len(batch)))
 	}
 	return nil
 }
@@ -247,6 +283,7 @@ func (n *Node) processOnce(ctx context.Context, batch []*call, keys []string) er
 // failAll answers every call of a batch that could not be committed; the
 // cause is logged by the caller.
 func (n *Node) failAll(batch []*call) {
+	n.stats.Failed.Add(int64(len(batch)))
 	for _, c := range batch {
 		c.res, c.err = Result{}, &ledger.Error{Kind: ledger.KindTransient, Code: "unavailable", Detail: "the transaction was not committed; retry with the same Idempotency-Key"}
 	}

@@ -360,3 +360,6 @@ func (n *Node) Authenticate(ctx context.Context, token string) (Actor, bool, err
 	}
 	return Actor{OrgID: t.OrgID, Role: t.Role}, true, nil
 }
+
+// Queued is the number of transactions waiting for the writer.
+func (n *Node) Queued() int { return len(n.reqs) }
