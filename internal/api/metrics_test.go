@@ -39,4 +39,3 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
-

@@ -211,14 +211,14 @@ func (n *Node) process(batch []*call) {
 
 // Stats are a node's running counters, for monitoring.
 type Stats struct {
-	Commits       atomic.Int64 // database transactions committed
-	Committed     atomic.Int64 // ledger transactions committed
-	Rejected      atomic.Int64 // ledger transactions refused by a rule
-	Replayed      atomic.Int64 // requests answered from an earlier idempotency key
-	Failed        atomic.Int64 // ledger transactions lost to a failed commit (retryable)
-	Reloads       atomic.Int64 // state reloads (another writer, or a failed commit)
-	CommitNanos   atomic.Int64 // time spent in batches, from lock to commit
-	LargestBatch  atomic.Int64
+	Commits      atomic.Int64 // database transactions committed
+	Committed    atomic.Int64 // ledger transactions committed
+	Rejected     atomic.Int64 // ledger transactions refused by a rule
+	Replayed     atomic.Int64 // requests answered from an earlier idempotency key
+	Failed       atomic.Int64 // ledger transactions lost to a failed commit (retryable)
+	Reloads      atomic.Int64 // state reloads (another writer, or a failed commit)
+	CommitNanos  atomic.Int64 // time spent in batches, from lock to commit
+	LargestBatch atomic.Int64
 }
 
 // Stats returns the node's counters.
