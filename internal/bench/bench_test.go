@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +37,7 @@ func TestLatencyPercentiles(t *testing.T) {
 			for _, d := range tc.in {
 				l.Add(d)
 			}
-			l.finish()
+			l.Finish()
 			if l.N != len(tc.in) || l.P50 != tc.p50 || l.P99 != tc.p99 || l.Max != tc.max {
 				t.Errorf("got n=%d p50=%s p99=%s max=%s, want n=%d p50=%s p99=%s max=%s", l.N, l.P50, l.P99, l.Max, len(tc.in), tc.p50, tc.p99, tc.max)
 			}
@@ -198,4 +200,81 @@ func TestBuildLarge(t *testing.T) {
 			t.Error(err)
 		}
 	})
+}
+
+// fsyncRate is this disk's fsync rate, measured once per test process in
+// the directory the benchmarks' databases use.
+var fsyncRate = sync.OnceValues(func() (float64, error) {
+	res, err := Fsync(context.Background(), FsyncParams{Dir: os.TempDir(), Duration: 2 * time.Second})
+	return res.PerSecond, err
+})
+
+// BenchmarkFsync times one 4 KiB append + fdatasync.
+func BenchmarkFsync(b *testing.B) {
+	sf, err := NewSyncFile(b.TempDir(), 4096)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sf.Close()
+	for b.Loop() {
+		if err := sf.Step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "syncs/s")
+}
+
+// BenchmarkTransfers is corridor bench registry as a benchmark: 64
+// clients sending durable 1-unit transfers, over 64 accounts (the ledger)
+// or 8 (contention), in-process or through the HTTP API, on each driver.
+// It reports transfers/s, latency percentiles and the ratio to the fsync
+// rate of the same disk (target ≥ 3).
+func BenchmarkTransfers(b *testing.B) {
+	for _, driver := range []string{"sqlite", "postgres"} {
+		for _, accounts := range []int{64, 8} {
+			for _, via := range []string{"node", "http"} {
+				b.Run(fmt.Sprintf("%s/accounts=%d/%s", driver, accounts, via), func(b *testing.B) {
+					tg := storetest.SQLite(b)
+					if driver == "postgres" {
+						tg = storetest.Postgres(b)
+					}
+					benchTransfers(b, tg, accounts, via == "http")
+				})
+			}
+		}
+	}
+}
+
+func benchTransfers(b *testing.B, tg storetest.Target, accounts int, viaHTTP bool) {
+	const clients = 64
+	ctx := context.Background()
+	n, closeNode, err := OpenNode(ctx, tg.Cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer closeNode()
+	f, err := Setup(ctx, n, SetupParams{Accounts: accounts, Units: 1_000_000_000, Tokens: viaHTTP})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub := InProcess(n)
+	if viaHTTP {
+		var stop func()
+		if sub, stop, err = ServeHTTP(n, clients); err != nil {
+			b.Fatal(err)
+		}
+		defer stop()
+	}
+	b.ResetTimer()
+	res, err := Load(ctx, LoadParams{Fixture: f, Submit: sub, Clients: clients, Count: int64(b.N)})
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(res.PerSecond, "transfers/s")
+	b.ReportMetric(float64(res.Latency.P50.Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(res.Latency.P99.Microseconds())/1000, "p99-ms")
+	if rate, err := fsyncRate(); err == nil && b.N >= 1000 {
+		b.ReportMetric(res.PerSecond/rate, "x-fsync")
+	}
 }

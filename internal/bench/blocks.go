@@ -210,7 +210,7 @@ func MeasureReads(ctx context.Context, l *Large, samples int, seed uint64) (Read
 			return r, fmt.Errorf("bench: lookup %s found %d blocks and %d events", serial, len(info.Blocks), len(info.History))
 		}
 	}
-	r.Account.finish()
-	r.Lookup.finish()
+	r.Account.Finish()
+	r.Lookup.Finish()
 	return r, nil
 }

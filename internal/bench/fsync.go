@@ -44,19 +44,11 @@ func Fsync(ctx context.Context, p FsyncParams) (FsyncResult, error) {
 	if p.Duration <= 0 {
 		return FsyncResult{}, fmt.Errorf("bench: fsync duration must be positive, not %s", p.Duration)
 	}
-	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
-		return FsyncResult{}, fmt.Errorf("bench: fsync: %w", err)
-	}
-	f, err := os.CreateTemp(p.Dir, "corridor-fsync-*.tmp")
+	sf, err := NewSyncFile(p.Dir, p.WriteSize)
 	if err != nil {
-		return FsyncResult{}, fmt.Errorf("bench: fsync: %w", err)
+		return FsyncResult{}, err
 	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	buf := make([]byte, p.WriteSize)
-	for i := range buf {
-		buf[i] = byte(i)
-	}
+	defer sf.Close()
 	var lat Latency
 	start := time.Now()
 	deadline := start.Add(p.Duration)
@@ -64,17 +56,56 @@ func Fsync(ctx context.Context, p FsyncParams) (FsyncResult, error) {
 		if err := ctx.Err(); err != nil {
 			return FsyncResult{}, err
 		}
-		if _, err := f.Write(buf); err != nil {
-			return FsyncResult{}, fmt.Errorf("bench: fsync: write %s: %w", filepath.Base(f.Name()), err)
-		}
-		if err := dataSync(f); err != nil {
-			return FsyncResult{}, fmt.Errorf("bench: fsync: sync %s: %w", filepath.Base(f.Name()), err)
+		if err := sf.Step(); err != nil {
+			return FsyncResult{}, err
 		}
 		t := time.Now()
 		lat.Add(t.Sub(now))
 		now = t
 	}
 	elapsed := time.Since(start)
-	lat.finish()
+	lat.Finish()
 	return FsyncResult{Syncs: int64(lat.N), Elapsed: elapsed, PerSecond: float64(lat.N) / elapsed.Seconds(), Latency: lat}, nil
+}
+
+// SyncFile is a scratch file that grows by one synced append per Step.
+type SyncFile struct {
+	f   *os.File
+	buf []byte
+}
+
+// NewSyncFile creates a scratch file in dir for appends of size bytes.
+func NewSyncFile(dir string, size int) (*SyncFile, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("bench: fsync: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "corridor-fsync-*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("bench: fsync: %w", err)
+	}
+	buf := make([]byte, size)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	return &SyncFile{f: f, buf: buf}, nil
+}
+
+// Step appends one buffer and syncs it to stable storage.
+func (s *SyncFile) Step() error {
+	if _, err := s.f.Write(s.buf); err != nil {
+		return fmt.Errorf("bench: fsync: write %s: %w", filepath.Base(s.f.Name()), err)
+	}
+	if err := dataSync(s.f); err != nil {
+		return fmt.Errorf("bench: fsync: sync %s: %w", filepath.Base(s.f.Name()), err)
+	}
+	return nil
+}
+
+// Close closes and removes the file.
+func (s *SyncFile) Close() error {
+	err := s.f.Close()
+	if rerr := os.Remove(s.f.Name()); err == nil {
+		err = rerr
+	}
+	return err
 }

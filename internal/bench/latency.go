@@ -28,8 +28,9 @@ func (l *Latency) Merge(other *Latency) {
 	l.N = len(l.samples)
 }
 
-// finish computes the percentiles (nearest rank) from the samples.
-func (l *Latency) finish() {
+// Finish computes N, the percentiles (nearest rank), the maximum and the
+// mean from the samples added so far.
+func (l *Latency) Finish() {
 	s := l.samples
 	l.N = len(s)
 	if len(s) == 0 {

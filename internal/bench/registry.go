@@ -294,7 +294,7 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 	for i := range lats {
 		all.Merge(&lats[i])
 	}
-	all.finish()
+	all.Finish()
 	return LoadResult{Clients: p.Clients, Accounts: len(hs), Transfers: int64(all.N), Elapsed: elapsed,
 		PerSecond: float64(all.N) / elapsed.Seconds(), Latency: all}, nil
 }
