@@ -10,8 +10,13 @@ import (
 
 // load rebuilds the in-memory state from the database.
 func (n *Node) load(ctx context.Context) (*state, error) {
+	db, done, err := n.db.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	st := newState()
-	snap, err := n.db.Load(ctx)
+	snap, err := db.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("registry: load: %w", err)
 	}
@@ -25,7 +30,7 @@ func (n *Node) load(ctx context.Context) (*state, error) {
 		st.addIssuance(x)
 	}
 	pendingSeqs := map[int64]bool{}
-	err = n.db.EachBlock(ctx, func(b ledger.Block) error {
+	err = db.EachBlock(ctx, func(b ledger.Block) error {
 		if st.issuances[b.Issuance] == nil {
 			return fmt.Errorf("registry: load: block of unknown issuance %d", b.Issuance)
 		}
@@ -42,7 +47,7 @@ func (n *Node) load(ctx context.Context) (*state, error) {
 	// Reserved blocks were indexed before their pending transactions were
 	// known: rebuild each transaction from its reserve entry.
 	for seq := range pendingSeqs {
-		e, ok, err := n.db.Entry(ctx, seq)
+		e, ok, err := db.Entry(ctx, seq)
 		if err != nil {
 			return nil, err
 		}

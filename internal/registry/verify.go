@@ -40,8 +40,13 @@ func (r *Report) add(format string, args ...any) {
 // (so no unit moved outside a recorded transaction); that the blocks of each
 // issuance partition [1, issued] with no gap or overlap and match the replay;
 // and that no movement ever left a final state (retired, cancelled, exported).
-func Verify(ctx context.Context, db *store.DB) (Report, error) {
+func Verify(ctx context.Context, live *store.DB) (Report, error) {
 	var rep Report
+	db, done, err := live.Snapshot(ctx)
+	if err != nil {
+		return rep, err
+	}
+	defer done()
 	code, err := db.Meta(ctx, "registry_code")
 	if err != nil {
 		return rep, err

@@ -197,7 +197,7 @@ type Snapshot struct {
 // blocks are read with EachBlock.
 func (d *DB) Load(ctx context.Context) (Snapshot, error) {
 	var s Snapshot
-	rows, err := d.sql.QueryContext(ctx, `SELECT id, name, country, created_at FROM organisations ORDER BY id`)
+	rows, err := d.rq.QueryContext(ctx, `SELECT id, name, country, created_at FROM organisations ORDER BY id`)
 	if err != nil {
 		return s, fmt.Errorf("store: load organisations: %w", err)
 	}
@@ -214,7 +214,7 @@ func (d *DB) Load(ctx context.Context) (Snapshot, error) {
 	if err := closeRows(rows); err != nil {
 		return s, err
 	}
-	rows, err = d.sql.QueryContext(ctx, `SELECT id, org_id, type, status, name, created_at FROM accounts ORDER BY id`)
+	rows, err = d.rq.QueryContext(ctx, `SELECT id, org_id, type, status, name, created_at FROM accounts ORDER BY id`)
 	if err != nil {
 		return s, fmt.Errorf("store: load accounts: %w", err)
 	}
@@ -251,7 +251,7 @@ func closeRows(rows *sql.Rows) error {
 
 // Issuances returns every issuance in id order.
 func (d *DB) Issuances(ctx context.Context) ([]ledger.Issuance, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT id, standard, unit_type, project, project_name, methodology, host_country, vintage, quantity, account_id, seq, created_at FROM issuances ORDER BY id`)
+	rows, err := d.rq.QueryContext(ctx, `SELECT id, standard, unit_type, project, project_name, methodology, host_country, vintage, quantity, account_id, seq, created_at FROM issuances ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: load issuances: %w", err)
 	}
@@ -271,7 +271,7 @@ func (d *DB) Issuances(ctx context.Context) ([]ledger.Issuance, error) {
 
 // EachBlock streams every block in (issuance, start) order.
 func (d *DB) EachBlock(ctx context.Context, fn func(ledger.Block) error) error {
-	rows, err := d.sql.QueryContext(ctx, `SELECT issuance_id, start_serial, end_serial, account_id, state, pending FROM blocks ORDER BY issuance_id, start_serial`)
+	rows, err := d.rq.QueryContext(ctx, `SELECT issuance_id, start_serial, end_serial, account_id, state, pending FROM blocks ORDER BY issuance_id, start_serial`)
 	if err != nil {
 		return fmt.Errorf("store: read blocks: %w", err)
 	}
@@ -303,7 +303,7 @@ func scanEntry(sc interface{ Scan(...any) error }) (ledger.Entry, error) {
 
 // Head returns the last journal entry (zero Seq when the journal is empty).
 func (d *DB) Head(ctx context.Context) (ledger.Entry, error) {
-	e, err := scanEntry(d.sql.QueryRowContext(ctx, `SELECT `+entryCols+` FROM journal ORDER BY seq DESC LIMIT 1`))
+	e, err := scanEntry(d.rq.QueryRowContext(ctx, `SELECT `+entryCols+` FROM journal ORDER BY seq DESC LIMIT 1`))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ledger.Entry{}, nil
 	}
@@ -322,7 +322,7 @@ func (d *DB) EntriesByKey(ctx context.Context, keys []string) (map[string]ledger
 		for i, k := range chunk {
 			args[i] = k
 		}
-		rows, err := d.sql.QueryContext(ctx, d.q(`SELECT `+entryCols+` FROM journal WHERE idem_key IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`), args...)
+		rows, err := d.rq.QueryContext(ctx, d.q(`SELECT `+entryCols+` FROM journal WHERE idem_key IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: read journal by key: %w", err)
 		}
@@ -360,7 +360,7 @@ func (d *DB) Entries(ctx context.Context, f EntryFilter) ([]ledger.Entry, error)
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := d.sql.QueryContext(ctx, d.q(query), args...)
+	rows, err := d.rq.QueryContext(ctx, d.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list journal: %w", err)
 	}
@@ -378,7 +378,7 @@ func (d *DB) Entries(ctx context.Context, f EntryFilter) ([]ledger.Entry, error)
 
 // EachEntry streams the whole journal in sequence order.
 func (d *DB) EachEntry(ctx context.Context, fn func(ledger.Entry) error) error {
-	rows, err := d.sql.QueryContext(ctx, `SELECT `+entryCols+` FROM journal ORDER BY seq`)
+	rows, err := d.rq.QueryContext(ctx, `SELECT `+entryCols+` FROM journal ORDER BY seq`)
 	if err != nil {
 		return fmt.Errorf("store: read journal: %w", err)
 	}
@@ -399,7 +399,7 @@ func (d *DB) EachEntry(ctx context.Context, fn func(ledger.Entry) error) error {
 // SerialHistory lists the movements that touched one serial, oldest first,
 // each with its journal entry.
 func (d *DB) SerialHistory(ctx context.Context, issuance, serial int64) ([]ledger.Movement, []ledger.Entry, error) {
-	rows, err := d.sql.QueryContext(ctx, d.q(`SELECT m.seq, m.issuance_id, m.start_serial, m.end_serial, m.from_account, m.to_account, m.from_state, m.to_state,
+	rows, err := d.rq.QueryContext(ctx, d.q(`SELECT m.seq, m.issuance_id, m.start_serial, m.end_serial, m.from_account, m.to_account, m.from_state, m.to_state,
 		j.seq, j.at, j.kind, j.actor, COALESCE(j.idem_key, ''), j.request_hash, j.body, j.prev_hash, j.hash
 		FROM movements m JOIN journal j ON j.seq = m.seq
 		WHERE m.issuance_id = ? AND m.start_serial <= ? AND m.end_serial >= ? ORDER BY m.seq`), issuance, serial, serial)
@@ -428,7 +428,7 @@ func (d *DB) SerialHistory(ctx context.Context, issuance, serial int64) ([]ledge
 func (d *DB) Token(ctx context.Context, hash string) (ledger.Token, bool, error) {
 	var t ledger.Token
 	var role, at string
-	err := d.sql.QueryRowContext(ctx, d.q(`SELECT hash, org_id, role, name, created_at FROM tokens WHERE hash = ?`), hash).Scan(&t.Hash, &t.OrgID, &role, &t.Name, &at)
+	err := d.rq.QueryRowContext(ctx, d.q(`SELECT hash, org_id, role, name, created_at FROM tokens WHERE hash = ?`), hash).Scan(&t.Hash, &t.OrgID, &role, &t.Name, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, false, nil
 	}
@@ -442,7 +442,7 @@ func (d *DB) Token(ctx context.Context, hash string) (ledger.Token, bool, error)
 // Meta returns a node setting ("" when unset).
 func (d *DB) Meta(ctx context.Context, key string) (string, error) {
 	var v string
-	err := d.sql.QueryRowContext(ctx, d.q(`SELECT value FROM meta WHERE key = ?`), key).Scan(&v)
+	err := d.rq.QueryRowContext(ctx, d.q(`SELECT value FROM meta WHERE key = ?`), key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -454,7 +454,7 @@ func (d *DB) Meta(ctx context.Context, key string) (string, error) {
 
 // SetMeta stores a node setting.
 func (d *DB) SetMeta(ctx context.Context, key, value string) error {
-	_, err := d.sql.ExecContext(ctx, d.q(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, value)
+	_, err := d.rq.ExecContext(ctx, d.q(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, value)
 	if err != nil {
 		return fmt.Errorf("store: write meta %s: %w", key, err)
 	}
@@ -463,7 +463,7 @@ func (d *DB) SetMeta(ctx context.Context, key, value string) error {
 
 // Entry returns the journal entry with sequence number seq.
 func (d *DB) Entry(ctx context.Context, seq int64) (ledger.Entry, bool, error) {
-	e, err := scanEntry(d.sql.QueryRowContext(ctx, d.q(`SELECT `+entryCols+` FROM journal WHERE seq = ?`), seq))
+	e, err := scanEntry(d.rq.QueryRowContext(ctx, d.q(`SELECT `+entryCols+` FROM journal WHERE seq = ?`), seq))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, false, nil
 	}
@@ -478,7 +478,7 @@ func (d *DB) Entry(ctx context.Context, seq int64) (ledger.Entry, bool, error) {
 func (d *DB) FirstFinalMove(ctx context.Context) (ledger.Movement, bool, error) {
 	var m ledger.Movement
 	var fs, ts string
-	err := d.sql.QueryRowContext(ctx, `SELECT seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state
+	err := d.rq.QueryRowContext(ctx, `SELECT seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state
 		FROM movements WHERE from_state IN ('retired', 'cancelled', 'exported') ORDER BY seq LIMIT 1`).
 		Scan(&m.Seq, &m.Issuance, &m.Start, &m.End, &m.FromAccount, &m.ToAccount, &fs, &ts)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -43,7 +43,9 @@ var migrationsFS embed.FS
 
 // DB is one node's database.
 type DB struct {
-	sql     *sql.DB
+	sql *sql.DB
+	// rq runs the read queries: the pool, or one transaction for a snapshot.
+	rq      querier
 	dialect Dialect
 	// schema is the PostgreSQL schema this node lives in ("" = public).
 	schema string
@@ -77,6 +79,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.rq = d.sql
 	if err := d.sql.PingContext(ctx); err != nil {
 		d.sql.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", d.dialect, err)
@@ -230,3 +233,46 @@ func (d *DB) SQL() *sql.DB { return d.sql }
 
 // Rebind rewrites a query written with ? placeholders for this dialect.
 func (d *DB) Rebind(query string) string { return d.q(query) }
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Snapshot returns a read-only view of the database as of one moment, for
+// readers that must see a consistent whole (verify, loading state) while
+// writers go on. Call done when finished; the view must not be written to.
+func (d *DB) Snapshot(ctx context.Context) (view *DB, done func(), err error) {
+	v := *d
+	if d.dialect == Postgres {
+		tx, err := d.sql.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: begin snapshot: %w", err)
+		}
+		v.rq = tx
+		return &v, func() { _ = tx.Rollback() }, nil
+	}
+	// SQLite: a deferred transaction on one connection reads one WAL
+	// snapshot from its first read on, without taking the write lock (the
+	// pool's transactions are BEGIN IMMEDIATE).
+	conn, err := d.sql.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: snapshot connection: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("store: begin snapshot: %w", err)
+	}
+	var one int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM meta").Scan(&one); err != nil {
+		_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.Close()
+		return nil, nil, fmt.Errorf("store: start snapshot: %w", err)
+	}
+	v.rq = conn
+	return &v, func() {
+		_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.Close()
+	}, nil
+}
