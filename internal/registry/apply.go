@@ -539,7 +539,10 @@ func (n *Node) reserve(w *writeSet, a Actor, r Reserve, res *Result) error {
 func (n *Node) settle(w *writeSet, a Actor, seq int64, complete bool, res *Result) error {
 	p := n.st.pending[seq]
 	if p == nil {
-		return ledger.Errorf(ledger.KindNotExist, ledger.CodePendingNotFound, 0, "pending", "no pending reservation %d (it may already be completed or voided)", seq)
+		if kind := n.st.settled[seq]; kind != "" {
+			return ledger.Errorf(ledger.KindConflict, ledger.CodeDuplicate, 10006, "pending", "reservation %d was already settled (%s)", seq, kind)
+		}
+		return ledger.Errorf(ledger.KindNotExist, ledger.CodePendingNotFound, 0, "pending", "no pending reservation %d", seq)
 	}
 	from := n.st.accounts[p.From]
 	switch {
@@ -572,6 +575,7 @@ func (n *Node) settle(w *writeSet, a Actor, seq int64, complete bool, res *Resul
 		ps = append(ps, piece{b.Issuance, b.Start, b.End})
 	}
 	delete(n.st.pending, seq)
+	n.st.settled[seq] = map[bool]string{true: "completed", false: "voided"}[complete]
 	n.moveAll(w, res, ps, account, state, 0)
 	res.Pending = seq
 	return nil

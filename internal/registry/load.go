@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/store"
 )
 
 // load rebuilds the in-memory state from the database.
@@ -65,6 +66,25 @@ func (n *Node) load(ctx context.Context) (*state, error) {
 			p.ToRemote = body.Request.ToRegistry + "/" + body.Request.ToAccountRef
 		}
 		st.pending[seq] = p
+	}
+	// Settled reservations, so that settling one again is reported as a
+	// duplicate rather than as unknown.
+	for kind, word := range map[string]string{(Complete{}).Kind(): "completed", (Void{}).Kind(): "voided"} {
+		es, err := db.Entries(ctx, store.EntryFilter{Kind: kind})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			var body struct {
+				Request struct {
+					Pending int64 `json:"pending"`
+				} `json:"request"`
+			}
+			if err := json.Unmarshal([]byte(e.Body), &body); err != nil {
+				return nil, fmt.Errorf("registry: load: %s entry %d: %w", kind, e.Seq, err)
+			}
+			st.settled[body.Request.Pending] = word
+		}
 	}
 	for iss, tree := range st.blocks {
 		tree.Ascend(func(b ledger.Block) bool {

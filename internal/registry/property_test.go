@@ -217,7 +217,7 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string) {
 			}
 			delete(m.reserved, id)
 			// Settling twice is refused.
-			expectCode(rt, second(n.Do(ctx, system, next(), req)), ledger.CodePendingNotFound)
+			expectCode(rt, second(n.Do(ctx, system, next(), req)), ledger.CodeDuplicate)
 		},
 		"replay": func(rt *rapid.T) {
 			if len(history) == 0 {

@@ -251,6 +251,8 @@ func TestTwoPhase(t *testing.T) {
 		}
 		if _, err := f.do(t, system, Void{Pending: r.Pending}); err == nil {
 			t.Fatal("a completed reservation was voided")
+		} else if e, _ := ledger.AsError(err); e.Code != ledger.CodeDuplicate || e.Check != 10006 {
+			t.Fatalf("settling twice: %v, want duplicate_transaction (10006)", err)
 		}
 		r2 := f.must(t, f.holder, Reserve{From: f.a1, Units: Units{Quantity: 50, UnitType: "CCER"}, ToAccount: f.a2})
 		f.must(t, f.holder, Void{Pending: r2.Pending})

@@ -22,6 +22,8 @@ type state struct {
 	held map[int64]*btree.BTreeG[holdKey]
 	// pending maps a reserve transaction's sequence number to it.
 	pending map[int64]*pendingTxn
+	// settled maps a settled reservation to the kind that settled it.
+	settled map[int64]string
 	// bal counts units per account, unit type and state.
 	bal map[balKey]int64
 	// byState counts units per issuance and state (conservation check).
@@ -76,6 +78,7 @@ func newState() *state {
 		blocks:    map[int64]*btree.BTreeG[ledger.Block]{},
 		held:      map[int64]*btree.BTreeG[holdKey]{},
 		pending:   map[int64]*pendingTxn{},
+		settled:   map[int64]string{},
 		bal:       map[balKey]int64{},
 		byState:   map[int64]*[nStates]int64{},
 	}
