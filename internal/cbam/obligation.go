@@ -81,7 +81,8 @@ type CarbonPricePaid struct {
 type Params struct {
 	// CSCF overrides the cross-sectoral correction factor per year.
 	CSCF map[int]decimal.Decimal
-	// Prices overrides or extends the published certificate prices.
+	// Prices overrides or extends the published 2026 quarterly prices; it is
+	// not consulted for 2027+ lines (weekly price of purchase, see price).
 	Prices map[PricePeriod]decimal.Decimal
 }
 
