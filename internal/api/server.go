@@ -45,6 +45,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
 	s.routesRegistry(mux)
 	s.routesCBAM(mux)
+	s.routesMRV(mux)
 	s.routesRulebook(mux)
 	s.routesLinkage(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

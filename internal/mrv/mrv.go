@@ -219,8 +219,8 @@ func Compute(inst Installation) (Result, error) {
 		if err := checkProcess(f+".process", s.Process); err != nil {
 			return Result{}, err
 		}
-		if s.Quantity.IsNegative() || s.NCV.IsNegative() || s.EF.IsNegative() {
-			return Result{}, fieldErr(f, "quantity, ncv and ef must not be negative")
+		if err := nonNegative(f, "quantity", s.Quantity, "ncv", s.NCV, "ef", s.EF); err != nil {
+			return Result{}, err
 		}
 		of := s.OF
 		if of.IsZero() {
@@ -289,8 +289,9 @@ func Compute(inst Installation) (Result, error) {
 		if err := checkProcess(f+".process", s.Process); err != nil {
 			return Result{}, err
 		}
-		if s.AluminiumTonnes.IsNegative() || s.AnodeEffectMin.IsNegative() || s.SlopeCF4.IsNegative() || s.C2F6PerCF4Weight.IsNegative() {
-			return Result{}, fieldErr(f, "values must not be negative")
+		if err := nonNegative(f, "aluminium_tonnes", s.AluminiumTonnes, "anode_effect_min", s.AnodeEffectMin,
+			"slope_cf4", s.SlopeCF4, "c2f6_per_cf4_ratio", s.C2F6PerCF4Weight); err != nil {
+			return Result{}, err
 		}
 		cf4 := s.SlopeCF4.Mul(s.AnodeEffectMin).Mul(s.AluminiumTonnes).Div(thousand)
 		c2f6 := cf4.Mul(s.C2F6PerCF4Weight)
@@ -305,8 +306,8 @@ func Compute(inst Installation) (Result, error) {
 		if err := checkProcess(f+".process", e.Process); err != nil {
 			return Result{}, err
 		}
-		if e.MWh.IsNegative() || e.Factor.IsNegative() {
-			return Result{}, fieldErr(f, "mwh and factor must not be negative")
+		if err := nonNegative(f, "mwh", e.MWh, "factor", e.Factor); err != nil {
+			return Result{}, err
 		}
 		em := e.MWh.Mul(e.Factor)
 		r.Indirect = r.Indirect.Add(em)
@@ -349,8 +350,8 @@ func Compute(inst Installation) (Result, error) {
 				if _, ok := cbam.SectorOfCN(u.CN); !ok {
 					return nil, fieldErr(f+".cn", "%q is not a CBAM good", u.CN)
 				}
-				if u.SEEDirect.IsNegative() || u.SEEIndirect.IsNegative() {
-					return nil, fieldErr(f, "SEEs must not be negative")
+				if err := nonNegative(f, "see_direct", u.SEEDirect, "see_indirect", u.SEEIndirect); err != nil {
+					return nil, err
 				}
 				sd, si = u.SEEDirect, u.SEEIndirect
 			}
@@ -385,6 +386,17 @@ func sortedKeys(m map[string]decimal.Decimal) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// nonNegative checks name/value pairs and names the first negative one
+// (prefix + "." + name).
+func nonNegative(prefix string, pairs ...any) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if v := pairs[i+1].(decimal.Decimal); v.IsNegative() {
+			return fieldErr(prefix+"."+pairs[i].(string), "must not be negative, got %s", v)
+		}
+	}
+	return nil
 }
 
 // ErrNoProcesses is returned for an installation without processes.

@@ -1,0 +1,106 @@
+package api_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/corridor-carbon/corridor/internal/api"
+)
+
+const kilnJSON = `{
+  "name": "Clinker kiln", "country": "VN", "year": 2026,
+  "streams": [
+    {"id": "coal", "process": "kiln", "kind": "combustion", "quantity": "1000", "ncv": "0.0255", "ef": "94.6"},
+    {"id": "raw meal", "process": "kiln", "kind": "process", "quantity": 12000, "ef": 0.44}
+  ],
+  "electricity": [{"process": "kiln", "mwh": "800", "factor": "0.58"}],
+  "processes": [{"id": "kiln", "cn": "25231000", "activity_level": "10000"}]
+}`
+
+func postMRV(t *testing.T, srv *httptest.Server, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(srv.URL+"/api/v1/mrv/report", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("status %d, body not JSON: %s", resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func TestMRVReport(t *testing.T) {
+	srv := httptest.NewServer(api.New().Handler())
+	defer srv.Close()
+	st, res := postMRV(t, srv, kilnJSON)
+	if st != 200 {
+		t.Fatalf("status %d: %v", st, res)
+	}
+	em := res["emissions"].(map[string]any)
+	// Coal 1000 × 0.0255 × 94.6 = 2412.3; raw meal 12000 × 0.44 = 5280; electricity 800 × 0.58 = 464.
+	if em["direct"] != "7692.3" || em["indirect"] != "464" {
+		t.Errorf("direct %v indirect %v", em["direct"], em["indirect"])
+	}
+	good := em["goods"].([]any)[0].(map[string]any)
+	// Clinker counts indirect emissions under CBAM: (7692.3 + 464) / 10000.
+	if good["see_cbam"] != "0.81563" || good["indirect_counted"] != true {
+		t.Errorf("good %v", good)
+	}
+	cn := res["china_ets"].(map[string]any)
+	if cn["total"] != "7692.3" || cn["covered"] != false {
+		t.Errorf("china_ets %v", cn)
+	}
+	var topics []string
+	for _, d := range res["differences"].([]any) {
+		topics = append(topics, d.(map[string]any)["topic"].(string))
+	}
+	for _, want := range []string{"indirect emissions (electricity)", "precursors", "coverage threshold"} {
+		if !strings.Contains(strings.Join(topics, "|"), want) {
+			t.Errorf("differences lack %q: %v", want, topics)
+		}
+	}
+	if res["cbam"] == nil || res["units"] == nil {
+		t.Errorf("cbam report or units missing: %v", res)
+	}
+}
+
+func TestMRVReportBadInputNamesField(t *testing.T) {
+	srv := httptest.NewServer(api.New().Handler())
+	defer srv.Close()
+	for _, tc := range []struct{ body, code, field string }{
+		{strings.Replace(kilnJSON, `"ef": 0.44`, `"ef": [1]`, 1), "malformed_json", "streams[1].ef"},
+		{strings.Replace(kilnJSON, `"name"`, `"colour": "red", "name"`, 1), "malformed_json", "colour"},
+		{strings.Replace(kilnJSON, `"quantity": 12000`, `"quantity": -12000`, 1), "invalid_installation", "streams[1].quantity"},
+		{`{"name": "empty", "year": 2026, "processes": []}`, "invalid_installation", "processes"},
+		{``, "malformed_json", ""},
+	} {
+		st, res := postMRV(t, srv, tc.body)
+		if st != 400 || res["code"] != tc.code || (tc.field != "" && res["field"] != tc.field) {
+			t.Errorf("%.60q: status %d code %v field %v (%v), want %s %s", tc.body, st, res["code"], res["field"], res["detail"], tc.code, tc.field)
+		}
+	}
+}
+
+func TestMRVReportInOpenAPI(t *testing.T) {
+	rec := httptest.NewRecorder()
+	api.New().Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/openapi.json", nil))
+	var doc struct {
+		Paths      map[string]map[string]any `json:"paths"`
+		Components struct {
+			Schemas map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Paths["/api/v1/mrv/report"]["post"] == nil || doc.Components.Schemas["MRVInstallation"] == nil {
+		t.Error("OpenAPI lacks POST /api/v1/mrv/report or its schema")
+	}
+}
