@@ -46,6 +46,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newServeCmd(), newVerifyCmd(), newBootstrapCmd(), newCBAMCmd(), newLinkCmd())
 	root.AddCommand(registryCommands()...)
 	root.AddCommand(newBenchCmd(), newExportCmd(), newRulebookCmd())
+	root.AddCommand(newMRVCmd())
 	return root
 }
 
