@@ -77,6 +77,7 @@ type benchRegistryFlags struct {
 	duration, fsyncFor     time.Duration
 	http, asJSON           bool
 	blocks, perIssuance    int
+	ranges                 int
 	samples                int
 	cpuProfile             string
 }
@@ -115,6 +116,7 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 	fl.BoolVar(&f.http, "http", false, "send transfers through the HTTP API instead of in-process")
 	fl.IntVar(&f.blocks, "blocks", 0, "also build a registry of this many blocks and time balance reads and serial lookups")
 	fl.IntVar(&f.perIssuance, "blocks-per-issuance", 0, "blocks per issuance for --blocks (0: all in one issuance, the worst case)")
+	fl.IntVar(&f.ranges, "ranges-per-transfer", 100, "single-unit serial ranges moved by each transfer that builds --blocks (at most 1000)")
 	fl.IntVar(&f.samples, "samples", 1000, "reads timed for --blocks")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	fl.BoolVar(&f.asJSON, "json", false, "print the results as JSON")
@@ -192,7 +194,7 @@ func benchRegistry(ctx context.Context, out, errOut io.Writer, f benchRegistryFl
 		}
 		defer remove()
 		var bar *progressbar.ProgressBar
-		p := bench.BlocksParams{Store: cfg, Blocks: f.blocks, PerIssuance: f.perIssuance}
+		p := bench.BlocksParams{Store: cfg, Blocks: f.blocks, PerIssuance: f.perIssuance, RangesPerTransfer: f.ranges}
 		if !f.asJSON {
 			p.Progress = func(done, total int) {
 				if bar == nil {

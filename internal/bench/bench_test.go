@@ -166,9 +166,10 @@ func TestLoadNext(t *testing.T) {
 func TestBuildLarge(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
-		// 2,501 blocks in issuances of at most 1,000: two issuances split
-		// by one and a half transfers each, one of 501 blocks.
-		l, err := BuildLarge(ctx, BlocksParams{Store: tg.Cfg, Blocks: 2501, PerIssuance: 1000, Accounts: 4})
+		// 2,501 blocks in issuances of at most 1,000: two of 1,000 blocks
+		// split by one transfer of 500 ranges each, one of 501 blocks split
+		// by one of 250.
+		l, err := BuildLarge(ctx, BlocksParams{Store: tg.Cfg, Blocks: 2501, PerIssuance: 1000, Accounts: 4, RangesPerTransfer: 500})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,6 +27,11 @@ type BlocksParams struct {
 	PerIssuance int
 	// Accounts receive the split-off blocks (64 when zero).
 	Accounts int
+	// RangesPerTransfer is how many single-unit serial ranges each build
+	// transfer moves (100 when zero, at most 1000). Fewer make more, smaller
+	// journal entries, closer to real traffic: a lookup reads the entries
+	// in the serial's history.
+	RangesPerTransfer int
 	// Progress, if set, is called after each committed build transfer.
 	Progress func(done, total int)
 }
@@ -71,7 +76,7 @@ func (l *Large) RandomAccount(rng *rand.Rand) int64 {
 }
 
 // BuildLarge builds a registry of p.Blocks blocks the way a busy registry
-// grows, but fast: each issuance is split by transfers of 1000 single-unit
+// grows, but fast: each issuance is split by transfers of many single-unit
 // serial ranges each (every other serial), sent concurrently so that the
 // group commit packs them into few database transactions. An issuance of b
 // units split by moving serials 2, 4, …, 2⌊b/2⌋ ends as b blocks.
@@ -85,6 +90,13 @@ func BuildLarge(ctx context.Context, p BlocksParams) (*Large, error) {
 	}
 	if p.Accounts < 2 {
 		p.Accounts = 64
+	}
+	ranges := p.RangesPerTransfer
+	if ranges <= 0 {
+		ranges = 100
+	}
+	if ranges > maxRangesPerTransfer {
+		return nil, fmt.Errorf("bench: at most %d serial ranges per transfer, not %d", maxRangesPerTransfer, ranges)
 	}
 	n, closeNode, err := OpenNode(ctx, p.Store)
 	if err != nil {
@@ -124,8 +136,8 @@ func BuildLarge(ctx context.Context, p BlocksParams) (*Large, error) {
 	var jobs []job
 	for i, x := range l.issuances {
 		moves := int(x.Quantity / 2)
-		for m := 0; m < moves; m += maxRangesPerTransfer {
-			serials := make([]string, min(maxRangesPerTransfer, moves-m))
+		for m := 0; m < moves; m += ranges {
+			serials := make([]string, min(ranges, moves-m))
 			for r := range serials {
 				serials[r] = l.serial(i, int64(2+2*(m+r)))
 			}
