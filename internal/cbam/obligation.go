@@ -16,7 +16,7 @@ type Line struct {
 	CN      string          `json:"cn"`                // 8-digit CN code
 	Tonnes  decimal.Decimal `json:"tonnes"`            // net mass M_g in tonnes
 	Year    int             `json:"year"`              // year of import (≥ 2026)
-	Quarter int             `json:"quarter,omitempty"` // 1–4; selects the published 2026 quarterly price
+	Quarter int             `json:"quarter,omitempty"` // 1–4: import quarter; selects the 2026 quarterly price, and counts toward the Art. 22(2) quarterly holding from 2027
 	// Route is the production route letter (C BF-BOF, D DRI-EAF, E scrap-EAF,
 	// K primary / L secondary aluminium, A grey / B white clinker …). With
 	// default values the table's route applies; Route picks among rows that
@@ -107,7 +107,8 @@ type LineResult struct {
 	CN             string `json:"cn"`
 	Sector         Sector `json:"sector"`
 	Year           int    `json:"year"`
-	Method         string `json:"method"` // "default" or "actual"
+	Quarter        int    `json:"quarter,omitempty"` // import quarter, when given
+	Method         string `json:"method"`            // "default" or "actual"
 	DatasetVersion string `json:"dataset_version"`
 
 	// Default-value path.
@@ -243,7 +244,7 @@ func (c *Calculator) Obligation(l Line) (LineResult, error) {
 	}
 	factor, _ := RetainedFreeAllocationShare(l.Year)
 	r := LineResult{
-		ID: l.ID, Origin: origin, CN: l.CN, Sector: sector, Year: l.Year,
+		ID: l.ID, Origin: origin, CN: l.CN, Sector: sector, Year: l.Year, Quarter: l.Quarter,
 		DatasetVersion: c.data.Version(), Tonnes: l.Tonnes, CBAMFactor: factor, CSCF: c.cscf(l.Year),
 	}
 	if CSCFIsAssumed(l.Year) {
