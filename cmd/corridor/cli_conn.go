@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/corridor-carbon/corridor/internal/client"
+)
+
+// Exit codes of the commands that talk to a server's registry API.
+const (
+	exitUsage       = 2 // a flag or argument is wrong; nothing was sent
+	exitRejected    = 3 // the server answered with a problem (code, detail, field)
+	exitUnreachable = 4 // no answer from the server
+)
+
+// exitCodesHelp is appended to the long help of every API command.
+const exitCodesHelp = `
+Exit codes: 0 ok, 1 internal error, 2 usage error (nothing sent), 3 the server
+rejected the request (its problem code, detail and field are printed), 4 the
+server cannot be reached.
+Environment: CORRIDOR_SERVER, CORRIDOR_TOKEN, CORRIDOR_REGISTRY.`
+
+// apiFlags are the connection and output flags of the API commands.
+type apiFlags struct {
+	server   string
+	token    string
+	registry string
+	key      string
+	json     bool
+}
+
+// add registers the connection and output flags, as persistent flags for
+// command groups (account, org, token) so that their subcommands share them.
+func (f *apiFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&f.server, "server", envDefault("CORRIDOR_SERVER", "http://127.0.0.1:8080"), "base URL of the Corridor server (env CORRIDOR_SERVER)")
+	fs.StringVar(&f.token, "token", envDefault("CORRIDOR_TOKEN", ""), "API token; `corridor serve` writes demo tokens to <data-dir>/demo-tokens.json (env CORRIDOR_TOKEN)")
+	fs.StringVar(&f.registry, "registry", envDefault("CORRIDOR_REGISTRY", "CN"), "registry code on the server (env CORRIDOR_REGISTRY)")
+	fs.BoolVar(&f.json, "json", false, "print the API's JSON instead of readable text")
+}
+
+// addKey registers --idempotency-key on a write command.
+func (f *apiFlags) addKey(fs *pflag.FlagSet) {
+	fs.StringVar(&f.key, "idempotency-key", "", "idempotency key of the request (default: a fresh random key, printed to stderr so that the exact request can be retried safely)")
+}
+
+func (f *apiFlags) client() *client.Client { return client.New(f.server, f.token) }
+
+// idempotencyKey returns --idempotency-key, or a fresh key that it prints
+// to stderr: rerunning with it returns the first result instead of moving
+// units twice, whatever happened to the first answer.
+func (f *apiFlags) idempotencyKey(cmd *cobra.Command) string {
+	if f.key != "" {
+		return f.key
+	}
+	raw := make([]byte, 12)
+	_, _ = rand.Read(raw)
+	key := "cli-" + hex.EncodeToString(raw)
+	fmt.Fprintf(cmd.ErrOrStderr(), "idempotency key: %s (to retry this exact request safely, rerun with --idempotency-key %s)\n", key, key)
+	return key
+}
+
+// apiError turns a client error into an exit code: 3 with the problem's
+// code, detail and field when the server answered, 4 when it did not.
+func (f *apiFlags) apiError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var p *client.Problem
+	if errors.As(err, &p) {
+		msg := fmt.Sprintf("%s: rejected by the server (HTTP %d): %s", what, p.Status, p.Code)
+		if p.Title != "" && p.Title != "Request rejected" && p.Title != http.StatusText(p.Status) {
+			msg += " (" + p.Title + ")"
+		}
+		if p.Detail != "" {
+			msg += ": " + p.Detail
+		}
+		if p.Field != "" {
+			msg += " [field " + p.Field + "]"
+		}
+		return &exitError{code: exitRejected, err: errors.New(msg)}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) {
+		return &exitError{code: exitUnreachable, err: fmt.Errorf("%s: cannot reach the server at %s (set --server or CORRIDOR_SERVER): %w", what, f.server, ue.Err)}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// usageError is a bad flag or argument: exit 2, nothing sent.
+func usageError(cmd *cobra.Command, format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf("%s: %s (see %s --help)", commandName(cmd), fmt.Sprintf(format, args...), cmd.CommandPath())}
+}
+
+// commandName is the command's path without the program name, which main
+// already prints.
+func commandName(cmd *cobra.Command) string {
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+}
+
+// withUsageExit makes cobra's own input errors (unknown flags, bad flag
+// values, wrong argument counts, missing required flags) exit with code 2,
+// for cmd and its subcommands; a group command given an unknown
+// subcommand exits 2 too.
+func withUsageExit(cmd *cobra.Command) *cobra.Command {
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w (see %s --help)", commandName(c), err, c.CommandPath())}
+	})
+	if args := cmd.Args; args != nil {
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			if err := args(c, a); err != nil {
+				return usageError(c, "%v", err)
+			}
+			return nil
+		}
+	}
+	if cmd.HasSubCommands() && cmd.RunE == nil && cmd.Run == nil {
+		cmd.Args = cobra.ArbitraryArgs
+		cmd.RunE = func(c *cobra.Command, a []string) error {
+			if len(a) > 0 {
+				return usageError(c, "unknown subcommand %q", a[0])
+			}
+			return c.Help()
+		}
+	}
+	if cmd.RunE != nil && cmd.PreRunE == nil {
+		// cobra checks required flags after PreRunE, so checking here
+		// decides the exit code.
+		cmd.PreRunE = func(c *cobra.Command, a []string) error {
+			var missing []string
+			c.Flags().VisitAll(func(fl *pflag.Flag) {
+				if req := fl.Annotations[cobra.BashCompOneRequiredFlag]; len(req) > 0 && req[0] == "true" && !fl.Changed {
+					missing = append(missing, "--"+fl.Name)
+				}
+			})
+			if len(missing) > 0 {
+				return usageError(c, "missing required flag(s) %s", strings.Join(missing, ", "))
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		withUsageExit(sub)
+	}
+	return cmd
+}
+
+func required(cmd *cobra.Command, names ...string) {
+	for _, n := range names {
+		_ = cmd.MarkFlagRequired(n)
+	}
+}
+
+// parseID reads a positive integer id argument.
+func parseID(cmd *cobra.Command, what, s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usageError(cmd, "%s %q must be a positive integer", what, s)
+	}
+	return id, nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// optID is an id cell that may be absent (0), printed as "-".
+type optID int64
+
+// table prints aligned columns; the header names them.
+type table struct {
+	tw *tabwriter.Writer
+}
+
+func newTable(w io.Writer, header ...string) *table {
+	t := &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
+	t.row(anySlice(header)...)
+	return t
+}
+
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+func (t *table) row(cells ...any) {
+	for i, c := range cells {
+		if i > 0 {
+			fmt.Fprint(t.tw, "\t")
+		}
+		switch v := c.(type) {
+		case optID:
+			if v == 0 {
+				fmt.Fprint(t.tw, "-")
+			} else {
+				fmt.Fprint(t.tw, int64(v))
+			}
+		case string:
+			if v == "" {
+				v = "-"
+			}
+			fmt.Fprint(t.tw, strings.NewReplacer("\t", " ", "\n", " ").Replace(v))
+		default:
+			fmt.Fprint(t.tw, v)
+		}
+	}
+	fmt.Fprintln(t.tw)
+}
+
+func (t *table) flush() error { return t.tw.Flush() }

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
+)
+
+// submit sends one ledger transaction with an idempotency key and prints
+// its result: describe's sentence and the blocks it moved, or the JSON.
+func submit(cmd *cobra.Command, f *apiFlags, what string, req registry.Request, describe func(registry.Result) string) error {
+	key := f.idempotencyKey(cmd)
+	res, err := f.client().Submit(cmd.Context(), f.registry, key, req)
+	if err != nil {
+		return f.apiError(what, err)
+	}
+	out := cmd.OutOrStdout()
+	if f.json {
+		return printJSON(out, res)
+	}
+	if res.Replayed {
+		fmt.Fprintf(out, "replayed: registry %s already committed this request as journal entry %d; nothing was applied again\n", f.registry, res.Seq)
+	}
+	fmt.Fprintf(out, "registry %s, journal entry %d: %s\n", f.registry, res.Seq, describe(res))
+	if len(res.Blocks) > 0 {
+		return printBlocks(out, res.Blocks)
+	}
+	return nil
+}
+
+// unitFlags select the units a transfer, retirement, cancellation or
+// reservation moves.
+type unitFlags struct {
+	quantity int64
+	unitType string
+	vintage  int
+	issuance int64
+	serials  []string
+}
+
+func (u *unitFlags) add(fs *pflag.FlagSet) {
+	fs.Int64Var(&u.quantity, "quantity", 0, "number of units (with --unit-type); oldest vintage, issuance and serial first")
+	fs.StringVar(&u.unitType, "unit-type", "", "unit type of a --quantity selection (e.g. CCER, SPEGRK, TVER)")
+	fs.IntVar(&u.vintage, "vintage", 0, "only units of this vintage (with --quantity)")
+	fs.Int64Var(&u.issuance, "issuance", 0, "only units of this issuance id (with --quantity)")
+	fs.StringSliceVar(&u.serials, "serial", nil, "serial block to move instead of a quantity (repeat the flag or separate with commas)")
+}
+
+// units checks that exactly one selection is given; the server checks the
+// rest (balances, serial ranges, unit types).
+func (u *unitFlags) units(cmd *cobra.Command) (registry.Units, error) {
+	qty := cmd.Flags().Changed("quantity")
+	switch {
+	case qty && len(u.serials) > 0:
+		return registry.Units{}, usageError(cmd, "give either --quantity or --serial, not both")
+	case !qty && len(u.serials) == 0:
+		return registry.Units{}, usageError(cmd, "say which units: --quantity N --unit-type T, or --serial SERIAL")
+	case qty && u.unitType == "":
+		return registry.Units{}, usageError(cmd, "--quantity needs --unit-type, so that one transaction never mixes unit types")
+	case !qty && (u.unitType != "" || u.vintage != 0 || u.issuance != 0):
+		return registry.Units{}, usageError(cmd, "--unit-type, --vintage and --issuance filter a --quantity selection; a --serial names its units itself")
+	}
+	return registry.Units{Quantity: u.quantity, UnitType: u.unitType, Vintage: u.vintage, IssuanceID: u.issuance, Serials: u.serials}, nil
+}
+
+func movedSentence(verb string, res registry.Result) string {
+	return fmt.Sprintf("%s %d units in %d block(s)", verb, res.Quantity, len(res.Blocks))
+}
+
+func newIssueCmd() *cobra.Command {
+	var f apiFlags
+	var req registry.Issue
+	cmd := &cobra.Command{
+		Use:   "issue",
+		Short: "Issue units of a project and vintage into an account (admin)",
+		Long: `Issue --quantity units (one unit = one tonne CO2e) of a project's vintage into an account.
+The issuance gets serials 1..quantity; the serial block printed names it.` + exitCodesHelp,
+		Example: `  corridor issue --standard CCER --unit-type CCER --project CCER-14-2024-001 \
+    --project-name "Offshore wind, Fujian" --methodology CCER-01-001-V01 \
+    --host-country CN --vintage 2024 --quantity 50000 --account 2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return submit(cmd, &f, "issue", req, func(res registry.Result) string {
+				return fmt.Sprintf("issued %d %s units as issuance %d into account %d", res.Quantity, req.UnitType, res.ID, req.AccountID)
+			})
+		},
+	}
+	f.add(cmd.Flags())
+	f.addKey(cmd.Flags())
+	fs := cmd.Flags()
+	fs.StringVar(&req.Standard, "standard", "", "standard or programme (e.g. CCER, T-VER, SRN-PPI) (required)")
+	fs.StringVar(&req.UnitType, "unit-type", "", "unit type code, 2-12 upper-case letters or digits (required)")
+	fs.StringVar(&req.Project, "project", "", "project identifier used in serials (required)")
+	fs.StringVar(&req.ProjectName, "project-name", "", "project name")
+	fs.StringVar(&req.Methodology, "methodology", "", "methodology identifier")
+	fs.StringVar(&req.HostCountry, "host-country", "", "ISO 3166-1 alpha-2 host country (required)")
+	fs.IntVar(&req.Vintage, "vintage", 0, "vintage year (required)")
+	fs.Int64Var(&req.Quantity, "quantity", 0, "units to issue (required)")
+	fs.Int64Var(&req.AccountID, "account", 0, "account that receives the units (required)")
+	required(cmd, "standard", "unit-type", "project", "host-country", "vintage", "quantity", "account")
+	return cmd
+}
+
+func newTransferCmd() *cobra.Command {
+	var f apiFlags
+	var u unitFlags
+	var req registry.Transfer
+	cmd := &cobra.Command{
+		Use:   "transfer",
+		Short: "Transfer units between two accounts of the registry",
+		Long: `Move units from --from to --to: a quantity of one unit type (the last block is split)
+or explicit serial blocks. The token's organisation must own --from.` + exitCodesHelp,
+		Example: `  corridor transfer --from 2 --to 4 --quantity 1000 --unit-type CCER
+  corridor transfer --from 2 --to 4 --serial CN-CCER-CCER-DEMO-0001-2024-1-1-500
+  corridor transfer --from 2 --to 4 --quantity 1000 --unit-type CCER --idempotency-key order-8812`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			units, err := u.units(cmd)
+			if err != nil {
+				return err
+			}
+			req.Units = units
+			return submit(cmd, &f, "transfer", req, func(res registry.Result) string {
+				return movedSentence(fmt.Sprintf("transferred from account %d to account %d:", req.From, req.To), res)
+			})
+		},
+	}
+	f.add(cmd.Flags())
+	f.addKey(cmd.Flags())
+	u.add(cmd.Flags())
+	cmd.Flags().Int64Var(&req.From, "from", 0, "transferring account (required)")
+	cmd.Flags().Int64Var(&req.To, "to", 0, "acquiring account (required)")
+	required(cmd, "from", "to")
+	return cmd
+}
+
+func newRetireCmd() *cobra.Command {
+	var f apiFlags
+	var u unitFlags
+	var req registry.Retire
+	cmd := &cobra.Command{
+		Use:   "retire",
+		Short: "Retire units for a claim (they never move again)",
+		Long: `Retire units from --from on behalf of --beneficiary for --purpose (for example a
+compliance obligation with --compliance-year, or a voluntary claim). The record is public.` + exitCodesHelp,
+		Example: `  corridor retire --from 4 --quantity 500 --unit-type CCER --beneficiary "Baowu Steel" \
+    --purpose "China ETS compliance offset" --compliance-year 2025`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			units, err := u.units(cmd)
+			if err != nil {
+				return err
+			}
+			req.Units = units
+			return submit(cmd, &f, "retire", req, func(res registry.Result) string {
+				return movedSentence(fmt.Sprintf("retired from account %d for %s:", req.From, req.Beneficiary), res)
+			})
+		},
+	}
+	f.add(cmd.Flags())
+	f.addKey(cmd.Flags())
+	u.add(cmd.Flags())
+	cmd.Flags().Int64Var(&req.From, "from", 0, "account the units are retired from (required)")
+	cmd.Flags().StringVar(&req.Beneficiary, "beneficiary", "", "on whose behalf the units are retired (required)")
+	cmd.Flags().StringVar(&req.Purpose, "purpose", "", "what the retirement is for (required)")
+	cmd.Flags().IntVar(&req.ComplianceYear, "compliance-year", 0, "compliance year the retirement counts for")
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "free-text note")
+	required(cmd, "from", "beneficiary", "purpose")
+	return cmd
+}
+
+func newCancelCmd() *cobra.Command {
+	var f apiFlags
+	var u unitFlags
+	var req registry.Cancel
+	cmd := &cobra.Command{
+		Use:   "cancel",
+		Short: "Cancel units without a claim (they never move again)",
+		Long:  `Cancel units from --from: they leave circulation without anyone claiming them.` + exitCodesHelp,
+		Example: `  corridor cancel --from 2 --quantity 100 --unit-type CCER --reason "voluntary cancellation"
+  corridor cancel --from 2 --serial CN-CCER-CCER-DEMO-0001-2024-1-1-100`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			units, err := u.units(cmd)
+			if err != nil {
+				return err
+			}
+			req.Units = units
+			return submit(cmd, &f, "cancel", req, func(res registry.Result) string {
+				return movedSentence(fmt.Sprintf("cancelled from account %d:", req.From), res)
+			})
+		},
+	}
+	f.add(cmd.Flags())
+	f.addKey(cmd.Flags())
+	u.add(cmd.Flags())
+	cmd.Flags().Int64Var(&req.From, "from", 0, "account the units are cancelled from (required)")
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "free-text note")
+	required(cmd, "from")
+	return cmd
+}
+
+func newReserveCmd() *cobra.Command {
+	var f apiFlags
+	var u unitFlags
+	var req registry.Reserve
+	cmd := &cobra.Command{
+		Use:   "reserve",
+		Short: "Reserve units for a two-phase transfer (settle with complete or void)",
+		Long: `Lock units of --from for a two-phase transfer: to an account of this registry (--to) or
+out of it (--to-registry and --to-account-ref). The printed pending id settles it:
+'corridor complete ID' moves the units (admin), 'corridor void ID' returns them.` + exitCodesHelp,
+		Example: `  corridor reserve --from 4 --to 3 --quantity 250 --unit-type CCER
+  corridor reserve --from 4 --to-registry TH --to-account-ref TH-4 --quantity 250 --unit-type CCER`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			local := cmd.Flags().Changed("to")
+			remote := req.ToRegistry != "" || req.ToAccountRef != ""
+			switch {
+			case local && remote:
+				return usageError(cmd, "give either --to or --to-registry with --to-account-ref, not both")
+			case !local && !remote:
+				return usageError(cmd, "say where the units go: --to ACCOUNT, or --to-registry R --to-account-ref X")
+			case remote && (req.ToRegistry == "" || req.ToAccountRef == ""):
+				return usageError(cmd, "--to-registry and --to-account-ref go together")
+			}
+			units, err := u.units(cmd)
+			if err != nil {
+				return err
+			}
+			req.Units = units
+			return submit(cmd, &f, "reserve", req, func(res registry.Result) string {
+				to := fmt.Sprintf("account %d", req.ToAccount)
+				if remote {
+					to = fmt.Sprintf("%s account %s", req.ToRegistry, req.ToAccountRef)
+				}
+				return movedSentence(fmt.Sprintf("pending transaction %d reserves for %s (settle with 'corridor complete %d' or 'corridor void %d'):",
+					res.Pending, to, res.Pending, res.Pending), res)
+			})
+		},
+	}
+	f.add(cmd.Flags())
+	f.addKey(cmd.Flags())
+	u.add(cmd.Flags())
+	cmd.Flags().Int64Var(&req.From, "from", 0, "account the units are reserved in (required)")
+	cmd.Flags().Int64Var(&req.ToAccount, "to", 0, "target account of this registry")
+	cmd.Flags().StringVar(&req.ToRegistry, "to-registry", "", "target registry code, for a transfer out of this registry")
+	cmd.Flags().StringVar(&req.ToAccountRef, "to-account-ref", "", "target account's reference in --to-registry")
+	required(cmd, "from")
+	return cmd
+}
+
+// newSettleCmd is `corridor complete` (complete is true) or `corridor void`.
+func newSettleCmd(complete bool) *cobra.Command {
+	var f apiFlags
+	var reason string
+	cmd := &cobra.Command{
+		Use:     "complete PENDING",
+		Short:   "Complete a reservation: the units reach their target (admin)",
+		Long:    `Settle pending transaction PENDING: the reserved units go to the target account, or are marked exported when they left the registry.` + exitCodesHelp,
+		Example: `  corridor complete 57 --token $CORRIDOR_TOKEN`,
+		Args:    cobra.ExactArgs(1),
+	}
+	if !complete {
+		cmd.Use = "void PENDING"
+		cmd.Short = "Void a reservation: the units return to the sending account"
+		cmd.Long = `Cancel pending transaction PENDING: the reserved units return to the account they were reserved in.` + exitCodesHelp
+		cmd.Example = `  corridor void 57 --reason "buyer withdrew"`
+		cmd.Flags().StringVar(&reason, "reason", "", "why the reservation is voided")
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := parseID(cmd, "pending transaction id", args[0])
+		if err != nil {
+			return err
+		}
+		if complete {
+			return submit(cmd, &f, "complete", registry.Complete{Pending: id}, func(res registry.Result) string {
+				return movedSentence(fmt.Sprintf("pending transaction %d completed:", id), res)
+			})
+		}
+		return submit(cmd, &f, "void", registry.Void{Pending: id, Reason: reason}, func(res registry.Result) string {
+			return movedSentence(fmt.Sprintf("pending transaction %d voided, returned", id), res)
+		})
+	}
+	f.add(cmd.Flags())
+	f.addKey(cmd.Flags())
+	return cmd
+}
+
+func newTokenCmd() *cobra.Command {
+	var f apiFlags
+	cmd := &cobra.Command{
+		Use:     "token",
+		Short:   "Create API tokens (admin)",
+		Long:    "Manage API tokens of --registry through the API; needs an admin token." + exitCodesHelp,
+		Example: `  corridor token create --org 4 --role holder --name "Baowu trading desk"`,
+	}
+	f.add(cmd.PersistentFlags())
+	var req registry.CreateToken
+	var role string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an API token for an organisation (admin)",
+		Long: `Create an API token with role admin, holder (moves its organisation's units) or
+auditor (reads everything). The token is printed once, alone on the last line of
+stdout; the registry keeps only its hash. A replay of the same --idempotency-key
+cannot show it again.`,
+		Example: `  corridor token create --org 4 --role holder --name "Baowu trading desk"
+  export CORRIDOR_TOKEN=$(corridor token create --org 1 --role auditor --name audit 2>/dev/null | tail -1)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.Role = ledger.Role(role)
+			switch req.Role {
+			case ledger.RoleAdmin, ledger.RoleHolder, ledger.RoleAuditor:
+			default:
+				return usageError(cmd, "--role must be admin, holder or auditor, not %q", role)
+			}
+			return submit(cmd, &f, "token create", req, func(res registry.Result) string {
+				if res.Token == "" {
+					return fmt.Sprintf("token %q for organisation %d was created earlier; its text is shown only once", req.Name, req.OrgID)
+				}
+				return fmt.Sprintf("%s token %q created for organisation %d; keep it secret, it is shown only this once:\n%s", req.Role, req.Name, req.OrgID, res.Token)
+			})
+		},
+	}
+	create.Flags().Int64Var(&req.OrgID, "org", 0, "organisation the token acts for (required)")
+	create.Flags().StringVar(&role, "role", "", "admin, holder or auditor (required)")
+	create.Flags().StringVar(&req.Name, "name", "", "a name to recognise the token by (required)")
+	required(create, "org", "role", "name")
+	f.addKey(create.Flags())
+	cmd.AddCommand(create)
+	return cmd
+}
