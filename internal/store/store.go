@@ -108,6 +108,7 @@ func openSQLite(path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8) // database/sql keeps only 2 by default: under load every other query reopened a connection
 	return db, nil
 }
 
@@ -137,6 +138,7 @@ func openPostgres(ctx context.Context, cfg Config) (*sql.DB, error) {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
 	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16) // the default 2 made most queries under load open a new (TLS) connection
 	return db, nil
 }
 
