@@ -98,9 +98,11 @@ type exportJob struct {
 func runExport(cmd *cobra.Command, f *apiFlags, job exportJob) (err error) {
 	w := cmd.OutOrStdout()
 	if job.out != "" {
-		tmp, err := os.CreateTemp(filepath.Dir(job.out), "."+filepath.Base(job.out)+".*.part")
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
+		// The deferred function reads the named result err, so nothing in
+		// this block may declare its own err.
+		tmp, cerr := os.CreateTemp(filepath.Dir(job.out), "."+filepath.Base(job.out)+".*.part")
+		if cerr != nil {
+			return fmt.Errorf("export: %w", cerr)
 		}
 		defer func() {
 			if cerr := tmp.Close(); err == nil && cerr != nil {

@@ -12,6 +12,7 @@
 package export
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -253,8 +254,17 @@ func (w *Writer) Transaction(t registry.Transaction) error {
 	return w.write([]any{
 		text(w.opt.Registry), t.Seq, timestamp(t.At), text(t.Kind), text(t.Actor), optional(p.From), optional(to), text(p.ToRegistry), text(p.ToAccountRef),
 		text(unitType), optional(t.Result.Quantity), text(strings.Join(serials, " ")), optional(t.Result.ID), optional(t.Result.Pending),
-		text(t.Hash), text(string(t.Request)),
+		text(t.Hash), text(compactJSON(t.Request)),
 	})
+}
+
+// compactJSON puts a request on one line; the API may send it indented.
+func compactJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
 }
 
 // Retirement writes one row per retired block of a retirement record.

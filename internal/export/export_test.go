@@ -52,7 +52,7 @@ var fixture = struct {
 	},
 	journal: []registry.Transaction{
 		{Seq: 12, At: at, Kind: "issue", Actor: "admin@org:1", Hash: strings.Repeat("ab", 32),
-			Request: json.RawMessage(`{"standard":"CCER","unit_type":"CCER","project":"CCER-DEMO-0001","vintage":2024,"quantity":250000,"account_id":2}`),
+			Request: json.RawMessage("{\n  \"standard\": \"CCER\",\n  \"unit_type\": \"CCER\",\n  \"project\": \"CCER-DEMO-0001\",\n  \"vintage\": 2024,\n  \"quantity\": 250000,\n  \"account_id\": 2\n}"),
 			Result:  registry.Result{Seq: 12, Kind: "issue", ID: 1, Quantity: 250000, Blocks: []registry.BlockView{{Serial: "CN-CCER-CCER-DEMO-0001-2024-1-1-250000"}}}},
 		{Seq: 13, At: at.Add(time.Second), Kind: "reserve", Actor: "holder@org:2", Hash: strings.Repeat("cd", 32),
 			Request: json.RawMessage(`{"from_account":2,"units":{"quantity":25000,"unit_type":"CCER"},"to_registry":"TH","to_account_ref":"TH-4"}`),
