@@ -29,6 +29,7 @@ const (
 
 // exitCodesHelp is appended to the long help of every API command.
 const exitCodesHelp = `
+
 Exit codes: 0 ok, 1 internal error, 2 usage error (nothing sent), 3 the server
 rejected the request (its problem code, detail and field are printed), 4 the
 server cannot be reached.
@@ -41,13 +42,18 @@ type apiFlags struct {
 	registry string
 	key      string
 	json     bool
+
+	tokenFlag *pflag.Flag
 }
 
 // add registers the connection and output flags, as persistent flags for
 // command groups (account, org, token) so that their subcommands share them.
 func (f *apiFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.server, "server", envDefault("CORRIDOR_SERVER", "http://127.0.0.1:8080"), "base URL of the Corridor server (env CORRIDOR_SERVER)")
-	fs.StringVar(&f.token, "token", envDefault("CORRIDOR_TOKEN", ""), "API token; `corridor serve` writes demo tokens to <data-dir>/demo-tokens.json (env CORRIDOR_TOKEN)")
+	// The token's environment value is read when the command runs, not
+	// used as the flag's default, so that --help never prints a secret.
+	fs.StringVar(&f.token, "token", "", "API token (env CORRIDOR_TOKEN); 'corridor serve' writes demo tokens to <data-dir>/demo-tokens.json")
+	f.tokenFlag = fs.Lookup("token")
 	fs.StringVar(&f.registry, "registry", envDefault("CORRIDOR_REGISTRY", "CN"), "registry code on the server (env CORRIDOR_REGISTRY)")
 	fs.BoolVar(&f.json, "json", false, "print the API's JSON instead of readable text")
 }
@@ -57,7 +63,13 @@ func (f *apiFlags) addKey(fs *pflag.FlagSet) {
 	fs.StringVar(&f.key, "idempotency-key", "", "idempotency key of the request (default: a fresh random key, printed to stderr so that the exact request can be retried safely)")
 }
 
-func (f *apiFlags) client() *client.Client { return client.New(f.server, f.token) }
+func (f *apiFlags) client() *client.Client {
+	token := f.token
+	if f.tokenFlag != nil && !f.tokenFlag.Changed {
+		token = envDefault("CORRIDOR_TOKEN", "")
+	}
+	return client.New(f.server, token)
+}
 
 // idempotencyKey returns --idempotency-key, or a fresh key that it prints
 // to stderr: rerunning with it returns the first result instead of moving

@@ -34,7 +34,9 @@ type cliServer struct {
 	close  func()
 }
 
-func startCLIServer(t *testing.T) *cliServer {
+func startCLIServer(t *testing.T) *cliServer { return startCLIServerTB(t) }
+
+func startCLIServerTB(t testing.TB) *cliServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -542,4 +544,28 @@ func TestCLIHelp(t *testing.T) {
 		}
 	}
 	walk(nil, cmds)
+}
+
+// TestCLITokenFromEnvironment: without --token the command uses
+// CORRIDOR_TOKEN, and --help never shows the secret.
+func TestCLITokenFromEnvironment(t *testing.T) {
+	s := startCLIServer(t)
+	t.Setenv("CORRIDOR_TOKEN", s.tokens["CN/holder/2"])
+	own := decode[struct{ Accounts []registry.AccountView }](t, mustRun(t, "accounts", "--json"))
+	if len(own.Accounts) != 1 || own.Accounts[0].ID != 2 {
+		t.Errorf("accounts with CORRIDOR_TOKEN: %+v", own.Accounts)
+	}
+	for _, args := range [][]string{{"accounts", "--help"}, {"account", "show", "--help"}, {"export", "--help"}} {
+		if r := mustRun(t, args...); strings.Contains(r.stdout, s.tokens["CN/holder/2"]) {
+			t.Errorf("%v prints the token", args)
+		}
+	}
+	// An explicit empty --token overrides the environment: a public read.
+	if r := run("accounts", "--token", ""); r.code() != exitRejected || !strings.Contains(r.err.Error(), "unauthenticated") {
+		t.Errorf("--token '' still authenticated: exit %d %v", r.code(), r.err)
+	}
+	t.Setenv("CORRIDOR_REGISTRY", "TH")
+	if r := mustRun(t, "retirements", "--json"); !strings.Contains(r.stdout, "TH-TVER-") {
+		t.Errorf("CORRIDOR_REGISTRY=TH not used:\n%s", r.stdout)
+	}
 }
