@@ -209,10 +209,6 @@ func exportHoldings(ctx context.Context, cmd *cobra.Command, f *apiFlags, c *cli
 		if err != nil {
 			return f.apiError(fmt.Sprintf("export holdings of account %d", a.ID), err)
 		}
-		if len(blocks) >= holdingsPage {
-			fmt.Fprintf(cmd.ErrOrStderr(), "warning: account %d has at least %d blocks; the holdings endpoint returns only the first %d and has no cursor, so the export lists those\n",
-				a.ID, holdingsPage, holdingsPage)
-		}
 		owner := export.Owner{Account: a, Country: countries[a.OrgID]}
 		for _, b := range blocks {
 			if err := ew.Holding(owner, b); err != nil {

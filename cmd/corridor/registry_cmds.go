@@ -176,12 +176,12 @@ func newAccountShowCmd(f *apiFlags) *cobra.Command {
 			if err != nil {
 				return f.apiError("account show", err)
 			}
-			blocks, err := c.Holdings(cmd.Context(), f.registry, id)
+			blocks, err := c.HoldingsPage(cmd.Context(), f.registry, id, 0, holdingsPage)
 			if err != nil {
 				return f.apiError("account show", err)
 			}
 			if len(blocks) >= holdingsPage {
-				fmt.Fprintf(cmd.ErrOrStderr(), "note: only the first %d blocks are listed (the holdings endpoint's page); balances are complete\n", holdingsPage)
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: only the first %d blocks are listed (corridor export --what holdings lists all); balances are complete\n", holdingsPage)
 			}
 			out := cmd.OutOrStdout()
 			if f.json {

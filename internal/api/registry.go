@@ -345,11 +345,15 @@ func (s *Server) handleHoldings(w http.ResponseWriter, r *http.Request, n *regis
 	if !ok {
 		return
 	}
+	offset, ok := queryInt(w, r, "offset", 0, 1<<40)
+	if !ok {
+		return
+	}
 	limit, ok := queryInt(w, r, "limit", 1000, 10000)
 	if !ok {
 		return
 	}
-	blocks, err := n.Holdings(v.ID, int(limit))
+	blocks, err := n.Holdings(v.ID, int(offset), int(limit))
 	if err != nil {
 		ledgerError(w, r, err, false)
 		return

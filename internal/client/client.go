@@ -170,12 +170,30 @@ func (c *Client) Account(ctx context.Context, reg string, id int64) (registry.Ac
 	return out, err
 }
 
-// Holdings lists an account's held and reserved blocks.
+// holdingsPage is how many blocks Holdings asks for at a time.
+const holdingsPage = 10000
+
+// Holdings lists all of an account's held and reserved blocks, page by page.
 func (c *Client) Holdings(ctx context.Context, reg string, id int64) ([]registry.BlockView, error) {
+	var all []registry.BlockView
+	for {
+		page, err := c.HoldingsPage(ctx, reg, id, len(all), holdingsPage)
+		if err != nil {
+			return all, err
+		}
+		all = append(all, page...)
+		if len(page) < holdingsPage {
+			return all, nil
+		}
+	}
+}
+
+// HoldingsPage lists limit blocks of an account from offset on.
+func (c *Client) HoldingsPage(ctx context.Context, reg string, id int64, offset, limit int) ([]registry.BlockView, error) {
 	var out struct {
 		Blocks []registry.BlockView `json:"blocks"`
 	}
-	_, err := c.Do(ctx, http.MethodGet, regPath(reg, fmt.Sprintf("/accounts/%d/holdings?limit=10000", id)), "", nil, &out)
+	_, err := c.Do(ctx, http.MethodGet, regPath(reg, fmt.Sprintf("/accounts/%d/holdings?offset=%d&limit=%d", id, offset, limit)), "", nil, &out)
 	return out.Blocks, err
 }
 

@@ -112,7 +112,7 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string) {
 		},
 		"transferSerials": func(rt *rapid.T) {
 			from, to := acct(rt, "from"), acct(rt, "to")
-			blocks, _ := n.Holdings(from, 50)
+			blocks, _ := n.Holdings(from, 0, 50)
 			var heldBlocks []BlockView
 			for _, b := range blocks {
 				if b.State == ledger.Held {

@@ -130,32 +130,48 @@ func (n *Node) unitTypes() []string {
 	return out
 }
 
-// Holdings lists an account's held and reserved blocks, oldest first, at
-// most limit of them.
-func (n *Node) Holdings(id int64, limit int) ([]BlockView, error) {
+// Holdings lists an account's held blocks (oldest vintage, issuance and
+// serial first) then its reserved blocks (by reservation), skipping the
+// first offset and returning at most limit. The order is stable while the
+// account does not change, so offset pages through it.
+func (n *Node) Holdings(id int64, offset, limit int) ([]BlockView, error) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	if n.st.accounts[id] == nil {
 		return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "account_id", "account %d does not exist", id)
 	}
 	out := []BlockView{}
+	skip := offset
+	add := func(b ledger.Block) bool {
+		if skip > 0 {
+			skip--
+			return true
+		}
+		out = append(out, n.view(b))
+		return len(out) < limit
+	}
+	more := true
 	if h := n.st.held[id]; h != nil {
 		h.Ascend(func(k holdKey) bool {
 			b, _ := n.st.blocks[k.Issuance].Get(ledger.Block{Start: k.Start})
-			out = append(out, n.view(b))
-			return len(out) < limit
+			more = add(b)
+			return more
 		})
 	}
-	for _, p := range n.st.pending {
-		if p.From != id {
-			continue
+	var seqs []int64
+	for seq, p := range n.st.pending {
+		if p.From == id {
+			seqs = append(seqs, seq)
 		}
-		for _, ref := range p.Blocks {
-			if len(out) >= limit {
-				break
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	for _, seq := range seqs {
+		for _, ref := range n.st.pending[seq].Blocks {
+			if !more {
+				return out, nil
 			}
 			b, _ := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start})
-			out = append(out, n.view(b))
+			more = add(b)
 		}
 	}
 	return out, nil

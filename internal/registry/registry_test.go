@@ -270,3 +270,35 @@ func TestTwoPhase(t *testing.T) {
 		verifyOK(t, f.n)
 	})
 }
+
+// TestHoldingsPages pages through an account's blocks and gets each block
+// exactly once, held first then reserved.
+func TestHoldingsPages(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	// Fragment a1's holding: every other range of 10 goes to a2.
+	for s := int64(11); s < 300; s += 20 {
+		f.must(t, f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Serials: []string{fmt.Sprintf("CN-CCER-CCER-14-2024-001-2024-1-%d-%d", s, s+9)}}})
+	}
+	f.must(t, f.holder, Reserve{From: f.a1, Units: Units{Serials: []string{"CN-CCER-CCER-14-2024-001-2024-1-1-5"}}, ToAccount: f.a3})
+	all, err := f.n.Holdings(f.a1, 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) < 16 || all[len(all)-1].State != ledger.Reserved {
+		t.Fatalf("holdings: %d blocks, last %+v", len(all), all[len(all)-1])
+	}
+	var paged []BlockView
+	for off := 0; ; off += 3 {
+		page, err := f.n.Holdings(f.a1, off, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, page...)
+		if len(page) < 3 {
+			break
+		}
+	}
+	if fmt.Sprint(paged) != fmt.Sprint(all) {
+		t.Fatalf("pages differ from the whole list:\n%v\n%v", paged, all)
+	}
+}

@@ -120,7 +120,7 @@ func (s *Site) handleAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Account = v
-	d.Holdings, _ = n.Holdings(id, 200)
+	d.Holdings, _ = n.Holdings(id, 0, 200)
 	s.render(w, r, "account.html", d)
 }
 
