@@ -2,11 +2,16 @@ package web
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
 // chromiumPath finds Debian's chromium. The browser tests fail (not skip)
@@ -54,4 +59,16 @@ func newBrowser(t *testing.T) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
+}
+
+// serveSite starts the API and the dashboard over nodes, routed as
+// 'corridor serve' routes them; it stops when the test ends.
+func serveSite(t *testing.T, nodes ...*registry.Node) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api.New(nodes...).Handler())
+	mux.Handle("/", New(nodes...).Handler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
 }

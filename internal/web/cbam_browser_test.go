@@ -2,25 +2,18 @@ package web
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/corridor-carbon/corridor/internal/api"
 )
 
 // TestCBAMPageBrowser fills the calculator form in headless chromium against
 // the real API and dashboard handlers and checks the figures shown.
 func TestCBAMPageBrowser(t *testing.T) {
 	ctx := newBrowser(t)
-	mux := http.NewServeMux()
-	mux.Handle("/api/", api.New().Handler())
-	mux.Handle("/", New().Handler())
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := serveSite(t)
 
 	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()

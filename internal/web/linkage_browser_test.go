@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,8 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-
-	"github.com/corridor-carbon/corridor/internal/api"
 )
 
 // TestLinkagePageBrowser loads /linkage in headless chromium against the real
@@ -21,11 +17,7 @@ import (
 // the new price.
 func TestLinkagePageBrowser(t *testing.T) {
 	ctx := newBrowser(t)
-	mux := http.NewServeMux()
-	mux.Handle("/api/", api.New().Handler())
-	mux.Handle("/", New().Handler())
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := serveSite(t)
 
 	tctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()

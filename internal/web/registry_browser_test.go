@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/corridor-carbon/corridor/internal/api"
 	"github.com/corridor-carbon/corridor/internal/demo"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
@@ -38,11 +35,7 @@ func TestRegistryPagesInBrowser(t *testing.T) {
 			break
 		}
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", api.New(n).Handler())
-	mux.Handle("/", New(n).Handler())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	srv := serveSite(t, n)
 	tot := n.Totals()
 
 	step := func(name string, a chromedp.Action[chromedp.Void]) {

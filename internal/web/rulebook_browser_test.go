@@ -2,15 +2,12 @@ package web
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/corridor-carbon/corridor/internal/api"
 )
 
 // TestRulebookPageBrowser drives /rulebook in headless chromium against the
@@ -18,11 +15,7 @@ import (
 // side-by-side and the eligibility check.
 func TestRulebookPageBrowser(t *testing.T) {
 	ctx := newBrowser(t)
-	mux := http.NewServeMux()
-	mux.Handle("/api/", api.New().Handler())
-	mux.Handle("/", New().Handler())
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := serveSite(t)
 
 	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
