@@ -76,14 +76,14 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	t.Logf("crash test seed %d (rerun with go test ./internal/crashtest -crash.seed=%d)", seed, seed)
 	t.Run("sqlite", func(t *testing.T) {
-		crashRun(t, seed, "", 35*time.Second)
+		crashRun(t, seed, "", 40*time.Second)
 	})
 	t.Run("postgres", func(t *testing.T) {
 		base := os.Getenv(storetest.EnvURL)
 		if base == "" {
 			t.Skipf("SKIPPED PostgreSQL half: set %s (e.g. postgres://postgres@127.0.0.1:5432/test) to run it", storetest.EnvURL)
 		}
-		crashRun(t, seed, scratchDatabase(t, base), 35*time.Second)
+		crashRun(t, seed, scratchDatabase(t, base), 40*time.Second)
 	})
 }
 
@@ -226,7 +226,12 @@ func crashRun(t *testing.T, seed uint64, dbURL string, budget time.Duration) {
 		for c := range clients {
 			wg.Go(func() { w.drive(ctx, mrand.New(mrand.NewPCG(seed, uint64(k*clients+c+2)))) })
 		}
-		time.Sleep(time.Duration(30+rng.IntN(500)) * time.Millisecond)
+		// Run for a random while before the kill: up to half a second, less
+		// when a slow machine puts the budget at risk (a restart, verify
+		// and checks take about 400 ms).
+		perKill := (budget - time.Since(started)) / time.Duration(kills-k)
+		window := min(max(int((perKill-400*time.Millisecond)/time.Millisecond), 20), 500)
+		time.Sleep(time.Duration(30+rng.IntN(window)) * time.Millisecond)
 		w.killAndVerify(fmt.Sprintf("kill %d under load", k+1))
 		cancel()
 		wg.Wait()
