@@ -184,6 +184,7 @@ func benchRegistry(ctx context.Context, out, errOut io.Writer, f benchRegistryFl
 			}
 			fmt.Fprintf(out, "registry %s, %s, %d clients, %d accounts, %s: %.0f durable transfers/s (%d transfers; latency %s)\n",
 				res.Driver, via, res.Clients, res.Accounts, f.duration, res.PerSecond, res.Transfers, res.Latency)
+			fmt.Fprintf(out, "  %d database commits, %.1f transfers per commit on average\n", res.Commits, res.MeanBatch)
 			fmt.Fprintf(out, "  = %.1f × the fsync rate (target ≥ 3×: %s)\n", ratio, verdict)
 		}
 	}

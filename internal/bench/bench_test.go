@@ -114,7 +114,7 @@ func TestLoad(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if res.Transfers != count || res.Latency.N != count || res.PerSecond <= 0 {
+				if res.Transfers != count || res.Latency.N != count || res.PerSecond <= 0 || res.Commits < 1 || res.Commits > count || res.MeanBatch*float64(res.Commits) != count {
 					t.Fatalf("load result %+v", res)
 				}
 				if got := n.Totals().JournalSeq - before; got != count {

@@ -233,6 +233,10 @@ type LoadResult struct {
 	Elapsed   time.Duration `json:"elapsed_ns"`
 	PerSecond float64       `json:"transfers_per_second"`
 	Latency   Latency       `json:"latency"`
+	// Commits is the number of database transactions the node committed
+	// during the run, and MeanBatch the ledger transactions per commit.
+	Commits   int64   `json:"commits"`
+	MeanBatch float64 `json:"mean_batch"`
 }
 
 // Load runs transfers from many clients at once. Client c sends from
@@ -258,6 +262,8 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 		wg       sync.WaitGroup
 	)
 	lats := make([]Latency, p.Clients)
+	stats := p.Fixture.Node.Stats()
+	commits0, committed0 := stats.Commits.Load(), stats.Committed.Load()
 	start := time.Now()
 	deadline := start.Add(p.Duration)
 	for c := range p.Clients {
@@ -287,6 +293,7 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	commits, committed := stats.Commits.Load()-commits0, stats.Committed.Load()-committed0
 	if firstErr != nil {
 		return LoadResult{}, firstErr
 	}
@@ -295,8 +302,12 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 		all.Merge(&lats[i])
 	}
 	all.Finish()
-	return LoadResult{Clients: p.Clients, Accounts: len(hs), Transfers: int64(all.N), Elapsed: elapsed,
-		PerSecond: float64(all.N) / elapsed.Seconds(), Latency: all}, nil
+	res := LoadResult{Clients: p.Clients, Accounts: len(hs), Transfers: int64(all.N), Elapsed: elapsed,
+		PerSecond: float64(all.N) / elapsed.Seconds(), Latency: all, Commits: commits}
+	if commits > 0 {
+		res.MeanBatch = float64(committed) / float64(commits)
+	}
+	return res, nil
 }
 
 // Driver names the database of cfg.
