@@ -28,10 +28,13 @@ func newBenchCmd() *cobra.Command {
                             times balance reads and serial lookups on N blocks
 
 Both write only scratch files (or a scratch PostgreSQL schema bench_<random>) and
-remove them afterwards.`,
+remove them afterwards.
+
+Exit codes: 0 done (a missed target is reported, not an error), 1 the benchmark
+could not run, 2 a flag is wrong.`,
 	}
 	cmd.AddCommand(newBenchFsyncCmd(), newBenchRegistryCmd())
-	return cmd
+	return withUsageExit(cmd)
 }
 
 func newBenchFsyncCmd() *cobra.Command {
@@ -50,7 +53,7 @@ Environment: CORRIDOR_DATA_DIR.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if duration <= 0 {
-				return fmt.Errorf("bench fsync: --duration must be positive, not %s", duration)
+				return usageError(cmd, "--duration must be positive, not %s", duration)
 			}
 			res, err := bench.Fsync(cmd.Context(), bench.FsyncParams{Dir: dataDir, Duration: duration})
 			if err != nil {
@@ -102,6 +105,20 @@ account balance reads and serial lookups on it. --duration 0 skips the transfer 
 Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case f.driver != "sqlite" && f.driver != "postgres":
+				return usageError(cmd, "--driver must be sqlite or postgres, not %q", f.driver)
+			case f.driver == "postgres" && f.dbURL == "":
+				return usageError(cmd, "--driver postgres needs --database-url (or CORRIDOR_DATABASE_URL)")
+			case f.clients < 1 || f.accounts < 2:
+				return usageError(cmd, "need --clients ≥ 1 and --accounts ≥ 2 (got %d and %d)", f.clients, f.accounts)
+			case f.duration < 0 || f.blocks < 0:
+				return usageError(cmd, "--duration and --blocks must not be negative")
+			case f.samples < 1 || f.fsyncFor <= 0:
+				return usageError(cmd, "--samples and --fsync-duration must be positive")
+			case f.ranges < 1 || f.ranges > 1000:
+				return usageError(cmd, "--ranges-per-transfer must be between 1 and 1000, not %d", f.ranges)
+			}
 			return benchRegistry(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
 		},
 	}
@@ -124,16 +141,6 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 }
 
 func benchRegistry(ctx context.Context, out, errOut io.Writer, f benchRegistryFlags) error {
-	switch {
-	case f.driver != "sqlite" && f.driver != "postgres":
-		return fmt.Errorf("bench registry: --driver must be sqlite or postgres, not %q", f.driver)
-	case f.driver == "postgres" && f.dbURL == "":
-		return fmt.Errorf("bench registry: --driver postgres needs --database-url (or CORRIDOR_DATABASE_URL)")
-	case f.clients < 1 || f.accounts < 2:
-		return fmt.Errorf("bench registry: need --clients ≥ 1 and --accounts ≥ 2 (got %d and %d)", f.clients, f.accounts)
-	case f.duration < 0 || f.blocks < 0 || f.samples < 1:
-		return fmt.Errorf("bench registry: --duration and --blocks must not be negative, --samples must be positive")
-	}
 	dbURL := f.dbURL
 	if f.driver == "sqlite" {
 		dbURL = ""
