@@ -58,7 +58,7 @@ type issued struct {
 // Close stops the node and closes its database.
 func (l *Large) Close() { l.close() }
 
-// SerialText is the serial of the single unit s of issuance i (0-based).
+// serial is the serial of the single unit s of issuance i (0-based).
 func (l *Large) serial(i int, s int64) string {
 	x := l.issuances[i]
 	return ledger.Serial{Registry: Code, UnitType: x.UnitType, Project: x.Project, Vintage: x.Vintage, Issuance: x.ID, Start: s, End: s}.String()
