@@ -302,3 +302,48 @@ func TestHoldingsPages(t *testing.T) {
 		t.Fatalf("pages differ from the whole list:\n%v\n%v", paged, all)
 	}
 }
+
+// TestSerialHistoryMatchesScan checks the bucketed history query against a
+// plain scan of the movements, for every serial of a fragmented issuance.
+func TestSerialHistoryMatchesScan(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		f := newFixture(t, tg)
+		for i, r := range [][2]int64{{1, 1}, {2, 3}, {5, 12}, {100, 355}, {356, 356}, {400, 999}, {990, 1000}, {3, 600}} {
+			from, to := f.a1, f.a2
+			if i%2 == 1 {
+				from, to = f.a2, f.a1
+			}
+			serial := fmt.Sprintf("CN-CCER-CCER-14-2024-001-2024-1-%d-%d", r[0], r[1])
+			if _, err := f.do(t, f.holder, Transfer{From: from, To: to, Units: Units{Serials: []string{serial}}}); err != nil {
+				if _, err := f.do(t, f.holder, Transfer{From: to, To: from, Units: Units{Serials: []string{serial}}}); err != nil {
+					continue // the range is split between both accounts
+				}
+			}
+		}
+		db := f.n.db
+		for s := int64(1); s <= 1000; s += 7 {
+			ms, _, err := db.SerialHistory(context.Background(), f.iss, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []int64
+			rows, err := db.SQL().Query(db.Rebind(`SELECT seq FROM movements WHERE issuance_id = ? AND start_serial <= ? AND end_serial >= ? ORDER BY seq`), f.iss, s, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var seq int64
+				_ = rows.Scan(&seq)
+				want = append(want, seq)
+			}
+			rows.Close()
+			var got []int64
+			for _, m := range ms {
+				got = append(got, m.Seq)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) || len(got) == 0 {
+				t.Fatalf("serial %d: history %v, scan %v", s, got, want)
+			}
+		}
+	})
+}

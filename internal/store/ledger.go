@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -125,9 +126,9 @@ func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
 		}); err != nil {
 		return err
 	}
-	if err := d.insertRows(ctx, tx, "movements", "seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state", "", 8, len(b.Movements), func(i int, a []any) []any {
+	if err := d.insertRows(ctx, tx, "movements", "seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state, span_level", "", 9, len(b.Movements), func(i int, a []any) []any {
 		m := b.Movements[i]
-		return append(a, m.Seq, m.Issuance, m.Start, m.End, m.FromAccount, m.ToAccount, string(m.FromState), string(m.ToState))
+		return append(a, m.Seq, m.Issuance, m.Start, m.End, m.FromAccount, m.ToAccount, string(m.FromState), string(m.ToState), spanLevel(m.Start, m.End))
 	}); err != nil {
 		return err
 	}
@@ -396,13 +397,44 @@ func (d *DB) EachEntry(ctx context.Context, fn func(ledger.Entry) error) error {
 	return closeRows(rows)
 }
 
-// SerialHistory lists the movements that touched one serial, oldest first,
-// each with its journal entry.
-func (d *DB) SerialHistory(ctx context.Context, issuance, serial int64) ([]ledger.Movement, []ledger.Entry, error) {
-	rows, err := d.rq.QueryContext(ctx, d.q(`SELECT m.seq, m.issuance_id, m.start_serial, m.end_serial, m.from_account, m.to_account, m.from_state, m.to_state,
+// maxSpanLevel is the bit length of the longest block (ledger.MaxSerial <
+// 2^50); unknownSpanLevel marks movements stored before span levels existed.
+const (
+	maxSpanLevel     = 50
+	unknownSpanLevel = 63
+)
+
+// spanLevel is the bucket of a movement: the bit length of end - start.
+func spanLevel(start, end int64) int {
+	return bits.Len64(uint64(end - start))
+}
+
+// serialHistoryQuery unions one index range per span level: a movement of
+// level L covering serial s starts in (s - 2^L, s].
+var serialHistoryQuery = func() string {
+	var b strings.Builder
+	b.WriteString(`SELECT m.seq, m.issuance_id, m.start_serial, m.end_serial, m.from_account, m.to_account, m.from_state, m.to_state,
 		j.seq, j.at, j.kind, j.actor, COALESCE(j.idem_key, ''), j.request_hash, j.body, j.prev_hash, j.hash
-		FROM movements m JOIN journal j ON j.seq = m.seq
-		WHERE m.issuance_id = ? AND m.start_serial <= ? AND m.end_serial >= ? ORDER BY m.seq`), issuance, serial, serial)
+		FROM (`)
+	for level := 0; level <= maxSpanLevel; level++ {
+		fmt.Fprintf(&b, `SELECT * FROM movements WHERE issuance_id = ? AND span_level = %d AND start_serial BETWEEN ? AND ? AND end_serial >= ? UNION ALL `, level)
+	}
+	fmt.Fprintf(&b, `SELECT * FROM movements WHERE issuance_id = ? AND span_level = %d AND start_serial <= ? AND end_serial >= ?`, unknownSpanLevel)
+	b.WriteString(`) m JOIN journal j ON j.seq = m.seq ORDER BY m.seq`)
+	return b.String()
+}()
+
+// SerialHistory lists the movements that touched one serial, oldest first,
+// each with its journal entry. Its cost does not grow with the number of
+// blocks in the issuance (see serialHistoryQuery).
+func (d *DB) SerialHistory(ctx context.Context, issuance, serial int64) ([]ledger.Movement, []ledger.Entry, error) {
+	args := make([]any, 0, 4*(maxSpanLevel+1)+3)
+	for level := 0; level <= maxSpanLevel; level++ {
+		lo := max(1, serial-(int64(1)<<level)+1)
+		args = append(args, issuance, lo, serial, serial)
+	}
+	args = append(args, issuance, serial, serial)
+	rows, err := d.rq.QueryContext(ctx, d.q(serialHistoryQuery), args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: serial history: %w", err)
 	}
