@@ -36,6 +36,8 @@ type Node struct {
 	st *state
 
 	stats Stats
+	// tokens remembers valid API tokens: hash -> Actor.
+	tokens sync.Map
 
 	reqs   chan *call
 	stop   chan struct{}

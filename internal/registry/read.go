@@ -117,18 +117,7 @@ func (n *Node) accountView(a *ledger.Account) AccountView {
 }
 
 // unitTypes lists the unit types issued here, sorted.
-func (n *Node) unitTypes() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range n.st.issuances {
-		if !seen[x.UnitType] {
-			seen[x.UnitType] = true
-			out = append(out, x.UnitType)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func (n *Node) unitTypes() []string { return n.st.unitTypes }
 
 // Holdings lists an account's held blocks (oldest vintage, issuance and
 // serial first) then its reserved blocks (by reservation), skipping the
@@ -368,13 +357,21 @@ func (n *Node) Retirements(ctx context.Context, after int64, limit int) ([]Retir
 	return out, nil
 }
 
-// Authenticate resolves an API token.
+// Authenticate resolves an API token. Valid tokens are remembered (tokens
+// are never revoked, so a remembered one stays valid); unknown ones are
+// looked up every time, since another process may have just created them.
 func (n *Node) Authenticate(ctx context.Context, token string) (Actor, bool, error) {
-	t, ok, err := n.db.Token(ctx, TokenHash(token))
+	hash := TokenHash(token)
+	if a, ok := n.tokens.Load(hash); ok {
+		return a.(Actor), true, nil
+	}
+	t, ok, err := n.db.Token(ctx, hash)
 	if err != nil || !ok {
 		return Actor{}, false, err
 	}
-	return Actor{OrgID: t.OrgID, Role: t.Role}, true, nil
+	a := Actor{OrgID: t.OrgID, Role: t.Role}
+	n.tokens.Store(hash, a)
+	return a, true, nil
 }
 
 // Queued is the number of transactions waiting for the writer.

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/google/btree"
 
@@ -28,7 +29,9 @@ type state struct {
 	bal map[balKey]int64
 	// byState counts units per issuance and state (conservation check).
 	byState map[int64]*[nStates]int64
-	head    ledger.Entry
+	// unitTypes are the unit types issued, sorted.
+	unitTypes []string
+	head      ledger.Entry
 	nextID  struct{ org, account, issuance int64 }
 }
 
@@ -96,6 +99,9 @@ func (s *state) addAccount(a ledger.Account) {
 
 func (s *state) addIssuance(x ledger.Issuance) {
 	s.issuances[x.ID] = &x
+	if i, found := slices.BinarySearch(s.unitTypes, x.UnitType); !found {
+		s.unitTypes = slices.Insert(s.unitTypes, i, x.UnitType)
+	}
 	s.blocks[x.ID] = btree.NewG(32, blockLess)
 	s.byState[x.ID] = new([nStates]int64)
 	s.nextID.issuance = max(s.nextID.issuance, x.ID)

@@ -44,6 +44,9 @@ func (d *DB) BeginWrite(ctx context.Context) (*WriteTx, ledger.Entry, error) {
 		return nil, ledger.Entry{}, fmt.Errorf("store: begin: %w", err)
 	}
 	if d.dialect == Postgres {
+		// The lock must be its own statement: in READ COMMITTED a statement
+		// reads the snapshot taken when it starts, so a head read in the
+		// same statement could miss the commit the lock waited for.
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema()))`); err != nil {
 			tx.Rollback()
 			return nil, ledger.Entry{}, fmt.Errorf("store: take the write lock: %w", err)
