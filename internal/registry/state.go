@@ -32,7 +32,7 @@ type state struct {
 	// unitTypes are the unit types issued, sorted.
 	unitTypes []string
 	head      ledger.Entry
-	nextID  struct{ org, account, issuance int64 }
+	nextID    struct{ org, account, issuance int64 }
 }
 
 type holdKey struct {
