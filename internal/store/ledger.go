@@ -76,69 +76,58 @@ func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
 			tx.Rollback()
 		}
 	}()
+	var p writePlan
 	// The journal goes first: it is the optimistic lock, and failing on it
 	// before any other write keeps a stale writer's attempt cheap.
-	if err := d.insertRows(ctx, tx, "journal", "seq, at, kind, actor, idem_key, request_hash, body, prev_hash, hash", "", 9, len(b.Entries), func(i int, a []any) []any {
+	p.rows("journal", "seq, at, kind, actor, idem_key, request_hash, body, prev_hash, hash", "", 9, len(b.Entries), func(i int, a []any) []any {
 		e := b.Entries[i]
 		var key any
 		if e.IdemKey != "" {
 			key = e.IdemKey
 		}
 		return append(a, e.Seq, timeText(e.At), e.Kind, e.Actor, key, e.RequestHash, e.Body, e.PrevHash, e.Hash)
-	}); err != nil {
-		if isUniqueViolation(err) {
-			return ErrStale
-		}
-		return err
-	}
-	if err := d.insertRows(ctx, tx, "organisations", "id, name, country, created_at", "", 4, len(b.Orgs), func(i int, a []any) []any {
+	})
+	p.rows("organisations", "id, name, country, created_at", "", 4, len(b.Orgs), func(i int, a []any) []any {
 		o := b.Orgs[i]
 		return append(a, o.ID, o.Name, o.Country, timeText(o.CreatedAt))
-	}); err != nil {
-		return err
-	}
-	if err := d.insertRows(ctx, tx, "accounts", "id, org_id, type, status, name, created_at",
+	})
+	p.rows("accounts", "id, org_id, type, status, name, created_at",
 		"ON CONFLICT (id) DO UPDATE SET status = excluded.status, name = excluded.name", 6, len(b.Accounts), func(i int, a []any) []any {
 			x := b.Accounts[i]
 			return append(a, x.ID, x.OrgID, string(x.Type), string(x.Status), x.Name, timeText(x.CreatedAt))
-		}); err != nil {
-		return err
-	}
-	if err := d.insertRows(ctx, tx, "issuances", "id, standard, unit_type, project, project_name, methodology, host_country, vintage, quantity, account_id, seq, created_at", "", 12, len(b.Issuances), func(i int, a []any) []any {
+		})
+	p.rows("issuances", "id, standard, unit_type, project, project_name, methodology, host_country, vintage, quantity, account_id, seq, created_at", "", 12, len(b.Issuances), func(i int, a []any) []any {
 		x := b.Issuances[i]
 		return append(a, x.ID, x.Standard, x.UnitType, x.Project, x.ProjectName, x.Methodology, x.HostCountry, x.Vintage, x.Quantity, x.AccountID, x.Seq, timeText(x.CreatedAt))
-	}); err != nil {
-		return err
-	}
+	})
+	// Deleted (merged-away) and upserted blocks are disjoint keys, so the
+	// two statements may run in either order, or as one.
 	for lo := 0; lo < len(b.DeleteBlocks); lo += rowsPerStatement {
 		chunk := b.DeleteBlocks[lo:min(len(b.DeleteBlocks), lo+rowsPerStatement)]
 		args := make([]any, 0, 2*len(chunk))
 		for _, k := range chunk {
 			args = append(args, k.Issuance, k.Start)
 		}
-		q := "DELETE FROM blocks WHERE (issuance_id, start_serial) IN ((?, ?)" + strings.Repeat(", (?, ?)", len(chunk)-1) + ")"
-		if _, err := tx.ExecContext(ctx, d.q(q), args...); err != nil {
-			return fmt.Errorf("store: delete merged blocks: %w", err)
-		}
+		p.add("DELETE FROM blocks WHERE (issuance_id, start_serial) IN ((?, ?)"+strings.Repeat(", (?, ?)", len(chunk)-1)+")", args)
 	}
-	if err := d.insertRows(ctx, tx, "blocks", "issuance_id, start_serial, end_serial, account_id, state, pending",
+	p.rows("blocks", "issuance_id, start_serial, end_serial, account_id, state, pending",
 		"ON CONFLICT (issuance_id, start_serial) DO UPDATE SET end_serial = excluded.end_serial, account_id = excluded.account_id, state = excluded.state, pending = excluded.pending",
 		6, len(b.PutBlocks), func(i int, a []any) []any {
 			x := b.PutBlocks[i]
 			return append(a, x.Issuance, x.Start, x.End, x.Account, string(x.State), x.Pending)
-		}); err != nil {
-		return err
-	}
-	if err := d.insertRows(ctx, tx, "movements", "seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state, span_level", "", 9, len(b.Movements), func(i int, a []any) []any {
+		})
+	p.rows("movements", "seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state, span_level", "", 9, len(b.Movements), func(i int, a []any) []any {
 		m := b.Movements[i]
 		return append(a, m.Seq, m.Issuance, m.Start, m.End, m.FromAccount, m.ToAccount, string(m.FromState), string(m.ToState), spanLevel(m.Start, m.End))
-	}); err != nil {
-		return err
-	}
-	if err := d.insertRows(ctx, tx, "tokens", "hash, org_id, role, name, created_at", "", 5, len(b.Tokens), func(i int, a []any) []any {
+	})
+	p.rows("tokens", "hash, org_id, role, name, created_at", "", 5, len(b.Tokens), func(i int, a []any) []any {
 		t := b.Tokens[i]
 		return append(a, t.Hash, t.OrgID, string(t.Role), t.Name, timeText(t.CreatedAt))
-	}); err != nil {
+	})
+	if err := d.execPlan(ctx, tx, p.stmts); err != nil {
+		if isUniqueViolation(err) {
+			return ErrStale
+		}
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -154,18 +143,27 @@ func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
 // parameter limits (32,766 and 65,535).
 const rowsPerStatement = 400
 
-// insertRows writes n rows into table with multi-row INSERT statements.
-func (d *DB) insertRows(ctx context.Context, tx *sql.Tx, table, cols, suffix string, width, n int, row func(i int, args []any) []any) error {
-	if n == 0 {
-		return nil
-	}
+// maxParams bounds the parameters of one combined PostgreSQL statement.
+const maxParams = 60000
+
+type stmt struct {
+	sql  string
+	args []any
+}
+
+// writePlan is a batch's statements, in order.
+type writePlan struct{ stmts []stmt }
+
+func (p *writePlan) add(query string, args []any) { p.stmts = append(p.stmts, stmt{query, args}) }
+
+// rows plans multi-row INSERT statements of n rows into table.
+func (p *writePlan) rows(table, cols, suffix string, width, n int, row func(i int, args []any) []any) {
 	one := "(" + strings.Repeat("?, ", width-1) + "?)"
-	args := make([]any, 0, width*min(n, rowsPerStatement))
 	for lo := 0; lo < n; lo += rowsPerStatement {
 		hi := min(n, lo+rowsPerStatement)
 		var sb strings.Builder
 		sb.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
-		args = args[:0]
+		args := make([]any, 0, width*(hi-lo))
 		for i := lo; i < hi; i++ {
 			if i > lo {
 				sb.WriteString(", ")
@@ -173,10 +171,53 @@ func (d *DB) insertRows(ctx context.Context, tx *sql.Tx, table, cols, suffix str
 			sb.WriteString(one)
 			args = row(i, args)
 		}
-		sb.WriteString(" " + suffix)
-		if _, err := tx.ExecContext(ctx, d.q(sb.String()), args...); err != nil {
-			return fmt.Errorf("store: insert into %s: %w", table, err)
+		if suffix != "" {
+			sb.WriteString(" " + suffix)
 		}
+		p.add(sb.String(), args)
+	}
+}
+
+// execPlan runs the statements. SQLite runs in-process, so each statement
+// is a function call. On PostgreSQL each statement is a network round trip,
+// so consecutive statements are sent as one, as data-modifying CTEs
+// (WITH s0 AS (INSERT …), s1 AS (…) SELECT 1): PostgreSQL runs every one of
+// them exactly once, on one snapshot, and checks foreign keys at the end of
+// the statement.
+func (d *DB) execPlan(ctx context.Context, tx *sql.Tx, stmts []stmt) error {
+	if d.dialect != Postgres {
+		for _, s := range stmts {
+			if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {
+				return fmt.Errorf("store: write: %w", err)
+			}
+		}
+		return nil
+	}
+	for lo := 0; lo < len(stmts); {
+		hi, params := lo, 0
+		for hi < len(stmts) && (hi == lo || params+len(stmts[hi].args) <= maxParams) {
+			params += len(stmts[hi].args)
+			hi++
+		}
+		query, args := stmts[lo].sql, stmts[lo].args
+		if hi-lo > 1 {
+			var sb strings.Builder
+			args = make([]any, 0, params)
+			sb.WriteString("WITH ")
+			for i, s := range stmts[lo:hi] {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				fmt.Fprintf(&sb, "s%d AS (%s)", i, s.sql)
+				args = append(args, s.args...)
+			}
+			sb.WriteString(" SELECT 1")
+			query = sb.String()
+		}
+		if _, err := tx.ExecContext(ctx, d.q(query), args...); err != nil {
+			return fmt.Errorf("store: write: %w", err)
+		}
+		lo = hi
 	}
 	return nil
 }
