@@ -201,10 +201,12 @@ func (n *Node) issuanceView(x *ledger.Issuance) IssuanceView {
 // SerialInfo is what a serial lookup returns: the issuance, the blocks that
 // currently hold the range, and every event that touched its first serial.
 type SerialInfo struct {
-	Serial   string        `json:"serial"`
-	Issuance IssuanceView  `json:"issuance"`
-	Blocks   []BlockView   `json:"blocks"`
-	History  []HistoryItem `json:"history"`
+	Serial   string       `json:"serial"`
+	Issuance IssuanceView `json:"issuance"`
+	// HistoryOf is the serial whose history is listed (the block's first).
+	HistoryOf int64         `json:"history_of"`
+	Blocks    []BlockView   `json:"blocks"`
+	History   []HistoryItem `json:"history"`
 }
 
 // HistoryItem is one event in a serial's life.
@@ -240,7 +242,7 @@ func (n *Node) Lookup(ctx context.Context, text string, public bool) (SerialInfo
 		n.mu.RUnlock()
 		return SerialInfo{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "serial", "serial %s names units that were never issued here", text)
 	}
-	info := SerialInfo{Serial: s.String(), Issuance: n.issuanceView(x), Blocks: []BlockView{}, History: []HistoryItem{}}
+	info := SerialInfo{Serial: s.String(), Issuance: n.issuanceView(x), HistoryOf: s.Start, Blocks: []BlockView{}, History: []HistoryItem{}}
 	n.st.blocks[s.Issuance].AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(s.Issuance, s.Start)}, func(b ledger.Block) bool {
 		if b.Start > s.End || len(info.Blocks) >= maxLookupBlocks {
 			return false

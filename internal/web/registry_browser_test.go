@@ -88,6 +88,7 @@ func TestRegistryPagesInBrowser(t *testing.T) {
 		t.Fatal("demo has no retirement")
 	}
 	s, _ := ledger.ParseSerial(rets[0].Blocks[0].Serial)
+	s.Start = s.Start + s.Count()/2 // a unit inside the retired block, not its first
 	s.End = s.Start
 	step("open lookup", chromedp.Navigate(srv.URL+"/serials"))
 	step("type serial", chromedp.SendKeys(`#q`, s.String()))
@@ -96,6 +97,9 @@ func TestRegistryPagesInBrowser(t *testing.T) {
 	hist := text(`#history`)
 	if !strings.Contains(hist, "issue") || !strings.Contains(hist, "retire") {
 		t.Fatalf("history %q lacks issue and retire", hist)
+	}
+	if h := text(`#history-of`); h != "History of serial "+strconv.FormatInt(s.Start, 10) {
+		t.Fatalf("history heading %q, want serial %d", h, s.Start)
 	}
 	if st := text(`#blocks td.state`); st != "retired" {
 		t.Fatalf("unit state shown %q, want retired", st)
