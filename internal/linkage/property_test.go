@@ -142,3 +142,51 @@ func TestPropertyLinkedPriceBetweenAutarkyPrices(t *testing.T) {
 		}
 	})
 }
+
+// TestPropertyFloorsAndCeilingsClear adds hard floors (with import limits)
+// and ceilings (with export limits) to random scenarios: every market's
+// books balance (abatement = requirement + net exports + withdrawn) and
+// the component clears, including when the price settles on a step of a
+// market whose units are worth other than one reference tonne.
+func TestPropertyFloorsAndCeilingsClear(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sc := genScenario(t, rapid.Bool().Draw(t, "rates"), rapid.Bool().Draw(t, "limits"))
+		for i := range sc.Markets {
+			m := &sc.Markets[i]
+			switch rapid.IntRange(0, 2).Draw(t, "bound") {
+			case 1:
+				m.PriceFloor = num(rapid.Float64Range(0, 50).Draw(t, "floor"))
+				if m.ImportLimit == nil {
+					m.ImportLimit = &Limit{Tonnes: num(rapid.Float64Range(0, 50).Draw(t, "L"))}
+				}
+			case 2:
+				m.PriceCeiling = num(rapid.Float64Range(1, 100).Draw(t, "ceiling"))
+				if m.ExportLimit == nil {
+					m.ExportLimit = &Limit{Tonnes: num(rapid.Float64Range(0, 50).Draw(t, "E"))}
+				}
+			}
+		}
+		res, err := Solve(sc)
+		if err != nil {
+			t.Fatalf("solve: %v", err)
+		}
+		bau := 0.0
+		for _, r := range res.Regions {
+			bau += r.BAU
+		}
+		if res.Totals.ClearingError > 1e-9*bau {
+			t.Fatalf("clearing error %g", res.Totals.ClearingError)
+		}
+		for _, m := range res.Markets {
+			if d := m.LinkedAbatement - m.Required - m.NetExports - m.Withdrawn; math.Abs(d) > 1e-9*bau {
+				t.Fatalf("%s: abatement − requirement − net exports − withdrawn = %g", m.ID, d)
+			}
+			if m.ImportLimit != nil && m.NetExports < -*m.ImportLimit-1e-9 {
+				t.Fatalf("%s imports %g beyond its limit %g", m.ID, -m.NetExports, *m.ImportLimit)
+			}
+			if m.ExportLimit != nil && m.NetExports > *m.ExportLimit+1e-9 {
+				t.Fatalf("%s exports %g beyond its limit %g", m.ID, m.NetExports, *m.ExportLimit)
+			}
+		}
+	})
+}

@@ -61,7 +61,7 @@ type Solver struct {
 	autarkyPrice, autarkyW []float64
 	price, net, withdraw   []float64
 	worldPrice             []float64
-	swing                  []bool
+	swing, atCeiling       []bool // market at a floor or ceiling step; which one
 	// per component
 	pi []float64
 	// per region
@@ -78,7 +78,7 @@ func NewSolver(m *Model) *Solver {
 		m:            m,
 		autarkyPrice: make([]float64, nm), autarkyW: make([]float64, nm),
 		price: make([]float64, nm), net: make([]float64, nm), withdraw: make([]float64, nm),
-		worldPrice: make([]float64, nm), swing: make([]bool, nm),
+		worldPrice: make([]float64, nm), swing: make([]bool, nm), atCeiling: make([]bool, nm),
 		pi:       make([]float64, len(m.comps)),
 		autarkyA: make([]float64, nr), linkedA: make([]float64, nr),
 	}
@@ -318,11 +318,15 @@ func (s *Solver) allocate(comp []int, lo, hi, flo, fhi float64) float64 {
 	pi := math.NaN()
 	for _, k := range comp {
 		md := &m.markets[k]
-		if fb := md.floor / md.value; md.floor > 0 && lo < fb && fb <= hi {
-			s.swing[k], pi = true, fb
+		s.atCeiling[k] = false
+		// The tests are netExport's own comparisons at the bracket's ends,
+		// so a step that makes g cross zero is found even when floor/v
+		// rounds to just outside [lo, hi].
+		if md.floor > 0 && md.value*lo < md.floor && md.floor <= md.value*hi {
+			s.swing[k], pi = true, md.floor/md.value
 		}
-		if cb := md.ceil / md.value; !math.IsInf(md.ceil, 1) && lo <= cb && cb < hi {
-			s.swing[k], pi = true, cb
+		if !math.IsInf(md.ceil, 1) && md.value*lo <= md.ceil && md.ceil < md.value*hi {
+			s.swing[k], s.atCeiling[k], pi = true, true, md.ceil/md.value
 		}
 	}
 	if math.IsNaN(pi) {
@@ -337,13 +341,15 @@ func (s *Solver) allocate(comp []int, lo, hi, flo, fhi float64) float64 {
 	}
 	// Markets at a step take up the residual inside their step, starting
 	// from its finite end: a floor's top (unconstrained surplus), a
-	// ceiling's bottom.
+	// ceiling's bottom. The step is the one flagged above: comparing
+	// v·π with the bound again would misfire, as v·(floor/v) need not
+	// round back to the floor when v ≠ 1.
 	residual := 0.0
 	for _, k := range comp {
 		md := &m.markets[k]
 		if s.swing[k] {
 			p := md.floor
-			if md.value*pi >= md.ceil {
+			if s.atCeiling[k] {
 				p = md.ceil
 			}
 			s.net[k] = min(max(s.surplus(k, p), -md.impLim), md.expLim)
@@ -357,16 +363,16 @@ func (s *Solver) allocate(comp []int, lo, hi, flo, fhi float64) float64 {
 			continue
 		}
 		md := &m.markets[k]
-		want := residual / md.value
-		if residual < 0 && md.value*pi <= md.floor {
-			d := max(want, -md.impLim-s.net[k])
-			s.net[k] += d
-			residual -= md.value * d
-		} else if residual > 0 && md.value*pi >= md.ceil {
-			d := min(want, md.expLim-s.net[k])
-			s.net[k] += d
-			residual -= md.value * d
+		lowest, highest := s.net[k], s.net[k]
+		if !s.atCeiling[k] || md.floor == md.ceil {
+			lowest = -md.impLim // below its floor a market imports all it may
 		}
+		if s.atCeiling[k] || md.floor == md.ceil {
+			highest = md.expLim // above its ceiling it exports all it may
+		}
+		d := min(max(residual/md.value, lowest-s.net[k]), highest-s.net[k])
+		s.net[k] += d
+		residual -= md.value * d
 	}
 	return pi
 }
