@@ -17,14 +17,7 @@ func TestCBAMPageBrowser(t *testing.T) {
 
 	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
+	text := textReader(t, tctx)
 	if err := chromedp.Do(tctx,
 		chromedp.Navigate(srv.URL+"/cbam"),
 		chromedp.WaitVisible(chromedp.CSS("#cbam-form")),

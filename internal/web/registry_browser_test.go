@@ -46,16 +46,7 @@ func TestRegistryPagesInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	text := func(sel string) string {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		v, err := chromedp.Run(sctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(v)
-	}
+	text := textReader(t, ctx)
 
 	// Home: the registry's issued total, formatted.
 	step("open home", chromedp.Navigate(srv.URL+"/"))

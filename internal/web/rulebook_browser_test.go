@@ -19,14 +19,7 @@ func TestRulebookPageBrowser(t *testing.T) {
 
 	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
+	text := textReader(t, tctx)
 
 	// Recognition matrix for cement, MRV for aluminium.
 	if err := chromedp.Do(tctx,
