@@ -20,6 +20,12 @@ import (
 //	CPD(p) = p[EUR] × paid share × E / certificate price   certificates
 //	Certs  = max(0, E − FAA − CPD(p)),  cost = Certs × certificate price
 //
+// CPD is deducted only for flows declared with actual embedded emissions:
+// with default values Art. 9 allows only a Commission default carbon price,
+// none is published, and the cbam package refuses the deduction. Such a
+// flow owes the same under autarky and linked prices and keeps nothing in
+// Asia; its Note says so.
+//
 // Rounding: tonnes and certificates to 3 decimals (kilograms), home prices
 // to cents, euros to cents, each half away from zero, after every product.
 type CBAMEffect struct {
@@ -51,7 +57,11 @@ type CBAMFlowEffect struct {
 	AutarkyCost         decimal.Decimal `json:"autarky_cost_eur"`
 	LinkedCost          decimal.Decimal `json:"linked_cost_eur"`
 	KeptInAsia          decimal.Decimal `json:"kept_in_asia_eur"`
+	Note                string          `json:"note,omitempty"`
 }
+
+// noDeductionWithDefaults explains a default-value flow's zero deduction.
+const noDeductionWithDefaults = "default values: no carbon price paid is deductible (Art. 9 allows only a Commission default carbon price, none published); declare actual embedded emissions to deduct the home price"
 
 var (
 	million = decimal.NewFromInt(1_000_000)
@@ -97,6 +107,9 @@ func ComputeCBAM(sc *Scenario, res *Result) (*CBAMEffect, error) {
 		fe.Emissions = goods.Mul(see).Round(3)
 		fe.FreeAllocation = retained.Mul(cscf).Mul(decimal.NewFromFloat(f.Benchmark.Value)).Mul(goods).Round(3)
 		paid := decimal.NewFromFloat(f.PaidShare.Value)
+		if f.DefaultValue != nil {
+			paid, fe.Note = decimal.Zero, noDeductionWithDefaults
+		}
 		certs := func(home decimal.Decimal) (deduction, certificates, cost decimal.Decimal) {
 			deduction = home.Mul(paid).Mul(fe.Emissions).DivRound(price, 3)
 			certificates = decimal.Max(decimal.Zero, fe.Emissions.Sub(fe.FreeAllocation).Sub(deduction))

@@ -58,6 +58,11 @@ func WriteTable(w io.Writer, res *Result) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		for _, f := range c.Flows {
+			if f.Note != "" {
+				fmt.Fprintf(w, "  %s %s %s: %s\n", f.Market, f.Sector, f.CNCode, f.Note)
+			}
+		}
 	}
 	if mc := res.MonteCarlo; mc != nil {
 		fmt.Fprintf(w, "\nMonte Carlo: %d runs (%d failed), seed %d, %d uncertain parameters; percentiles p5 / p50 / p95\n", mc.Runs, mc.Failed, mc.Seed, mc.Uncertain)

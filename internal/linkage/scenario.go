@@ -146,7 +146,9 @@ type CBAMFlow struct {
 	// Benchmark in tCO2e per tonne of goods (column B with default values).
 	Benchmark Param `json:"benchmark" yaml:"benchmark"`
 	// PaidShare is the share of embedded emissions on which the home carbon
-	// price is effectively paid, net of free allocation and rebates.
+	// price is effectively paid, net of free allocation and rebates. It
+	// counts only with EmbeddedEmissions: with default values Art. 9
+	// deducts no carbon price paid (see CBAMEffect).
 	PaidShare Param `json:"paid_share" yaml:"paid_share"`
 }
 
