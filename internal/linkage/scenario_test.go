@@ -153,3 +153,23 @@ func FuzzParseScenario(f *testing.F) {
 		}
 	})
 }
+
+// TestDefaultScenarioFlagsDerivedNumbers: a number calibrated to assumed
+// requirements or converted at an assumed exchange rate is itself an
+// assumption, even when the price it starts from has a source.
+func TestDefaultScenarioFlagsDerivedNumbers(t *testing.T) {
+	sc, err := DefaultScenario()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range sc.Regions {
+		if strings.Contains(r.MAC.Source, "calibrated") && !r.MAC.Assumption {
+			t.Errorf("regions[%d].mac (%s) is calibrated to assumed numbers but not flagged: %s", i, r.ID, r.MAC.Source)
+		}
+	}
+	for i, m := range sc.Markets {
+		if m.Tax != nil && sc.Currency != "SGD" && strings.Contains(m.Tax.Source, "S$") && !m.Tax.Assumption {
+			t.Errorf("markets[%d].tax (%s) converts S$ at an assumed rate but is not flagged", i, m.ID)
+		}
+	}
+}
