@@ -134,7 +134,17 @@ func (n *Node) Do(ctx context.Context, actor Actor, key string, req Request) (Re
 	}
 	// Once queued the transaction will be decided; wait for it even if ctx
 	// ends, so the caller never mistakes a committed transaction for a lost one.
-	<-c.ready
+	// The writer closes ready before done, so a call still unready when the
+	// writer has exited was queued after its last drain and never taken.
+	select {
+	case <-c.ready:
+	case <-n.done:
+		select {
+		case <-c.ready:
+		default:
+			return Result{}, ErrClosed
+		}
+	}
 	return c.res, c.err
 }
 
