@@ -170,7 +170,7 @@ func (n *Node) setAccountStatus(w *writeSet, a Actor, r SetAccountStatus, res *R
 		return ledger.Errorf(ledger.KindConflict, "account_not_empty", 0, "account_id", "account %d still holds or reserves units; transfer them before closing it", acc.ID)
 	}
 	acc.Status = r.Status
-	w.batch.Accounts = append(w.batch.Accounts, *acc)
+	w.putAccount(*acc)
 	res.ID = acc.ID
 	return nil
 }

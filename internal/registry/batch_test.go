@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
 )
 
@@ -35,4 +36,42 @@ func TestDoAfterClose(t *testing.T) {
 			t.Fatalf("Do after Close (attempt %d) still waiting after 2s", i)
 		}
 	}
+}
+
+// TestBatchTouchesOneAccountTwice: one group commit may open an account and
+// change its status, or change one account's status twice; each call must
+// commit (on PostgreSQL a multi-row upsert may not touch one row twice).
+func TestBatchTouchesOneAccountTwice(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		f := newFixture(t, tg)
+		a4 := f.a3 + 1
+		batch := []*call{
+			newCall(system, "b1", SetAccountStatus{AccountID: f.a3, Status: ledger.Suspended}),
+			newCall(system, "b2", SetAccountStatus{AccountID: f.a3, Status: ledger.Open}),
+			newCall(system, "b3", OpenAccount{OrgID: f.org, Type: ledger.Holding, Name: "A4"}),
+			newCall(system, "b4", SetAccountStatus{AccountID: a4, Status: ledger.Suspended}),
+			newCall(f.holder, "b5", Transfer{From: f.a1, To: f.a2, Units: Units{Quantity: 5, UnitType: "CCER"}}),
+		}
+		f.n.process(batch)
+		for _, c := range batch {
+			if c.err != nil {
+				t.Fatalf("%s (%s): %v", c.key, c.req.Kind(), c.err)
+			}
+		}
+		f.n.Close()
+		n2 := openNode(t, tg)
+		for _, want := range []struct {
+			id     int64
+			status ledger.AccountStatus
+		}{{f.a3, ledger.Open}, {a4, ledger.Suspended}} {
+			v, err := n2.Account(want.id)
+			if err != nil || v.Status != want.status {
+				t.Fatalf("account %d after restart: %+v %v, want %s", want.id, v.Status, err, want.status)
+			}
+		}
+		if held(t, n2, f.a2) != 5 {
+			t.Fatal("the transfer in the batch was lost")
+		}
+		verifyOK(t, n2)
+	})
 }

@@ -372,4 +372,17 @@ type writeSet struct {
 	dirty map[blockRef]struct{}
 }
 
+// putAccount adds an account row to the batch, replacing the batch's earlier
+// row for the same account: the rows are one upsert, which on PostgreSQL may
+// not touch a row twice.
+func (w *writeSet) putAccount(a ledger.Account) {
+	for i := range w.batch.Accounts {
+		if w.batch.Accounts[i].ID == a.ID {
+			w.batch.Accounts[i] = a
+			return
+		}
+	}
+	w.batch.Accounts = append(w.batch.Accounts, a)
+}
+
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
