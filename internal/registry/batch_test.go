@@ -75,3 +75,44 @@ func TestBatchTouchesOneAccountTwice(t *testing.T) {
 		verifyOK(t, n2)
 	})
 }
+
+// TestBatchKeyReusedAfterFailure: a request that fails commits nothing, so
+// its key is free; a later request with that key in the same group commit
+// is decided on its own, as it would be in a later one.
+func TestBatchKeyReusedAfterFailure(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		f := newFixture(t, tg)
+		q := func(n int64) Units { return Units{Quantity: n, UnitType: "CCER"} }
+		batch := []*call{
+			// Too many units, then corrected under the same key.
+			newCall(f.holder, "K", Transfer{From: f.a1, To: f.a2, Units: q(5000)}),
+			newCall(f.holder, "K", Transfer{From: f.a1, To: f.a2, Units: q(10)}),
+			// a3 is empty; the same request succeeds once a3 has units.
+			newCall(f.holder, "L", Transfer{From: f.a3, To: f.a2, Units: q(1)}),
+			newCall(f.holder, "M", Transfer{From: f.a1, To: f.a3, Units: q(1)}),
+			newCall(f.holder, "L", Transfer{From: f.a3, To: f.a2, Units: q(1)}),
+		}
+		f.n.process(batch)
+		want := []string{"insufficient_units", "", "insufficient_units", "", ""}
+		for i, c := range batch {
+			got := ""
+			if e, ok := ledger.AsError(c.err); ok {
+				got = e.Code
+			} else if c.err != nil {
+				got = c.err.Error()
+			}
+			if got != want[i] {
+				t.Fatalf("call %d (%s): error %q, want %q", i, c.key, got, want[i])
+			}
+		}
+		if held(t, f.n, f.a2) != 11 || held(t, f.n, f.a3) != 0 {
+			t.Fatalf("a2 holds %d, a3 %d; want 11 and 0", held(t, f.n, f.a2), held(t, f.n, f.a3))
+		}
+		// The keys now name the committed requests.
+		res, err := f.n.Do(context.Background(), f.holder, "K", Transfer{From: f.a1, To: f.a2, Units: q(10)})
+		if err != nil || !res.Replayed {
+			t.Fatalf("replay of K: %+v %v", res, err)
+		}
+		verifyOK(t, f.n)
+	})
+}

@@ -313,11 +313,11 @@ func (n *Node) applyBatch(batch []*call, prior map[string]ledger.Entry) (*writeS
 			c.res, c.err = replay(e, c.hash)
 			continue
 		}
-		if first, ok := inBatch[c.key]; ok {
+		// A call that failed committed nothing and leaves its key free, as
+		// it would if the next call came in a later batch.
+		if first, ok := inBatch[c.key]; ok && first.err == nil {
 			if first.hash != c.hash {
 				c.err = conflict(c.key)
-			} else if first.err != nil {
-				c.err = first.err
 			} else {
 				c.res = first.res
 				c.res.Replayed = true
