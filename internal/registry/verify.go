@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,10 +84,16 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 	} else if found {
 		rep.add("movements: entry %d moved units %d-%d of issuance %d out of state %s", m.Seq, m.Start, m.End, m.Issuance, m.FromState)
 	}
-	issuances, err := db.Issuances(ctx)
+	// Organisations, accounts (owner, status) and issuances (what the units
+	// are) must be what the journal made them.
+	snap, err := db.Load(ctx)
 	if err != nil {
 		return rep, err
 	}
+	compareWithReplay(&rep, "organisation", snap.Orgs, rn.st.orgs, func(o *ledger.Organisation) (int64, *time.Time) { return o.ID, &o.CreatedAt })
+	compareWithReplay(&rep, "account", snap.Accounts, rn.st.accounts, func(a *ledger.Account) (int64, *time.Time) { return a.ID, &a.CreatedAt })
+	compareWithReplay(&rep, "issuance", snap.Issuances, rn.st.issuances, func(x *ledger.Issuance) (int64, *time.Time) { return x.ID, &x.CreatedAt })
+	issuances := snap.Issuances
 	rep.Issuances = len(issuances)
 	qty := map[int64]int64{}
 	for _, x := range issuances {
@@ -96,6 +103,7 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 	var cur int64
 	var next int64 = 1
 	var seenInReplay int64
+	withBlocks := map[int64]bool{}
 	closeIssuance := func() {
 		if cur != 0 && next != qty[cur]+1 {
 			rep.add("blocks: issuance %d: blocks cover 1-%d but %d were issued (conservation)", cur, next-1, qty[cur])
@@ -106,6 +114,7 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 		if b.Issuance != cur {
 			closeIssuance()
 			cur, next = b.Issuance, 1
+			withBlocks[cur] = true
 			if _, ok := qty[cur]; !ok {
 				rep.add("blocks: block %d-%d belongs to unknown issuance %d", b.Start, b.End, cur)
 			}
@@ -133,6 +142,11 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 		return rep, err
 	}
 	closeIssuance()
+	for _, x := range issuances {
+		if !withBlocks[x.ID] {
+			rep.add("blocks: issuance %d has no blocks but %d were issued (conservation)", x.ID, x.Quantity)
+		}
+	}
 	var replayBlocks int64
 	for _, tree := range rn.st.blocks {
 		replayBlocks += int64(tree.Len())
@@ -141,6 +155,42 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 		rep.add("blocks: the journal's replay has %d blocks, %d of which are in the database unchanged", replayBlocks, seenInReplay)
 	}
 	return rep, nil
+}
+
+// compareWithReplay reports the rows of the database that the journal's
+// replay does not have, has otherwise, or has and the database lacks. key
+// returns a row's id and its creation time (compared as an instant).
+func compareWithReplay[T comparable](rep *Report, what string, rows []T, replay map[int64]*T, key func(*T) (int64, *time.Time)) {
+	found := map[int64]bool{}
+	for _, row := range rows {
+		id, at := key(&row)
+		r, ok := replay[id]
+		if !ok {
+			rep.add("%ss: %s %d is not in the journal's replay", what, what, id)
+			continue
+		}
+		found[id] = true
+		want := *r
+		_, wantAt := key(&want)
+		if !at.Equal(*wantAt) {
+			rep.add("%ss: %s %d differs from the journal's replay", what, what, id)
+			continue
+		}
+		*at, *wantAt = time.Time{}, time.Time{}
+		if row != want {
+			rep.add("%ss: %s %d differs from the journal's replay", what, what, id)
+		}
+	}
+	var missing []int64
+	for id := range replay {
+		if !found[id] {
+			missing = append(missing, id)
+		}
+	}
+	slices.Sort(missing)
+	for _, id := range missing {
+		rep.add("%ss: %s %d of the journal's replay is missing from the database", what, what, id)
+	}
 }
 
 // replayEntry re-executes one journal entry on rn and compares.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
 )
 
@@ -92,5 +93,59 @@ func TestVerifyWhileWriting(t *testing.T) {
 		}
 		close(stop)
 		<-done
+	})
+}
+
+// TestVerifyFindsStateOutsideJournal changes organisations, accounts and
+// issuances behind the registry's back, keeping the blocks a partition, and
+// expects verify to report each change.
+func TestVerifyFindsStateOutsideJournal(t *testing.T) {
+	tests := []struct {
+		name   string
+		sql    []string
+		expect string
+	}{
+		{"account handed to another organisation", []string{
+			`INSERT INTO organisations (id, name, country, created_at) VALUES (99, 'Ghost', 'CN', '2024-01-01T00:00:00Z')`,
+			`UPDATE accounts SET org_id = 99 WHERE id = 1`}, "account 1"},
+		{"suspended account reopened", []string{`UPDATE accounts SET status = 'open' WHERE status = 'suspended'`}, "account 4"},
+		{"organisation added", []string{`INSERT INTO organisations (id, name, country, created_at) VALUES (99, 'Ghost', 'CN', '2024-01-01T00:00:00Z')`}, "organisation 99"},
+		{"issuance relabelled", []string{`UPDATE issuances SET unit_type = 'TVER' WHERE id = 1`}, "issuance 1"},
+		{"units minted outside the journal", []string{
+			`INSERT INTO issuances (id, standard, unit_type, project, project_name, methodology, host_country, vintage, quantity, account_id, seq, created_at) VALUES (9, 'CCER', 'CCER', 'P9', '', '', 'CN', 2024, 500, 1, 1, '2024-01-01T00:00:00Z')`,
+			`INSERT INTO blocks (issuance_id, start_serial, end_serial, account_id, state, pending) VALUES (9, 1, 500, 1, 'held', 0)`}, "issuance 9"},
+		{"issuance without blocks", []string{
+			`INSERT INTO issuances (id, standard, unit_type, project, project_name, methodology, host_country, vintage, quantity, account_id, seq, created_at) VALUES (9, 'CCER', 'CCER', 'P9', '', '', 'CN', 2024, 500, 1, 1, '2024-01-01T00:00:00Z')`}, "issuance 9"},
+	}
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var target storetest.Target
+				if tg.Name == "postgres" {
+					target = storetest.Postgres(t)
+				} else {
+					target = storetest.SQLite(t)
+				}
+				f := newFixture(t, target)
+				susp := f.must(t, system, OpenAccount{OrgID: f.org, Type: ledger.Holding, Name: "S"}).ID
+				f.must(t, system, SetAccountStatus{AccountID: susp, Status: ledger.Suspended})
+				f.must(t, f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Quantity: 300, UnitType: "CCER"}})
+				verifyOK(t, f.n)
+				f.n.Close()
+				db := f.n.db
+				for _, q := range tt.sql {
+					if _, err := db.SQL().ExecContext(context.Background(), q); err != nil {
+						t.Fatal(err)
+					}
+				}
+				rep, err := Verify(context.Background(), db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(strings.Join(rep.Violations, "\n"), tt.expect) {
+					t.Fatalf("violations %q do not mention %q", rep.Violations, tt.expect)
+				}
+			})
+		}
 	})
 }
