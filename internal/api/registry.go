@@ -257,8 +257,21 @@ func (s *Server) handleTotals(w http.ResponseWriter, r *http.Request, n *registr
 	writeJSON(w, http.StatusOK, n.Totals())
 }
 
+// publicView reports whether a public endpoint must leave account numbers
+// out: for anonymous callers and holders (who may see only their own).
+func publicView(r *http.Request) bool {
+	actor, ok := actorOf(r)
+	return !ok || actor.Role == ledger.RoleHolder
+}
+
 func (s *Server) handleIssuances(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	writeJSON(w, http.StatusOK, map[string]any{"issuances": n.Issuances()})
+	out := n.Issuances()
+	if publicView(r) {
+		for i := range out {
+			out[i].AccountID = 0
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"issuances": out})
 }
 
 func (s *Server) handleIssuance(w http.ResponseWriter, r *http.Request, n *registry.Node) {
@@ -270,6 +283,9 @@ func (s *Server) handleIssuance(w http.ResponseWriter, r *http.Request, n *regis
 	if err != nil {
 		ledgerError(w, r, err, false)
 		return
+	}
+	if publicView(r) {
+		v.AccountID = 0
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -292,9 +308,7 @@ func (s *Server) handleRetirements(w http.ResponseWriter, r *http.Request, n *re
 }
 
 func (s *Server) handleSerial(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	actor, ok := actorOf(r)
-	public := !ok || actor.Role == ledger.RoleHolder
-	info, err := n.Lookup(r.Context(), r.PathValue("serial"), public)
+	info, err := n.Lookup(r.Context(), r.PathValue("serial"), publicView(r))
 	if err != nil {
 		ledgerError(w, r, err, false)
 		return

@@ -171,3 +171,32 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	})
 }
+
+// TestPublicReadsHideAccounts: the public explorer (anonymous, or a holder
+// looking at units that may be anyone's) never shows an account number; the
+// issuance's account is one too. Administrators and auditors see it.
+func TestPublicReadsHideAccounts(t *testing.T) {
+	w := newWorld(t, storetest.SQLite(t))
+	serial := w.node.Issuances()[0].Serial
+	issuanceAccount := func(m map[string]any, path string) float64 {
+		switch {
+		case m["issuances"] != nil:
+			return m["issuances"].([]any)[0].(map[string]any)["account_id"].(float64)
+		case m["issuance"] != nil:
+			return m["issuance"].(map[string]any)["account_id"].(float64)
+		}
+		return m["account_id"].(float64)
+	}
+	for _, path := range []string{"/api/v1/registries/CN/issuances", "/api/v1/registries/CN/issuances/1", "/api/v1/registries/CN/serials/" + serial} {
+		for _, role := range []string{"anonymous", "holder", "auditor", "admin"} {
+			status, m, _ := w.raw(t, "GET", path, w.tokens[role], "", "")
+			if status != 200 {
+				t.Fatalf("GET %s as %s: %d", path, role, status)
+			}
+			got := issuanceAccount(m, path)
+			if public := role == "anonymous" || role == "holder"; public && got != 0 || !public && got == 0 {
+				t.Errorf("GET %s as %s: issuance account_id %v", path, role, got)
+			}
+		}
+	}
+}

@@ -243,6 +243,9 @@ func (n *Node) Lookup(ctx context.Context, text string, public bool) (SerialInfo
 		return SerialInfo{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "serial", "serial %s names units that were never issued here", text)
 	}
 	info := SerialInfo{Serial: s.String(), Issuance: n.issuanceView(x), HistoryOf: s.Start, Blocks: []BlockView{}, History: []HistoryItem{}}
+	if public {
+		info.Issuance.AccountID = 0
+	}
 	n.st.blocks[s.Issuance].AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(s.Issuance, s.Start)}, func(b ledger.Block) bool {
 		if b.Start > s.End || len(info.Blocks) >= maxLookupBlocks {
 			return false
