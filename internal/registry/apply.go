@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -206,6 +207,9 @@ func (n *Node) issue(w *writeSet, a Actor, r Issue, res *Result) error {
 		return invalid("vintage", "vintage %d must be a year between 1990 and 2100", r.Vintage)
 	case r.Quantity <= 0 || r.Quantity > ledger.MaxSerial:
 		return ledger.Errorf(ledger.KindInvalid, ledger.CodeQuantityInvalid, 3008, "quantity", "quantity must be a positive integer of at most %d, not %d", ledger.MaxSerial, r.Quantity)
+	case n.st.issued > math.MaxInt64-r.Quantity:
+		// Balances and totals add issuances up; keep every sum in int64.
+		return ledger.Errorf(ledger.KindInvalid, ledger.CodeQuantityInvalid, 3011, "quantity", "issuing %d would take the units issued in this registry above %d", r.Quantity, int64(math.MaxInt64))
 	}
 	for _, f := range []struct{ name, v string }{{"standard", r.Standard}, {"project_name", r.ProjectName}, {"methodology", r.Methodology}} {
 		if err := text(f.name, f.v, 200, f.name == "standard"); err != nil {

@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,4 +117,39 @@ func TestBatchKeyReusedAfterFailure(t *testing.T) {
 		}
 		verifyOK(t, f.n)
 	})
+}
+
+// TestIssuedTotalStaysInInt64: each issuance is at most ledger.MaxSerial,
+// but balances and totals add up issuances; issuing must stop before any of
+// those sums leaves int64.
+func TestIssuedTotalStaysInInt64(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	const tries = 9300 // 9300 × 10^15 > MaxInt64 ≈ 9223 × 10^15
+	var wg sync.WaitGroup
+	var rejected atomic.Int64
+	sem := make(chan struct{}, 128)
+	for i := 0; i < tries; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, err := f.n.Do(context.Background(), system, fmt.Sprintf("big-%d", i), Issue{Standard: "CCER", UnitType: "CCER", Project: "BIG",
+				HostCountry: "CN", Vintage: 2024, Quantity: ledger.MaxSerial, AccountID: f.a2})
+			if e, ok := ledger.AsError(err); ok && e.Code == ledger.CodeQuantityInvalid {
+				rejected.Add(1)
+			} else if err != nil {
+				t.Errorf("issue: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	tot := f.n.Totals()
+	var sum int64
+	for _, s := range ledger.States {
+		sum += tot.ByState[s]
+	}
+	if tot.Issued < 0 || sum != tot.Issued || held(t, f.n, f.a2) < 0 || rejected.Load() == 0 {
+		t.Fatalf("issued %d, states sum to %d, a2 holds %d, %d issuances refused", tot.Issued, sum, held(t, f.n, f.a2), rejected.Load())
+	}
+	verifyOK(t, f.n)
 }

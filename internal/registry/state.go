@@ -31,8 +31,11 @@ type state struct {
 	byState map[int64]*[nStates]int64
 	// unitTypes are the unit types issued, sorted.
 	unitTypes []string
-	head      ledger.Entry
-	nextID    struct{ org, account, issuance int64 }
+	// issued is the sum of every issuance's quantity; every balance and
+	// total is a part of it, so it bounds them all.
+	issued int64
+	head   ledger.Entry
+	nextID struct{ org, account, issuance int64 }
 }
 
 type holdKey struct {
@@ -104,6 +107,7 @@ func (s *state) addIssuance(x ledger.Issuance) {
 	}
 	s.blocks[x.ID] = btree.NewG(32, blockLess)
 	s.byState[x.ID] = new([nStates]int64)
+	s.issued += x.Quantity
 	s.nextID.issuance = max(s.nextID.issuance, x.ID)
 }
 
