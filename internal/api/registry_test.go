@@ -200,3 +200,28 @@ func TestPublicReadsHideAccounts(t *testing.T) {
 		}
 	}
 }
+
+// TestListLimitZero: limit is "at most this many"; limit=0 must not turn
+// into no limit at all (the whole journal, every retirement).
+func TestListLimitZero(t *testing.T) {
+	w := newWorld(t, storetest.SQLite(t))
+	for i := 0; i < 2; i++ {
+		body := fmt.Sprintf(`{"from_account":%d,"units":{"quantity":1,"unit_type":"CCER"},"beneficiary":"B","purpose":"voluntary"}`, w.account)
+		if status, m, _ := w.raw(t, "POST", "/api/v1/registries/CN/retirements", w.tokens["holder"], fmt.Sprintf("ret-%d", i), body); status != 201 {
+			t.Fatalf("retire: %d %v", status, m)
+		}
+	}
+	for _, c := range []struct{ path, token, list string }{
+		{"/api/v1/registries/CN/retirements?limit=0", "", "retirements"},
+		{"/api/v1/registries/CN/transactions?limit=0", w.tokens["auditor"], "transactions"},
+		{fmt.Sprintf("/api/v1/registries/CN/accounts/%d/holdings?limit=0", w.account), w.tokens["holder"], "blocks"},
+	} {
+		status, m, _ := w.raw(t, "GET", c.path, c.token, "", "")
+		if status != 200 {
+			t.Fatalf("GET %s: %d %v", c.path, status, m)
+		}
+		if got := m[c.list].([]any); len(got) != 0 {
+			t.Errorf("GET %s: %d items, want none", c.path, len(got))
+		}
+	}
+}

@@ -130,6 +130,9 @@ func (n *Node) Holdings(id int64, offset, limit int) ([]BlockView, error) {
 		return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "account_id", "account %d does not exist", id)
 	}
 	out := []BlockView{}
+	if limit <= 0 {
+		return out, nil
+	}
 	skip := offset
 	add := func(b ledger.Block) bool {
 		if skip > 0 {
@@ -310,6 +313,9 @@ type Transaction struct {
 
 // Transactions lists journal entries after seq (of one kind if kind ≠ "").
 func (n *Node) Transactions(ctx context.Context, after int64, kind string, limit int) ([]Transaction, error) {
+	if limit <= 0 {
+		return []Transaction{}, nil // the store reads no limit as "all"
+	}
 	es, err := n.db.Entries(ctx, store.EntryFilter{AfterSeq: after, Kind: kind, Limit: limit})
 	if err != nil {
 		return nil, err
@@ -339,6 +345,9 @@ type Retirement struct {
 
 // Retirements lists retirements after seq, without account numbers.
 func (n *Node) Retirements(ctx context.Context, after int64, limit int) ([]Retirement, error) {
+	if limit <= 0 {
+		return []Retirement{}, nil // the store reads no limit as "all"
+	}
 	es, err := n.db.Entries(ctx, store.EntryFilter{AfterSeq: after, Kind: (Retire{}).Kind(), Limit: limit})
 	if err != nil {
 		return nil, err
