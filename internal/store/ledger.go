@@ -130,13 +130,36 @@ func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
 		}
 		return err
 	}
+	if err := d.injectFault(FaultBeforeCommit); err != nil {
+		return err
+	}
+	if err := d.injectFault(FaultDuringCommit); err != nil {
+		return outcomeUnknown(err)
+	}
 	if err := tx.Commit(); err != nil {
+		if d.dialect == Postgres {
+			return classifyPostgresCommit(err)
+		}
+		// SQLite runs in this process: a failed COMMIT (SQLITE_BUSY,
+		// SQLITE_IOERR, SQLITE_FULL) rolls the transaction back or leaves it
+		// open for the deferred Rollback; either way nothing was committed.
 		if isUniqueViolation(err) {
 			return ErrStale
 		}
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if err := d.injectFault(FaultAfterCommit); err != nil {
+		return outcomeUnknown(err)
+	}
 	return nil
+}
+
+// injectFault calls the test's fault hook, if any.
+func (d *DB) injectFault(p FaultPoint) error {
+	if d.fault == nil {
+		return nil
+	}
+	return d.fault(p)
 }
 
 // rowsPerStatement keeps every statement under SQLite's and PostgreSQL's
@@ -225,7 +248,7 @@ func (d *DB) execPlan(ctx context.Context, tx *sql.Tx, stmts []stmt) error {
 func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		return pgErr.Code == "23505"
+		return pgErr.Code == pgUniqueViolation
 	}
 	return strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "constraint failed: PRIMARY KEY")
 }

@@ -49,6 +49,7 @@ type DB struct {
 	dialect Dialect
 	// schema is the PostgreSQL schema this node lives in ("" = public).
 	schema string
+	fault  func(FaultPoint) error
 }
 
 // Config says which database to open.
@@ -60,11 +61,16 @@ type Config struct {
 	// Schema, for PostgreSQL, is the schema the node's tables live in; it is
 	// created if missing. Several nodes can share one database this way.
 	Schema string
+	// Fault, when set (tests only), is called at each point of a write transaction's Commit:
+	// FaultBeforeCommit: a non-nil error rolls back and is returned as is (known not committed);
+	// FaultDuringCommit: a non-nil error rolls back and is returned wrapped with ErrOutcomeUnknown;
+	// FaultAfterCommit: the transaction has committed; a non-nil error is returned wrapped with ErrOutcomeUnknown.
+	Fault func(FaultPoint) error
 }
 
 // Open opens (creating if needed) and migrates the database.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	var d DB
+	d := DB{fault: cfg.Fault}
 	var err error
 	switch {
 	case cfg.URL != "":

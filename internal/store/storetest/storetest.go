@@ -36,6 +36,15 @@ func (tg Target) Open(t testing.TB) *store.DB {
 	return db
 }
 
+// Fresh returns a new, empty database on the same driver as tg.
+func (tg Target) Fresh(t testing.TB) Target {
+	t.Helper()
+	if tg.Cfg.URL != "" {
+		return Postgres(t)
+	}
+	return SQLite(t)
+}
+
 // SQLite returns a fresh SQLite target in the test's temporary directory.
 func SQLite(t testing.TB) Target {
 	return Target{Name: "sqlite", Cfg: store.Config{Path: filepath.Join(t.TempDir(), "node.db")}}

@@ -1,0 +1,134 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/store"
+	"github.com/corridor-carbon/corridor/internal/store/storetest"
+)
+
+var errInjected = errors.New("injected fault")
+
+func testEntry(seq int64, key string) ledger.Entry {
+	return ledger.Entry{Seq: seq, At: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC), Kind: "test", Actor: "admin",
+		IdemKey: key, RequestHash: "rh", Body: "{}", PrevHash: ledger.GenesisHash, Hash: "h1"}
+}
+
+// TestCommitFaults injects a failure at each point of Commit and checks both
+// the error the caller sees and what the database holds afterwards.
+func TestCommitFaults(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		point     store.FaultPoint
+		unknown   bool // errors.Is(err, ErrOutcomeUnknown)
+		committed bool // the entry is in the journal afterwards
+	}{
+		{store.FaultBeforeCommit, false, false},
+		{store.FaultDuringCommit, true, false},
+		{store.FaultAfterCommit, true, true},
+	}
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		for _, tc := range cases {
+			t.Run(tc.point.String(), func(t *testing.T) {
+				t.Parallel()
+				tg := tg.Fresh(t)
+				calls := map[store.FaultPoint]int{}
+				tg.Cfg.Fault = func(p store.FaultPoint) error {
+					calls[p]++
+					if p == tc.point && calls[p] == 1 {
+						return errInjected
+					}
+					return nil
+				}
+				db := tg.Open(t)
+				ctx := context.Background()
+				w, _, err := db.BeginWrite(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = w.Commit(ctx, &store.Batch{Entries: []ledger.Entry{testEntry(1, "k1")}})
+				w.Rollback()
+				if !errors.Is(err, errInjected) {
+					t.Fatalf("Commit = %v, want the injected error", err)
+				}
+				if got := errors.Is(err, store.ErrOutcomeUnknown); got != tc.unknown {
+					t.Errorf("errors.Is(%v, ErrOutcomeUnknown) = %v, want %v", err, got, tc.unknown)
+				}
+				for p := store.FaultBeforeCommit; p <= store.FaultAfterCommit; p++ {
+					if want := map[bool]int{true: 1}[p <= tc.point]; calls[p] != want {
+						t.Errorf("hook called %d times at %v, want %d", calls[p], p, want)
+					}
+				}
+				head, err := db.Head(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := head.Seq == 1; got != tc.committed {
+					t.Errorf("entry committed = %v, want %v", got, tc.committed)
+				}
+				// The node can go on writing: the lock was released.
+				w, head, err = db.BeginWrite(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				next := head.Seq + 1
+				if err := w.Commit(ctx, &store.Batch{Entries: []ledger.Entry{testEntry(next, "k2")}}); err != nil {
+					t.Fatalf("second commit: %v", err)
+				}
+				if head, err := db.Head(ctx); err != nil || head.Seq != next {
+					t.Fatalf("head after second commit = %d, %v; want %d", head.Seq, err, next)
+				}
+			})
+		}
+	})
+}
+
+// TestCommitConnectionLost kills the PostgreSQL session just before COMMIT
+// is sent: the driver sees a broken connection, not a refusal, and must
+// answer ErrOutcomeUnknown (here the commit did not happen; from the
+// client's side it cannot tell).
+func TestCommitConnectionLost(t *testing.T) {
+	t.Parallel()
+	tg := storetest.Postgres(t)
+	admin, err := sql.Open("pgx", tg.Cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx := context.Background()
+	var pid int
+	tg.Cfg.Fault = func(p store.FaultPoint) error {
+		if p == store.FaultBeforeCommit {
+			var ok bool
+			if err := admin.QueryRowContext(ctx, `SELECT pg_terminate_backend($1, 5000)`, pid).Scan(&ok); err != nil || !ok {
+				t.Errorf("terminate backend %d: %v %v", pid, ok, err)
+			}
+		}
+		return nil
+	}
+	db := tg.Open(t)
+	w, _, err := db.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid, err = store.BackendPID(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	err = w.Commit(ctx, &store.Batch{Entries: []ledger.Entry{testEntry(1, "k1")}})
+	w.Rollback()
+	if !errors.Is(err, store.ErrOutcomeUnknown) {
+		t.Fatalf("Commit on a terminated session = %v, want ErrOutcomeUnknown", err)
+	}
+	head, err := db.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Seq != 0 {
+		t.Errorf("journal head %d after a session killed before COMMIT, want empty", head.Seq)
+	}
+}
