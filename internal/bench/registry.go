@@ -2,15 +2,10 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,27 +30,11 @@ var admin = registry.Actor{Role: ledger.RoleAdmin}
 // new directory under dataDir, or (dbURL set) a new PostgreSQL schema
 // bench_<random> in that database. remove deletes it.
 func Scratch(ctx context.Context, dataDir, dbURL string) (cfg store.Config, remove func(), err error) {
-	raw := make([]byte, 6)
-	_, _ = rand.Read(raw)
-	suffix := hex.EncodeToString(raw)
-	if dbURL != "" {
-		schema := "bench_" + suffix
-		return store.Config{URL: dbURL, Schema: schema}, func() {
-			db, err := sql.Open("pgx", dbURL)
-			if err == nil {
-				_, _ = db.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-				db.Close()
-			}
-		}, nil
-	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return store.Config{}, nil, fmt.Errorf("bench: scratch directory: %w", err)
-	}
-	dir, err := os.MkdirTemp(dataDir, "bench-"+suffix+"-")
+	cfg, rm, err := store.Scratch(dbURL, dataDir, "bench")
 	if err != nil {
-		return store.Config{}, nil, fmt.Errorf("bench: scratch directory: %w", err)
+		return store.Config{}, nil, fmt.Errorf("bench: %w", err)
 	}
-	return store.Config{Path: filepath.Join(dir, "node.db")}, func() { os.RemoveAll(dir) }, nil
+	return cfg, func() { _ = rm() }, nil
 }
 
 // OpenNode opens a fresh benchmark node on cfg. close stops it and closes

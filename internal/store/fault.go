@@ -3,9 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"strings"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ErrOutcomeUnknown: the commit may or may not have happened (e.g. the connection dropped during COMMIT).
@@ -42,28 +39,3 @@ func (p FaultPoint) String() string {
 func outcomeUnknown(err error) error {
 	return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 }
-
-// classifyPostgresCommit says what a failed PostgreSQL COMMIT means. The
-// server answers a COMMIT it refused with an ERROR (a deferred constraint,
-// a serialization failure): the transaction is rolled back, known not
-// committed. Anything else — the connection broke, a read timed out, the
-// context ended (database/sql may then not have sent COMMIT at all, but
-// unknown is the answer that is never wrong), or the server sent FATAL/PANIC (e.g. 57P01
-// admin_shutdown, class 08 connection exception), which ends the session
-// and may come after the commit record was written — leaves the outcome
-// unknown (PostgreSQL protocol, "Message Flow", §55.2.2: the client learns
-// of a commit only from its CommandComplete).
-func classifyPostgresCommit(err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Severity == "ERROR" && !strings.HasPrefix(pgErr.Code, "08") {
-		if pgErr.Code == pgUniqueViolation {
-			return ErrStale
-		}
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return outcomeUnknown(fmt.Errorf("store: commit: %w", err))
-}
-
-// pgUniqueViolation is SQLSTATE unique_violation (PostgreSQL documentation,
-// Appendix A "PostgreSQL Error Codes").
-const pgUniqueViolation = "23505"

@@ -8,10 +8,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// TestClassifyPostgresCommit: only an ERROR the server reports for COMMIT
+// TestPostgresCommitError: only an ERROR the server reports for COMMIT
 // means "rolled back"; a broken connection or a session-ending FATAL leaves
 // the outcome unknown.
-func TestClassifyPostgresCommit(t *testing.T) {
+func TestPostgresCommitError(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name    string
@@ -29,7 +29,7 @@ func TestClassifyPostgresCommit(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := classifyPostgresCommit(tc.err)
+			got := (&pgDriver{}).commitError(tc.err)
 			if errors.Is(got, ErrStale) != tc.stale {
 				t.Errorf("classify(%v) = %v: stale = %v, want %v", tc.err, got, !tc.stale, tc.stale)
 			}

@@ -33,6 +33,7 @@ func TestCommitFaults(t *testing.T) {
 		{store.FaultAfterCommit, true, true},
 	}
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		t.Parallel()
 		for _, tc := range cases {
 			t.Run(tc.point.String(), func(t *testing.T) {
 				t.Parallel()

@@ -6,9 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
 )
@@ -43,14 +42,9 @@ func (d *DB) BeginWrite(ctx context.Context) (*WriteTx, ledger.Entry, error) {
 	if err != nil {
 		return nil, ledger.Entry{}, fmt.Errorf("store: begin: %w", err)
 	}
-	if d.dialect == Postgres {
-		// The lock must be its own statement: in READ COMMITTED a statement
-		// reads the snapshot taken when it starts, so a head read in the
-		// same statement could miss the commit the lock waited for.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema()))`); err != nil {
-			tx.Rollback()
-			return nil, ledger.Entry{}, fmt.Errorf("store: take the write lock: %w", err)
-		}
+	if err := d.drv.lock(ctx, tx); err != nil {
+		tx.Rollback()
+		return nil, ledger.Entry{}, err
 	}
 	head, err := scanEntry(tx.QueryRowContext(ctx, `SELECT `+entryCols+` FROM journal ORDER BY seq DESC LIMIT 1`))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -124,8 +118,11 @@ func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
 		t := b.Tokens[i]
 		return append(a, t.Hash, t.OrgID, string(t.Role), t.Name, timeText(t.CreatedAt))
 	})
-	if err := d.execPlan(ctx, tx, p.stmts); err != nil {
-		if isUniqueViolation(err) {
+	if p.err != nil {
+		return p.err
+	}
+	if err := d.drv.exec(ctx, tx, p.stmts); err != nil {
+		if d.drv.isUniqueViolation(err) {
 			return ErrStale
 		}
 		return err
@@ -137,16 +134,7 @@ func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
 		return outcomeUnknown(err)
 	}
 	if err := tx.Commit(); err != nil {
-		if d.dialect == Postgres {
-			return classifyPostgresCommit(err)
-		}
-		// SQLite runs in this process: a failed COMMIT (SQLITE_BUSY,
-		// SQLITE_IOERR, SQLITE_FULL) rolls the transaction back or leaves it
-		// open for the deferred Rollback; either way nothing was committed.
-		if isUniqueViolation(err) {
-			return ErrStale
-		}
-		return fmt.Errorf("store: commit: %w", err)
+		return d.drv.commitError(err)
 	}
 	if err := d.injectFault(FaultAfterCommit); err != nil {
 		return outcomeUnknown(err)
@@ -166,16 +154,12 @@ func (d *DB) injectFault(p FaultPoint) error {
 // parameter limits (32,766 and 65,535).
 const rowsPerStatement = 400
 
-// maxParams bounds the parameters of one combined PostgreSQL statement.
-const maxParams = 60000
-
-type stmt struct {
-	sql  string
-	args []any
+// writePlan is a batch's statements, in order. err is the first text
+// value no driver can store (see checkText): the plan is not run.
+type writePlan struct {
+	stmts []stmt
+	err   error
 }
-
-// writePlan is a batch's statements, in order.
-type writePlan struct{ stmts []stmt }
 
 func (p *writePlan) add(query string, args []any) { p.stmts = append(p.stmts, stmt{query, args}) }
 
@@ -192,65 +176,17 @@ func (p *writePlan) rows(table, cols, suffix string, width, n int, row func(i in
 				sb.WriteString(", ")
 			}
 			sb.WriteString(one)
+			at := len(args)
 			args = row(i, args)
+			if p.err == nil {
+				p.err = checkRow(table, cols, args[at:])
+			}
 		}
 		if suffix != "" {
 			sb.WriteString(" " + suffix)
 		}
 		p.add(sb.String(), args)
 	}
-}
-
-// execPlan runs the statements. SQLite runs in-process, so each statement
-// is a function call. On PostgreSQL each statement is a network round trip,
-// so consecutive statements are sent as one, as data-modifying CTEs
-// (WITH s0 AS (INSERT …), s1 AS (…) SELECT 1): PostgreSQL runs every one of
-// them exactly once, on one snapshot, and checks foreign keys at the end of
-// the statement.
-func (d *DB) execPlan(ctx context.Context, tx *sql.Tx, stmts []stmt) error {
-	if d.dialect != Postgres {
-		for _, s := range stmts {
-			if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {
-				return fmt.Errorf("store: write: %w", err)
-			}
-		}
-		return nil
-	}
-	for lo := 0; lo < len(stmts); {
-		hi, params := lo, 0
-		for hi < len(stmts) && (hi == lo || params+len(stmts[hi].args) <= maxParams) {
-			params += len(stmts[hi].args)
-			hi++
-		}
-		query, args := stmts[lo].sql, stmts[lo].args
-		if hi-lo > 1 {
-			var sb strings.Builder
-			args = make([]any, 0, params)
-			sb.WriteString("WITH ")
-			for i, s := range stmts[lo:hi] {
-				if i > 0 {
-					sb.WriteString(", ")
-				}
-				fmt.Fprintf(&sb, "s%d AS (%s)", i, s.sql)
-				args = append(args, s.args...)
-			}
-			sb.WriteString(" SELECT 1")
-			query = sb.String()
-		}
-		if _, err := tx.ExecContext(ctx, d.q(query), args...); err != nil {
-			return fmt.Errorf("store: write: %w", err)
-		}
-		lo = hi
-	}
-	return nil
-}
-
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code == pgUniqueViolation
-	}
-	return strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "constraint failed: PRIMARY KEY")
 }
 
 // Snapshot is a node's whole state as loaded at start-up.
@@ -381,9 +317,11 @@ func (d *DB) Head(ctx context.Context) (ledger.Entry, error) {
 	return e, nil
 }
 
-// EntriesByKey returns the entries recorded under the given idempotency keys.
+// EntriesByKey returns the entries recorded under the given idempotency
+// keys. A key that cannot be stored (ErrInvalidText) matches nothing.
 func (d *DB) EntriesByKey(ctx context.Context, keys []string) (map[string]ledger.Entry, error) {
 	out := make(map[string]ledger.Entry, len(keys))
+	keys = slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return !storable(k) })
 	for lo := 0; lo < len(keys); lo += rowsPerStatement {
 		chunk := keys[lo:min(len(keys), lo+rowsPerStatement)]
 		args := make([]any, len(chunk))
@@ -416,8 +354,12 @@ type EntryFilter struct {
 	Limit    int
 }
 
-// Entries lists journal entries in sequence order.
+// Entries lists journal entries in sequence order. A kind that cannot be
+// stored (ErrInvalidText) matches nothing.
 func (d *DB) Entries(ctx context.Context, f EntryFilter) ([]ledger.Entry, error) {
+	if !storable(f.Kind) {
+		return nil, nil
+	}
 	query := `SELECT ` + entryCols + ` FROM journal WHERE seq > ?`
 	args := []any{f.AfterSeq}
 	if f.Kind != "" {
@@ -526,6 +468,9 @@ func (d *DB) SerialHistory(ctx context.Context, issuance, serial int64) ([]ledge
 // Token returns the token with the given hash.
 func (d *DB) Token(ctx context.Context, hash string) (ledger.Token, bool, error) {
 	var t ledger.Token
+	if !storable(hash) {
+		return t, false, nil
+	}
 	var role, at string
 	err := d.rq.QueryRowContext(ctx, d.q(`SELECT hash, org_id, role, name, created_at FROM tokens WHERE hash = ?`), hash).Scan(&t.Hash, &t.OrgID, &role, &t.Name, &at)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -538,9 +483,13 @@ func (d *DB) Token(ctx context.Context, hash string) (ledger.Token, bool, error)
 	return t, true, nil
 }
 
-// Meta returns a node setting ("" when unset).
+// Meta returns a node setting ("" when unset, and for a key that cannot be
+// stored).
 func (d *DB) Meta(ctx context.Context, key string) (string, error) {
 	var v string
+	if !storable(key) {
+		return "", nil
+	}
 	err := d.rq.QueryRowContext(ctx, d.q(`SELECT value FROM meta WHERE key = ?`), key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
@@ -551,8 +500,12 @@ func (d *DB) Meta(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
-// SetMeta stores a node setting.
+// SetMeta stores a node setting. Text that is not valid UTF-8 or holds a
+// NUL byte is refused with a *TextError (ErrInvalidText).
 func (d *DB) SetMeta(ctx context.Context, key, value string) error {
+	if err := checkRow("meta", "key, value", []any{key, value}); err != nil {
+		return err
+	}
 	_, err := d.rq.ExecContext(ctx, d.q(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, value)
 	if err != nil {
 		return fmt.Errorf("store: write meta %s: %w", key, err)

@@ -5,11 +5,7 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/corridor-carbon/corridor/internal/store"
@@ -47,30 +43,38 @@ func (tg Target) Fresh(t testing.TB) Target {
 
 // SQLite returns a fresh SQLite target in the test's temporary directory.
 func SQLite(t testing.TB) Target {
-	return Target{Name: "sqlite", Cfg: store.Config{Path: filepath.Join(t.TempDir(), "node.db")}}
+	t.Helper()
+	return scratch(t, "sqlite", "")
 }
 
-// Postgres returns a fresh PostgreSQL target (a new schema), or skips.
+// Postgres returns a fresh PostgreSQL target (a new schema, dropped when
+// the test ends), or skips.
 func Postgres(t testing.TB) Target {
 	t.Helper()
 	url := os.Getenv(EnvURL)
 	if url == "" {
 		t.Skipf("SKIPPED PostgreSQL half: set %s (e.g. postgres://postgres@127.0.0.1:5432/test) to run it", EnvURL)
 	}
-	raw := make([]byte, 6)
-	_, _ = rand.Read(raw)
-	schema := "t_" + hex.EncodeToString(raw)
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", url)
-		if err == nil {
-			_, _ = db.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	return Target{Name: "postgres", Cfg: store.Config{URL: url, Schema: schema}}
+	return scratch(t, "postgres", url)
 }
 
-// ForEach runs fn as a subtest on each driver.
+func scratch(t testing.TB, name, url string) Target {
+	t.Helper()
+	cfg, remove, err := store.Scratch(url, t.TempDir(), "t")
+	if err != nil {
+		t.Fatalf("scratch %s database: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := remove(); err != nil {
+			t.Logf("remove scratch %s database: %v", name, err)
+		}
+	})
+	return Target{Name: name, Cfg: cfg}
+}
+
+// ForEach runs fn as a subtest on each driver, each on a fresh database.
+// fn may call t.Parallel: every target is its own database (a directory or
+// a schema), so tests never share state.
 func ForEach(t *testing.T, fn func(t *testing.T, tg Target)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })

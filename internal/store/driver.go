@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+)
+
+// driver is what differs between databases; everything else in this
+// package is one SQL text run on either. Each driver lives in its own file
+// (sqlite.go, postgres.go) and is checked against this interface at
+// compile time. The conformance suite (conformance_test.go) runs every
+// public method on every driver.
+type driver interface {
+	// dialect names the database, and its migrations folder.
+	dialect() Dialect
+	// open returns the connection pool for cfg; Open pings and migrates it.
+	open(ctx context.Context, cfg Config) (*sql.DB, error)
+	// rebind rewrites a query written with ? placeholders.
+	rebind(query string) string
+	// lock takes the node's write lock inside tx, which BeginWrite has
+	// just begun; writers in other processes wait for it.
+	lock(ctx context.Context, tx *sql.Tx) error
+	// exec runs a write plan's statements, in order, in tx.
+	exec(ctx context.Context, tx *sql.Tx, stmts []stmt) error
+	// isUniqueViolation says, from the driver's error code, whether err is
+	// a duplicate key.
+	isUniqueViolation(err error) bool
+	// commitError classifies a failed COMMIT: ErrStale, a plain error
+	// (known not committed) or one wrapped with ErrOutcomeUnknown.
+	commitError(err error) error
+	// snapshot opens a read-only view of one moment; done ends it.
+	snapshot(ctx context.Context, db *sql.DB) (view querier, done func(), err error)
+}
+
+// stmt is one planned statement, written with ? placeholders.
+type stmt struct {
+	sql  string
+	args []any
+}
+
+// querier is what reads run on: the pool, a transaction or a connection.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}

@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// pgDriver is PostgreSQL; a node's tables live in one schema, so several
+// nodes can share a database.
+type pgDriver struct {
+	schema string // "" = the connection's default search_path
+}
+
+var _ driver = (*pgDriver)(nil)
+
+func (*pgDriver) dialect() Dialect { return Postgres }
+
+func (p *pgDriver) open(ctx context.Context, cfg Config) (*sql.DB, error) {
+	cc, err := pgx.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse postgres URL: %w", err)
+	}
+	if p.schema != "" {
+		if !validIdent(p.schema) {
+			return nil, fmt.Errorf("store: schema name %q must be lower-case letters, digits and _", p.schema)
+		}
+		// Set per connection (not by editing the URL), so key=value
+		// connection strings work as well as URLs.
+		cc.RuntimeParams["search_path"] = p.schema
+	}
+	db := stdlib.OpenDB(*cc)
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16) // the default 2 made most queries under load open a new (TLS) connection
+	if p.schema != "" {
+		if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+p.schema); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: create schema %s: %w", p.schema, err)
+		}
+	}
+	return db, nil
+}
+
+func (*pgDriver) rebind(query string) string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// lock takes a transaction-scoped advisory lock on the node's schema. It
+// must be its own statement: in READ COMMITTED a statement reads the
+// snapshot taken when it starts, so a head read in the same statement could
+// miss the commit the lock waited for.
+func (*pgDriver) lock(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema()))`); err != nil {
+		return fmt.Errorf("store: take the write lock: %w", err)
+	}
+	return nil
+}
+
+// maxParams bounds the parameters of one combined statement (the protocol
+// allows 65,535).
+const maxParams = 60000
+
+// exec sends consecutive statements as one, as data-modifying CTEs
+// (WITH s0 AS (INSERT …), s1 AS (…) SELECT 1), since each statement is a
+// network round trip: PostgreSQL runs every one of them exactly once, on
+// one snapshot, and checks foreign keys at the end of the statement
+// (PostgreSQL documentation, "WITH Queries", §7.8.4).
+func (p *pgDriver) exec(ctx context.Context, tx *sql.Tx, stmts []stmt) error {
+	for lo := 0; lo < len(stmts); {
+		hi, params := lo, 0
+		for hi < len(stmts) && (hi == lo || params+len(stmts[hi].args) <= maxParams) {
+			params += len(stmts[hi].args)
+			hi++
+		}
+		query, args := stmts[lo].sql, stmts[lo].args
+		if hi-lo > 1 {
+			var sb strings.Builder
+			args = make([]any, 0, params)
+			sb.WriteString("WITH ")
+			for i, s := range stmts[lo:hi] {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				fmt.Fprintf(&sb, "s%d AS (%s)", i, s.sql)
+				args = append(args, s.args...)
+			}
+			sb.WriteString(" SELECT 1")
+			query = sb.String()
+		}
+		if _, err := tx.ExecContext(ctx, p.rebind(query), args...); err != nil {
+			return fmt.Errorf("store: write: %w", err)
+		}
+		lo = hi
+	}
+	return nil
+}
+
+// pgUniqueViolation is SQLSTATE unique_violation (PostgreSQL documentation,
+// Appendix A "PostgreSQL Error Codes").
+const pgUniqueViolation = "23505"
+
+func (*pgDriver) isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == pgUniqueViolation
+}
+
+// commitError: the server answers a COMMIT it refused with an ERROR (a
+// deferred constraint, a serialization failure): the transaction is rolled
+// back, known not committed. Anything else — the connection broke, a read
+// timed out, the context ended (database/sql may then not have sent COMMIT
+// at all, but unknown is the answer that is never wrong), or the server
+// sent FATAL/PANIC (e.g. 57P01 admin_shutdown, class 08 connection
+// exception), which ends the session and may come after the commit record
+// was written — leaves the outcome unknown: the client learns of a commit
+// only from its CommandComplete (PostgreSQL documentation, "Message Flow",
+// "Frontend/Backend Protocol", Message Flow, Simple Query).
+func (*pgDriver) commitError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Severity == "ERROR" && !strings.HasPrefix(pgErr.Code, "08") {
+		if pgErr.Code == pgUniqueViolation {
+			return ErrStale
+		}
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return outcomeUnknown(fmt.Errorf("store: commit: %w", err))
+}
+
+func (*pgDriver) snapshot(ctx context.Context, db *sql.DB) (querier, func(), error) {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: begin snapshot: %w", err)
+	}
+	return tx, func() { _ = tx.Rollback() }, nil
+}

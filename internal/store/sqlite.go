@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// sqliteDriver is the embedded database: one file per node.
+type sqliteDriver struct{}
+
+var _ driver = (*sqliteDriver)(nil)
+
+func (*sqliteDriver) dialect() Dialect { return SQLite }
+
+func (*sqliteDriver) open(_ context.Context, cfg Config) (*sql.DB, error) {
+	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o755); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	// WAL lets readers run beside the writer; synchronous(FULL) makes every
+	// commit durable (the WAL is synced at each commit); _txlock=immediate
+	// takes the write lock at BEGIN so two writers queue instead of deadlocking.
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+cfg.Path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", cfg.Path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8) // database/sql keeps only 2 by default: under load every other query reopened a connection
+	return db, nil
+}
+
+func (*sqliteDriver) rebind(query string) string { return query }
+
+// lock: BEGIN IMMEDIATE (the pool's _txlock) already holds the write lock.
+func (*sqliteDriver) lock(context.Context, *sql.Tx) error { return nil }
+
+// exec runs each statement on its own: SQLite runs in-process, so a
+// statement is a function call, not a round trip.
+func (*sqliteDriver) exec(ctx context.Context, tx *sql.Tx, stmts []stmt) error {
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {
+			return fmt.Errorf("store: write: %w", err)
+		}
+	}
+	return nil
+}
+
+// isUniqueViolation reads SQLite's extended result code (the driver turns
+// extended codes on): SQLITE_CONSTRAINT_PRIMARYKEY or _UNIQUE
+// (https://www.sqlite.org/rescode.html#constraint_primarykey).
+func (*sqliteDriver) isUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// commitError: SQLite runs in this process, so a failed COMMIT (BUSY,
+// IOERR, FULL) has either rolled the transaction back or left it open for
+// the caller's Rollback (https://www.sqlite.org/lang_transaction.html,
+// "Response To Errors Within A Transaction"): known not committed.
+func (d *sqliteDriver) commitError(err error) error {
+	if d.isUniqueViolation(err) {
+		return ErrStale
+	}
+	return fmt.Errorf("store: commit: %w", err)
+}
+
+// snapshot: a deferred transaction on one connection reads one WAL
+// snapshot from its first read on, without taking the write lock (the
+// pool's transactions are BEGIN IMMEDIATE, so this one is begun by hand).
+func (*sqliteDriver) snapshot(ctx context.Context, db *sql.DB) (querier, func(), error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: snapshot connection: %w", err)
+	}
+	end := func() {
+		_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.Close()
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("store: begin snapshot: %w", err)
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM meta").Scan(&n); err != nil {
+		end()
+		return nil, nil, fmt.Errorf("store: start snapshot: %w", err)
+	}
+	return conn, end, nil
+}
