@@ -1,20 +1,18 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/corridor-carbon/corridor/internal/host"
 	"github.com/corridor-carbon/corridor/internal/ledger"
-	"github.com/corridor-carbon/corridor/internal/registry"
-	"github.com/corridor-carbon/corridor/internal/store"
 )
 
 func newBootstrapCmd() *cobra.Command {
-	var dataDir, dbURL, code, orgName, country string
+	var sf storageFlags
+	var p host.BootstrapParams
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
 		Short: "Create a registry's administrator organisation, national holding account and first admin token",
@@ -23,58 +21,50 @@ creates the registry node if it does not exist, registers the administrator's
 organisation with a national holding account, and prints a new admin API token.
 Every other organisation, account and token is then created through the API.
 
+It is safe to rerun after a failure: each step's idempotency key is derived from
+--registry, --org-name and --country, so a rerun finishes the steps left undone
+instead of creating a second organisation. The token is printed once; a rerun
+after it was made says so (--new-token issues another).
+
+Exit codes: 0 done, 1 it could not run, 2 a flag is wrong, 3 refused (the registry
+was already set up otherwise, or the registry rejected a value).
+
 Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 		Example: `  corridor bootstrap --registry VN --org-name "Viet Nam registry administrator" --country VN
   corridor serve --registries CN,ID,TH,VN`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tok, org, err := bootstrap(cmd.Context(), storeConfig(dataDir, dbURL, code), code, orgName, country)
+			res, err := host.Bootstrap(cmd.Context(), sf.Storage, p)
 			if err != nil {
-				return &exitError{code: 3, err: err}
+				return hostError(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "registry %s: organisation %d (%s), admin token:\n%s\n", code, org, orgName, tok)
+			if res.Resumed {
+				fmt.Fprintf(cmd.ErrOrStderr(), "registry %s: resumed an earlier bootstrap with the same inputs\n", p.Code)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "registry %s: organisation %d (%s), admin token:\n%s\n", p.Code, res.OrgID, p.OrgName, res.Token)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data-dir", envDefault("CORRIDOR_DATA_DIR", "./corridor-data"), "data directory of the SQLite registries (env CORRIDOR_DATA_DIR)")
-	cmd.Flags().StringVar(&dbURL, "database-url", envDefault("CORRIDOR_DATABASE_URL", ""), "PostgreSQL URL; empty uses SQLite under --data-dir (env CORRIDOR_DATABASE_URL)")
-	cmd.Flags().StringVar(&code, "registry", "", "registry code, 2-12 upper-case letters or digits (required)")
-	cmd.Flags().StringVar(&orgName, "org-name", "", "name of the registry administrator's organisation (required)")
-	cmd.Flags().StringVar(&country, "country", "", "ISO 3166-1 alpha-2 country of the administrator (required)")
-	for _, f := range []string{"registry", "org-name", "country"} {
-		_ = cmd.MarkFlagRequired(f)
-	}
-	return cmd
+	sf.add(cmd.Flags())
+	cmd.Flags().StringVar(&p.Code, "registry", "", "registry code, 2-12 upper-case letters or digits (required)")
+	cmd.Flags().StringVar(&p.OrgName, "org-name", "", "name of the registry administrator's organisation (required)")
+	cmd.Flags().StringVar(&p.Country, "country", "", "ISO 3166-1 alpha-2 country of the administrator (required)")
+	cmd.Flags().BoolVar(&p.NewToken, "new-token", false, "issue another admin token for an administrator bootstrapped before")
+	required(cmd, "registry", "org-name", "country")
+	return withUsageExit(cmd)
 }
 
-// bootstrap creates the administrator and returns a new admin token.
-func bootstrap(ctx context.Context, cfg store.Config, code, orgName, country string) (string, int64, error) {
-	if !ledger.ValidCode(code) {
-		return "", 0, fmt.Errorf("bootstrap: registry code %q must be 2-12 upper-case letters or digits", code)
+// hostError gives a host error its exit code: 2 for bad input, 3 for a
+// refusal by the registry's rules, 1 otherwise.
+func hostError(err error) error {
+	if errors.Is(err, host.ErrInvalid) {
+		return &exitError{code: exitUsage, err: err}
 	}
-	db, err := store.Open(ctx, cfg)
-	if err != nil {
-		return "", 0, err
+	if errors.Is(err, host.ErrAlreadyBootstrapped) {
+		return &exitError{code: exitRejected, err: err}
 	}
-	defer db.Close()
-	n, err := registry.Open(ctx, db, registry.Options{Code: code})
-	if err != nil {
-		return "", 0, err
+	if e, ok := ledger.AsError(err); ok && e.Kind != ledger.KindOther && e.Kind != ledger.KindTransient {
+		return &exitError{code: exitRejected, err: err}
 	}
-	defer n.Close()
-	raw := make([]byte, 8)
-	_, _ = rand.Read(raw)
-	key := "bootstrap-" + hex.EncodeToString(raw)
-	sys := registry.Actor{Role: ledger.RoleAdmin}
-	org, err := n.Do(ctx, sys, key+"-org", registry.CreateOrganisation{Name: orgName, Country: country})
-	if err != nil {
-		return "", 0, fmt.Errorf("bootstrap: %w", err)
-	}
-	if _, err := n.Do(ctx, sys, key+"-acct", registry.OpenAccount{OrgID: org.ID, Type: ledger.NationalHolding, Name: "National holding account"}); err != nil {
-		return "", 0, fmt.Errorf("bootstrap: %w", err)
-	}
-	tok, err := n.Do(ctx, sys, key+"-token", registry.CreateToken{OrgID: org.ID, Role: ledger.RoleAdmin, Name: "bootstrap admin"})
-	if err != nil {
-		return "", 0, fmt.Errorf("bootstrap: %w", err)
-	}
-	return tok.Token, org.ID, nil
+	return err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/corridor-carbon/corridor/internal/api"
 	"github.com/corridor-carbon/corridor/internal/client"
+	"github.com/corridor-carbon/corridor/internal/host"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
@@ -30,12 +31,12 @@ func TestBootstrapThenServe(t *testing.T) {
 	if !strings.HasPrefix(token, "cor_") {
 		t.Fatalf("no token printed: %q", out.String())
 	}
-	nodes, closeNodes, err := nodeSet{dataDir: dir, codes: []string{"VN"}}.open(context.Background())
+	nodes, err := host.Open(context.Background(), host.Storage{DataDir: dir}, host.OpenOptions{Codes: []string{"VN"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeNodes()
-	srv := httptest.NewServer(api.New(nodes...).Handler())
+	defer nodes.Close()
+	srv := httptest.NewServer(api.New(nodes.List...).Handler())
 	defer srv.Close()
 	c := client.New(srv.URL, token)
 	res, err := c.Submit(context.Background(), "VN", "org-1", registry.CreateOrganisation{Name: "Hoa Phat Steel (test)", Country: "VN"})
@@ -46,11 +47,11 @@ func TestBootstrapThenServe(t *testing.T) {
 	if err != nil || len(accs) != 1 || accs[0].Type != ledger.NationalHolding {
 		t.Fatalf("accounts: %+v %v", accs, err)
 	}
-	// An invalid registry code is refused with exit code 3.
+	// An invalid registry code is bad input: exit code 2.
 	root = newRootCmd()
 	root.SetArgs([]string{"bootstrap", "--data-dir", filepath.Join(dir, "x"), "--registry", "vn", "--org-name", "x", "--country", "VN"})
 	err = root.ExecuteContext(context.Background())
-	if ee, ok := err.(*exitError); !ok || ee.code != 3 {
+	if ee, ok := err.(*exitError); !ok || ee.code != exitUsage {
 		t.Fatalf("bad registry code: %v", err)
 	}
 }

@@ -19,12 +19,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes of `corridor cbam`.
-const (
-	exitBadInput      = 2 // a flag or the input file is wrong
-	exitLinesRejected = 3 // a file ran, but some lines were rejected (see the error column)
-)
-
 type cbamFlags struct {
 	datasetDir                                 string
 	origin, cn, route                          string
@@ -99,7 +93,7 @@ Exit codes: 0 ok, 2 bad input, 3 some file lines rejected (see the error column)
 }
 
 func badInput(format string, a ...any) error {
-	return &exitError{code: exitBadInput, err: fmt.Errorf("cbam: "+format, a...)}
+	return &exitError{code: exitUsage, err: fmt.Errorf("cbam: "+format, a...)}
 }
 
 func loadDataset(dir string) (*cbam.Dataset, error) {
@@ -108,7 +102,7 @@ func loadDataset(dir string) (*cbam.Dataset, error) {
 	}
 	d, err := cbam.LoadDir(dir)
 	if err != nil {
-		return nil, &exitError{code: exitBadInput, err: err}
+		return nil, &exitError{code: exitUsage, err: err}
 	}
 	return d, nil
 }
@@ -249,7 +243,7 @@ func cbamInputError(err error) error {
 	var ie *cbam.InputError
 	if errors.As(err, &ie) {
 		flag := "--" + strings.ReplaceAll(strings.SplitN(ie.Field, ".", 2)[0], "_", "-")
-		return &exitError{code: exitBadInput, err: fmt.Errorf("cbam: %s: %s", flag, strings.TrimPrefix(ie.Err.Error(), "cbam: "))}
+		return &exitError{code: exitUsage, err: fmt.Errorf("cbam: %s: %s", flag, strings.TrimPrefix(ie.Err.Error(), "cbam: "))}
 	}
 	return err
 }
@@ -393,7 +387,7 @@ func runCBAMFile(cmd *cobra.Command, calc *cbam.Calculator, f cbamFlags) error {
 		fmt.Fprintln(os.Stderr)
 	}
 	if err != nil {
-		return &exitError{code: exitBadInput, err: fmt.Errorf("%s: %w", f.file, err)}
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", f.file, err)}
 	}
 	if csink != nil {
 		if err := csink.Flush(); err != nil {
@@ -422,14 +416,9 @@ func runCBAMFile(cmd *cobra.Command, calc *cbam.Calculator, f cbamFlags) error {
 		fmt.Fprintln(report, "  rejected:", e)
 	}
 	if sum.Errors > 0 {
-		return &exitError{code: exitLinesRejected, err: fmt.Errorf("cbam: %d of %d lines rejected (see the error column of the results)", sum.Errors, sum.Lines)}
+		return &exitError{code: exitRejected, err: fmt.Errorf("cbam: %d of %d lines rejected (see the error column of the results)", sum.Errors, sum.Lines)}
 	}
 	return nil
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func newCBAMDatasetCmd(dir *string) *cobra.Command {

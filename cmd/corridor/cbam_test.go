@@ -42,8 +42,8 @@ func TestCBAMCommandBadInputExitCode(t *testing.T) {
 	} {
 		_, _, err := runCBAMArgs(t, args...)
 		var ee *exitError
-		if !errors.As(err, &ee) || ee.code != exitBadInput {
-			t.Errorf("%v: err = %v, want exit code %d", args, err, exitBadInput)
+		if !errors.As(err, &ee) || ee.code != exitUsage {
+			t.Errorf("%v: err = %v, want exit code %d", args, err, exitUsage)
 		}
 	}
 }
@@ -57,8 +57,8 @@ func TestCBAMCommandFile(t *testing.T) {
 	out := filepath.Join(dir, "results.xlsx")
 	_, report, err := runCBAMArgs(t, "--file", in, "--out", out, "--progress", "never")
 	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != exitLinesRejected {
-		t.Fatalf("err = %v, want exit %d", err, exitLinesRejected)
+	if !errors.As(err, &ee) || ee.code != exitRejected {
+		t.Fatalf("err = %v, want exit %d", err, exitRejected)
 	}
 	if !strings.Contains(report, "2 lines") || !strings.Contains(report, "row 3: origin") {
 		t.Errorf("report:\n%s", report)

@@ -20,13 +20,6 @@ import (
 	"github.com/corridor-carbon/corridor/internal/client"
 )
 
-// Exit codes of the commands that talk to a server's registry API.
-const (
-	exitUsage       = 2 // a flag or argument is wrong; nothing was sent
-	exitRejected    = 3 // the server answered with a problem (code, detail, field)
-	exitUnreachable = 4 // no answer from the server
-)
-
 // exitCodesHelp is appended to the long help of every API command.
 const exitCodesHelp = `
 

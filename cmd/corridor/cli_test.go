@@ -16,6 +16,7 @@ import (
 	"github.com/corridor-carbon/corridor/internal/api"
 	"github.com/corridor-carbon/corridor/internal/client"
 	"github.com/corridor-carbon/corridor/internal/demo"
+	"github.com/corridor-carbon/corridor/internal/host"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store"
@@ -44,7 +45,7 @@ func startCLIServerTB(t testing.TB) *cliServer {
 	var nodes []*registry.Node
 	var dbs []*store.DB
 	for _, spec := range demo.Registries {
-		db, err := store.Open(ctx, storeConfig(dir, "", spec.Code))
+		db, err := store.Open(ctx, host.Storage{DataDir: dir}.Store(spec.Code))
 		if err != nil {
 			t.Fatal(err)
 		}

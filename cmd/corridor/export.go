@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -61,10 +60,10 @@ when it is a terminal (--progress always|never overrides).` + exitCodesHelp,
 			if progress != "auto" && progress != "always" && progress != "never" {
 				return usageError(cmd, "--progress must be auto, always or never, not %q", progress)
 			}
-			if fm == export.XLSX && out == "" && writerIsTerminal(cmd.OutOrStdout()) {
+			if fm == export.XLSX && out == "" && isTerminal(cmd.OutOrStdout()) {
 				return usageError(cmd, "an XLSX file is binary: give --out FILE or redirect stdout")
 			}
-			showBar := progress == "always" || progress == "auto" && writerIsTerminal(cmd.ErrOrStderr())
+			showBar := progress == "always" || progress == "auto" && isTerminal(cmd.ErrOrStderr())
 			return runExport(cmd, &f, exportJob{format: fm, kind: kind, out: out, progress: showBar})
 		},
 	}
@@ -75,15 +74,6 @@ when it is a terminal (--progress always|never overrides).` + exitCodesHelp,
 	cmd.Flags().StringVar(&progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	required(cmd, "what")
 	return withUsageExit(cmd)
-}
-
-func writerIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 type exportJob struct {

@@ -15,12 +15,6 @@ import (
 	"github.com/corridor-carbon/corridor/internal/linkage"
 )
 
-// Exit codes of `corridor link`.
-const (
-	exitLinkBadInput      = 2 // a flag or the scenario is wrong
-	exitLinkNoEquilibrium = 3 // the scenario is valid but some linked market cannot clear
-)
-
 type linkFlags struct {
 	scenario, format, progress string
 	runs, seed                 string
@@ -63,7 +57,7 @@ CORRIDOR_LINK_FORMAT, CORRIDOR_PROGRESS.`,
 }
 
 func linkBadInput(format string, a ...any) error {
-	return &exitError{code: exitLinkBadInput, err: fmt.Errorf("link: "+format, a...)}
+	return &exitError{code: exitUsage, err: fmt.Errorf("link: "+format, a...)}
 }
 
 func runLink(cmd *cobra.Command, f linkFlags) error {
@@ -102,27 +96,27 @@ func runLink(cmd *cobra.Command, f linkFlags) error {
 		sc, err = linkage.ParseScenario(raw)
 	}
 	if err != nil {
-		return &exitError{code: exitLinkBadInput, err: fmt.Errorf("%s: %w", scenarioName(f.scenario), err)}
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", scenarioName(f.scenario), err)}
 	}
 	model, err := linkage.Compile(sc)
 	if err != nil {
-		return &exitError{code: exitLinkBadInput, err: err}
+		return &exitError{code: exitUsage, err: err}
 	}
 	solver := linkage.NewSolver(model)
 	if err := solver.Solve(); err != nil {
 		if errors.Is(err, linkage.ErrNoEquilibrium) {
-			return &exitError{code: exitLinkNoEquilibrium, err: err}
+			return &exitError{code: exitRejected, err: err}
 		}
 		return err
 	}
 	res := &linkage.Result{}
 	solver.Fill(res)
 	if res.CBAM, err = linkage.ComputeCBAM(sc, res); err != nil {
-		return &exitError{code: exitLinkBadInput, err: err}
+		return &exitError{code: exitUsage, err: err}
 	}
 	if runs > 0 {
 		p := linkage.MonteCarloParams{Runs: runs, Seed: seed}
-		if f.progress == "always" || (f.progress == "auto" && stderrIsTerminal(cmd.ErrOrStderr())) {
+		if f.progress == "always" || (f.progress == "auto" && isTerminal(cmd.ErrOrStderr())) {
 			bar := progressbar.NewOptions(runs, progressbar.OptionSetWriter(cmd.ErrOrStderr()),
 				progressbar.OptionSetDescription("monte carlo"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
 				progressbar.OptionSetItsString("runs"), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
@@ -154,14 +148,4 @@ func scenarioName(path string) string {
 		return "default scenario"
 	}
 	return path
-}
-
-// stderrIsTerminal reports whether w is a character device (a terminal).
-func stderrIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -100,8 +100,8 @@ func TestLinkBadInputExitCodes(t *testing.T) {
 	} {
 		_, err := runLinkArgs(t, tc.args...)
 		var ee *exitError
-		if !errors.As(err, &ee) || ee.code != exitLinkBadInput || !strings.Contains(err.Error(), tc.msg) {
-			t.Errorf("%v: error %v, want exit %d naming %q", tc.args, err, exitLinkBadInput, tc.msg)
+		if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%v: error %v, want exit %d naming %q", tc.args, err, exitUsage, tc.msg)
 		}
 	}
 }

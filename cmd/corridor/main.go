@@ -1,16 +1,31 @@
-// Command corridor runs and operates Corridor: registry nodes, the hub, the
-// web dashboard and the calculation tools (CBAM, linkage).
+// Command corridor runs and operates Corridor: registry nodes, the web
+// dashboard and the calculation tools (CBAM, MRV, rulebook, linkage). It
+// parses flags and prints; the wiring lives in internal/host.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/corridor-carbon/corridor/internal/host"
+)
+
+// Exit codes of every command (README, "exit codes").
+const (
+	exitFailure     = 1 // it could not run (an internal or I/O error)
+	exitUsage       = 2 // a flag, argument or input file is wrong; nothing was done
+	exitRejected    = 3 // the input was valid but rejected by the rules (or verify found a violation)
+	exitUnreachable = 4 // no answer from the server
 )
 
 // exitError carries a process exit code chosen by a command.
@@ -32,7 +47,7 @@ func main() {
 		if errors.As(err, &ee) {
 			os.Exit(ee.code)
 		}
-		os.Exit(1)
+		os.Exit(exitFailure)
 	}
 }
 
@@ -40,14 +55,62 @@ func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "corridor",
 		Short:         "Link carbon markets across China and Southeast Asia",
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Without Args cobra would call an unknown command's error a plain
+		// failure (exit 1); it is a usage error.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q", args[0])
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
+			}
+			return &exitError{code: exitUsage, err: fmt.Errorf("%s (see corridor --help)", msg)}
+		},
 	}
+	root.SetVersionTemplate("corridor {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+	})
 	root.AddCommand(newServeCmd(), newVerifyCmd(), newBootstrapCmd(), newCBAMCmd(), newLinkCmd())
 	root.AddCommand(registryCommands()...)
 	root.AddCommand(newBenchCmd(), newExportCmd(), newRulebookCmd())
 	root.AddCommand(newMRVCmd())
 	return root
+}
+
+// version is the module version and the VCS revision the binary was built
+// from, as the Go toolchain recorded them.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown version)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, at, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = ", modified"
+			}
+		}
+	}
+	if rev != "" {
+		v += fmt.Sprintf(" (revision %s, %s%s)", rev, at, dirty)
+	}
+	return v + ", " + bi.GoVersion
 }
 
 // envDefault returns the environment variable's value, or def when unset;
@@ -57,4 +120,32 @@ func envDefault(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// storageFlags are --data-dir and --database-url, for every command that
+// opens registry databases itself.
+type storageFlags struct {
+	host.Storage
+}
+
+func (f *storageFlags) add(fs *pflag.FlagSet) {
+	f.addDataDir(fs)
+	fs.StringVar(&f.DatabaseURL, "database-url", envDefault("CORRIDOR_DATABASE_URL", ""),
+		"PostgreSQL URL (postgres://…), each registry in its own schema registry_<code>; empty uses SQLite under --data-dir (env CORRIDOR_DATABASE_URL)")
+}
+
+func (f *storageFlags) addDataDir(fs *pflag.FlagSet) {
+	fs.StringVar(&f.DataDir, "data-dir", envDefault("CORRIDOR_DATA_DIR", "./corridor-data"),
+		"data directory: SQLite registries in registries/<CODE>.db, demo-tokens.json (env CORRIDOR_DATA_DIR)")
+}
+
+// isTerminal reports whether w is a terminal (a character device), for
+// progress bars and for refusing binary output to a screen.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

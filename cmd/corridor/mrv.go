@@ -33,22 +33,22 @@ Exit codes: 0 ok, 2 bad input (the file or a field in it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
-				return &exitError{code: exitBadInput, err: errors.New("mrv: --file is required")}
+				return &exitError{code: exitUsage, err: errors.New("mrv: --file is required")}
 			}
 			if format != "text" && format != "json" {
-				return &exitError{code: exitBadInput, err: fmt.Errorf("mrv: --format %q: want text or json", format)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("mrv: --format %q: want text or json", format)}
 			}
 			raw, err := os.ReadFile(file)
 			if err != nil {
-				return &exitError{code: exitBadInput, err: fmt.Errorf("mrv: %w", err)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("mrv: %w", err)}
 			}
 			inst, err := mrv.ParseInstallation(raw)
 			if err != nil {
-				return &exitError{code: exitBadInput, err: fmt.Errorf("%s: %w", file, err)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", file, err)}
 			}
 			res, err := mrv.Compute(inst)
 			if err != nil {
-				return &exitError{code: exitBadInput, err: fmt.Errorf("%s: %w", file, err)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", file, err)}
 			}
 			cmp := res.Reports()
 			if format == "json" {

@@ -74,8 +74,8 @@ func TestMRVCommandBadInputNamesField(t *testing.T) {
 	} {
 		_, err := runMRVArgs(t, tc.args...)
 		var ee *exitError
-		if !errors.As(err, &ee) || ee.code != exitBadInput || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: err = %v, want exit %d naming %q", tc.args, err, exitBadInput, tc.want)
+		if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want exit %d naming %q", tc.args, err, exitUsage, tc.want)
 		}
 	}
 }

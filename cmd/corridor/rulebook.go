@@ -14,13 +14,6 @@ import (
 	"github.com/corridor-carbon/corridor/internal/rulebook"
 )
 
-// Exit codes of `corridor rulebook`: 2 for bad input, 3 when the unit is not
-// eligible (so that scripts can branch without parsing output).
-const (
-	exitRulebookBadInput    = 2
-	exitRulebookNotEligible = 3
-)
-
 func newRulebookCmd() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
@@ -57,7 +50,7 @@ Environment: CORRIDOR_FORMAT (text or json).`,
 
 func loadRulebook(format string) (*rulebook.Rulebook, error) {
 	if format != "text" && format != "json" {
-		return nil, &exitError{code: exitRulebookBadInput, err: fmt.Errorf("rulebook: --format must be text or json, not %q", format)}
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("rulebook: --format must be text or json, not %q", format)}
 	}
 	return rulebook.Default()
 }
@@ -66,7 +59,7 @@ func loadRulebook(format string) (*rulebook.Rulebook, error) {
 func badRulebookInput(err error) error {
 	var ie *rulebook.InputError
 	if errors.As(err, &ie) {
-		return &exitError{code: exitRulebookBadInput, err: err}
+		return &exitError{code: exitUsage, err: err}
 	}
 	return err
 }
@@ -143,7 +136,7 @@ func checkJurisdictionFlag(rb *rulebook.Rulebook, code string) error {
 		return nil
 	}
 	if _, ok := rb.Jurisdiction(code); !ok {
-		return &exitError{code: exitRulebookBadInput, err: fmt.Errorf("rulebook: --jurisdiction: unknown jurisdiction %q", code)}
+		return &exitError{code: exitUsage, err: fmt.Errorf("rulebook: --jurisdiction: unknown jurisdiction %q", code)}
 	}
 	return nil
 }
@@ -202,7 +195,7 @@ func rulebookSchemeCmd(format *string) *cobra.Command {
 				for _, s := range rb.Schemes("") {
 					ids = append(ids, s.ID)
 				}
-				return &exitError{code: exitRulebookBadInput, err: fmt.Errorf("rulebook: unknown scheme %q (known: %s)", args[0], strings.Join(ids, ", "))}
+				return &exitError{code: exitUsage, err: fmt.Errorf("rulebook: unknown scheme %q (known: %s)", args[0], strings.Join(ids, ", "))}
 			}
 			out := cmd.OutOrStdout()
 			if *format == "json" {
@@ -408,7 +401,7 @@ Exit code 3 when the unit is not eligible, 2 on bad input.`,
 				printDecision(out, d)
 			}
 			if !d.Allowed {
-				return &exitError{code: exitRulebookNotEligible, err: fmt.Errorf("rulebook: %s not eligible for %s", d.Instrument, d.Scheme)}
+				return &exitError{code: exitRejected, err: fmt.Errorf("rulebook: %s not eligible for %s", d.Instrument, d.Scheme)}
 			}
 			return nil
 		},

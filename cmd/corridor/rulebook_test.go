@@ -50,13 +50,13 @@ func TestRulebookCLI(t *testing.T) {
 		{"mrv", []string{"mrv", "--sector", "aluminium"}, 0, []string{"Not covered by the pilot", "GWP CF4 6630"}},
 		{"eligible", []string{"eligibility", "--instrument", "CCER", "--host", "CN", "--vintage", "2024", "--scheme", "CN-ETS", "--year", "2025", "--obligation", "12345"}, 0,
 			[]string{"ELIGIBLE: CCER in CN-ETS, maximum 617 t", "617.25", "UNVERIFIED", "Art. 29"}},
-		{"not eligible", []string{"eligibility", "--instrument", "VCU", "--host", "TH", "--vintage", "2023", "--scheme", "SG-CT", "--year", "2026", "--obligation", "100000"}, exitRulebookNotEligible,
+		{"not eligible", []string{"eligibility", "--instrument", "VCU", "--host", "TH", "--vintage", "2023", "--scheme", "SG-CT", "--year", "2026", "--obligation", "100000"}, exitRejected,
 			[]string{"NOT ELIGIBLE", "SG-CT.authorised-ca"}},
-		{"bad obligation", []string{"eligibility", "--instrument", "CCER", "--host", "CN", "--vintage", "2024", "--scheme", "CN-ETS", "--year", "2025", "--obligation", "-1"}, exitRulebookBadInput, nil},
-		{"unknown scheme", []string{"scheme", "EU-ETS"}, exitRulebookBadInput, nil},
-		{"bad sector", []string{"mrv", "--sector", "tourism"}, exitRulebookBadInput, nil},
-		{"bad format", []string{"jurisdictions", "--format", "xml"}, exitRulebookBadInput, nil},
-		{"bad jurisdiction flag", []string{"schemes", "--jurisdiction", "QQ"}, exitRulebookBadInput, nil},
+		{"bad obligation", []string{"eligibility", "--instrument", "CCER", "--host", "CN", "--vintage", "2024", "--scheme", "CN-ETS", "--year", "2025", "--obligation", "-1"}, exitUsage, nil},
+		{"unknown scheme", []string{"scheme", "EU-ETS"}, exitUsage, nil},
+		{"bad sector", []string{"mrv", "--sector", "tourism"}, exitUsage, nil},
+		{"bad format", []string{"jurisdictions", "--format", "xml"}, exitUsage, nil},
+		{"bad jurisdiction flag", []string{"schemes", "--jurisdiction", "QQ"}, exitUsage, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

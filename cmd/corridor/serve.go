@@ -1,23 +1,16 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/corridor-carbon/corridor/internal/api"
-	"github.com/corridor-carbon/corridor/internal/web"
+	"github.com/corridor-carbon/corridor/internal/host"
 )
 
 func newServeCmd() *cobra.Command {
-	var addr, dataDir, dbURL, codes string
+	var sf storageFlags
+	var addr, codes string
 	var seed bool
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -33,16 +26,21 @@ seeded with demo data and their API tokens written to --data-dir/demo-tokens.jso
 Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_REGISTRIES.`,
 		Example: `  corridor serve
   corridor serve --addr 0.0.0.0:8080 --database-url postgres://corridor@db/corridor --seed-demo=false`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return serve(cmd.Context(), addr, nodeSet{dataDir: dataDir, dbURL: dbURL, codes: splitCodes(codes), seedDemo: seed})
+			nodes, err := host.Open(cmd.Context(), sf.Storage, host.OpenOptions{Codes: splitCodes(codes), SeedDemo: seed})
+			if err != nil {
+				return hostError(err)
+			}
+			defer nodes.Close()
+			return host.Serve(cmd.Context(), addr, nodes.List)
 		},
 	}
+	sf.add(cmd.Flags())
 	cmd.Flags().StringVar(&addr, "addr", envDefault("CORRIDOR_ADDR", "127.0.0.1:8080"), "listen address (env CORRIDOR_ADDR)")
-	cmd.Flags().StringVar(&dataDir, "data-dir", envDefault("CORRIDOR_DATA_DIR", "./corridor-data"), "directory of the embedded SQLite database (env CORRIDOR_DATA_DIR)")
-	cmd.Flags().StringVar(&dbURL, "database-url", envDefault("CORRIDOR_DATABASE_URL", ""), "PostgreSQL URL (postgres://…); empty uses embedded SQLite (env CORRIDOR_DATABASE_URL)")
 	cmd.Flags().StringVar(&codes, "registries", envDefault("CORRIDOR_REGISTRIES", "CN,ID,TH"), "comma-separated registry codes to run (env CORRIDOR_REGISTRIES)")
 	cmd.Flags().BoolVar(&seed, "seed-demo", true, "seed empty demo registries (CN, ID, TH) with demo data")
-	return cmd
+	return withUsageExit(cmd)
 }
 
 func splitCodes(s string) []string {
@@ -53,40 +51,4 @@ func splitCodes(s string) []string {
 		}
 	}
 	return out
-}
-
-func serve(ctx context.Context, addr string, ns nodeSet) error {
-	nodes, closeNodes, err := ns.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeNodes()
-	apiSrv := api.New(nodes...)
-	mux := http.NewServeMux()
-	mux.Handle("/api/", apiSrv.Handler())
-	mux.Handle("GET /metrics", apiSrv.MetricsHandler())
-	mux.Handle("/", web.New(nodes...).Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprintln(w, "ok")
-	})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("serve: listen on %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	slog.Info("corridor serving", "addr", "http://"+ln.Addr().String())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

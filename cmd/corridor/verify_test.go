@@ -9,17 +9,19 @@ import (
 	"testing"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/corridor-carbon/corridor/internal/host"
 )
 
 // TestVerifyCommand: a seeded data directory verifies (exit 0); after a
 // block is moved behind the registry's back, verify exits 3 naming it.
 func TestVerifyCommand(t *testing.T) {
 	dir := t.TempDir()
-	_, closeNodes, err := openNodes(context.Background(), dir, "")
+	nodes, err := host.Open(context.Background(), host.Storage{DataDir: dir}, host.OpenOptions{SeedDemo: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	closeNodes()
+	nodes.Close()
 	run := func() (string, error) {
 		root := newRootCmd()
 		var out bytes.Buffer

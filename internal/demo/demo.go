@@ -159,3 +159,22 @@ func Seed(ctx context.Context, n *registry.Node, spec Registry) ([]Token, error)
 	}
 	return tokens, nil
 }
+
+// Codes lists the demo corridor's registry codes.
+func Codes() []string {
+	codes := make([]string, len(Registries))
+	for i, r := range Registries {
+		codes[i] = r.Code
+	}
+	return codes
+}
+
+// Spec returns the demo registry with this code, if there is one.
+func Spec(code string) (Registry, bool) {
+	for _, r := range Registries {
+		if r.Code == code {
+			return r, true
+		}
+	}
+	return Registry{}, false
+}

@@ -1,0 +1,54 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/web"
+)
+
+// Handler is a server's HTTP surface for these nodes: the JSON API under
+// /api/, /metrics, /healthz and the web dashboard at /.
+func Handler(nodes []*registry.Node) http.Handler {
+	apiSrv := api.New(nodes...)
+	mux := http.NewServeMux()
+	mux.Handle("/api/", apiSrv.Handler())
+	mux.Handle("GET /metrics", apiSrv.MetricsHandler())
+	mux.Handle("/", web.New(nodes...).Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprintln(w, "ok")
+	})
+	return mux
+}
+
+// Serve answers HTTP on addr for the nodes until ctx ends, then shuts down
+// gracefully (up to 10 s for requests in flight).
+func Serve(ctx context.Context, addr string, nodes []*registry.Node) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("host: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: Handler(nodes), ReadHeaderTimeout: 10 * time.Second}
+	slog.Info("corridor serving", "addr", "http://"+ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("host: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("host: shut down: %w", err)
+	}
+	return nil
+}
