@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,7 +39,7 @@ could not run, 2 a flag is wrong.`,
 }
 
 func newBenchFsyncCmd() *cobra.Command {
-	var dataDir string
+	var sf storageFlags
 	var duration time.Duration
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -55,7 +56,7 @@ Environment: CORRIDOR_DATA_DIR.`,
 			if duration <= 0 {
 				return usageError(cmd, "--duration must be positive, not %s", duration)
 			}
-			res, err := bench.Fsync(cmd.Context(), bench.FsyncParams{Dir: dataDir, Duration: duration})
+			res, err := bench.Fsync(cmd.Context(), bench.FsyncParams{Dir: sf.DataDir, Duration: duration})
 			if err != nil {
 				return err
 			}
@@ -64,18 +65,19 @@ Environment: CORRIDOR_DATA_DIR.`,
 				return writeBenchJSON(out, map[string]any{"machine": machine(), "fsync": res})
 			}
 			fmt.Fprintln(out, machineLine())
-			printFsync(out, dataDir, duration, res)
+			printFsync(out, sf.DataDir, duration, res)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data-dir", envDefault("CORRIDOR_DATA_DIR", "./corridor-data"), "directory on the disk to measure (env CORRIDOR_DATA_DIR)")
+	sf.addDataDir(cmd.Flags())
 	cmd.Flags().DurationVar(&duration, "duration", 5*time.Second, "how long to run the loop")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
 type benchRegistryFlags struct {
-	driver, dbURL, dataDir string
+	storageFlags
+	driver                 string
 	clients, accounts      int
 	duration, fsyncFor     time.Duration
 	http, asJSON           bool
@@ -105,11 +107,10 @@ account balance reads and serial lookups on it. --duration 0 skips the transfer 
 Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			driver, err := f.resolveDriver()
 			switch {
-			case f.driver != "sqlite" && f.driver != "postgres":
-				return usageError(cmd, "--driver must be sqlite or postgres, not %q", f.driver)
-			case f.driver == "postgres" && f.dbURL == "":
-				return usageError(cmd, "--driver postgres needs --database-url (or CORRIDOR_DATABASE_URL)")
+			case err != nil:
+				return usageError(cmd, "%v", err)
 			case f.clients < 1 || f.accounts < 2:
 				return usageError(cmd, "need --clients ≥ 1 and --accounts ≥ 2 (got %d and %d)", f.clients, f.accounts)
 			case f.duration < 0 || f.blocks < 0:
@@ -119,13 +120,13 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 			case f.ranges < 1 || f.ranges > 1000:
 				return usageError(cmd, "--ranges-per-transfer must be between 1 and 1000, not %d", f.ranges)
 			}
+			f.driver = driver
 			return benchRegistry(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.driver, "driver", "sqlite", "database: sqlite or postgres")
-	fl.StringVar(&f.dbURL, "database-url", envDefault("CORRIDOR_DATABASE_URL", ""), "PostgreSQL URL for --driver postgres; a scratch schema is created and dropped (env CORRIDOR_DATABASE_URL)")
-	fl.StringVar(&f.dataDir, "data-dir", envDefault("CORRIDOR_DATA_DIR", "./corridor-data"), "directory for the fsync test and the scratch SQLite database (env CORRIDOR_DATA_DIR)")
+	f.add(fl)
+	fl.StringVar(&f.driver, "driver", "", "database: sqlite or postgres (default: postgres when --database-url is set, else sqlite)")
 	fl.IntVar(&f.clients, "clients", 64, "concurrent clients")
 	fl.IntVar(&f.accounts, "accounts", 64, "holder accounts, each with its own issuance (8 measures contention)")
 	fl.DurationVar(&f.duration, "duration", 10*time.Second, "length of the measured transfer run (0 skips it)")
@@ -140,8 +141,29 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 	return cmd
 }
 
+// resolveDriver decides the database: --driver when given, else
+// PostgreSQL when a database URL is (a URL alone used to benchmark SQLite
+// silently).
+func (f *benchRegistryFlags) resolveDriver() (string, error) {
+	switch f.driver {
+	case "":
+		if f.DatabaseURL != "" {
+			return "postgres", nil
+		}
+		return "sqlite", nil
+	case "sqlite":
+		return "sqlite", nil
+	case "postgres":
+		if f.DatabaseURL == "" {
+			return "", errors.New("--driver postgres needs --database-url (or CORRIDOR_DATABASE_URL)")
+		}
+		return "postgres", nil
+	}
+	return "", fmt.Errorf("--driver must be sqlite or postgres, not %q", f.driver)
+}
+
 func benchRegistry(ctx context.Context, out, errOut io.Writer, f benchRegistryFlags) error {
-	dbURL := f.dbURL
+	dbURL := f.DatabaseURL
 	if f.driver == "sqlite" {
 		dbURL = ""
 	}
@@ -160,16 +182,16 @@ func benchRegistry(ctx context.Context, out, errOut io.Writer, f benchRegistryFl
 	if !f.asJSON {
 		fmt.Fprintln(out, machineLine())
 	}
-	fs, err := bench.Fsync(ctx, bench.FsyncParams{Dir: f.dataDir, Duration: f.fsyncFor})
+	fs, err := bench.Fsync(ctx, bench.FsyncParams{Dir: f.DataDir, Duration: f.fsyncFor})
 	if err != nil {
 		return err
 	}
 	report["fsync"] = fs
 	if !f.asJSON {
-		printFsync(out, f.dataDir, f.fsyncFor, fs)
+		printFsync(out, f.DataDir, f.fsyncFor, fs)
 	}
 	if f.duration > 0 {
-		cfg, remove, err := bench.Scratch(ctx, f.dataDir, dbURL)
+		cfg, remove, err := bench.Scratch(ctx, f.DataDir, dbURL)
 		if err != nil {
 			return err
 		}
@@ -196,7 +218,7 @@ func benchRegistry(ctx context.Context, out, errOut io.Writer, f benchRegistryFl
 		}
 	}
 	if f.blocks > 0 {
-		cfg, remove, err := bench.Scratch(ctx, f.dataDir, dbURL)
+		cfg, remove, err := bench.Scratch(ctx, f.DataDir, dbURL)
 		if err != nil {
 			return err
 		}

@@ -41,7 +41,7 @@ unitOwner, countryJurisdictionOfOwner…). In CSV, free text starting with = + -
 is prefixed with ' so that spreadsheets do not run it as a formula. XLSX sheets
 continue on a new sheet past Excel's 1,048,576 rows.
 
-With --out the file appears only once complete, readable by its owner only (it may
+With --out FILE the file appears only once complete, readable by its owner only (it may
 hold private account data). A progress bar goes to stderr
 when it is a terminal (--progress always|never overrides).` + exitCodesHelp,
 		Example: `  corridor export --format csv --what retirements --registry TH > th-retirements.csv
@@ -57,6 +57,9 @@ when it is a terminal (--progress always|never overrides).` + exitCodesHelp,
 			if err != nil {
 				return usageError(cmd, "--what must be holdings, transactions or retirements, not %q", what)
 			}
+			if out == "-" {
+				out = ""
+			}
 			if progress != "auto" && progress != "always" && progress != "never" {
 				return usageError(cmd, "--progress must be auto, always or never, not %q", progress)
 			}
@@ -70,7 +73,7 @@ when it is a terminal (--progress always|never overrides).` + exitCodesHelp,
 	f.add(cmd.Flags())
 	cmd.Flags().StringVar(&format, "format", "csv", "file format: csv or xlsx")
 	cmd.Flags().StringVar(&what, "what", "", "holdings, transactions or retirements (required)")
-	cmd.Flags().StringVarP(&out, "out", "o", "", "output file (default: stdout)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "output file; - or none writes to stdout")
 	cmd.Flags().StringVar(&progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	required(cmd, "what")
 	return withUsageExit(cmd)

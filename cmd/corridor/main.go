@@ -72,6 +72,7 @@ func newRootCmd() *cobra.Command {
 			return &exitError{code: exitUsage, err: fmt.Errorf("%s (see corridor --help)", msg)}
 		},
 	}
+	root.SuggestionsMinimumDistance = 2
 	root.SetVersionTemplate("corridor {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
