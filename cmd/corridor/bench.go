@@ -77,14 +77,14 @@ Environment: CORRIDOR_DATA_DIR.`,
 
 type benchRegistryFlags struct {
 	storageFlags
-	driver                 string
-	clients, accounts      int
-	duration, fsyncFor     time.Duration
-	http, asJSON           bool
-	blocks, perIssuance    int
-	ranges                 int
-	samples                int
-	cpuProfile             string
+	driver              string
+	clients, accounts   int
+	duration, fsyncFor  time.Duration
+	http, asJSON        bool
+	blocks, perIssuance int
+	ranges              int
+	samples             int
+	cpuProfile          string
 }
 
 func newBenchRegistryCmd() *cobra.Command {
