@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -140,7 +141,7 @@ func runCBAM(cmd *cobra.Command, f cbamFlags) error {
 		missing = append(missing, "--year")
 	}
 	if len(missing) > 0 {
-		return badInput("missing %s (or give --file); see corridor cbam --help", strings.Join(sortedStrings(missing), ", "))
+		return badInput("missing %s (or give --file); see corridor cbam --help", strings.Join(slices.Sorted(slices.Values(missing)), ", "))
 	}
 	line := cbam.Line{Origin: f.origin, CN: strings.ReplaceAll(f.cn, " ", ""), Year: f.year, Quarter: f.quarter, Route: strings.ToUpper(f.route)}
 	if line.Tonnes, err = parseFlagDecimal("tonnes", f.tonnes); err != nil {
@@ -206,17 +207,6 @@ func runCBAM(cmd *cobra.Command, f cbamFlags) error {
 	}
 	printLineResult(cmd.OutOrStdout(), res, proj, whatIf)
 	return nil
-}
-
-func sortedStrings(s []string) []string {
-	for i := range s {
-		for j := i + 1; j < len(s); j++ {
-			if s[j] < s[i] {
-				s[i], s[j] = s[j], s[i]
-			}
-		}
-	}
-	return s
 }
 
 func carbonPriceFlags(prefix, price, currency, rate, covered, rebated string) (cbam.CarbonPricePaid, error) {

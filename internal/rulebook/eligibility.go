@@ -3,10 +3,11 @@ package rulebook
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/corridor-carbon/corridor/internal/numfmt"
 )
 
 // Unit describes the units someone wants to use.
@@ -183,14 +184,14 @@ func (rb *Rulebook) Eligibility(req EligibilityRequest) (Decision, error) {
 		d.MaxQuantity = remaining
 		d.Confirmed = false
 		d.Reasons = append(d.Reasons, Reason{Rule: scheme.ID + ".no-cap-found", Outcome: OutcomeCondition, Status: StatusUnverified,
-			Finding:  fmt.Sprintf("No quantitative limit found in Corridor's sources; the maximum shown is the remaining obligation (%s t).", group(remaining)),
+			Finding:  fmt.Sprintf("No quantitative limit found in Corridor's sources; the maximum shown is the remaining obligation (%s t).", numfmt.Int(remaining)),
 			RuleText: "No rule found.", Cite: scheme.Cite})
 	default:
 		d.Cap = bindingCap(caps, use)
 		d.MaxQuantity = max(0, d.Cap.CapTonnes-use.AlreadyUsed)
 		for _, r := range caps {
 			outcome := OutcomePass
-			finding := fmt.Sprintf("%s; %s t already used leaves %s t.", d.Cap.Rounding, group(use.AlreadyUsed), group(d.MaxQuantity))
+			finding := fmt.Sprintf("%s; %s t already used leaves %s t.", d.Cap.Rounding, numfmt.Int(use.AlreadyUsed), numfmt.Int(d.MaxQuantity))
 			if r.ID != d.Cap.Rule {
 				outcome, finding = OutcomeInfo, "A tighter limit applies: "+d.Cap.Rule+"."
 			} else if d.MaxQuantity == 0 {
@@ -253,7 +254,7 @@ func (rb *Rulebook) checkRequest(u *Unit, use *Use) (*Instrument, *Scheme, error
 		return nil, nil, bad("unit.corresponding_adjustment", "a corresponding adjustment requires an authorised unit")
 	}
 	if u.Quantity < 0 || u.Quantity > maxTonnes {
-		return nil, nil, bad("unit.quantity", "must be between 0 and %s tonnes, not %d", group(maxTonnes), u.Quantity)
+		return nil, nil, bad("unit.quantity", "must be between 0 and %s tonnes, not %d", numfmt.Int(maxTonnes), u.Quantity)
 	}
 	if use.Scheme == "" {
 		return nil, nil, bad("use.scheme", "missing")
@@ -266,7 +267,7 @@ func (rb *Rulebook) checkRequest(u *Unit, use *Use) (*Instrument, *Scheme, error
 		return nil, nil, bad("use.compliance_year", "must be a year between 2000 and %d, not %d", maxYear, use.ComplianceYear)
 	}
 	if use.Obligation < 0 || use.Obligation > maxTonnes {
-		return nil, nil, bad("use.obligation_tonnes", "must be between 0 and %s tonnes, not %d", group(maxTonnes), use.Obligation)
+		return nil, nil, bad("use.obligation_tonnes", "must be between 0 and %s tonnes, not %d", numfmt.Int(maxTonnes), use.Obligation)
 	}
 	if use.AlreadyUsed < 0 {
 		return nil, nil, bad("use.already_used_tonnes", "must not be negative, not %d", use.AlreadyUsed)
@@ -374,39 +375,11 @@ func bindingCap(caps []Rule, use Use) *CapDetail {
 		c := &CapDetail{
 			Rule: r.ID, Share: r.Share.String(), Exact: exact.String(), CapTonnes: capT, AlreadyUsed: use.AlreadyUsed,
 			Rounding: fmt.Sprintf("%s%% of %s t = %s t, rounded down to %s t (whole units; rounding up would exceed the limit)",
-				pct, group(use.Obligation), groupDecimal(exact), group(capT)),
+				pct, numfmt.Int(use.Obligation), numfmt.Decimal(exact), numfmt.Int(capT)),
 		}
 		if best == nil || c.CapTonnes < best.CapTonnes {
 			best = c
 		}
 	}
 	return best
-}
-
-// group formats n with thousands separators: 12345 → "12,345".
-func group(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-func groupDecimal(d decimal.Decimal) string {
-	whole := d.Truncate(0)
-	frac := d.Sub(whole)
-	s := group(whole.IntPart())
-	if !frac.IsZero() {
-		s += strings.TrimPrefix(frac.String(), "0")
-	}
-	return s
 }

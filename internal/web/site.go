@@ -11,12 +11,11 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/numfmt"
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
@@ -94,20 +93,5 @@ var funcs = template.FuncMap{
 	"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 }
 
-// thousands renders an integer with thin-space-free comma grouping (1,234,567).
-func thousands(v int64) string {
-	s := strconv.FormatInt(v, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// thousands renders an integer with comma grouping (1,234,567).
+func thousands(v int64) string { return numfmt.Int(v) }
