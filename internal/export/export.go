@@ -1,11 +1,11 @@
 // Package export writes a registry's holdings, journal and retirements as
 // CSV or XLSX files, with CAD Trust unit field names where a column fits one.
 //
-// Columns follow the CAD Trust `units` data model named in
-// /work/shared/domain/registry.md (serialNumberBlock, unitBlockStart,
-// unitBlockEnd, unitCount, vintageYear, unitType, unitStatus,
-// unitStatusReason, unitOwner, countryJurisdictionOfOwner, issuanceId) and
-// its `projects` model (projectId, projectName, methodology, program,
+// Columns follow the CAD Trust `units` data model as its reference
+// implementation defines it (https://github.com/Chia-Network/cadt; see
+// docs/sources.md): serialNumberBlock, unitBlockStart, unitBlockEnd,
+// unitCount, vintageYear, unitType, unitStatus, unitStatusReason, unitOwner,
+// countryJurisdictionOfOwner, issuanceId; and its `projects` model (projectId, projectName, methodology, program,
 // currentRegistry). Columns with no CAD Trust counterpart (accountId,
 // pendingTransaction, the journal's seq and hash…) use the same camelCase
 // style. Rows are written as they come, so an export of any size streams.

@@ -22,7 +22,7 @@ const (
 
 // Error is a ledger rule violation with a stable code. Code is the
 // machine-readable name used in API problems; Check is the UK ETS registry /
-// ITL check number where one maps (domain/registry.md), else 0.
+// ITL check number where one maps (docs/sources.md), else 0.
 type Error struct {
 	Kind   Kind
 	Code   string
@@ -51,7 +51,7 @@ func AsError(err error) (*Error, bool) {
 }
 
 // Stable error codes. The number in the comment is the UK ETS registry check
-// (ITL code in brackets) from domain/registry.md.
+// (ITL code in brackets), listed with its source in docs/sources.md.
 const (
 	CodeAccountNotFound     = "account_not_found"   // 1002 transferring account does not exist
 	CodeAccountNotOpen      = "account_not_open"    // 1004 account suspended (or closed)

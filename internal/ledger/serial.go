@@ -21,7 +21,7 @@ const MaxSerial int64 = 1_000_000_000_000_000
 // ends. A single unit is a block whose START equals END. The issuance number
 // makes a serial unique even when one project has several issuances for the
 // same vintage; the fields follow the UNDP national registry serial
-// (registry, project, block start and end, vintage) of domain/registry.md.
+// (registry, project, block start and end, vintage; docs/sources.md).
 type Serial struct {
 	Registry string
 	UnitType string

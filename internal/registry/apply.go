@@ -272,7 +272,7 @@ type piece struct {
 }
 
 // selectUnits picks the serial ranges a transaction moves out of account
-// from, checking every rule of domain/registry.md that applies; it changes
+// from, checking every registry rule of docs/sources.md that applies; it changes
 // nothing.
 func (n *Node) selectUnits(from int64, u Units) ([]piece, error) {
 	if len(u.Serials) > 0 {
