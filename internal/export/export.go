@@ -5,8 +5,8 @@
 // implementation defines it (https://github.com/Chia-Network/cadt; see
 // docs/sources.md): serialNumberBlock, unitBlockStart, unitBlockEnd,
 // unitCount, vintageYear, unitType, unitStatus, unitStatusReason, unitOwner,
-// countryJurisdictionOfOwner, issuanceId; and its `projects` model (projectId, projectName, methodology, program,
-// currentRegistry). Columns with no CAD Trust counterpart (accountId,
+// countryJurisdictionOfOwner, issuanceId; and its `projects` model
+// (projectId, projectName, methodology, program, currentRegistry). Columns with no CAD Trust counterpart (accountId,
 // pendingTransaction, the journal's seq and hash…) use the same camelCase
 // style. Rows are written as they come, so an export of any size streams.
 package export
