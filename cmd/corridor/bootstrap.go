@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/corridor-carbon/corridor/internal/host"
-	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
 func newBootstrapCmd() *cobra.Command {
@@ -52,19 +50,4 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 	cmd.Flags().BoolVar(&p.NewToken, "new-token", false, "issue another admin token for an administrator bootstrapped before")
 	required(cmd, "registry", "org-name", "country")
 	return withUsageExit(cmd)
-}
-
-// hostError gives a host error its exit code: 2 for bad input, 3 for a
-// refusal by the registry's rules, 1 otherwise.
-func hostError(err error) error {
-	if errors.Is(err, host.ErrInvalid) {
-		return &exitError{code: exitUsage, err: err}
-	}
-	if errors.Is(err, host.ErrAlreadyBootstrapped) {
-		return &exitError{code: exitRejected, err: err}
-	}
-	if e, ok := ledger.AsError(err); ok && e.Kind != ledger.KindOther && e.Kind != ledger.KindTransient {
-		return &exitError{code: exitRejected, err: err}
-	}
-	return err
 }

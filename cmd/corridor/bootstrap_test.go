@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,31 @@ func TestBootstrapThenServe(t *testing.T) {
 	if err != nil || len(accs) != 1 || accs[0].Type != ledger.NationalHolding {
 		t.Fatalf("accounts: %+v %v", accs, err)
 	}
+	// A rerun with the same inputs creates nothing and says the token was
+	// shown before (exit 3); --new-token prints another; other inputs on a
+	// registry already set up are refused (exit 3).
+	args := []string{"bootstrap", "--data-dir", dir, "--registry", "VN", "--org-name", "Viet Nam registry (test)", "--country", "VN"}
+	if r := run(args...); r.code() != exitRejected || !strings.Contains(r.err.Error(), "--new-token") {
+		t.Fatalf("bootstrap rerun: exit %d, %v", r.code(), r.err)
+	}
+	if r := run(append(args, "--new-token")...); r.code() != 0 || !strings.Contains(r.stdout, "cor_") || strings.Contains(r.stdout, token) {
+		t.Fatalf("bootstrap --new-token: exit %d, %v\n%s", r.code(), r.err, r.stdout)
+	}
+	if r := run("bootstrap", "--data-dir", dir, "--registry", "VN", "--org-name", "Someone else", "--country", "VN"); r.code() != exitRejected {
+		t.Fatalf("bootstrap with other inputs: exit %d, %v", r.code(), r.err)
+	}
+	// Counted in the database: the node opened above does not see what
+	// another process (the reruns) wrote until its next write.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "registries", "VN.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var orgs int
+	if err := db.QueryRow(`SELECT count(*) FROM organisations`).Scan(&orgs); err != nil || orgs != 2 {
+		t.Fatalf("organisations after the reruns: %d, %v; want 2 (the administrator and the one made through the API)", orgs, err)
+	}
+
 	// An invalid registry code is bad input: exit code 2.
 	root = newRootCmd()
 	root.SetArgs([]string{"bootstrap", "--data-dir", filepath.Join(dir, "x"), "--registry", "vn", "--org-name", "x", "--country", "VN"})

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/corridor-carbon/corridor/internal/host"
+	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
 // Exit codes of every command (README, "exit codes").
@@ -36,6 +37,21 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
+
+// hostError gives a host error its exit code: 2 for bad input, 3 for a
+// refusal by the registry's rules, 1 otherwise.
+func hostError(err error) error {
+	if errors.Is(err, host.ErrInvalid) {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if errors.Is(err, host.ErrAlreadyBootstrapped) {
+		return &exitError{code: exitRejected, err: err}
+	}
+	if e, ok := ledger.AsError(err); ok && e.Kind != ledger.KindOther && e.Kind != ledger.KindTransient {
+		return &exitError{code: exitRejected, err: err}
+	}
+	return err
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -35,11 +34,8 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			res, err := host.Verify(cmd.Context(), sf.Storage, only)
-			if errors.Is(err, host.ErrInvalid) {
-				return hostError(err)
-			}
 			if err != nil {
-				return err
+				return hostError(err)
 			}
 			out := cmd.OutOrStdout()
 			var firstBad string
