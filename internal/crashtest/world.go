@@ -40,6 +40,9 @@ type Params struct {
 	Cut func() error
 	// StartupCuts also cuts the server now and then while it starts.
 	StartupCuts bool
+	// AfterSeed, if set, runs once the seeded server is idle, before the
+	// load (the power-loss test's control flushes the seed to its disk).
+	AfterSeed func()
 }
 
 // Report is what a run found: Problems lists every acknowledged transaction
@@ -163,6 +166,9 @@ func Run(t testing.TB, p Params) Report {
 	}
 	w.loadTokens()
 	w.readInitial()
+	if p.AfterSeed != nil {
+		p.AfterSeed()
+	}
 
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 20 * time.Second}
 	for _, h := range w.holders {
@@ -632,6 +638,10 @@ func (w *world) checkAfterRestart(all bool) {
 		res, err := o.api.Submit(ctx, o.reg, o.key, o.req)
 		if err != nil {
 			w.problem("acknowledged %s %s (seq %d) lost: re-send answered %v", o.req.Kind(), o.key, o.res.Seq, err)
+			return
+		}
+		if !res.Replayed {
+			w.problem("acknowledged %s %s (seq %d) lost: the re-send executed it anew at seq %d", o.req.Kind(), o.key, o.res.Seq, res.Seq)
 			return
 		}
 		first := o.res
