@@ -1,8 +1,11 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,29 +18,205 @@ import (
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
 )
 
-// model is what the ledger must say, kept independently of it.
-type model struct {
-	held     map[int64]map[string]int64 // account -> unit type -> held
-	final    map[ledger.State]int64     // retired, cancelled, exported totals
-	reserved map[int64]int64            // pending -> quantity
-	resFrom  map[int64]int64            // pending -> sending account
-	resTo    map[int64]int64            // pending -> internal target (0: external)
-	issued   int64
+// pspan is a serial range of one issuance, as the model keeps it.
+type pspan struct{ iss, start, end int64 }
+
+// pplace is where units are in the model: an account, a state and, for
+// reserved units, the reservation.
+type pplace struct {
+	acc     int64
+	state   ledger.State
+	pending int64
 }
 
-// TestLedgerStateMachine drives random sequences of issue, transfer (by
-// quantity and by serial), retire, cancel, reserve, void, complete, replays,
-// rejected requests and restarts, and checks after every step that the
-// ledger matches an independent model, and at the end that verify passes.
+type pissuance struct {
+	unitType, project string
+	vintage           int
+}
+
+type preservation struct {
+	from, to int64 // to 0: out of the registry
+	spans    []pspan
+}
+
+// model is what the ledger must hold, kept from the test's own bookkeeping.
+// It decides each call's outcome before the call runs (the error code, or
+// the exact serials that move) and never takes the ledger's word for
+// anything but the names the ledger gives new reservations.
+type model struct {
+	at      map[pplace][]pspan
+	iss     map[int64]pissuance
+	nextIss int64
+	orgOf   map[int64]int64 // account -> organisation
+	pending map[int64]*preservation
+	settled []int64
+	issued  int64
+}
+
+func (m *model) add(p pplace, s pspan) {
+	m.at[p] = normalSpans(append(m.at[p], s))
+}
+
+func (m *model) remove(p pplace, s pspan) error {
+	ss := m.at[p]
+	for i, x := range ss {
+		if x.iss != s.iss || s.start < x.start || s.end > x.end {
+			continue
+		}
+		var repl []pspan
+		if x.start < s.start {
+			repl = append(repl, pspan{x.iss, x.start, s.start - 1})
+		}
+		if s.end < x.end {
+			repl = append(repl, pspan{x.iss, s.end + 1, x.end})
+		}
+		m.at[p] = slices.Concat(ss[:i:i], repl, ss[i+1:])
+		if len(m.at[p]) == 0 {
+			delete(m.at, p)
+		}
+		return nil
+	}
+	return fmt.Errorf("model: %v is not all at %+v", s, p)
+}
+
+// normalSpans sorts spans by issuance and start and merges adjacent ones.
+func normalSpans(ss []pspan) []pspan {
+	ss = slices.Clone(ss)
+	slices.SortFunc(ss, func(a, b pspan) int {
+		if a.iss != b.iss {
+			return cmp.Compare(a.iss, b.iss)
+		}
+		return cmp.Compare(a.start, b.start)
+	})
+	var out []pspan
+	for _, x := range ss {
+		if n := len(out); n > 0 && out[n-1].iss == x.iss && out[n-1].end+1 == x.start {
+			out[n-1].end = x.end
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// selectQuantity is the registry's documented selection rule for a
+// quantity (oldest vintage, then issuance, then serial first; the last block
+// split), applied to the model's own holdings.
+func (m *model) selectQuantity(acc int64, unitType string, q int64) ([]pspan, bool) {
+	var ss []pspan
+	for _, s := range m.at[pplace{acc, ledger.Held, 0}] {
+		if m.iss[s.iss].unitType == unitType {
+			ss = append(ss, s)
+		}
+	}
+	slices.SortFunc(ss, func(a, b pspan) int {
+		if va, vb := m.iss[a.iss].vintage, m.iss[b.iss].vintage; va != vb {
+			return cmp.Compare(va, vb)
+		}
+		if a.iss != b.iss {
+			return cmp.Compare(a.iss, b.iss)
+		}
+		return cmp.Compare(a.start, b.start)
+	})
+	var out []pspan
+	for _, s := range ss {
+		if q == 0 {
+			break
+		}
+		take := min(q, s.end-s.start+1)
+		out = append(out, pspan{s.iss, s.start, s.start + take - 1})
+		q -= take
+	}
+	return normalSpans(out), q == 0
+}
+
+func (m *model) serial(s pspan) string {
+	is := m.iss[s.iss]
+	return ledger.Serial{Registry: "CN", UnitType: is.unitType, Project: is.project, Vintage: is.vintage, Issuance: s.iss, Start: s.start, End: s.end}.String()
+}
+
+func (m *model) total(state ledger.State) int64 {
+	var q int64
+	for p, ss := range m.at {
+		if p.state == state {
+			for _, s := range ss {
+				q += s.end - s.start + 1
+			}
+		}
+	}
+	return q
+}
+
+// pcall is one planned call with the outcome the model expects.
+type pcall struct {
+	actor Actor
+	key   string
+	req   Request
+	// code is the expected error code; empty means success, moving spans
+	// from one place to another.
+	code     string
+	spans    []pspan
+	from, to pplace
+	replayOf *pdone
+	settles  int64 // the reservation a Complete or Void settles
+	reserve  *preservation
+	res      Result
+	err      error
+}
+
+type pdone struct {
+	actor Actor
+	key   string
+	req   Request
+	res   Result
+}
+
+// round keeps the calls of one concurrent round commuting: no account is
+// the source of two calls or both a source and a destination, and no
+// reservation is settled twice, so every commit order gives each call the
+// outcome the model decided from the state before the round.
+type round struct {
+	src, dst, pend map[int64]bool
+}
+
+func (r round) canTake(from int64) bool { return !r.src[from] && !r.dst[from] }
+func (r round) canGive(to int64) bool   { return !r.src[to] }
+
+// TestLedgerStateMachine drives random rounds of concurrent calls from
+// holders of several organisations and the administrator (issue, transfer
+// by quantity and by serials, retire, cancel, reserve, complete, void,
+// replays, and calls a rule must refuse), with restarts between rounds. The
+// calls of a round commute, so the model decides every outcome before the
+// round runs; after each round every account's blocks must equal the
+// model's, serial for serial, and at the end verify passes. Concurrent
+// calls share group commits: the test fails unless some batch carried more
+// than one call and some database commit more than one transaction.
 func TestLedgerStateMachine(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		var seen batchStats
 		rapid.Check(t, func(rt *rapid.T) {
-			runStateMachine(t, rt, tg.Name)
+			runStateMachine(t, rt, tg.Name, &seen)
 		})
+		t.Logf("%s: largest batch %d calls; %d transactions in %d database commits", tg.Name, seen.largest.Load(), seen.committed.Load(), seen.commits.Load())
+		if seen.largest.Load() < 2 || seen.committed.Load() <= seen.commits.Load() {
+			t.Errorf("no group commit carried more than one call (largest batch %d, %d transactions in %d commits): the calls did not run concurrently", seen.largest.Load(), seen.committed.Load(), seen.commits.Load())
+		}
 	})
 }
 
-func runStateMachine(t *testing.T, rt *rapid.T, driver string) {
+// batchStats sums node Stats over the nodes of all runs.
+type batchStats struct{ largest, committed, commits atomic.Int64 }
+
+func (b *batchStats) add(n *Node) {
+	st := n.Stats()
+	if l := st.LargestBatch.Load(); l > b.largest.Load() {
+		b.largest.Store(l)
+	}
+	b.committed.Add(st.Committed.Load())
+	b.commits.Add(st.Commits.Load())
+}
+
+func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats) {
 	var tg storetest.Target
 	if driver == "postgres" {
 		tg = storetest.Postgres(t)
@@ -56,185 +235,307 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string) {
 	if err != nil {
 		rt.Fatal(err)
 	}
-	defer func() { n.Close() }()
+	defer func() { seen.add(n); n.Close() }()
 	key := 0
 	next := func() string { key++; return fmt.Sprintf("k%d", key) }
-	org := mustDo(rt, n, system, next(), CreateOrganisation{Name: "O", Country: "CN"}).ID
-	holder := Actor{OrgID: org, Role: ledger.RoleHolder}
+
+	m := &model{at: map[pplace][]pspan{}, iss: map[int64]pissuance{}, nextIss: 1, orgOf: map[int64]int64{}, pending: map[int64]*preservation{}}
 	var accounts []int64
-	for i := 0; i < 4; i++ {
-		accounts = append(accounts, mustDo(rt, n, system, next(), OpenAccount{OrgID: org, Type: ledger.Holding, Name: "A"}).ID)
-	}
-	m := &model{held: map[int64]map[string]int64{}, final: map[ledger.State]int64{}, reserved: map[int64]int64{}, resFrom: map[int64]int64{}, resTo: map[int64]int64{}}
-	for _, a := range accounts {
-		m.held[a] = map[string]int64{}
+	holders := map[int64]Actor{}
+	var orgs []int64
+	for o := range 3 {
+		org := mustDo(rt, n, system, next(), CreateOrganisation{Name: fmt.Sprintf("O%d", o), Country: "CN"}).ID
+		orgs = append(orgs, org)
+		holders[org] = Actor{OrgID: org, Role: ledger.RoleHolder}
+		for range 2 {
+			a := mustDo(rt, n, system, next(), OpenAccount{OrgID: org, Type: ledger.Holding, Name: "A"}).ID
+			accounts = append(accounts, a)
+			m.orgOf[a] = org
+		}
 	}
 	unitTypes := []string{"CCER", "TVER"}
-	type done struct {
-		key string
-		req Request
-		res Result
-	}
-	var history []done
-	record := func(k string, req Request, res Result) { history = append(history, done{k, req, res}) }
+	var history []*pdone
 	acct := func(rt *rapid.T, label string) int64 { return rapid.SampledFrom(accounts).Draw(rt, label) }
-	unit := func(rt *rapid.T) string { return rapid.SampledFrom(unitTypes).Draw(rt, "unit") }
+	held := func(a int64) pplace { return pplace{a, ledger.Held, 0} }
+
+	// units draws a selection from acc's units in the model: a quantity of
+	// a unit type, or one serial range inside a held span. ok is false when
+	// the quantity is more than acc holds.
+	units := func(rt *rapid.T, acc int64) (u Units, spans []pspan, ok, drawn bool) {
+		hs := m.at[held(acc)]
+		if len(hs) > 0 && rapid.Bool().Draw(rt, "bySerial") {
+			s := rapid.SampledFrom(hs).Draw(rt, "span")
+			lo := rapid.Int64Range(s.start, s.end).Draw(rt, "lo")
+			hi := rapid.Int64Range(lo, min(s.end, lo+200)).Draw(rt, "hi")
+			sp := pspan{s.iss, lo, hi}
+			return Units{Serials: []string{m.serial(sp)}}, []pspan{sp}, true, true
+		}
+		ut := rapid.SampledFrom(unitTypes).Draw(rt, "unit")
+		q := rapid.Int64Range(1, 300).Draw(rt, "q")
+		spans, ok = m.selectQuantity(acc, ut, q)
+		return Units{Quantity: q, UnitType: ut}, spans, ok, true
+	}
+
+	// plan draws one call for round r, or nil when the draw would not
+	// commute with the round's other calls.
+	plan := func(rt *rapid.T, r round) *pcall {
+		c := &pcall{key: next()}
+		switch kind := rapid.SampledFrom([]string{"transfer", "transfer", "retire", "cancel", "reserve", "settle", "settleTwice", "foreignSerials", "forbidden", "replay"}).Draw(rt, "kind"); kind {
+		case "forbidden":
+			// A holder naming another organisation's account: refused
+			// whatever the order.
+			from := acct(rt, "from")
+			other := rapid.SampledFrom(orgs).Draw(rt, "org")
+			if other == m.orgOf[from] {
+				return nil
+			}
+			c.actor, c.code = holders[other], ledger.CodeForbidden
+			c.req = Transfer{From: from, To: acct(rt, "to"), Units: Units{Quantity: 1, UnitType: "CCER"}}
+			return c
+		case "replay":
+			if len(history) == 0 {
+				return nil
+			}
+			h := rapid.SampledFrom(history).Draw(rt, "earlier")
+			c.actor, c.key, c.req, c.replayOf = h.actor, h.key, h.req, h
+			return c
+		case "settleTwice":
+			if len(m.settled) == 0 {
+				return nil
+			}
+			p := rapid.SampledFrom(m.settled).Draw(rt, "settled")
+			c.actor, c.code, c.req = system, ledger.CodeDuplicate, Void{Pending: p}
+			return c
+		case "settle":
+			var ids []int64
+			for id := range m.pending {
+				if !r.pend[id] {
+					ids = append(ids, id)
+				}
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			slices.Sort(ids)
+			id := rapid.SampledFrom(ids).Draw(rt, "pending")
+			rsv := m.pending[id]
+			complete := rapid.Bool().Draw(rt, "complete")
+			c.actor, c.settles, c.spans, c.from = system, id, rsv.spans, pplace{rsv.from, ledger.Reserved, id}
+			var dst int64
+			switch {
+			case !complete:
+				c.req, c.to, dst = Void{Pending: id, Reason: "test"}, held(rsv.from), rsv.from
+			case rsv.to != 0:
+				c.req, c.to, dst = Complete{Pending: id}, held(rsv.to), rsv.to
+			default:
+				c.req, c.to = Complete{Pending: id}, pplace{rsv.from, ledger.Exported, 0}
+			}
+			if dst != 0 && !r.canGive(dst) {
+				return nil
+			}
+			r.pend[id] = true
+			if dst != 0 {
+				r.dst[dst] = true
+			}
+			return c
+		}
+		from := acct(rt, "from")
+		if !r.canTake(from) {
+			return nil
+		}
+		r.src[from] = true
+		c.actor, c.from = holders[m.orgOf[from]], held(from)
+		switch kind := rapid.SampledFrom([]string{"transfer", "retire", "cancel", "reserve", "foreignSerials"}).Draw(rt, "what"); kind {
+		case "foreignSerials":
+			// Serials of units that are not the sender's: refused whatever
+			// the order, as long as no other call of the round can move them
+			// (final states never move; an idle owner's or an idle
+			// reservation's are frozen for the round).
+			var places []pplace
+			for p := range m.at {
+				switch {
+				case p.acc == from && p.state == ledger.Held:
+				case p.state.Final(), p.state == ledger.Held && r.canTake(p.acc), p.state == ledger.Reserved && !r.pend[p.pending]:
+					places = append(places, p)
+				}
+			}
+			if len(places) == 0 {
+				return nil
+			}
+			slices.SortFunc(places, func(a, b pplace) int {
+				return cmp.Or(cmp.Compare(a.acc, b.acc), cmp.Compare(a.state, b.state), cmp.Compare(a.pending, b.pending))
+			})
+			p := rapid.SampledFrom(places).Draw(rt, "foreign")
+			s := rapid.SampledFrom(m.at[p]).Draw(rt, "span")
+			switch {
+			case p.state.Final():
+				c.code = ledger.CodeUnitsNotActive
+			case p.state == ledger.Held:
+				c.code = ledger.CodeRangeNotHeld
+				r.src[p.acc] = true
+			default:
+				c.code = ledger.CodeRangeNotHeld
+				r.pend[p.pending] = true
+			}
+			to := acct(rt, "to")
+			if to == from {
+				return nil
+			}
+			c.req = Transfer{From: from, To: to, Units: Units{Serials: []string{m.serial(s)}}}
+			return c
+		case "transfer":
+			to := acct(rt, "to")
+			u, spans, ok, _ := units(rt, from)
+			c.req = Transfer{From: from, To: to, Units: u}
+			switch {
+			case to == from:
+				c.code = ledger.CodeSameAccount
+			case !r.canGive(to):
+				return nil
+			case !ok:
+				c.code = ledger.CodeInsufficientUnits
+			default:
+				r.dst[to] = true
+				c.spans, c.to = spans, held(to)
+			}
+			return c
+		case "retire", "cancel":
+			u, spans, ok, _ := units(rt, from)
+			if kind == "retire" {
+				c.req, c.to = Retire{From: from, Units: u, Beneficiary: "B", Purpose: "voluntary"}, pplace{from, ledger.Retired, 0}
+			} else {
+				c.req, c.to = Cancel{From: from, Units: u}, pplace{from, ledger.Cancelled, 0}
+			}
+			if !ok {
+				c.code = ledger.CodeInsufficientUnits
+			}
+			c.spans = spans
+			return c
+		default: // reserve
+			u, spans, ok, _ := units(rt, from)
+			rsv := &preservation{from: from, spans: spans}
+			req := Reserve{From: from, Units: u, ToRegistry: "TH", ToAccountRef: "x"}
+			if rapid.Bool().Draw(rt, "internal") {
+				to := acct(rt, "to")
+				if to == from {
+					return nil
+				}
+				rsv.to, req = to, Reserve{From: from, Units: u, ToAccount: to}
+			}
+			c.req, c.reserve, c.spans = req, rsv, spans
+			c.to = pplace{from, ledger.Reserved, 0} // the pending id is the ledger's name for it
+			if !ok {
+				c.code = ledger.CodeInsufficientUnits
+			}
+			return c
+		}
+	}
+
+	// check compares a call's answer with the model's expectation.
+	check := func(rt *rapid.T, c *pcall) {
+		res, err := c.res, c.err
+		if h := c.replayOf; h != nil {
+			if err != nil || !res.Replayed {
+				rt.Fatalf("replay of %s %s: %+v, %v", h.req.Kind(), h.key, res, err)
+			}
+			first, again := h.res, res
+			first.Replayed, again.Replayed, first.Token = false, false, ""
+			if !reflect.DeepEqual(first, again) {
+				rt.Fatalf("replay of %s %s answered %+v; first answer %+v", h.req.Kind(), h.key, again, first)
+			}
+			return
+		}
+		if c.code != "" {
+			if e, ok := ledger.AsError(err); !ok || e.Code != c.code {
+				rt.Fatalf("%s %+v: got %v (%+v), the model expects %s", c.req.Kind(), c.req, err, res, c.code)
+			}
+			return
+		}
+		if err != nil {
+			rt.Fatalf("%s %+v: %v; the model expects it to move %v", c.req.Kind(), c.req, err, c.spans)
+		}
+		var got []pspan
+		var q int64
+		for _, b := range res.Blocks {
+			got = append(got, pspan{b.IssuanceID, b.Start, b.End})
+			q += b.Quantity
+		}
+		if !slices.Equal(normalSpans(got), normalSpans(c.spans)) || res.Quantity != q || res.Replayed {
+			rt.Fatalf("%s %+v moved %v (quantity %d, replayed %v); the model expects %v", c.req.Kind(), c.req, normalSpans(got), res.Quantity, res.Replayed, normalSpans(c.spans))
+		}
+		if c.settles != 0 && res.Pending != c.settles {
+			rt.Fatalf("%s of %d answered pending %d", c.req.Kind(), c.settles, res.Pending)
+		}
+	}
+
+	// commit applies a successful call to the model.
+	commit := func(rt *rapid.T, c *pcall) {
+		if c.code != "" || c.replayOf != nil {
+			return
+		}
+		to := c.to
+		if c.reserve != nil {
+			to.pending = c.res.Pending
+			m.pending[c.res.Pending] = c.reserve
+		}
+		if c.settles != 0 {
+			delete(m.pending, c.settles)
+			m.settled = append(m.settled, c.settles)
+		}
+		for _, s := range c.spans {
+			if err := m.remove(c.from, s); err != nil {
+				rt.Fatalf("%s: %v", c.req.Kind(), err)
+			}
+			m.add(to, s)
+		}
+		history = append(history, &pdone{c.actor, c.key, c.req, c.res})
+	}
 
 	rt.Repeat(map[string]func(*rapid.T){
 		"issue": func(rt *rapid.T) {
-			to, ut := acct(rt, "to"), unit(rt)
+			to, ut := acct(rt, "to"), rapid.SampledFrom(unitTypes).Draw(rt, "unit")
 			q := rapid.Int64Range(1, 1000).Draw(rt, "q")
+			vintage := rapid.IntRange(2021, 2025).Draw(rt, "vintage")
 			k := next()
-			req := Issue{Standard: ut, UnitType: ut, Project: "P-" + ut, HostCountry: "CN", Vintage: rapid.IntRange(2021, 2025).Draw(rt, "vintage"), Quantity: q, AccountID: to}
-			record(k, req, mustDo(rt, n, system, k, req))
-			m.held[to][ut] += q
-			m.issued += q
-		},
-		"transfer": func(rt *rapid.T) {
-			from, to, ut := acct(rt, "from"), acct(rt, "to"), unit(rt)
-			q := rapid.Int64Range(1, 300).Draw(rt, "q")
-			k := next()
-			req := Transfer{From: from, To: to, Units: Units{Quantity: q, UnitType: ut}}
-			res, err := n.Do(ctx, holder, k, req)
-			switch {
-			case from == to:
-				expectCode(rt, err, ledger.CodeSameAccount)
-			case q > m.held[from][ut]:
-				expectCode(rt, err, ledger.CodeInsufficientUnits)
-			default:
-				if err != nil {
-					rt.Fatalf("transfer: %v", err)
-				}
-				record(k, req, res)
-				m.held[from][ut] -= q
-				m.held[to][ut] += q
-			}
-		},
-		"transferSerials": func(rt *rapid.T) {
-			from, to := acct(rt, "from"), acct(rt, "to")
-			blocks, _ := n.Holdings(from, 0, 50)
-			var heldBlocks []BlockView
-			for _, b := range blocks {
-				if b.State == ledger.Held {
-					heldBlocks = append(heldBlocks, b)
-				}
-			}
-			if len(heldBlocks) == 0 || from == to {
-				return
-			}
-			b := rapid.SampledFrom(heldBlocks).Draw(rt, "block")
-			lo := rapid.Int64Range(b.Start, b.End).Draw(rt, "lo")
-			hi := rapid.Int64Range(lo, b.End).Draw(rt, "hi")
-			s, _ := ledger.ParseSerial(b.Serial)
-			s.Start, s.End = lo, hi
-			k := next()
-			req := Transfer{From: from, To: to, Units: Units{Serials: []string{s.String()}}}
-			res := mustDo(rt, n, holder, k, req)
-			record(k, req, res)
-			ut := s.UnitType
-			m.held[from][ut] -= hi - lo + 1
-			m.held[to][ut] += hi - lo + 1
-		},
-		"retireOrCancel": func(rt *rapid.T) {
-			from, ut := acct(rt, "from"), unit(rt)
-			q := rapid.Int64Range(1, 200).Draw(rt, "q")
-			retire := rapid.Bool().Draw(rt, "retire")
-			var req Request = Cancel{From: from, Units: Units{Quantity: q, UnitType: ut}}
-			state := ledger.Cancelled
-			if retire {
-				req, state = Retire{From: from, Units: Units{Quantity: q, UnitType: ut}, Beneficiary: "B", Purpose: "voluntary"}, ledger.Retired
-			}
-			k := next()
-			res, err := n.Do(ctx, holder, k, req)
-			if q > m.held[from][ut] {
-				expectCode(rt, err, ledger.CodeInsufficientUnits)
-				return
-			}
-			if err != nil {
-				rt.Fatalf("%s: %v", req.Kind(), err)
-			}
-			record(k, req, res)
-			m.held[from][ut] -= q
-			m.final[state] += q
-		},
-		"reserve": func(rt *rapid.T) {
-			from, ut := acct(rt, "from"), unit(rt)
-			q := rapid.Int64Range(1, 200).Draw(rt, "q")
-			req := Reserve{From: from, Units: Units{Quantity: q, UnitType: ut}, ToRegistry: "TH", ToAccountRef: "x"}
-			var to int64
-			if rapid.Bool().Draw(rt, "internal") {
-				to = acct(rt, "to")
-				if to == from {
-					return
-				}
-				req = Reserve{From: from, Units: Units{Quantity: q, UnitType: ut}, ToAccount: to}
-			}
-			k := next()
-			res, err := n.Do(ctx, holder, k, req)
-			if q > m.held[from][ut] {
-				expectCode(rt, err, ledger.CodeInsufficientUnits)
-				return
-			}
-			if err != nil {
-				rt.Fatalf("reserve: %v", err)
-			}
-			record(k, req, res)
-			m.held[from][ut] -= q
-			m.reserved[res.Pending], m.resFrom[res.Pending], m.resTo[res.Pending] = q, from, to
-			m.final[ledger.Reserved] += q
-			_ = ut
-		},
-		"settle": func(rt *rapid.T) {
-			if len(m.reserved) == 0 {
-				return
-			}
-			var ids []int64
-			for id := range m.reserved {
-				ids = append(ids, id)
-			}
-			id := rapid.SampledFrom(sortedIDs(ids)).Draw(rt, "pending")
-			complete := rapid.Bool().Draw(rt, "complete")
-			var req Request = Void{Pending: id}
-			if complete {
-				req = Complete{Pending: id}
-			}
-			k := next()
+			req := Issue{Standard: ut, UnitType: ut, Project: "P-" + ut, HostCountry: "CN", Vintage: vintage, Quantity: q, AccountID: to}
 			res := mustDo(rt, n, system, k, req)
-			record(k, req, res)
-			q := m.reserved[id]
-			m.final[ledger.Reserved] -= q
-			ut := "?"
-			if len(res.Blocks) > 0 {
-				ut = issuanceUnitType(n, res.Blocks[0].IssuanceID)
+			if res.ID != m.nextIss {
+				rt.Fatalf("issue answered issuance %d, the model expects %d", res.ID, m.nextIss)
 			}
-			switch {
-			case !complete:
-				m.held[m.resFrom[id]][ut] += q
-			case m.resTo[id] != 0:
-				m.held[m.resTo[id]][ut] += q
-			default:
-				m.final[ledger.Exported] += q
-			}
-			delete(m.reserved, id)
-			// Settling twice is refused.
-			expectCode(rt, second(n.Do(ctx, system, next(), req)), ledger.CodeDuplicate)
+			m.iss[res.ID] = pissuance{unitType: ut, project: "P-" + ut, vintage: vintage}
+			m.nextIss++
+			m.add(held(to), pspan{res.ID, 1, q})
+			m.issued += q
+			history = append(history, &pdone{system, k, req, res})
 		},
-		"replay": func(rt *rapid.T) {
-			if len(history) == 0 {
-				return
+		"round": func(rt *rapid.T) {
+			r := round{src: map[int64]bool{}, dst: map[int64]bool{}, pend: map[int64]bool{}}
+			var calls []*pcall
+			for range rapid.IntRange(2, 12).Draw(rt, "calls") {
+				if c := plan(rt, r); c != nil {
+					calls = append(calls, c)
+				}
 			}
-			h := rapid.SampledFrom(history).Draw(rt, "earlier")
-			actor := holder
-			switch h.req.(type) {
-			case Issue, Complete, Void:
-				actor = system
+			// Release all calls at once so that they queue together.
+			startGun := make(chan struct{})
+			var wg sync.WaitGroup
+			for _, c := range calls {
+				wg.Go(func() {
+					<-startGun
+					c.res, c.err = n.Do(ctx, c.actor, c.key, c.req)
+				})
 			}
-			res, err := n.Do(ctx, actor, h.key, h.req)
-			if err != nil || !res.Replayed || res.Seq != h.res.Seq || res.Quantity != h.res.Quantity {
-				rt.Fatalf("replay of %s: %+v %v (first %+v)", h.key, res, err, h.res)
+			close(startGun)
+			wg.Wait()
+			for _, c := range calls {
+				check(rt, c)
+			}
+			for _, c := range calls {
+				commit(rt, c)
 			}
 		},
 		"restart": func(rt *rapid.T) {
+			seen.add(n)
 			n.Close()
 			var err error
 			if n, err = Open(ctx, db, Options{Code: "CN"}); err != nil {
@@ -246,29 +547,31 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string) {
 			if tot.Issued != m.issued {
 				rt.Fatalf("issued %d, model %d", tot.Issued, m.issued)
 			}
-			var sum int64
 			for _, s := range ledger.States {
-				sum += tot.ByState[s]
-			}
-			if sum != tot.Issued {
-				rt.Fatalf("conservation: states sum to %d, issued %d", sum, tot.Issued)
-			}
-			for _, s := range []ledger.State{ledger.Retired, ledger.Cancelled, ledger.Exported, ledger.Reserved} {
-				if tot.ByState[s] != m.final[s] {
-					rt.Fatalf("%s = %d, model %d", s, tot.ByState[s], m.final[s])
+				if tot.ByState[s] != m.total(s) {
+					rt.Fatalf("%s = %d, model %d", s, tot.ByState[s], m.total(s))
 				}
 			}
 			for _, a := range accounts {
-				v, _ := n.Account(a)
-				got := map[string]int64{}
-				for _, b := range v.Balances {
-					if b.State == ledger.Held {
-						got[b.UnitType] = b.Quantity
+				blocks, err := n.Holdings(a, 0, 1_000_000)
+				if err != nil {
+					rt.Fatal(err)
+				}
+				got := map[pplace][]pspan{}
+				for _, b := range blocks {
+					p := pplace{b.AccountID, b.State, b.Pending}
+					got[p] = append(got[p], pspan{b.IssuanceID, b.Start, b.End})
+				}
+				for _, st := range []ledger.State{ledger.Held, ledger.Reserved} {
+					for p, want := range m.at {
+						if p.acc == a && p.state == st && !slices.Equal(normalSpans(got[p]), want) {
+							rt.Fatalf("account %d %s (pending %d) has %v, the model %v", a, st, p.pending, normalSpans(got[p]), want)
+						}
 					}
 				}
-				for _, ut := range unitTypes {
-					if got[ut] != m.held[a][ut] {
-						rt.Fatalf("account %d holds %d %s, model %d", a, got[ut], ut, m.held[a][ut])
+				for p, ss := range got {
+					if !slices.Equal(normalSpans(ss), m.at[p]) {
+						rt.Fatalf("account %d has %v at %+v, the model %v", a, normalSpans(ss), p, m.at[p])
 					}
 				}
 			}
@@ -280,34 +583,12 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string) {
 	}
 }
 
-func issuanceUnitType(n *Node, id int64) string {
-	v, _ := n.Issuance(id)
-	return v.UnitType
-}
-
-func second(_ Result, err error) error { return err }
-
-func sortedIDs(ids []int64) []int64 {
-	for i := 1; i < len(ids); i++ {
-		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
-			ids[j], ids[j-1] = ids[j-1], ids[j]
-		}
-	}
-	return ids
-}
-
 func mustDo(rt *rapid.T, n *Node, a Actor, key string, req Request) Result {
 	res, err := n.Do(context.Background(), a, key, req)
 	if err != nil {
 		rt.Fatalf("%s: %v", req.Kind(), err)
 	}
 	return res
-}
-
-func expectCode(rt *rapid.T, err error, code string) {
-	if e, ok := ledger.AsError(err); !ok || e.Code != code {
-		rt.Fatalf("got %v, want %s", err, code)
-	}
 }
 
 // TestConcurrentTransfers runs 32 goroutines transferring among the same 8

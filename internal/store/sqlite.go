@@ -28,7 +28,7 @@ func (*sqliteDriver) open(_ context.Context, cfg Config) (*sql.DB, error) {
 	// commit durable (the WAL is synced at each commit); _txlock=immediate
 	// takes the write lock at BEGIN so two writers queue instead of deadlocking.
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+	for _, p := range []string{"journal_mode(WAL)", sqliteSynchronous, "busy_timeout(10000)", "foreign_keys(ON)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
