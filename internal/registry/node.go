@@ -47,6 +47,7 @@ type Node struct {
 	suspect    atomic.Bool
 	batchStart atomic.Int64
 	excl       func() // releases the exclusive serving lock
+	timeout    time.Duration
 
 	stats Stats
 	// tokens remembers valid API tokens: hash -> Actor.
@@ -76,6 +77,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// CommitTimeout bounds one attempt at a group commit (lock, reads,
+	// writes, COMMIT) and one look at the journal after a failed COMMIT;
+	// default 15 s.
+	CommitTimeout time.Duration
 }
 
 // Open loads the node's state from db and starts its writer. The registry
@@ -103,6 +108,10 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Node, error) {
 	}
 	if n.now == nil {
 		n.now = time.Now
+	}
+	n.timeout = opt.CommitTimeout
+	if n.timeout <= 0 {
+		n.timeout = defaultCommitTimeout
 	}
 	st, err := n.load(ctx)
 	if err != nil {
@@ -233,16 +242,54 @@ func (n *Node) run() {
 	}
 }
 
+// Ready reports whether the node can take writes: its committed state is
+// known to match the database, the writer is not stuck on one batch and the
+// queue is below its bound. It does no I/O (see Ping). Reads are answered
+// whatever it says.
+func (n *Node) Ready() error {
+	select {
+	case <-n.stop:
+		return ErrClosed
+	default:
+	}
+	if n.suspect.Load() {
+		return errors.New("registry: a commit's outcome is not known yet; the node is reloading its state from the database")
+	}
+	if t := n.batchStart.Load(); t != 0 {
+		if d := time.Since(time.Unix(0, t)); d > stuckAfter {
+			return fmt.Errorf("registry: the writer has been on one group commit for %s (the database is slow or unreachable)", d.Round(time.Millisecond))
+		}
+	}
+	if q := len(n.reqs); q >= readyQueue {
+		return fmt.Errorf("registry: %d transactions are queued (bound %d)", q, readyQueue)
+	}
+	return nil
+}
+
+// Ping checks that the node's database answers within ctx.
+func (n *Node) Ping(ctx context.Context) error {
+	var one int
+	if err := n.db.SQL().QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("registry: database unreachable: %w", err)
+	}
+	return nil
+}
+
 // Timing of the writer's retries.
 const (
 	// maxAttempts bounds how often one batch is tried before its calls are
 	// answered with a failure.
 	maxAttempts = 4
-	// attemptTimeout bounds one attempt (lock, reads, writes, COMMIT): a
-	// database that hangs is answered rather than waited on for ever.
-	attemptTimeout = 15 * time.Second
+	// defaultCommitTimeout bounds one attempt (lock, reads, writes,
+	// COMMIT): a database that hangs is answered rather than waited on.
+	defaultCommitTimeout = 15 * time.Second
 	// resolveRetry is how often an unresolved commit is looked at again.
 	resolveRetry = 500 * time.Millisecond
+	// stuckAfter is how long one group commit may take before the node
+	// reports not ready; a healthy one takes milliseconds.
+	stuckAfter = 2 * time.Second
+	// readyQueue is the queue depth from which the node reports not ready.
+	readyQueue = maxBatch * 3 / 4
 )
 
 // process decides a batch of calls and commits them; every call has its
@@ -336,7 +383,7 @@ func (n *Node) answer(batch []*call, err error) {
 // of it and commits. Only a durable batch is published to readers: until
 // then they keep reading the state before it, without waiting.
 func (n *Node) attempt(ctx context.Context, batch []*call) (outcome, error) {
-	ctx, cancel := context.WithTimeout(ctx, attemptTimeout)
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
 	wtx, head, err := n.db.BeginWrite(ctx)
 	if err != nil {
@@ -426,7 +473,7 @@ func (n *Node) resolve(w *writeSet) (bool, error) {
 
 // journalHas reports, under the write lock, whether the journal holds e.
 func (n *Node) journalHas(e ledger.Entry) (bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), attemptTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
 	defer cancel()
 	wtx, head, err := n.db.BeginWrite(ctx)
 	if err != nil {
@@ -450,7 +497,7 @@ func (n *Node) journalHas(e ledger.Entry) (bool, error) {
 // commit whose outcome could not be learned; until it succeeds the node
 // reports not ready.
 func (n *Node) settleSuspect(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, attemptTimeout)
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
 	wtx, head, err := n.db.BeginWrite(ctx)
 	if err != nil {
