@@ -66,15 +66,13 @@ func serve(ctx context.Context, addr string, ns nodeSet) error {
 	mux.Handle("/api/", apiSrv.Handler())
 	mux.Handle("GET /metrics", apiSrv.MetricsHandler())
 	mux.Handle("/", web.New(nodes...).Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprintln(w, "ok")
-	})
+	mux.Handle("GET /healthz", apiSrv.HealthHandler())
+	mux.Handle("GET /readyz", apiSrv.ReadyHandler())
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := api.NewHTTPServer(mux)
 	slog.Info("corridor serving", "addr", "http://"+ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
