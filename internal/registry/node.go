@@ -47,6 +47,7 @@ type Node struct {
 	suspect    atomic.Bool
 	batchStart atomic.Int64
 	excl       func() // releases the exclusive serving lock
+	exclOnce   sync.Once
 	timeout    time.Duration
 
 	stats Stats
@@ -77,6 +78,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// SharedDatabase skips the lock that keeps a second serving process off
+	// the database (see ErrDatabaseInUse); for tests of several writers.
+	SharedDatabase bool
 	// CommitTimeout bounds one attempt at a group commit (lock, reads,
 	// writes, COMMIT) and one look at the journal after a failed COMMIT;
 	// default 15 s.
@@ -113,8 +117,15 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Node, error) {
 	if n.timeout <= 0 {
 		n.timeout = defaultCommitTimeout
 	}
+	n.excl = func() {}
+	if !opt.SharedDatabase {
+		if n.excl, err = holdExclusive(ctx, db); err != nil {
+			return nil, err
+		}
+	}
 	st, err := n.load(ctx)
 	if err != nil {
+		n.excl()
 		return nil, err
 	}
 	n.pub.Store(st)
@@ -139,6 +150,7 @@ func (n *Node) DB() *store.DB { return n.db }
 func (n *Node) Close() {
 	n.closed.Do(func() { close(n.stop) })
 	<-n.done
+	n.exclOnce.Do(n.excl)
 }
 
 // ErrClosed is returned for transactions submitted after Close.
