@@ -103,7 +103,7 @@ func (s *Server) authed(roles []ledger.Role, h nodeHandler) http.HandlerFunc {
 		}
 		actor, found, err := n.Authenticate(r.Context(), tok)
 		if err != nil {
-			internalError(w, r, err)
+			ledgerError(w, r, err, false) // an ended request is not an internal error
 			return
 		}
 		if !found {
@@ -134,8 +134,17 @@ func actorOf(r *http.Request) (registry.Actor, bool) {
 func ledgerError(w http.ResponseWriter, r *http.Request, err error, write bool) {
 	e, ok := ledger.AsError(err)
 	if !ok {
-		if errors.Is(err, registry.ErrClosed) || errors.Is(err, context.Canceled) {
+		switch {
+		case errors.Is(err, registry.ErrClosed):
+			w.Header().Set("Retry-After", "1")
 			writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: "unavailable", Detail: "The registry is shutting down; retry with the same Idempotency-Key."})
+			return
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			// The request ended (the client went away, or its deadline
+			// passed) before the writer took the transaction: nothing was
+			// decided. The registry is not shutting down.
+			w.Header().Set("Retry-After", "1")
+			writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: "request_ended", Detail: "The request ended before the registry took the transaction; nothing was committed. Retry with the same Idempotency-Key."})
 			return
 		}
 		internalError(w, r, err)
@@ -154,6 +163,8 @@ func ledgerError(w http.ResponseWriter, r *http.Request, err error, write bool) 
 		status = http.StatusConflict
 	case ledger.KindTransient:
 		status = http.StatusServiceUnavailable
+		// unavailable and outcome_unknown: retry, with the same key.
+		w.Header().Set("Retry-After", "1")
 	}
 	title := "Request rejected"
 	if e.Check != 0 {

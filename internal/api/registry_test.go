@@ -36,7 +36,13 @@ func newWorld(t testing.TB, tg storetest.Target) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(n.Close)
-	toks, err := demo.Seed(ctx, n, demo.Registries[0])
+	return seededWorld(t, n)
+}
+
+// seededWorld seeds n with the demo registry CN and serves its API.
+func seededWorld(t testing.TB, n *registry.Node) *world {
+	t.Helper()
+	toks, err := demo.Seed(context.Background(), n, demo.Registries[0])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -156,7 +156,7 @@ func ServeHTTP(n *registry.Node, clients int) (sub Submitter, stop func(), err e
 	if err != nil {
 		return nil, nil, fmt.Errorf("bench: listen: %w", err)
 	}
-	srv := &http.Server{Handler: api.New(n).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := api.NewHTTPServer(api.New(n).Handler())
 	go srv.Serve(ln)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: clients * 2, MaxIdleConnsPerHost: clients * 2, IdleConnTimeout: time.Minute}}
 	base := "http://" + ln.Addr().String()

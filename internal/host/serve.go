@@ -15,17 +15,15 @@ import (
 )
 
 // Handler is a server's HTTP surface for these nodes: the JSON API under
-// /api/, /metrics, /healthz and the web dashboard at /.
+// /api/, /metrics, /healthz, /readyz and the web dashboard at /.
 func Handler(nodes []*registry.Node) http.Handler {
 	apiSrv := api.New(nodes...)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv.Handler())
 	mux.Handle("GET /metrics", apiSrv.MetricsHandler())
 	mux.Handle("/", web.New(nodes...).Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprintln(w, "ok")
-	})
+	mux.Handle("GET /healthz", apiSrv.HealthHandler())
+	mux.Handle("GET /readyz", apiSrv.ReadyHandler())
 	return mux
 }
 
@@ -36,7 +34,7 @@ func Serve(ctx context.Context, addr string, nodes []*registry.Node) error {
 	if err != nil {
 		return fmt.Errorf("host: listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: Handler(nodes), ReadHeaderTimeout: 10 * time.Second}
+	srv := api.NewHTTPServer(Handler(nodes))
 	slog.Info("corridor serving", "addr", "http://"+ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

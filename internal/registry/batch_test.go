@@ -78,44 +78,61 @@ func TestBatchTouchesOneAccountTwice(t *testing.T) {
 	})
 }
 
-// TestBatchKeyReusedAfterFailure: a request that fails commits nothing, so
-// its key is free; a later request with that key in the same group commit
-// is decided on its own, as it would be in a later one.
-func TestBatchKeyReusedAfterFailure(t *testing.T) {
+// TestRejectionBindsKey: a request refused by a rule is recorded under its
+// key in the batch's commit, so the same request again, in the same group
+// commit or a later one or after a restart, gets the same refusal (before,
+// two identical same-key calls in one batch got 409 then 201), and another
+// request under that key is an idempotency conflict.
+func TestRejectionBindsKey(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		f := newFixture(t, tg)
 		q := func(n int64) Units { return Units{Quantity: n, UnitType: "CCER"} }
 		batch := []*call{
-			// Too many units, then corrected under the same key.
+			// Too many units, then another request under the same key.
 			newCall(f.holder, "K", Transfer{From: f.a1, To: f.a2, Units: q(5000)}),
 			newCall(f.holder, "K", Transfer{From: f.a1, To: f.a2, Units: q(10)}),
-			// a3 is empty; the same request succeeds once a3 has units.
+			// a3 is empty; the same request is refused again although a3
+			// has units by then: the key stands for its first decision.
 			newCall(f.holder, "L", Transfer{From: f.a3, To: f.a2, Units: q(1)}),
 			newCall(f.holder, "M", Transfer{From: f.a1, To: f.a3, Units: q(1)}),
 			newCall(f.holder, "L", Transfer{From: f.a3, To: f.a2, Units: q(1)}),
 		}
 		f.n.process(batch)
-		want := []string{"insufficient_units", "", "insufficient_units", "", ""}
-		for i, c := range batch {
-			got := ""
-			if e, ok := ledger.AsError(c.err); ok {
-				got = e.Code
-			} else if c.err != nil {
-				got = c.err.Error()
+		want := []string{"insufficient_units", ledger.CodeIdempotencyConflict, "insufficient_units", "", "insufficient_units"}
+		code := func(err error) string {
+			if e, ok := ledger.AsError(err); ok {
+				return e.Code
+			} else if err != nil {
+				return err.Error()
 			}
-			if got != want[i] {
+			return ""
+		}
+		for i, c := range batch {
+			if got := code(c.err); got != want[i] {
 				t.Fatalf("call %d (%s): error %q, want %q", i, c.key, got, want[i])
 			}
 		}
-		if held(t, f.n, f.a2) != 11 || held(t, f.n, f.a3) != 0 {
-			t.Fatalf("a2 holds %d, a3 %d; want 11 and 0", held(t, f.n, f.a2), held(t, f.n, f.a3))
+		if held(t, f.n, f.a2) != 0 || held(t, f.n, f.a3) != 1 {
+			t.Fatalf("a2 holds %d, a3 %d; want 0 and 1", held(t, f.n, f.a2), held(t, f.n, f.a3))
 		}
-		// The keys now name the committed requests.
-		res, err := f.n.Do(context.Background(), f.holder, "K", Transfer{From: f.a1, To: f.a2, Units: q(10)})
-		if err != nil || !res.Replayed {
-			t.Fatalf("replay of K: %+v %v", res, err)
+		check := func(n *Node, when string) {
+			_, err := n.Do(context.Background(), f.holder, "L", Transfer{From: f.a3, To: f.a2, Units: q(1)})
+			if got := code(err); got != "insufficient_units" {
+				t.Fatalf("%s: replay of L: %q, want the recorded refusal", when, got)
+			}
+			_, err = n.Do(context.Background(), f.holder, "K", Transfer{From: f.a1, To: f.a2, Units: q(10)})
+			if got := code(err); got != ledger.CodeIdempotencyConflict {
+				t.Fatalf("%s: other request under K: %q, want %s", when, got, ledger.CodeIdempotencyConflict)
+			}
 		}
-		verifyOK(t, f.n)
+		check(f.n, "later batch")
+		f.n.Close()
+		n2 := openNode(t, tg)
+		check(n2, "after restart")
+		if held(t, n2, f.a2) != 0 || held(t, n2, f.a3) != 1 {
+			t.Fatalf("after restart a2 holds %d, a3 %d; want 0 and 1", held(t, n2, f.a2), held(t, n2, f.a3))
+		}
+		verifyOK(t, n2)
 	})
 }
 

@@ -32,8 +32,23 @@ type Node struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	mu sync.RWMutex // guards st; the writer holds it from apply to commit
+	// pub is the last committed state. It is never changed once published,
+	// so readers take it without a lock and never wait on the database.
+	pub atomic.Pointer[state]
+	// st is the writer's clone of pub while it decides a batch (nil
+	// between batches); apply works on it.
 	st *state
+	// wmu serialises process: the writer goroutine, and tests that hand it
+	// a batch directly.
+	wmu sync.Mutex
+	// suspect is set while a commit's outcome is unknown and the committed
+	// state may be behind the database; batchStart is when the batch being
+	// decided started (Unix ns, 0 when idle). Both feed Ready.
+	suspect    atomic.Bool
+	batchStart atomic.Int64
+	excl       func() // releases the exclusive serving lock
+	exclOnce   sync.Once
+	timeout    time.Duration
 
 	stats Stats
 	// tokens remembers valid API tokens: hash -> Actor.
@@ -63,6 +78,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// SharedDatabase skips the lock that keeps a second serving process off
+	// the database (see ErrDatabaseInUse); for tests of several writers.
+	SharedDatabase bool
+	// CommitTimeout bounds one attempt at a group commit (lock, reads,
+	// writes, COMMIT) and one look at the journal after a failed COMMIT;
+	// default 15 s.
+	CommitTimeout time.Duration
 }
 
 // Open loads the node's state from db and starts its writer. The registry
@@ -91,11 +113,31 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Node, error) {
 	if n.now == nil {
 		n.now = time.Now
 	}
-	if n.st, err = n.load(ctx); err != nil {
+	n.timeout = opt.CommitTimeout
+	if n.timeout <= 0 {
+		n.timeout = defaultCommitTimeout
+	}
+	n.excl = func() {}
+	if !opt.SharedDatabase {
+		if n.excl, err = holdExclusive(ctx, db); err != nil {
+			return nil, err
+		}
+	}
+	st, err := n.load(ctx)
+	if err != nil {
+		n.excl()
 		return nil, err
 	}
+	n.pub.Store(st)
 	go n.run()
 	return n, nil
+}
+
+// reader returns the node as one read sees it: its st is the last committed
+// state, which no one changes, so the read takes no lock and never waits for
+// the writer's database I/O. Read methods start with n = n.reader().
+func (n *Node) reader() *Node {
+	return &Node{code: n.code, db: n.db, log: n.log, now: n.now, st: n.pub.Load()}
 }
 
 // Code is the registry code.
@@ -108,6 +150,7 @@ func (n *Node) DB() *store.DB { return n.db }
 func (n *Node) Close() {
 	n.closed.Do(func() { close(n.stop) })
 	<-n.done
+	n.exclOnce.Do(n.excl)
 }
 
 // ErrClosed is returned for transactions submitted after Close.
@@ -170,9 +213,20 @@ func (n *Node) run() {
 	defer close(n.done)
 	batch := make([]*call, 0, maxBatch)
 	for {
+		// While a commit's outcome is unresolved the node is not ready;
+		// it keeps trying to settle it even when no call arrives.
+		var retry <-chan time.Time
+		if n.suspect.Load() {
+			retry = time.After(resolveRetry)
+		}
 		select {
 		case c := <-n.reqs:
 			batch = append(batch[:0], c)
+		case <-retry:
+			n.wmu.Lock()
+			n.settleSuspect(context.Background())
+			n.wmu.Unlock()
+			continue
 		case <-n.stop:
 			for {
 				select {
@@ -200,82 +254,277 @@ func (n *Node) run() {
 	}
 }
 
-// process decides a batch of calls and commits them in one transaction.
-func (n *Node) process(batch []*call) {
-	ctx := context.Background()
-	keys := make([]string, len(batch))
-	for i, c := range batch {
-		keys[i] = c.key
+// Ready reports whether the node can take writes: its committed state is
+// known to match the database, the writer is not stuck on one batch and the
+// queue is below its bound. It does no I/O (see Ping). Reads are answered
+// whatever it says.
+func (n *Node) Ready() error {
+	select {
+	case <-n.stop:
+		return ErrClosed
+	default:
 	}
+	if n.suspect.Load() {
+		return errors.New("registry: a commit's outcome is not known yet; the node is reloading its state from the database")
+	}
+	if t := n.batchStart.Load(); t != 0 {
+		if d := time.Since(time.Unix(0, t)); d > stuckAfter {
+			return fmt.Errorf("registry: the writer has been on one group commit for %s (the database is slow or unreachable)", d.Round(time.Millisecond))
+		}
+	}
+	if q := len(n.reqs); q >= readyQueue {
+		return fmt.Errorf("registry: %d transactions are queued (bound %d)", q, readyQueue)
+	}
+	return nil
+}
+
+// Ping checks that the node's database answers within ctx.
+func (n *Node) Ping(ctx context.Context) error {
+	var one int
+	if err := n.db.SQL().QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("registry: database unreachable: %w", err)
+	}
+	return nil
+}
+
+// Timing of the writer's retries.
+const (
+	// maxAttempts bounds how often one batch is tried before its calls are
+	// answered with a failure.
+	maxAttempts = 4
+	// defaultCommitTimeout bounds one attempt (lock, reads, writes,
+	// COMMIT): a database that hangs is answered rather than waited on.
+	defaultCommitTimeout = 15 * time.Second
+	// resolveRetry is how often an unresolved commit is looked at again.
+	resolveRetry = 500 * time.Millisecond
+	// stuckAfter is how long one group commit may take before the node
+	// reports not ready; a healthy one takes milliseconds.
+	stuckAfter = 2 * time.Second
+	// readyQueue is the queue depth from which the node reports not ready.
+	readyQueue = maxBatch * 3 / 4
+)
+
+// process decides a batch of calls and commits them; every call has its
+// answer when it returns.
+func (n *Node) process(batch []*call) {
+	n.wmu.Lock()
+	defer n.wmu.Unlock()
+	n.batchStart.Store(time.Now().UnixNano())
+	defer n.batchStart.Store(0)
+	start := time.Now()
+	n.decide(context.Background(), batch)
+	n.stats.CommitNanos.Add(int64(time.Since(start)))
+	if int64(len(batch)) > n.stats.LargestBatch.Load() {
+		n.stats.LargestBatch.Store(int64(len(batch)))
+	}
+}
+
+// outcome is what one attempt at committing a batch came to.
+type outcome int
+
+const (
+	committed   outcome = iota // durable; the calls have their answers
+	stale                      // another writer committed first: decide again
+	unreachable                // the lock or the journal head could not be read: nothing written
+	refused                    // the database refused the batch's reads or writes: not committed
+	unknown                    // COMMIT was sent and its outcome could not be learned
+)
+
+// decide commits batch, trying again when that is safe, and answers every
+// call. A batch the database refuses is split in halves, each decided on
+// its own, so one call the database cannot take (a byte sequence it refuses,
+// a failing row) is answered alone and the others commit.
+func (n *Node) decide(ctx context.Context, batch []*call) {
 	for attempt := 0; ; attempt++ {
-		err := n.processOnce(ctx, batch, keys)
-		if err == nil {
+		out, err := n.attempt(ctx, batch)
+		switch out {
+		case committed:
+			return
+		case stale:
+			if attempt < maxAttempts {
+				continue // another writer slipped in; decide again on fresh state
+			}
+		case unreachable:
+			if attempt < maxAttempts-1 {
+				time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+				continue
+			}
+		case refused:
+			if len(batch) > 1 {
+				h := len(batch) / 2
+				n.decide(ctx, batch[:h])
+				n.decide(ctx, batch[h:])
+				return
+			}
+			if attempt < 1 {
+				continue // once more, in case the failure was passing
+			}
+		case unknown:
+			n.log.Error("registry: commit outcome unknown", "err", err, "batch", len(batch))
+			n.answer(batch, errOutcomeUnknown)
 			return
 		}
-		if errors.Is(err, store.ErrStale) && attempt < 3 {
-			continue // another writer slipped in; decide again on fresh state
-		}
-		n.log.Error("registry: commit failed", "err", err, "batch", len(batch))
-		n.failAll(batch)
+		n.log.Error("registry: commit failed", "err", err, "batch", len(batch), "outcome", out)
+		n.answer(batch, errNotCommitted)
 		return
 	}
 }
 
-// Stats are a node's running counters, for monitoring.
-type Stats struct {
-	Commits      atomic.Int64 // database transactions committed
-	Committed    atomic.Int64 // ledger transactions committed
-	Rejected     atomic.Int64 // ledger transactions refused by a rule
-	Replayed     atomic.Int64 // requests answered from an earlier idempotency key
-	Failed       atomic.Int64 // ledger transactions lost to a failed commit (retryable)
-	Reloads      atomic.Int64 // state reloads (another writer, or a failed commit)
-	CommitNanos  atomic.Int64 // time spent in batches, from lock to commit
-	LargestBatch atomic.Int64
+var (
+	errNotCommitted = &ledger.Error{Kind: ledger.KindTransient, Code: "unavailable",
+		Detail: "the transaction was not committed (the database did not take it); nothing changed, retry with the same Idempotency-Key"}
+	errOutcomeUnknown = &ledger.Error{Kind: ledger.KindTransient, Code: CodeOutcomeUnknown,
+		Detail: "the database did not confirm the commit, so the transaction may or may not have been committed; retry with the SAME Idempotency-Key, which returns its result if it was committed and applies it once if it was not"}
+)
+
+// CodeOutcomeUnknown answers a write whose commit may or may not have
+// happened (the database connection was lost during COMMIT). The client
+// must retry with the same Idempotency-Key, never with a new one.
+const CodeOutcomeUnknown = "outcome_unknown"
+
+// answer fails every call of batch with err.
+func (n *Node) answer(batch []*call, err error) {
+	n.stats.Failed.Add(int64(len(batch)))
+	for _, c := range batch {
+		c.res, c.err = Result{}, err
+	}
 }
 
-// Stats returns the node's counters.
-func (n *Node) Stats() *Stats { return &n.stats }
-
-// processOnce takes the database write lock, brings memory up to the
-// journal head if another process wrote, applies the batch and commits.
-func (n *Node) processOnce(ctx context.Context, batch []*call, keys []string) error {
-	start := time.Now()
-	defer func() { n.stats.CommitNanos.Add(int64(time.Since(start))) }()
+// attempt takes the database write lock, brings the committed state up to
+// the journal head if another process wrote, decides the batch on a clone
+// of it and commits. Only a durable batch is published to readers: until
+// then they keep reading the state before it, without waiting.
+func (n *Node) attempt(ctx context.Context, batch []*call) (outcome, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
 	wtx, head, err := n.db.BeginWrite(ctx)
 	if err != nil {
-		return err
+		return unreachable, err
 	}
 	defer wtx.Rollback()
-	// Under the lock every other writer's commits are visible.
-	prior, err := n.db.EntriesByKey(ctx, keys)
+	base, err := n.atHead(ctx, head)
 	if err != nil {
-		return err
+		return unreachable, err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if head.Seq != n.st.head.Seq || head.Hash != n.st.head.Hash {
-		st, err := n.load(ctx)
-		if err != nil {
-			return fmt.Errorf("registry: reload after another writer: %w", err)
-		}
-		n.st = st
-		n.stats.Reloads.Add(1)
+	prior, err := n.priorOutcomes(ctx, batch)
+	if err != nil {
+		return refused, err
 	}
+	n.st = base.clone()
+	defer func() { n.st = nil }()
 	w, err := n.applyBatch(batch, prior)
-	if err == nil && len(w.batch.Entries) > 0 {
-		err = wtx.Commit(ctx, &w.batch)
+	if err != nil {
+		return refused, err
+	}
+	if len(w.batch.Entries) == 0 && len(w.batch.Rejections) == 0 {
+		n.count(batch, w)
+		return committed, nil
+	}
+	err = wtx.Commit(ctx, &w.batch)
+	if errors.Is(err, store.ErrStale) {
+		return stale, err
 	}
 	if err != nil {
-		// Memory is ahead of the database: rebuild it from the database.
-		st, lerr := n.load(ctx)
-		if lerr != nil {
-			return fmt.Errorf("registry: reload after failed commit: %v (commit: %w)", lerr, err)
+		// Whether COMMIT took effect is learned under the write lock, where
+		// every earlier transaction on this database has ended.
+		done, rerr := n.resolve(w)
+		switch {
+		case rerr != nil:
+			n.suspect.Store(true)
+			return unknown, fmt.Errorf("%w (and the outcome could not be read: %v)", err, rerr)
+		case !done:
+			return refused, err
 		}
-		n.st = st
-		n.stats.Reloads.Add(1)
-		return err
+		n.log.Warn("registry: commit reported failure but was durable", "err", err, "batch", len(batch))
 	}
-	if len(w.batch.Entries) > 0 {
+	n.pub.Store(n.st)
+	n.count(batch, w)
+	return committed, nil
+}
+
+// atHead returns the committed state as of head, reloading it from the
+// database when another process (or a commit whose outcome was not known)
+// moved the journal since it was published.
+func (n *Node) atHead(ctx context.Context, head ledger.Entry) (*state, error) {
+	base := n.pub.Load()
+	if head.Seq == base.head.Seq && head.Hash == base.head.Hash {
+		n.suspect.Store(false)
+		return base, nil
+	}
+	st, err := n.load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("registry: reload after the journal moved: %w", err)
+	}
+	n.pub.Store(st)
+	n.stats.Reloads.Add(1)
+	n.suspect.Store(false)
+	return st, nil
+}
+
+// resolve reports whether w, whose COMMIT failed, is in the database: its
+// last entry is there with its hash (the hash chains every earlier entry).
+// A batch of rejections only is resolved as not committed: deciding it again
+// finds its rejections if they were written.
+func (n *Node) resolve(w *writeSet) (bool, error) {
+	if len(w.batch.Entries) == 0 {
+		return false, nil
+	}
+	last := w.batch.Entries[len(w.batch.Entries)-1]
+	var err error
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			time.Sleep(time.Duration(try) * 100 * time.Millisecond)
+		}
+		var done bool
+		if done, err = n.journalHas(last); err == nil {
+			return done, nil
+		}
+	}
+	return false, err
+}
+
+// journalHas reports, under the write lock, whether the journal holds e.
+func (n *Node) journalHas(e ledger.Entry) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
+	defer cancel()
+	wtx, head, err := n.db.BeginWrite(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer wtx.Rollback()
+	if head.Seq < e.Seq {
+		return false, nil
+	}
+	if head.Seq == e.Seq {
+		return head.Hash == e.Hash, nil
+	}
+	got, ok, err := n.db.Entry(ctx, e.Seq)
+	if err != nil {
+		return false, err
+	}
+	return ok && got.Hash == e.Hash, nil
+}
+
+// settleSuspect brings the committed state to the journal head after a
+// commit whose outcome could not be learned; until it succeeds the node
+// reports not ready.
+func (n *Node) settleSuspect(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	wtx, head, err := n.db.BeginWrite(ctx)
+	if err != nil {
+		n.log.Warn("registry: still cannot read the journal head after an unknown commit outcome", "err", err)
+		return
+	}
+	defer wtx.Rollback()
+	if _, err := n.atHead(ctx, head); err != nil {
+		n.log.Warn("registry: reload after an unknown commit outcome failed", "err", err)
+	}
+}
+
+// count adds a decided batch to the node's counters.
+func (n *Node) count(batch []*call, w *writeSet) {
+	if len(w.batch.Entries) > 0 || len(w.batch.Rejections) > 0 {
 		n.stats.Commits.Add(1)
 		n.stats.Committed.Add(int64(len(w.batch.Entries)))
 	}
@@ -286,39 +535,77 @@ func (n *Node) processOnce(ctx context.Context, batch []*call, keys []string) er
 			n.stats.Rejected.Add(1)
 		}
 	}
-	if int64(len(batch)) > n.stats.LargestBatch.Load() {
-		n.stats.LargestBatch.Store(int64(len(batch)))
-	}
-	return nil
 }
 
-// failAll answers every call of a batch that could not be committed; the
-// cause is logged by the caller.
-func (n *Node) failAll(batch []*call) {
-	n.stats.Failed.Add(int64(len(batch)))
-	for _, c := range batch {
-		c.res, c.err = Result{}, &ledger.Error{Kind: ledger.KindTransient, Code: "unavailable", Detail: "the transaction was not committed; retry with the same Idempotency-Key"}
-	}
+// Stats are a node's running counters, for monitoring.
+type Stats struct {
+	Commits      atomic.Int64 // database transactions committed
+	Committed    atomic.Int64 // ledger transactions committed
+	Rejected     atomic.Int64 // ledger transactions refused by a rule
+	Replayed     atomic.Int64 // requests answered from an earlier idempotency key
+	Failed       atomic.Int64 // ledger transactions answered not committed or outcome unknown (retryable)
+	Reloads      atomic.Int64 // state reloads (another writer, or a commit of unknown outcome)
+	CommitNanos  atomic.Int64 // time spent in batches, from lock to commit
+	LargestBatch atomic.Int64
 }
 
-// applyBatch applies each call to memory and returns the batch's writes. A
-// call that breaks a rule gets its error and changes nothing; the rest
-// commit together. An error means an invariant broke and memory is suspect.
-func (n *Node) applyBatch(batch []*call, prior map[string]ledger.Entry) (*writeSet, error) {
+// Stats returns the node's counters.
+func (n *Node) Stats() *Stats { return &n.stats }
+
+// prior is what an idempotency key already stands for: a journal entry or
+// a recorded rejection.
+type prior struct {
+	entry *ledger.Entry
+	rej   *store.Rejection
+}
+
+// priorOutcomes reads what the batch's keys already stand for.
+func (n *Node) priorOutcomes(ctx context.Context, batch []*call) (map[string]prior, error) {
+	keys := make([]string, len(batch))
+	for i, c := range batch {
+		keys[i] = c.key
+	}
+	es, err := n.db.EntriesByKey(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := n.db.RejectionsByKey(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]prior, len(es)+len(rs))
+	for k, e := range es {
+		out[k] = prior{entry: &e}
+	}
+	for k, r := range rs {
+		out[k] = prior{rej: &r}
+	}
+	return out, nil
+}
+
+// applyBatch applies each call to memory (n.st) and returns the batch's
+// writes. A call that breaks a rule gets its error, changes nothing and has
+// its rejection recorded under its key; the rest commit together. An error
+// means an invariant broke: the clone is dropped.
+func (n *Node) applyBatch(batch []*call, prior map[string]prior) (*writeSet, error) {
 	w := &writeSet{dirty: map[blockRef]struct{}{}}
 	inBatch := map[string]*call{}
 	for _, c := range batch {
 		c.res, c.err = Result{}, nil
-		if e, ok := prior[c.key]; ok {
-			c.res, c.err = replay(e, c.hash)
+		if p, ok := prior[c.key]; ok {
+			c.res, c.err = p.replay(c.hash)
 			continue
 		}
-		// A call that failed committed nothing and leaves its key free, as
-		// it would if the next call came in a later batch.
-		if first, ok := inBatch[c.key]; ok && first.err == nil {
-			if first.hash != c.hash {
+		// A call refused by a rule binds its key to that refusal, as an
+		// applied one binds it to its result; the same request again is
+		// answered the same way, another request is a conflict.
+		if first, ok := inBatch[c.key]; ok {
+			switch {
+			case first.hash != c.hash:
 				c.err = conflict(c.key)
-			} else {
+			case first.err != nil:
+				c.err = first.err
+			default:
 				c.res = first.res
 				c.res.Replayed = true
 				c.res.Token = ""
@@ -326,11 +613,15 @@ func (n *Node) applyBatch(batch []*call, prior map[string]ledger.Entry) (*writeS
 			continue
 		}
 		inBatch[c.key] = c
+		at := n.st.head.Seq
 		c.res, c.err = n.apply(w, c)
 		if c.err != nil {
-			if _, isRule := ledger.AsError(c.err); !isRule {
+			le, isRule := ledger.AsError(c.err)
+			if !isRule {
 				return w, c.err
 			}
+			body, _ := json.Marshal(le)
+			w.batch.Rejections = append(w.batch.Rejections, store.Rejection{Key: c.key, RequestHash: c.hash, AfterSeq: at, At: n.now().UTC(), Body: string(body)})
 		}
 	}
 	for ref := range w.dirty {
@@ -341,6 +632,21 @@ func (n *Node) applyBatch(batch []*call, prior map[string]ledger.Entry) (*writeS
 		}
 	}
 	return w, nil
+}
+
+// replay answers a call whose key is already recorded.
+func (p prior) replay(hash string) (Result, error) {
+	if p.entry != nil {
+		return replay(*p.entry, hash)
+	}
+	if p.rej.RequestHash != hash {
+		return Result{}, conflict(p.rej.Key)
+	}
+	var e ledger.Error
+	if err := json.Unmarshal([]byte(p.rej.Body), &e); err != nil {
+		return Result{}, fmt.Errorf("registry: rejection recorded under %q: %w", p.rej.Key, err)
+	}
+	return Result{}, &e
 }
 
 func conflict(key string) error {

@@ -668,13 +668,13 @@ func mustDoT(t *testing.T, n *Node, a Actor, key string, req Request) Result {
 func TestTwoWritersOneDatabase(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
-		a := openNode(t, tg)
+		a := openSharedNode(t, tg)
 		org := mustDoT(t, a, system, "org", CreateOrganisation{Name: "O", Country: "CN"}).ID
 		holder := Actor{OrgID: org, Role: ledger.RoleHolder}
 		acc1 := mustDoT(t, a, system, "a1", OpenAccount{OrgID: org, Type: ledger.Holding, Name: "1"}).ID
 		acc2 := mustDoT(t, a, system, "a2", OpenAccount{OrgID: org, Type: ledger.Holding, Name: "2"}).ID
 		mustDoT(t, a, system, "iss", Issue{Standard: "CCER", UnitType: "CCER", Project: "P", HostCountry: "CN", Vintage: 2024, Quantity: 1000, AccountID: acc1})
-		b := openNode(t, tg)
+		b := openSharedNode(t, tg)
 		var wg sync.WaitGroup
 		var moved atomic.Int64
 		for w, n := range []*Node{a, b} {
@@ -694,7 +694,7 @@ func TestTwoWritersOneDatabase(t *testing.T) {
 			}
 		}
 		wg.Wait()
-		c := openNode(t, tg) // a fresh view of the database
+		c := openSharedNode(t, tg) // a fresh view of the database
 		if got := held(t, c, acc2); got != moved.Load() || held(t, c, acc1) != 1000-moved.Load() {
 			t.Fatalf("acc2 holds %d after %d acknowledged transfers of 1 unit", got, moved.Load())
 		}

@@ -46,8 +46,7 @@ type Totals struct {
 
 // Totals returns the registry's totals as of the last commit.
 func (n *Node) Totals() Totals {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n = n.reader()
 	t := Totals{Registry: n.code, Organisations: len(n.st.orgs), Accounts: len(n.st.accounts), Issuances: len(n.st.issuances),
 		ByState: map[ledger.State]int64{}, ByUnitType: map[string]int64{}, JournalSeq: n.st.head.Seq, JournalHash: n.st.head.Hash}
 	for _, s := range ledger.States {
@@ -65,8 +64,7 @@ func (n *Node) Totals() Totals {
 
 // Organisations lists the organisations.
 func (n *Node) Organisations() []ledger.Organisation {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n = n.reader()
 	out := make([]ledger.Organisation, 0, len(n.st.orgs))
 	for _, o := range n.st.orgs {
 		out = append(out, *o)
@@ -77,8 +75,7 @@ func (n *Node) Organisations() []ledger.Organisation {
 
 // Accounts lists accounts, all of them or one organisation's (orgID ≠ 0).
 func (n *Node) Accounts(orgID int64) []AccountView {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n = n.reader()
 	out := []AccountView{}
 	for _, a := range n.st.accounts {
 		if orgID == 0 || a.OrgID == orgID {
@@ -92,8 +89,7 @@ func (n *Node) Accounts(orgID int64) []AccountView {
 // Account returns one account with its balances. The cost is constant in
 // the number of blocks: balances are kept as counters.
 func (n *Node) Account(id int64) (AccountView, error) {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n = n.reader()
 	a := n.st.accounts[id]
 	if a == nil {
 		return AccountView{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "account_id", "account %d does not exist", id)
@@ -124,8 +120,7 @@ func (n *Node) unitTypes() []string { return n.st.unitTypes }
 // first offset and returning at most limit. The order is stable while the
 // account does not change, so offset pages through it.
 func (n *Node) Holdings(id int64, offset, limit int) ([]BlockView, error) {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n = n.reader()
 	if n.st.accounts[id] == nil {
 		return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "account_id", "account %d does not exist", id)
 	}
@@ -171,8 +166,7 @@ func (n *Node) Holdings(id int64, offset, limit int) ([]BlockView, error) {
 
 // Issuances lists the issuances.
 func (n *Node) Issuances() []IssuanceView {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n = n.reader()
 	out := make([]IssuanceView, 0, len(n.st.issuances))
 	for _, x := range n.st.issuances {
 		out = append(out, n.issuanceView(x))
@@ -183,8 +177,7 @@ func (n *Node) Issuances() []IssuanceView {
 
 // Issuance returns one issuance.
 func (n *Node) Issuance(id int64) (IssuanceView, error) {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
+	n = n.reader()
 	x := n.st.issuances[id]
 	if x == nil {
 		return IssuanceView{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "issuance_id", "issuance %d does not exist", id)
@@ -239,10 +232,9 @@ func (n *Node) Lookup(ctx context.Context, text string, public bool) (SerialInfo
 	if s.Registry != n.code {
 		return SerialInfo{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeSerialInvalid, 0, "serial", "serial %s belongs to registry %s, not %s", text, s.Registry, n.code)
 	}
-	n.mu.RLock()
+	n = n.reader()
 	x := n.st.issuances[s.Issuance]
 	if x == nil || x.UnitType != s.UnitType || x.Project != s.Project || x.Vintage != s.Vintage || s.End > x.Quantity {
-		n.mu.RUnlock()
 		return SerialInfo{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "serial", "serial %s names units that were never issued here", text)
 	}
 	info := SerialInfo{Serial: s.String(), Issuance: n.issuanceView(x), HistoryOf: s.Start, Blocks: []BlockView{}, History: []HistoryItem{}}
@@ -260,7 +252,6 @@ func (n *Node) Lookup(ctx context.Context, text string, public bool) (SerialInfo
 		info.Blocks = append(info.Blocks, v)
 		return true
 	})
-	n.mu.RUnlock()
 	ms, es, err := n.db.SerialHistory(ctx, s.Issuance, s.Start)
 	if err != nil {
 		return SerialInfo{}, err

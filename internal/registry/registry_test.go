@@ -49,7 +49,12 @@ func openNode(t *testing.T, tg storetest.Target) *Node {
 }
 
 func newFixture(t *testing.T, tg storetest.Target) *fixture {
-	f := &fixture{n: openNode(t, tg)}
+	return setUp(t, openNode(t, tg))
+}
+
+// setUp gives n an organisation, three accounts and an issuance into a1.
+func setUp(t *testing.T, n *Node) *fixture {
+	f := &fixture{n: n}
 	f.org = f.must(t, system, CreateOrganisation{Name: "Shanghai Steel", Country: "CN"}).ID
 	f.holder = Actor{OrgID: f.org, Role: ledger.RoleHolder}
 	f.a1 = f.must(t, system, OpenAccount{OrgID: f.org, Type: ledger.Holding, Name: "A1"}).ID

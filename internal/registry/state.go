@@ -9,9 +9,11 @@ import (
 	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
-// state is a node's whole ledger in memory. The writer goroutine mutates it
-// (under Node.mu) and readers query it; the database holds the same state as
-// of the last commit, and state is rebuilt from it at start-up.
+// state is a node's whole ledger in memory. A committed state (Node.view) is
+// never changed again: readers query it without a lock. The writer goroutine
+// changes only its own clone (Node.st) and publishes it once it is durable;
+// the database holds the same state as of the last commit, and state is
+// rebuilt from it at start-up.
 type state struct {
 	orgs      map[int64]*ledger.Organisation
 	accounts  map[int64]*ledger.Account
@@ -213,4 +215,64 @@ func (s *state) checkIssuance(iss int64, starts []int64) error {
 		}
 	}
 	return nil
+}
+
+// clone returns a copy of s that can be changed without changing s: the
+// writer decides each batch on a clone of the committed state, so readers of
+// the committed state never see a batch that is not yet durable, and a batch
+// whose commit fails is dropped by dropping its clone. Block trees are
+// copied lazily (btree's copy-on-write Clone); everything apply changes in
+// place (account status, pending block lists, state counters) is copied.
+func (s *state) clone() *state {
+	c := &state{
+		orgs:      make(map[int64]*ledger.Organisation, len(s.orgs)),
+		accounts:  make(map[int64]*ledger.Account, len(s.accounts)),
+		issuances: make(map[int64]*ledger.Issuance, len(s.issuances)),
+		blocks:    make(map[int64]*btree.BTreeG[ledger.Block], len(s.blocks)),
+		held:      make(map[int64]*btree.BTreeG[holdKey], len(s.held)),
+		pending:   make(map[int64]*pendingTxn, len(s.pending)),
+		settled:   make(map[int64]string, len(s.settled)),
+		bal:       make(map[balKey]int64, len(s.bal)),
+		byState:   make(map[int64]*[nStates]int64, len(s.byState)),
+		unitTypes: slices.Clone(s.unitTypes),
+		issued:    s.issued,
+		head:      s.head,
+		nextID:    s.nextID,
+	}
+	for id, o := range s.orgs {
+		cp := *o
+		c.orgs[id] = &cp
+	}
+	accounts := make([]ledger.Account, 0, len(s.accounts))
+	for id, a := range s.accounts {
+		accounts = append(accounts, *a)
+		c.accounts[id] = &accounts[len(accounts)-1]
+	}
+	for id, x := range s.issuances {
+		cp := *x
+		c.issuances[id] = &cp
+	}
+	for id, t := range s.blocks {
+		c.blocks[id] = t.Clone()
+	}
+	for id, t := range s.held {
+		c.held[id] = t.Clone()
+	}
+	for seq, p := range s.pending {
+		cp := *p
+		cp.Blocks = slices.Clone(p.Blocks)
+		c.pending[seq] = &cp
+	}
+	for seq, k := range s.settled {
+		c.settled[seq] = k
+	}
+	for k, v := range s.bal {
+		c.bal[k] = v
+	}
+	counts := make([][nStates]int64, 0, len(s.byState))
+	for id, v := range s.byState {
+		counts = append(counts, *v)
+		c.byState[id] = &counts[len(counts)-1]
+	}
+	return c
 }

@@ -24,6 +24,7 @@ type Batch struct {
 	Entries      []ledger.Entry
 	Movements    []ledger.Movement
 	Tokens       []ledger.Token
+	Rejections   []Rejection
 }
 
 // WriteTx is the one write transaction of a batch. BeginWrite takes the
@@ -118,6 +119,7 @@ func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
 		t := b.Tokens[i]
 		return append(a, t.Hash, t.OrgID, string(t.Role), t.Name, timeText(t.CreatedAt))
 	})
+	planRejections(&p, b.Rejections)
 	if p.err != nil {
 		return p.err
 	}

@@ -1,0 +1,191 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/store"
+	"github.com/corridor-carbon/corridor/internal/store/storetest"
+)
+
+// holdWriteLock takes the node's database write lock from another session,
+// as a slow or stuck transaction would; rollback releases it.
+func holdWriteLock(t *testing.T, tg storetest.Target) (rollback func()) {
+	t.Helper()
+	db, err := store.Open(context.Background(), store.Config{URL: tg.Cfg.URL, Path: tg.Cfg.Path, Schema: tg.Cfg.Schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	tx, err := db.SQL().Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Dialect() == store.Postgres {
+		_, err = tx.Exec(`SELECT pg_advisory_xact_lock(hashtext(current_schema()))`)
+	} else {
+		_, err = tx.Exec(`INSERT INTO meta (key, value) VALUES ('blocker', '1') ON CONFLICT (key) DO NOTHING`)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once atomic.Bool
+	rb := func() {
+		if once.CompareAndSwap(false, true) {
+			_ = tx.Rollback()
+		}
+	}
+	t.Cleanup(rb)
+	return rb
+}
+
+func getReady(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+// TestReadyzSlowDatabase: while the database holds the writer on one group
+// commit, /readyz fails and says why, /healthz and reads answer at once
+// from the committed state; when the database is well again the write
+// commits and /readyz recovers. Before, the writer held the state lock
+// through the commit and reads timed out.
+func TestReadyzSlowDatabase(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		w := newWorld(t, tg)
+		s := api.New(w.node)
+		mux := http.NewServeMux()
+		mux.Handle("/api/", s.Handler())
+		mux.Handle("GET /healthz", s.HealthHandler())
+		mux.Handle("GET /readyz", s.ReadyHandler())
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		if code, m := getReady(t, srv.URL); code != http.StatusOK {
+			t.Fatalf("/readyz before: %d %v", code, m)
+		}
+		before := w.node.Totals().JournalSeq
+		release := holdWriteLock(t, tg)
+		done := make(chan int, 1)
+		go func() {
+			code, _, _ := w.raw(t, "POST", "/api/v1/registries/CN/transfers", w.tokens["holder"], "slow-1",
+				fmt.Sprintf(`{"from_account":%d,"to_account":%d,"units":{"quantity":1,"unit_type":"CCER"}}`, w.account, w.otherAc))
+			done <- code
+		}()
+		time.Sleep(2500 * time.Millisecond) // past the writer's stuck bound
+		code, m := getReady(t, srv.URL)
+		if code != http.StatusServiceUnavailable || m["ready"] != false || !strings.Contains(fmt.Sprint(m["registries"]), "group commit") {
+			t.Fatalf("/readyz with the writer stuck: %d %v, want 503 naming the stuck commit", code, m)
+		}
+		for _, path := range []string{"/healthz", "/api/v1/registries/CN", fmt.Sprintf("/api/v1/registries/CN/accounts/%d", w.account)} {
+			start := time.Now()
+			req, _ := http.NewRequest("GET", srv.URL+path, nil)
+			req.Header.Set("Authorization", "Bearer "+w.tokens["holder"])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || time.Since(start) > 500*time.Millisecond {
+				t.Fatalf("GET %s while the database is slow: %d after %s", path, resp.StatusCode, time.Since(start))
+			}
+		}
+		if got := w.node.Totals().JournalSeq; got != before {
+			t.Fatalf("readers saw journal seq %d before the commit, want %d", got, before)
+		}
+		release()
+		select {
+		case code := <-done:
+			if code != http.StatusCreated {
+				t.Fatalf("the write after the database recovered: %d", code)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the write never finished")
+		}
+		if code, m := getReady(t, srv.URL); code != http.StatusOK {
+			t.Fatalf("/readyz after: %d %v", code, m)
+		}
+	})
+}
+
+// TestOutcomeUnknownOverHTTP: a write whose COMMIT outcome cannot be learned
+// is answered 503 outcome_unknown with Retry-After, and the same key later
+// returns the committed result.
+func TestOutcomeUnknownOverHTTP(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		var armed atomic.Bool
+		var release func()
+		ftg := tg
+		ftg.Cfg.Fault = func(p store.FaultPoint) error {
+			if p == store.FaultAfterCommit && armed.CompareAndSwap(true, false) {
+				release = holdWriteLock(t, tg)
+				return errors.New("injected: the answer to COMMIT was lost")
+			}
+			return nil
+		}
+		ctx := context.Background()
+		n, err := registry.Open(ctx, ftg.Open(t), registry.Options{Code: "CN", CommitTimeout: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(n.Close)
+		w := seededWorld(t, n)
+		body := fmt.Sprintf(`{"from_account":%d,"to_account":%d,"units":{"quantity":3,"unit_type":"CCER"}}`, w.account, w.otherAc)
+		armed.Store(true)
+		code, m, h := w.raw(t, "POST", "/api/v1/registries/CN/transfers", w.tokens["holder"], "unknown-1", body)
+		if code != http.StatusServiceUnavailable || m["code"] != registry.CodeOutcomeUnknown || h.Get("Retry-After") == "" {
+			t.Fatalf("answer %d %v (Retry-After %q), want 503 %s with Retry-After", code, m, h.Get("Retry-After"), registry.CodeOutcomeUnknown)
+		}
+		if !strings.Contains(fmt.Sprint(m["detail"]), "SAME Idempotency-Key") {
+			t.Fatalf("detail does not tell the client to retry with the same key: %v", m["detail"])
+		}
+		release()
+		deadline := time.Now().Add(10 * time.Second)
+		for n.Ready() != nil && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		code, m, h = w.raw(t, "POST", "/api/v1/registries/CN/transfers", w.tokens["holder"], "unknown-1", body)
+		if code != http.StatusOK || h.Get("Idempotent-Replayed") != "true" || m["quantity"] != float64(3) {
+			t.Fatalf("retry with the same key: %d %v, want 200 replayed", code, m)
+		}
+	})
+}
+
+// TestEndedRequestNotShutdown: a write whose request has ended before the
+// writer took it is not answered "the registry is shutting down".
+func TestEndedRequestNotShutdown(t *testing.T) {
+	w := newWorld(t, storetest.SQLite(t))
+	h := api.New(w.node).Handler()
+	for i := 0; i < 20; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		body := fmt.Sprintf(`{"from_account":%d,"to_account":%d,"units":{"quantity":1,"unit_type":"CCER"}}`, w.account, w.otherAc)
+		req := httptest.NewRequestWithContext(ctx, "POST", "/api/v1/registries/CN/transfers", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+w.tokens["holder"])
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("ended-%d", i))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if strings.Contains(rec.Body.String(), "shutting down") {
+			t.Fatalf("an ended request was told: %s", rec.Body)
+		}
+		if rec.Code != http.StatusCreated && !strings.Contains(rec.Body.String(), "request_ended") {
+			t.Fatalf("ended request: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
