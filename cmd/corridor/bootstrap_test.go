@@ -36,9 +36,7 @@ func TestBootstrapThenServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nodes.Close()
 	srv := httptest.NewServer(api.New(nodes.List...).Handler())
-	defer srv.Close()
 	c := client.New(srv.URL, token)
 	res, err := c.Submit(context.Background(), "VN", "org-1", registry.CreateOrganisation{Name: "Hoa Phat Steel (test)", Country: "VN"})
 	if err != nil || res.ID != 2 {
@@ -48,6 +46,9 @@ func TestBootstrapThenServe(t *testing.T) {
 	if err != nil || len(accs) != 1 || accs[0].Type != ledger.NationalHolding {
 		t.Fatalf("accounts: %+v %v", accs, err)
 	}
+	// One database has one serving process: stop this one before the reruns.
+	srv.Close()
+	nodes.Close()
 	// A rerun with the same inputs creates nothing and says the token was
 	// shown before (exit 3); --new-token prints another; other inputs on a
 	// registry already set up are refused (exit 3).
