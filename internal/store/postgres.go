@@ -40,12 +40,33 @@ func (p *pgDriver) open(ctx context.Context, cfg Config) (*sql.DB, error) {
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16) // the default 2 made most queries under load open a new (TLS) connection
 	if p.schema != "" {
-		if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+p.schema); err != nil {
+		if err := createSchema(ctx, db, p.schema); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("store: create schema %s: %w", p.schema, err)
+			return nil, err
 		}
 	}
 	return db, nil
+}
+
+// createSchema creates the node's schema under the node's write lock (the
+// same key lock takes): CREATE SCHEMA IF NOT EXISTS run by two sessions at
+// once fails in one of them with a duplicate key on pg_namespace.
+func createSchema(ctx context.Context, db *sql.DB, schema string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: create schema %s: %w", schema, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, schema); err != nil {
+		return fmt.Errorf("store: create schema %s: %w", schema, err)
+	}
+	if _, err := tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
+		return fmt.Errorf("store: create schema %s: %w", schema, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: create schema %s: %w", schema, err)
+	}
+	return nil
 }
 
 func (*pgDriver) rebind(query string) string {
