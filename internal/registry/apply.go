@@ -103,8 +103,9 @@ func text(field, v string, maxLen int, required bool) error {
 	if required && strings.TrimSpace(v) == "" {
 		return invalid(field, "%s is required", field)
 	}
-	if utf8.RuneCountInString(v) > maxLen || !utf8.ValidString(v) {
-		return invalid(field, "%s must be valid UTF-8 of at most %d characters", field, maxLen)
+	// NUL is refused with invalid UTF-8: no store driver keeps either (store.ErrInvalidText).
+	if utf8.RuneCountInString(v) > maxLen || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		return invalid(field, "%s must be valid UTF-8 of at most %d characters, without NUL", field, maxLen)
 	}
 	return nil
 }

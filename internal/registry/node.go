@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/store"
@@ -166,6 +168,9 @@ func (n *Node) Do(ctx context.Context, actor Actor, key string, req Request) (Re
 	}
 	if len(key) > 200 {
 		return Result{}, ledger.Errorf(ledger.KindInvalid, "idempotency_key_invalid", 0, "Idempotency-Key", "the Idempotency-Key is longer than 200 characters")
+	}
+	if !utf8.ValidString(key) || strings.ContainsRune(key, 0) {
+		return Result{}, ledger.Errorf(ledger.KindInvalid, "idempotency_key_invalid", 0, "Idempotency-Key", "the Idempotency-Key must be valid UTF-8 without NUL (no store keeps other text)")
 	}
 	c := &call{actor: actor, key: key, req: req, hash: requestHash(actor, req), ready: make(chan struct{})}
 	select {
