@@ -61,9 +61,11 @@ func (d *DB) BeginWrite(ctx context.Context) (*WriteTx, ledger.Entry, error) {
 // Rollback abandons the transaction.
 func (w *WriteTx) Rollback() { _ = w.tx.Rollback() }
 
-// Commit writes b and commits. It returns ErrStale when a journal entry's
-// sequence number or idempotency key is already taken. Either way the
-// transaction is over.
+// Commit writes b and commits. It returns ErrStale when a key is already
+// taken (a journal entry's sequence number or idempotency key, or any other
+// row's), a *TextError for text no driver stores, and an error wrapping
+// ErrOutcomeUnknown when the commit may or may not have happened; any other
+// error means nothing was committed. Either way the transaction is over.
 func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
 	d, tx := w.d, w.tx
 	defer func() {

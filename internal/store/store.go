@@ -6,6 +6,24 @@
 // path is a handful of multi-row statements whatever the group's size (group
 // commit). The journal's sequence number is the optimistic lock between
 // writers: a writer whose view is stale fails with ErrStale and reloads.
+//
+// What differs between databases is one driver each (sqlite.go,
+// postgres.go) behind the unexported driver interface; the SQL and the
+// rules are shared, and the conformance suite (TestConformance) holds every
+// driver to the same contract. The rules every driver keeps:
+//   - a duplicate key in a batch is ErrStale, read from the driver's error
+//     code, and the batch writes nothing;
+//   - text is valid UTF-8 without NUL: anything else is refused with a
+//     *TextError (ErrInvalidText) before it is sent, and looked up, matches
+//     nothing;
+//   - a Commit whose outcome the driver cannot know (the connection broke
+//     during COMMIT) is ErrOutcomeUnknown, never a plain failure;
+//   - Config.Fault lets tests fail a Commit at each point.
+//
+// A new table is a migration in each migrations folder, a Batch field
+// planned in WriteTx.Commit (writePlan.rows checks its text), a read
+// method, and a conformance case; a new database is a driver file, its
+// migrations folder, a case in Open and a target in storetest.
 package store
 
 import (
