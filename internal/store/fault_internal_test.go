@@ -1,11 +1,14 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // TestPostgresCommitError: only an ERROR the server reports for COMMIT
@@ -40,5 +43,37 @@ func TestPostgresCommitError(t *testing.T) {
 				t.Errorf("classify(%v) = %v: the cause is not wrapped", tc.err, got)
 			}
 		})
+	}
+}
+
+// TestSQLiteCommitError: only a busy database or a deferred constraint
+// means a SQLite COMMIT certainly did not happen.
+func TestSQLiteCommitError(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		code   int
+		notRun bool
+	}{
+		{"busy", sqlite3.SQLITE_BUSY, true},
+		{"busy snapshot", sqlite3.SQLITE_BUSY_SNAPSHOT, true},
+		{"locked", sqlite3.SQLITE_LOCKED, true},
+		{"deferred foreign key", sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, true},
+		{"I/O error on fsync", sqlite3.SQLITE_IOERR_FSYNC, false},
+		{"I/O error on write", sqlite3.SQLITE_IOERR_WRITE, false},
+		{"disk full", sqlite3.SQLITE_FULL, false},
+		{"corrupt", sqlite3.SQLITE_CORRUPT, false},
+		{"out of memory", sqlite3.SQLITE_NOMEM, false},
+	} {
+		if got := sqliteCommitNotRun(tc.code); got != tc.notRun {
+			t.Errorf("%s (%d): not run = %v, want %v", tc.name, tc.code, got, tc.notRun)
+		}
+	}
+	// database/sql's own errors (the context ended, the transaction was
+	// already over) come before COMMIT is run.
+	for _, err := range []error{context.Canceled, sql.ErrTxDone} {
+		if got := (&sqliteDriver{}).commitError(err); errors.Is(got, ErrOutcomeUnknown) || !errors.Is(got, err) {
+			t.Errorf("commitError(%v) = %v, want a known failure wrapping it", err, got)
+		}
 	}
 }

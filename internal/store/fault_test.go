@@ -133,3 +133,43 @@ func TestCommitConnectionLost(t *testing.T) {
 		t.Errorf("journal head %d after a session killed before COMMIT, want empty", head.Seq)
 	}
 }
+
+// TestCommitRefusedAtCommit: a COMMIT the PostgreSQL server refuses with an
+// ERROR (deferred constraints, added here for the test) rolled back: known
+// not committed, ErrStale for a duplicate key, never ErrOutcomeUnknown.
+func TestCommitRefusedAtCommit(t *testing.T) {
+	t.Parallel()
+	db := storetest.Postgres(t).Open(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		`ALTER TABLE journal ADD CONSTRAINT journal_hash_once UNIQUE (hash) DEFERRABLE INITIALLY DEFERRED`,
+		`ALTER TABLE movements ADD CONSTRAINT movements_issuance FOREIGN KEY (issuance_id) REFERENCES issuances(id) DEFERRABLE INITIALLY DEFERRED`,
+	} {
+		if _, err := db.SQL().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dup := []ledger.Entry{testEntry(1, "k1"), testEntry(2, "k2")} // same hash
+	cases := []struct {
+		name  string
+		b     *store.Batch
+		stale bool
+	}{
+		{"deferred unique", &store.Batch{Entries: dup}, true},
+		{"deferred foreign key", &store.Batch{Entries: dup[:1], Movements: []ledger.Movement{{Seq: 1, Issuance: 999, Start: 1, End: 1}}}, false},
+	}
+	for _, tc := range cases {
+		w, _, err := db.BeginWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = w.Commit(ctx, tc.b)
+		w.Rollback()
+		if err == nil || errors.Is(err, store.ErrOutcomeUnknown) || errors.Is(err, store.ErrStale) != tc.stale {
+			t.Errorf("%s: Commit = %v, want a known failure (stale %v)", tc.name, err, tc.stale)
+		}
+		if h, err := db.Head(ctx); err != nil || h.Seq != 0 {
+			t.Errorf("%s: head %d, %v after a refused COMMIT", tc.name, h.Seq, err)
+		}
+	}
+}

@@ -68,15 +68,35 @@ func (*sqliteDriver) isUniqueViolation(err error) bool {
 	return e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
 
-// commitError: SQLite runs in this process, so a failed COMMIT (BUSY,
-// IOERR, FULL) has either rolled the transaction back or left it open for
-// the caller's Rollback (https://www.sqlite.org/lang_transaction.html,
-// "Response To Errors Within A Transaction"): known not committed.
+// commitError: SQLite runs in this process, but a COMMIT that failed on
+// the disk is still not known to have failed. SQLITE_BUSY and a deferred
+// constraint leave the transaction open, uncommitted, for the caller's
+// Rollback (https://www.sqlite.org/lang_transaction.html, "Response To
+// Errors Within A Transaction"); an error that is not SQLite's comes from
+// database/sql before COMMIT was run. Any other failure (IOERR, FULL,
+// CORRUPT, NOMEM…) may come after the commit frame reached the WAL file,
+// and a WAL frame that completes a transaction with valid checksums is
+// committed when the WAL is next recovered
+// (https://www.sqlite.org/fileformat2.html#walformat): outcome unknown.
 func (d *sqliteDriver) commitError(err error) error {
 	if d.isUniqueViolation(err) {
 		return ErrStale
 	}
+	var e *sqlite.Error
+	if errors.As(err, &e) && !sqliteCommitNotRun(e.Code()) {
+		return outcomeUnknown(fmt.Errorf("store: commit: %w", err))
+	}
 	return fmt.Errorf("store: commit: %w", err)
+}
+
+// sqliteCommitNotRun reports whether a COMMIT that failed with the
+// (extended) result code certainly committed nothing.
+func sqliteCommitNotRun(code int) bool {
+	switch code & 0xff { // the primary code (https://www.sqlite.org/rescode.html)
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CONSTRAINT:
+		return true
+	}
+	return false
 }
 
 // snapshot: a deferred transaction on one connection reads one WAL
