@@ -837,6 +837,16 @@ func testSnapshot(t *testing.T, tg storetest.Target) {
 	if h := head(t, db); h != 4 {
 		t.Errorf("head %d after the snapshot, want 4", h)
 	}
+	// The moment is the call, not the first read.
+	view, done, err = db.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	mustCommit(t, db, &store.Batch{Entries: []ledger.Entry{entry(5, "x", "")}})
+	if h := head(t, view); h != 4 {
+		t.Errorf("a snapshot taken at head 4 reads head %d", h)
+	}
 }
 
 // testWriteLock: a second writer (another process's handle on the same

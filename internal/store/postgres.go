@@ -164,10 +164,19 @@ func (*pgDriver) commitError(err error) error {
 	return outcomeUnknown(fmt.Errorf("store: commit: %w", err))
 }
 
+// snapshot: a REPEATABLE READ transaction takes its snapshot at its first
+// statement, not at BEGIN (PostgreSQL documentation, "Transaction
+// Isolation", §13.2.2), so one is run here: the view is of this moment,
+// not of the caller's first read.
 func (*pgDriver) snapshot(ctx context.Context, db *sql.DB) (querier, func(), error) {
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: begin snapshot: %w", err)
+	}
+	var one int
+	if err := tx.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		_ = tx.Rollback()
+		return nil, nil, fmt.Errorf("store: start snapshot: %w", err)
 	}
 	return tx, func() { _ = tx.Rollback() }, nil
 }
