@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -61,6 +64,8 @@ var conformance = []struct {
 	{"FirstFinalMove", testFirstFinalMove},
 	{"Snapshot", testSnapshot},
 	{"WriteLock", testWriteLock},
+	{"Rollback", testRollback},
+	{"Scratch", testScratch},
 }
 
 var (
@@ -894,5 +899,69 @@ func testWriteLock(t *testing.T, tg storetest.Target) {
 	}
 	if err := b.w.Commit(ctx, &store.Batch{Entries: []ledger.Entry{entry(2, "x", "")}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testRollback: a write transaction rolled back (before or instead of
+// Commit) writes nothing and frees the lock; Close ends the handle.
+func testRollback(t *testing.T, tg storetest.Target) {
+	db := tg.Open(t)
+	w, _, err := db.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Rollback()
+	w.Rollback() // twice is harmless
+	mustCommit(t, db, base())
+	if h := head(t, db); h != 3 {
+		t.Errorf("head %d, want 3", h)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Head(ctx); err == nil {
+		t.Error("Head after Close succeeded")
+	}
+}
+
+// testScratch: Scratch names a database nobody else uses, and remove
+// deletes it (the schema, or the directory).
+func testScratch(t *testing.T, tg storetest.Target) {
+	url, dir := tg.Cfg.URL, t.TempDir()
+	cfg1, remove1, err := store.Scratch(url, dir, "scratch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg2, remove2, err := store.Scratch(url, dir, "scratch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove2()
+	if reflect.DeepEqual(cfg1, cfg2) {
+		t.Fatalf("two scratch databases share %+v", cfg1)
+	}
+	db, err := store.Open(ctx, cfg1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, db, base())
+	db.Close()
+	if err := remove1(); err != nil {
+		t.Fatal(err)
+	}
+	if url != "" {
+		other := tg.Open(t)
+		var n int
+		if err := other.SQL().QueryRowContext(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, cfg1.Schema).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("schema %s left after remove", cfg1.Schema)
+		}
+	} else if _, err := os.Stat(filepath.Dir(cfg1.Path)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("directory of %s left after remove (%v)", cfg1.Path, err)
+	}
+	if _, _, err := store.Scratch(url, dir, "Bad-Prefix"); url != "" && err == nil {
+		t.Error("Scratch accepted a schema name PostgreSQL would need quoted")
 	}
 }
