@@ -13,8 +13,12 @@ import (
 type driver interface {
 	// dialect names the database, and its migrations folder.
 	dialect() Dialect
-	// open returns the connection pool for cfg; Open pings and migrates it.
+	// open returns the connection pool for cfg, creating the database if
+	// needed; Open pings and migrates it.
 	open(ctx context.Context, cfg Config) (*sql.DB, error)
+	// openReadOnly returns a pool that creates nothing and refuses writes,
+	// or an error wrapping ErrNotFound when there is no database at cfg.
+	openReadOnly(ctx context.Context, cfg Config) (*sql.DB, error)
 	// rebind rewrites a query written with ? placeholders.
 	rebind(query string) string
 	// lock takes the node's write lock inside tx, which BeginWrite has

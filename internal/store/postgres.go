@@ -23,8 +23,11 @@ var _ driver = (*pgDriver)(nil)
 
 func (*pgDriver) dialect() Dialect { return Postgres }
 
-func (p *pgDriver) open(ctx context.Context, cfg Config) (*sql.DB, error) {
-	cc, err := pgx.ParseConfig(cfg.URL)
+// connConfig parses the URL and points every connection at the schema.
+// It is set per connection (not by editing the URL), so key=value
+// connection strings work as well as URLs.
+func (p *pgDriver) connConfig(url string) (*pgx.ConnConfig, error) {
+	cc, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: parse postgres URL: %w", err)
 	}
@@ -32,9 +35,15 @@ func (p *pgDriver) open(ctx context.Context, cfg Config) (*sql.DB, error) {
 		if !validIdent(p.schema) {
 			return nil, fmt.Errorf("store: schema name %q must be lower-case letters, digits and _", p.schema)
 		}
-		// Set per connection (not by editing the URL), so key=value
-		// connection strings work as well as URLs.
 		cc.RuntimeParams["search_path"] = p.schema
+	}
+	return cc, nil
+}
+
+func (p *pgDriver) open(ctx context.Context, cfg Config) (*sql.DB, error) {
+	cc, err := p.connConfig(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	db := stdlib.OpenDB(*cc)
 	db.SetMaxOpenConns(16)
@@ -43,6 +52,32 @@ func (p *pgDriver) open(ctx context.Context, cfg Config) (*sql.DB, error) {
 		if err := createSchema(ctx, db, p.schema); err != nil {
 			db.Close()
 			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// openReadOnly sets default_transaction_read_only, so the server refuses
+// every write (PostgreSQL documentation, "Client Connection Defaults"), and
+// creates no schema.
+func (p *pgDriver) openReadOnly(ctx context.Context, cfg Config) (*sql.DB, error) {
+	cc, err := p.connConfig(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	cc.RuntimeParams["default_transaction_read_only"] = "on"
+	db := stdlib.OpenDB(*cc)
+	db.SetMaxOpenConns(4)
+	if p.schema != "" {
+		var found bool
+		err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, p.schema).Scan(&found)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: connect to postgres: %w", err)
+		}
+		if !found {
+			db.Close()
+			return nil, fmt.Errorf("%w: PostgreSQL has no schema %s", ErrNotFound, p.schema)
 		}
 	}
 	return db, nil

@@ -2,17 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // ErrNotFound means OpenReadOnly found no node database where cfg points.
@@ -25,19 +19,11 @@ var ErrNotFound = errors.New("store: no registry database there")
 // default_transaction_read_only). A database that lacks a migration this
 // build knows is refused, since the current queries could misread it.
 func OpenReadOnly(ctx context.Context, cfg Config) (*DB, error) {
-	var drv driver
-	var db *sql.DB
-	var err error
-	switch {
-	case cfg.URL != "":
-		drv = &pgDriver{schema: cfg.Schema}
-		db, err = openPostgresReadOnly(ctx, cfg)
-	case cfg.Path != "":
-		drv = &sqliteDriver{}
-		db, err = openSQLiteReadOnly(cfg.Path)
-	default:
-		return nil, errors.New("store: neither a database URL nor a SQLite path was given")
+	drv, err := newDriver(cfg)
+	if err != nil {
+		return nil, err
 	}
+	db, err := drv.openReadOnly(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -51,52 +37,6 @@ func OpenReadOnly(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
-}
-
-func openSQLiteReadOnly(path string) (*sql.DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s does not exist", ErrNotFound, path)
-		}
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
-	}
-	q := url.Values{}
-	q.Set("mode", "ro")
-	q.Add("_pragma", "busy_timeout(10000)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
-	}
-	return db, nil
-}
-
-func openPostgresReadOnly(ctx context.Context, cfg Config) (*sql.DB, error) {
-	cc, err := pgx.ParseConfig(cfg.URL)
-	if err != nil {
-		return nil, fmt.Errorf("store: parse postgres URL: %w", err)
-	}
-	cc.RuntimeParams["default_transaction_read_only"] = "on"
-	if cfg.Schema != "" {
-		if !validIdent(cfg.Schema) {
-			return nil, fmt.Errorf("store: schema name %q must be lower-case letters, digits and _", cfg.Schema)
-		}
-		cc.RuntimeParams["search_path"] = cfg.Schema
-	}
-	db := stdlib.OpenDB(*cc)
-	db.SetMaxOpenConns(4)
-	if cfg.Schema != "" {
-		var found bool
-		err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, cfg.Schema).Scan(&found)
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("store: connect to postgres: %w", err)
-		}
-		if !found {
-			db.Close()
-			return nil, fmt.Errorf("%w: PostgreSQL has no schema %s", ErrNotFound, cfg.Schema)
-		}
-	}
-	return db, nil
 }
 
 // checkMigrated fails unless every migration of this build is recorded.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -38,6 +39,26 @@ func (*sqliteDriver) open(_ context.Context, cfg Config) (*sql.DB, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8) // database/sql keeps only 2 by default: under load every other query reopened a connection
+	return db, nil
+}
+
+// openReadOnly opens the file with mode=ro (https://www.sqlite.org/uri.html,
+// "mode"): SQLite refuses every write on the connection.
+func (*sqliteDriver) openReadOnly(_ context.Context, cfg Config) (*sql.DB, error) {
+	path := cfg.Path
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s does not exist", ErrNotFound, path)
+		}
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Add("_pragma", "busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
 	return db, nil
 }
 

@@ -80,14 +80,9 @@ type Config struct {
 
 // Open opens (creating if needed) and migrates the database.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	var drv driver
-	switch {
-	case cfg.URL != "":
-		drv = &pgDriver{schema: cfg.Schema}
-	case cfg.Path != "":
-		drv = &sqliteDriver{}
-	default:
-		return nil, errors.New("store: neither a database URL nor a SQLite path was given")
+	drv, err := newDriver(cfg)
+	if err != nil {
+		return nil, err
 	}
 	db, err := drv.open(ctx, cfg)
 	if err != nil {
@@ -103,6 +98,17 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// newDriver picks the driver cfg names.
+func newDriver(cfg Config) (driver, error) {
+	switch {
+	case cfg.URL != "":
+		return &pgDriver{schema: cfg.Schema}, nil
+	case cfg.Path != "":
+		return &sqliteDriver{}, nil
+	}
+	return nil, errors.New("store: neither a database URL nor a SQLite path was given")
 }
 
 func validIdent(s string) bool {
