@@ -66,6 +66,7 @@ var conformance = []struct {
 	{"WriteLock", testWriteLock},
 	{"Rollback", testRollback},
 	{"Scratch", testScratch},
+	{"ReadOnly", testReadOnly},
 }
 
 var (
@@ -963,5 +964,51 @@ func testScratch(t *testing.T, tg storetest.Target) {
 	}
 	if _, _, err := store.Scratch(url, dir, "Bad-Prefix"); url != "" && err == nil {
 		t.Error("Scratch accepted a schema name PostgreSQL would need quoted")
+	}
+}
+
+// testReadOnly: a read-only handle reads exactly what the writer wrote,
+// snapshots included, and every write through it fails.
+func testReadOnly(t *testing.T, tg storetest.Target) {
+	rw := tg.Open(t)
+	b := base()
+	mustCommit(t, rw, b)
+	ro, err := store.OpenReadOnly(ctx, tg.Cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	want, err := rw.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, done, err := ro.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	for name, db := range map[string]*store.DB{"read-only": ro, "read-only snapshot": view} {
+		got, err := db.Load(ctx)
+		if err != nil {
+			t.Fatalf("%s Load: %v", name, err)
+		}
+		equal(t, name+" Load", got, want)
+		equal(t, name+" blocks", blocks(t, db), b.PutBlocks)
+		equal(t, name+" journal", journal(t, db), b.Entries)
+		if m, err := db.EntriesByKey(ctx, []string{"k1", "k2"}); err != nil || len(m) != 2 {
+			t.Errorf("%s EntriesByKey = %v, %v", name, m, err)
+		}
+		if ms, _, err := db.SerialHistory(ctx, 100, 1); err != nil || len(ms) != 2 {
+			t.Errorf("%s SerialHistory = %v, %v", name, ms, err)
+		}
+	}
+	if err := ro.SetMeta(ctx, "k", "v"); err == nil {
+		t.Error("SetMeta through a read-only handle succeeded")
+	}
+	if err := commit(ro, &store.Batch{Entries: []ledger.Entry{entry(4, "x", "")}}); err == nil {
+		t.Error("Commit through a read-only handle succeeded")
+	}
+	if h := head(t, rw); h != 3 {
+		t.Errorf("head %d after refused writes, want 3", h)
 	}
 }
