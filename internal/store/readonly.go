@@ -18,26 +18,7 @@ var ErrNotFound = errors.New("store: no registry database there")
 // connection itself refuses writes (SQLite mode=ro, PostgreSQL
 // default_transaction_read_only). A database that lacks a migration this
 // build knows is refused, since the current queries could misread it.
-func OpenReadOnly(ctx context.Context, cfg Config) (*DB, error) {
-	drv, err := newDriver(cfg)
-	if err != nil {
-		return nil, err
-	}
-	db, err := drv.openReadOnly(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	d := &DB{sql: db, rq: db, drv: drv}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: connect to %s: %w", drv.dialect(), err)
-	}
-	if err := d.checkMigrated(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return d, nil
-}
+func OpenReadOnly(ctx context.Context, cfg Config) (*DB, error) { return open(ctx, cfg, true) }
 
 // checkMigrated fails unless every migration of this build is recorded.
 func (d *DB) checkMigrated(ctx context.Context) error {

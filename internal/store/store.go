@@ -79,12 +79,20 @@ type Config struct {
 }
 
 // Open opens (creating if needed) and migrates the database.
-func Open(ctx context.Context, cfg Config) (*DB, error) {
+func Open(ctx context.Context, cfg Config) (*DB, error) { return open(ctx, cfg, false) }
+
+// open opens a pool on cfg's driver, pings it, and migrates it, or for a
+// read-only open checks that it is migrated.
+func open(ctx context.Context, cfg Config, readOnly bool) (*DB, error) {
 	drv, err := newDriver(cfg)
 	if err != nil {
 		return nil, err
 	}
-	db, err := drv.open(ctx, cfg)
+	openPool, prepare := drv.open, (*DB).migrate
+	if readOnly {
+		openPool, prepare = drv.openReadOnly, (*DB).checkMigrated
+	}
+	db, err := openPool(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +101,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", drv.dialect(), err)
 	}
-	if err := d.migrate(ctx); err != nil {
+	if err := prepare(d, ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
