@@ -54,8 +54,8 @@ func TestCommitFaults(t *testing.T) {
 				}
 				err = w.Commit(ctx, &store.Batch{Entries: []ledger.Entry{testEntry(1, "k1")}})
 				w.Rollback()
-				if !errors.Is(err, errInjected) {
-					t.Fatalf("Commit = %v, want the injected error", err)
+				if !errors.Is(err, errInjected) || tc.point == store.FaultBeforeCommit && err != errInjected {
+					t.Fatalf("Commit = %v, want the injected error (as is before COMMIT)", err)
 				}
 				if got := errors.Is(err, store.ErrOutcomeUnknown); got != tc.unknown {
 					t.Errorf("errors.Is(%v, ErrOutcomeUnknown) = %v, want %v", err, got, tc.unknown)
