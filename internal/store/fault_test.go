@@ -1,9 +1,14 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,5 +176,149 @@ func TestCommitRefusedAtCommit(t *testing.T) {
 		if h, err := db.Head(ctx); err != nil || h.Seq != 0 {
 			t.Errorf("%s: head %d, %v after a refused COMMIT", tc.name, h.Seq, err)
 		}
+	}
+}
+
+// replyDropper is a TCP proxy in front of PostgreSQL that, once armed,
+// passes the next COMMIT to the server and drops the client's connection
+// before the server's answer reaches it: the commit happens, and the
+// client cannot know.
+type replyDropper struct {
+	ln      net.Listener
+	server  string
+	armed   atomic.Bool
+	dropped atomic.Bool
+	mu      sync.Mutex
+	conns   []net.Conn
+}
+
+// commitQuery is the simple-protocol Query message pgx sends for COMMIT
+// ('Q', int32 length 11, "commit\0").
+var commitQuery = []byte("Q\x00\x00\x00\x0bcommit\x00")
+
+func newReplyDropper(t *testing.T, server string) *replyDropper {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &replyDropper{ln: ln, server: server}
+	t.Cleanup(func() {
+		ln.Close()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, c := range p.conns {
+			c.Close()
+		}
+	})
+	go p.serve()
+	return p
+}
+
+func (p *replyDropper) serve() {
+	for {
+		client, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		server, err := net.Dial("tcp", p.server)
+		if err != nil {
+			client.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, client, server)
+		p.mu.Unlock()
+		var cut atomic.Bool // this connection's answers are no longer relayed
+		go func() {
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := server.Read(buf)
+				if n > 0 && !cut.Load() {
+					if _, err := client.Write(buf[:n]); err != nil {
+						return
+					}
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		go func() {
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := client.Read(buf)
+				if n > 0 {
+					if p.armed.Load() && bytes.Contains(buf[:n], commitQuery) && p.dropped.CompareAndSwap(false, true) {
+						cut.Store(true)
+						_, _ = server.Write(buf[:n]) // the server commits…
+						client.Close()               // …and the client never hears of it
+						return
+					}
+					if _, err := server.Write(buf[:n]); err != nil {
+						return
+					}
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+// TestCommitReplyLost: the connection drops after PostgreSQL received
+// COMMIT and before its answer arrived. The commit happened; Commit must
+// say ErrOutcomeUnknown, never a plain failure the caller would read as
+// "not committed".
+func TestCommitReplyLost(t *testing.T) {
+	t.Parallel()
+	tg := storetest.Postgres(t)
+	direct := tg.Open(t)
+	u, err := url.Parse(tg.Cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newReplyDropper(t, u.Host)
+	u.Host = p.ln.Addr().String()
+	q := u.Query()
+	q.Set("sslmode", "disable") // the proxy reads the protocol in the clear
+	u.RawQuery = q.Encode()
+	cfg := tg.Cfg
+	cfg.URL = u.String()
+	db, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	w, _, err := db.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.armed.Store(true)
+	err = w.Commit(ctx, &store.Batch{Entries: []ledger.Entry{testEntry(1, "k1")}})
+	w.Rollback()
+	if !p.dropped.Load() {
+		t.Fatal("the proxy never saw COMMIT")
+	}
+	t.Logf("Commit: %v", err)
+	if !errors.Is(err, store.ErrOutcomeUnknown) {
+		t.Fatalf("Commit whose answer was lost = %v, want ErrOutcomeUnknown", err)
+	}
+	// The server did commit (it finishes COMMIT before it notices the
+	// client is gone).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h, err := direct.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Seq == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the commit whose answer was lost never became visible")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
