@@ -64,7 +64,8 @@ type DB struct {
 
 // Config says which database to open.
 type Config struct {
-	// URL is a postgres:// URL; empty means SQLite at Path.
+	// URL is a PostgreSQL connection string (a postgres:// URL or
+	// key=value pairs); empty means SQLite at Path.
 	URL string
 	// Path is the SQLite database file.
 	Path string
