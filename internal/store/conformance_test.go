@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -185,6 +186,41 @@ func testOpen(t *testing.T, tg storetest.Target) {
 	if got := head(t, db2); got != 3 {
 		t.Errorf("reopen: head %d, want 3", got)
 	}
+	if tg.Cfg.URL != "" {
+		// The same database named by a key=value connection string.
+		cfg := tg.Cfg
+		cfg.URL = keyValueDSN(t, cfg.URL)
+		db3, err := store.Open(ctx, cfg)
+		if err != nil {
+			t.Fatalf("open %q: %v", cfg.URL, err)
+		}
+		defer db3.Close()
+		if got := head(t, db3); got != 3 {
+			t.Errorf("key=value open: head %d, want 3", got)
+		}
+	}
+}
+
+// keyValueDSN rewrites a postgres:// URL as libpq key=value pairs.
+func keyValueDSN(t *testing.T, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := []string{"host=" + u.Hostname(), "dbname=" + strings.TrimPrefix(u.Path, "/")}
+	if p := u.Port(); p != "" {
+		kv = append(kv, "port="+p)
+	}
+	if u.User != nil {
+		kv = append(kv, "user="+u.User.Username())
+		if pw, ok := u.User.Password(); ok {
+			kv = append(kv, "password="+pw)
+		}
+	}
+	for k, vs := range u.Query() {
+		kv = append(kv, k+"="+vs[0])
+	}
+	return strings.Join(kv, " ")
 }
 
 // testOpenConcurrently: processes starting together on one new database
