@@ -15,7 +15,9 @@ import (
 // refuses every write, and finds nothing (creating nothing) where no
 // database is.
 func TestOpenReadOnly(t *testing.T) {
+	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		t.Parallel()
 		ctx := context.Background()
 		missing := tg.Cfg
 		if missing.URL != "" {
