@@ -68,6 +68,7 @@ var conformance = []struct {
 	{"Rollback", testRollback},
 	{"Scratch", testScratch},
 	{"ReadOnly", testReadOnly},
+	{"Rejections", testRejections},
 }
 
 var (
@@ -117,7 +118,8 @@ func base() *store.Batch {
 			{Seq: 2, Issuance: 100, Start: 1, End: 1000, FromAccount: 0, ToAccount: 10, FromState: "", ToState: ledger.Held},
 			{Seq: 3, Issuance: 100, Start: 1, End: 400, FromAccount: 10, ToAccount: 11, FromState: ledger.Held, ToState: ledger.Retired},
 		},
-		Tokens: []ledger.Token{{Hash: "tokhash", OrgID: 1, Role: ledger.RoleHolder, Name: "ci", CreatedAt: t0}},
+		Tokens:     []ledger.Token{{Hash: "tokhash", OrgID: 1, Role: ledger.RoleHolder, Name: "ci", CreatedAt: t0}},
+		Rejections: []store.Rejection{{Key: "r1", RequestHash: "rh-r1", AfterSeq: 1, At: t0, Body: `{"code":"insufficient_units"}`}},
 	}
 }
 
@@ -448,6 +450,8 @@ var textFields = []struct {
 	{"blocks", "state", func(b *store.Batch, s string) { b.PutBlocks[1].State = ledger.State(s) }},
 	{"movements", "to_state", func(b *store.Batch, s string) { b.Movements[1].ToState = ledger.State(s) }},
 	{"tokens", "name", func(b *store.Batch, s string) { b.Tokens[0].Name = s }},
+	{"rejections", "idem_key", func(b *store.Batch, s string) { b.Rejections[0].Key = s }},
+	{"rejections", "body", func(b *store.Batch, s string) { b.Rejections[0].Body = s }},
 }
 
 func testInvalidTextRefused(t *testing.T, tg storetest.Target) {
@@ -506,6 +510,9 @@ func testInvalidTextLookups(t *testing.T, tg storetest.Target) {
 		}
 		if es, err := db.Entries(ctx, store.EntryFilter{Kind: bad}); len(es) != 0 || err != nil {
 			t.Errorf("Entries(kind %q) = %v, %v", bad, es, err)
+		}
+		if m, err := db.RejectionsByKey(ctx, []string{bad, "r1"}); err != nil || len(m) != 1 {
+			t.Errorf("RejectionsByKey(%q, r1) = %v, %v; want only r1", bad, m, err)
 		}
 	}
 }
@@ -1046,5 +1053,38 @@ func testReadOnly(t *testing.T, tg storetest.Target) {
 	}
 	if h := head(t, rw); h != 3 {
 		t.Errorf("head %d after refused writes, want 3", h)
+	}
+}
+
+// testRejections: refusals recorded under their keys come back by key
+// (more keys than one statement takes), and a key recorded twice is
+// ErrStale with nothing written.
+func testRejections(t *testing.T, tg storetest.Target) {
+	db := tg.Open(t)
+	b := base()
+	for i := range 1000 {
+		b.Rejections = append(b.Rejections, store.Rejection{Key: fmt.Sprintf("rej-%d", i), RequestHash: fmt.Sprintf("h%d", i), AfterSeq: int64(i % 3), At: t0, Body: fmt.Sprintf(`{"n":%d}`, i)})
+	}
+	mustCommit(t, db, b)
+	var keys []string
+	for _, r := range b.Rejections {
+		keys = append(keys, r.Key)
+	}
+	got, err := db.RejectionsByKey(ctx, append(keys, "missing", "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(b.Rejections) {
+		t.Errorf("RejectionsByKey found %d, want %d (a journal key is not a rejection)", len(got), len(b.Rejections))
+	}
+	for _, r := range b.Rejections {
+		equal(t, "rejection "+r.Key, got[r.Key], r)
+	}
+	err = commit(db, &store.Batch{Entries: []ledger.Entry{entry(4, "x", "")}, Rejections: b.Rejections[:1]})
+	if !errors.Is(err, store.ErrStale) {
+		t.Errorf("a rejection key recorded twice: Commit = %v, want ErrStale", err)
+	}
+	if h := head(t, db); h != 3 {
+		t.Errorf("head %d after a refused batch, want 3", h)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
-	"slices"
 	"strings"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
@@ -325,14 +324,8 @@ func (d *DB) Head(ctx context.Context) (ledger.Entry, error) {
 // keys. A key that cannot be stored (ErrInvalidText) matches nothing.
 func (d *DB) EntriesByKey(ctx context.Context, keys []string) (map[string]ledger.Entry, error) {
 	out := make(map[string]ledger.Entry, len(keys))
-	keys = slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return !storable(k) })
-	for lo := 0; lo < len(keys); lo += rowsPerStatement {
-		chunk := keys[lo:min(len(keys), lo+rowsPerStatement)]
-		args := make([]any, len(chunk))
-		for i, k := range chunk {
-			args[i] = k
-		}
-		rows, err := d.rq.QueryContext(ctx, d.q(`SELECT `+entryCols+` FROM journal WHERE idem_key IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`), args...)
+	for _, args := range keyChunks(keys) {
+		rows, err := d.rq.QueryContext(ctx, d.q(`SELECT `+entryCols+` FROM journal WHERE idem_key IN (?`+strings.Repeat(", ?", len(args)-1)+`)`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: read journal by key: %w", err)
 		}
@@ -349,6 +342,27 @@ func (d *DB) EntriesByKey(ctx context.Context, keys []string) (map[string]ledger
 		}
 	}
 	return out, nil
+}
+
+// keyChunks splits keys into query arguments of at most rowsPerStatement
+// each, leaving out keys no driver can store (they match nothing, on every
+// driver; PostgreSQL would fail the whole query on them).
+func keyChunks(keys []string) [][]any {
+	var out [][]any
+	var args []any
+	for _, k := range keys {
+		if !storable(k) {
+			continue
+		}
+		if len(args) == rowsPerStatement {
+			out, args = append(out, args), nil
+		}
+		args = append(args, k)
+	}
+	if len(args) > 0 {
+		out = append(out, args)
+	}
+	return out
 }
 
 // EntryFilter selects journal entries.

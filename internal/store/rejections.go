@@ -27,16 +27,12 @@ func planRejections(p *writePlan, rs []Rejection) {
 	})
 }
 
-// RejectionsByKey returns the rejections recorded under the given keys.
+// RejectionsByKey returns the rejections recorded under the given keys. A
+// key that cannot be stored (ErrInvalidText) matches nothing.
 func (d *DB) RejectionsByKey(ctx context.Context, keys []string) (map[string]Rejection, error) {
 	out := map[string]Rejection{}
-	for lo := 0; lo < len(keys); lo += rowsPerStatement {
-		chunk := keys[lo:min(len(keys), lo+rowsPerStatement)]
-		args := make([]any, len(chunk))
-		for i, k := range chunk {
-			args[i] = k
-		}
-		rows, err := d.rq.QueryContext(ctx, d.q(`SELECT idem_key, request_hash, after_seq, at, body FROM rejections WHERE idem_key IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`), args...)
+	for _, args := range keyChunks(keys) {
+		rows, err := d.rq.QueryContext(ctx, d.q(`SELECT idem_key, request_hash, after_seq, at, body FROM rejections WHERE idem_key IN (?`+strings.Repeat(", ?", len(args)-1)+`)`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: read rejections by key: %w", err)
 		}
