@@ -14,7 +14,8 @@ func newBootstrapCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
 		Short: "Create a registry's administrator organisation, national holding account and first admin token",
-		Long: `Bootstrap works on the database directly (the server may be stopped or running): it
+		Long: `Bootstrap works on the database directly, with the registry's server stopped (one
+database has one serving process; bootstrap refuses while a server holds it): it
 creates the registry node if it does not exist, registers the administrator's
 organisation with a national holding account, and prints a new admin API token.
 Every other organisation, account and token is then created through the API.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -46,13 +47,17 @@ func TestBootstrapThenServe(t *testing.T) {
 	if err != nil || len(accs) != 1 || accs[0].Type != ledger.NationalHolding {
 		t.Fatalf("accounts: %+v %v", accs, err)
 	}
-	// One database has one serving process: stop this one before the reruns.
+	// While a server holds the database, bootstrap refuses to open it.
+	args := []string{"bootstrap", "--data-dir", dir, "--registry", "VN", "--org-name", "Viet Nam registry (test)", "--country", "VN"}
+	if r := run(args...); r.code() != exitFailure || !errors.Is(r.err, registry.ErrDatabaseInUse) {
+		t.Fatalf("bootstrap beside a serving node: exit %d, %v", r.code(), r.err)
+	}
 	srv.Close()
 	nodes.Close()
 	// A rerun with the same inputs creates nothing and says the token was
 	// shown before (exit 3); --new-token prints another; other inputs on a
 	// registry already set up are refused (exit 3).
-	args := []string{"bootstrap", "--data-dir", dir, "--registry", "VN", "--org-name", "Viet Nam registry (test)", "--country", "VN"}
+	args = []string{"bootstrap", "--data-dir", dir, "--registry", "VN", "--org-name", "Viet Nam registry (test)", "--country", "VN"}
 	if r := run(args...); r.code() != exitRejected || !strings.Contains(r.err.Error(), "--new-token") {
 		t.Fatalf("bootstrap rerun: exit %d, %v", r.code(), r.err)
 	}
@@ -62,8 +67,6 @@ func TestBootstrapThenServe(t *testing.T) {
 	if r := run("bootstrap", "--data-dir", dir, "--registry", "VN", "--org-name", "Someone else", "--country", "VN"); r.code() != exitRejected {
 		t.Fatalf("bootstrap with other inputs: exit %d, %v", r.code(), r.err)
 	}
-	// Counted in the database: the node opened above does not see what
-	// another process (the reruns) wrote until its next write.
 	db, err := sql.Open("sqlite", filepath.Join(dir, "registries", "VN.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -64,10 +64,11 @@ func (s Storage) Where() string {
 }
 
 // Discover lists the codes of the registries the storage holds, sorted,
-// without writing anything: the SQLite files under DataDir/registries, or
-// the registry_* schemas of the PostgreSQL database whose node has recorded
-// its code (a schema with no code, such as one an older verify created, is
-// not a registry). An empty storage is not an error: the list is empty.
+// without writing anything: the SQLite files registries/<CODE>.db under
+// DataDir, or the registry_<code> schemas of the PostgreSQL database, whose
+// node has recorded that code (a database or schema with no code, such as
+// the empty one an older verify created, is not a registry). An empty
+// storage is not an error: the list is empty.
 func (s Storage) Discover(ctx context.Context) ([]string, error) {
 	if s.DatabaseURL != "" {
 		return s.discoverPostgres(ctx)
@@ -79,12 +80,38 @@ func (s Storage) Discover(ctx context.Context) ([]string, error) {
 	}
 	var codes []string
 	for _, f := range files {
-		if code := strings.TrimSuffix(filepath.Base(f), ".db"); ledger.ValidCode(code) {
+		code := strings.TrimSuffix(filepath.Base(f), ".db")
+		if !ledger.ValidCode(code) {
+			continue
+		}
+		ok, err := hasCode(ctx, store.Config{Path: f}, code)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			codes = append(codes, code)
 		}
 	}
 	slices.Sort(codes)
 	return codes, nil
+}
+
+// hasCode reports whether the SQLite database at cfg is registry code's
+// node (it recorded that code), reading it read-only.
+func hasCode(ctx context.Context, cfg store.Config, code string) (bool, error) {
+	db, err := store.OpenReadOnly(ctx, cfg)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("host: open %s: %w", cfg.Path, err)
+	}
+	defer db.Close()
+	got, err := db.Meta(ctx, "registry_code")
+	if err != nil {
+		return false, fmt.Errorf("host: read the registry code of %s: %w", cfg.Path, err)
+	}
+	return got == code, nil
 }
 
 func (s Storage) discoverPostgres(ctx context.Context) ([]string, error) {

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/store"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
 )
 
@@ -152,6 +153,13 @@ func TestVerifyDiscoversRegistries(t *testing.T) {
 		if _, err := Bootstrap(ctx, s, BootstrapParams{Code: "VN", OrgName: "Viet Nam registry (test)", Country: "VN"}); err != nil {
 			t.Fatal(err)
 		}
+		// What an older verify left behind: CN's tables, migrated, but no
+		// node ever opened on them (no registry code).
+		leftover, err := store.Open(ctx, s.Store("CN"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		leftover.Close()
 		codes, err := s.Discover(ctx)
 		if err != nil || !slices.Equal(codes, []string{"VN"}) {
 			t.Fatalf("Discover = %v, %v; want [VN]", codes, err)

@@ -55,6 +55,12 @@ func verifyOne(ctx context.Context, s Storage, code string) (registry.Report, er
 		return registry.Report{}, fmt.Errorf("host: verify %s: %w", code, err)
 	}
 	defer db.Close()
+	switch got, err := db.Meta(ctx, "registry_code"); {
+	case err != nil:
+		return registry.Report{}, fmt.Errorf("host: verify %s: %w", code, err)
+	case got == "":
+		return registry.Report{}, fmt.Errorf("host: verify: %w %s in %s (its database has tables but no registry code: no node was ever opened on it)", ErrNoRegistry, code, s.Where())
+	}
 	rep, err := registry.Verify(ctx, db)
 	if err != nil {
 		return rep, fmt.Errorf("host: verify %s: %w", code, err)
