@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/crashtest"
+	"github.com/corridor-carbon/corridor/internal/demo"
 	"github.com/corridor-carbon/corridor/internal/store"
 )
 
@@ -96,6 +97,15 @@ func powerRun(t *testing.T, seed uint64, synchronous string, flushSeed bool, cut
 	}
 	var atSeed Stats
 	params := crashtest.Params{Seed: seed, Server: srv, Cuts: cuts, Budget: budget, Cut: cut, StartupCuts: true, AfterSeed: func() {
+		// Each registry's database, WAL and shared-memory index are on
+		// the mount, or the cuts would not touch them.
+		for _, reg := range demo.Registries {
+			for _, suffix := range []string{".db", ".db-wal", ".db-shm"} {
+				if _, err := os.Stat(filepath.Join(mountDir, reg.Code+suffix)); err != nil {
+					t.Errorf("%s%s is not on the power-loss mount: %v", reg.Code, suffix, err)
+				}
+			}
+		}
 		if flushSeed {
 			fsys.SyncAll()
 		}
