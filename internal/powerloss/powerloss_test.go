@@ -22,21 +22,28 @@ var (
 
 var (
 	buildOnce sync.Once
+	buildDir  string
 	binary    string
 	buildErr  error
 )
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
 
 // needBinary builds corridor with the corridor_powerloss tag (which lets
 // the test change SQLite's synchronous setting) once per test process.
 func needBinary(t *testing.T) {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "corridor-powerloss-")
-		if err != nil {
-			buildErr = err
-			return
+		if buildDir, buildErr = os.MkdirTemp("", "corridor-powerloss-"); buildErr == nil {
+			binary, buildErr = crashtest.BuildBinary(buildDir, "corridor_powerloss")
 		}
-		binary, buildErr = crashtest.BuildBinary(dir, "corridor_powerloss")
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
