@@ -304,9 +304,9 @@ func (w *world) readInitial() {
 	}
 }
 
-// read is a registry's units as its API shows them: held and reserved
-// blocks of every account, with retired units as spans of unknown place
-// left out (their quantity is compared separately).
+// read is a registry's units as its API shows them: the held and reserved
+// blocks of every account (holdings do not list retired units; their
+// quantity is compared through the totals).
 func (w *world) read(ctx context.Context, reg string, admin *client.Client) (units, error) {
 	accs, err := admin.Accounts(ctx, reg)
 	if err != nil {

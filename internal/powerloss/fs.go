@@ -96,9 +96,7 @@ func (f *FS) Cut() {
 				revert(n)
 				continue
 			}
-			if !slices.Equal(n.data, n.synced) {
-				f.stats.LostBytes += max(len(n.data)-len(n.synced), 0) + countDiff(n.data, n.synced)
-			}
+			f.stats.LostBytes += lost(n.data, n.synced)
 			n.data = slices.Clone(n.synced)
 		}
 	}
@@ -125,11 +123,12 @@ func (f *FS) SyncAll() {
 	walk(f.root)
 }
 
-// countDiff counts the bytes of the common prefix length that differ.
-func countDiff(a, b []byte) int {
-	n := 0
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
+// lost counts the bytes a revert from data to synced changes: those that
+// differ, and the length difference.
+func lost(data, synced []byte) int {
+	n := max(len(data), len(synced)) - min(len(data), len(synced))
+	for i := range min(len(data), len(synced)) {
+		if data[i] != synced[i] {
 			n++
 		}
 	}
@@ -167,12 +166,10 @@ func (f *FS) Mount(dir string) (*Mount, error) {
 			FsName:      "powerloss",
 			Name:        "powerloss",
 			DirectMount: true, // mount(2) directly when root; fusermount3 otherwise
-			// SQLite writes pages of 4 KiB; the default 128 KiB is fine.
 		},
 		// Names and attributes change only through this mount, so the
-		// kernel may cache them; a cut remounts, which drops every cache.
-		EntryTimeout:    nil,
-		AttrTimeout:     nil,
+		// kernel may cache them for go-fuse's default second; a cut
+		// remounts, which drops every cache, page cache included.
 		NegativeTimeout: &zero,
 		RootStableAttr:  &fs.StableAttr{Ino: f.root.ino},
 	}

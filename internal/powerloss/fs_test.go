@@ -91,12 +91,17 @@ func TestCutKeepsOnlySynced(t *testing.T) {
 	writeFile(t, p("a"), []byte("synced-content"), true)
 	writeFile(t, p("c"), nil, false)
 	writeFile(t, p("d"), []byte("removed"), true)
+	writeFile(t, p("r1"), []byte("renamed"), true)
 	syncDir(t, dir)
 	// After the last directory sync: b is written and synced but its name
 	// is not (it vanishes), d is removed (it comes back), a is overwritten
 	// in part and c written, neither synced.
 	writeFile(t, p("b"), []byte("orphan"), true)
 	if err := os.Remove(p("d")); err != nil {
+		t.Fatal(err)
+	}
+	// r1 is renamed to r2 without a directory sync: the old name returns.
+	if err := os.Rename(p("r1"), p("r2")); err != nil {
 		t.Fatal(err)
 	}
 	fc, err := os.OpenFile(p("c"), os.O_WRONLY, 0)
@@ -126,7 +131,7 @@ func TestCutKeepsOnlySynced(t *testing.T) {
 	}
 	*m = *m2 // the cleanup unmounts the new mount
 
-	want := map[string]string{"a": "synced-content", "c": "", "d": "removed", "sub/e": "deep"}
+	want := map[string]string{"a": "synced-content", "c": "", "d": "removed", "r1": "renamed", "sub/e": "deep"}
 	for name, content := range want {
 		got, err := os.ReadFile(p(name))
 		if err != nil {
@@ -137,11 +142,13 @@ func TestCutKeepsOnlySynced(t *testing.T) {
 			t.Errorf("%s after the cut = %q, want %q", name, got, content)
 		}
 	}
-	if _, err := os.Stat(p("b")); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("b, whose name was never synced, after the cut: %v; want it gone", err)
+	for _, name := range []string{"b", "r2"} {
+		if _, err := os.Stat(p(name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s, whose name was never synced, after the cut: %v; want it gone", name, err)
+		}
 	}
 	st := f.Stats()
-	if st.Cuts != 1 || st.LostNames != 1 || st.LostBytes == 0 {
+	if st.Cuts != 1 || st.LostNames != 2 || st.LostBytes == 0 {
 		t.Errorf("stats after one cut: %+v", st)
 	}
 }

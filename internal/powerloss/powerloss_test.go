@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/crashtest"
+	"github.com/corridor-carbon/corridor/internal/demo"
 	"github.com/corridor-carbon/corridor/internal/store"
 )
 
@@ -21,45 +22,52 @@ var (
 
 var (
 	buildOnce sync.Once
+	buildDir  string
 	binary    string
 	buildErr  error
 )
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
 
 // needBinary builds corridor with the corridor_powerloss tag (which lets
 // the test change SQLite's synchronous setting) once per test process.
 func needBinary(t *testing.T) {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "corridor-powerloss-")
-		if err != nil {
-			buildErr = err
-			return
+		if buildDir, buildErr = os.MkdirTemp("", "corridor-powerloss-"); buildErr == nil {
+			binary, buildErr = crashtest.BuildBinary(buildDir, "corridor_powerloss")
 		}
-		binary, buildErr = crashtest.BuildBinary(dir, "corridor_powerloss")
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 }
 
-// powerRun runs a corridor server whose SQLite databases, with their WAL
-// and shared-memory files, live on the power-loss file system (the mount
-// is --data-dir/registries, where serve puts them), cuts the power cuts
-// times under load and returns what the checks found, with the file
-// system's counters of the load before the first cut. synchronous, when not empty,
-// replaces SQLite's synchronous setting; flushSeed makes the seeded
-// databases durable before the load (as the kernel's writeback would in
-// time), so that what a cut can lose is the load's transactions.
+// powerRun runs a corridor server whose data directory is the power-loss
+// file system: the registries directory serve creates, each registry's
+// SQLite database with its WAL and shared-memory files, and the demo tokens
+// file. It cuts the power cuts times under load and returns what the checks
+// found, with the file system's counters of the load before the first cut.
+// synchronous, when not empty, replaces SQLite's synchronous setting;
+// flushSeed makes the seeded databases durable before the load (as the
+// kernel's writeback would in time), so that what a cut can lose is the
+// load's transactions.
 func powerRun(t *testing.T, seed uint64, synchronous string, flushSeed bool, cuts int, budget time.Duration) (crashtest.Report, Stats) {
 	needBinary(t)
 	dir := t.TempDir()
 	dataDir := filepath.Join(dir, "data")
-	mountDir := filepath.Join(dataDir, "registries")
-	if err := os.MkdirAll(mountDir, 0o755); err != nil {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	fsys := New()
-	m, err := fsys.Mount(mountDir)
+	m, err := fsys.Mount(dataDir)
 	if err != nil {
 		if os.Getenv(envRequireFUSE) == "1" {
 			t.Fatalf("%s=1 but FUSE cannot be mounted: %v", envRequireFUSE, err)
@@ -96,6 +104,15 @@ func powerRun(t *testing.T, seed uint64, synchronous string, flushSeed bool, cut
 	}
 	var atSeed Stats
 	params := crashtest.Params{Seed: seed, Server: srv, Cuts: cuts, Budget: budget, Cut: cut, StartupCuts: true, AfterSeed: func() {
+		// Each registry's database, WAL and shared-memory index are on
+		// the mount, or the cuts would not touch them.
+		for _, reg := range demo.Registries {
+			for _, suffix := range []string{".db", ".db-wal", ".db-shm"} {
+				if _, err := os.Stat(filepath.Join(dataDir, "registries", reg.Code+suffix)); err != nil {
+					t.Errorf("%s%s is not on the power-loss mount: %v", reg.Code, suffix, err)
+				}
+			}
+		}
 		if flushSeed {
 			fsys.SyncAll()
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"path/filepath"
 
 	"modernc.org/sqlite"
@@ -22,7 +21,7 @@ var _ driver = (*sqliteDriver)(nil)
 func (*sqliteDriver) dialect() Dialect { return SQLite }
 
 func (*sqliteDriver) open(_ context.Context, cfg Config) (*sql.DB, error) {
-	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o755); err != nil {
+	if err := mkdirAllDurable(filepath.Dir(cfg.Path)); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
 	// WAL lets readers run beside the writer; synchronous(FULL) makes every
