@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
@@ -186,6 +187,19 @@ func (v *validator) cite(rb *Rulebook, field string, c *Citation) {
 		return
 	}
 	c.Title, c.Issuer, c.Date, c.URL, c.Kind = s.Title, s.Issuer, s.Date, s.URL, s.Kind
+}
+
+// date checks a YYYY-MM-DD date; empty is allowed unless required.
+func (v *validator) date(field, value string, required bool) {
+	if value == "" {
+		if required {
+			v.fail(field, "missing: a date YYYY-MM-DD")
+		}
+		return
+	}
+	if _, err := time.Parse(time.DateOnly, value); err != nil {
+		v.fail(field, "must be a date YYYY-MM-DD, not %q", value)
+	}
 }
 
 func (v *validator) jurisdiction(rb *Rulebook, field, code string) {
@@ -389,6 +403,33 @@ func (v *validator) rule(rb *Rulebook, f string, r *Rule, ids map[string]bool, g
 		}
 		r.Share = &d
 		instruments("instruments", r.Instruments)
+	case KindHostAgreement:
+		if len(r.Agreements) == 0 {
+			v.fail(f+".agreements", "missing: a host_agreement rule lists the agreements")
+		}
+		seen := map[string]bool{}
+		for k := range r.Agreements {
+			a := &r.Agreements[k]
+			af := fmt.Sprintf("%s.agreements[%d]", f, k)
+			v.jurisdiction(rb, af+".host", a.Host)
+			if seen[a.Host] {
+				v.fail(af+".host", "host %s has two agreements", a.Host)
+			}
+			seen[a.Host] = true
+			v.date(af+".signed", a.Signed, true)
+			v.date(af+".eligibility_list", a.EligibilityList, false)
+			v.date(af+".operational_from", a.OperationalFrom, false)
+			if a.OperationalFrom != "" && a.OperationalFrom < a.Signed {
+				v.fail(af+".operational_from", "before the signing date %s", a.Signed)
+			}
+			if a.Status != StatusConfirmed && a.Status != StatusUnverified {
+				v.fail(af+".status", "must be %s or %s, not %q", StatusConfirmed, StatusUnverified, a.Status)
+			}
+			v.cite(rb, af+".cite", &a.Cite)
+		}
+	case KindRegistrationCutoff:
+		v.date(f+".registered_before", r.RegisteredBefore, true)
+		v.date(f+".use_from", r.UseFrom, true)
 	case KindRegistryLock:
 		if !global {
 			v.fail(f+".kind", "registry_lock rules belong in global_rules")

@@ -85,7 +85,7 @@ func TestLoadRejectsBrokenData(t *testing.T) {
 		{"share not a number", "schemes.yaml", `share: "0.05"`, `share: "five percent"`, "schemes[0].rules[1].share", "decimal fraction"},
 		{"bad status", "schemes.yaml", "status: unverified", "status: maybe", ".status", `not "maybe"`},
 		{"missing version", "mrv.yaml", `version: "2026-11-26"`, "", "version", "missing"},
-		{"official source without url", "sources.yaml", `url: "https://sso.agc.gov.sg/SL-Supp/S661-2023/Published/20231006?DocDate=20231006"`, `url: ""`, "sources[3].url", "missing"},
+		{"official source without url", "sources.yaml", `url: "https://sso.agc.gov.sg/SL-Supp/S661-2023/Published/20231006?DocDate=20231006"`, `url: ""`, "sources[4].url", "missing"},
 		{"duplicate rule id", "schemes.yaml", "id: CN-ETS.offset-cap", "id: CN-ETS.offset-instrument", "schemes[0].rules[1].id", "duplicate rule id"},
 		{"duplicate MRV cell", "mrv.yaml", "  - {sector: power, aspect: threshold, regime: CN-ETS,", "  - {sector: power, aspect: threshold, regime: VN-ETS,", "cells", "duplicate cell"},
 		{"missing MRV cell", "mrv.yaml", "  - {sector: power, aspect: threshold, regime: CN-ETS, status: confirmed,\n     text: \"Entities with annual emissions above 26,000 tCO2.\",\n     cite: {source: icap-china-ets}}\n", "", "cells", "missing cell for sector power, aspect threshold, regime CN-ETS"},
