@@ -202,7 +202,7 @@ type CBAMPrecursor struct {
 }
 
 // Jurisdictions are the codes a market may name: the corridor's
-// jurisdictions, the Tier-4 hosts and partners in ../shared/domain/markets.md,
+// jurisdictions (China and ASEAN), the Tier-4 crediting hosts, Japan and Korea as partners,
 // and the EU as the CBAM reference.
 var Jurisdictions = map[string]string{
 	"CN": "China", "ID": "Indonesia", "VN": "Viet Nam", "TH": "Thailand", "MY": "Malaysia",

@@ -229,9 +229,9 @@ func (v *validator) sources(rb *Rulebook, list []Source) {
 		switch s.Kind {
 		case "official":
 			v.required(f+".url", s.URL)
-		case "secondary", "domain":
+		case "secondary":
 		default:
-			v.fail(f+".kind", "must be official, secondary or domain, not %q", s.Kind)
+			v.fail(f+".kind", "must be official or secondary (name the primary text even where only a summary was read), not %q", s.Kind)
 		}
 		if _, dup := rb.sourceByID[s.ID]; dup {
 			v.fail(f+".id", "duplicate source id %q", s.ID)

@@ -38,7 +38,8 @@ type Source struct {
 	Issuer string `yaml:"issuer" json:"issuer"`
 	Date   string `yaml:"date" json:"date"`
 	URL    string `yaml:"url" json:"url,omitempty"`
-	// Kind is official, secondary or domain.
+	// Kind is official (the legal text or the regulator's page) or
+	// secondary (a summary of it by ICAP, a law firm or the press).
 	Kind string `yaml:"kind" json:"kind"`
 	// Seen records what of the text was checked for this dataset, and where.
 	Seen string `yaml:"seen" json:"seen"`
