@@ -108,6 +108,15 @@ func TestRulebookPageBrowser(t *testing.T) {
 		t.Errorf("reasons: %q", got)
 	}
 
+	// The Singapore scheme lists each implementation agreement with its
+	// operational date; a signed one without a date is shown as not eligible.
+	if got := text(`#agreements-SG-CT\.host tr[data-host="TH"] td.op`); got != "2026-03-31" {
+		t.Errorf("Thailand's agreement operational from %q, want 2026-03-31", got)
+	}
+	if got := text(`#agreements-SG-CT\.host tr[data-host="VN"] td.op`); !strings.Contains(got, "not eligible") {
+		t.Errorf("Viet Nam's agreement shows %q", got)
+	}
+
 	// Authorised and adjusted, but a month before Thailand's agreement
 	// with Singapore became operational (31 March 2026): still refused.
 	if err := chromedp.Do(tctx,
