@@ -184,7 +184,7 @@ func (rb *Rulebook) Eligibility(req EligibilityRequest) (Decision, error) {
 			case KindQuantityCap:
 				caps = append(caps, r)
 			case KindHostAgreement:
-				outcome, finding, a := evaluateAgreement(r, u.Host, use.Date, dateGiven)
+				outcome, finding, a := evaluateAgreement(r, u.Host, u.Programme, use.Date, dateGiven)
 				if a == nil {
 					add(r, outcome, finding)
 				} else {
@@ -421,7 +421,7 @@ func onDate(date string, given bool) string {
 // evaluateAgreement decides a host_agreement rule on the date of use. The
 // agreement found, if any, supplies the reason's status and citation: the
 // rule may be confirmed while one host's operational date is not.
-func evaluateAgreement(r Rule, host, date string, given bool) (outcome, finding string, a *Agreement) {
+func evaluateAgreement(r Rule, host, programme, date string, given bool) (outcome, finding string, a *Agreement) {
 	for i := range r.Agreements {
 		if r.Agreements[i].Host == host {
 			a = &r.Agreements[i]
@@ -445,7 +445,14 @@ func evaluateAgreement(r Rule, host, date string, given bool) (outcome, finding 
 	if a.EligibilityList != "" {
 		list = " (Eligibility List published " + a.EligibilityList + ")"
 	}
-	return OutcomePass, fmt.Sprintf("Host %s's agreement is operational since %s%s, %s; the credits must fit its Eligibility List.%s", host, a.OperationalFrom, list, when, noteSuffix(a.Note)), a
+	operational := fmt.Sprintf("Host %s's agreement is operational since %s%s, %s", host, a.OperationalFrom, list, when)
+	switch {
+	case len(a.Programmes) == 0:
+		return OutcomeCondition, fmt.Sprintf("%s; the programmes on its Eligibility List were not captured: check programme %s and the methodology against the list.%s", operational, programme, noteSuffix(a.Note)), a
+	case !slices.Contains(a.Programmes, programme):
+		return OutcomeFail, fmt.Sprintf("%s, but programme %s is not on its Eligibility List (%s).%s", operational, programme, strings.Join(a.Programmes, ", "), noteSuffix(a.Note)), a
+	}
+	return OutcomePass, fmt.Sprintf("%s; programme %s is on its Eligibility List, and the methodology must be too.%s", operational, programme, noteSuffix(a.Note)), a
 }
 
 func noteSuffix(note string) string {

@@ -75,7 +75,7 @@ func TestEligibilityBySchemeRules(t *testing.T) {
 			want{true, 10000, true, map[string]string{"CN-ETS.allowance": OutcomeInfo, "CN-ETS.offset-cap": ""}}},
 
 		{"SG: authorised VCU from Thailand", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
-			want{true, 5000, true, map[string]string{"SG-CT.icc-cap": OutcomePass, "SG-CT.host": OutcomePass, "SG-CT.authorised-ca": OutcomePass, "GLOBAL.th-international-transfer": OutcomeCondition}}},
+			want{true, 5000, true, map[string]string{"SG-CT.icc-cap": OutcomePass, "SG-CT.host": OutcomeCondition, "SG-CT.authorised-ca": OutcomePass, "GLOBAL.th-international-transfer": OutcomeCondition}}},
 		{"SG: not authorised", Unit{Instrument: "VCU", Host: "TH", Vintage: 2023}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
 			want{false, 0, true, map[string]string{"SG-CT.authorised-ca": OutcomeFail}}},
 		{"SG: authorised without CA", Unit{Instrument: "VCU", Host: "TH", Vintage: 2023, Authorised: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
@@ -95,8 +95,10 @@ func TestEligibilityBySchemeRules(t *testing.T) {
 		// Thailand's became operational on 31 March 2026 (DPM Gan, COS 2026).
 		{"SG: Thai credit the day before Thailand's agreement is operational", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000, Date: "2026-03-30"},
 			want{false, 0, true, map[string]string{"SG-CT.host": OutcomeFail}}},
+		// Thailand's Eligibility List (18 Nov 2025) was not captured: its
+		// programmes are a condition to check, not a pass.
 		{"SG: Thai credit on the day Thailand's agreement is operational", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000, Date: "2026-03-31"},
-			want{true, 5000, true, map[string]string{"SG-CT.host": OutcomePass}}},
+			want{true, 5000, true, map[string]string{"SG-CT.host": OutcomeCondition}}},
 		{"SG: Thai credit for the 2025 tax year, by default judged on 31 Dec 2025", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2025, Obligation: 100000},
 			want{false, 0, true, map[string]string{"SG-CT.host": OutcomeFail}}},
 		{"SG: Chile signed, no operational agreement found", Unit{Instrument: "VCU", Host: "CL", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
@@ -345,5 +347,37 @@ func BenchmarkLoad(b *testing.B) {
 		if _, err := Load(fsys); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEligibilityListOfTheHost: a credit must fit the Eligibility List of
+// its host's agreement, not only the union of all lists. With PNG's list cut
+// to GS4GG and ACR, a VCS credit from PNG fails though VCS is on other lists.
+func TestEligibilityListOfTheHost(t *testing.T) {
+	fsys := embeddedFS(t)
+	raw := string(fsys["schemes.yaml"].Data)
+	const list = "programmes: [GS, VCS, ACR, GCC]\n"
+	if !strings.Contains(raw, list) {
+		t.Fatal("fixture: PNG's programme list moved")
+	}
+	fsys["schemes.yaml"].Data = []byte(strings.Replace(raw, list, "programmes: [GS, ACR]\n", 1))
+	rb, err := Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := EligibilityRequest{
+		Unit: Unit{Instrument: "VCU", Host: "PG", Vintage: 2022, Authorised: true, CorrespondingAdjustment: true},
+		Use:  Use{Scheme: "SG-CT", ComplianceYear: 2024, Obligation: 100000},
+	}
+	d, err := rb.Eligibility(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Allowed || outcomeOf(d, "SG-CT.host") != OutcomeFail || outcomeOf(d, "SG-CT.programme") != OutcomePass {
+		t.Errorf("VCS credit from PNG with PNG's list [GS, ACR]: allowed=%v host %q programme %q", d.Allowed, outcomeOf(d, "SG-CT.host"), outcomeOf(d, "SG-CT.programme"))
+	}
+	req.Unit.Instrument = "GS-VER"
+	if d, _ = rb.Eligibility(req); !d.Allowed || outcomeOf(d, "SG-CT.host") != OutcomePass {
+		t.Errorf("GS credit from PNG: allowed=%v host %q", d.Allowed, outcomeOf(d, "SG-CT.host"))
 	}
 }

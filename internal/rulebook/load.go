@@ -422,6 +422,11 @@ func (v *validator) rule(rb *Rulebook, f string, r *Rule, ids map[string]bool, g
 			if a.OperationalFrom != "" && a.OperationalFrom < a.Signed {
 				v.fail(af+".operational_from", "before the signing date %s", a.Signed)
 			}
+			for k, prog := range a.Programmes {
+				if _, ok := rb.programmeByID[prog]; !ok {
+					v.fail(fmt.Sprintf("%s.programmes[%d]", af, k), "unknown programme %q", prog)
+				}
+			}
 			if a.Status != StatusConfirmed && a.Status != StatusUnverified {
 				v.fail(af+".status", "must be %s or %s, not %q", StatusConfirmed, StatusUnverified, a.Status)
 			}

@@ -152,6 +152,9 @@ type Agreement struct {
 	Signed          string `yaml:"signed" json:"signed"`
 	EligibilityList string `yaml:"eligibility_list" json:"eligibility_list,omitempty"`
 	OperationalFrom string `yaml:"operational_from" json:"operational_from,omitempty"`
+	// Programmes are the crediting programmes on the agreement's
+	// Eligibility List; empty when the list's content was not captured.
+	Programmes []string `yaml:"programmes" json:"programmes,omitempty"`
 	// Status is confirmed when the agreement's state (signed, operational
 	// or not) was seen in the cited source, unverified otherwise.
 	Status string   `yaml:"status" json:"status"`
