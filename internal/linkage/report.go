@@ -58,14 +58,14 @@ func WriteTable(w io.Writer, res *Result) error {
 		t.SocialGain, t.AutarkySocialCost, t.LinkedSocialCost, t.Gain, t.AutarkyCost, t.LinkedCost, t.AutarkyRevenue, t.LinkedRevenue)
 	fmt.Fprintf(w, "Emissions %.2f → %.2f (%+.3f); unused %.3f\n", t.AutarkyEmissions, t.LinkedEmissions, t.EmissionsChange, t.Unused)
 	if c := res.CBAM; c != nil {
-		fmt.Fprintf(w, "\nCBAM %d (free allocation retained %s, CSCF %s, certificate EUR %s)\n", c.Year, c.RetainedShare, c.CSCF, c.CertificatePrice.StringFixed(2))
-		fmt.Fprintln(tw, "market\tsector\tCN\temissions t\tcertificates autarky\tcertificates linked\tEUR autarky\tEUR linked\tkept in Asia EUR\t")
+		fmt.Fprintf(w, "\nCBAM %d (free allocation retained %s, CSCF %s, certificate EUR %s; computed by the cbam package, dataset %s)\n", c.Year, c.RetainedShare, c.CSCF, c.CertificatePrice.StringFixed(2), c.DatasetVersion)
+		fmt.Fprintln(tw, "market\tsector\tCN\tdata\temissions t\tcertificates autarky\tcertificates linked\tEUR autarky\tEUR linked\tkept in Asia EUR\t")
 		for _, f := range c.Flows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", f.Market, f.Sector, f.CNCode, f.Emissions.StringFixed(0),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", f.Market, f.Sector, f.CNCode, f.Method, f.Emissions.StringFixed(0),
 				f.AutarkyCertificates.StringFixed(0), f.LinkedCertificates.StringFixed(0),
 				f.AutarkyCost.StringFixed(2), f.LinkedCost.StringFixed(2), f.KeptInAsia.StringFixed(2))
 		}
-		fmt.Fprintf(tw, "total\t\t\t\t\t\t%s\t%s\t%s\t\n", c.AutarkyCost.StringFixed(2), c.LinkedCost.StringFixed(2), c.KeptInAsia.StringFixed(2))
+		fmt.Fprintf(tw, "total\t\t\t\t\t\t\t%s\t%s\t%s\t\n", c.AutarkyCost.StringFixed(2), c.LinkedCost.StringFixed(2), c.KeptInAsia.StringFixed(2))
 		if err := tw.Flush(); err != nil {
 			return err
 		}
