@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -33,8 +31,9 @@ Environment: CORRIDOR_FORMAT (text or json).`,
 			if format == "json" {
 				return writeRulebookJSON(out, map[string]any{"rulebook_version": rb.Version(), "files": rb.Versions})
 			}
-			fmt.Fprintf(out, "Rulebook %s: %d jurisdictions, %d instruments, %d schemes, %d sources.\n",
-				rb.Version(), len(rb.Jurisdictions()), len(rb.Instruments("")), len(rb.Schemes("")), len(rb.Sources()))
+			if err := rb.WriteSummary(out); err != nil {
+				return err
+			}
 			fmt.Fprintln(out, "Subcommands: jurisdictions, instruments, schemes, scheme ID, sources, methodologies, recognition, mrv, eligibility.")
 			return nil
 		},
@@ -70,15 +69,6 @@ func writeRulebookJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func rulebookTable(w io.Writer, header string, rows [][]string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, header)
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
-	}
-	return tw.Flush()
-}
-
 func rulebookJurisdictionsCmd(format *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "jurisdictions",
@@ -93,11 +83,7 @@ func rulebookJurisdictionsCmd(format *string) *cobra.Command {
 			if *format == "json" {
 				return writeRulebookJSON(cmd.OutOrStdout(), list)
 			}
-			var rows [][]string
-			for _, j := range list {
-				rows = append(rows, []string{j.Code, j.Name, j.Region})
-			}
-			return rulebookTable(cmd.OutOrStdout(), "CODE\tNAME\tREGION", rows)
+			return rulebook.WriteJurisdictions(cmd.OutOrStdout(), list)
 		},
 	}
 }
@@ -120,11 +106,7 @@ func rulebookInstrumentsCmd(format *string) *cobra.Command {
 			if *format == "json" {
 				return writeRulebookJSON(cmd.OutOrStdout(), list)
 			}
-			var rows [][]string
-			for _, in := range list {
-				rows = append(rows, []string{in.Code, in.Kind, in.Jurisdiction, in.Programme, in.Name})
-			}
-			return rulebookTable(cmd.OutOrStdout(), "CODE\tKIND\tJURISDICTION\tPROGRAMME\tNAME", rows)
+			return rulebook.WriteInstruments(cmd.OutOrStdout(), list)
 		},
 	}
 	c.Flags().StringVar(&jurisdiction, "jurisdiction", "", "only this jurisdiction's instruments (e.g. ID)")
@@ -159,20 +141,7 @@ func rulebookSchemesCmd(format *string) *cobra.Command {
 			if *format == "json" {
 				return writeRulebookJSON(cmd.OutOrStdout(), list)
 			}
-			var rows [][]string
-			for _, s := range list {
-				caps := []string{}
-				for _, r := range s.Rules {
-					if r.Kind == rulebook.KindQuantityCap {
-						caps = append(caps, r.Share.Shift(2).String()+"% ("+r.Status+")")
-					}
-				}
-				if len(caps) == 0 {
-					caps = append(caps, "none found")
-				}
-				rows = append(rows, []string{s.ID, s.Jurisdiction, strings.Join(caps, ", "), fmt.Sprint(len(s.Rules)), s.Name})
-			}
-			return rulebookTable(cmd.OutOrStdout(), "ID\tJURISDICTION\tCREDIT LIMIT\tRULES\tNAME", rows)
+			return rulebook.WriteSchemes(cmd.OutOrStdout(), list)
 		},
 	}
 	c.Flags().StringVar(&jurisdiction, "jurisdiction", "", "only this jurisdiction's schemes (e.g. CN)")
@@ -201,11 +170,7 @@ func rulebookSchemeCmd(format *string) *cobra.Command {
 			if *format == "json" {
 				return writeRulebookJSON(out, s)
 			}
-			fmt.Fprintf(out, "%s · %s (%s)\n%s\nObligation basis: %s\n\n", s.ID, s.Name, s.Jurisdiction, s.Description, s.ObligationBasis)
-			for _, r := range slices.Concat(s.Rules, rb.GlobalRules()) {
-				fmt.Fprintf(out, "%s [%s, %s]\n  %s\n  Source: %s\n", r.ID, r.Kind, r.Status, r.Text, r.Cite)
-			}
-			return nil
+			return rb.WriteScheme(out, s)
 		},
 	}
 }
@@ -225,10 +190,7 @@ func rulebookSourcesCmd(format *string) *cobra.Command {
 			if *format == "json" {
 				return writeRulebookJSON(out, list)
 			}
-			for _, s := range list {
-				fmt.Fprintf(out, "%s (%s, %s)\n  %s — %s\n  %s\n  Checked: %s\n", s.ID, s.Kind, s.Date, s.Title, s.Issuer, s.URL, s.Seen)
-			}
-			return nil
+			return rulebook.WriteSources(out, list)
 		},
 	}
 }
@@ -248,11 +210,7 @@ func rulebookMethodologiesCmd(format *string) *cobra.Command {
 			if *format == "json" {
 				return writeRulebookJSON(cmd.OutOrStdout(), list)
 			}
-			var rows [][]string
-			for _, m := range list {
-				rows = append(rows, []string{m.Programme, m.Code, strings.Join(m.Sectors, ","), m.Status, m.Title})
-			}
-			return rulebookTable(cmd.OutOrStdout(), "PROGRAMME\tCODE\tSECTORS\tSTATUS\tTITLE", rows)
+			return rulebook.WriteMethodologies(cmd.OutOrStdout(), list)
 		},
 	}
 	c.Flags().StringVar(&programme, "programme", "", "only this programme (e.g. VCS)")
@@ -280,17 +238,7 @@ func rulebookRecognitionCmd(format *string) *cobra.Command {
 				if *format == "json" {
 					return writeRulebookJSON(out, cell)
 				}
-				fmt.Fprintf(out, "%s – %s (%s): %s\n", cell.A, cell.B, sector, cell.Label)
-				for _, c := range cell.Conditions {
-					fmt.Fprintf(out, "  · %s\n", c)
-				}
-				if len(cell.CommonBasis) > 0 {
-					fmt.Fprintf(out, "  Shared methodology basis [inference, not recognition]: %s\n", strings.Join(cell.CommonBasis, ", "))
-				}
-				if cell.Cite != nil {
-					fmt.Fprintf(out, "  Source (%s): %s\n", cell.Evidence, cell.Cite)
-				}
-				return nil
+				return rulebook.WriteRecognitionCell(out, cell, sector)
 			}
 			m, err := rb.RecognitionMatrix(sector)
 			if err != nil {
@@ -299,34 +247,7 @@ func rulebookRecognitionCmd(format *string) *cobra.Command {
 			if *format == "json" {
 				return writeRulebookJSON(out, m)
 			}
-			short := map[string]string{rulebook.Recognised: "yes", rulebook.RecognisedWithConditions: "conditions", rulebook.NotRecognised: "no"}
-			var rows [][]string
-			for i, p := range m.Programmes {
-				row := []string{p}
-				for _, c := range m.Cells[i] {
-					v := short[c.Status]
-					switch {
-					case c.A == c.B:
-						v = "·"
-					case c.Label == rulebook.LabelNoAgreement:
-						v = "none found"
-					}
-					row = append(row, v)
-				}
-				rows = append(rows, row)
-			}
-			fmt.Fprintf(out, "Recognition matrix, sector %s (\"none found\" = not recognised, no agreement found):\n", m.Sector)
-			if err := rulebookTable(out, "\t"+strings.Join(m.Programmes, "\t"), rows); err != nil {
-				return err
-			}
-			for i := range m.Cells {
-				for j := i + 1; j < len(m.Cells[i]); j++ {
-					if c := m.Cells[i][j]; c.Cite != nil {
-						fmt.Fprintf(out, "%s – %s: %s. %s Source (%s): %s\n", c.A, c.B, c.Label, strings.Join(c.Conditions, " "), c.Evidence, c.Cite)
-					}
-				}
-			}
-			return nil
+			return rulebook.WriteRecognitionMatrix(out, m)
 		},
 	}
 	c.Flags().StringVar(&sector, "sector", "power", "sector: power, steel or cement")
@@ -354,14 +275,7 @@ func rulebookMRVCmd(format *string) *cobra.Command {
 			if *format == "json" {
 				return writeRulebookJSON(out, t)
 			}
-			fmt.Fprintf(out, "MRV side by side, sector %s\n", t.Sector)
-			for _, row := range t.Rows {
-				fmt.Fprintf(out, "\n%s\n", row.Aspect.Name)
-				for i, c := range row.Cells {
-					fmt.Fprintf(out, "  %-28s %s [%s]\n  %-28s Source: %s\n", t.Regimes[i].Name, c.Text, c.Status, "", c.Cite)
-				}
-			}
-			return nil
+			return rulebook.WriteMRV(out, t)
 		},
 	}
 	c.Flags().StringVar(&sector, "sector", "steel", "sector: power, steel, cement or aluminium")
@@ -379,7 +293,11 @@ down to whole tonnes (5% of 12,345 t = 617.25 t -> 617 t).
 
 Example:
   corridor rulebook eligibility --instrument CCER --host CN --vintage 2024 \
-      --scheme CN-ETS --year 2025 --obligation 12345
+      --registered 2024-06-01 --scheme CN-ETS --year 2025 --obligation 12345
+
+Rules that depend on a date (a Singapore implementation agreement being
+operational, China's bar on CCERs registered before 14 March 2017) are
+judged on --date, or on 31 December of --year when it is not given.
 
 Exit code 3 when the unit is not eligible, 2 on bad input.`,
 		Args: cobra.NoArgs,
@@ -397,8 +315,8 @@ Exit code 3 when the unit is not eligible, 2 on bad input.`,
 				if err := writeRulebookJSON(out, d); err != nil {
 					return err
 				}
-			} else {
-				printDecision(out, d)
+			} else if err := rulebook.WriteDecision(out, d); err != nil {
+				return err
 			}
 			if !d.Allowed {
 				return &exitError{code: exitRejected, err: fmt.Errorf("rulebook: %s not eligible for %s", d.Instrument, d.Scheme)}
@@ -415,33 +333,13 @@ Exit code 3 when the unit is not eligible, 2 on bad input.`,
 	f.BoolVar(&req.Unit.Authorised, "authorised", false, "the host has authorised the units (Article 6)")
 	f.BoolVar(&req.Unit.CorrespondingAdjustment, "ca", false, "a corresponding adjustment is applied (needs --authorised)")
 	f.StringVar(&req.Unit.Registry, "registry", "", "registry of record, e.g. IDX")
+	f.StringVar(&req.Unit.Registered, "registered", "", "date the units were registered (备案), YYYY-MM-DD; required for CCERs used from 2025-01-01")
 	f.Int64Var(&req.Unit.Quantity, "quantity", 0, "tonnes offered (0: report the maximum only)")
 	f.StringVar(&req.Use.Scheme, "scheme", "", "compliance scheme: CN-ETS, SG-CT, VN-ETS, JP-GX-ETS, ID-ETS (required)")
 	f.StringVar(&req.Use.Entity, "entity", "", "the obliged entity (informational)")
 	f.IntVar(&req.Use.ComplianceYear, "year", 0, "compliance year (required)")
 	f.Int64Var(&req.Use.Obligation, "obligation", 0, "the entity's obligation for the year, tonnes")
 	f.Int64Var(&req.Use.AlreadyUsed, "used", 0, "capped credits already used this year, tonnes")
+	f.StringVar(&req.Use.Date, "date", "", "day of surrender, YYYY-MM-DD, for date-dependent rules (default: 31 December of --year)")
 	return c
-}
-
-func printDecision(w io.Writer, d rulebook.Decision) {
-	verdict := "NOT ELIGIBLE"
-	if d.Allowed {
-		verdict = "ELIGIBLE"
-	}
-	fmt.Fprintf(w, "%s: %s in %s, maximum %d t this year", verdict, d.Instrument, d.Scheme, d.MaxQuantity)
-	if d.Requested > 0 {
-		fmt.Fprintf(w, " (granted %d of %d t requested)", d.Granted, d.Requested)
-	}
-	fmt.Fprintln(w, ".")
-	if d.Cap != nil {
-		fmt.Fprintf(w, "Cap: %s.\n", d.Cap.Rounding)
-	}
-	if !d.Confirmed {
-		fmt.Fprintln(w, "Caution: this answer relies on at least one UNVERIFIED rule or on no limit being found.")
-	}
-	fmt.Fprintf(w, "Reasons (rulebook %s):\n", d.RulebookVersion)
-	for _, r := range d.Reasons {
-		fmt.Fprintf(w, "  %s\n", r)
-	}
 }

@@ -52,6 +52,22 @@ func TestLinkageSolveDefaultAndEdited(t *testing.T) {
 		t.Fatalf("incomplete result: %v", res)
 	}
 	base := linkagePrice(t, res, "CN-ETS")
+	// Welfare comes in two views: Singapore's firms gain by importing
+	// credits (tax avoided), the country loses what it pays abroad.
+	totals := res["totals"].(map[string]any)
+	if !(totals["social_gain"].(float64) < totals["gain"].(float64)) {
+		t.Errorf("total social gain %v not below the private gain %v", totals["social_gain"], totals["gain"])
+	}
+	for _, m := range res["markets"].([]any) {
+		if mm := m.(map[string]any); mm["id"] == "SG-TAX" && !(mm["gain"].(float64) > 0 && mm["social_gain"].(float64) < 0) {
+			t.Errorf("SG-TAX private gain %v, social gain %v: want > 0 and < 0", mm["gain"], mm["social_gain"])
+		}
+	}
+	// The actual-data steel flow is priced by the cbam package with column A.
+	steel := res["cbam"].(map[string]any)["flows"].([]any)[0].(map[string]any)
+	if steel["method"] != "actual" || steel["line"].(map[string]any)["benchmark"].(map[string]any)["column"] != "A" {
+		t.Errorf("CN steel flow: method %v, benchmark %v", steel["method"], steel["line"].(map[string]any)["benchmark"])
+	}
 
 	// Fetch the default scenario, tighten China's import limit to zero, and
 	// solve it: China's price must rise (it can no longer import).
@@ -110,6 +126,10 @@ func TestLinkageSolveBadInput(t *testing.T) {
 		{"cap above BAU", sc(func(s map[string]any) { region(s, 1)["cap"].(map[string]any)["value"] = 99999 }), 400, "invalid_scenario", "scenario.regions[1].cap"},
 		{"unknown jurisdiction", sc(func(s map[string]any) { s["markets"].([]any)[1].(map[string]any)["jurisdiction"] = "ZZ" }), 400, "invalid_scenario", "scenario.markets[1].jurisdiction"},
 		{"unknown scenario field", `{"scenario": {"name": "x", "colour": "red"}}`, 400, "malformed_json", ""},
+		{"CBAM flow with a code outside CBAM", sc(func(s map[string]any) {
+			s["cbam"].(map[string]any)["flows"].([]any)[1].(map[string]any)["cn_code"] = "25070020"
+		}), 400, "invalid_scenario", "scenario.cbam.flows[1].cn"},
+		{"SGD tax without its rate", sc(func(s map[string]any) { delete(s["exchange_rates"].(map[string]any)["rates"].(map[string]any), "SGD") }), 400, "invalid_scenario", "scenario.markets[5].tax.currency"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

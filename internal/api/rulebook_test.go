@@ -79,6 +79,9 @@ func TestRulebookProblems(t *testing.T) {
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"CN","vintage":2024},"use":{"scheme":"NOPE","compliance_year":2025}}`, 400, "invalid_field", "use.scheme"},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER"},"colour":1}`, 400, "malformed_json", ""},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":`, 400, "malformed_json", ""},
+		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"CN","vintage":2024},"use":{"scheme":"CN-ETS","compliance_year":2025,"obligation_tonnes":10}}`, 400, "invalid_field", "unit.registered"},
+		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"CN","vintage":2024,"registered":"2024-13-01"},"use":{"scheme":"CN-ETS","compliance_year":2025}}`, 400, "invalid_field", "unit.registered"},
+		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"VCU","host":"TH","vintage":2024},"use":{"scheme":"SG-CT","compliance_year":2026,"date":"tomorrow"}}`, 400, "invalid_field", "use.date"},
 		{"DELETE", "/api/v1/rulebook/schemes", "", 404, "not_found", ""},
 	}
 	for _, tt := range tests {
@@ -103,7 +106,7 @@ func TestRulebookProblems(t *testing.T) {
 
 func TestRulebookEligibilityEndpoint(t *testing.T) {
 	h := New().Handler()
-	body := `{"unit":{"instrument":"ccer","host":"cn","vintage":2024,"quantity":1000},
+	body := `{"unit":{"instrument":"ccer","host":"cn","vintage":2024,"registered":"2024-06-01","quantity":1000},
 	          "use":{"scheme":"cn-ets","entity":"Guangdong Power Co.","compliance_year":2025,"obligation_tonnes":12345}}`
 	res, raw := rulebookDo(t, h, "POST", "/api/v1/rulebook/eligibility", body)
 	if res.StatusCode != 200 {
@@ -166,7 +169,7 @@ func TestRulebookRoutesDocumented(t *testing.T) {
 // FuzzRulebookEligibilityBody: whatever the body, the endpoint answers 200
 // with a sane decision or a 4xx problem, never a 5xx.
 func FuzzRulebookEligibilityBody(f *testing.F) {
-	f.Add(`{"unit":{"instrument":"CCER","host":"CN","vintage":2024},"use":{"scheme":"CN-ETS","compliance_year":2025,"obligation_tonnes":12345}}`)
+	f.Add(`{"unit":{"instrument":"CCER","host":"CN","vintage":2024,"registered":"2016-02-01"},"use":{"scheme":"CN-ETS","compliance_year":2025,"obligation_tonnes":12345}}`)
 	f.Add(`{"unit":{"instrument":"VCU","host":"TH","vintage":2023,"authorised":true,"corresponding_adjustment":true,"registry":"IDX"},"use":{"scheme":"SG-CT","compliance_year":2026,"obligation_tonnes":100000,"already_used_tonnes":5}}`)
 	f.Add(`{"unit":{"vintage":1e99}}`)
 	f.Add(`[]`)

@@ -152,3 +152,52 @@ func TestFloorStepWithExchangeRate(t *testing.T) {
 		})
 	}
 }
+
+// TestTaxMarketWelfareByHand: a tax market that imports credits saves its
+// firms tax, which its government loses; for the country only the payment
+// abroad counts. Worked on paper:
+//
+//	A (tax 30, MAC 10·a, BAU 100, imports ≤ 5): abates 30/10 = 3 at cost
+//	  10·3²/2 = 45 either way (its price stays the tax).
+//	  Autarky: tax on 97 t = 2910; private 45 + 2910 = 2955; social 45.
+//	  Linked: imports 5 at B's price 15 = 75 paid abroad; tax on 92 t = 2760;
+//	  private 45 + 75 + 2760 = 2880 (gain 75); social 45 + 75 = 120 (gain −75).
+//	B (ETS, MAC a, required 10): autarky price 10, cost 50. Exports 5, abates
+//	  15 at price 15: cost 112.5 − 75 = 37.5, gain 12.5 (no revenue: private
+//	  = social).
+//	Totals: private gain 87.5; social gain −62.5 = abatement 95 − 157.5;
+//	revenue 2910 → 2760.
+func TestTaxMarketWelfareByHand(t *testing.T) {
+	sc := &Scenario{Name: "tax", Currency: "EUR", Year: 2026,
+		Markets: []MarketSpec{
+			{ID: "A", Jurisdiction: "SG", Instrument: Tax, Tax: num(30), ImportLimit: &Limit{Tonnes: num(5)}},
+			{ID: "B", Jurisdiction: "TH", Instrument: ETS},
+		},
+		Regions: []RegionSpec{
+			{ID: "A-r", Market: "A", BAU: *num(100), MAC: MACSpec{Kind: Linear, Coefficients: []float64{10}, Assumption: true}},
+			{ID: "B-r", Market: "B", BAU: *num(1000), Cap: num(990), MAC: MACSpec{Kind: Linear, Coefficients: []float64{1}, Assumption: true}},
+		},
+		Links: []LinkSpec{{Between: []string{"A", "B"}}},
+	}
+	res := mustSolve(t, sc)
+	type want struct{ privA, privL, revA, revL, socA, socL float64 }
+	for id, w := range map[string]want{
+		"A": {2955, 2880, 2910, 2760, 45, 120},
+		"B": {50, 37.5, 0, 0, 50, 37.5},
+	} {
+		m := market(res, id)
+		got := want{m.AutarkyCost, m.LinkedCost, m.AutarkyRevenue, m.LinkedRevenue, m.AutarkySocialCost, m.LinkedSocialCost}
+		for i, pair := range [][2]float64{{got.privA, w.privA}, {got.privL, w.privL}, {got.revA, w.revA}, {got.revL, w.revL}, {got.socA, w.socA}, {got.socL, w.socL}} {
+			if !near(pair[0], pair[1], 1e-9) {
+				t.Errorf("%s: figure %d (private A/L, revenue A/L, social A/L) = %g, want %g", id, i, pair[0], pair[1])
+			}
+		}
+		if !near(m.SocialGain, w.socA-w.socL, 1e-9) || !near(m.Gain, w.privA-w.privL, 1e-9) {
+			t.Errorf("%s: gains private %g social %g", id, m.Gain, m.SocialGain)
+		}
+	}
+	tt := res.Totals
+	if !near(tt.Gain, 87.5, 1e-9) || !near(tt.SocialGain, -62.5, 1e-9) || !near(tt.AutarkyRevenue, 2910, 1e-9) || !near(tt.LinkedRevenue, 2760, 1e-9) {
+		t.Errorf("totals: private gain %g social gain %g revenue %g → %g; want 87.5, −62.5, 2910 → 2760", tt.Gain, tt.SocialGain, tt.AutarkyRevenue, tt.LinkedRevenue)
+	}
+}

@@ -3,11 +3,10 @@ package linkage
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
-
-	"github.com/corridor-carbon/corridor/internal/cbam"
 )
 
 // Model is a compiled scenario: flat arrays the solver reads without
@@ -72,64 +71,169 @@ type linkData struct {
 }
 
 // Compile validates s and builds its model. A *ValidationError lists every
-// problem with its field path.
+// problem with its field path. The steps run in order, each adding its
+// problems; the model is derived only when there are none.
 func Compile(s *Scenario) (*Model, error) {
-	v := &validator{}
-	m := &Model{Scenario: s}
-	slot := func(field string, p *Param, check func(string, *Param)) int {
-		if p == nil {
-			return noSlot
-		}
-		check(field, p)
-		i := len(m.vals)
-		m.vals = append(m.vals, p.Value)
-		if p.Low != nil || p.High != nil {
-			r := paramRange{slot: i, low: p.Value, mode: p.Value, high: p.Value}
-			if p.Low != nil {
-				r.low = *p.Low
-			}
-			if p.High != nil {
-				r.high = *p.High
-			}
-			if r.high > r.low {
-				m.ranges = append(m.ranges, r)
-			}
-		}
-		return i
+	c := &compiler{s: s, m: &Model{Scenario: s}, v: &validator{}, marketIndex: map[string]int{}}
+	c.header()
+	c.exchangeRates()
+	c.markets()
+	c.regions()
+	c.links()
+	c.cbam()
+	if len(c.v.problems) > 0 {
+		return nil, &ValidationError{Problems: c.v.problems}
 	}
-	nonNeg := func(f string, p *Param) { v.positive(f, p, false) }
-	pos := func(f string, p *Param) { v.positive(f, p, true) }
-	share := func(f string, p *Param) {
-		v.positive(f, p, false)
-		hi := p.Value
-		if p.High != nil {
-			hi = max(hi, *p.High)
-		}
-		if hi > 1 {
-			v.add(f, "a share must be ≤ 1, got %g", hi)
-		}
+	m := c.m
+	m.components()
+	m.base = slices.Clone(m.vals)
+	if err := m.rebuild(); err != nil {
+		return nil, err
 	}
+	if err := m.checkPriceBounds(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
 
+// compiler carries one Compile: the scenario, the model being built and the
+// problems found so far.
+type compiler struct {
+	s           *Scenario
+	m           *Model
+	v           *validator
+	marketIndex map[string]int
+	byMarket    [][]regionData
+}
+
+// slot checks p and stores its value as a model parameter, with its Monte
+// Carlo range. Only prices (slotPrice) may be given in another currency.
+func (c *compiler) slot(field string, p *Param, check func(string, *Param)) int {
+	if p != nil && p.Currency != "" {
+		c.v.add(field+".currency", "only a tax, price floor or price ceiling takes a currency")
+	}
+	return c.slotScaled(field, p, check, 1)
+}
+
+// slotPrice is slot for a price, converted into the scenario currency when
+// p names another.
+func (c *compiler) slotPrice(field string, p *Param, check func(string, *Param)) int {
+	if p == nil {
+		return noSlot
+	}
+	return c.slotScaled(field, p, check, c.conversion(field, p))
+}
+
+func (c *compiler) slotScaled(field string, p *Param, check func(string, *Param), fx float64) int {
+	if p == nil {
+		return noSlot
+	}
+	check(field, p)
+	i := len(c.m.vals)
+	c.m.vals = append(c.m.vals, p.Value*fx)
+	if p.Low != nil || p.High != nil {
+		r := paramRange{slot: i, low: p.Value * fx, mode: p.Value * fx, high: p.Value * fx}
+		if p.Low != nil {
+			r.low = *p.Low * fx
+		}
+		if p.High != nil {
+			r.high = *p.High * fx
+		}
+		if r.high > r.low {
+			c.m.ranges = append(c.m.ranges, r)
+		}
+	}
+	return i
+}
+
+// conversion is the factor from p's currency into the scenario currency:
+// 1 / (units of p's currency per euro) from the exchange_rates block.
+func (c *compiler) conversion(field string, p *Param) float64 {
+	if p.Currency == "" || p.Currency == c.s.Currency {
+		return 1
+	}
+	if c.s.Currency != "EUR" {
+		c.v.add(field+".currency", "%s values can be converted only in a EUR scenario (the exchange rates are euro reference rates), not %s", p.Currency, c.s.Currency)
+		return 1
+	}
+	fx := c.s.ExchangeRates
+	if fx == nil {
+		c.v.add(field+".currency", "%s needs exchange_rates.rates.%s", p.Currency, p.Currency)
+		return 1
+	}
+	r, ok := fx.Rates[p.Currency]
+	if !ok {
+		c.v.add(field+".currency", "no exchange rate for %s in exchange_rates.rates", p.Currency)
+		return 1
+	}
+	if !(r.Value > 0) {
+		return 1 // reported by exchangeRates
+	}
+	return 1 / r.Value
+}
+
+func (c *compiler) nonNeg(f string, p *Param) { c.v.positive(f, p, false) }
+func (c *compiler) pos(f string, p *Param)    { c.v.positive(f, p, true) }
+func (c *compiler) share(f string, p *Param) {
+	c.v.positive(f, p, false)
+	hi := p.Value
+	if p.High != nil {
+		hi = max(hi, *p.High)
+	}
+	if hi > 1 {
+		c.v.add(f, "a share must be ≤ 1, got %g", hi)
+	}
+}
+
+// header checks the scenario's name and currency.
+func (c *compiler) header() {
+	s, v := c.s, c.v
 	if s.Name == "" {
 		v.add("name", "is required")
 	}
 	if len(s.Currency) != 3 || s.Currency != upperASCII(s.Currency) {
 		v.add("currency", "must be an ISO 4217 code such as EUR, got %q", s.Currency)
 	}
+}
+
+// exchangeRates checks the euro reference rates block.
+func (c *compiler) exchangeRates() {
+	fx := c.s.ExchangeRates
+	if fx == nil {
+		return
+	}
+	if strings.TrimSpace(fx.Series) == "" {
+		c.v.add("exchange_rates.series", "is required: name the series the rates come from")
+	}
+	for _, code := range slices.Sorted(maps.Keys(fx.Rates)) {
+		r := fx.Rates[code]
+		f := "exchange_rates.rates." + code
+		if len(code) != 3 || code != upperASCII(code) || code == "EUR" {
+			c.v.add(f, "must be an ISO 4217 code other than EUR")
+		}
+		if r.Low != nil || r.High != nil {
+			c.v.add(f, "an exchange rate takes no Monte Carlo range")
+		}
+		c.v.positive(f, &r, true)
+	}
+}
+
+// markets checks each market and lays out its parameters.
+func (c *compiler) markets() {
+	s, v, m := c.s, c.v, c.m
 	if len(s.Markets) == 0 {
 		v.add("markets", "at least one market is required")
 	}
-	marketIndex := map[string]int{}
 	for i := range s.Markets {
 		ms := &s.Markets[i]
 		f := fmt.Sprintf("markets[%d]", i)
 		md := marketData{id: ms.ID, name: ms.Name, jurisdiction: ms.Jurisdiction, instrument: ms.Instrument, comp: -1}
 		if ms.ID == "" {
 			v.add(f+".id", "is required")
-		} else if _, dup := marketIndex[ms.ID]; dup {
+		} else if _, dup := c.marketIndex[ms.ID]; dup {
 			v.add(f+".id", "duplicate market id %q", ms.ID)
 		} else {
-			marketIndex[ms.ID] = i
+			c.marketIndex[ms.ID] = i
 		}
 		if _, ok := Jurisdictions[ms.Jurisdiction]; !ok {
 			v.add(f+".jurisdiction", "unknown jurisdiction %q (known: %s)", ms.Jurisdiction, knownJurisdictions())
@@ -155,11 +259,11 @@ func Compile(s *Scenario) (*Model, error) {
 		if ms.Instrument == Offsets && ms.ImportLimit != nil {
 			v.add(f+".import_limit", "an offsets host has no obligation and imports nothing")
 		}
-		md.taxSlot = slot(f+".tax", ms.Tax, pos)
-		md.floorSlot = slot(f+".price_floor", ms.PriceFloor, nonNeg)
-		md.ceilSlot = slot(f+".price_ceiling", ms.PriceCeiling, pos)
-		if ms.PriceFloor != nil && ms.PriceCeiling != nil && ms.PriceFloor.Value > ms.PriceCeiling.Value {
-			v.add(f+".price_floor", "floor %g is above the ceiling %g", ms.PriceFloor.Value, ms.PriceCeiling.Value)
+		md.taxSlot = c.slotPrice(f+".tax", ms.Tax, c.pos)
+		md.floorSlot = c.slotPrice(f+".price_floor", ms.PriceFloor, c.nonNeg)
+		md.ceilSlot = c.slotPrice(f+".price_ceiling", ms.PriceCeiling, c.pos)
+		if md.floorSlot != noSlot && md.ceilSlot != noSlot && m.vals[md.floorSlot] > m.vals[md.ceilSlot] {
+			v.add(f+".price_floor", "floor %g is above the ceiling %g", m.vals[md.floorSlot], m.vals[md.ceilSlot])
 		}
 		md.impShareSlot, md.impTSlot = noSlot, noSlot
 		md.expShareSlot, md.expTSlot = noSlot, noSlot
@@ -171,20 +275,24 @@ func Compile(s *Scenario) (*Model, error) {
 				v.add(lf, "give exactly one of share_of_cap or tonnes")
 				return
 			}
-			*shareSlot = slot(lf+".share_of_cap", l.ShareOfCap, share)
-			*tSlot = slot(lf+".tonnes", l.Tonnes, nonNeg)
+			*shareSlot = c.slot(lf+".share_of_cap", l.ShareOfCap, c.share)
+			*tSlot = c.slot(lf+".tonnes", l.Tonnes, c.nonNeg)
 		}
 		limit(f+".import_limit", ms.ImportLimit, &md.impShareSlot, &md.impTSlot)
 		limit(f+".export_limit", ms.ExportLimit, &md.expShareSlot, &md.expTSlot)
 		m.markets = append(m.markets, md)
 	}
+}
 
-	// Regions are grouped by market so that each market's regions are contiguous.
+// regions checks each region and its curve, grouping regions by market so
+// that each market's regions are contiguous.
+func (c *compiler) regions() {
+	s, v, m := c.s, c.v, c.m
 	if len(s.Regions) == 0 {
 		v.add("regions", "at least one region is required")
 	}
 	regionIDs := map[string]bool{}
-	byMarket := make([][]regionData, len(s.Markets))
+	c.byMarket = make([][]regionData, len(s.Markets))
 	for i := range s.Regions {
 		rs := &s.Regions[i]
 		f := fmt.Sprintf("regions[%d]", i)
@@ -195,7 +303,7 @@ func Compile(s *Scenario) (*Model, error) {
 			v.add(f+".id", "duplicate region id %q", rs.ID)
 		}
 		regionIDs[rs.ID] = true
-		mi, ok := marketIndex[rs.Market]
+		mi, ok := c.marketIndex[rs.Market]
 		if !ok {
 			v.add(f+".market", "unknown market %q", rs.Market)
 		}
@@ -203,14 +311,14 @@ func Compile(s *Scenario) (*Model, error) {
 		if ok {
 			instrument = s.Markets[mi].Instrument
 		}
-		rd.bauSlot = slot(f+".bau", &rs.BAU, pos)
+		rd.bauSlot = c.slot(f+".bau", &rs.BAU, c.pos)
 		switch {
 		case instrument == ETS && rs.Cap == nil:
 			v.add(f+".cap", "a region of an ets market needs its cap")
 		case instrument != ETS && rs.Cap != nil:
 			v.add(f+".cap", "only regions of ets markets have a cap")
 		}
-		rd.capSlot = slot(f+".cap", rs.Cap, nonNeg)
+		rd.capSlot = c.slot(f+".cap", rs.Cap, c.nonNeg)
 		if rs.Cap != nil && !rs.AllowSurplus {
 			capHi, bauLo := rs.Cap.Value, rs.BAU.Value
 			if rs.Cap.High != nil {
@@ -223,47 +331,56 @@ func Compile(s *Scenario) (*Model, error) {
 				v.add(f+".cap", "cap %g is above BAU %g (range included); set allow_surplus: true if over-allocation is intended", capHi, bauLo)
 			}
 		}
-		mf := f + ".mac"
-		if strings.TrimSpace(rs.MAC.Source) == "" && !rs.MAC.Assumption {
-			v.add(mf, "needs a source, or assumption: true with a note saying why")
-		}
-		points := make([][2]float64, len(rs.MAC.Points))
-		for j, pt := range rs.MAC.Points {
-			if len(pt) != 2 {
-				v.add(fmt.Sprintf("%s.points[%d]", mf, j), "a point is [abatement MtCO2e, price], got %d numbers", len(pt))
-				continue
-			}
-			points[j] = [2]float64{pt[0], pt[1]}
-		}
-		c, err := NewCurve(rs.MAC.Kind, rs.MAC.Coefficients, points, rs.BAU.Value)
-		var fe *FieldError
-		switch {
-		case errors.As(err, &fe) && fe.Field == "bau":
-			// reported on regions[i].bau already
-		case errors.As(err, &fe):
-			v.add(mf+"."+fe.Field, "%s", fe.Msg)
-		case err != nil:
-			v.add(mf, "%v", err)
-		}
-		if rs.MAC.Kind == Piecewise && (rs.BAU.Low != nil || rs.BAU.High != nil) {
-			v.add(f+".bau", "a piecewise curve is tied to its BAU: give BAU no Monte Carlo range")
-		}
-		rd.curve = c
-		rd.scaleSlot = slot(mf+".scale", rs.MAC.Scale, pos)
+		rd.curve = c.curve(f, rs)
+		rd.scaleSlot = c.slot(f+".mac.scale", rs.MAC.Scale, c.pos)
 		if ok {
 			rd.market = mi
-			byMarket[mi] = append(byMarket[mi], rd)
+			c.byMarket[mi] = append(c.byMarket[mi], rd)
 		}
 	}
 	for i := range m.markets {
-		if len(byMarket[i]) == 0 {
+		if len(c.byMarket[i]) == 0 {
 			v.add(fmt.Sprintf("markets[%d]", i), "market %q has no regions", m.markets[i].id)
 		}
 		m.markets[i].r0 = len(m.regions)
-		m.regions = append(m.regions, byMarket[i]...)
+		m.regions = append(m.regions, c.byMarket[i]...)
 		m.markets[i].r1 = len(m.regions)
 	}
+}
 
+// curve builds a region's MAC curve, reporting its problems under f.mac.
+func (c *compiler) curve(f string, rs *RegionSpec) Curve {
+	v, mf := c.v, f+".mac"
+	if strings.TrimSpace(rs.MAC.Source) == "" && !rs.MAC.Assumption {
+		v.add(mf, "needs a source, or assumption: true with a note saying why")
+	}
+	points := make([][2]float64, len(rs.MAC.Points))
+	for j, pt := range rs.MAC.Points {
+		if len(pt) != 2 {
+			v.add(fmt.Sprintf("%s.points[%d]", mf, j), "a point is [abatement MtCO2e, price], got %d numbers", len(pt))
+			continue
+		}
+		points[j] = [2]float64{pt[0], pt[1]}
+	}
+	curve, err := NewCurve(rs.MAC.Kind, rs.MAC.Coefficients, points, rs.BAU.Value)
+	var fe *FieldError
+	switch {
+	case errors.As(err, &fe) && fe.Field == "bau":
+		// reported on regions[i].bau already
+	case errors.As(err, &fe):
+		v.add(mf+"."+fe.Field, "%s", fe.Msg)
+	case err != nil:
+		v.add(mf, "%v", err)
+	}
+	if rs.MAC.Kind == Piecewise && (rs.BAU.Low != nil || rs.BAU.High != nil) {
+		v.add(f+".bau", "a piecewise curve is tied to its BAU: give BAU no Monte Carlo range")
+	}
+	return curve
+}
+
+// links checks each link and its exchange rate.
+func (c *compiler) links() {
+	s, v, m := c.s, c.v, c.m
 	seen := map[[2]int]bool{}
 	for i := range s.Links {
 		ls := &s.Links[i]
@@ -272,8 +389,8 @@ func Compile(s *Scenario) (*Model, error) {
 			v.add(f+".between", "a link joins exactly two markets, got %d", len(ls.Between))
 			continue
 		}
-		a, okA := marketIndex[ls.Between[0]]
-		b, okB := marketIndex[ls.Between[1]]
+		a, okA := c.marketIndex[ls.Between[0]]
+		b, okB := c.marketIndex[ls.Between[1]]
 		if !okA {
 			v.add(f+".between[0]", "unknown market %q", ls.Between[0])
 		}
@@ -289,7 +406,7 @@ func Compile(s *Scenario) (*Model, error) {
 		}
 		seen[key] = true
 		rate := func(f string, p *Param) {
-			pos(f, p)
+			c.pos(f, p)
 			lo, hi := p.Value, p.Value
 			if p.Low != nil {
 				lo = min(lo, *p.Low)
@@ -301,59 +418,99 @@ func Compile(s *Scenario) (*Model, error) {
 				v.add(f, "an exchange rate must lie in [0.001, 1000], got %g–%g", lo, hi)
 			}
 		}
-		m.links = append(m.links, linkData{a: a, b: b, rateSlot: slot(f+".rate", ls.Rate, rate)})
+		m.links = append(m.links, linkData{a: a, b: b, rateSlot: c.slot(f+".rate", ls.Rate, rate)})
 	}
-	if cb := s.CBAM; cb != nil {
-		v.param("cbam.certificate_price", &cb.CertificatePrice)
-		if !(cb.CertificatePrice.Value > 0) {
-			v.add("cbam.certificate_price", "must be > 0")
+}
+
+// cbam checks the CBAM block and runs its flows through the cbam package.
+func (c *compiler) cbam() {
+	s, v := c.s, c.v
+	cb := s.CBAM
+	if cb == nil {
+		return
+	}
+	v.param("cbam.certificate_price", &cb.CertificatePrice)
+	if !(cb.CertificatePrice.Value > 0) {
+		v.add("cbam.certificate_price", "must be > 0")
+	}
+	if cb.Year < 2026 {
+		v.add("cbam.year", "CBAM certificates are owed from 2026, got %d", cb.Year)
+	}
+	if cb.EURPerCurrency != nil {
+		v.positive("cbam.eur_per_currency", cb.EURPerCurrency, true)
+	} else if s.Currency != "EUR" {
+		v.add("cbam.eur_per_currency", "needed to convert %s prices into euros", s.Currency)
+	}
+	for i := range cb.Flows {
+		fl := &cb.Flows[i]
+		f := fmt.Sprintf("cbam.flows[%d]", i)
+		if _, ok := c.marketIndex[fl.Market]; !ok {
+			v.add(f+".market", "unknown market %q", fl.Market)
 		}
-		if cb.Year < 2026 {
-			v.add("cbam.year", "CBAM certificates are owed from 2026, got %d", cb.Year)
+		v.positive(f+".goods", &fl.Goods, false)
+		if fl.EmbeddedEmissions != nil {
+			v.add(f+".embedded_emissions", "replaced by actual: {direct, benchmark_a, precursors}, from which the cbam package computes the embedded emissions and the free-allocation adjustment over the precursors")
 		}
-		if cb.EURPerCurrency != nil {
-			v.positive("cbam.eur_per_currency", cb.EURPerCurrency, true)
-		} else if s.Currency != "EUR" {
-			v.add("cbam.eur_per_currency", "needed to convert %s prices into euros", s.Currency)
+		if fl.DefaultValue != nil || fl.Benchmark != nil {
+			v.add(f, "default_value and benchmark are no longer given: the cbam package takes them from its dataset for the origin, cn_code and route")
 		}
-		for i := range cb.Flows {
-			fl := &cb.Flows[i]
-			f := fmt.Sprintf("cbam.flows[%d]", i)
-			if _, ok := marketIndex[fl.Market]; !ok {
-				v.add(f+".market", "unknown market %q", fl.Market)
-			}
-			v.positive(f+".goods", &fl.Goods, false)
-			if (fl.EmbeddedEmissions == nil) == (fl.DefaultValue == nil) {
-				v.add(f, "give exactly one of embedded_emissions or default_value")
-			}
-			if fl.EmbeddedEmissions != nil {
-				v.positive(f+".embedded_emissions", fl.EmbeddedEmissions, false)
-			}
-			if fl.DefaultValue != nil {
-				v.positive(f+".default_value", fl.DefaultValue, false)
-				if _, ok := cbam.SectorOfCN(fl.CNCode); !ok {
-					v.add(f+".cn_code", "%q is not a CBAM good: a default value needs the CN code to find its mark-up", fl.CNCode)
-				}
-			}
-			v.positive(f+".benchmark", &fl.Benchmark, false)
-			v.positive(f+".paid_share", &fl.PaidShare, false)
-			if fl.PaidShare.Value > 1 {
-				v.add(f+".paid_share", "a share must be ≤ 1, got %g", fl.PaidShare.Value)
-			}
+		if fl.Actual != nil {
+			v.actual(f+".actual", fl.Actual, 0)
+		}
+		v.positive(f+".paid_share", &fl.PaidShare, false)
+		if fl.PaidShare.Value > 1 {
+			v.add(f+".paid_share", "a share must be ≤ 1, got %g", fl.PaidShare.Value)
 		}
 	}
-	if len(v.problems) > 0 {
-		return nil, &ValidationError{Problems: v.problems}
+	if len(v.problems) == 0 {
+		v.cbamLines(s)
 	}
-	m.components()
-	m.base = slices.Clone(m.vals)
-	if err := m.rebuild(); err != nil {
-		return nil, err
+}
+
+// maxActualDepth bounds nested precursors (the cbam package allows 8).
+const maxActualDepth = 8
+
+// actual checks the numbers of an actual-data block and its precursors.
+func (v *validator) actual(f string, a *CBAMActual, depth int) {
+	if depth > maxActualDepth {
+		v.add(f, "precursors nested deeper than %d levels", maxActualDepth)
+		return
 	}
-	if err := m.checkPriceBounds(); err != nil {
-		return nil, err
+	v.positive(f+".direct", &a.Direct, false)
+	if a.Indirect != nil {
+		v.positive(f+".indirect", a.Indirect, false)
 	}
-	return m, nil
+	v.positive(f+".benchmark_a", &a.BenchmarkA, false)
+	for k := range a.Precursors {
+		p := &a.Precursors[k]
+		pf := fmt.Sprintf("%s.precursors[%d]", f, k)
+		v.positive(pf+".tonnes_per_tonne", &p.TonnesPerTonne, false)
+		if p.Actual != nil {
+			v.actual(pf+".actual", p.Actual, depth+1)
+		}
+	}
+}
+
+// cbamLines runs every flow through the cbam package once, at the
+// certificate price and without a carbon price paid, so that a code, origin
+// or route the package cannot price is reported when the scenario is
+// checked rather than after it is solved.
+func (v *validator) cbamLines(s *Scenario) {
+	calc, err := cbamCalculator()
+	if err != nil {
+		v.add("cbam", "%v", err)
+		return
+	}
+	price := dec(s.CBAM.CertificatePrice.Value, 2)
+	for i := range s.CBAM.Flows {
+		_, err := calc.Obligation(cbamLine(s, &s.CBAM.Flows[i], price))
+		var fe *FieldError
+		if errors.As(cbamFieldError(fmt.Sprintf("cbam.flows[%d]", i), err), &fe) {
+			v.add(fe.Field, "%s", fe.Msg)
+		} else if err != nil {
+			v.add(fmt.Sprintf("cbam.flows[%d]", i), "%v", err)
+		}
+	}
 }
 
 func upperASCII(s string) string {

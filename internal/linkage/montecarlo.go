@@ -33,7 +33,10 @@ type MonteCarloBands struct {
 	Failed  int           `json:"failed"`
 	Seed    uint64        `json:"seed"`
 	Markets []MarketBands `json:"markets"`
-	Gain    Band          `json:"total_gain"`
+	// Gain is the total private gain (complying firms); SocialGain the
+	// total social gain (abatement plus net payments abroad; see Result).
+	Gain       Band `json:"total_gain"`
+	SocialGain Band `json:"total_social_gain"`
 	// Uncertain counts the scenario parameters given a range.
 	Uncertain int `json:"uncertain_parameters"`
 }
@@ -44,6 +47,7 @@ type MarketBands struct {
 	AutarkyPrice Band   `json:"autarky_price"`
 	LinkedPrice  Band   `json:"linked_price"`
 	Gain         Band   `json:"gain"`
+	SocialGain   Band   `json:"social_gain"`
 }
 
 // Band is a distribution summary: the Percentiles (linear interpolation
@@ -72,12 +76,13 @@ func MonteCarlo(ctx context.Context, m *Model, p MonteCarloParams) (*MonteCarloB
 	workers = min(workers, p.Runs)
 	nm := len(m.markets)
 	// Column-major per quantity: out[q][k*runs + i].
-	const nq = 3
+	const nq = 4
 	out := make([][]float64, nq)
 	for q := range out {
 		out[q] = make([]float64, nm*p.Runs)
 	}
 	total := make([]float64, p.Runs)
+	totalSocial := make([]float64, p.Runs)
 	ok := make([]bool, p.Runs)
 	var next, done atomic.Int64
 	var progressMu sync.Mutex
@@ -99,15 +104,17 @@ func MonteCarlo(ctx context.Context, m *Model, p MonteCarloParams) (*MonteCarloB
 				wm.draw(rng)
 				if wm.rebuild() == nil && s.Solve() == nil {
 					ok[i] = true
-					sum := 0.0
+					sum, social := 0.0, 0.0
 					for k := range nm {
-						ca, cl := s.marketCost(k)
+						w := s.marketWelfare(k)
 						out[0][k*p.Runs+i] = s.autarkyPrice[k]
 						out[1][k*p.Runs+i] = s.price[k]
-						out[2][k*p.Runs+i] = ca - cl
-						sum += ca - cl
+						out[2][k*p.Runs+i] = w.privateA() - w.privateL()
+						out[3][k*p.Runs+i] = w.socialA() - w.socialL()
+						sum += w.privateA() - w.privateL()
+						social += w.socialA() - w.socialL()
 					}
-					total[i] = sum
+					total[i], totalSocial[i] = sum, social
 				}
 				if d := done.Add(1); p.Progress != nil && (d%64 == 0 || int(d) == p.Runs) {
 					progressMu.Lock()
@@ -143,9 +150,11 @@ func MonteCarlo(ctx context.Context, m *Model, p MonteCarloParams) (*MonteCarloB
 			AutarkyPrice: bandOf(col(0)),
 			LinkedPrice:  bandOf(col(1)),
 			Gain:         bandOf(col(2)),
+			SocialGain:   bandOf(col(3)),
 		})
 	}
 	res.Gain = bandOf(keep(total))
+	res.SocialGain = bandOf(keep(totalSocial))
 	return res, nil
 }
 
@@ -202,16 +211,45 @@ func (m *Model) draw(rng *rand.Rand) {
 
 // marketCost is market k's autarky and linked cost after Solve (see Result).
 func (s *Solver) marketCost(k int) (autarky, linked float64) {
+	w := s.marketWelfare(k)
+	return w.privateA(), w.privateL()
+}
+
+// welfare is one market's yearly costs split by who bears them. The
+// complying firms' private cost counts the tax (or the units bought at a
+// ceiling) they pay their own authority; for the country that payment is a
+// transfer, so the social cost is abatement plus net payments abroad. A tax
+// market's avoided tax is a private gain and the state's lost revenue, not a
+// social gain.
+type welfare struct {
+	// abatementA and abatementL are Σ ∫MAC over the market's regions.
+	abatementA, abatementL float64
+	// revenueA and revenueL are the authority's receipts: −price × units
+	// withdrawn, i.e. tax collected or units sold at a ceiling (negative
+	// when it buys units back to hold a floor).
+	revenueA, revenueL float64
+	// paymentsL is what the market pays abroad, net: −world price × net
+	// exports (zero in autarky).
+	paymentsL float64
+}
+
+func (w welfare) privateA() float64 { return w.abatementA + w.revenueA }
+func (w welfare) privateL() float64 { return w.abatementL + w.paymentsL + w.revenueL }
+func (w welfare) socialA() float64  { return w.abatementA }
+func (w welfare) socialL() float64  { return w.abatementL + w.paymentsL }
+
+func (s *Solver) marketWelfare(k int) welfare {
 	md := &s.m.markets[k]
-	abA, abL := 0.0, 0.0
+	var w welfare
 	for i := md.r0; i < md.r1; i++ {
 		c := &s.m.regions[i].c
-		abA += c.Cost(s.autarkyA[i])
-		abL += c.Cost(s.linkedA[i])
+		w.abatementA += c.Cost(s.autarkyA[i])
+		w.abatementL += c.Cost(s.linkedA[i])
 	}
-	autarky = abA - s.autarkyPrice[k]*s.autarkyW[k]
-	linked = abL - s.worldPrice[k]*s.net[k] - s.price[k]*s.withdraw[k]
-	return autarky, linked
+	w.revenueA = -s.autarkyPrice[k] * s.autarkyW[k]
+	w.revenueL = -s.price[k] * s.withdraw[k]
+	w.paymentsL = -s.worldPrice[k] * s.net[k]
+	return w
 }
 
 // Model returns the solver's model.

@@ -78,8 +78,15 @@ func TestPropertiesOfTheLinkedEquilibrium(t *testing.T) {
 				if res.Totals.LinkedCost > res.Totals.AutarkyCost+tol {
 					t.Fatalf("linking raised total cost: %g > %g", res.Totals.LinkedCost, res.Totals.AutarkyCost)
 				}
-				valueSum := 0.0
+				valueSum, paymentSum, paymentScale := 0.0, 0.0, 0.0
 				for _, m := range res.Markets {
+					// Private cost = social cost + the authority's revenue,
+					// in autarky and linked; payments abroad cancel overall.
+					if !near(m.AutarkyCost, m.AutarkySocialCost+m.AutarkyRevenue, 1e-9) || !near(m.LinkedCost, m.LinkedSocialCost+m.LinkedRevenue, 1e-9) {
+						t.Fatalf("%s: private %g/%g ≠ social %g/%g + revenue %g/%g", m.ID, m.AutarkyCost, m.LinkedCost, m.AutarkySocialCost, m.LinkedSocialCost, m.AutarkyRevenue, m.LinkedRevenue)
+					}
+					paymentSum += m.PermitPayments
+					paymentScale += math.Abs(m.PermitPayments)
 					// Every market weakly gains once permit payments are counted.
 					if m.Gain < -tol {
 						t.Fatalf("%s loses %g", m.ID, -m.Gain)
@@ -104,6 +111,20 @@ func TestPropertiesOfTheLinkedEquilibrium(t *testing.T) {
 				}
 				if math.Abs(valueSum) > 1e-11*bau*4 {
 					t.Fatalf("net flows sum to %g", valueSum)
+				}
+				// Σ payments = p*·Σ v·N: zero up to the clearing residual
+				// (bounded as valueSum is below) times the component price.
+				maxPrice := 0.0
+				for _, m := range res.Markets {
+					if m.UnitValue > 0 {
+						maxPrice = max(maxPrice, math.Abs(m.WorldPrice/m.UnitValue))
+					}
+				}
+				if math.Abs(paymentSum) > 1e-9*(1+paymentScale)+maxPrice*1e-11*bau*4*float64(len(res.Markets)) {
+					t.Fatalf("net payments abroad sum to %g, not 0", paymentSum)
+				}
+				if !near(res.Totals.SocialGain, res.Totals.AutarkySocialCost-res.Totals.LinkedSocialCost, 1e-12) {
+					t.Fatalf("total social gain %g", res.Totals.SocialGain)
 				}
 				if !variant.rates && !variant.limits {
 					p := res.Markets[0].LinkedPrice

@@ -8,12 +8,26 @@ import (
 // market's own units), prices are in the scenario currency per unit, costs
 // and payments in millions of that currency per year.
 //
-// Costs count permit payments: a region's cost is its abatement cost minus
-// the value at its market's price of the units it sells (plus what it buys).
-// A market's cost is its regions' abatement cost, minus the world-price value
-// of its net exports, minus the domestic-price value of units its authority
-// withdraws (a floor; negative when it issues at a ceiling or collects a
-// tax). Quota rents are the gap between the two: they stay in the market.
+// Costs are reported twice, because who bears them differs:
+//
+//   - Private compliance cost (AutarkyCost, LinkedCost, Gain): what the
+//     complying firms pay. A region's is its abatement cost minus the value
+//     at its market's price of the units it sells (plus what it buys). A
+//     market's is its regions' abatement cost, minus the world-price value of
+//     its net exports, minus the domestic-price value of units its authority
+//     withdraws (a floor; negative when it issues at a ceiling or collects a
+//     tax). Quota rents are the gap between the two: they stay in the market.
+//   - Social cost (AutarkySocialCost, LinkedSocialCost, SocialGain): the
+//     country's, abatement cost plus net payments abroad. The authority's
+//     revenue (AutarkyRevenue, LinkedRevenue: tax collected, units sold at a
+//     ceiling, less units bought back at a floor) is a transfer from firms to
+//     the state at home: private cost = social cost + revenue. So the tax a
+//     tax market's firms avoid by importing credits is their gain and their
+//     government's loss; for the country only the payment abroad and any
+//     change in abatement count.
+//
+// Summed over a linked component, net payments abroad cancel, so the total
+// social gain is the total saving in abatement cost.
 type Result struct {
 	Scenario string `json:"scenario"`
 	Currency string `json:"currency"`
@@ -55,9 +69,18 @@ type MarketResult struct {
 	Withdrawn      float64 `json:"withdrawn"`
 	QuotaRent      float64 `json:"quota_rent"`
 	PermitPayments float64 `json:"permit_payments"`
-	AutarkyCost    float64 `json:"autarky_cost"`
-	LinkedCost     float64 `json:"linked_cost"`
-	Gain           float64 `json:"gain"`
+	// AutarkyCost, LinkedCost and Gain are the private compliance cost.
+	AutarkyCost float64 `json:"autarky_cost"`
+	LinkedCost  float64 `json:"linked_cost"`
+	Gain        float64 `json:"gain"`
+	// AutarkyRevenue and LinkedRevenue are the authority's receipts.
+	AutarkyRevenue float64 `json:"autarky_revenue"`
+	LinkedRevenue  float64 `json:"linked_revenue"`
+	// AutarkySocialCost and LinkedSocialCost are abatement cost plus net
+	// payments abroad (PermitPayments when linked).
+	AutarkySocialCost float64 `json:"autarky_social_cost"`
+	LinkedSocialCost  float64 `json:"linked_social_cost"`
+	SocialGain        float64 `json:"social_gain"`
 }
 
 // RegionResult is one region's outcome inside its market.
@@ -85,13 +108,18 @@ type Flow struct {
 	Value float64 `json:"value"`
 }
 
-// Totals sums the result over all markets.
+// Totals sums the result over all markets (costs as in MarketResult).
 type Totals struct {
-	AutarkyCost      float64 `json:"autarky_cost"`
-	LinkedCost       float64 `json:"linked_cost"`
-	Gain             float64 `json:"gain"`
-	AutarkyEmissions float64 `json:"autarky_emissions"`
-	LinkedEmissions  float64 `json:"linked_emissions"`
+	AutarkyCost       float64 `json:"autarky_cost"`
+	LinkedCost        float64 `json:"linked_cost"`
+	Gain              float64 `json:"gain"`
+	AutarkyRevenue    float64 `json:"autarky_revenue"`
+	LinkedRevenue     float64 `json:"linked_revenue"`
+	AutarkySocialCost float64 `json:"autarky_social_cost"`
+	LinkedSocialCost  float64 `json:"linked_social_cost"`
+	SocialGain        float64 `json:"social_gain"`
+	AutarkyEmissions  float64 `json:"autarky_emissions"`
+	LinkedEmissions   float64 `json:"linked_emissions"`
 	// EmissionsChange is linked minus autarky emissions: non-zero through
 	// exchange rates ((r − 1)·flow), floors, ceilings and taxes.
 	EmissionsChange float64 `json:"emissions_change"`
@@ -160,14 +188,24 @@ func (s *Solver) Fill(res *Result) {
 		}
 		mr.PermitPayments = -s.worldPrice[k] * s.net[k]
 		mr.QuotaRent = (s.worldPrice[k] - s.price[k]) * s.net[k]
-		mr.AutarkyCost, mr.LinkedCost = s.marketCost(k)
+		w := s.marketWelfare(k)
+		mr.AutarkyCost, mr.LinkedCost = w.privateA(), w.privateL()
 		mr.Gain = mr.AutarkyCost - mr.LinkedCost
+		mr.AutarkyRevenue, mr.LinkedRevenue = w.revenueA, w.revenueL
+		mr.AutarkySocialCost, mr.LinkedSocialCost = w.socialA(), w.socialL()
+		mr.SocialGain = mr.AutarkySocialCost - mr.LinkedSocialCost
 		mr.Binding = s.binding(k)
-		res.Totals.AutarkyCost += mr.AutarkyCost
-		res.Totals.LinkedCost += mr.LinkedCost
+		t := &res.Totals
+		t.AutarkyCost += mr.AutarkyCost
+		t.LinkedCost += mr.LinkedCost
+		t.AutarkyRevenue += mr.AutarkyRevenue
+		t.LinkedRevenue += mr.LinkedRevenue
+		t.AutarkySocialCost += mr.AutarkySocialCost
+		t.LinkedSocialCost += mr.LinkedSocialCost
 		res.Markets = append(res.Markets, mr)
 	}
 	res.Totals.Gain = res.Totals.AutarkyCost - res.Totals.LinkedCost
+	res.Totals.SocialGain = res.Totals.AutarkySocialCost - res.Totals.LinkedSocialCost
 	res.Totals.EmissionsChange = res.Totals.LinkedEmissions - res.Totals.AutarkyEmissions
 	for _, comp := range m.comps {
 		ids := make([]string, len(comp))

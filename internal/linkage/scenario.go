@@ -28,6 +28,20 @@ type Scenario struct {
 	Regions  []RegionSpec `json:"regions" yaml:"regions"`
 	Links    []LinkSpec   `json:"links,omitempty" yaml:"links,omitempty"`
 	CBAM     *CBAMSpec    `json:"cbam,omitempty" yaml:"cbam,omitempty"`
+	// ExchangeRates converts parameters given in another currency (a Param
+	// with currency set) into the scenario currency, which must be EUR.
+	ExchangeRates *ExchangeRates `json:"exchange_rates,omitempty" yaml:"exchange_rates,omitempty"`
+}
+
+// ExchangeRates are euro reference rates from one named series: each rate
+// is units of the currency per euro, the ECB's quotation (e.g. SGD 1.47
+// means one euro costs 1.47 Singapore dollars).
+type ExchangeRates struct {
+	// Series names where the rates come from, e.g. "ECB euro foreign
+	// exchange reference rates, annual average"; Year is its year.
+	Series string           `json:"series" yaml:"series"`
+	Year   int              `json:"year" yaml:"year"`
+	Rates  map[string]Param `json:"rates" yaml:"rates"`
 }
 
 // Param is one number with its provenance. Low and High, when set, give the
@@ -39,6 +53,10 @@ type Param struct {
 	Source     string   `json:"source,omitempty" yaml:"source,omitempty"`
 	Assumption bool     `json:"assumption,omitempty" yaml:"assumption,omitempty"`
 	Note       string   `json:"note,omitempty" yaml:"note,omitempty"`
+	// Currency, when set on a tax, price floor or price ceiling, says the
+	// value (and its range) is in that currency; Compile converts it into
+	// the scenario currency at exchange_rates.
+	Currency string `json:"currency,omitempty" yaml:"currency,omitempty"`
 }
 
 // Instrument is how a market prices carbon.
@@ -129,31 +147,62 @@ type CBAMSpec struct {
 	Flows          []CBAMFlow `json:"flows" yaml:"flows"`
 }
 
-// CBAMFlow is one export flow of CBAM goods to the EU.
+// CBAMFlow is one export flow of CBAM goods to the EU, computed as one
+// import line by the cbam package (see CBAMEffect).
 type CBAMFlow struct {
 	// Market is the exporting market whose price is paid at home.
 	Market string `json:"market" yaml:"market"`
 	Sector string `json:"sector" yaml:"sector"`
-	CNCode string `json:"cn_code,omitempty" yaml:"cn_code,omitempty"`
+	// CNCode is the good's 8-digit CN code (Annex I of Reg. (EU) 2023/956).
+	CNCode string `json:"cn_code" yaml:"cn_code"`
+	// Origin is the country of production (ISO 3166-1 alpha-2); it
+	// defaults to the market's jurisdiction.
+	Origin string `json:"origin,omitempty" yaml:"origin,omitempty"`
+	// Route is the production route letter (C BF-BOF, K primary aluminium …).
+	Route string `json:"route,omitempty" yaml:"route,omitempty"`
 	// Goods is the mass exported per year, Mt of goods.
 	Goods Param `json:"goods" yaml:"goods"`
-	// EmbeddedEmissions (SEE) in tCO2e per tonne of goods, as declared; or
-	// DefaultValue, the Commission's default total before mark-up, to which
-	// the cbam package's mark-up for the CN code's sector and the year is
-	// added. Exactly one is given.
-	EmbeddedEmissions *Param `json:"embedded_emissions,omitempty" yaml:"embedded_emissions,omitempty"`
-	DefaultValue      *Param `json:"default_value,omitempty" yaml:"default_value,omitempty"`
-	// Benchmark in tCO2e per tonne of goods (column B with default values).
-	Benchmark Param `json:"benchmark" yaml:"benchmark"`
+	// Actual are the installation's verified data. Without them the cbam
+	// package's default value and column-B benchmark for the origin, code
+	// and route apply, and no carbon price paid is deducted.
+	Actual *CBAMActual `json:"actual,omitempty" yaml:"actual,omitempty"`
 	// PaidShare is the share of embedded emissions on which the home carbon
 	// price is effectively paid, net of free allocation and rebates. It
-	// counts only with EmbeddedEmissions: with default values Art. 9
-	// deducts no carbon price paid (see CBAMEffect).
+	// counts only with Actual: with default values Art. 9 deducts no
+	// carbon price paid (see CBAMEffect).
 	PaidShare Param `json:"paid_share" yaml:"paid_share"`
+
+	// Replaced fields, kept so that an older scenario is told what replaced
+	// them rather than meeting an unknown-field error.
+	EmbeddedEmissions *Param `json:"embedded_emissions,omitempty" yaml:"embedded_emissions,omitempty"`
+	DefaultValue      *Param `json:"default_value,omitempty" yaml:"default_value,omitempty"`
+	Benchmark         *Param `json:"benchmark,omitempty" yaml:"benchmark,omitempty"`
+}
+
+// CBAMActual are actual (verified) data of a good's own production step,
+// tCO2e per tonne of good, with the column-A benchmark of that step and the
+// precursors it consumes (as cbam.ActualData).
+type CBAMActual struct {
+	Direct Param `json:"direct" yaml:"direct"`
+	// Indirect counts only for goods outside Annex II of Reg. (EU) 2023/956.
+	Indirect   *Param          `json:"indirect,omitempty" yaml:"indirect,omitempty"`
+	BenchmarkA Param           `json:"benchmark_a" yaml:"benchmark_a"`
+	Precursors []CBAMPrecursor `json:"precursors,omitempty" yaml:"precursors,omitempty"`
+}
+
+// CBAMPrecursor is a precursor consumed per tonne of the good, with its own
+// actual data or, without them, the default values of its origin.
+type CBAMPrecursor struct {
+	CN string `json:"cn" yaml:"cn"`
+	// Origin defaults to the good's origin.
+	Origin         string      `json:"origin,omitempty" yaml:"origin,omitempty"`
+	Route          string      `json:"route,omitempty" yaml:"route,omitempty"`
+	TonnesPerTonne Param       `json:"tonnes_per_tonne" yaml:"tonnes_per_tonne"`
+	Actual         *CBAMActual `json:"actual,omitempty" yaml:"actual,omitempty"`
 }
 
 // Jurisdictions are the codes a market may name: the corridor's
-// jurisdictions, the Tier-4 hosts and partners in ../shared/domain/markets.md,
+// jurisdictions (China and ASEAN), the Tier-4 crediting hosts, Japan and Korea as partners,
 // and the EU as the CBAM reference.
 var Jurisdictions = map[string]string{
 	"CN": "China", "ID": "Indonesia", "VN": "Viet Nam", "TH": "Thailand", "MY": "Malaysia",

@@ -3,6 +3,7 @@ package linkage
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -168,8 +169,94 @@ func TestDefaultScenarioFlagsDerivedNumbers(t *testing.T) {
 		}
 	}
 	for i, m := range sc.Markets {
-		if m.Tax != nil && sc.Currency != "SGD" && strings.Contains(m.Tax.Source, "S$") && !m.Tax.Assumption {
-			t.Errorf("markets[%d].tax (%s) converts S$ at an assumed rate but is not flagged", i, m.ID)
+		// A tax quoted in S$ is given in SGD, so that the model converts it
+		// at exchange_rates (whose rate carries its own provenance), not in
+		// a note.
+		if m.Tax != nil && sc.Currency != "SGD" && strings.Contains(m.Tax.Source, "S$") && m.Tax.Currency != "SGD" && !m.Tax.Assumption {
+			t.Errorf("markets[%d].tax (%s) converts S$ outside the model and is not flagged", i, m.ID)
 		}
+	}
+	if sc.ExchangeRates == nil || !strings.Contains(sc.ExchangeRates.Series, "ECB") {
+		t.Fatalf("the default scenario's exchange rates name no ECB series: %+v", sc.ExchangeRates)
+	}
+	for code, r := range sc.ExchangeRates.Rates {
+		if !r.Assumption && !strings.Contains(r.Source, "EXR.A."+code+".EUR") {
+			t.Errorf("rate %s has neither the ECB series key nor an assumption flag: %+v", code, r)
+		}
+	}
+}
+
+// taxAndCredits is a tax market A (tax t in currency cur, MAC 10·a, BAU
+// 100, imports ≤ 5 units) linked to an ETS market B (MAC a, required 10);
+// one B unit counts as rate A units.
+func taxAndCredits(t float64, cur string, rate float64) *Scenario {
+	tax := num(t)
+	tax.Currency = cur
+	return &Scenario{Name: "fx", Currency: "EUR", Year: 2026,
+		Markets: []MarketSpec{
+			{ID: "A", Jurisdiction: "SG", Instrument: Tax, Tax: tax, ImportLimit: &Limit{Tonnes: num(5)}},
+			{ID: "B", Jurisdiction: "TH", Instrument: ETS},
+		},
+		Regions: []RegionSpec{
+			{ID: "A-r", Market: "A", BAU: *num(100), MAC: MACSpec{Kind: Linear, Coefficients: []float64{10}, Assumption: true}},
+			{ID: "B-r", Market: "B", BAU: *num(1000), Cap: num(990), MAC: MACSpec{Kind: Linear, Coefficients: []float64{1}, Assumption: true}},
+		},
+		Links: []LinkSpec{{Between: []string{"B", "A"}, Rate: num(rate)}},
+	}
+}
+
+// TestPricesInAnotherCurrency: a tax given in SGD is converted at the
+// exchange_rates block, so that replacing one rate moves every SGD price.
+func TestPricesInAnotherCurrency(t *testing.T) {
+	sc := taxAndCredits(45, "SGD", 1)
+	sc.ExchangeRates = &ExchangeRates{Series: "ECB euro foreign exchange reference rates, annual average", Year: 2025, Rates: map[string]Param{"SGD": *num(1.5)}}
+	if p := market(mustSolve(t, sc), "A").AutarkyPrice; !near(p, 30, 1e-12) {
+		t.Errorf("S$45 at SGD 1.5 per EUR priced at %g, want 30", p)
+	}
+	sc.ExchangeRates.Rates["SGD"] = *num(1.8)
+	if p := market(mustSolve(t, sc), "A").AutarkyPrice; !near(p, 25, 1e-12) {
+		t.Errorf("S$45 at SGD 1.8 per EUR priced at %g, want 25", p)
+	}
+	for _, tt := range []struct {
+		name  string
+		edit  func(*Scenario)
+		field string
+	}{
+		{"no rate for the currency", func(sc *Scenario) { sc.ExchangeRates.Rates = map[string]Param{"THB": *num(38)} }, "markets[0].tax.currency"},
+		{"no exchange_rates block", func(sc *Scenario) { sc.ExchangeRates = nil }, "markets[0].tax.currency"},
+		{"a currency on a quantity", func(sc *Scenario) { sc.Regions[0].BAU.Currency = "SGD" }, "regions[0].bau.currency"},
+		{"a rate of zero", func(sc *Scenario) { sc.ExchangeRates.Rates["SGD"] = *num(0) }, "exchange_rates.rates.SGD"},
+		{"no series named", func(sc *Scenario) { sc.ExchangeRates.Series = "" }, "exchange_rates.series"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := taxAndCredits(45, "SGD", 1)
+			sc.ExchangeRates = &ExchangeRates{Series: "ECB", Year: 2025, Rates: map[string]Param{"SGD": *num(1.5)}}
+			tt.edit(sc)
+			var ve *ValidationError
+			if err := sc.Validate(); !errors.As(err, &ve) || !slices.ContainsFunc(ve.Problems, func(p FieldError) bool { return p.Field == tt.field }) {
+				t.Errorf("got %v, want a problem at %s", err, tt.field)
+			}
+		})
+	}
+}
+
+// TestOMGECancellation: under a Singapore implementation agreement 2% of
+// the authorised credits are cancelled at first issuance, so one tonne
+// abated by the host delivers 0.98 ICC (the link rate). Singapore's 5 ICCs
+// need 5 / 0.98 = 5.10204 t of the host's abatement; the extra 0.10204 t is
+// the overall mitigation, and global emissions fall by 5 / 0.98.
+func TestOMGECancellation(t *testing.T) {
+	res := mustSolve(t, taxAndCredits(30, "", 0.98))
+	a, b := market(res, "A"), market(res, "B")
+	if !near(a.NetExports, -5, 1e-9) || !near(b.NetExports, 5/0.98, 1e-9) {
+		t.Errorf("A imports %g ICC, B exports %g units; want 5 and %g", -a.NetExports, b.NetExports, 5/0.98)
+	}
+	if !near(res.Totals.EmissionsChange, -5/0.98, 1e-9) {
+		t.Errorf("emissions change %g, want %g", res.Totals.EmissionsChange, -5/0.98)
+	}
+	// B abates 10 + 5/0.98 at MAC = a, and A pays B's price per B unit.
+	pB := 10 + 5/0.98
+	if !near(b.LinkedPrice, pB, 1e-9) || !near(a.PermitPayments, pB*5/0.98, 1e-9) {
+		t.Errorf("B price %g, A pays %g; want %g and %g", b.LinkedPrice, a.PermitPayments, pB, pB*5/0.98)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -25,6 +26,11 @@ type Unit struct {
 	CorrespondingAdjustment bool `json:"corresponding_adjustment"`
 	// Registry is the registry of record, e.g. IDX for units on IDXCarbon.
 	Registry string `json:"registry,omitempty"`
+	// Registered is the date (YYYY-MM-DD) the units' emission reductions
+	// were registered (备案) by the competent authority. China's bar on old
+	// CCERs turns on this date, not on the vintage; a CCER used from
+	// 2025-01-01 must give it.
+	Registered string `json:"registered,omitempty"`
 	// Quantity offered, in tonnes; 0 asks only for the maximum.
 	Quantity int64 `json:"quantity,omitempty"`
 }
@@ -39,6 +45,11 @@ type Use struct {
 	Obligation int64 `json:"obligation_tonnes"`
 	// AlreadyUsed is the quantity of capped credits already used this year.
 	AlreadyUsed int64 `json:"already_used_tonnes"`
+	// Date is the day the units are surrendered (YYYY-MM-DD); rules that
+	// depend on a date (an agreement operational, a registration bar in
+	// force) are evaluated on it. Empty means 31 December of the
+	// compliance year, and the reasons say so.
+	Date string `json:"date,omitempty"`
 }
 
 // EligibilityRequest is a unit and a use.
@@ -104,6 +115,9 @@ type Decision struct {
 	Granted         int64    `json:"granted_tonnes"`
 	Reasons         []Reason `json:"reasons"`
 	RulebookVersion string   `json:"rulebook_version"`
+	// Date is the day date-dependent rules were evaluated on: use.date, or
+	// 31 December of the compliance year when none was given.
+	Date string `json:"date"`
 }
 
 // InputError is a bad request field; Field names it with its JSON path.
@@ -136,13 +150,18 @@ func (rb *Rulebook) Eligibility(req EligibilityRequest) (Decision, error) {
 	if err != nil {
 		return Decision{}, err
 	}
-	d := Decision{Scheme: scheme.ID, Instrument: in.Code, Confirmed: true, Requested: u.Quantity, RulebookVersion: rb.Version()}
-	add := func(r Rule, outcome, finding string) {
-		d.Reasons = append(d.Reasons, Reason{Rule: r.ID, Outcome: outcome, Status: r.Status, Finding: finding, RuleText: r.Text, Cite: r.Cite})
-		if r.Status != StatusConfirmed {
+	dateGiven := use.Date != ""
+	if !dateGiven {
+		use.Date = fmt.Sprintf("%04d-12-31", use.ComplianceYear)
+	}
+	d := Decision{Scheme: scheme.ID, Instrument: in.Code, Confirmed: true, Requested: u.Quantity, RulebookVersion: rb.Version(), Date: use.Date}
+	addCited := func(r Rule, outcome, finding, status string, cite Citation) {
+		d.Reasons = append(d.Reasons, Reason{Rule: r.ID, Outcome: outcome, Status: status, Finding: finding, RuleText: r.Text, Cite: cite})
+		if status != StatusConfirmed {
 			d.Confirmed = false
 		}
 	}
+	add := func(r Rule, outcome, finding string) { addCited(r, outcome, finding, r.Status, r.Cite) }
 
 	ownAllowance := slices.Contains(scheme.Allowances, in.Code)
 	var caps []Rule
@@ -161,12 +180,26 @@ func (rb *Rulebook) Eligibility(req EligibilityRequest) (Decision, error) {
 				}
 				continue
 			}
-			if r.Kind == KindQuantityCap {
+			switch r.Kind {
+			case KindQuantityCap:
 				caps = append(caps, r)
-				continue
+			case KindHostAgreement:
+				outcome, finding, a := evaluateAgreement(r, u.Host, u.Programme, use.Date, dateGiven)
+				if a == nil {
+					add(r, outcome, finding)
+				} else {
+					addCited(r, outcome, finding, a.Status, a.Cite)
+				}
+			case KindRegistrationCutoff:
+				outcome, finding, err := evaluateCutoff(r, u, use.Date, dateGiven)
+				if err != nil {
+					return Decision{}, err
+				}
+				add(r, outcome, finding)
+			default:
+				outcome, finding := evaluate(r, u, in, scheme)
+				add(r, outcome, finding)
 			}
-			outcome, finding := evaluate(r, u, in, scheme)
-			add(r, outcome, finding)
 		}
 	}
 
@@ -275,6 +308,16 @@ func (rb *Rulebook) checkRequest(u *Unit, use *Use) (*Instrument, *Scheme, error
 	if use.AlreadyUsed > use.Obligation {
 		return nil, nil, bad("use.already_used_tonnes", "%d exceeds the obligation of %d tonnes", use.AlreadyUsed, use.Obligation)
 	}
+	u.Registered, use.Date = strings.TrimSpace(u.Registered), strings.TrimSpace(use.Date)
+	if err := checkDate(u.Registered); err != nil {
+		return nil, nil, bad("unit.registered", "%v", err)
+	}
+	if err := checkDate(use.Date); err != nil {
+		return nil, nil, bad("use.date", "%v", err)
+	}
+	if use.Date != "" && u.Registered > use.Date {
+		return nil, nil, bad("unit.registered", "%s is after the date of use %s: units cannot be used before they are registered", u.Registered, use.Date)
+	}
 	return in, scheme, nil
 }
 
@@ -350,6 +393,90 @@ func evaluate(r Rule, u Unit, in *Instrument, s *Scheme) (outcome, finding strin
 	default: // KindCondition
 		return OutcomeCondition, "To be satisfied; Corridor cannot check it from the unit's attributes."
 	}
+}
+
+// checkDate accepts "" or a real date YYYY-MM-DD within the request bounds.
+func checkDate(s string) error {
+	if s == "" {
+		return nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return fmt.Errorf("must be a date YYYY-MM-DD, not %q", s)
+	}
+	if t.Year() < minYear || t.Year() > maxYear {
+		return fmt.Errorf("must be a date between %d and %d, not %s", minYear, maxYear, s)
+	}
+	return nil
+}
+
+// onDate says which day a date-dependent finding was evaluated on.
+func onDate(date string, given bool) string {
+	if given {
+		return "on " + date
+	}
+	return "on " + date + " (end of the compliance year; give use.date for the day of surrender)"
+}
+
+// evaluateAgreement decides a host_agreement rule on the date of use. The
+// agreement found, if any, supplies the reason's status and citation: the
+// rule may be confirmed while one host's operational date is not.
+func evaluateAgreement(r Rule, host, programme, date string, given bool) (outcome, finding string, a *Agreement) {
+	for i := range r.Agreements {
+		if r.Agreements[i].Host == host {
+			a = &r.Agreements[i]
+			break
+		}
+	}
+	when := onDate(date, given)
+	switch {
+	case a == nil:
+		hosts := make([]string, len(r.Agreements))
+		for i, x := range r.Agreements {
+			hosts[i] = x.Host
+		}
+		return OutcomeFail, fmt.Sprintf("Host %s has no agreement (agreements: %s).", host, strings.Join(hosts, ", ")), nil
+	case a.OperationalFrom == "":
+		return OutcomeFail, fmt.Sprintf("Host %s signed its agreement on %s, but no date on which it became operational was found: no Eligibility List is in force %s.%s", host, a.Signed, when, noteSuffix(a.Note)), a
+	case date < a.OperationalFrom:
+		return OutcomeFail, fmt.Sprintf("Host %s's agreement (signed %s) is operational only from %s: not yet %s.%s", host, a.Signed, a.OperationalFrom, when, noteSuffix(a.Note)), a
+	}
+	list := ""
+	if a.EligibilityList != "" {
+		list = " (Eligibility List published " + a.EligibilityList + ")"
+	}
+	operational := fmt.Sprintf("Host %s's agreement is operational since %s%s, %s", host, a.OperationalFrom, list, when)
+	switch {
+	case len(a.Programmes) == 0:
+		return OutcomeCondition, fmt.Sprintf("%s; the programmes on its Eligibility List were not captured: check programme %s and the methodology against the list.%s", operational, programme, noteSuffix(a.Note)), a
+	case !slices.Contains(a.Programmes, programme):
+		return OutcomeFail, fmt.Sprintf("%s, but programme %s is not on its Eligibility List (%s).%s", operational, programme, strings.Join(a.Programmes, ", "), noteSuffix(a.Note)), a
+	}
+	return OutcomePass, fmt.Sprintf("%s; programme %s is on its Eligibility List, and the methodology must be too.%s", operational, programme, noteSuffix(a.Note)), a
+}
+
+func noteSuffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return " " + note
+}
+
+// evaluateCutoff decides a registration_cutoff rule. The registration date
+// is required once the bar is in force, because the vintage says nothing
+// about it.
+func evaluateCutoff(r Rule, u Unit, date string, given bool) (outcome, finding string, err error) {
+	when := onDate(date, given)
+	if date < r.UseFrom {
+		return OutcomePass, fmt.Sprintf("The bar on units registered before %s applies from %s; not yet %s.", r.RegisteredBefore, r.UseFrom, when), nil
+	}
+	if u.Registered == "" {
+		return "", "", &InputError{Field: "unit.registered", Problem: fmt.Sprintf("missing: %s units registered before %s may not be used from %s (%s), so the registration date is needed; the vintage does not decide it", u.Instrument, r.RegisteredBefore, r.UseFrom, r.ID)}
+	}
+	if u.Registered < r.RegisteredBefore {
+		return OutcomeFail, fmt.Sprintf("Registered on %s, before %s: not usable from %s, %s.", u.Registered, r.RegisteredBefore, r.UseFrom, when), nil
+	}
+	return OutcomePass, fmt.Sprintf("Registered on %s, not before %s.", u.Registered, r.RegisteredBefore), nil
 }
 
 func window(from, to int) string {

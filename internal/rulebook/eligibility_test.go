@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"pgregory.net/rapid"
@@ -31,7 +32,7 @@ func outcomeOf(d Decision, rule string) string {
 
 func TestEligibilityBySchemeRules(t *testing.T) {
 	rb := mustDefault(t)
-	ccer := Unit{Instrument: "CCER", Host: "CN", Vintage: 2024}
+	ccer := Unit{Instrument: "CCER", Host: "CN", Vintage: 2024, Registered: "2024-06-01"}
 	vcuTH := Unit{Instrument: "VCU", Host: "TH", Vintage: 2023, Authorised: true, CorrespondingAdjustment: true}
 	jcmTH := Unit{Instrument: "JCM-CREDIT", Host: "TH", Vintage: 2025}
 	type want struct {
@@ -55,17 +56,26 @@ func TestEligibilityBySchemeRules(t *testing.T) {
 			want{false, 0, false, map[string]string{"CN-ETS.offset-cap": OutcomeFail}}},
 		{"CN: VCU not eligible", Unit{Instrument: "VCU", Host: "CN", Vintage: 2024}, Use{Scheme: "CN-ETS", ComplianceYear: 2025, Obligation: 10000},
 			want{false, 0, true, map[string]string{"CN-ETS.offset-instrument": OutcomeFail}}},
-		{"CN: pre-2017 CCER barred from 2025", Unit{Instrument: "CCER", Host: "CN", Vintage: 2016}, Use{Scheme: "CN-ETS", ComplianceYear: 2025, Obligation: 10000},
+		// MEE notice of 24 Oct 2023, item 3: CCERs registered (备案) before
+		// 14 March 2017 may offset surrender until 31 Dec 2024, not from
+		// 1 Jan 2025. The registration date decides, not the vintage.
+		{"CN: CCER registered before 14 Mar 2017 barred from 2025", Unit{Instrument: "CCER", Host: "CN", Vintage: 2016, Registered: "2016-05-10"}, Use{Scheme: "CN-ETS", ComplianceYear: 2025, Obligation: 10000},
 			want{false, 0, false, map[string]string{"CN-ETS.pre-2017-ccer": OutcomeFail}}},
-		{"CN: pre-2017 CCER still usable in 2024", Unit{Instrument: "CCER", Host: "CN", Vintage: 2016}, Use{Scheme: "CN-ETS", ComplianceYear: 2024, Obligation: 10000},
-			want{true, 500, false, map[string]string{"CN-ETS.pre-2017-ccer": ""}}},
-		{"CN: CCER claimed from Viet Nam", Unit{Instrument: "CCER", Host: "VN", Vintage: 2024}, Use{Scheme: "CN-ETS", ComplianceYear: 2025, Obligation: 10000},
+		{"CN: registered 13 Mar 2017, the last barred day", Unit{Instrument: "CCER", Host: "CN", Vintage: 2016, Registered: "2017-03-13"}, Use{Scheme: "CN-ETS", ComplianceYear: 2025, Obligation: 10000},
+			want{false, 0, false, map[string]string{"CN-ETS.pre-2017-ccer": OutcomeFail}}},
+		{"CN: vintage-2016 CCER registered on 14 Mar 2017 stays usable", Unit{Instrument: "CCER", Host: "CN", Vintage: 2016, Registered: "2017-03-14"}, Use{Scheme: "CN-ETS", ComplianceYear: 2025, Obligation: 10000},
+			want{true, 500, false, map[string]string{"CN-ETS.pre-2017-ccer": OutcomePass}}},
+		{"CN: pre-2017 CCER still usable on 31 Dec 2024", Unit{Instrument: "CCER", Host: "CN", Vintage: 2016, Registered: "2016-05-10"}, Use{Scheme: "CN-ETS", ComplianceYear: 2024, Obligation: 10000},
+			want{true, 500, false, map[string]string{"CN-ETS.pre-2017-ccer": OutcomePass}}},
+		{"CN: pre-2017 CCER surrendered on 1 Jan 2025 for the 2024 cycle", Unit{Instrument: "CCER", Host: "CN", Vintage: 2016, Registered: "2016-05-10"}, Use{Scheme: "CN-ETS", ComplianceYear: 2024, Obligation: 10000, Date: "2025-01-01"},
+			want{false, 0, false, map[string]string{"CN-ETS.pre-2017-ccer": OutcomeFail}}},
+		{"CN: CCER claimed from Viet Nam", Unit{Instrument: "CCER", Host: "VN", Vintage: 2024, Registered: "2024-06-01"}, Use{Scheme: "CN-ETS", ComplianceYear: 2025, Obligation: 10000},
 			want{false, 0, false, map[string]string{"CN-ETS.ccer-domestic": OutcomeFail}}},
 		{"CN: own allowance", Unit{Instrument: "CEA", Host: "CN", Vintage: 2024}, Use{Scheme: "CN-ETS", ComplianceYear: 2025, Obligation: 10000},
 			want{true, 10000, true, map[string]string{"CN-ETS.allowance": OutcomeInfo, "CN-ETS.offset-cap": ""}}},
 
 		{"SG: authorised VCU from Thailand", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
-			want{true, 5000, true, map[string]string{"SG-CT.icc-cap": OutcomePass, "SG-CT.host": OutcomePass, "SG-CT.authorised-ca": OutcomePass, "GLOBAL.th-international-transfer": OutcomeCondition}}},
+			want{true, 5000, true, map[string]string{"SG-CT.icc-cap": OutcomePass, "SG-CT.host": OutcomeCondition, "SG-CT.authorised-ca": OutcomePass, "GLOBAL.th-international-transfer": OutcomeCondition}}},
 		{"SG: not authorised", Unit{Instrument: "VCU", Host: "TH", Vintage: 2023}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
 			want{false, 0, true, map[string]string{"SG-CT.authorised-ca": OutcomeFail}}},
 		{"SG: authorised without CA", Unit{Instrument: "VCU", Host: "TH", Vintage: 2023, Authorised: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
@@ -78,10 +88,29 @@ func TestEligibilityBySchemeRules(t *testing.T) {
 			want{false, 0, true, map[string]string{"SG-CT.vintage": OutcomeFail}}},
 		{"SG: T-VER programme not on the list", Unit{Instrument: "PREMIUM-T-VER", Host: "TH", Vintage: 2024, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
 			want{false, 0, true, map[string]string{"SG-CT.programme": OutcomeFail}}},
-		{"SG: before the ICC framework", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2023, Obligation: 100000},
-			want{false, 0, true, map[string]string{"SG-CT.icc-cap": OutcomeFail}}},
-		{"SG: Vietnamese credit needs export approval from 2026", Unit{Instrument: "GS-VER", Host: "VN", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 40000},
-			want{true, 2000, true, map[string]string{"GLOBAL.vn-international-transfer": OutcomeCondition}}},
+		{"SG: before the ICC framework (no agreement was operational yet either)", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2023, Obligation: 100000},
+			want{false, 0, true, map[string]string{"SG-CT.host": OutcomeFail}}},
+		// Singapore: credits must fit the Eligibility List of an
+		// operational implementation agreement; signing is not enough.
+		// Thailand's became operational on 31 March 2026 (DPM Gan, COS 2026).
+		{"SG: Thai credit the day before Thailand's agreement is operational", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000, Date: "2026-03-30"},
+			want{false, 0, true, map[string]string{"SG-CT.host": OutcomeFail}}},
+		// Thailand's Eligibility List (18 Nov 2025) was not captured: its
+		// programmes are a condition to check, not a pass.
+		{"SG: Thai credit on the day Thailand's agreement is operational", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000, Date: "2026-03-31"},
+			want{true, 5000, true, map[string]string{"SG-CT.host": OutcomeCondition}}},
+		{"SG: Thai credit for the 2025 tax year, by default judged on 31 Dec 2025", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2025, Obligation: 100000},
+			want{false, 0, true, map[string]string{"SG-CT.host": OutcomeFail}}},
+		{"SG: Chile signed, no operational agreement found", Unit{Instrument: "VCU", Host: "CL", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
+			want{false, 0, false, map[string]string{"SG-CT.host": OutcomeFail}}},
+		{"SG: Mongolia signed, no operational agreement found", Unit{Instrument: "GS-VER", Host: "MN", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
+			want{false, 0, false, map[string]string{"SG-CT.host": OutcomeFail}}},
+		{"SG: Papua New Guinea operational from 1 Jan 2024", Unit{Instrument: "VCU", Host: "PG", Vintage: 2022, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2024, Obligation: 100000},
+			want{true, 5000, true, map[string]string{"SG-CT.host": OutcomePass}}},
+		{"SG: Peru before its call for projects of 24 Oct 2025", Unit{Instrument: "VCU", Host: "PE", Vintage: 2022, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2025, Obligation: 100000, Date: "2025-10-23"},
+			want{false, 0, true, map[string]string{"SG-CT.host": OutcomeFail}}},
+		{"SG: Vietnamese credit: agreement signed, not operational", Unit{Instrument: "GS-VER", Host: "VN", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 40000},
+			want{false, 0, false, map[string]string{"SG-CT.host": OutcomeFail, "GLOBAL.vn-international-transfer": OutcomeCondition}}},
 		{"SG: IDX-held units cannot leave IDX", Unit{Instrument: "GS-VER", Host: "ID", Vintage: 2024, Authorised: true, CorrespondingAdjustment: true, Registry: "idx"}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
 			want{false, 0, true, map[string]string{"GLOBAL.idx-stay-on-exchange": OutcomeFail}}},
 
@@ -140,7 +169,7 @@ func TestEligibilityBySchemeRules(t *testing.T) {
 func TestEligibilityGrantsRequestedQuantityUpToMax(t *testing.T) {
 	rb := mustDefault(t)
 	req := EligibilityRequest{
-		Unit: Unit{Instrument: "CCER", Host: "CN", Vintage: 2024, Quantity: 1000},
+		Unit: Unit{Instrument: "CCER", Host: "CN", Vintage: 2024, Registered: "2024-06-01", Quantity: 1000},
 		Use:  Use{Scheme: "CN-ETS", ComplianceYear: 2025, Obligation: 12345},
 	}
 	d, err := rb.Eligibility(req)
@@ -159,7 +188,7 @@ func TestEligibilityGrantsRequestedQuantityUpToMax(t *testing.T) {
 func TestEligibilityRejectsBadInput(t *testing.T) {
 	rb := mustDefault(t)
 	good := EligibilityRequest{
-		Unit: Unit{Instrument: "CCER", Host: "CN", Vintage: 2024},
+		Unit: Unit{Instrument: "CCER", Host: "CN", Vintage: 2024, Registered: "2024-06-01"},
 		Use:  Use{Scheme: "CN-ETS", ComplianceYear: 2025, Obligation: 1000},
 	}
 	tests := []struct {
@@ -183,6 +212,12 @@ func TestEligibilityRejectsBadInput(t *testing.T) {
 		{"absurd obligation", func(r *EligibilityRequest) { r.Use.Obligation = maxTonnes + 1 }, "use.obligation_tonnes"},
 		{"negative used", func(r *EligibilityRequest) { r.Use.AlreadyUsed = -1 }, "use.already_used_tonnes"},
 		{"used above obligation", func(r *EligibilityRequest) { r.Use.AlreadyUsed = 1001 }, "use.already_used_tonnes"},
+		// The pre-2017 bar turns on the registration date, so a CCER used
+		// from 2025 without one cannot be decided.
+		{"CCER without registration date", func(r *EligibilityRequest) { r.Unit.Registered = "" }, "unit.registered"},
+		{"registration date not a date", func(r *EligibilityRequest) { r.Unit.Registered = "2024-02-30" }, "unit.registered"},
+		{"registered after the date of use", func(r *EligibilityRequest) { r.Use.Date = "2025-03-01"; r.Unit.Registered = "2025-03-02" }, "unit.registered"},
+		{"date of use not a date", func(r *EligibilityRequest) { r.Use.Date = "31/12/2025" }, "use.date"},
 	}
 	if _, err := rb.Eligibility(good); err != nil {
 		t.Fatalf("the unmodified request fails: %v", err)
@@ -229,12 +264,16 @@ func TestEligibilityProperties(t *testing.T) {
 				CorrespondingAdjustment: authorised && rapid.Bool().Draw(t, "ca"),
 				Registry:                rapid.SampledFrom([]string{"", "IDX", "VERRA"}).Draw(t, "registry"),
 				Quantity:                rapid.Int64Range(0, maxTonnes).Draw(t, "quantity"),
+				// Registration dates up to 2019-12-31, never after the
+				// earliest day of use drawn below.
+				Registered: time.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rapid.IntRange(0, 2921).Draw(t, "registered")).Format(time.DateOnly),
 			},
 			Use: Use{
 				Scheme:         rapid.SampledFrom(schemes).Draw(t, "scheme"),
 				ComplianceYear: rapid.IntRange(2020, 2032).Draw(t, "year"),
 				Obligation:     obligation,
 				AlreadyUsed:    rapid.Int64Range(0, obligation).Draw(t, "used"),
+				Date:           rapid.SampledFrom([]string{"", "2024-12-31", "2025-01-01", "2026-03-30", "2026-03-31"}).Draw(t, "date"),
 			},
 		}
 		d, err := rb.Eligibility(req)
@@ -308,5 +347,37 @@ func BenchmarkLoad(b *testing.B) {
 		if _, err := Load(fsys); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEligibilityListOfTheHost: a credit must fit the Eligibility List of
+// its host's agreement, not only the union of all lists. With PNG's list cut
+// to GS4GG and ACR, a VCS credit from PNG fails though VCS is on other lists.
+func TestEligibilityListOfTheHost(t *testing.T) {
+	fsys := embeddedFS(t)
+	raw := string(fsys["schemes.yaml"].Data)
+	const list = "programmes: [GS, VCS, ACR, GCC]\n"
+	if !strings.Contains(raw, list) {
+		t.Fatal("fixture: PNG's programme list moved")
+	}
+	fsys["schemes.yaml"].Data = []byte(strings.Replace(raw, list, "programmes: [GS, ACR]\n", 1))
+	rb, err := Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := EligibilityRequest{
+		Unit: Unit{Instrument: "VCU", Host: "PG", Vintage: 2022, Authorised: true, CorrespondingAdjustment: true},
+		Use:  Use{Scheme: "SG-CT", ComplianceYear: 2024, Obligation: 100000},
+	}
+	d, err := rb.Eligibility(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Allowed || outcomeOf(d, "SG-CT.host") != OutcomeFail || outcomeOf(d, "SG-CT.programme") != OutcomePass {
+		t.Errorf("VCS credit from PNG with PNG's list [GS, ACR]: allowed=%v host %q programme %q", d.Allowed, outcomeOf(d, "SG-CT.host"), outcomeOf(d, "SG-CT.programme"))
+	}
+	req.Unit.Instrument = "GS-VER"
+	if d, _ = rb.Eligibility(req); !d.Allowed || outcomeOf(d, "SG-CT.host") != OutcomePass {
+		t.Errorf("GS credit from PNG: allowed=%v host %q", d.Allowed, outcomeOf(d, "SG-CT.host"))
 	}
 }

@@ -14,7 +14,7 @@ func ExampleRulebook_Eligibility() {
 		panic(err)
 	}
 	d, err := rb.Eligibility(rulebook.EligibilityRequest{
-		Unit: rulebook.Unit{Instrument: "CCER", Host: "CN", Vintage: 2024},
+		Unit: rulebook.Unit{Instrument: "CCER", Host: "CN", Vintage: 2024, Registered: "2024-06-01"},
 		Use:  rulebook.Use{Scheme: "CN-ETS", ComplianceYear: 2025, Obligation: 12345},
 	})
 	if err != nil {
@@ -31,6 +31,6 @@ func ExampleRulebook_Eligibility() {
 	// pass CN-ETS.offset-instrument confirmed
 	// pass CN-ETS.ccer-domestic confirmed
 	// condition CN-ETS.not-from-covered-projects unverified
-	// pass CN-ETS.pre-2017-ccer unverified
+	// pass CN-ETS.pre-2017-ccer confirmed
 	// pass CN-ETS.offset-cap confirmed
 }

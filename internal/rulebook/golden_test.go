@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // (reasons, sources, rounding) are kept in testdata/decisions.golden.json so
 // that any change to the data or the engine shows up in review.
 var goldenRequests = map[string]EligibilityRequest{
-	"cn-ets-ccer": {Unit: Unit{Instrument: "CCER", Host: "CN", Vintage: 2024, Quantity: 1000},
+	"cn-ets-ccer": {Unit: Unit{Instrument: "CCER", Host: "CN", Vintage: 2024, Registered: "2024-06-01", Quantity: 1000},
 		Use: Use{Scheme: "CN-ETS", Entity: "example power plant", ComplianceYear: 2025, Obligation: 12345}},
 	"sg-ct-vcu-thailand": {Unit: Unit{Instrument: "VCU", Host: "TH", Vintage: 2023, Authorised: true, CorrespondingAdjustment: true},
 		Use: Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000, AlreadyUsed: 1200}},

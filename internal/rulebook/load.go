@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
@@ -188,6 +189,19 @@ func (v *validator) cite(rb *Rulebook, field string, c *Citation) {
 	c.Title, c.Issuer, c.Date, c.URL, c.Kind = s.Title, s.Issuer, s.Date, s.URL, s.Kind
 }
 
+// date checks a YYYY-MM-DD date; empty is allowed unless required.
+func (v *validator) date(field, value string, required bool) {
+	if value == "" {
+		if required {
+			v.fail(field, "missing: a date YYYY-MM-DD")
+		}
+		return
+	}
+	if _, err := time.Parse(time.DateOnly, value); err != nil {
+		v.fail(field, "must be a date YYYY-MM-DD, not %q", value)
+	}
+}
+
 func (v *validator) jurisdiction(rb *Rulebook, field, code string) {
 	if _, ok := rb.jurisdictionByID[code]; !ok {
 		v.fail(field, "unknown jurisdiction %q (not in %s)", code, fileJurisdictions)
@@ -215,9 +229,9 @@ func (v *validator) sources(rb *Rulebook, list []Source) {
 		switch s.Kind {
 		case "official":
 			v.required(f+".url", s.URL)
-		case "secondary", "domain":
+		case "secondary":
 		default:
-			v.fail(f+".kind", "must be official, secondary or domain, not %q", s.Kind)
+			v.fail(f+".kind", "must be official or secondary (name the primary text even where only a summary was read), not %q", s.Kind)
 		}
 		if _, dup := rb.sourceByID[s.ID]; dup {
 			v.fail(f+".id", "duplicate source id %q", s.ID)
@@ -389,6 +403,38 @@ func (v *validator) rule(rb *Rulebook, f string, r *Rule, ids map[string]bool, g
 		}
 		r.Share = &d
 		instruments("instruments", r.Instruments)
+	case KindHostAgreement:
+		if len(r.Agreements) == 0 {
+			v.fail(f+".agreements", "missing: a host_agreement rule lists the agreements")
+		}
+		seen := map[string]bool{}
+		for k := range r.Agreements {
+			a := &r.Agreements[k]
+			af := fmt.Sprintf("%s.agreements[%d]", f, k)
+			v.jurisdiction(rb, af+".host", a.Host)
+			if seen[a.Host] {
+				v.fail(af+".host", "host %s has two agreements", a.Host)
+			}
+			seen[a.Host] = true
+			v.date(af+".signed", a.Signed, true)
+			v.date(af+".eligibility_list", a.EligibilityList, false)
+			v.date(af+".operational_from", a.OperationalFrom, false)
+			if a.OperationalFrom != "" && a.OperationalFrom < a.Signed {
+				v.fail(af+".operational_from", "before the signing date %s", a.Signed)
+			}
+			for k, prog := range a.Programmes {
+				if _, ok := rb.programmeByID[prog]; !ok {
+					v.fail(fmt.Sprintf("%s.programmes[%d]", af, k), "unknown programme %q", prog)
+				}
+			}
+			if a.Status != StatusConfirmed && a.Status != StatusUnverified {
+				v.fail(af+".status", "must be %s or %s, not %q", StatusConfirmed, StatusUnverified, a.Status)
+			}
+			v.cite(rb, af+".cite", &a.Cite)
+		}
+	case KindRegistrationCutoff:
+		v.date(f+".registered_before", r.RegisteredBefore, true)
+		v.date(f+".use_from", r.UseFrom, true)
 	case KindRegistryLock:
 		if !global {
 			v.fail(f+".kind", "registry_lock rules belong in global_rules")

@@ -84,8 +84,14 @@ func TestLoadRejectsBrokenData(t *testing.T) {
 		{"share out of range", "schemes.yaml", `share: "0.05"`, `share: "5"`, "schemes[0].rules[1].share", "must be in (0, 1]"},
 		{"share not a number", "schemes.yaml", `share: "0.05"`, `share: "five percent"`, "schemes[0].rules[1].share", "decimal fraction"},
 		{"bad status", "schemes.yaml", "status: unverified", "status: maybe", ".status", `not "maybe"`},
-		{"missing version", "mrv.yaml", `version: "2026-11-26"`, "", "version", "missing"},
-		{"official source without url", "sources.yaml", `url: "https://sso.agc.gov.sg/SL-Supp/S661-2023/Published/20231006?DocDate=20231006"`, `url: ""`, "sources[3].url", "missing"},
+		{"missing version", "mrv.yaml", `version: "2026-12-01"`, "", "version", "missing"},
+		// Sources shown to users name the primary text; notes kept outside
+		// the repository are not a source a reader can follow.
+		{"source of kind domain", "sources.yaml", "    kind: secondary\n    seen: \"English reproduction", "    kind: domain\n    seen: \"English reproduction", "sources[", "must be official or secondary"},
+		{"agreement operational before it was signed", "schemes.yaml", `operational_from: "2026-03-31"`, `operational_from: "2025-01-01"`, "agreements[7].operational_from", "before the signing date"},
+		{"agreement date not a date", "schemes.yaml", `signed: "2025-08-19"`, `signed: "19 Aug 2025"`, "agreements[7].signed", "YYYY-MM-DD"},
+		{"registration cutoff without a date", "schemes.yaml", `registered_before: "2017-03-14"`, `registered_before: ""`, "registered_before", "missing"},
+		{"official source without url", "sources.yaml", `url: "https://sso.agc.gov.sg/SL-Supp/S661-2023/Published/20231006?DocDate=20231006"`, `url: ""`, "sources[4].url", "missing"},
 		{"duplicate rule id", "schemes.yaml", "id: CN-ETS.offset-cap", "id: CN-ETS.offset-instrument", "schemes[0].rules[1].id", "duplicate rule id"},
 		{"duplicate MRV cell", "mrv.yaml", "  - {sector: power, aspect: threshold, regime: CN-ETS,", "  - {sector: power, aspect: threshold, regime: VN-ETS,", "cells", "duplicate cell"},
 		{"missing MRV cell", "mrv.yaml", "  - {sector: power, aspect: threshold, regime: CN-ETS, status: confirmed,\n     text: \"Entities with annual emissions above 26,000 tCO2.\",\n     cite: {source: icap-china-ets}}\n", "", "cells", "missing cell for sector power, aspect threshold, regime CN-ETS"},

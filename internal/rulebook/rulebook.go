@@ -38,7 +38,8 @@ type Source struct {
 	Issuer string `yaml:"issuer" json:"issuer"`
 	Date   string `yaml:"date" json:"date"`
 	URL    string `yaml:"url" json:"url,omitempty"`
-	// Kind is official, secondary or domain.
+	// Kind is official (the legal text or the regulator's page) or
+	// secondary (a summary of it by ICAP, a law firm or the press).
 	Kind string `yaml:"kind" json:"kind"`
 	// Seen records what of the text was checked for this dataset, and where.
 	Seen string `yaml:"seen" json:"seen"`
@@ -130,6 +131,35 @@ type Rule struct {
 	OnlyForHosts     []string `yaml:"only_for_hosts" json:"only_for_hosts,omitempty"`
 	OnlyIfAuthorised bool     `yaml:"only_if_authorised" json:"only_if_authorised,omitempty"`
 	OnlyCrossBorder  bool     `yaml:"only_cross_border" json:"only_cross_border,omitempty"`
+
+	// Agreements are the bilateral agreements of a host_agreement rule.
+	Agreements []Agreement `yaml:"agreements" json:"agreements,omitempty"`
+	// RegisteredBefore and UseFrom make a registration_cutoff rule: units
+	// registered before RegisteredBefore may not be used on or after
+	// UseFrom (dates YYYY-MM-DD).
+	RegisteredBefore string `yaml:"registered_before" json:"registered_before,omitempty"`
+	UseFrom          string `yaml:"use_from" json:"use_from,omitempty"`
+}
+
+// Agreement is one bilateral agreement under which a host's credits may be
+// used (a Singapore implementation agreement under Article 6.2). Signing is
+// not enough: credits count only once the agreement is operational, i.e.
+// its Eligibility List of programmes and methodologies is in force.
+type Agreement struct {
+	Host string `yaml:"host" json:"host"`
+	// Signed, EligibilityList and OperationalFrom are dates (YYYY-MM-DD);
+	// OperationalFrom is empty when no operational date was found.
+	Signed          string `yaml:"signed" json:"signed"`
+	EligibilityList string `yaml:"eligibility_list" json:"eligibility_list,omitempty"`
+	OperationalFrom string `yaml:"operational_from" json:"operational_from,omitempty"`
+	// Programmes are the crediting programmes on the agreement's
+	// Eligibility List; empty when the list's content was not captured.
+	Programmes []string `yaml:"programmes" json:"programmes,omitempty"`
+	// Status is confirmed when the agreement's state (signed, operational
+	// or not) was seen in the cited source, unverified otherwise.
+	Status string   `yaml:"status" json:"status"`
+	Note   string   `yaml:"note" json:"note,omitempty"`
+	Cite   Citation `yaml:"cite" json:"cite"`
 }
 
 // Rule kinds.
@@ -142,6 +172,12 @@ const (
 	KindQuantityCap       = "quantity_cap"
 	KindCondition         = "condition"
 	KindRegistryLock      = "registry_lock"
+	// KindHostAgreement: the host must have an agreement that is
+	// operational on the date of use (see Agreement).
+	KindHostAgreement = "host_agreement"
+	// KindRegistrationCutoff: units registered before a date may not be
+	// used from another date on (China's pre-2017 CCERs).
+	KindRegistrationCutoff = "registration_cutoff"
 )
 
 // Scheme is a compliance scheme (ETS or carbon tax) with its unit rules.

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/corridor-carbon/corridor/internal/linkage"
 )
@@ -16,6 +18,19 @@ func (s *Site) routesLinkage(mux *http.ServeMux) {
 type linkagePage struct {
 	Scenario string
 	Markets  []linkagePageMarket
+	// Rates are the scenario's exchange rates with their provenance, so a
+	// reader sees which series converts the prices and whether its
+	// figures were checked.
+	RatesSeries string
+	RatesYear   int
+	Rates       []linkagePageRate
+}
+
+type linkagePageRate struct {
+	Currency   string
+	PerEUR     float64
+	Assumption bool
+	Source     string
 }
 
 type linkagePageMarket struct{ ID, Name string }
@@ -26,6 +41,17 @@ func (s *Site) handleLinkage(w http.ResponseWriter, r *http.Request) {
 		page.Scenario = sc.Name
 		for _, m := range sc.Markets {
 			page.Markets = append(page.Markets, linkagePageMarket{ID: m.ID, Name: m.Name})
+		}
+		if fx := sc.ExchangeRates; fx != nil {
+			page.RatesSeries, page.RatesYear = fx.Series, fx.Year
+			for _, code := range slices.Sorted(maps.Keys(fx.Rates)) {
+				r := fx.Rates[code]
+				src := r.Source
+				if r.Assumption {
+					src = r.Note
+				}
+				page.Rates = append(page.Rates, linkagePageRate{Currency: code, PerEUR: r.Value, Assumption: r.Assumption, Source: src})
+			}
 		}
 	}
 	s.render(w, r, "linkage.html", page)

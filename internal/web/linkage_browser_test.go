@@ -69,6 +69,36 @@ func TestLinkagePageBrowser(t *testing.T) {
 	if counts[0] != 9 || counts[1] != 2 || counts[2] != 9 || counts[3] != 9 || counts[4] == 0 || counts[5] != 3 {
 		t.Errorf("charts/tables [labels, datasets, gains, mc markets, flow arrows, cbam rows] = %v", counts)
 	}
+	// The exchange rates say which series they come from and that the
+	// 2025 ECB figures are stand-ins until replaced.
+	fx, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`[
+		document.querySelector("#rates-table tr[data-currency=SGD] td:nth-child(3)").textContent,
+		document.querySelector("#rates-table").previousElementSibling.textContent]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fx[0] != "assumption" || !strings.Contains(fx[1], "ECB") {
+		t.Errorf("SGD rate status %q, series %q", fx[0], fx[1])
+	}
+	// Singapore's firms gain from importing credits (tax avoided), but the
+	// country pays abroad for them: its social gain is negative, and the
+	// headline is the social gain, below the private one.
+	gains, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`[
+		document.getElementById("gn-SG-TAX").textContent, document.getElementById("sg-SG-TAX").textContent,
+		document.getElementById("total-social-gain").textContent, document.getElementById("total-gain").textContent]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := func(s string) float64 {
+		v, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(s), ",", ""), 64)
+		if err != nil {
+			t.Fatalf("number %q: %v", s, err)
+		}
+		return v
+	}
+	if sgPrivate, sgSocial, social, private := parse(gains[0]), parse(gains[1]), parse(gains[2]), parse(gains[3]); !(sgPrivate > 0 && sgSocial < 0 && social < private) {
+		t.Errorf("SG private gain %g, social gain %g; totals social %g, private %g: want SG private > 0 > social and total social < private", sgPrivate, sgSocial, social, private)
+	}
 
 	// Move the floor slider up 20 steps of EUR 0.5 to EUR 10: China's
 	// price is held at its floor, above the linked price.

@@ -108,6 +108,36 @@ func TestRulebookPageBrowser(t *testing.T) {
 		t.Errorf("reasons: %q", got)
 	}
 
+	// The Singapore scheme lists each implementation agreement with its
+	// operational date; a signed one without a date is shown as not eligible.
+	if got := text(`#agreements-SG-CT\.host tr[data-host="TH"] td.op`); got != "2026-03-31" {
+		t.Errorf("Thailand's agreement operational from %q, want 2026-03-31", got)
+	}
+	if got := text(`#agreements-SG-CT\.host tr[data-host="VN"] td.op`); !strings.Contains(got, "not eligible") {
+		t.Errorf("Viet Nam's agreement shows %q", got)
+	}
+
+	// Authorised and adjusted, but a month before Thailand's agreement
+	// with Singapore became operational (31 March 2026): still refused.
+	if err := chromedp.Do(tctx,
+		chromedp.Click(chromedp.CSS("#e-authorised")),
+		chromedp.Click(chromedp.CSS("#e-ca")),
+		chromedp.SetValue(chromedp.CSS("#e-date"), "2026-03-01"),
+		chromedp.Click(chromedp.CSS("#e-check")),
+		chromedp.WaitVisible(chromedp.CSS("#elig-date")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := text("#elig-allowed"); got != "no" {
+		t.Errorf("Thai credit before the agreement was operational allowed: %q", got)
+	}
+	if got := text("#elig-reasons"); !strings.Contains(got, "SG-CT.host") || !strings.Contains(got, "operational only from 2026-03-31") {
+		t.Errorf("reasons: %q", got)
+	}
+	if got := text("#elig-date"); !strings.Contains(got, "2026-03-01") {
+		t.Errorf("date shown: %q", got)
+	}
+
 	// Bad input comes back as a problem naming the field.
 	if err := chromedp.Do(tctx,
 		chromedp.SetValue(chromedp.CSS("#e-obligation"), "-5"),
