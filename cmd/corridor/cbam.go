@@ -8,10 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/cbam"
@@ -31,7 +29,7 @@ type cbamFlags struct {
 	whatIfPrice, whatIfCurrency, whatIfRate    string
 	whatIfCovered, whatIfFree                  string
 	projection, asJSON                         bool
-	file, out                                  string
+	file, out, priceTable                      string
 	progress                                   string
 }
 
@@ -58,12 +56,17 @@ origins without a row use "Other countries and territories" and the result says 
 Figures are exact decimals; euros are rounded half-up to the cent; the declaration's
 certificates to surrender are rounded up to whole certificates.
 
+The embedded default values (v20260204) are the annex that Implementing Regulation
+(EU) 2026/1740 replaced retroactively from 1 January 2026: results say so. Load the
+2026/1740 dataset with --dataset-dir. Certificate prices: 2026-Q1 published, 2026-Q2
+unverified, 2026-Q3 and Q4 unknown to this tool: give --price or --price-table.
+
 Exit codes: 0 ok, 2 bad input, 3 some file lines rejected (see the error column).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runCBAM(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.datasetDir, "dataset-dir", envDefault("CORRIDOR_CBAM_DATASET_DIR", ""), "directory with a newer dataset (cbam-default-values-vYYYYMMDD.csv, cbam-benchmarks-column-b-vYYYYMMDD.csv); empty = the embedded v20260204/v20260206 (env CORRIDOR_CBAM_DATASET_DIR)")
+	fl.StringVar(&f.datasetDir, "dataset-dir", envDefault("CORRIDOR_CBAM_DATASET_DIR", ""), "directory with a newer dataset (cbam-default-values-vYYYYMMDD.csv in the IR (EU) 2026/1740 layout or the old one, cbam-benchmarks-column-b-vYYYYMMDD.csv); empty = the embedded v20260204/v20260206, superseded by IR (EU) 2026/1740 (env CORRIDOR_CBAM_DATASET_DIR)")
 	fl.StringVar(&f.origin, "origin", "", "country of origin, ISO 3166-1 alpha-2 (CN, VN, TH, ID, MY …)")
 	fl.StringVar(&f.cn, "cn", "", "8-digit CN code of the good")
 	fl.StringVar(&f.tonnes, "tonnes", "", "net mass in tonnes")
@@ -71,6 +74,7 @@ Exit codes: 0 ok, 2 bad input, 3 some file lines rejected (see the error column)
 	fl.IntVar(&f.quarter, "quarter", 0, "quarter of import 1–4 (selects the published 2026 certificate price)")
 	fl.StringVar(&f.route, "route", "", "production route letter where the table needs one (C, D, E, K, L, A, B …)")
 	fl.StringVar(&f.price, "price", envDefault("CORRIDOR_CBAM_PRICE", ""), "certificate price in EUR (default: the published price of the quarter, if any) (env CORRIDOR_CBAM_PRICE)")
+	fl.StringVar(&f.priceTable, "price-table", envDefault("CORRIDOR_CBAM_PRICE_TABLE", ""), "CSV of your own 2026 quarterly certificate prices (columns period,price_eur e.g. 2026-Q3,70.10; optional status, published, source); they take precedence over the built-in table, which lacks 2026-Q3 and 2026-Q4 (env CORRIDOR_CBAM_PRICE_TABLE)")
 	fl.StringVar(&f.actualSEE, "actual-see", "", "actual direct specific embedded emissions, tCO2e per tonne (verified); needs --benchmark-a")
 	fl.StringVar(&f.actualIndirect, "actual-indirect", "", "actual indirect emissions, tCO2e per tonne (counted for cement and fertilisers only)")
 	fl.StringVar(&f.benchmarkA, "benchmark-a", "", "column-A benchmark of the good's process, tCO2e per tonne (with --actual-see)")
@@ -124,7 +128,19 @@ func runCBAM(cmd *cobra.Command, f cbamFlags) error {
 	if err != nil {
 		return err
 	}
-	calc := cbam.NewCalculator(data, cbam.Params{})
+	params := cbam.Params{}
+	if f.priceTable != "" {
+		raw, err := os.ReadFile(f.priceTable)
+		if err != nil {
+			return badInput("--price-table: %v", err)
+		}
+		pt, err := cbam.ParsePriceTable(raw, filepath.Base(f.priceTable))
+		if err != nil {
+			return badInput("--price-table: %s", strings.TrimPrefix(err.Error(), "cbam: "))
+		}
+		params.Prices, params.PriceSource = pt.Prices(), "price table "+filepath.Base(f.priceTable)
+	}
+	calc := cbam.NewCalculator(data, params)
 	if f.file != "" {
 		if f.origin != "" || f.cn != "" || f.tonnes != "" {
 			return badInput("give either --file or --origin/--cn/--tonnes, not both")
@@ -205,8 +221,7 @@ func runCBAM(cmd *cobra.Command, f cbamFlags) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	printLineResult(cmd.OutOrStdout(), res, proj, whatIf)
-	return nil
+	return cbam.WriteLineReport(cmd.OutOrStdout(), res, proj, whatIf)
 }
 
 func carbonPriceFlags(prefix, price, currency, rate, covered, rebated string) (cbam.CarbonPricePaid, error) {
@@ -236,62 +251,6 @@ func cbamInputError(err error) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("cbam: %s: %s", flag, strings.TrimPrefix(ie.Err.Error(), "cbam: "))}
 	}
 	return err
-}
-
-func printLineResult(w io.Writer, r cbam.LineResult, proj *cbam.Projection, whatIf *cbam.WhatIf) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
-	row("good", fmt.Sprintf("%s (%s) from %s, %d", r.CN, r.Sector, r.Origin, r.Year))
-	row("dataset", r.DatasetVersion)
-	if r.Method == "default" {
-		src := fmt.Sprintf("default value of %s for %s, line %d", r.DefaultValueCountry, r.DefaultValueCN, r.DefaultValueLine)
-		row("method", src)
-		if r.Fallback {
-			row("fallback", r.FallbackReason)
-		}
-		row("default value", fmt.Sprintf("%s tCO2e/t + mark-up %s%%", r.DefaultValueTotal, r.MarkUp.Shift(2)))
-	} else {
-		row("method", "actual data ("+r.SEESource+")")
-	}
-	row("SEE", r.SEE.String()+" tCO2e/t")
-	row("embedded emissions", fmt.Sprintf("%s t × %s = %s tCO2e", r.Tonnes, r.SEE, r.EmbeddedEmissions))
-	bench := fmt.Sprintf("column %s %s", r.Benchmark.Column, r.Benchmark.Value)
-	if r.Benchmark.Rule != "" {
-		bench += " (" + r.Benchmark.Rule + ")"
-	}
-	row("benchmark", bench)
-	row("free-allocation adj.", fmt.Sprintf("CBAM factor %s × CSCF %s × benchmark = SEFA %s; × %s t = %s tCO2e", r.CBAMFactor, r.CSCF, r.SEFA, r.Tonnes, r.FreeAllocationAdjustment))
-	if !r.CarbonPricePaidCertificates.IsZero() {
-		row("carbon price paid", fmt.Sprintf("EUR %s = %s certificates", r.CarbonPricePaidEUR.StringFixed(2), r.CarbonPricePaidCertificates))
-	}
-	row("certificates", r.Certificates.String())
-	if r.HasPrice {
-		row("price", fmt.Sprintf("EUR %s (%s)", r.Price, r.PriceSource))
-		row("cost", "EUR "+r.CostEUR.StringFixed(2))
-	} else {
-		row("cost", "no price given and none published for the period; use --price")
-	}
-	for _, n := range r.Notes {
-		row("note", n)
-	}
-	_ = tw.Flush()
-	if whatIf != nil {
-		fmt.Fprintf(w, "\nwhat-if: a carbon price paid of EUR %s saves %s certificates = EUR %s (cost after: EUR %s)\n",
-			whatIf.DeductionEUR.StringFixed(2), whatIf.CertificatesSaved.StringFixed(3), whatIf.EURSaved.StringFixed(2), whatIf.CostAfterEUR.StringFixed(2))
-		for _, n := range whatIf.Notes {
-			fmt.Fprintln(w, "  note:", n)
-		}
-	}
-	if proj != nil {
-		fmt.Fprintf(w, "\nprojection 2026–2034 (%s)\n", proj.PriceAssumption)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "year\tCBAM factor\tSEE\tembedded\tFAA\tcertificates\tcost EUR\t")
-		for _, y := range proj.Years {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", y.Year, y.CBAMFactor, y.SEE.StringFixed(4), y.EmbeddedEmissions.StringFixed(3),
-				y.FreeAllocationAdjustment.StringFixed(3), y.Certificates.StringFixed(3), y.CostEUR.StringFixed(2))
-		}
-		_ = tw.Flush()
-	}
 }
 
 // countingReader counts bytes read, for the progress bar.
@@ -389,22 +348,7 @@ func runCBAMFile(cmd *cobra.Command, calc *cbam.Calculator, f cbamFlags) error {
 			return err
 		}
 	}
-	elapsed := time.Since(start)
-	report := cmd.ErrOrStderr()
-	fmt.Fprintf(report, "cbam: %d lines in %s (%s lines/s), %d rejected; dataset %s\n", sum.Lines, elapsed.Round(time.Millisecond),
-		strconv.FormatFloat(float64(sum.Lines)/elapsed.Seconds(), 'f', 0, 64), sum.Errors, calc.Dataset().Version())
-	for _, y := range sum.Years {
-		exempt := ""
-		if y.Exempt {
-			exempt = fmt.Sprintf(" (de minimis: %s t ≤ 50 t, exempt)", y.DeMinimisTonnes)
-		}
-		fmt.Fprintf(report, "  %d: %d lines, embedded %s tCO2e, FAA %s, certificates %s → surrender %s, EUR %s%s\n", y.Year, y.Lines,
-			y.EmbeddedEmissions.StringFixed(3), y.FreeAllocationAdjustment.StringFixed(3), y.Certificates.StringFixed(3),
-			y.CertificatesToSurrender, y.CostEUR.StringFixed(2), exempt)
-	}
-	for _, e := range sum.FirstErrors {
-		fmt.Fprintln(report, "  rejected:", e)
-	}
+	cbam.WriteRunReport(cmd.ErrOrStderr(), sum, time.Since(start), calc.Dataset())
 	if sum.Errors > 0 {
 		return &exitError{code: exitRejected, err: fmt.Errorf("cbam: %d of %d lines rejected (see the error column of the results)", sum.Errors, sum.Lines)}
 	}
@@ -421,16 +365,7 @@ func newCBAMDatasetCmd(dir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "dataset %s\n  %s: %d default values\n  %s: %d benchmarks\n", data.Version(),
-				data.DefaultValuesFile, data.DefaultValueCount(), data.BenchmarksFile, data.BenchmarkCount())
-			for _, n := range data.Notes {
-				fmt.Fprintln(w, "  note:", n)
-			}
-			fmt.Fprintf(w, "%d malformed rows (not loaded, no value guessed):\n", len(data.Malformed))
-			for _, m := range data.Malformed {
-				fmt.Fprintf(w, "  %s:%d: %s\n", m.File, m.Line, m.Reason)
-			}
+			cbam.WriteDatasetReport(cmd.OutOrStdout(), data)
 			return nil
 		},
 	}

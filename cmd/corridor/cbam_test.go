@@ -26,10 +26,47 @@ func TestCBAMCommandSingleLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"certificates          2169.832", "EUR 163518.54", "default value of CN for 7208", "v20260204"} {
+	for _, want := range []string{"certificates          2169.8323", "EUR 163518.56", "default value of CN for 7208", "v20260204", "SUPERSEDED", "2026/1740"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// 2026-Q3 is unpriced in the built-in table: the report says so and what to
+// do; --price-table supplies it; --dataset-dir loads the 2026/1740 layout.
+func TestCBAMCommandPricesAndDataset(t *testing.T) {
+	out, _, err := runCBAMArgs(t, "--origin", "CN", "--cn", "72081000", "--tonnes", "1000", "--year", "2026", "--quarter", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"cost                  unknown", "no certificate price for 2026-Q3", "--price-table"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	table := filepath.Join(t.TempDir(), "prices.csv")
+	if err := os.WriteFile(table, []byte("period,price_eur\n2026-Q3,70.10\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCBAMArgs(t, "--origin", "CN", "--cn", "2523100090", "--tonnes", "10", "--year", "2026", "--quarter", "3",
+		"--price-table", table, "--dataset-dir", "../../internal/cbam/testdata/ir-2026-1740")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Grey clinker 1.39 × 1.10 = 1.529; 15.29 − 10 × 0.975 × 0.666 = 8.7965 certificates × 70.10 = 616.63.
+	for _, want := range []string{"certificates          8.7965", "EUR 616.63", "price table prices.csv", "v20260731"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "SUPERSEDED") {
+		t.Errorf("the 2026/1740 dataset is said superseded:\n%s", out)
+	}
+	_, _, err = runCBAMArgs(t, "--origin", "CN", "--cn", "72081000", "--tonnes", "1", "--year", "2026", "--price-table", "/nonexistent.csv")
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitUsage {
+		t.Errorf("missing price table: %v", err)
 	}
 }
 

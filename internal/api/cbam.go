@@ -30,15 +30,24 @@ type obligationsRequest struct {
 	// DomesticCarbonPrice adds a what-if per line: the saving from this
 	// domestic or linked carbon price.
 	DomesticCarbonPrice *cbam.CarbonPricePaid `json:"domestic_carbon_price"`
+	// Prices is the caller's table of 2026 quarterly certificate prices; it
+	// takes precedence over the built-in table (which lacks 2026-Q3/Q4).
+	Prices []userPrice `json:"prices"`
+}
+
+type userPrice struct {
+	Period string          `json:"period"`
+	Price  decimal.Decimal `json:"price"`
 }
 
 type obligationsResponse struct {
-	DatasetVersion string            `json:"dataset_version"`
-	Lines          []cbam.LineResult `json:"lines"`
-	Declaration    []cbam.YearTotals `json:"declaration"`
-	Projections    []cbam.Projection `json:"projections,omitempty"`
-	WhatIf         []cbam.WhatIf     `json:"what_if,omitempty"`
-	Rounding       string            `json:"rounding"`
+	DatasetVersion    string            `json:"dataset_version"`
+	DatasetSuperseded string            `json:"dataset_superseded,omitempty"`
+	Lines             []cbam.LineResult `json:"lines"`
+	Declaration       []cbam.YearTotals `json:"declaration"`
+	Projections       []cbam.Projection `json:"projections,omitempty"`
+	WhatIf            []cbam.WhatIf     `json:"what_if,omitempty"`
+	Rounding          string            `json:"rounding"`
 }
 
 // roundingNote is repeated in responses so that nobody has to guess.
@@ -63,8 +72,29 @@ func (s *Server) handleCBAMObligations(w http.ResponseWriter, r *http.Request) {
 		internalError(w, r, err)
 		return
 	}
-	calc := cbam.NewCalculator(data, cbam.Params{})
-	resp := obligationsResponse{DatasetVersion: data.Version(), Rounding: roundingNote}
+	params := cbam.Params{}
+	if len(req.Prices) > 0 {
+		params.Prices, params.PriceSource = map[cbam.PricePeriod]decimal.Decimal{}, "caller's prices"
+		for i, p := range req.Prices {
+			field := fmt.Sprintf("prices[%d]", i)
+			per, err := cbam.ParsePricePeriod(p.Period)
+			if err != nil {
+				badRequest(w, "invalid_price", field+".period", capitalise(strings.TrimPrefix(err.Error(), "cbam: "))+".")
+				return
+			}
+			if !p.Price.IsPositive() {
+				badRequest(w, "invalid_price", field+".price", "A certificate price must be a positive number of euros.")
+				return
+			}
+			if _, dup := params.Prices[per]; dup {
+				badRequest(w, "invalid_price", field+".period", fmt.Sprintf("Period %s is given twice.", per))
+				return
+			}
+			params.Prices[per] = p.Price
+		}
+	}
+	calc := cbam.NewCalculator(data, params)
+	resp := obligationsResponse{DatasetVersion: data.Version(), DatasetSuperseded: data.Superseded, Rounding: roundingNote}
 	decl := cbam.NewDeclaration()
 	for i, l := range req.Lines {
 		res, err := calc.Obligation(l)
@@ -146,22 +176,23 @@ func capitalise(s string) string {
 }
 
 type defaultsResponse struct {
-	DatasetVersion string                `json:"dataset_version"`
-	Origin         string                `json:"origin"`
-	CN             string                `json:"cn"`
-	MatchedCN      string                `json:"matched_cn"`
-	Country        string                `json:"country"`
-	Fallback       bool                  `json:"fallback"`
-	FallbackReason string                `json:"fallback_reason,omitempty"`
-	Description    string                `json:"description"`
-	Line           int                   `json:"line"`
-	Direct         decimal.Decimal       `json:"direct"`
-	Indirect       decimal.Decimal       `json:"indirect"`
-	Total          decimal.Decimal       `json:"total"`
-	WithMarkUp     map[string]string     `json:"with_mark_up"`
-	Route          string                `json:"route,omitempty"`
-	Benchmark      *cbam.BenchmarkChoice `json:"benchmark_b,omitempty"`
-	BenchmarkError string                `json:"benchmark_error,omitempty"`
+	DatasetVersion    string                `json:"dataset_version"`
+	DatasetSuperseded string                `json:"dataset_superseded,omitempty"`
+	Origin            string                `json:"origin"`
+	CN                string                `json:"cn"`
+	MatchedCN         string                `json:"matched_cn"`
+	Country           string                `json:"country"`
+	Fallback          bool                  `json:"fallback"`
+	FallbackReason    string                `json:"fallback_reason,omitempty"`
+	Description       string                `json:"description"`
+	Line              int                   `json:"line"`
+	Direct            decimal.Decimal       `json:"direct"`
+	Indirect          decimal.Decimal       `json:"indirect"`
+	Total             decimal.Decimal       `json:"total"`
+	WithMarkUp        map[string]string     `json:"with_mark_up"`
+	Route             string                `json:"route,omitempty"`
+	Benchmark         *cbam.BenchmarkChoice `json:"benchmark_b,omitempty"`
+	BenchmarkError    string                `json:"benchmark_error,omitempty"`
 }
 
 func (s *Server) handleCBAMDefaults(w http.ResponseWriter, r *http.Request) {
@@ -198,13 +229,18 @@ func (s *Server) handleCBAMDefaults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := defaultsResponse{
-		DatasetVersion: data.Version(), Origin: code, CN: cn, MatchedCN: m.MatchedCN, Country: m.Row.Country,
+		DatasetVersion: data.Version(), DatasetSuperseded: data.Superseded, Origin: code, CN: cn, MatchedCN: m.MatchedCN, Country: m.Row.Country,
 		Fallback: m.Fallback, FallbackReason: m.FallbackReason, Description: m.Row.Description, Line: m.Row.Line,
 		Direct: m.Row.Direct, Indirect: m.Row.Indirect, Total: m.Row.Total, Route: m.Row.Route,
 		WithMarkUp: map[string]string{},
 	}
-	for i, v := range m.Row.WithMarkUp {
-		resp.WithMarkUp[fmt.Sprint(2026+i)] = v.String()
+	// SEE with default values per year = total × (1 + mark-up of the year)
+	// (IR (EU) 2026/1740), shown for 2026–2028 as the old columns were.
+	sector, _ := cbam.SectorOfCN(cn)
+	for y := 2026; y <= 2028; y++ {
+		if mu, err := cbam.DefaultValueMarkUp(sector, y); err == nil {
+			resp.WithMarkUp[fmt.Sprint(y)] = m.Row.Total.Mul(decimal.NewFromInt(1).Add(mu)).String()
+		}
 	}
 	bmRoute := m.Row.Route
 	if bmRoute == "" {
@@ -227,11 +263,6 @@ type factorYear struct {
 	MarkUpFertiliser decimal.Decimal `json:"mark_up_fertilisers"`
 }
 
-type publishedPrice struct {
-	Period string          `json:"period"`
-	Price  decimal.Decimal `json:"price"`
-}
-
 func (s *Server) handleCBAMFactors(w http.ResponseWriter, r *http.Request) {
 	var years []factorYear
 	for y := cbam.ProjectionFirstYear; y <= cbam.ProjectionLastYear; y++ {
@@ -240,23 +271,17 @@ func (s *Server) handleCBAMFactors(w http.ResponseWriter, r *http.Request) {
 		mf, _ := cbam.DefaultValueMarkUp(cbam.SectorFertilisers, y)
 		years = append(years, factorYear{Year: y, CBAMFactor: f, CSCF: cbam.CSCF(y), CSCFAssumed: cbam.CSCFIsAssumed(y), MarkUp: m, MarkUpFertiliser: mf})
 	}
-	var prices []publishedPrice
-	for q := 1; q <= 4; q++ {
-		p := cbam.PricePeriod{Year: 2026, Quarter: q}
-		if v, ok := cbam.PublishedPrice(p); ok {
-			prices = append(prices, publishedPrice{Period: p.String(), Price: v})
-		}
-	}
+	prices := cbam.EmbeddedPrices().Rows()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"years":             years,
-		"published_prices":  prices,
-		"de_minimis_tonnes": cbam.DeMinimisTonnes,
+		"years":              years,
+		"certificate_prices": prices,
+		"de_minimis_tonnes":  cbam.DeMinimisTonnes,
 		"sources": map[string]string{
 			"cbam_factor": "Directive 2003/87/EC Art. 10a(1a) as amended by Directive (EU) 2023/959; Reg. (EU) 2023/956 Art. 31",
-			"mark_up":     "Implementing Regulation (EU) 2025/2621, Annex I (10 % 2026, 20 % 2027, 30 % from 2028; fertilisers 1 %)",
+			"mark_up":     "Implementing Regulation (EU) 2025/2621 (10 % 2026, 20 % 2027, 30 % from 2028; fertilisers 1 %), applied to the total default value (Annex I as replaced by IR (EU) 2026/1740)",
 			"cscf":        "1 for 2026–2030; from 2031 not published (assumed 1)",
 			"de_minimis":  "Reg. (EU) 2023/956 Art. 2a (Reg. (EU) 2025/2083)",
-			"prices":      "Commission publications of the quarterly CBAM certificate price for 2026",
+			"prices":      "Commission publications of the quarterly CBAM certificate price for 2026 (IR (EU) 2025/2548); each row has its status (published, unverified, unknown) and source",
 		},
 	})
 }
@@ -269,6 +294,8 @@ func (s *Server) handleCBAMDataset(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"version":               data.Version(),
+		"layout":                data.Layout,
+		"superseded":            data.Superseded,
 		"default_values_file":   data.DefaultValuesFile,
 		"benchmarks_file":       data.BenchmarksFile,
 		"default_values_loaded": data.DefaultValueCount(),

@@ -53,9 +53,9 @@ func TestCBAMObligationsAPI(t *testing.T) {
 	}
 	lines := out["lines"].([]any)
 	a := lines[0].(map[string]any)
-	// China 7208, 2026: 3.505582 × 1000 − 0.975 × 1.370 × 1000 = 2169.832 certificates; × 75.36 EUR.
-	for field, want := range map[string]string{"see": "3.505582", "embedded_emissions": "3505.582", "cbam_factor": "0.975",
-		"sefa": "1.33575", "free_allocation_adjustment": "1335.75", "certificates": "2169.832", "price": "75.36", "cost_eur": "163518.54"} {
+	// China 7208, 2026: 3.186893 × 1.10 × 1000 − 0.975 × 1.370 × 1000 = 2169.8323 certificates; × 75.36 EUR.
+	for field, want := range map[string]string{"see": "3.5055823", "embedded_emissions": "3505.5823", "cbam_factor": "0.975",
+		"sefa": "1.33575", "free_allocation_adjustment": "1335.75", "certificates": "2169.8323", "price": "75.36", "cost_eur": "163518.56"} {
 		if !dec(t, a[field]).Equal(decimal.RequireFromString(want)) {
 			t.Errorf("line a %s = %v, want %s", field, a[field], want)
 		}
@@ -63,9 +63,18 @@ func TestCBAMObligationsAPI(t *testing.T) {
 	if !strings.Contains(a["dataset_version"].(string), "20260204") {
 		t.Errorf("dataset version %v", a["dataset_version"])
 	}
+	// The shipped dataset is the annex IR (EU) 2026/1740 replaced: said per line and per response.
+	for what, v := range map[string]any{"line": a["dataset_superseded"], "response": out["dataset_superseded"]} {
+		if s, _ := v.(string); !strings.Contains(s, "2026/1740") {
+			t.Errorf("%s dataset_superseded %v", what, v)
+		}
+	}
+	if a["price_status"] != "published" {
+		t.Errorf("price status %v", a["price_status"])
+	}
 	b := lines[1].(map[string]any)
-	// Semi-finished CN 72071111 default 2026: 3.485664, SEFA 0.975 × 1.364 (C).
-	wantSEE := decimal.RequireFromString("0.1").Add(decimal.RequireFromString("1.05").Mul(decimal.RequireFromString("3.485664")))
+	// Semi-finished CN 72071111 default 2026: total 3.168785 × 1.10, SEFA 0.975 × 1.364 (C).
+	wantSEE := decimal.RequireFromString("0.1").Add(decimal.RequireFromString("1.05").Mul(decimal.RequireFromString("3.168785").Mul(decimal.RequireFromString("1.1"))))
 	if !dec(t, b["see"]).Equal(wantSEE) || b["method"] != "actual" {
 		t.Errorf("line b see %v method %v, want %s actual", b["see"], b["method"], wantSEE)
 	}
@@ -84,6 +93,43 @@ func TestCBAMObligationsAPI(t *testing.T) {
 	}
 }
 
+// 2026-Q3 has no price in the built-in table: the line says so plainly; the
+// caller's prices fill it.
+func TestCBAMObligationsAPIPrices(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(New().Handler())
+	defer srv.Close()
+	line := `{"origin":"CN","cn":"72081000","tonnes":"1000","year":2026,"quarter":3}`
+	resp, out := postJSON(t, srv, "/api/v1/cbam/obligations", `{"lines":[`+line+`]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %v", resp.StatusCode, out)
+	}
+	a := out["lines"].([]any)[0].(map[string]any)
+	notes, _ := json.Marshal(a["notes"])
+	if a["has_price"] != false || a["price_status"] != "unknown" || !strings.Contains(string(notes), "no certificate price for 2026-Q3") || !strings.Contains(string(notes), "API prices") {
+		t.Errorf("Q3 without price: %v %v %s", a["has_price"], a["price_status"], notes)
+	}
+	resp, out = postJSON(t, srv, "/api/v1/cbam/obligations", `{"lines":[`+line+`],"prices":[{"period":"2026-Q3","price":"70.10"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %v", resp.StatusCode, out)
+	}
+	a = out["lines"].([]any)[0].(map[string]any)
+	// 2169.8323 × 70.10 = 152105.24423.
+	if a["price_status"] != "user" || !dec(t, a["cost_eur"]).Equal(decimal.RequireFromString("152105.24")) {
+		t.Errorf("Q3 with the caller's price: %v %v", a["price_status"], a["cost_eur"])
+	}
+	for body, field := range map[string]string{
+		`"prices":[{"period":"2026-Q5","price":"70"}]`:                                   "prices[0].period",
+		`"prices":[{"period":"2026-Q3","price":"0"}]`:                                    "prices[0].price",
+		`"prices":[{"period":"2026-Q3","price":"70"},{"period":"2026-Q3","price":"71"}]`: "prices[1].period",
+	} {
+		resp, out = postJSON(t, srv, "/api/v1/cbam/obligations", `{"lines":[`+line+`],`+body+`}`)
+		if resp.StatusCode != http.StatusBadRequest || out["code"] != "invalid_price" || out["field"] != field {
+			t.Errorf("%s: %d %v", body, resp.StatusCode, out)
+		}
+	}
+}
+
 func TestCBAMObligationsAPIErrorsNameTheField(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(New().Handler())
@@ -97,6 +143,7 @@ func TestCBAMObligationsAPIErrorsNameTheField(t *testing.T) {
 		{"year before 2026", `{"origin":"CN","cn":"72081000","tonnes":"1","year":2025}`, "lines[0].year", "year_before_definitive_period"},
 		{"precursor CN", `{"origin":"CN","cn":"72081000","tonnes":"1","year":2026,"actual":{"direct":"1","benchmark_a":"0.044","precursors":[{"cn":"1234","origin":"CN","tonnes_per_tonne":"1"}]}}`, "lines[0].actual.precursors[0].cn", "unknown_cn_code"},
 		{"route needed", `{"origin":"CN","cn":"25231000","tonnes":"1","year":2026}`, "lines[0].route", "route_required"},
+		{"kaolin is not a CBAM good", `{"origin":"CN","cn":"25070020","tonnes":"1","year":2026}`, "lines[0].cn", "unknown_cn_code"},
 	}
 	for _, tt := range tests {
 		resp, out := postJSON(t, srv, "/api/v1/cbam/obligations", `{"lines":[`+tt.line+`]}`)

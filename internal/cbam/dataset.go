@@ -26,7 +26,10 @@ type DefaultValue struct {
 	CountryName string // as written in the file
 	Country     string // ISO 3166-1 alpha-2; OtherCountries for the fallback rows
 	Sector      Sector
-	CN          string // 4, 6 or 8 digits
+	// CN is the table's code: 4, 6 or 8 digits of the Combined Nomenclature,
+	// or a 10-digit TARIC code (IR (EU) 2026/1740 keys white/grey clinker,
+	// white/other hydraulic cement and calcined kaolinic clay on TARIC codes).
+	CN          string
 	Description string
 	// HasValue is false for rows that carry no default value (heading rows
 	// such as "7206", or goods the Commission left blank for that country).
@@ -34,10 +37,7 @@ type DefaultValue struct {
 	Direct   decimal.Decimal
 	Indirect decimal.Decimal // zero when the file leaves it empty (not counted)
 	Total    decimal.Decimal
-	// WithMarkUp holds the file's "2026/2027/2028 Default Value (including
-	// mark-up)" columns, index 0 = 2026.
-	WithMarkUp [3]decimal.Decimal
-	Route      string // production route letter ("C", "K", …) or ""
+	Route    string // production route letter ("C", "K", …) or ""
 }
 
 // Benchmark is one row of the column-B benchmark table (tCO2e per tonne).
@@ -56,15 +56,20 @@ type MalformedRow struct {
 	Line   int    `json:"line"`
 	Reason string `json:"reason"`
 	Raw    string `json:"raw"`
+
+	// country and cn are the (country, code) the row was meant for, when
+	// they could be read, so that a lookup landing on it fails loudly.
+	country, cn string
 }
 
 // OtherCountries is the Country of the default-value rows for "Other
 // Countries and Territories", used when the origin has no row.
 const OtherCountries = "OTHER"
 
-// markUpTolerance bounds |column − total × (1 + mark-up)|: the Commission
-// rounds the with-mark-up columns to 4–6 decimals, so a difference above
-// 0.0005 tCO2e/t is not rounding but an error in the row.
+// markUpTolerance bounds |column − total × (1 + mark-up)| in files of the
+// superseded layout: the Commission rounded those columns to 4–6 decimals,
+// so a difference above 0.0005 tCO2e/t is not rounding but an error in the
+// row. The columns are only checked, never used: SEE = total × (1 + mark-up).
 var markUpTolerance = decimal.RequireFromString("0.0005")
 
 // sumTolerance bounds |direct + indirect − total|: the three columns are
@@ -79,7 +84,8 @@ var MaxMalformedShare = decimal.RequireFromString("0.01")
 
 var (
 	reNumber   = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
-	reCN       = regexp.MustCompile(`^([0-9]{4}|[0-9]{6}|[0-9]{8})$`)
+	reCN       = regexp.MustCompile(`^([0-9]{4}|[0-9]{6}|[0-9]{8}|[0-9]{10})$`)
+	reGoodCode = regexp.MustCompile(`^([0-9]{8}|[0-9]{10})$`)
 	reCN8      = regexp.MustCompile(`^[0-9]{8}$`)
 	reRoute    = regexp.MustCompile(`^\(([A-Z])\)$`)
 	reBMValue  = regexp.MustCompile(`^([0-9]+,[0-9]+|[0-9]+)((?: ?\([A-Z0-9]\))*)$`)
@@ -87,10 +93,111 @@ var (
 	reVersion  = regexp.MustCompile(`-v([0-9]{8})\.csv$`)
 )
 
+// defaultValuesHeader is the header of the superseded v20260204 workbook
+// (Annex I of IR (EU) 2025/2621 as first published), with its three
+// per-year "including mark-up" columns.
 var defaultValuesHeader = []string{"Country", "Sector", "Product CN Code", "Description",
 	"Default Value (direct emissions)", "Default Value (Indirect emissions)", "Default Value (total emissions)",
 	"2026 Default Value (Including mark-up)", "2027 Default Value (Including mark-up)",
 	"2028 Default Value (Including mark-up)", "Underlying production route determining CBAM BM"}
+
+// Columns of a default-values file, found by their header (any order, case
+// and spacing ignored). The layout of IR (EU) 2026/1740 has no per-year
+// columns and may name the code column "CN code" or "TARIC code"; the
+// superseded layout has the three per-year columns (all three or none).
+const (
+	colCountry = iota
+	colSector
+	colCN
+	colDescription
+	colDirect
+	colIndirect
+	colTotal
+	colRoute
+	colMarkUp2026
+	colMarkUp2027
+	colMarkUp2028
+	numColumns
+)
+
+var columnNames = [numColumns][]string{
+	colCountry:     {"country", "country of origin"},
+	colSector:      {"sector", "aggregated goods category"},
+	colCN:          {"product cn code", "cn code", "taric code", "product taric code", "cn/taric code", "product cn/taric code", "cn or taric code"},
+	colDescription: {"description", "product description"},
+	colDirect:      {"default value (direct emissions)", "direct emissions"},
+	colIndirect:    {"default value (indirect emissions)", "indirect emissions"},
+	colTotal:       {"default value (total emissions)", "total emissions"},
+	colRoute:       {"underlying production route determining cbam bm", "production route", "production route determining cbam bm"},
+	colMarkUp2026:  {"2026 default value (including mark-up)"},
+	colMarkUp2027:  {"2027 default value (including mark-up)"},
+	colMarkUp2028:  {"2028 default value (including mark-up)"},
+}
+
+// Layouts of the default-values table.
+const (
+	// LayoutSuperseded is the v20260204 workbook of IR (EU) 2025/2621
+	// Annex I with per-year "including mark-up" columns. IR (EU) 2026/1740
+	// replaced that annex retroactively from 1 January 2026.
+	LayoutSuperseded = "IR (EU) 2025/2621 Annex I as first published (per-year mark-up columns)"
+	// LayoutCurrent has direct, indirect and total values only; the mark-up
+	// of the year is applied to the total (IR (EU) 2026/1740).
+	LayoutCurrent = "IR (EU) 2026/1740 Annex I (no per-year mark-up columns)"
+)
+
+// SupersededNote is what results computed from a dataset of the superseded
+// layout say about it.
+const SupersededNote = "dataset superseded: its default values are those of Annex I to IR (EU) 2025/2621 as first published, " +
+	"which Implementing Regulation (EU) 2026/1740 replaced retroactively from 1 January 2026; load the 2026/1740 dataset " +
+	"with --dataset-dir (env CORRIDOR_CBAM_DATASET_DIR) for figures under the rules in force"
+
+func normHeader(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(strings.TrimPrefix(s, "\ufeff")), " "))
+}
+
+// defaultValuesLayout maps a header to column indexes, or explains why it
+// is not a default-values header.
+func defaultValuesLayout(header []string) ([numColumns]int, string, error) {
+	var idx [numColumns]int
+	for i := range idx {
+		idx[i] = -1
+	}
+	for pos, h := range header {
+		n := normHeader(h)
+		found := false
+		for c, names := range columnNames {
+			for _, name := range names {
+				if n == name {
+					if idx[c] >= 0 {
+						return idx, "", fmt.Errorf("column %q twice", h)
+					}
+					idx[c], found = pos, true
+				}
+			}
+		}
+		if !found {
+			return idx, "", fmt.Errorf("unknown column %q", h)
+		}
+	}
+	for c := colCountry; c <= colRoute; c++ {
+		if idx[c] < 0 {
+			return idx, "", fmt.Errorf("column %q missing", columnNames[c][0])
+		}
+	}
+	marks := 0
+	for c := colMarkUp2026; c <= colMarkUp2028; c++ {
+		if idx[c] >= 0 {
+			marks++
+		}
+	}
+	switch marks {
+	case 0:
+		return idx, LayoutCurrent, nil
+	case 3:
+		return idx, LayoutSuperseded, nil
+	}
+	return idx, "", errors.New("the per-year mark-up columns must be all three (2026, 2027, 2028) or none")
+}
 
 var sectorNames = map[string]Sector{
 	"Cement": SectorCement, "Fertilisers": SectorFertilisers, "Aluminium": SectorAluminium,
@@ -154,12 +261,21 @@ var cp1252 = [32]rune{
 // LF, UTF-8 or Windows-1252) and validates every row. Valid rows are
 // returned; every other row is returned as a MalformedRow with its line and
 // reason, and no value is guessed for it. The whole file is rejected (a
-// *DatasetError) when the header is not the expected one or when more than
-// MaxMalformedShare of the rows are malformed.
+// *DatasetError) when the header is not a default-values header or when
+// more than MaxMalformedShare of the rows are malformed.
+//
+// Columns are found by their header names (see columnNames), so both the
+// superseded v20260204 layout and the IR (EU) 2026/1740 layout (no per-year
+// mark-up columns, 10-digit TARIC codes) load without a code change.
 func ParseDefaultValues(raw []byte, name string) ([]DefaultValue, []MalformedRow, []string, error) {
+	rows, bad, notes, _, err := parseDefaultValues(raw, name)
+	return rows, bad, notes, err
+}
+
+func parseDefaultValues(raw []byte, name string) ([]DefaultValue, []MalformedRow, []string, string, error) {
 	text, note, err := decodeText(raw, name)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, "", err
 	}
 	var notes []string
 	if note != "" {
@@ -171,10 +287,11 @@ func ParseDefaultValues(raw []byte, name string) ([]DefaultValue, []MalformedRow
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
-		return nil, nil, nil, &DatasetError{File: name, Reason: fmt.Sprintf("header unreadable: %v", err)}
+		return nil, nil, nil, "", &DatasetError{File: name, Reason: fmt.Sprintf("header unreadable: %v", err)}
 	}
-	if !equalFields(header, defaultValuesHeader) {
-		return nil, nil, nil, &DatasetError{File: name, Reason: fmt.Sprintf("line 1: header %q is not the default-values header %q", strings.Join(header, ";"), strings.Join(defaultValuesHeader, ";"))}
+	cols, layout, err := defaultValuesLayout(header)
+	if err != nil {
+		return nil, nil, nil, "", &DatasetError{File: name, Reason: fmt.Sprintf("line 1: header %q is not a default-values header: %v", strings.Join(header, ";"), err)}
 	}
 	var (
 		rows []DefaultValue
@@ -198,7 +315,7 @@ func ParseDefaultValues(raw []byte, name string) ([]DefaultValue, []MalformedRow
 			continue
 		}
 		line, _ := cr.FieldPos(0)
-		dv, reason := validateDefaultValue(rec, line)
+		dv, reason := validateDefaultValue(rec, cols, len(header), line)
 		if reason == "" {
 			key := dv.Country + "|" + dv.CN + "|" + dv.Description
 			if first, dup := seen[key]; dup {
@@ -208,68 +325,77 @@ func ParseDefaultValues(raw []byte, name string) ([]DefaultValue, []MalformedRow
 			}
 		}
 		if reason != "" {
-			bad = append(bad, MalformedRow{File: name, Line: line, Reason: reason, Raw: strings.Join(rec, ";")})
+			m := MalformedRow{File: name, Line: line, Reason: reason, Raw: strings.Join(rec, ";")}
+			if dv.Country != "" && reCN.MatchString(dv.CN) {
+				m.country, m.cn = dv.Country, dv.CN
+			}
+			bad = append(bad, m)
 			continue
 		}
 		rows = append(rows, dv)
 	}
 	if n == 0 {
-		return nil, nil, nil, &DatasetError{File: name, Reason: "no data rows"}
+		return nil, nil, nil, "", &DatasetError{File: name, Reason: "no data rows"}
 	}
 	if decimal.NewFromInt(int64(len(bad))).GreaterThan(MaxMalformedShare.Mul(decimal.NewFromInt(int64(n)))) {
-		return nil, nil, nil, &DatasetError{File: name, Reason: fmt.Sprintf("%d of %d rows malformed (more than %s%%)", len(bad), n, MaxMalformedShare.Shift(2)), Rows: bad}
+		return nil, nil, nil, "", &DatasetError{File: name, Reason: fmt.Sprintf("%d of %d rows malformed (more than %s%%)", len(bad), n, MaxMalformedShare.Shift(2)), Rows: bad}
 	}
-	return rows, bad, notes, nil
-}
-
-func equalFields(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if strings.TrimSpace(a[i]) != b[i] {
-			return false
-		}
-	}
-	return true
+	return rows, bad, notes, layout, nil
 }
 
 // validateDefaultValue checks one record; a non-empty reason rejects it.
-func validateDefaultValue(rec []string, line int) (DefaultValue, string) {
-	if len(rec) != len(defaultValuesHeader) {
-		return DefaultValue{}, fmt.Sprintf("%d fields, want %d", len(rec), len(defaultValuesHeader))
+// The returned row carries the country and code whenever they were read.
+func validateDefaultValue(rec []string, cols [numColumns]int, width, line int) (DefaultValue, string) {
+	if len(rec) != width {
+		return DefaultValue{}, fmt.Sprintf("%d fields, want %d", len(rec), width)
 	}
 	for i := range rec {
 		rec[i] = strings.TrimSpace(rec[i])
 	}
-	dv := DefaultValue{Line: line, CountryName: rec[0], CN: rec[2], Description: rec[3]}
-	if strings.HasPrefix(rec[0], "_Other Countries") {
+	get := func(c int) string {
+		if cols[c] < 0 {
+			return ""
+		}
+		return rec[cols[c]]
+	}
+	country := get(colCountry)
+	dv := DefaultValue{Line: line, CountryName: country, CN: strings.ReplaceAll(get(colCN), " ", ""), Description: get(colDescription)}
+	if strings.HasPrefix(country, "_Other Countries") || strings.HasPrefix(country, "Other Countries") {
 		dv.Country = OtherCountries
-	} else if code, ok := datasetCountryNames[rec[0]]; ok {
+	} else if code, ok := datasetCountryNames[country]; ok {
 		dv.Country = code
 	} else {
-		return dv, fmt.Sprintf("unknown country name %q", rec[0])
+		return dv, fmt.Sprintf("unknown country name %q", country)
 	}
-	sector, ok := sectorNames[rec[1]]
+	sector, ok := sectorNames[get(colSector)]
 	if !ok {
-		return dv, fmt.Sprintf("unknown sector %q", rec[1])
+		return dv, fmt.Sprintf("unknown sector %q", get(colSector))
 	}
 	dv.Sector = sector
-	if !reCN.MatchString(rec[2]) {
-		return dv, fmt.Sprintf("CN code %q is not 4, 6 or 8 digits", rec[2])
+	if !reCN.MatchString(dv.CN) {
+		return dv, fmt.Sprintf("CN code %q is not 4, 6 or 8 digits (or a 10-digit TARIC code)", dv.CN)
 	}
-	if rec[10] != "" {
-		m := reRoute.FindStringSubmatch(rec[10])
+	if s, ok := SectorOfCN(dv.CN); ok && s != sector {
+		return dv, fmt.Sprintf("CN code %s is a %s good, not %s", dv.CN, s, sector)
+	}
+	if r := get(colRoute); r != "" {
+		m := reRoute.FindStringSubmatch(r)
 		if m == nil {
-			return dv, fmt.Sprintf("production route %q is not a letter in brackets", rec[10])
+			return dv, fmt.Sprintf("production route %q is not a letter in brackets", r)
 		}
 		dv.Route = m[1]
 	}
-	var vals [6]decimal.Decimal
-	var present [6]bool
-	names := [6]string{"direct", "indirect", "total", "2026 with mark-up", "2027 with mark-up", "2028 with mark-up"}
-	for i := 0; i < 6; i++ {
-		s := rec[4+i]
+	withMarks := cols[colMarkUp2026] >= 0
+	fields := []int{colDirect, colIndirect, colTotal, colMarkUp2026, colMarkUp2027, colMarkUp2028}
+	names := []string{"direct", "indirect", "total", "2026 with mark-up", "2027 with mark-up", "2028 with mark-up"}
+	if !withMarks {
+		fields, names = fields[:3], names[:3]
+	}
+	vals := make([]decimal.Decimal, len(fields))
+	present := make([]bool, len(fields))
+	none := true
+	for i, c := range fields {
+		s := get(c)
 		if s == "" {
 			continue
 		}
@@ -277,45 +403,41 @@ func validateDefaultValue(rec []string, line int) (DefaultValue, string) {
 			return dv, fmt.Sprintf("%s value %q is not a non-negative decimal with a point", names[i], s)
 		}
 		vals[i] = decimal.RequireFromString(s)
-		present[i] = true
-	}
-	none := true
-	for _, p := range present {
-		none = none && !p
+		present[i], none = true, false
 	}
 	if none {
 		return dv, ""
 	}
 	switch {
 	case !present[0] && !present[2]:
-		return dv, "mark-up columns filled while direct and total are empty (shifted columns)"
+		return dv, "values filled while direct and total are empty (shifted columns)"
 	case !present[2]:
 		return dv, "direct value without a total"
 	case !present[0]:
 		return dv, "total without a direct value"
 	}
-	for y := 0; y < 3; y++ {
-		if !present[3+y] {
-			return dv, fmt.Sprintf("%d value with mark-up missing", 2026+y)
-		}
-	}
-	sum := vals[0].Add(vals[1])
-	if sum.Sub(vals[2]).Abs().GreaterThan(sumTolerance) {
+	if vals[0].Add(vals[1]).Sub(vals[2]).Abs().GreaterThan(sumTolerance) {
 		return dv, fmt.Sprintf("direct %s + indirect %s differs from total %s by more than rounding", vals[0], vals[1], vals[2])
 	}
-	for y := 0; y < 3; y++ {
-		m, err := DefaultValueMarkUp(sector, 2026+y)
-		if err != nil {
-			return dv, err.Error()
-		}
-		want := vals[2].Mul(decimal.NewFromInt(1).Add(m))
-		if vals[3+y].Sub(want).Abs().GreaterThan(markUpTolerance) {
-			return dv, fmt.Sprintf("%d value with mark-up %s is not total %s × (1 + %s) = %s", 2026+y, vals[3+y], vals[2], m, want)
+	if withMarks {
+		// The superseded layout's per-year columns are checked against the
+		// rule (they are never used: see Calculator.defaultFactors).
+		for y := 0; y < 3; y++ {
+			if !present[3+y] {
+				return dv, fmt.Sprintf("%d value with mark-up missing", 2026+y)
+			}
+			m, err := DefaultValueMarkUp(sector, 2026+y)
+			if err != nil {
+				return dv, err.Error()
+			}
+			want := vals[2].Mul(decimal.NewFromInt(1).Add(m))
+			if vals[3+y].Sub(want).Abs().GreaterThan(markUpTolerance) {
+				return dv, fmt.Sprintf("%d value with mark-up %s is not total %s × (1 + %s) = %s", 2026+y, vals[3+y], vals[2], m, want)
+			}
 		}
 	}
 	dv.HasValue = true
 	dv.Direct, dv.Indirect, dv.Total = vals[0], vals[1], vals[2]
-	dv.WithMarkUp = [3]decimal.Decimal{vals[3], vals[4], vals[5]}
 	return dv, ""
 }
 
@@ -432,13 +554,19 @@ type Dataset struct {
 	DefaultValuesVersion string
 	BenchmarksFile       string
 	BenchmarksVersion    string
-	Malformed            []MalformedRow
-	Notes                []string
+	// Layout is LayoutSuperseded or LayoutCurrent; Superseded is
+	// SupersededNote for a dataset of the superseded annex, else "".
+	Layout     string
+	Superseded string
+	Malformed  []MalformedRow
+	Notes      []string
 
 	defaults   map[string][]DefaultValue // country|cn → rows
 	bad        map[string]MalformedRow   // country|cn of malformed rows
 	countries  map[string]bool
 	benchmarks map[string][]Benchmark // cn → rows
+	// taric indexes 10-digit TARIC rows by country|8-digit CN code.
+	taric map[string][]DefaultValue
 }
 
 // Version names the dataset as recorded in results.
@@ -475,7 +603,7 @@ func Parse(dvName string, dvRaw []byte, bmName string, bmRaw []byte) (*Dataset, 
 	if err != nil {
 		return nil, err
 	}
-	dvs, badDV, notes, err := ParseDefaultValues(dvRaw, dvName)
+	dvs, badDV, notes, layout, err := parseDefaultValues(dvRaw, dvName)
 	if err != nil {
 		return nil, err
 	}
@@ -486,32 +614,32 @@ func Parse(dvName string, dvRaw []byte, bmName string, bmRaw []byte) (*Dataset, 
 	d := &Dataset{
 		DefaultValuesFile: dvName, DefaultValuesVersion: dvVer,
 		BenchmarksFile: bmName, BenchmarksVersion: bmVer,
-		Malformed: append(badDV, badBM...), Notes: notes,
+		Layout: layout, Malformed: append(badDV, badBM...), Notes: notes,
 		defaults: map[string][]DefaultValue{}, bad: map[string]MalformedRow{},
 		countries: map[string]bool{}, benchmarks: map[string][]Benchmark{},
+		taric: map[string][]DefaultValue{},
 	}
 	for _, dv := range dvs {
 		k := dv.Country + "|" + dv.CN
 		d.defaults[k] = append(d.defaults[k], dv)
 		d.countries[dv.Country] = true
+		if len(dv.CN) == 10 {
+			k8 := dv.Country + "|" + dv.CN[:8]
+			d.taric[k8] = append(d.taric[k8], dv)
+		}
 	}
 	// Malformed default-value rows still tell us which (country, CN) they
 	// were meant for, so a lookup that lands on one fails loudly instead of
 	// silently falling back to a coarser code or another country.
 	for _, m := range badDV {
-		f := strings.Split(m.Raw, ";")
-		if len(f) < 3 {
+		if m.country == "" {
 			continue
 		}
-		country := datasetCountryNames[f[0]]
-		if strings.HasPrefix(f[0], "_Other Countries") {
-			country = OtherCountries
-		}
-		if country == "" || !reCN.MatchString(f[2]) {
-			continue
-		}
-		d.bad[country+"|"+f[2]] = m
-		d.countries[country] = true
+		d.bad[m.country+"|"+m.cn] = m
+		d.countries[m.country] = true
+	}
+	if layout == LayoutSuperseded {
+		d.Superseded = SupersededNote
 	}
 	for _, bm := range bms {
 		d.benchmarks[bm.CN] = append(d.benchmarks[bm.CN], bm)

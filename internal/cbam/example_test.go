@@ -32,9 +32,9 @@ func ExampleCalculator_Obligation() {
 	fmt.Println("embedded", r.EmbeddedEmissions, "- FAA", r.FreeAllocationAdjustment, "=", r.Certificates, "certificates")
 	fmt.Println("at", r.Price, "EUR:", r.CostEUR, "EUR")
 	// Output:
-	// SEE 3.505582 tCO2e/t, route C
-	// embedded 3505.582 - FAA 1335.75 = 2169.832 certificates
-	// at 75.36 EUR: 163518.54 EUR
+	// SEE 3.5055823 tCO2e/t, route C
+	// embedded 3505.5823 - FAA 1335.75 = 2169.8323 certificates
+	// at 75.36 EUR: 163518.56 EUR
 }
 
 func ExampleCalculator_WhatIf() {

@@ -75,8 +75,10 @@ const (
 	SectorElectricity Sector = "electricity"
 )
 
-// SectorOfCN returns the CBAM sector of a CN code (2 to 8 digits) per Annex I
-// of Reg. (EU) 2023/956, or false when the code is outside CBAM.
+// SectorOfCN returns the CBAM sector of a CN code (2 to 8 digits, or a
+// 10-digit TARIC code) per Annex I of Reg. (EU) 2023/956 as amended by Reg.
+// (EU) 2025/2083, or false when the code is outside CBAM. A code shorter
+// than the Annex's entry (such as "2507" for 2507 00 80) is outside.
 func SectorOfCN(cn string) (Sector, bool) {
 	has := func(p string) bool { return len(cn) >= len(p) && cn[:len(p)] == p }
 	switch {
@@ -84,7 +86,10 @@ func SectorOfCN(cn string) (Sector, bool) {
 	case has("72022"), has("72023"), has("72025"), has("72027"), has("72028"), has("72029"), has("7204"),
 		has("310560"):
 		return "", false
-	case has("250700"), has("2523"):
+	// Kaolinic clays: only ex 2507 00 80, "other kaolinic clays, except
+	// non-calcined" (Annex I as amended by Reg. (EU) 2025/2083); kaolin,
+	// 2507 00 20, is not a CBAM good.
+	case has("25070080"), has("2523"):
 		return SectorCement, true
 	case has("2716"):
 		return SectorElectricity, true

@@ -80,6 +80,9 @@ func TestSectorOfCN(t *testing.T) {
 		{"72081000", SectorIronSteel, true}, {"7208", SectorIronSteel, true}, {"26011200", SectorIronSteel, true},
 		{"73181100", SectorIronSteel, true}, {"73121000", "", false}, {"76011010", SectorAluminium, true},
 		{"76151000", "", false}, {"25231000", SectorCement, true}, {"25070080", SectorCement, true},
+		// Kaolin (2507 00 20) is not a CBAM good: Annex I lists only ex 2507 00 80
+		// (Reg. (EU) 2025/2083: other kaolinic clays, except non-calcined).
+		{"25070020", "", false}, {"2507", "", false}, {"2507008080", SectorCement, true}, {"2523100090", SectorCement, true},
 		{"28041000", SectorHydrogen, true}, {"28042100", "", false}, {"31021012", SectorFertilisers, true},
 		{"28342100", SectorFertilisers, true}, {"31056000", "", false}, {"72042100", "", false}, {"72022100", "", false},
 		{"72024110", SectorIronSteel, true}, {"72026000", SectorIronSteel, true}, {"27160000", SectorElectricity, true}, {"01012100", "", false},

@@ -256,7 +256,8 @@ func (p *peekReader) Read(b []byte) (int, error) {
 // ResultColumns are the columns of a results file, one row per line.
 var ResultColumns = []string{"row", "id", "origin", "cn", "year", "method", "default_value_cn", "default_value_country",
 	"fallback", "route", "see", "tonnes", "embedded_emissions", "cbam_factor", "cscf", "benchmark", "sefa",
-	"free_allocation_adjustment", "carbon_price_paid_certificates", "certificates", "price", "cost_eur", "dataset_version", "error"}
+	"free_allocation_adjustment", "carbon_price_paid_certificates", "certificates", "price", "price_status", "cost_eur", "dataset_version",
+	"dataset_superseded", "error"}
 
 // ResultRow formats a result (or a line's error) as a results-file row.
 func ResultRow(row int, r LineResult, lineErr error) []string {
@@ -279,7 +280,7 @@ func appendResultRow(out []string, row int, r LineResult, lineErr error) []strin
 		strconv.FormatBool(r.Fallback), r.Route, formatDecimal(r.SEE), formatDecimal(r.Tonnes), formatDecimal(r.EmbeddedEmissions),
 		formatDecimal(r.CBAMFactor), formatDecimal(r.CSCF), formatDecimal(r.Benchmark.Value), formatDecimal(r.SEFA),
 		formatDecimal(r.FreeAllocationAdjustment), formatDecimal(r.CarbonPricePaidCertificates), formatDecimal(r.Certificates),
-		price, cost, r.DatasetVersion, "")
+		price, r.PriceStatus, cost, r.DatasetVersion, strconv.FormatBool(r.DatasetSuperseded != ""), "")
 }
 
 // formatDecimal is decimal.String (trailing zeros trimmed) without the

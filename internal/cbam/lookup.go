@@ -77,17 +77,20 @@ type DefaultMatch struct {
 	FallbackReason string
 }
 
-// LookupDefault finds the default value for a good (8-digit CN code) from
-// origin (ISO alpha-2). The table's codes are coarser (4, 6 or 8 digits): the
-// longest code that prefixes the input wins. When the origin has no row for
-// the good, or its row carries no value, the "Other countries and
-// territories" row applies (Implementing Regulation (EU) 2025/2621, Annex I:
-// the rows for other countries and territories cover every origin not
+// LookupDefault finds the default value for a good (8-digit CN code or
+// 10-digit TARIC code) from origin (ISO alpha-2). The table's codes are
+// coarser (4, 6 or 8 digits) or, in the IR (EU) 2026/1740 annex, finer
+// (10-digit TARIC codes for clinker, hydraulic cements and calcined
+// kaolinic clay): the longest table code that prefixes the input wins, and
+// an 8-digit input whose table rows are 10-digit TARIC codes is resolved by
+// the route (or refused as ambiguous). When the origin has no row for the
+// good, or its row carries no value, the "Other countries and territories"
+// row applies (IR (EU) 2025/2621 Annex I: those rows cover every origin not
 // listed) and the match says so. route, when not empty, selects among rows
 // that share a code (white/grey clinker and hydraulic cements).
 func (d *Dataset) LookupDefault(origin, cn, route string) (DefaultMatch, error) {
-	if _, ok := SectorOfCN(cn); !ok || !reCN8.MatchString(cn) {
-		return DefaultMatch{}, fmt.Errorf("cbam: %w: %q (an 8-digit CN code of Annex I of Reg. (EU) 2023/956 is required)", ErrUnknownCN, cn)
+	if _, ok := SectorOfCN(cn); !ok || !reGoodCode.MatchString(cn) {
+		return DefaultMatch{}, fmt.Errorf("cbam: %w: %q (an 8-digit CN code or 10-digit TARIC code of a good in Annex I of Reg. (EU) 2023/956 is required)", ErrUnknownCN, cn)
 	}
 	if euMembers[origin] {
 		return DefaultMatch{}, fmt.Errorf("cbam: %w: %s", ErrOriginInEU, origin)
@@ -123,12 +126,27 @@ func (d *Dataset) LookupDefault(origin, cn, route string) (DefaultMatch, error) 
 }
 
 func (d *Dataset) lookupIn(country, cn, route string) (DefaultMatch, error) {
-	for _, n := range []int{8, 6, 4} {
+	for _, n := range []int{10, 8, 6, 4} {
+		if n > len(cn) {
+			continue
+		}
 		code := cn[:n]
 		if bad, ok := d.bad[country+"|"+code]; ok {
 			return DefaultMatch{}, fmt.Errorf("cbam: %w: %s line %d (%s); no value is guessed for %s from %s", ErrMalformedDefault, bad.File, bad.Line, bad.Reason, cn, CountryName(country))
 		}
 		rows := d.defaults[country+"|"+code]
+		if n == 8 && len(rows) == 0 {
+			// The table splits this CN code into TARIC codes: a 10-digit
+			// input that matched none of them has no default value (a
+			// coarser row would be another good); an 8-digit input is
+			// resolved among them by route.
+			if kids := d.taric[country+"|"+code]; len(kids) > 0 {
+				if len(cn) == 10 {
+					return DefaultMatch{}, fmt.Errorf("cbam: %w for TARIC code %s from %s (the table has %s)", ErrNoDefaultValue, cn, CountryName(country), describeRows(kids))
+				}
+				rows = kids
+			}
+		}
 		if len(rows) == 0 {
 			continue
 		}
@@ -147,7 +165,7 @@ func (d *Dataset) lookupIn(country, cn, route string) (DefaultMatch, error) {
 		if !cands[0].HasValue {
 			return DefaultMatch{}, fmt.Errorf("cbam: %w for %s from %s (line %d is empty)", ErrNoDefaultValue, cn, CountryName(country), cands[0].Line)
 		}
-		return DefaultMatch{Row: cands[0], MatchedCN: code}, nil
+		return DefaultMatch{Row: cands[0], MatchedCN: cands[0].CN}, nil
 	}
 	return DefaultMatch{}, fmt.Errorf("cbam: %w for %s from %s", ErrNoDefaultValue, cn, CountryName(country))
 }
@@ -155,7 +173,7 @@ func (d *Dataset) lookupIn(country, cn, route string) (DefaultMatch, error) {
 func describeRows(rows []DefaultValue) string {
 	parts := make([]string, len(rows))
 	for i, r := range rows {
-		parts[i] = fmt.Sprintf("%q route %q (line %d)", r.Description, r.Route, r.Line)
+		parts[i] = fmt.Sprintf("%s %q route %q (line %d)", r.CN, r.Description, r.Route, r.Line)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -174,9 +192,17 @@ type BenchmarkChoice struct {
 // Where the table distinguishes production routes, route selects the row (it
 // is the route letter of the good's default value, or the one the caller
 // gives); where alloy grades (1)/(2) differ, the highest value applies
-// (/work/shared/domain/cbam.md, "where alloy grades differ, the highest
-// benchmark").
+// (our reading of the benchmark annex of IR (EU) 2025/2620, whose
+// footnotes (1)/(2) give one value per alloy grade without saying which an
+// importer using default values applies: the highest is the conservative
+// choice, like the default values themselves, recital (3) of IR (EU)
+// 2025/2621; ASSUMPTION 4).
 func (d *Dataset) BenchmarkB(cn, route string) (BenchmarkChoice, error) {
+	if len(cn) == 10 {
+		// The benchmark annex is keyed on 8-digit CN codes; a TARIC code's
+		// route letter picks the row.
+		cn = cn[:8]
+	}
 	rows := d.benchmarks[cn]
 	if len(rows) == 0 {
 		return BenchmarkChoice{}, fmt.Errorf("cbam: %w for %s", ErrNoBenchmark, cn)

@@ -81,9 +81,11 @@ type CarbonPricePaid struct {
 type Params struct {
 	// CSCF overrides the cross-sectoral correction factor per year.
 	CSCF map[int]decimal.Decimal
-	// Prices overrides or extends the published 2026 quarterly prices; it is
-	// not consulted for 2027+ lines (weekly price of purchase, see price).
-	Prices map[PricePeriod]decimal.Decimal
+	// Prices overrides or extends the embedded 2026 quarterly prices with
+	// the user's; it is not consulted for 2027+ lines (weekly price of
+	// purchase, see price). PriceSource names where they come from.
+	Prices      map[PricePeriod]decimal.Decimal
+	PriceSource string
 }
 
 // InputError is a problem with one field of the input; Field names it in
@@ -110,6 +112,9 @@ type LineResult struct {
 	Quarter        int    `json:"quarter,omitempty"` // import quarter, when given
 	Method         string `json:"method"`            // "default" or "actual"
 	DatasetVersion string `json:"dataset_version"`
+	// DatasetSuperseded is SupersededNote when the dataset is the annex
+	// replaced by IR (EU) 2026/1740, else empty.
+	DatasetSuperseded string `json:"dataset_superseded,omitempty"`
 
 	// Default-value path.
 	DefaultValueCN      string          `json:"default_value_cn,omitempty"`
@@ -147,6 +152,8 @@ type LineResult struct {
 	HasPrice    bool            `json:"has_price"`
 	Price       decimal.Decimal `json:"price"`
 	PriceSource string          `json:"price_source,omitempty"`
+	// PriceStatus is published, unverified, user, or unknown (no price).
+	PriceStatus string          `json:"price_status,omitempty"`
 	CostEUR     decimal.Decimal `json:"cost_eur"`
 
 	Precursors []PrecursorResult `json:"precursors,omitempty"`
@@ -230,8 +237,8 @@ func (c *Calculator) Obligation(l Line) (LineResult, error) {
 		return LineResult{}, fieldErr("origin", err)
 	}
 	sector, ok := SectorOfCN(l.CN)
-	if !ok || !reCN8.MatchString(l.CN) {
-		return LineResult{}, fieldErr("cn", fmt.Errorf("%w: %q (an 8-digit CN code of Annex I of Reg. (EU) 2023/956 is required)", ErrUnknownCN, l.CN))
+	if !ok || !reGoodCode.MatchString(l.CN) {
+		return LineResult{}, fieldErr("cn", fmt.Errorf("%w: %q (an 8-digit CN code or 10-digit TARIC code of a good in Annex I of Reg. (EU) 2023/956 is required)", ErrUnknownCN, l.CN))
 	}
 	if sector == SectorElectricity {
 		return LineResult{}, fieldErr("cn", errors.New("electricity (2716) is not supported: its default values are not in the dataset"))
@@ -243,10 +250,17 @@ func (c *Calculator) Obligation(l Line) (LineResult, error) {
 		return LineResult{}, fieldErr("origin", fmt.Errorf("%w: %s", ErrOriginExempt, origin))
 	}
 	factor, _ := RetainedFreeAllocationShare(l.Year)
+	var notes []string
+	if strings.HasPrefix(l.CN, "25070080") {
+		notes = append(notes, kaolinicClayNote)
+	}
 	r := LineResult{
 		ID: l.ID, Origin: origin, CN: l.CN, Sector: sector, Year: l.Year, Quarter: l.Quarter,
-		DatasetVersion: c.data.Version(), Tonnes: l.Tonnes, CBAMFactor: factor, CSCF: c.cscf(l.Year),
+		DatasetVersion: c.data.Version(), DatasetSuperseded: c.data.Superseded,
+		Tonnes: l.Tonnes, CBAMFactor: factor, CSCF: c.cscf(l.Year),
 	}
+
+	r.Notes = notes
 	if CSCFIsAssumed(l.Year) {
 		if _, ok := c.params.CSCF[l.Year]; !ok {
 			r.Notes = append(r.Notes, fmt.Sprintf("CSCF %d not published; 1 assumed", l.Year))
@@ -275,11 +289,21 @@ func (c *Calculator) Obligation(l Line) (LineResult, error) {
 		r.Benchmark = BenchmarkChoice{Value: l.Actual.BenchmarkA, Route: l.Route, Column: "A", Rule: "given with the actual data"}
 		r.Notes = append(r.Notes, notes...)
 	}
+	if c.data.Superseded != "" && (r.Method == "default" || usesDefaults(r.Precursors)) {
+		r.Notes = append(r.Notes, c.data.Superseded)
+	}
 	r.EmbeddedEmissions = r.SEE.Mul(l.Tonnes)
 	r.FreeAllocationAdjustment = r.SEFA.Mul(l.Tonnes)
 
-	price, source, hasPrice := c.price(l)
-	r.HasPrice, r.Price, r.PriceSource = hasPrice, price, source
+	pc := c.price(l)
+	price, hasPrice := pc.price, pc.ok
+	r.HasPrice, r.Price, r.PriceSource, r.PriceStatus = pc.ok, pc.price, pc.source, pc.status
+	switch {
+	case !pc.ok:
+		r.Notes = append(r.Notes, pc.missing)
+	case pc.status == PriceUnverified:
+		r.Notes = append(r.Notes, fmt.Sprintf("certificate price %s of 2026-Q%d is unverified (not confirmed against the Commission's publication); %s to replace it", pc.price, l.Quarter, priceHelp))
+	}
 	if l.CarbonPricePaid != nil {
 		if r.Method == "default" {
 			return LineResult{}, fieldErr("carbon_price_paid", errors.New("with default values only the Commission's default carbon price may be deducted (Art. 9), and none is published yet; give actual data to deduct a carbon price paid"))
@@ -318,14 +342,13 @@ func (c *Calculator) defaultFactors(origin, cn, route string, year int) *default
 		return f
 	}
 	f.match = m
+	// SEE with default values = total × (1 + mark-up of the year), exactly
+	// (IR (EU) 2026/1740 Annex I, which dropped the per-year columns; the
+	// superseded annex's columns were the same product rounded to 4–6
+	// decimals, which made 2028 and 2029 differ from one total).
 	f.markUp, _ = DefaultValueMarkUp(sector, year)
-	if year <= 2028 {
-		f.see = m.Row.WithMarkUp[year-2026]
-		f.seeSource = fmt.Sprintf("default value %d with mark-up (dataset column)", year)
-	} else {
-		f.see = m.Row.Total.Mul(decimal.NewFromInt(1).Add(f.markUp))
-		f.seeSource = fmt.Sprintf("default value total × (1 + %s)", f.markUp)
-	}
+	f.see = m.Row.Total.Mul(decimal.NewFromInt(1).Add(f.markUp))
+	f.seeSource = fmt.Sprintf("default value total × (1 + %s)", f.markUp)
 	f.route = m.Row.Route
 	if f.route == "" {
 		f.route = route
@@ -408,7 +431,7 @@ func (c *Calculator) precursor(p Precursor, year int, field string, depth int) (
 		return PrecursorResult{}, fieldErr(field+".tonnes_per_tonne", fmt.Errorf("negative precursor mass %s", p.TonnesPerTone))
 	}
 	sector, ok := SectorOfCN(p.CN)
-	if !ok || !reCN8.MatchString(p.CN) {
+	if !ok || !reGoodCode.MatchString(p.CN) {
 		return PrecursorResult{}, fieldErr(field+".cn", fmt.Errorf("%w: %q", ErrUnknownCN, p.CN))
 	}
 	origin, err := CountryCode(p.Origin)
@@ -447,6 +470,22 @@ func (c *Calculator) precursor(p Precursor, year int, field string, depth int) (
 		}
 	}
 	return pr, nil
+}
+
+// kaolinicClayNote is said on every 2507 00 80 line: Annex I covers only
+// the calcined clays of that code.
+const kaolinicClayNote = "CBAM covers only calcined kaolinic clays of 2507 00 80 (Annex I of Reg. (EU) 2023/956 as amended by Reg. (EU) 2025/2083: " +
+	"\"other kaolinic clays, except non-calcined\"); non-calcined clay, and kaolin of 2507 00 20, owe nothing"
+
+// usesDefaults reports whether any precursor, at any depth, was valued
+// with the dataset's default values.
+func usesDefaults(ps []PrecursorResult) bool {
+	for _, p := range ps {
+		if p.Method == "default" || usesDefaults(p.Precursors) {
+			return true
+		}
+	}
+	return false
 }
 
 // IndirectEmissionsCounted reports whether indirect emissions count in the

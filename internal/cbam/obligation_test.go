@@ -31,10 +31,10 @@ func TestObligationDefaultValues(t *testing.T) {
 		defaultCN, defaultCountry, r string
 	}{
 		{
-			// China 7208 line 2721: 2026 with mark-up 3.505582, route C; BM_B 72081000 (C) 1.370.
+			// China 7208 line 2721: total 3.186893 × 1.10 = 3.5055823 (IR (EU) 2026/1740: total × (1 + mark-up), not the superseded column 3.505582), route C; BM_B 72081000 (C) 1.370.
 			name: "China hot-rolled 2026 Q1", line: Line{Origin: "CN", CN: "72081000", Tonnes: d("1000"), Year: 2026, Quarter: 1},
-			see: "3.505582", ee: "3505.582", sefa: "1.33575", faa: "1335.75", certs: "2169.832",
-			cost: "163518.54", defaultCN: "7208", defaultCountry: "CN", r: "C", // 2169.832 × 75.36 = 163518.53952
+			see: "3.5055823", ee: "3505.5823", sefa: "1.33575", faa: "1335.75", certs: "2169.8323",
+			cost: "163518.56", defaultCN: "7208", defaultCountry: "CN", r: "C", // 2169.8323 × 75.36 = 163518.562128
 		},
 		{
 			// 2030: total 3.186893 × 1.30 = 4.1429609; SEFA 0.515 × 1.37 = 0.70555.
@@ -57,7 +57,7 @@ func TestObligationDefaultValues(t *testing.T) {
 		{
 			// Laos has a single row (hydrogen): steel falls back to other countries (7208 total 4.048689…).
 			name: "Laos falls back to other countries", line: Line{Origin: "LA", CN: "72081000", Tonnes: d("1"), Year: 2028},
-			see: "5.263296", ee: "5.263296", sefa: "1.233", faa: "1.233", certs: "4.030296",
+			see: "5.2632957", ee: "5.2632957", sefa: "1.233", faa: "1.233", certs: "4.0302957",
 			fallback: true, defaultCN: "7208", defaultCountry: OtherCountries, r: "C",
 		},
 		{
@@ -313,15 +313,15 @@ func TestWhatIfLinkedPrice(t *testing.T) {
 	if !w.CertificatesSaved.IsZero() || !w.EURSaved.IsZero() {
 		t.Errorf("full free allocation saves %s certs", w.CertificatesSaved)
 	}
-	// A linked corridor price of EUR 40 on all emissions with 50 % free: EE 3505.582 × 0.5 × 40 = 70111.64 EUR = 930.355… certs.
+	// A linked corridor price of EUR 40 on all emissions with 50 % free: EE 3505.5823 × 0.5 × 40 = 70111.646 EUR = 930.356… certs.
 	w, err = c.WhatIf(l, CarbonPricePaid{Currency: "EUR", PricePerTonne: d("40"), CoveredShare: d("1"), RebatedShare: d("0.5")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !w.DeductionEUR.Equal(d("70111.64")) {
+	if !w.DeductionEUR.Equal(d("70111.646")) {
 		t.Errorf("deduction %s", w.DeductionEUR)
 	}
-	wantSaved := d("70111.64").Div(d("75.36"))
+	wantSaved := d("70111.646").Div(d("75.36"))
 	if !w.CertificatesSaved.Equal(wantSaved) || !w.CertificatesAfter.Add(w.CertificatesSaved).Equal(w.Baseline.Certificates) {
 		t.Errorf("saved %s, want %s", w.CertificatesSaved, wantSaved)
 	}

@@ -41,14 +41,11 @@ const (
 func (c *Calculator) Project(l Line) (Projection, error) {
 	price, assumption := l.Price, "given price held constant"
 	if !price.IsPositive() {
-		if l.Year == 2026 && l.Quarter > 0 {
-			if p, _, ok := c.price(l); ok {
-				price, assumption = p, fmt.Sprintf("2026-Q%d published price held constant", l.Quarter)
-			}
-		}
-		if !price.IsPositive() {
-			per, p := LatestPublishedPrice()
-			price, assumption = p, "latest published price ("+per.String()+") held constant"
+		if pc := c.price(l); pc.ok {
+			price, assumption = pc.price, fmt.Sprintf("the line's price (%s) held constant", pc.source)
+		} else {
+			lp := LatestPublishedPrice()
+			price, assumption = lp.Price, fmt.Sprintf("latest price in the table (%s, %s, %s) held constant", lp.PeriodS, lp.Price, lp.Status)
 		}
 	}
 	var out Projection

@@ -16,7 +16,7 @@ func TestQuarterlyHolding(t *testing.T) {
 	}
 	c := calculator(t)
 	decl := NewDeclaration()
-	// China 7208 in 2027: SEE 3.824271 (2027 incl. mark-up); Q1 100 t, Q3 200 t.
+	// China 7208 in 2027: SEE total 3.186893 × 1.2 = 3.8242716; Q1 100 t, Q3 200 t.
 	for _, l := range []Line{
 		{Origin: "CN", CN: "72081000", Tonnes: d("100"), Year: 2027, Quarter: 1},
 		{Origin: "CN", CN: "72081000", Tonnes: d("200"), Year: 2027, Quarter: 3},
@@ -33,7 +33,7 @@ func TestQuarterlyHolding(t *testing.T) {
 		t.Errorf("2026 has a quarterly holding: %+v", years[0].QuarterlyHolding)
 	}
 	q := years[1].QuarterlyHolding
-	want := []struct{ emb, min string }{{"382.4271", "192"}, {"382.4271", "192"}, {"1147.2813", "574"}, {"1147.2813", "574"}}
+	want := []struct{ emb, min string }{{"382.42716", "192"}, {"382.42716", "192"}, {"1147.28148", "574"}, {"1147.28148", "574"}}
 	if len(q) != 4 {
 		t.Fatalf("2027 quarterly holding %+v", q)
 	}

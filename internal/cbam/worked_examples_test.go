@@ -32,12 +32,13 @@ func TestWorkedExamples(t *testing.T) {
 		},
 		{
 			name: "China hot-rolled flat, default value, 2026 Q1 at the first published price",
-			source: "IR (EU) 2025/2621 Annex I workbook v20260204 (China 7208: total 3.186893, 2026 incl. mark-up 3.505582, route C); " +
+			source: "IR (EU) 2025/2621 Annex I workbook v20260204 (China 7208: total 3.186893, route C), SEE = total × (1 + 10 %) " +
+				"= 3.5055823 (IR (EU) 2026/1740: no per-year columns; the superseded column said 3.505582); " +
 				"benchmarks column B v20260206 (72081000 (C) 1.370); CBAM factor 2026 0.975 (Directive 2003/87/EC Art. 10a(1a)); " +
 				"CBAM price 2026-Q1 €75.36 published 7 April 2026 (IR (EU) 2025/2548; reported by cbamdefaults.com). " +
-				"1000 × (3.505582 − 0.975 × 1.370) = 2169.832; × 75.36 = 163518.53952",
+				"1000 × (3.5055823 − 0.975 × 1.370) = 2169.8323; × 75.36 = 163518.562128",
 			line: Line{Origin: "CN", CN: "72081000", Tonnes: d("1000"), Year: 2026, Quarter: 1},
-			see:  "3.505582", sefa: "1.33575", certs: "2169.832", cost: "163518.54",
+			see:  "3.5055823", sefa: "1.33575", certs: "2169.8323", cost: "163518.56",
 		},
 		{
 			name: "China unwrought aluminium, default value, 2027, +20 % mark-up",

@@ -13,8 +13,9 @@ func (s *Site) routesCBAM(mux *http.ServeMux) {
 }
 
 type cbamPage struct {
-	Origins        []cbamOrigin
-	DatasetVersion string
+	Origins           []cbamOrigin
+	DatasetVersion    string
+	DatasetSuperseded string
 }
 
 type cbamOrigin struct{ Code, Name string }
@@ -25,7 +26,7 @@ var corridorOrigins = []string{"CN", "ID", "VN", "TH", "MY", "SG", "PH", "KH", "
 func (s *Site) handleCBAM(w http.ResponseWriter, r *http.Request) {
 	page := cbamPage{}
 	if data, err := cbam.Embedded(); err == nil {
-		page.DatasetVersion = data.Version()
+		page.DatasetVersion, page.DatasetSuperseded = data.Version(), data.Superseded
 	}
 	for _, c := range corridorOrigins {
 		page.Origins = append(page.Origins, cbamOrigin{Code: c, Name: cbam.CountryName(c)})

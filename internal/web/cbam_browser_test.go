@@ -33,9 +33,9 @@ func TestCBAMPageBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	// China 7208 in 2026: 3.505582 × 1000 = 3505.582 embedded; FAA 0.975 × 1.370 × 1000 = 1335.75;
-	// 2169.832 certificates × EUR 75.36 (Q1 2026) = 163,518.54.
-	for sel, want := range map[string]string{"#r-ee": "3,505.582", "#r-faa": "1,335.750", "#r-cpd": "0.000", "#r-certs": "2,169.832", "#r-cost": "163,518.54"} {
+	// China 7208 in 2026: 3.186893 × 1.10 × 1000 = 3505.5823 embedded; FAA 0.975 × 1.370 × 1000 = 1335.75;
+	// 2169.8323 certificates × EUR 75.36 (Q1 2026) = 163,518.56.
+	for sel, want := range map[string]string{"#r-ee": "3,505.582", "#r-faa": "1,335.750", "#r-cpd": "0.000", "#r-certs": "2,169.832", "#r-cost": "163,518.56"} {
 		if got := text(sel); got != want {
 			t.Errorf("%s shows %q, want %q", sel, got, want)
 		}
@@ -43,7 +43,13 @@ func TestCBAMPageBrowser(t *testing.T) {
 	if got := text("#r-table"); !strings.Contains(got, "CBAM factor 0.975 × CSCF 1 × benchmark = SEFA 1.33575") || !strings.Contains(got, "v20260204") {
 		t.Errorf("explanation table:\n%s", got)
 	}
-	if got := text("#r-whatif-text"); !strings.Contains(got, "EUR 70,111.64") {
+	// The shipped dataset is the annex IR (EU) 2026/1740 replaced: page and result say so.
+	for _, sel := range []string{"#dataset-superseded", "#r-superseded"} {
+		if got := text(sel); !strings.Contains(got, "2026/1740") {
+			t.Errorf("%s shows %q", sel, got)
+		}
+	}
+	if got := text("#r-whatif-text"); !strings.Contains(got, "EUR 70,111.65") {
 		t.Errorf("what-if: %q", got)
 	}
 	// The charts hold the waterfall's five steps and the nine projection years, 2034 without free allocation.
@@ -57,7 +63,7 @@ func TestCBAMPageBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []float64{5, 2169.832, 163518.54, 9, 0, 2034}
+	want := []float64{5, 2169.8323, 163518.56, 9, 0, 2034}
 	for i := range want {
 		if charts[i] != want[i] {
 			t.Errorf("chart value %d = %v, want %v", i, charts[i], want[i])
@@ -65,6 +71,21 @@ func TestCBAMPageBrowser(t *testing.T) {
 	}
 	if got := text("#p-table tbody tr:last-child"); !strings.HasPrefix(got, "2034") {
 		t.Errorf("projection last row %q", got)
+	}
+
+	// 2026-Q3 has no price in the built-in table: said plainly, with what to do.
+	if err := chromedp.Do(tctx,
+		chromedp.SetValue(chromedp.CSS("#quarter"), "3"),
+		chromedp.SetValue(chromedp.CSS("#whatif-price"), " "),
+		chromedp.Click(chromedp.CSS("#calculate")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](`document.getElementById('r-cost').textContent.startsWith('unknown')`)); err != nil {
+		t.Fatalf("Q3 cost shows %q (error %q): %v", text("#r-cost"), text("#cbam-error"), err)
+	}
+	if got := text("#r-table"); !strings.Contains(got, "no certificate price for 2026-Q3") || !strings.Contains(got, "price table") {
+		t.Errorf("Q3 explanation:\n%s", got)
 	}
 
 	// Bad input: the error names the field.

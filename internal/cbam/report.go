@@ -1,0 +1,128 @@
+package cbam
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteLineReport writes one line's result as the text report of `corridor
+// cbam`: every intermediate figure, then the what-if and the projection
+// when given (either may be nil).
+func WriteLineReport(w io.Writer, r LineResult, proj *Projection, whatIf *WhatIf) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row("good", fmt.Sprintf("%s (%s) from %s, %d", r.CN, r.Sector, r.Origin, r.Year))
+	row("dataset", r.DatasetVersion)
+	if r.DatasetSuperseded != "" {
+		row("SUPERSEDED", r.DatasetSuperseded)
+	}
+	if r.Method == "default" {
+		row("method", fmt.Sprintf("default value of %s for %s, line %d", r.DefaultValueCountry, r.DefaultValueCN, r.DefaultValueLine))
+		if r.Fallback {
+			row("fallback", r.FallbackReason)
+		}
+		row("default value", fmt.Sprintf("%s tCO2e/t + mark-up %s%%", r.DefaultValueTotal, r.MarkUp.Shift(2)))
+	} else {
+		row("method", "actual data ("+r.SEESource+")")
+	}
+	row("SEE", r.SEE.String()+" tCO2e/t")
+	row("embedded emissions", fmt.Sprintf("%s t × %s = %s tCO2e", r.Tonnes, r.SEE, r.EmbeddedEmissions))
+	bench := fmt.Sprintf("column %s %s", r.Benchmark.Column, r.Benchmark.Value)
+	if r.Benchmark.Rule != "" {
+		bench += " (" + r.Benchmark.Rule + ")"
+	}
+	row("benchmark", bench)
+	row("free-allocation adj.", fmt.Sprintf("CBAM factor %s × CSCF %s × benchmark = SEFA %s; × %s t = %s tCO2e", r.CBAMFactor, r.CSCF, r.SEFA, r.Tonnes, r.FreeAllocationAdjustment))
+	if !r.CarbonPricePaidCertificates.IsZero() {
+		row("carbon price paid", fmt.Sprintf("EUR %s = %s certificates", r.CarbonPricePaidEUR.StringFixed(2), r.CarbonPricePaidCertificates))
+	}
+	row("certificates", r.Certificates.String())
+	if r.HasPrice {
+		row("price", fmt.Sprintf("EUR %s (%s)", r.Price, r.PriceSource))
+		row("cost", "EUR "+r.CostEUR.StringFixed(2))
+	} else {
+		row("cost", "unknown: no certificate price (see the note)")
+	}
+	for _, n := range r.Notes {
+		row("note", n)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if whatIf != nil {
+		fmt.Fprintf(w, "\nwhat-if: a carbon price paid of EUR %s saves %s certificates = EUR %s (cost after: EUR %s)\n",
+			whatIf.DeductionEUR.StringFixed(2), whatIf.CertificatesSaved.StringFixed(3), whatIf.EURSaved.StringFixed(2), whatIf.CostAfterEUR.StringFixed(2))
+		for _, n := range whatIf.Notes {
+			fmt.Fprintln(w, "  note:", n)
+		}
+	}
+	if proj != nil {
+		fmt.Fprintf(w, "\nprojection 2026–2034 (%s)\n", proj.PriceAssumption)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "year\tCBAM factor\tSEE\tembedded\tFAA\tcertificates\tcost EUR\t")
+		for _, y := range proj.Years {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", y.Year, y.CBAMFactor, y.SEE.String(), y.EmbeddedEmissions.String(),
+				y.FreeAllocationAdjustment.String(), y.Certificates.String(), y.CostEUR.StringFixed(2))
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+// WriteRunReport writes the summary of a streamed run: counts, speed,
+// dataset (and whether it is superseded), the declaration per year and
+// the first rejected lines.
+func WriteRunReport(w io.Writer, sum RunSummary, elapsed time.Duration, data *Dataset) {
+	rate := "n/a"
+	if elapsed > 0 {
+		rate = strconv.FormatFloat(float64(sum.Lines)/elapsed.Seconds(), 'f', 0, 64)
+	}
+	fmt.Fprintf(w, "cbam: %d lines in %s (%s lines/s), %d rejected; dataset %s\n", sum.Lines, elapsed.Round(time.Millisecond), rate, sum.Errors, data.Version())
+	if data.Superseded != "" {
+		fmt.Fprintln(w, "  SUPERSEDED:", data.Superseded)
+	}
+	for _, y := range sum.Years {
+		exempt := ""
+		if y.Exempt {
+			exempt = fmt.Sprintf(" (de minimis: %s t ≤ 50 t, exempt)", y.DeMinimisTonnes)
+		}
+		unpriced := ""
+		if y.LinesWithoutPrice > 0 {
+			unpriced = fmt.Sprintf(" (%d lines without a certificate price are not in the euros; %s)", y.LinesWithoutPrice, priceHelp)
+		}
+		fmt.Fprintf(w, "  %d: %d lines, embedded %s tCO2e, FAA %s, certificates %s → surrender %s, EUR %s%s%s\n", y.Year, y.Lines,
+			y.EmbeddedEmissions.StringFixed(3), y.FreeAllocationAdjustment.StringFixed(3), y.Certificates.StringFixed(3),
+			y.CertificatesToSurrender, y.CostEUR.StringFixed(2), exempt, unpriced)
+	}
+	for _, e := range sum.FirstErrors {
+		fmt.Fprintln(w, "  rejected:", e)
+	}
+}
+
+// WriteDatasetReport writes what `corridor cbam dataset` shows: version,
+// layout, rows loaded and every malformed row with its line.
+func WriteDatasetReport(w io.Writer, data *Dataset) {
+	fmt.Fprintf(w, "dataset %s\n  layout: %s\n  %s: %d default values\n  %s: %d benchmarks\n", data.Version(), data.Layout,
+		data.DefaultValuesFile, data.DefaultValueCount(), data.BenchmarksFile, data.BenchmarkCount())
+	if data.Superseded != "" {
+		fmt.Fprintln(w, "  SUPERSEDED:", data.Superseded)
+	}
+	for _, n := range data.Notes {
+		fmt.Fprintln(w, "  note:", n)
+	}
+	fmt.Fprintf(w, "%d malformed rows (not loaded, no value guessed):\n", len(data.Malformed))
+	for _, m := range data.Malformed {
+		fmt.Fprintf(w, "  %s:%d: %s\n", m.File, m.Line, m.Reason)
+	}
+	fmt.Fprintln(w, "certificate prices:")
+	for _, p := range EmbeddedPrices().Rows() {
+		price := "unknown"
+		if p.HasPrice {
+			price = "EUR " + p.Price.String()
+		}
+		fmt.Fprintf(w, "  %s: %s (%s; publication %s) %s\n", p.PeriodS, price, p.Status, p.Published, p.Source)
+	}
+}
