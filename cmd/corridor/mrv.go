@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"text/tabwriter"
 
 	"github.com/corridor-carbon/corridor/internal/mrv"
 	"github.com/spf13/cobra"
@@ -26,8 +24,12 @@ China-ETS-style and CBAM-style reports built from the same data with their diffe
   corridor mrv --file installation.json --format json
 
 The file is JSON or YAML with the fields of POST /api/v1/mrv/report (see
-/api/v1/openapi.json, schema MRVInstallation). Figures are exact decimals, nothing
-is rounded. Errors name the field at fault, e.g. streams[1].ef.
+/api/v1/openapi.json, schema MRVInstallation). Source-stream figures are exact;
+attribution and precursor embedding are carried in exact fractions and each good's
+figure is rounded once, half away from zero, to 10 decimal places (the report says
+so). Biomass is zero-rated only with biomass_sustainable: true (RED II criteria,
+IR (EU) 2025/2547 Annex II B.3.3); otherwise it is counted. Errors name the field
+at fault, e.g. streams[1].ef.
 
 Exit codes: 0 ok, 2 bad input (the file or a field in it).`,
 		Args: cobra.NoArgs,
@@ -59,32 +61,10 @@ Exit codes: 0 ok, 2 bad input (the file or a field in it).`,
 					mrv.Comparison
 				}{res, cmp})
 			}
-			return printMRV(cmd.OutOrStdout(), inst, res, cmp)
+			return mrv.WriteText(cmd.OutOrStdout(), res, cmp)
 		},
 	}
 	cmd.Flags().StringVar(&file, "file", "", "installation monitoring data, JSON or YAML")
 	cmd.Flags().StringVar(&format, "format", "text", "output: text or json")
 	return cmd
-}
-
-func printMRV(out io.Writer, inst mrv.Installation, r mrv.Result, c mrv.Comparison) error {
-	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "installation\t%s (%s), %d\n", inst.Name, inst.Country, inst.Year)
-	fmt.Fprintf(w, "direct\t%s tCO2e (combustion %s, process %s, PFC %s; biomass %s zero-rated)\n", r.Direct, r.Combustion, r.ProcessCO2, r.PFC, r.BiomassCO2)
-	fmt.Fprintf(w, "indirect\t%s tCO2e\n\n", r.Indirect)
-	fmt.Fprintln(w, "source\tprocess\tmethod\ttCO2e\tequation")
-	for _, s := range r.Streams {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Process, s.Method, s.CO2e, s.Equations)
-	}
-	fmt.Fprintln(w, "\ngood\tprocess\tt produced\tSEE direct\tSEE indirect\tSEE CBAM (tCO2e/t)")
-	for _, g := range r.Goods {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", g.CN, g.Process, g.ActivityLevel, g.SEEDirect, g.SEEIndirect, g.SEECBAM)
-	}
-	fmt.Fprintf(w, "\nChina ETS\ttotal %s tCO2e, covered %v (threshold %s)\n", c.ChinaETS.Total, c.ChinaETS.Covered, mrv.ChinaETSThreshold)
-	fmt.Fprintf(w, "CBAM\tdirect %s, indirect %s tCO2e; %d goods\n\n", c.CBAM.Direct, c.CBAM.Indirect, len(c.CBAM.Goods))
-	fmt.Fprintln(w, "difference\tChina ETS\tCBAM")
-	for _, d := range c.Differences {
-		fmt.Fprintf(w, "%s\t%s\t%s\n", d.Topic, d.ChinaETS, d.CBAM)
-	}
-	return w.Flush()
 }

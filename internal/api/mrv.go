@@ -24,7 +24,7 @@ type mrvReportResponse struct {
 }
 
 // mrvUnits is repeated in every response so that nobody has to guess.
-const mrvUnits = "Emissions in tCO2e, specific embedded emissions (see_*) in tCO2e per tonne of good, all exact decimals (strings), nothing rounded. " +
+const mrvUnits = "Emissions in tCO2e, specific embedded emissions (see_*) in tCO2e per tonne of good, decimals as strings; rounding as stated in emissions.rounding. " +
 	"Calculation-based Em = AD × EF × OF with AD = quantity × NCV for fuels; mass balance Em = Σ ± quantity × carbon content × 3.664; " +
 	"PFCs by the slope method with GWP CF4 6630, C2F6 11100; indirect = MWh × factor."
 

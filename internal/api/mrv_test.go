@@ -104,3 +104,40 @@ func TestMRVReportInOpenAPI(t *testing.T) {
 		t.Error("OpenAPI lacks POST /api/v1/mrv/report or its schema")
 	}
 }
+
+// Through the API: own sinter feeding pig iron counts the sinter's indirect
+// emissions (IR (EU) 2025/2547 Annex I point 3.1), pellets' 28,000 t over
+// 1,500,000 t come out exactly, and unflagged biomass is counted.
+func TestMRVReportPrecursorsPrecisionBiomass(t *testing.T) {
+	srv := httptest.NewServer(api.New().Handler())
+	defer srv.Close()
+	st, res := postMRV(t, srv, `{"name": "Mill", "country": "CN", "year": 2026,
+	  "streams": [
+	    {"id": "sinter", "process": "sinter", "kind": "process", "quantity": "319000", "ef": "1"},
+	    {"id": "pellets", "process": "pellets", "kind": "process", "quantity": "28000", "ef": "1"},
+	    {"id": "bf", "process": "bf", "kind": "process", "quantity": "1500000", "ef": "1"},
+	    {"id": "wood", "process": "bf", "kind": "combustion", "quantity": "100", "ncv": "0.01", "ef": "100", "biomass_fraction": "1"}
+	  ],
+	  "electricity": [{"process": "sinter", "mwh": "1000000", "factor": "0.6"}],
+	  "processes": [
+	    {"id": "sinter", "cn": "26011200", "activity_level": "1000000"},
+	    {"id": "pellets", "cn": "26011200", "activity_level": "1500000"},
+	    {"id": "bf", "cn": "72011011", "activity_level": "1000000",
+	     "precursors": [{"from_process": "sinter", "tonnes": "1000000"}, {"from_process": "pellets", "tonnes": "1500000"}]}
+	  ]}`)
+	if st != 200 {
+		t.Fatalf("status %d: %v", st, res)
+	}
+	em := res["emissions"].(map[string]any)
+	bf := em["goods"].([]any)[2].(map[string]any)
+	// Direct (1,500,000 + 100 biomass counted + 319,000 + 28,000) / 1,000,000 = 1.8471; + sinter indirect 0.6 = 2.4471.
+	want := map[string]string{"precursor_direct": "347000", "precursor_indirect_counted": "600000", "see_direct": "1.8471", "see_cbam": "2.4471"}
+	for k, v := range want {
+		if bf[k] != v {
+			t.Errorf("pig iron %s = %v, want %s", k, bf[k], v)
+		}
+	}
+	if em["biomass_counted_co2"] != "100" || em["rounding"] == "" {
+		t.Errorf("biomass counted %v rounding %v", em["biomass_counted_co2"], em["rounding"])
+	}
+}
