@@ -17,8 +17,7 @@ const FirstDefinitiveYear = 2026
 // share charged. Source: Directive 2003/87/EC Art. 10a(1a) second subparagraph
 // as amended by Directive (EU) 2023/959 (2026 97.5 %, 2027 95 %, 2028 90 %,
 // 2029 77.5 %, 2030 51.5 %, 2031 39 %, 2032 26.5 %, 2033 14 %, 0 from 2034),
-// applied to CBAM by Reg. (EU) 2023/956 Art. 31(1); also
-// /work/shared/domain/cbam.md "CBAM_y".
+// applied to CBAM by Reg. (EU) 2023/956 Art. 31(1).
 var retainedShare = map[int]decimal.Decimal{
 	2026: decimal.RequireFromString("0.975"),
 	2027: decimal.RequireFromString("0.95"),
@@ -49,11 +48,13 @@ func RetainedFreeAllocationShare(year int) (decimal.Decimal, error) {
 
 // CSCF returns the cross-sectoral correction factor applied to EU ETS free
 // allocation in year, which the free-allocation adjustment mirrors
-// (Reg. (EU) 2023/956 Art. 31(1)). It is 1 for 2026–2030 (Commission Decision
-// fixing the CSCF for the 2026–2030 allocation period as reported in
-// /work/shared/domain/cbam.md: "CSCF = 1.0 for 2026–2030"). From 2031 no value
-// is published: ASSUMPTION 1, exposed so callers can override it through
-// Params.CSCF. From 2034 the CBAM factor is 0, so the CSCF no longer matters.
+// (Reg. (EU) 2023/956 Art. 31(1); IR (EU) 2025/2620). It is taken as 1 for
+// 2026–2030, the value the cross-sectoral correction factor takes while
+// free allocation stays within the cap of Directive 2003/87/EC Art. 10a(5)
+// [unverified: the Commission's decision fixing it for 2026–2030 was not
+// checked here]. From 2031 no value is published: ASSUMPTION 1. Both are
+// exposed so callers can override them through Params.CSCF. From 2034 the
+// CBAM factor is 0, so the CSCF no longer matters.
 func CSCF(year int) decimal.Decimal {
 	return decimal.NewFromInt(1)
 }

@@ -192,11 +192,11 @@ type BenchmarkChoice struct {
 // Where the table distinguishes production routes, route selects the row (it
 // is the route letter of the good's default value, or the one the caller
 // gives); where alloy grades (1)/(2) differ, the highest value applies
-// (our reading of the benchmark annex of IR (EU) 2025/2620, whose
-// footnotes (1)/(2) give one value per alloy grade without saying which an
-// importer using default values applies: the highest is the conservative
-// choice, like the default values themselves, recital (3) of IR (EU)
-// 2025/2621; ASSUMPTION 4).
+// (ASSUMPTION 4: the benchmark annex of IR (EU) 2025/2620 gives one value
+// per alloy grade, footnotes (1)/(2); no text found here says which one an
+// importer using default values applies, so the highest is taken, the
+// conservative choice that IR (EU) 2025/2621 recital (3) makes for default
+// values).
 func (d *Dataset) BenchmarkB(cn, route string) (BenchmarkChoice, error) {
 	if len(cn) == 10 {
 		// The benchmark annex is keyed on 8-digit CN codes; a TARIC code's

@@ -441,11 +441,13 @@ func (c *Calculator) precursor(p Precursor, year int, field string, depth int) (
 	pr := PrecursorResult{CN: p.CN, Origin: origin, TonnesPerTone: p.TonnesPerTone}
 	switch {
 	case euMembers[origin]:
-		// Embedded emissions of precursors produced in the EU count as zero
-		// (/work/shared/domain/cbam.md: "Precursors from the EU count as
-		// zero"; they bore the EU ETS price). Their free allocation was
-		// granted in the EU, so no free-allocation adjustment is carried
-		// either: ASSUMPTION 2, the symmetric treatment.
+		// Embedded emissions of precursors produced in the EU count as zero:
+		// they bore the EU ETS price, and CBAM applies to goods originating
+		// in a third country (Reg. (EU) 2023/956 Art. 2(1)) [unverified: the
+		// provision of IR (EU) 2025/2547 on EU precursors was not checked
+		// here]. Their free allocation was granted in the EU, so no
+		// free-allocation adjustment is carried either: ASSUMPTION 2, the
+		// symmetric treatment.
 		pr.Method = "eu"
 		pr.Notes = []string{"produced in the EU: embedded emissions and free allocation counted as zero"}
 	case p.Actual != nil:

@@ -80,8 +80,9 @@ type MassBalanceStream struct {
 }
 
 // PFCSource is an aluminium electrolysis line monitored by the slope method:
-// CF4 = SEF × AEM × Pr_Al, C2F6 = CF4 × F (form of 40 CFR 98.63, an
-// inference recorded in cbam.md), in tonnes, with SEF in kg CF4 per tonne
+// CF4 = SEF × AEM × Pr_Al, C2F6 = CF4 × F (the form of 40 CFR 98.63(b);
+// that IR (EU) 2025/2547's slope method has the same form is an inference,
+// not checked against its annex), in tonnes, with SEF in kg CF4 per tonne
 // of aluminium per anode-effect minute per cell-day.
 type PFCSource struct {
 	ID               string          `json:"id"`
