@@ -147,7 +147,7 @@ const (
 
 // SupersededNote is what results computed from a dataset of the superseded
 // layout say about it.
-const SupersededNote = "dataset superseded: its default values are those of Annex I to IR (EU) 2025/2621 as first published, " +
+const SupersededNote = "its default values are those of Annex I to IR (EU) 2025/2621 as first published, " +
 	"which Implementing Regulation (EU) 2026/1740 replaced retroactively from 1 January 2026; load the 2026/1740 dataset " +
 	"with --dataset-dir (env CORRIDOR_CBAM_DATASET_DIR) for figures under the rules in force"
 

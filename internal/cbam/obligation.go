@@ -290,7 +290,7 @@ func (c *Calculator) Obligation(l Line) (LineResult, error) {
 		r.Notes = append(r.Notes, notes...)
 	}
 	if c.data.Superseded != "" && (r.Method == "default" || usesDefaults(r.Precursors)) {
-		r.Notes = append(r.Notes, c.data.Superseded)
+		r.Notes = append(r.Notes, "dataset superseded: "+c.data.Superseded)
 	}
 	r.EmbeddedEmissions = r.SEE.Mul(l.Tonnes)
 	r.FreeAllocationAdjustment = r.SEFA.Mul(l.Tonnes)

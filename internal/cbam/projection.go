@@ -45,7 +45,7 @@ func (c *Calculator) Project(l Line) (Projection, error) {
 			price, assumption = pc.price, fmt.Sprintf("the line's price (%s) held constant", pc.source)
 		} else {
 			lp := LatestPublishedPrice()
-			price, assumption = lp.Price, fmt.Sprintf("latest price in the table (%s, %s, %s) held constant", lp.PeriodS, lp.Price, lp.Status)
+			price, assumption = lp.Price, fmt.Sprintf("ASSUMPTION: latest price in the table (%s, %s, %s) held constant; the line's own period has no known price", lp.PeriodS, lp.Price, lp.Status)
 		}
 	}
 	var out Projection
