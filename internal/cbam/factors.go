@@ -112,8 +112,9 @@ func SectorOfCN(cn string) (Sector, bool) {
 // embedded emissions in year: for cement, iron and steel, aluminium and
 // hydrogen 10 % in 2026, 20 % in 2027 and 30 % from 2028; for fertilisers 1 %
 // in every year. Source: Implementing Regulation (EU) 2025/2621 (default
-// values), recital (4) and Annex I, whose per-year columns "2026/2027/2028
-// Default Value (including mark-up)" equal total × (1 + mark-up); the shipped
+// values), recital (4); Annex I as replaced by IR (EU) 2026/1740 gives the
+// totals only, the value with mark-up being total × (1 + mark-up). The
+// superseded annex's per-year columns were that product rounded; the shipped
 // dataset v20260204 was checked against this rule row by row (see the loader).
 // Electricity has no mark-up here: its default values are not in this dataset.
 func DefaultValueMarkUp(sector Sector, year int) (decimal.Decimal, error) {
