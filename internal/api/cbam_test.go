@@ -182,6 +182,10 @@ func TestCBAMDefaultsAndFactorsAPI(t *testing.T) {
 	if bm := out["benchmark_b"].(map[string]any); !dec(t, bm["value"]).Equal(decimal.RequireFromString("1.37")) {
 		t.Errorf("benchmark %v", bm)
 	}
+	// With mark-up = total × (1 + mark-up): 4.048689 × 1.30 = 5.2632957 (the superseded column said 5.263296).
+	if wm := out["with_mark_up"].(map[string]any); wm["2028"] != "5.2632957" || !strings.Contains(out["dataset_superseded"].(string), "2026/1740") {
+		t.Errorf("with mark-up %v superseded %v", wm, out["dataset_superseded"])
+	}
 	code, out = get("/api/v1/cbam/defaults?origin=CN&cn=123")
 	if code != 400 || out["field"] != "cn" {
 		t.Errorf("bad cn: %d %v", code, out)
@@ -191,9 +195,17 @@ func TestCBAMDefaultsAndFactorsAPI(t *testing.T) {
 	if code != 200 || len(years) != 9 || !dec(t, years[4].(map[string]any)["cbam_factor"]).Equal(decimal.RequireFromString("0.515")) {
 		t.Errorf("factors %d %v", code, years)
 	}
+	prices := map[string]string{}
+	for _, p := range out["certificate_prices"].([]any) {
+		row := p.(map[string]any)
+		prices[row["period"].(string)] = row["status"].(string)
+	}
+	if prices["2026-Q1"] != "published" || prices["2026-Q2"] != "unverified" || prices["2026-Q3"] != "unknown" {
+		t.Errorf("certificate prices %v", prices)
+	}
 	code, out = get("/api/v1/cbam/dataset")
-	if code != 200 || len(out["malformed_rows"].([]any)) != 8 {
-		t.Errorf("dataset %d %v", code, out["malformed_rows"])
+	if code != 200 || len(out["malformed_rows"].([]any)) != 8 || !strings.Contains(out["superseded"].(string), "2026/1740") {
+		t.Errorf("dataset %d %v superseded %v", code, out["malformed_rows"], out["superseded"])
 	}
 }
 
