@@ -187,6 +187,9 @@ func FuzzParseDefaultValues(f *testing.F) {
 	f.Add([]byte(header + "\r\nChina;Cement;25232900;Grey Portland cement;1.35;0.07;1.42;1.562;1.704;1.846;\r\n"))
 	f.Add([]byte(header + "\r\nC\xf4te d'Ivoire;Cement;25070080;Calcined clay;;;;;;;\r\n"))
 	f.Add([]byte(header + "\r\n\"a;b\";Cement;2523;x;;;;1;2;3;(A)\r\n"))
+	if raw, err := os.ReadFile("testdata/ir-2026-1740/cbam-default-values-v20260731.csv"); err == nil {
+		f.Add(raw)
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		rows, bad, _, err := ParseDefaultValues(raw, "f-v20990101.csv")
 		if err != nil {
