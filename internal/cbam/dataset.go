@@ -205,6 +205,16 @@ var sectorNames = map[string]Sector{
 	"Electricity": SectorElectricity,
 }
 
+// sectorNamesFolded matches sector names case-insensitively, with the US
+// spelling of fertilisers, for files other than the shipped one.
+var sectorNamesFolded = func() map[string]Sector {
+	m := map[string]Sector{"fertilizers": SectorFertilisers}
+	for k, v := range sectorNames {
+		m[strings.ToLower(k)] = v
+	}
+	return m
+}()
+
 // DatasetError rejects a whole file; Rows lists the offending lines.
 type DatasetError struct {
 	File   string
@@ -364,10 +374,16 @@ func validateDefaultValue(rec []string, cols [numColumns]int, width, line int) (
 		dv.Country = OtherCountries
 	} else if code, ok := datasetCountryNames[country]; ok {
 		dv.Country = code
+	} else if code, err := CountryCode(country); err == nil {
+		// A newer file may name the country by ISO code or English name.
+		dv.Country = code
 	} else {
 		return dv, fmt.Sprintf("unknown country name %q", country)
 	}
 	sector, ok := sectorNames[get(colSector)]
+	if !ok {
+		sector, ok = sectorNamesFolded[strings.ToLower(get(colSector))]
+	}
 	if !ok {
 		return dv, fmt.Sprintf("unknown sector %q", get(colSector))
 	}

@@ -161,3 +161,18 @@ func TestKaolinIsNotACBAMGood(t *testing.T) {
 		t.Errorf("notes %v", r.Notes)
 	}
 }
+
+// Columns are found by name in any order; a newer file may name countries
+// by ISO code and sectors in another case.
+func TestDefaultValuesColumnsByName(t *testing.T) {
+	t.Parallel()
+	raw := "TARIC code;Country;Sector;Description;Default Value (total emissions);Default Value (direct emissions);Default Value (indirect emissions);Production route\n" +
+		"2523100090;VN;cement;Grey clinker;0.95;0.9;0.05;(A)\n"
+	rows, bad, _, err := ParseDefaultValues([]byte(raw), "x-v20990101.csv")
+	if err != nil || len(bad) != 0 || len(rows) != 1 {
+		t.Fatalf("%v %v %v", rows, bad, err)
+	}
+	if r := rows[0]; r.Country != "VN" || r.Sector != SectorCement || r.CN != "2523100090" || !r.Total.Equal(d("0.95")) || !r.Direct.Equal(d("0.9")) || r.Route != "A" {
+		t.Errorf("%+v", r)
+	}
+}
