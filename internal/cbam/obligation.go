@@ -250,17 +250,14 @@ func (c *Calculator) Obligation(l Line) (LineResult, error) {
 		return LineResult{}, fieldErr("origin", fmt.Errorf("%w: %s", ErrOriginExempt, origin))
 	}
 	factor, _ := RetainedFreeAllocationShare(l.Year)
-	var notes []string
-	if strings.HasPrefix(l.CN, "25070080") {
-		notes = append(notes, kaolinicClayNote)
-	}
 	r := LineResult{
 		ID: l.ID, Origin: origin, CN: l.CN, Sector: sector, Year: l.Year, Quarter: l.Quarter,
 		DatasetVersion: c.data.Version(), DatasetSuperseded: c.data.Superseded,
 		Tonnes: l.Tonnes, CBAMFactor: factor, CSCF: c.cscf(l.Year),
 	}
-
-	r.Notes = notes
+	if strings.HasPrefix(l.CN, "25070080") {
+		r.Notes = append(r.Notes, kaolinicClayNote)
+	}
 	if CSCFIsAssumed(l.Year) {
 		if _, ok := c.params.CSCF[l.Year]; !ok {
 			r.Notes = append(r.Notes, fmt.Sprintf("CSCF %d not published; 1 assumed", l.Year))
@@ -313,7 +310,7 @@ func (c *Calculator) Obligation(l Line) (LineResult, error) {
 			return LineResult{}, err
 		}
 		if !hasPrice || price.IsZero() {
-			return LineResult{}, fieldErr("price", errors.New("a certificate price is needed to turn the carbon price paid into certificates"))
+			return LineResult{}, fieldErr("price", fmt.Errorf("a certificate price is needed to turn the carbon price paid into certificates (%s)", pc.missing))
 		}
 		r.CarbonPricePaidEUR = eur
 		r.CarbonPricePaidCertificates = eur.Div(price)

@@ -1,7 +1,6 @@
 package cbam
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/shopspring/decimal"
@@ -91,7 +90,7 @@ func (c *Calculator) WhatIf(l Line, domestic CarbonPricePaid) (WhatIf, error) {
 		return WhatIf{}, err
 	}
 	if !base.HasPrice || base.Price.IsZero() {
-		return WhatIf{}, fieldErr("price", errors.New("a certificate price is needed for a what-if in euros"))
+		return WhatIf{}, fieldErr("price", fmt.Errorf("a certificate price is needed for a what-if in euros (%s)", c.price(l).missing))
 	}
 	eur, err := carbonPricePaidEUR(domestic, base.EmbeddedEmissions)
 	if err != nil {
