@@ -51,7 +51,7 @@ func loadCatalogue(fsys fs.FS) (*catalogue, error) {
 		return nil, fmt.Errorf("web: list catalogues: %w", err)
 	}
 	c := &catalogue{names: map[language.Tag]string{}, messages: map[language.Tag]map[string]string{},
-		builder: catalog.NewBuilder(catalog.Fallback(defaultLanguage))}
+		builder: catalog.NewBuilder()}
 	for _, f := range files {
 		tag, err := language.Parse(strings.TrimSuffix(path.Base(f), ".json"))
 		if err != nil {
@@ -82,6 +82,17 @@ func loadCatalogue(fsys fs.FS) (*catalogue, error) {
 		return nil, fmt.Errorf("web: no catalogue for the default language %s", defaultLanguage)
 	}
 	sort.Slice(c.tags[1:], func(i, j int) bool { return c.tags[1+i].String() < c.tags[1+j].String() })
+	// A key a language lacks shows in the default language (a partial
+	// catalogue is usable while its translation is under way).
+	for _, tag := range c.tags[1:] {
+		for k, v := range c.messages[defaultLanguage] {
+			if _, ok := c.messages[tag][k]; !ok {
+				if err := c.builder.SetString(tag, k, v); err != nil {
+					return nil, fmt.Errorf("web: catalogue %s key %s: %w", tag, k, err)
+				}
+			}
+		}
+	}
 	for k := range c.messages[defaultLanguage] {
 		c.keys = append(c.keys, k)
 	}

@@ -5,6 +5,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,12 +63,53 @@ func (s *Site) Handler() http.Handler {
 	s.routesRulebook(mux)
 	s.routesLinkage(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
-			s.renderError(w, r, http.StatusNotFound, "error.not_found")
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r) // sets the path values, which Handler does not
 			return
 		}
-		mux.ServeHTTP(w, r)
+		// No route: the mux answers 404, 405 (with Allow) or a redirect.
+		// Only its 404 is replaced, by the site's page.
+		c := &notFoundCatcher{ResponseWriter: w}
+		h.ServeHTTP(c, r)
+		if !c.caught {
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			// An API client asked for a route the API does not have: it
+			// reads problem+json, not a page.
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": "Not Found", "status": http.StatusNotFound,
+				"code": "not_found", "detail": "No API route matches " + r.Method + " " + r.URL.Path + "."})
+			return
+		}
+		s.renderError(w, r, http.StatusNotFound, "error.not_found")
 	})
+}
+
+// notFoundCatcher swallows a 404 answer so the site can send its own.
+type notFoundCatcher struct {
+	http.ResponseWriter
+	caught bool
+}
+
+func (c *notFoundCatcher) WriteHeader(code int) {
+	if code == http.StatusNotFound {
+		c.caught = true
+		// http.Error set these for its text answer; the page sets its own.
+		c.Header().Del("Content-Type")
+		c.Header().Del("X-Content-Type-Options")
+		return
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *notFoundCatcher) Write(b []byte) (int, error) {
+	if c.caught {
+		return len(b), nil
+	}
+	return c.ResponseWriter.Write(b)
 }
 
 // render executes page (a file name in templates/) inside the layout.
