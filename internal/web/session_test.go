@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corridor-carbon/corridor/internal/api"
 	"github.com/corridor-carbon/corridor/internal/demo"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
@@ -29,7 +30,8 @@ type demoSite struct {
 }
 
 // newDemoSite seeds the first count demo registries on target tg (each its
-// own database) and serves the dashboard and the API over them.
+// own database) and serves the dashboard and the API over them, routed as
+// 'corridor serve' routes them.
 func newDemoSite(t *testing.T, count int, target func(t testing.TB) storetest.Target) *demoSite {
 	t.Helper()
 	d := &demoSite{nodes: map[string]*registry.Node{}, tokens: map[string]map[ledger.Role]demo.Token{}}
@@ -55,6 +57,7 @@ func newDemoSite(t *testing.T, count int, target func(t testing.TB) storetest.Ta
 	}
 	d.site = New(nodes...)
 	mux := http.NewServeMux()
+	mux.Handle("/api/", api.New(nodes...).Handler())
 	mux.Handle("/", d.site.Handler())
 	d.srv = httptest.NewServer(mux)
 	t.Cleanup(d.srv.Close)
