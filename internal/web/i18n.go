@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,8 +148,27 @@ func (c *catalogue) localizer(tag language.Tag) localizer {
 	return localizer{tag: tag, p: message.NewPrinter(tag, message.Catalog(c.builder)), c: c}
 }
 
-// T renders message key with args.
-func (l localizer) T(key string, args ...any) string { return l.p.Sprintf(key, args...) }
+// T renders message key with args. Integer arguments are identifiers,
+// sequence numbers and years (#1234, vintage 2024), printed without digit
+// grouping; a quantity is passed already formatted by Num.
+func (l localizer) T(key string, args ...any) string {
+	for i, a := range args {
+		switch v := a.(type) {
+		case int:
+			args[i] = plainInt(v)
+		case int64:
+			args[i] = plainInt(v)
+		}
+	}
+	return l.p.Sprintf(key, args...)
+}
+
+// plainInt prints an integer's digits as they are, whatever the locale.
+type plainInt int64
+
+func (p plainInt) Format(f fmt.State, _ rune) {
+	_, _ = f.Write([]byte(strconv.FormatInt(int64(p), 10)))
+}
 
 // Value names a value of a closed set (a state, a kind, a role): the
 // message prefix.value if the catalogue has one, else the value itself, so
