@@ -131,8 +131,9 @@ func TestJournalFilters(t *testing.T) {
 		a2 := f.must(t, system, OpenAccount{OrgID: org, Type: ledger.Holding, Name: "A2"}).ID
 		a3 := f.must(t, system, OpenAccount{OrgID: org, Type: ledger.Holding, Name: "A3"}).ID
 		holder := Actor{OrgID: org, Role: ledger.RoleHolder}
-		f.must(t, system, Issue{Standard: "CCER", UnitType: "CCER", Project: "P-1", Methodology: "M", HostCountry: "CN", Vintage: 2024, Quantity: 100, AccountID: a1}) // seq 5, 1 March
-		clock = clock.Add(2 * time.Hour)                                                                                                                                 // 2 March, 01:00
+		// seq 5, on 1 March; then the clock moves to 2 March, 01:00.
+		f.must(t, system, Issue{Standard: "CCER", UnitType: "CCER", Project: "P-1", Methodology: "M", HostCountry: "CN", Vintage: 2024, Quantity: 100, AccountID: a1})
+		clock = clock.Add(2 * time.Hour)
 		t1 := f.must(t, holder, Transfer{From: a1, To: a2, Units: Units{Quantity: 10, UnitType: "CCER"}}).Seq
 		clock = clock.Add(24 * time.Hour) // 3 March
 		t2 := f.must(t, holder, Transfer{From: a2, To: a3, Units: Units{Quantity: 5, UnitType: "CCER"}}).Seq
