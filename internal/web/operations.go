@@ -309,14 +309,14 @@ func statusOf(e *ledger.Error) int {
 }
 
 // journalPageSize is how many entries one journal page lists.
-const journalPageSize = 50
+var journalPageSize = 50
 
 type journalData struct {
 	Registry string
 	Filter   url.Values
 	Kinds    []string
 	Entries  []registry.Transaction
-	// Next is the query of the following page ("" on the last page).
+	// Next is the address of the following page ("" on the last page).
 	Next  string
 	Error string // a catalogue key
 	Field string
@@ -375,7 +375,7 @@ func (s *Site) handleJournal(w http.ResponseWriter, r *http.Request) {
 			next[k] = v
 		}
 		next.Set("after", strconv.FormatInt(txs[len(txs)-1].Seq, 10))
-		d.Next = next.Encode()
+		d.Next = "/registries/" + n.Code() + "/journal?" + next.Encode()
 	}
 	d.Entries = txs
 	s.render(w, r, "journal.html", d)
