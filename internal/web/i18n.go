@@ -181,6 +181,16 @@ func (l localizer) Value(prefix string, v any) string {
 	return l.T(key)
 }
 
+// Code explains a registry error code in the language, or returns "" when
+// the catalogue has no message for it (the registry's own sentence is
+// shown then).
+func (l localizer) Code(code string) string {
+	if _, ok := l.c.messages[defaultLanguage]["code."+code]; !ok || code == "" {
+		return ""
+	}
+	return l.T("code." + code)
+}
+
 // Num groups an integer's digits by the locale's rules (CLDR via x/text).
 func (l localizer) Num(v int64) string { return l.p.Sprint(number.Decimal(v)) }
 

@@ -120,6 +120,13 @@ func TestCatalogues(t *testing.T) {
 	for _, s := range []ledger.AccountStatus{ledger.Open, ledger.Suspended, ledger.Closed} {
 		used["account_status."+string(s)] = true
 	}
+	// Every stable error code of the ledger is explained in the pages.
+	for _, code := range []string{ledger.CodeAccountNotFound, ledger.CodeAccountNotOpen, ledger.CodeAcquiringNotFound, ledger.CodeSameAccount,
+		ledger.CodeQuantityInvalid, ledger.CodeInsufficientUnits, ledger.CodeMixedUnitTypes, ledger.CodeRangeNotHeld, ledger.CodeUnitsNotActive,
+		ledger.CodeDuplicate, ledger.CodeIdempotencyConflict, ledger.CodeSerialInvalid, ledger.CodeNotFound, ledger.CodeInvalid,
+		ledger.CodeAccountType, ledger.CodePendingNotFound, ledger.CodeForbidden} {
+		used["code."+code] = true
+	}
 	var missing []string
 	for k := range used {
 		if _, ok := en[k]; !ok {

@@ -72,7 +72,8 @@ func TestOperationsOverHTTP(t *testing.T) {
 		over := url.Values{"csrf": {page.csrf(t)}, "idempotency_key": {page.key(t, "transfer-quantity")}, "from_account": {strconv.FormatInt(national, 10)},
 			"to_account": {strconv.FormatInt(n.Accounts(0)[1].ID, 10)}, "quantity": {"1000000"}, "unit_type": {"CCER"}}
 		p := admin.post("/registries/CN/operations/transfer-quantity", over)
-		if p.status < 400 || p.status >= 500 || !strings.Contains(p.text(), "Refused by the registry:") || !strings.Contains(p.body, `value="1000000"`) {
+		if p.status < 400 || p.status >= 500 || !strings.Contains(p.text(), "Refused by the registry: The account does not hold that many units of that type.") ||
+			!strings.Contains(p.body, `data-code="insufficient_units"`) || !strings.Contains(p.body, `value="1000000"`) {
 			t.Fatalf("over-transfer: %d\n%s", p.status, p.text())
 		}
 		// An unreadable number never reaches the registry.

@@ -195,10 +195,11 @@ func (s *Site) handleSignOut(w http.ResponseWriter, r *http.Request) {
 }
 
 type serialData struct {
-	Query  string
-	Error  string
-	Info   *registry.SerialInfo
-	Public bool
+	Query     string
+	Error     string
+	ErrorCode string
+	Info      *registry.SerialInfo
+	Public    bool
 }
 
 // handleSerials shows the serial lookup page; with HX-Request it returns
@@ -224,7 +225,7 @@ func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			d.Info = nil
 			if e, ok := ledger.AsError(err); ok {
-				d.Error = e.Detail
+				d.Error, d.ErrorCode = e.Detail, e.Code
 			} else {
 				slog.ErrorContext(r.Context(), "web: serial lookup", "err", err)
 				d.Error = siteCatalogue.localizer(siteCatalogue.pick(r)).T("serials.failed")

@@ -194,15 +194,16 @@ func (s *Site) requestFuncs(r *http.Request, ss *session) template.FuncMap {
 	l := siteCatalogue.localizer(siteCatalogue.pick(r))
 	here := r.URL.RequestURI()
 	return template.FuncMap{
-		"t":    l.T,
-		"tl":   func(key string, args []any) string { return l.T(key, args...) },
-		"tv":   l.Value,
-		"num":  l.Num,
-		"date": l.DateTime,
-		"day":  l.Date,
-		"lang": func() string { return l.tag.String() },
-		"csrf": func() string { return ss.csrf },
-		"here": func() string { return here },
+		"t":     l.T,
+		"tl":    func(key string, args []any) string { return l.T(key, args...) },
+		"tv":    l.Value,
+		"tcode": l.Code,
+		"num":   l.Num,
+		"date":  l.DateTime,
+		"day":   l.Date,
+		"lang":  func() string { return l.tag.String() },
+		"csrf":  func() string { return ss.csrf },
+		"here":  func() string { return here },
 		"languages": func() []languageLink {
 			var out []languageLink
 			for _, tag := range siteCatalogue.tags {
@@ -229,6 +230,7 @@ var parseFuncs = template.FuncMap{
 	"t":         func(string, ...any) string { return "" },
 	"tl":        func(string, []any) string { return "" },
 	"tv":        func(string, any) string { return "" },
+	"tcode":     func(string) string { return "" },
 	"num":       func(int64) string { return "" },
 	"date":      func(time.Time) string { return "" },
 	"day":       func(time.Time) string { return "" },
