@@ -32,8 +32,25 @@ func TestOperationsOverHTTP(t *testing.T) {
 				t.Fatalf("%s sees the operations page: %d", role, p.status)
 			}
 		}
+		// The journal and escrows are for administrators and auditors; only
+		// an administrator gets the settle buttons.
+		auditor := d.visitor(t)
+		auditor.signIn("CN", d.tokens["CN"][ledger.RoleAuditor].Token)
+		for _, path := range []string{"/registries/CN/journal", "/registries/CN/escrows"} {
+			if p := auditor.get(path); p.status != http.StatusOK || strings.Contains(p.body, "/operations/settle") {
+				t.Fatalf("auditor %s: %d", path, p.status)
+			}
+		}
+		if p := auditor.post("/registries/CN/operations/settle", url.Values{"csrf": {auditor.get("/registries/CN").csrf(t)}, "idempotency_key": {"a"}, "pending": {"1"}, "action": {"void"}}); p.status != http.StatusForbidden {
+			t.Fatalf("an auditor's settle: %d", p.status)
+		}
 		holder := d.visitor(t)
 		holder.signIn("CN", d.tokens["CN"][ledger.RoleHolder].Token)
+		for _, path := range []string{"/registries/CN/journal", "/registries/CN/escrows"} {
+			if p := holder.get(path); p.status != http.StatusForbidden {
+				t.Fatalf("holder %s: %d", path, p.status)
+			}
+		}
 		if p := holder.post("/registries/CN/operations/issue", url.Values{"csrf": {holder.get("/registries/CN").csrf(t)}, "idempotency_key": {"x"}}); p.status != http.StatusForbidden {
 			t.Fatalf("a holder's post to an operation: %d", p.status)
 		}
