@@ -22,8 +22,11 @@ type JournalFilter struct {
 }
 
 // Journal lists journal entries, oldest first, as Transactions does, with
-// the filters an auditor uses.
-func (n *Node) Journal(ctx context.Context, f JournalFilter) ([]Transaction, error) {
+// the filters an auditor uses. Only an administrator or auditor reads it.
+func (n *Node) Journal(ctx context.Context, v Actor, f JournalFilter) ([]Transaction, error) {
+	if err := auditorOnly(v); err != nil {
+		return nil, err
+	}
 	if f.Limit <= 0 {
 		return []Transaction{}, nil // the store reads no limit as "all"
 	}
@@ -42,6 +45,14 @@ func (n *Node) Journal(ctx context.Context, f JournalFilter) ([]Transaction, err
 	return out, nil
 }
 
+// auditorOnly refuses every viewer but an administrator or auditor.
+func auditorOnly(v Actor) error {
+	if v.Role != ledger.RoleAdmin && v.Role != ledger.RoleAuditor {
+		return forbidden("only a registry administrator or auditor may read this (role %q)", v.Role)
+	}
+	return nil
+}
+
 // EscrowView is a reservation waiting to be completed or voided.
 type EscrowView struct {
 	Pending   int64 `json:"pending"`
@@ -53,8 +64,12 @@ type EscrowView struct {
 	Blocks   []BlockView `json:"blocks"`
 }
 
-// Escrows lists the pending reservations, oldest first.
-func (n *Node) Escrows() []EscrowView {
+// Escrows lists the pending reservations, oldest first, for an
+// administrator or auditor.
+func (n *Node) Escrows(v Actor) ([]EscrowView, error) {
+	if err := auditorOnly(v); err != nil {
+		return nil, err
+	}
 	n = n.reader()
 	out := make([]EscrowView, 0, len(n.st.pending))
 	for _, p := range n.st.pending {
@@ -68,5 +83,5 @@ func (n *Node) Escrows() []EscrowView {
 		out = append(out, v)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Pending < out[j].Pending })
-	return out
+	return out, nil
 }

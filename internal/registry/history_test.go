@@ -144,7 +144,7 @@ func TestJournalFilters(t *testing.T) {
 			if jf.Limit == 0 {
 				jf.Limit = 100
 			}
-			txs, err := n.Journal(context.Background(), jf)
+			txs, err := n.Journal(context.Background(), system, jf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,6 +176,18 @@ func TestJournalFilters(t *testing.T) {
 			if got := seqs(c.f); got != c.want {
 				t.Errorf("%s: entries %s, want %s", c.name, got, c.want)
 			}
+		}
+		// The journal and the escrows are for administrators and auditors.
+		for _, v := range []Actor{holder, {}} {
+			if _, err := n.Journal(context.Background(), v, JournalFilter{Limit: 10}); err == nil {
+				t.Errorf("%v read the journal", v)
+			}
+			if _, err := n.Escrows(v); err == nil {
+				t.Errorf("%v read the escrows", v)
+			}
+		}
+		if _, err := n.Escrows(Actor{OrgID: org, Role: ledger.RoleAuditor}); err != nil {
+			t.Errorf("an auditor could not read the escrows: %v", err)
 		}
 	})
 }

@@ -190,7 +190,8 @@ func (s *Site) requireRole(w http.ResponseWriter, r *http.Request, n *registry.N
 }
 
 func (s *Site) opsPage(r *http.Request, n *registry.Node, a *registry.Actor) opsData {
-	d := opsData{Registry: n.Code(), Actor: a, Organisations: n.Organisations(), Accounts: n.Accounts(0), Escrows: n.Escrows(), Keys: map[string]string{}}
+	d := opsData{Registry: n.Code(), Actor: a, Organisations: n.Organisations(), Accounts: n.Accounts(0), Keys: map[string]string{}}
+	d.Escrows, _ = n.Escrows(*a) // a is an administrator: never refused
 	seen := map[string]bool{}
 	for _, x := range n.Issuances() {
 		if !seen[x.UnitType] {
@@ -215,7 +216,7 @@ func (s *Site) handleOperations(w http.ResponseWriter, r *http.Request) {
 	}
 	d := s.opsPage(r, n, a)
 	if seq, err := strconv.ParseInt(r.URL.Query().Get("done"), 10, 64); err == nil && seq > 0 {
-		if txs, err := n.Journal(r.Context(), registry.JournalFilter{After: seq - 1, Limit: 1}); err == nil && len(txs) == 1 && txs[0].Seq == seq {
+		if txs, err := n.Journal(r.Context(), *a, registry.JournalFilter{After: seq - 1, Limit: 1}); err == nil && len(txs) == 1 && txs[0].Seq == seq {
 			d.Done = &txs[0]
 		}
 		d.Replayed = r.URL.Query().Get("replayed") == "1"
@@ -333,7 +334,8 @@ func (s *Site) handleJournal(w http.ResponseWriter, r *http.Request) {
 	if n == nil {
 		return
 	}
-	if s.requireRole(w, r, n, ledger.RoleAdmin, ledger.RoleAuditor) == nil {
+	a := s.requireRole(w, r, n, ledger.RoleAdmin, ledger.RoleAuditor)
+	if a == nil {
 		return
 	}
 	q := r.URL.Query()
@@ -361,7 +363,7 @@ func (s *Site) handleJournal(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, http.StatusBadRequest, "journal.html", d)
 		return
 	}
-	txs, err := n.Journal(r.Context(), f)
+	txs, err := n.Journal(r.Context(), *a, f)
 	if err != nil {
 		slog.ErrorContext(r.Context(), "web: journal", "registry", n.Code(), "err", err)
 		d.Error = "journal.error.read"
@@ -400,7 +402,12 @@ func (s *Site) handleEscrows(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	d := escrowsData{Registry: n.Code(), Actor: a, Escrows: n.Escrows(), Keys: map[int64]string{}}
+	escrows, err := n.Escrows(*a)
+	if err != nil {
+		s.renderError(w, r, http.StatusForbidden, "error.role", n.Code())
+		return
+	}
+	d := escrowsData{Registry: n.Code(), Actor: a, Escrows: escrows, Keys: map[int64]string{}}
 	for _, e := range d.Escrows {
 		d.Keys[e.Pending] = randomID()
 	}
