@@ -32,7 +32,7 @@ type demoSite struct {
 // newDemoSite seeds the first count demo registries on target tg (each its
 // own database) and serves the dashboard and the API over them, routed as
 // 'corridor serve' routes them.
-func newDemoSite(t *testing.T, count int, target func(t testing.TB) storetest.Target) *demoSite {
+func newDemoSite(t testing.TB, count int, target func(t testing.TB) storetest.Target) *demoSite {
 	t.Helper()
 	d := &demoSite{nodes: map[string]*registry.Node{}, tokens: map[string]map[ledger.Role]demo.Token{}}
 	var nodes []*registry.Node
