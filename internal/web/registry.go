@@ -135,10 +135,7 @@ func (s *Site) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 // valid, starts a new signed-in session (a new id, so a session id planted
 // before sign-in is worthless after it). A failure says why.
 func (s *Site) handleSignIn(w http.ResponseWriter, r *http.Request) {
-	old, ok := s.checkCSRF(w, r)
-	if !ok {
-		return
-	}
+	old := s.currentSession(r) // the CSRF check found it
 	f := r.PostForm
 	d := signInData{Registries: s.codes, SignIn: signInForm{Registry: f.Get("registry"), Next: localPath(f.Get("next"))}}
 	fail := func(status int, key string, args ...any) {
@@ -185,11 +182,7 @@ func (s *Site) handleSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Site) handleSignOut(w http.ResponseWriter, r *http.Request) {
-	old, ok := s.checkCSRF(w, r)
-	if !ok {
-		return
-	}
-	s.sessions.delete(old.id)
+	s.sessions.delete(s.currentSession(r).id) // the CSRF check found it
 	clearSessionCookie(w, r)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

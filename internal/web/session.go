@@ -164,8 +164,9 @@ func (s *Site) ensureSession(w http.ResponseWriter, r *http.Request) *session {
 	return ss
 }
 
-// checkCSRF guards every POST of the dashboard: the form must carry the
-// session's CSRF token. A cross-site form cannot read it, so it cannot
+// checkCSRF guards every POST of the dashboard (Handler calls it before
+// any route that is not GET or HEAD): the form must carry the session's
+// CSRF token. A cross-site form cannot read it, so it cannot
 // forge it. It answers 403 itself and returns false when the check fails.
 func (s *Site) checkCSRF(w http.ResponseWriter, r *http.Request) (*session, bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)

@@ -65,6 +65,13 @@ func (s *Site) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
+			// Every route that changes something checks the form's CSRF
+			// token here, so a new form cannot forget to.
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				if _, ok := s.checkCSRF(w, r); !ok {
+					return
+				}
+			}
 			mux.ServeHTTP(w, r) // sets the path values, which Handler does not
 			return
 		}
