@@ -195,32 +195,40 @@ func (n *Node) issuanceView(x *ledger.Issuance) IssuanceView {
 }
 
 // SerialInfo is what a serial lookup returns: the issuance, the blocks that
-// currently hold the range, and every event that touched its first serial.
+// currently hold the range, and every event that touched any serial of it.
 type SerialInfo struct {
 	Serial   string       `json:"serial"`
 	Issuance IssuanceView `json:"issuance"`
-	// HistoryOf is the serial whose history is listed (the block's first).
-	HistoryOf int64         `json:"history_of"`
-	Blocks    []BlockView   `json:"blocks"`
-	History   []HistoryItem `json:"history"`
+	Blocks   []BlockView  `json:"blocks"`
+	// History lists the movements that touched the range, oldest first;
+	// HistoryTruncated says it stopped at maxLookupHistory.
+	History          []HistoryItem `json:"history"`
+	HistoryTruncated bool          `json:"history_truncated,omitempty"`
 }
 
 // HistoryItem is one event in a serial's life.
 type HistoryItem struct {
-	Seq         int64           `json:"seq"`
-	At          time.Time       `json:"at"`
-	Kind        string          `json:"kind"`
-	Start       int64           `json:"start"`
-	End         int64           `json:"end"`
-	FromAccount int64           `json:"from_account,omitempty"`
-	ToAccount   int64           `json:"to_account,omitempty"`
-	FromState   ledger.State    `json:"from_state"`
-	ToState     ledger.State    `json:"to_state"`
-	Details     json.RawMessage `json:"details,omitempty"`
+	Seq   int64     `json:"seq"`
+	At    time.Time `json:"at"`
+	Kind  string    `json:"kind"`
+	Start int64     `json:"start"`
+	End   int64     `json:"end"`
+	// TouchedStart..TouchedEnd is the part of the looked-up range this
+	// movement touched (Start..End may reach beyond it).
+	TouchedStart int64           `json:"touched_start"`
+	TouchedEnd   int64           `json:"touched_end"`
+	FromAccount  int64           `json:"from_account,omitempty"`
+	ToAccount    int64           `json:"to_account,omitempty"`
+	FromState    ledger.State    `json:"from_state"`
+	ToState      ledger.State    `json:"to_state"`
+	Details      json.RawMessage `json:"details,omitempty"`
 }
 
-// maxLookupBlocks bounds the blocks a lookup lists.
-const maxLookupBlocks = 100
+// maxLookupBlocks and maxLookupHistory bound what a lookup lists.
+const (
+	maxLookupBlocks  = 100
+	maxLookupHistory = 1000
+)
 
 // Lookup finds a serial (block or single unit) and its history. With
 // public set, account numbers and request details are left out.
@@ -237,7 +245,7 @@ func (n *Node) Lookup(ctx context.Context, text string, public bool) (SerialInfo
 	if x == nil || x.UnitType != s.UnitType || x.Project != s.Project || x.Vintage != s.Vintage || s.End > x.Quantity {
 		return SerialInfo{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "serial", "serial %s names units that were never issued here", text)
 	}
-	info := SerialInfo{Serial: s.String(), Issuance: n.issuanceView(x), HistoryOf: s.Start, Blocks: []BlockView{}, History: []HistoryItem{}}
+	info := SerialInfo{Serial: s.String(), Issuance: n.issuanceView(x), Blocks: []BlockView{}, History: []HistoryItem{}}
 	if public {
 		info.Issuance.AccountID = 0
 	}
@@ -252,12 +260,17 @@ func (n *Node) Lookup(ctx context.Context, text string, public bool) (SerialInfo
 		info.Blocks = append(info.Blocks, v)
 		return true
 	})
-	ms, es, err := n.db.SerialHistory(ctx, s.Issuance, s.Start)
+	ms, es, err := n.db.RangeHistory(ctx, s.Issuance, s.Start, s.End, maxLookupHistory+1)
 	if err != nil {
 		return SerialInfo{}, err
 	}
+	if len(ms) > maxLookupHistory {
+		ms, info.HistoryTruncated = ms[:maxLookupHistory], true
+	}
 	for i, m := range ms {
-		h := HistoryItem{Seq: m.Seq, At: es[i].At, Kind: es[i].Kind, Start: m.Start, End: m.End, FromAccount: m.FromAccount, ToAccount: m.ToAccount, FromState: m.FromState, ToState: m.ToState}
+		h := HistoryItem{Seq: m.Seq, At: es[i].At, Kind: es[i].Kind, Start: m.Start, End: m.End,
+			TouchedStart: max(m.Start, s.Start), TouchedEnd: min(m.End, s.End),
+			FromAccount: m.FromAccount, ToAccount: m.ToAccount, FromState: m.FromState, ToState: m.ToState}
 		if public {
 			h.FromAccount, h.ToAccount = 0, 0
 			if h.Kind == (Retire{}).Kind() {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+	"time"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
 )
@@ -370,6 +371,12 @@ type EntryFilter struct {
 	AfterSeq int64
 	Kind     string // "" for every kind
 	Limit    int
+	// Account, when not 0, keeps the entries that moved units into or out
+	// of that account.
+	Account int64
+	// Since and Until, when not zero, keep the entries of the UTC days from
+	// Since to Until inclusive (times are compared by their date part).
+	Since, Until time.Time
 }
 
 // Entries lists journal entries in sequence order. A kind that cannot be
@@ -383,6 +390,20 @@ func (d *DB) Entries(ctx context.Context, f EntryFilter) ([]ledger.Entry, error)
 	if f.Kind != "" {
 		query += ` AND kind = ?`
 		args = append(args, f.Kind)
+	}
+	if f.Account != 0 {
+		query += ` AND seq IN (SELECT seq FROM movements WHERE from_account = ? OR to_account = ?)`
+		args = append(args, f.Account, f.Account)
+	}
+	// at is RFC 3339 text: its first ten characters are the UTC date, so
+	// comparing with a bare date is exact at day boundaries.
+	if !f.Since.IsZero() {
+		query += ` AND at >= ?`
+		args = append(args, f.Since.UTC().Format(time.DateOnly))
+	}
+	if !f.Until.IsZero() {
+		query += ` AND at < ?`
+		args = append(args, f.Until.UTC().AddDate(0, 0, 1).Format(time.DateOnly))
 	}
 	query += ` ORDER BY seq`
 	if f.Limit > 0 {
@@ -436,9 +457,9 @@ func spanLevel(start, end int64) int {
 	return bits.Len64(uint64(end - start))
 }
 
-// serialHistoryQuery unions one index range per span level: a movement of
-// level L covering serial s starts in (s - 2^L, s].
-var serialHistoryQuery = func() string {
+// rangeHistoryQuery unions one index range per span level: a movement of
+// level L touching [a, b] starts in (a - 2^L, b] and ends at or after a.
+var rangeHistoryQuery = func() string {
 	var b strings.Builder
 	b.WriteString(`SELECT m.seq, m.issuance_id, m.start_serial, m.end_serial, m.from_account, m.to_account, m.from_state, m.to_state,
 		j.seq, j.at, j.kind, j.actor, COALESCE(j.idem_key, ''), j.request_hash, j.body, j.prev_hash, j.hash
@@ -447,21 +468,33 @@ var serialHistoryQuery = func() string {
 		fmt.Fprintf(&b, `SELECT * FROM movements WHERE issuance_id = ? AND span_level = %d AND start_serial BETWEEN ? AND ? AND end_serial >= ? UNION ALL `, level)
 	}
 	fmt.Fprintf(&b, `SELECT * FROM movements WHERE issuance_id = ? AND span_level = %d AND start_serial <= ? AND end_serial >= ?`, unknownSpanLevel)
-	b.WriteString(`) m JOIN journal j ON j.seq = m.seq ORDER BY m.seq`)
+	b.WriteString(`) m JOIN journal j ON j.seq = m.seq ORDER BY m.seq, m.start_serial`)
 	return b.String()
 }()
 
 // SerialHistory lists the movements that touched one serial, oldest first,
 // each with its journal entry. Its cost does not grow with the number of
-// blocks in the issuance (see serialHistoryQuery).
+// blocks in the issuance (see rangeHistoryQuery).
 func (d *DB) SerialHistory(ctx context.Context, issuance, serial int64) ([]ledger.Movement, []ledger.Entry, error) {
+	return d.RangeHistory(ctx, issuance, serial, serial, 0)
+}
+
+// RangeHistory lists the movements that touched any serial of [start, end],
+// oldest first (then by serial), each with its journal entry; at most limit
+// of them when limit > 0. A movement is listed whole: the caller cuts it to
+// the range.
+func (d *DB) RangeHistory(ctx context.Context, issuance, start, end int64, limit int) ([]ledger.Movement, []ledger.Entry, error) {
 	args := make([]any, 0, 4*(maxSpanLevel+1)+3)
 	for level := 0; level <= maxSpanLevel; level++ {
-		lo := max(1, serial-(int64(1)<<level)+1)
-		args = append(args, issuance, lo, serial, serial)
+		lo := max(1, start-(int64(1)<<level)+1)
+		args = append(args, issuance, lo, end, start)
 	}
-	args = append(args, issuance, serial, serial)
-	rows, err := d.rq.QueryContext(ctx, d.q(serialHistoryQuery), args...)
+	args = append(args, issuance, end, start)
+	query := rangeHistoryQuery
+	if limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := d.rq.QueryContext(ctx, d.q(query), args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: serial history: %w", err)
 	}

@@ -1,24 +1,20 @@
 package web
 
 import (
-	"bytes"
-	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
-// tokenCookie holds the API token a user signed in with, per browser.
-const tokenCookie = "corridor_token"
-
 func (s *Site) routesRegistry(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.handleHome)
 	mux.HandleFunc("GET /registries/{registry}", s.handleRegistry)
 	mux.HandleFunc("GET /registries/{registry}/accounts/{id}", s.handleAccount)
+	mux.HandleFunc("GET /signin", s.handleSignInPage)
 	mux.HandleFunc("POST /signin", s.handleSignIn)
 	mux.HandleFunc("POST /signout", s.handleSignOut)
 	mux.HandleFunc("GET /serials", s.handleSerials)
@@ -36,35 +32,34 @@ func (s *Site) handleHome(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "home.html", d)
 }
 
+// signInForm is what the sign-in form needs: the registry the token is for
+// and the page to go back to.
+type signInForm struct {
+	Registry, Next string
+}
+
 type registryData struct {
 	Totals      registry.Totals
-	Name        string
 	Issuances   []registry.IssuanceView
 	Retirements []registry.Retirement
 	Accounts    []registry.AccountView
 	Actor       *registry.Actor
-	Error       string
+	Error       string // a catalogue key
+	SignIn      signInForm
+	SignInError string // a catalogue key
 }
 
 func (s *Site) nodeOr404(w http.ResponseWriter, r *http.Request) *registry.Node {
 	n := s.nodes[r.PathValue("registry")]
 	if n == nil {
-		http.Error(w, "No such registry on this server.", http.StatusNotFound)
+		s.renderError(w, r, http.StatusNotFound, "error.no_registry", r.PathValue("registry"))
 	}
 	return n
 }
 
-// actor resolves the signed-in token for node n, if any.
-func actor(ctx context.Context, r *http.Request, n *registry.Node) *registry.Actor {
-	c, err := r.Cookie(tokenCookie)
-	if err != nil || c.Value == "" {
-		return nil
-	}
-	a, ok, err := n.Authenticate(ctx, c.Value)
-	if err != nil || !ok {
-		return nil
-	}
-	return &a
+// actor is who the request's session is signed in as on node n, if anyone.
+func (s *Site) actor(r *http.Request, n *registry.Node) *registry.Actor {
+	return s.currentSession(r).actor(n.Code())
 }
 
 func (s *Site) handleRegistry(w http.ResponseWriter, r *http.Request) {
@@ -72,10 +67,11 @@ func (s *Site) handleRegistry(w http.ResponseWriter, r *http.Request) {
 	if n == nil {
 		return
 	}
-	d := registryData{Totals: n.Totals(), Issuances: n.Issuances(), Actor: actor(r.Context(), r, n)}
+	d := registryData{Totals: n.Totals(), Issuances: n.Issuances(), Actor: s.actor(r, n),
+		SignIn: signInForm{Registry: n.Code(), Next: "/registries/" + n.Code()}}
 	ret, err := n.Retirements(r.Context(), 0, 50)
 	if err != nil {
-		d.Error = "Retirements could not be read."
+		d.Error = "registry.retirements_unreadable"
 	}
 	d.Retirements = ret
 	if d.Actor != nil {
@@ -94,6 +90,7 @@ type accountData struct {
 	Holdings []registry.BlockView
 	Actor    *registry.Actor
 	Denied   bool
+	SignIn   signInForm
 }
 
 func (s *Site) handleAccount(w http.ResponseWriter, r *http.Request) {
@@ -103,20 +100,18 @@ func (s *Site) handleAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		http.Error(w, "The account id must be a number.", http.StatusBadRequest)
+		s.renderError(w, r, http.StatusBadRequest, "error.account_id")
 		return
 	}
-	d := accountData{Registry: n.Code(), Actor: actor(r.Context(), r, n)}
+	d := accountData{Registry: n.Code(), Actor: s.actor(r, n), SignIn: signInForm{Registry: n.Code(), Next: r.URL.Path}}
 	if d.Actor == nil {
-		w.WriteHeader(http.StatusUnauthorized)
-		s.render(w, r, "account.html", d)
+		s.renderStatus(w, r, http.StatusUnauthorized, "account.html", d)
 		return
 	}
 	v, err := n.Account(id)
 	if err != nil || (d.Actor.Role == ledger.RoleHolder && v.OrgID != d.Actor.OrgID) {
 		d.Denied = true
-		w.WriteHeader(http.StatusNotFound)
-		s.render(w, r, "account.html", d)
+		s.renderStatus(w, r, http.StatusNotFound, "account.html", d)
 		return
 	}
 	d.Account = v
@@ -124,31 +119,80 @@ func (s *Site) handleAccount(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "account.html", d)
 }
 
+type signInData struct {
+	Registries []string
+	SignIn     signInForm
+	Error      string // a catalogue key
+	ErrorArgs  []any
+}
+
+func (s *Site) handleSignInPage(w http.ResponseWriter, r *http.Request) {
+	d := signInData{Registries: s.codes, SignIn: signInForm{Registry: r.URL.Query().Get("registry"), Next: localPath(r.URL.Query().Get("next"))}}
+	s.render(w, r, "signin.html", d)
+}
+
+// handleSignIn checks an API token against the registry it is for and, if
+// valid, starts a new signed-in session (a new id, so a session id planted
+// before sign-in is worthless after it). A failure says why.
 func (s *Site) handleSignIn(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+	old := s.currentSession(r) // the CSRF check found it
+	f := r.PostForm
+	d := signInData{Registries: s.codes, SignIn: signInForm{Registry: f.Get("registry"), Next: localPath(f.Get("next"))}}
+	fail := func(status int, key string, args ...any) {
+		d.Error, d.ErrorArgs = key, args
+		s.renderStatus(w, r, status, "signin.html", d)
+	}
+	token := strings.TrimSpace(f.Get("token"))
+	n := s.nodes[d.SignIn.Registry]
+	switch {
+	case n == nil:
+		fail(http.StatusBadRequest, "signin.error.registry")
+		return
+	case token == "":
+		fail(http.StatusBadRequest, "signin.error.empty")
 		return
 	}
-	next := r.PostForm.Get("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
+	a, valid, err := n.Authenticate(r.Context(), token)
+	if err != nil {
+		slog.ErrorContext(r.Context(), "web: sign-in", "registry", n.Code(), "err", err)
+		fail(http.StatusServiceUnavailable, "signin.error.unavailable", n.Code())
+		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: strings.TrimSpace(r.PostForm.Get("token")), Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Expires: time.Now().Add(12 * time.Hour)})
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	if !valid {
+		for _, c := range s.codes {
+			if c == n.Code() {
+				continue
+			}
+			if _, elsewhere, err := s.nodes[c].Authenticate(r.Context(), token); err == nil && elsewhere {
+				fail(http.StatusUnauthorized, "signin.error.other_registry", n.Code(), c)
+				return
+			}
+		}
+		fail(http.StatusUnauthorized, "signin.error.invalid", n.Code())
+		return
+	}
+	actors := map[string]registry.Actor{}
+	for code, act := range old.actors {
+		actors[code] = act
+	}
+	actors[n.Code()] = a
+	s.sessions.delete(old.id)
+	setSessionCookie(w, r, s.sessions.create(actors))
+	http.Redirect(w, r, d.SignIn.Next, http.StatusSeeOther)
 }
 
 func (s *Site) handleSignOut(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: "", Path: "/", MaxAge: -1})
+	s.sessions.delete(s.currentSession(r).id) // the CSRF check found it
+	clearSessionCookie(w, r)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 type serialData struct {
-	Query  string
-	Error  string
-	Info   *registry.SerialInfo
-	Public bool
+	Query     string
+	Error     string
+	ErrorCode string
+	Info      *registry.SerialInfo
+	Public    bool
 }
 
 // handleSerials shows the serial lookup page; with HX-Request it returns
@@ -165,7 +209,7 @@ func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err == nil {
-			a := actor(r.Context(), r, n)
+			a := s.actor(r, n)
 			d.Public = a == nil || a.Role == ledger.RoleHolder
 			var info registry.SerialInfo
 			info, err = n.Lookup(r.Context(), d.Query, d.Public)
@@ -174,9 +218,10 @@ func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			d.Info = nil
 			if e, ok := ledger.AsError(err); ok {
-				d.Error = e.Detail
+				d.Error, d.ErrorCode = e.Detail, e.Code
 			} else {
-				d.Error = "The lookup failed; the error has been logged."
+				slog.ErrorContext(r.Context(), "web: serial lookup", "err", err)
+				d.Error = siteCatalogue.localizer(siteCatalogue.pick(r)).T("serials.failed")
 			}
 		}
 	}
@@ -185,18 +230,4 @@ func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, "serials.html", d)
-}
-
-// renderFragment executes one named template of a page, without the layout.
-func (s *Site) renderFragment(w http.ResponseWriter, r *http.Request, page, name string, data any) {
-	t, err := s.template(page)
-	if err == nil {
-		var buf bytes.Buffer
-		if err = t.ExecuteTemplate(&buf, name, data); err == nil {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			_, _ = buf.WriteTo(w)
-			return
-		}
-	}
-	http.Error(w, "The fragment could not be rendered.", http.StatusInternalServerError)
 }
