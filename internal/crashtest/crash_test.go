@@ -47,8 +47,9 @@ func needBinary(t *testing.T) {
 
 // TestCrashRecovery drives transfers by quantity and by serials,
 // retirements, reservations, completions and voids among the demo accounts
-// from several concurrent clients, SIGKILLs the server at random moments (at
-// least -crash.kills times per database, some during start-up), and after
+// from several concurrent clients, SIGKILLs the server at random moments
+// (-crash.kills times per database, some during start-up; on a machine too
+// busy to fit them in 40 s, as many as fit, and at least a quarter), and after
 // each kill and restart checks that corridor verify passes, that every
 // acknowledged transaction is still there with its first answer, that
 // those whose outcome the kill hid apply at most once when re-sent, and that

@@ -164,11 +164,14 @@ type pcall struct {
 	err      error
 }
 
+// pdone is a call decided in an earlier round: applied (res), or refused
+// by a rule (code), which binds its key to the refusal.
 type pdone struct {
 	actor Actor
 	key   string
 	req   Request
 	res   Result
+	code  string
 }
 
 // round keeps the calls of one concurrent round commuting: no account is
@@ -281,7 +284,17 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 	// commute with the round's other calls.
 	plan := func(rt *rapid.T, r round) *pcall {
 		c := &pcall{key: next()}
-		switch kind := rapid.SampledFrom([]string{"transfer", "transfer", "retire", "cancel", "reserve", "settle", "settleTwice", "foreignSerials", "forbidden", "replay"}).Draw(rt, "kind"); kind {
+		switch kind := rapid.SampledFrom([]string{"transfer", "transfer", "retire", "cancel", "reserve", "settle", "settleTwice", "foreignSerials", "forbidden", "replay", "keyConflict"}).Draw(rt, "kind"); kind {
+		case "keyConflict":
+			// An earlier key with another request: refused, and the key
+			// keeps its first outcome.
+			if len(history) == 0 {
+				return nil
+			}
+			h := rapid.SampledFrom(history).Draw(rt, "earlier")
+			c.actor, c.key, c.code = h.actor, h.key, ledger.CodeIdempotencyConflict
+			c.req = Cancel{From: accounts[0], Units: Units{Quantity: 1, UnitType: "CCER"}, Reason: "another request under " + h.key}
+			return c
 		case "forbidden":
 			// A holder naming another organisation's account: refused
 			// whatever the order.
@@ -435,6 +448,14 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 	// check compares a call's answer with the model's expectation.
 	check := func(rt *rapid.T, c *pcall) {
 		res, err := c.res, c.err
+		if h := c.replayOf; h != nil && h.code != "" {
+			// A refusal is recorded under its key: the same request is
+			// refused again, whatever the state now.
+			if e, ok := ledger.AsError(err); !ok || e.Code != h.code {
+				rt.Fatalf("replay of refused %s %s: got %v (%+v), first answer %s", h.req.Kind(), h.key, err, res, h.code)
+			}
+			return
+		}
 		if h := c.replayOf; h != nil {
 			if err != nil || !res.Replayed {
 				rt.Fatalf("replay of %s %s: %+v, %v", h.req.Kind(), h.key, res, err)
@@ -471,7 +492,11 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 
 	// commit applies a successful call to the model.
 	commit := func(rt *rapid.T, c *pcall) {
-		if c.code != "" || c.replayOf != nil {
+		if c.replayOf != nil || c.code == ledger.CodeIdempotencyConflict {
+			return
+		}
+		if c.code != "" {
+			history = append(history, &pdone{actor: c.actor, key: c.key, req: c.req, code: c.code})
 			return
 		}
 		to := c.to
@@ -489,7 +514,7 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 			}
 			m.add(to, s)
 		}
-		history = append(history, &pdone{c.actor, c.key, c.req, c.res})
+		history = append(history, &pdone{actor: c.actor, key: c.key, req: c.req, res: c.res})
 	}
 
 	rt.Repeat(map[string]func(*rapid.T){
@@ -507,7 +532,7 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 			m.nextIss++
 			m.add(held(to), pspan{res.ID, 1, q})
 			m.issued += q
-			history = append(history, &pdone{system, k, req, res})
+			history = append(history, &pdone{actor: system, key: k, req: req, res: res})
 		},
 		"round": func(rt *rapid.T) {
 			r := round{src: map[int64]bool{}, dst: map[int64]bool{}, pend: map[int64]bool{}}
