@@ -38,6 +38,9 @@ func (e *TextError) Is(target error) bool { return target == ErrInvalidText }
 
 // badText returns the offset of the first byte no driver can store, or -1.
 func badText(s string) (offset int, nul bool) {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return -1, false // the common case, checked word- and vector-wise
+	}
 	for i, r := range s {
 		switch {
 		case r == 0:
