@@ -180,6 +180,9 @@ type Calculator struct {
 	data   *Dataset
 	params Params
 	cache  map[factorKey]*defaultFactors
+	prices map[PricePeriod]priceChoice
+	// supersededNote is the note of results from a superseded dataset.
+	supersededNote string
 }
 
 type factorKey struct {
@@ -204,7 +207,11 @@ type defaultFactors struct {
 
 // NewCalculator returns a Calculator over data with params.
 func NewCalculator(data *Dataset, params Params) *Calculator {
-	return &Calculator{data: data, params: params, cache: map[factorKey]*defaultFactors{}}
+	c := &Calculator{data: data, params: params, cache: map[factorKey]*defaultFactors{}, prices: map[PricePeriod]priceChoice{}}
+	if data.Superseded != "" {
+		c.supersededNote = "dataset superseded: " + data.Superseded
+	}
+	return c
 }
 
 // Dataset returns the calculator's dataset.
@@ -287,7 +294,7 @@ func (c *Calculator) Obligation(l Line) (LineResult, error) {
 		r.Notes = append(r.Notes, notes...)
 	}
 	if c.data.Superseded != "" && (r.Method == "default" || usesDefaults(r.Precursors)) {
-		r.Notes = append(r.Notes, "dataset superseded: "+c.data.Superseded)
+		r.Notes = append(r.Notes, c.supersededNote)
 	}
 	r.EmbeddedEmissions = r.SEE.Mul(l.Tonnes)
 	r.FreeAllocationAdjustment = r.SEFA.Mul(l.Tonnes)
@@ -298,8 +305,8 @@ func (c *Calculator) Obligation(l Line) (LineResult, error) {
 	switch {
 	case !pc.ok:
 		r.Notes = append(r.Notes, pc.missing)
-	case pc.status == PriceUnverified:
-		r.Notes = append(r.Notes, fmt.Sprintf("certificate price %s of 2026-Q%d is unverified (not confirmed against the Commission's publication); %s to replace it", pc.price, l.Quarter, priceHelp))
+	case pc.note != "":
+		r.Notes = append(r.Notes, pc.note)
 	}
 	if l.CarbonPricePaid != nil {
 		if r.Method == "default" {

@@ -243,8 +243,9 @@ type priceChoice struct {
 	source string
 	status string
 	ok     bool
-	// missing says plainly why there is no price and what to do.
-	missing string
+	// missing says plainly why there is no price and what to do; note is
+	// said with a price that is not confirmed.
+	missing, note string
 }
 
 // priceHelp is what a user can do about a missing price, in both the CLI's
@@ -261,6 +262,21 @@ func (c *Calculator) price(l Line) priceChoice {
 	if l.Price.IsPositive() {
 		return priceChoice{price: l.Price, source: "given", status: PriceUser, ok: true}
 	}
+	// The choice depends only on the period: cached, so a stream of lines
+	// does not format the same sentences again.
+	k := PricePeriod{Year: l.Year, Quarter: l.Quarter}
+	if pc, ok := c.prices[k]; ok {
+		return pc
+	}
+	pc := c.periodPrice(l)
+	if pc.status == PriceUnverified {
+		pc.note = fmt.Sprintf("certificate price %s of %s is unverified (not confirmed against the Commission's publication); %s to replace it", pc.price, k, priceHelp)
+	}
+	c.prices[k] = pc
+	return pc
+}
+
+func (c *Calculator) periodPrice(l Line) priceChoice {
 	if l.Year != 2026 {
 		return priceChoice{missing: fmt.Sprintf("no certificate price: from 2027 the price is the weekly average of the week in which the certificates are bought, which the import date does not fix; %s", priceHelp)}
 	}
