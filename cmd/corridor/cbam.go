@@ -248,7 +248,7 @@ func cbamInputError(err error) error {
 	var ie *cbam.InputError
 	if errors.As(err, &ie) {
 		flag := "--" + strings.ReplaceAll(strings.SplitN(ie.Field, ".", 2)[0], "_", "-")
-		return &exitError{code: exitUsage, err: fmt.Errorf("cbam: %s: %s", flag, strings.TrimPrefix(ie.Err.Error(), "cbam: "))}
+		return &exitError{code: exitUsage, err: fmt.Errorf("cbam: %s: %w", flag, ie.Err)}
 	}
 	return err
 }

@@ -79,7 +79,7 @@ func (s *Server) handleCBAMObligations(w http.ResponseWriter, r *http.Request) {
 			field := fmt.Sprintf("prices[%d]", i)
 			per, err := cbam.ParsePricePeriod(p.Period)
 			if err != nil {
-				badRequest(w, "invalid_price", field+".period", capitalise(strings.TrimPrefix(err.Error(), "cbam: "))+".")
+				badRequest(w, "invalid_price", field+".period", capitalise(err.Error())+".")
 				return
 			}
 			if !p.Price.IsPositive() {
@@ -163,7 +163,7 @@ func cbamProblem(w http.ResponseWriter, prefix string, err error) {
 	}
 	detail := strings.TrimPrefix(err.Error(), "cbam: ")
 	if ie != nil {
-		detail = strings.TrimPrefix(ie.Err.Error(), "cbam: ")
+		detail = ie.Err.Error()
 	}
 	badRequest(w, code, field, capitalise(detail)+".")
 }
@@ -249,7 +249,7 @@ func (s *Server) handleCBAMDefaults(w http.ResponseWriter, r *http.Request) {
 	if b, err := data.BenchmarkB(cn, bmRoute); err == nil {
 		resp.Benchmark = &b
 	} else {
-		resp.BenchmarkError = strings.TrimPrefix(err.Error(), "cbam: ")
+		resp.BenchmarkError = err.Error()
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

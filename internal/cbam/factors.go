@@ -31,7 +31,7 @@ var retainedShare = map[int]decimal.Decimal{
 
 // ErrYearBeforeDefinitive is returned for years before 2026, when no
 // certificates were owed (the transitional period only required reports).
-var ErrYearBeforeDefinitive = fmt.Errorf("cbam: year before the definitive period (%d)", FirstDefinitiveYear)
+var ErrYearBeforeDefinitive = fmt.Errorf("year before the definitive period (%d)", FirstDefinitiveYear)
 
 // RetainedFreeAllocationShare returns the CBAM factor CBAM_y of year: the share
 // of free allocation retained (2026 0.975 … 2033 0.14, 2034 and later 0).

@@ -33,10 +33,12 @@ type LineError struct {
 	Err   error
 }
 
-func (e *LineError) Error() string {
-	return fmt.Sprintf("cbam: row %d: %s: %s", e.Row, e.Field, strings.TrimPrefix(e.Err.Error(), "cbam: "))
-}
+func (e *LineError) Error() string { return "cbam: " + e.Detail() }
 func (e *LineError) Unwrap() error { return e.Err }
+
+// Detail is the error without the package prefix, as the results file and
+// the run summary show it: "row 3: cn: …".
+func (e *LineError) Detail() string { return fmt.Sprintf("row %d: %s: %v", e.Row, e.Field, e.Err) }
 
 // RowSource yields the rows of a table (CSV or XLSX), header first.
 type RowSource interface {
@@ -264,13 +266,22 @@ func ResultRow(row int, r LineResult, lineErr error) []string {
 	return appendResultRow(make([]string, 0, len(ResultColumns)), row, r, lineErr)
 }
 
+// lineDetail is a line's error as the results show it: a LineError's
+// Detail, else the error's text.
+func lineDetail(err error) string {
+	if le, ok := errors.AsType[*LineError](err); ok {
+		return le.Detail()
+	}
+	return err.Error()
+}
+
 func appendResultRow(out []string, row int, r LineResult, lineErr error) []string {
 	if lineErr != nil {
 		out = append(out, strconv.Itoa(row))
 		for len(out) < len(ResultColumns)-1 {
 			out = append(out, "")
 		}
-		return append(out, strings.TrimPrefix(lineErr.Error(), "cbam: "))
+		return append(out, lineDetail(lineErr))
 	}
 	price, cost := "", ""
 	if r.HasPrice {
@@ -383,7 +394,7 @@ func Run(ctx context.Context, calc *Calculator, src RowSource, sink RowSink, pro
 		if err != nil {
 			sum.Errors++
 			if len(sum.FirstErrors) < 10 {
-				sum.FirstErrors = append(sum.FirstErrors, strings.TrimPrefix(err.Error(), "cbam: "))
+				sum.FirstErrors = append(sum.FirstErrors, lineDetail(err))
 			}
 		} else {
 			decl.Add(res)

@@ -11,6 +11,9 @@ import (
 
 // Lookup errors; each is wrapped with the details of the failing input.
 var (
+	// Lookup errors wrap one of these and carry no package prefix: each
+	// describes one input's value and reaches users inside an InputError or
+	// LineError, which names the field and adds the prefix once.
 	ErrUnknownCountry   = errors.New("unknown country")
 	ErrOriginInEU       = errors.New("origin is an EU member state: not an import under CBAM")
 	ErrOriginExempt     = errors.New("origin is exempt from CBAM (Annex III)")
@@ -52,7 +55,7 @@ func CountryCode(s string) (string, error) {
 			return code, nil
 		}
 	}
-	return "", fmt.Errorf("cbam: %w %q (give an ISO 3166-1 alpha-2 code such as CN, VN, TH)", ErrUnknownCountry, s)
+	return "", fmt.Errorf("%w %q (give an ISO 3166-1 alpha-2 code such as CN, VN, TH)", ErrUnknownCountry, s)
 }
 
 // CountryName returns the English short name of an ISO alpha-2 code.
@@ -90,17 +93,17 @@ type DefaultMatch struct {
 // that share a code (white/grey clinker and hydraulic cements).
 func (d *Dataset) LookupDefault(origin, cn, route string) (DefaultMatch, error) {
 	if _, ok := SectorOfCN(cn); !ok || !reGoodCode.MatchString(cn) {
-		return DefaultMatch{}, fmt.Errorf("cbam: %w: %q (an 8-digit CN code or 10-digit TARIC code of a good in Annex I of Reg. (EU) 2023/956 is required)", ErrUnknownCN, cn)
+		return DefaultMatch{}, fmt.Errorf("%w: %q (an 8-digit CN code or 10-digit TARIC code of a good in Annex I of Reg. (EU) 2023/956 is required)", ErrUnknownCN, cn)
 	}
 	if euMembers[origin] {
-		return DefaultMatch{}, fmt.Errorf("cbam: %w: %s", ErrOriginInEU, origin)
+		return DefaultMatch{}, fmt.Errorf("%w: %s", ErrOriginInEU, origin)
 	}
 	if annexIII[origin] {
-		return DefaultMatch{}, fmt.Errorf("cbam: %w: %s", ErrOriginExempt, origin)
+		return DefaultMatch{}, fmt.Errorf("%w: %s", ErrOriginExempt, origin)
 	}
 	if origin != OtherCountries {
 		if _, ok := isoCountries[origin]; !ok {
-			return DefaultMatch{}, fmt.Errorf("cbam: %w %q", ErrUnknownCountry, origin)
+			return DefaultMatch{}, fmt.Errorf("%w %q", ErrUnknownCountry, origin)
 		}
 	}
 	var reason string
@@ -132,7 +135,7 @@ func (d *Dataset) lookupIn(country, cn, route string) (DefaultMatch, error) {
 		}
 		code := cn[:n]
 		if bad, ok := d.bad[country+"|"+code]; ok {
-			return DefaultMatch{}, fmt.Errorf("cbam: %w: %s line %d (%s); no value is guessed for %s from %s", ErrMalformedDefault, bad.File, bad.Line, bad.Reason, cn, CountryName(country))
+			return DefaultMatch{}, fmt.Errorf("%w: %s line %d (%s); no value is guessed for %s from %s", ErrMalformedDefault, bad.File, bad.Line, bad.Reason, cn, CountryName(country))
 		}
 		rows := d.defaults[country+"|"+code]
 		if n == 8 && len(rows) == 0 {
@@ -142,7 +145,7 @@ func (d *Dataset) lookupIn(country, cn, route string) (DefaultMatch, error) {
 			// resolved among them by route.
 			if kids := d.taric[country+"|"+code]; len(kids) > 0 {
 				if len(cn) == 10 {
-					return DefaultMatch{}, fmt.Errorf("cbam: %w for TARIC code %s from %s (the table has %s)", ErrNoDefaultValue, cn, CountryName(country), describeRows(kids))
+					return DefaultMatch{}, fmt.Errorf("%w for TARIC code %s from %s (the table has %s)", ErrNoDefaultValue, cn, CountryName(country), describeRows(kids))
 				}
 				rows = kids
 			}
@@ -158,16 +161,16 @@ func (d *Dataset) lookupIn(country, cn, route string) (DefaultMatch, error) {
 		}
 		switch {
 		case len(cands) == 0:
-			return DefaultMatch{}, fmt.Errorf("cbam: %w: route %q for %s from %s (the table has %s)", ErrRouteMismatch, route, code, CountryName(country), describeRows(rows))
+			return DefaultMatch{}, fmt.Errorf("%w: route %q for %s from %s (the table has %s)", ErrRouteMismatch, route, code, CountryName(country), describeRows(rows))
 		case len(cands) > 1:
-			return DefaultMatch{}, fmt.Errorf("cbam: %w: %s from %s has %s", ErrAmbiguousGood, code, CountryName(country), describeRows(cands))
+			return DefaultMatch{}, fmt.Errorf("%w: %s from %s has %s", ErrAmbiguousGood, code, CountryName(country), describeRows(cands))
 		}
 		if !cands[0].HasValue {
-			return DefaultMatch{}, fmt.Errorf("cbam: %w for %s from %s (line %d is empty)", ErrNoDefaultValue, cn, CountryName(country), cands[0].Line)
+			return DefaultMatch{}, fmt.Errorf("%w for %s from %s (line %d is empty)", ErrNoDefaultValue, cn, CountryName(country), cands[0].Line)
 		}
 		return DefaultMatch{Row: cands[0], MatchedCN: cands[0].CN}, nil
 	}
-	return DefaultMatch{}, fmt.Errorf("cbam: %w for %s from %s", ErrNoDefaultValue, cn, CountryName(country))
+	return DefaultMatch{}, fmt.Errorf("%w for %s from %s", ErrNoDefaultValue, cn, CountryName(country))
 }
 
 func describeRows(rows []DefaultValue) string {
@@ -205,7 +208,7 @@ func (d *Dataset) BenchmarkB(cn, route string) (BenchmarkChoice, error) {
 	}
 	rows := d.benchmarks[cn]
 	if len(rows) == 0 {
-		return BenchmarkChoice{}, fmt.Errorf("cbam: %w for %s", ErrNoBenchmark, cn)
+		return BenchmarkChoice{}, fmt.Errorf("%w for %s", ErrNoBenchmark, cn)
 	}
 	routes := map[string]bool{}
 	for _, r := range rows {
@@ -219,7 +222,7 @@ func (d *Dataset) BenchmarkB(cn, route string) (BenchmarkChoice, error) {
 	case len(routes) == 0:
 		cands = rows
 	case route == "":
-		return BenchmarkChoice{}, fmt.Errorf("cbam: %w: %s has routes %s", ErrRouteRequired, cn, routeList(routes))
+		return BenchmarkChoice{}, fmt.Errorf("%w: %s has routes %s", ErrRouteRequired, cn, routeList(routes))
 	default:
 		for _, r := range rows {
 			if r.Route == route {
@@ -227,7 +230,7 @@ func (d *Dataset) BenchmarkB(cn, route string) (BenchmarkChoice, error) {
 			}
 		}
 		if len(cands) == 0 {
-			return BenchmarkChoice{}, fmt.Errorf("cbam: %w: route %s for %s (the table has %s)", ErrRouteMismatch, route, cn, routeList(routes))
+			return BenchmarkChoice{}, fmt.Errorf("%w: route %s for %s (the table has %s)", ErrRouteMismatch, route, cn, routeList(routes))
 		}
 		rule = "route " + route
 	}

@@ -96,7 +96,7 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
-	return "cbam: " + e.Field + ": " + strings.TrimPrefix(e.Err.Error(), "cbam: ")
+	return "cbam: " + e.Field + ": " + e.Err.Error()
 }
 func (e *InputError) Unwrap() error { return e.Err }
 

@@ -36,18 +36,18 @@ var rePeriod = regexp.MustCompile(`^([0-9]{4})-(Q[1-4]|W[0-9]{2})$`)
 func ParsePricePeriod(s string) (PricePeriod, error) {
 	m := rePeriod.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(s)))
 	if m == nil {
-		return PricePeriod{}, fmt.Errorf("cbam: price period %q is not YYYY-Qn or YYYY-Wnn", s)
+		return PricePeriod{}, fmt.Errorf("price period %q is not YYYY-Qn or YYYY-Wnn", s)
 	}
 	y, _ := strconv.Atoi(m[1])
 	n, _ := strconv.Atoi(m[2][1:])
 	if y < FirstDefinitiveYear {
-		return PricePeriod{}, fmt.Errorf("cbam: price period %q is before the definitive period", s)
+		return PricePeriod{}, fmt.Errorf("price period %q is before the definitive period", s)
 	}
 	if m[2][0] == 'Q' {
 		return PricePeriod{Year: y, Quarter: n}, nil
 	}
 	if n < 1 || n > 53 {
-		return PricePeriod{}, fmt.Errorf("cbam: price period %q: week %d is not 1–53", s, n)
+		return PricePeriod{}, fmt.Errorf("price period %q: week %d is not 1–53", s, n)
 	}
 	return PricePeriod{Year: y, Week: n}, nil
 }
@@ -154,7 +154,7 @@ func ParsePriceTable(raw []byte, name string) (*PriceTable, error) {
 		}
 		p, err := ParsePricePeriod(get("period"))
 		if err != nil {
-			return nil, bad("%s", strings.TrimPrefix(err.Error(), "cbam: "))
+			return nil, bad("%v", err)
 		}
 		if _, dup := t.rows[p]; dup {
 			return nil, bad("period %s twice", p)

@@ -199,7 +199,7 @@ func (a *CBAMActual) cbamData(origin string) *cbam.ActualData {
 func cbamFieldError(flow string, err error) error {
 	var ie *cbam.InputError
 	if errors.As(err, &ie) {
-		return &FieldError{Field: flow + "." + ie.Field, Msg: strings.TrimPrefix(ie.Err.Error(), "cbam: ")}
+		return &FieldError{Field: flow + "." + ie.Field, Msg: ie.Err.Error()}
 	}
 	if err != nil {
 		return fmt.Errorf("linkage: %s: %w", flow, err)
