@@ -579,7 +579,7 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 				}
 			}
 			for _, a := range accounts {
-				blocks, err := n.Holdings(a, 0, 1_000_000)
+				blocks, err := n.Holdings(Operator, a, 0, 1_000_000)
 				if err != nil {
 					rt.Fatal(err)
 				}
