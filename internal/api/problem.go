@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/corridor-carbon/corridor/internal/strictjson"
@@ -134,7 +133,8 @@ func bodyProblem(w http.ResponseWriter, err error) {
 func unmatched(mux *http.ServeMux, catchAll string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		// ServeMux serves HEAD wherever it serves GET.
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			if m == r.Method {
 				continue
 			}
@@ -145,9 +145,6 @@ func unmatched(mux *http.ServeMux, catchAll string) http.HandlerFunc {
 			}
 		}
 		if len(allow) > 0 {
-			if slices.Contains(allow, http.MethodGet) {
-				allow = append(allow, http.MethodHead)
-			}
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			writeProblem(w, Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 				Detail: fmt.Sprintf("%s %s is not served; this path takes %s.", r.Method, r.URL.Path, strings.Join(allow, ", "))})
