@@ -393,8 +393,6 @@ func TestCLIRejected(t *testing.T) {
 			[]string{ledger.CodeSameAccount}},
 		{"serial not held", []string{"retire", "--from", "2", "--serial", "CN-CCER-CCER-DEMO-0002-2025-2-1-10", "--beneficiary", "x", "--purpose", "y"},
 			[]string{ledger.CodeRangeNotHeld}},
-		{"malformed serial", []string{"transfer", "--from", "2", "--to", "4", "--serial", "not-a-serial"},
-			[]string{ledger.CodeSerialInvalid}},
 		{"no such registry", []string{"transfer", "--registry", "XX", "--from", "2", "--to", "4", "--quantity", "1", "--unit-type", "CCER"},
 			[]string{"registry_not_found", "field registry"}},
 		{"holder voids", []string{"void", "424242"}, []string{ledger.CodeForbidden}},
@@ -516,6 +514,14 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"export", "--what", "holdings", "--format", "pdf"}, "--format must be"},
 		{[]string{"export", "--format", "csv"}, "--what"},
 		{[]string{"export", "--what", "holdings", "--progress", "sometimes"}, "--progress"},
+		// Checked locally: nothing is sent.
+		{[]string{"transfer", "--from", "2", "--to", "4", "--serial", "not-a-serial"}, "is not a serial block"},
+		{[]string{"transfer", "--from", "2", "--to", "4", "--quantity", "0", "--unit-type", "CCER"}, "--quantity must be a positive"},
+		{[]string{"retire", "--from", "2", "--quantity", "-5", "--unit-type", "CCER", "--beneficiary", "b", "--purpose", "p"}, "--quantity must be a positive"},
+		{[]string{"issue", "--standard", "CCER", "--unit-type", "CCER", "--project", "P", "--host-country", "CN", "--vintage", "2024", "--quantity", "0", "--account", "2"}, "--quantity must be a positive"},
+		{[]string{"reserve", "--from", "2", "--to", "3", "--quantity", "5", "--unit-type", "CCER", "--authority", "bank"}, "--authority must be"},
+		{[]string{"reserve", "--from", "2", "--to", "3", "--quantity", "5", "--unit-type", "CCER", "--authority", "venue"}, "--authority-org"},
+		{[]string{"reserve", "--from", "2", "--to", "3", "--quantity", "5", "--unit-type", "CCER", "--expires-in", "10s"}, "--expires-in"},
 	}
 	for _, tt := range tests {
 		r := run(append(tt.args, "--token", tok)...)
@@ -573,5 +579,27 @@ func TestCLITokenFromEnvironment(t *testing.T) {
 	t.Setenv("CORRIDOR_REGISTRY", "TH")
 	if r := mustRun(t, "retirements", "--json"); !strings.Contains(r.stdout, "TH-TVER-") {
 		t.Errorf("CORRIDOR_REGISTRY=TH not used:\n%s", r.stdout)
+	}
+}
+
+// TestCLIEscrowAuthority: `reserve --authority venue` names the venue as the
+// escrow's settlement authority, with the expiry asked for; the registry
+// administrator cannot then settle it.
+func TestCLIEscrowAuthority(t *testing.T) {
+	s := startCLIServer(t)
+	admin, baowu := s.tokens["CN/admin"], s.tokens["CN/holder/4"]
+	venue := decode[registry.Result](t, mustRun(t, "org", "create", "--name", "Shanghai Environment Exchange (test)", "--country", "CN", "--token", admin, "--json")).ID
+	res := decode[registry.Result](t, mustRun(t, "reserve", "--from", "4", "--to", "3", "--quantity", "10", "--unit-type", "CCER",
+		"--authority", "venue", "--authority-org", fmt.Sprint(venue), "--expires-in", "2h", "--token", baowu, "--json"))
+	if res.Authority == nil || res.Authority.Role != registry.AuthorityVenue || res.Authority.OrgID != venue || !res.ExpiresAt.Equal(res.At.Add(2*time.Hour)) {
+		t.Fatalf("reserve: authority %+v expires %v (at %v)", res.Authority, res.ExpiresAt, res.At)
+	}
+	for _, tok := range []string{admin, baowu} {
+		if r := run("complete", fmt.Sprint(res.Pending), "--token", tok); r.code() != exitRejected {
+			t.Errorf("settled by someone other than the venue: exit %d %v", r.code(), r.err)
+		}
+	}
+	if s.balance(t, "CN", 4, "CCER", ledger.Reserved) != 10 {
+		t.Error("the escrow did not stay in place")
 	}
 }
