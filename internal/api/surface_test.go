@@ -1,13 +1,16 @@
 package api_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/corridor-carbon/corridor/internal/client"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
@@ -133,5 +136,29 @@ func TestWriteProtocol(t *testing.T) {
 	}
 	if after := w.node.Totals(); after.JournalSeq != before.JournalSeq {
 		t.Fatalf("refused requests changed the journal: %d -> %d", before.JournalSeq, after.JournalSeq)
+	}
+}
+
+// TestEveryKindReachable: the client submits every kind callers may submit
+// through its derived path and body, and the API routes it (the answer is a
+// rule's, never 404, 405, 415 or a malformed body).
+func TestEveryKindReachable(t *testing.T) {
+	w := newWorld(t, storetest.SQLite(t))
+	c := client.New(w.srv.URL, w.tokens["admin"])
+	for i := range registry.Kinds {
+		k := &registry.Kinds[i]
+		if k.Route == "" {
+			continue
+		}
+		req := reflect.New(k.Type).Elem().Interface().(registry.Request)
+		req = k.WithID(req, 999)
+		_, err := c.Submit(t.Context(), "CN", "reach-"+k.Name, req)
+		var p *client.Problem
+		if err != nil && (!errors.As(err, &p) || p.Status == 404 && p.Code == "not_found" || p.Status == 405 || p.Status == 415 || p.Code == "malformed_json" || p.Code == "duplicate_key" || k.PathID != "" && p.Field == k.PathID) {
+			t.Errorf("%s: %v", k.Name, err)
+		}
+	}
+	if _, err := c.Submit(t.Context(), "CN", "reach-expire", registry.Expire{Pending: 1}); err == nil || strings.Contains(err.Error(), "HTTP") {
+		t.Errorf("the node-only expire kind was sent over HTTP: %v", err)
 	}
 }
