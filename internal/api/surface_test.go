@@ -154,7 +154,7 @@ func TestEveryKindReachable(t *testing.T) {
 		req = k.WithID(req, 999)
 		_, err := c.Submit(t.Context(), "CN", "reach-"+k.Name, req)
 		var p *client.Problem
-		if err != nil && (!errors.As(err, &p) || p.Status == 404 && p.Code == "not_found" || p.Status == 405 || p.Status == 415 || p.Code == "malformed_json" || p.Code == "duplicate_key" || k.PathID != "" && p.Field == k.PathID) {
+		if err != nil && (!errors.As(err, &p) || p.Status == 404 && p.Code == "not_found" || p.Status == 405 || p.Status == 415 || p.Code == "malformed_json" || p.Code == "duplicate_key" || k.PathID != "" && p.Status == 400 && p.Field == k.PathID) {
 			t.Errorf("%s: %v", k.Name, err)
 		}
 	}
