@@ -275,7 +275,10 @@ func (n *Node) ExpireDue(ctx context.Context) (int, error) {
 	slices.Sort(due)
 	expired := 0
 	for _, seq := range due {
-		_, err := n.Do(ctx, Actor{Role: RoleSystem}, systemKeyPrefix+"expire:"+strconv.FormatInt(seq, 10), Expire{Pending: seq, AsOf: now})
+		// The key carries the decision time: a refusal recorded under a key
+		// (if the escrow was settled meanwhile) never blocks a later run.
+		key := systemKeyPrefix + "expire:" + strconv.FormatInt(seq, 10) + ":" + strconv.FormatInt(now.UnixNano(), 10)
+		_, err := n.Do(ctx, Actor{Role: RoleSystem}, key, Expire{Pending: seq, AsOf: now})
 		if _, rule := ledger.AsError(err); err != nil && !rule {
 			return expired, err
 		}

@@ -297,13 +297,14 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 			return c
 		case "forbidden":
 			// A holder naming another organisation's account: refused
-			// whatever the order.
+			// whatever the order, as an account that does not exist
+			// (permission before existence).
 			from := acct(rt, "from")
 			other := rapid.SampledFrom(orgs).Draw(rt, "org")
 			if other == m.orgOf[from] {
 				return nil
 			}
-			c.actor, c.code = holders[other], ledger.CodeForbidden
+			c.actor, c.code = holders[other], ledger.CodeAccountNotFound
 			c.req = Transfer{From: from, To: acct(rt, "to"), Units: Units{Quantity: 1, UnitType: "CCER"}}
 			return c
 		case "replay":
