@@ -144,6 +144,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			{"GET", fmt.Sprintf("/api/v1/registries/CN/accounts/%d", w.account), "", [5]int{401, 200, 404, 200, 200}},
 			{"GET", fmt.Sprintf("/api/v1/registries/CN/accounts/%d/holdings", w.account), "", [5]int{401, 200, 404, 200, 200}},
 			{"GET", "/api/v1/registries/CN/transactions", "", [5]int{401, 403, 403, 200, 200}},
+			{"GET", "/api/v1/registries/CN/reservations", "", [5]int{401, 200, 200, 200, 200}},
 			{"POST", "/api/v1/registries/CN/organisations", `{"name":"New Org","country":"VN"}`, [5]int{401, 403, 403, 403, 201}},
 			{"POST", "/api/v1/registries/CN/accounts", `{"organisation_id":1,"type":"holding","name":"New"}`, [5]int{401, 403, 403, 403, 201}},
 			{"POST", fmt.Sprintf("/api/v1/registries/CN/accounts/%d/status", w.otherAc), `{"status":"open"}`, [5]int{401, 403, 403, 403, 201}},

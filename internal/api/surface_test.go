@@ -162,3 +162,32 @@ func TestEveryKindReachable(t *testing.T) {
 		t.Errorf("the node-only expire kind was sent over HTTP: %v", err)
 	}
 }
+
+// TestReservationsRead: GET /reservations lists the escrows the token may
+// see, with their authority and expiry: the owner's holder sees its own,
+// another holder none, the auditor all.
+func TestReservationsRead(t *testing.T) {
+	w := newWorld(t, storetest.SQLite(t))
+	body := fmt.Sprintf(`{"from_account":%d,"to_account":%d,"units":{"quantity":3,"unit_type":"CCER"},"expires_in":3600}`, w.account, w.otherAc)
+	st, res, _ := w.raw(t, "POST", "/api/v1/registries/CN/reservations", w.tokens["holder"], "rsv-read", body)
+	if st != 201 || res["expires_at"] == nil || res["authority"].(map[string]any)["role"] != "registry" {
+		t.Fatalf("reserve: %d %v", st, res)
+	}
+	for role, want := range map[string]int{"holder": 1, "other": 0, "auditor": 1} {
+		st, m, _ := w.raw(t, "GET", "/api/v1/registries/CN/reservations", w.tokens[role], "", "")
+		list, _ := m["reservations"].([]any)
+		if st != 200 || len(list) != want {
+			t.Errorf("%s: %d, %d reservations, want %d", role, st, len(list), want)
+			continue
+		}
+		if want == 1 {
+			e := list[0].(map[string]any)
+			if e["pending"] != res["pending"] || e["expires_at"] != res["expires_at"] || e["quantity"] != float64(3) {
+				t.Errorf("%s sees %v, reserve said %v", role, e, res)
+			}
+			if role == "holder" && e["to_account"] != nil {
+				t.Errorf("a holder sees another organisation's account number %v", e["to_account"])
+			}
+		}
+	}
+}
