@@ -119,7 +119,11 @@ func TestCLIExportConservation(t *testing.T) {
 			q, _ := strconv.ParseInt(counts[i], 10, 64)
 			perAccount[acc] += q
 		}
-		for _, a := range n.Accounts(0) {
+		accs, err := n.Accounts(registry.Operator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range accs {
 			var want int64
 			for _, b := range a.Balances {
 				if b.State == ledger.Held || b.State == ledger.Reserved {

@@ -143,7 +143,7 @@ func decode[T any](t *testing.T, r cliRun) T {
 // straight from the node.
 func (s *cliServer) balance(t *testing.T, reg string, account int64, unitType string, state ledger.State) int64 {
 	t.Helper()
-	v, err := s.nodes[reg].Account(account)
+	v, err := s.nodes[reg].Account(registry.Operator, account)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,8 @@ func TestCLIReads(t *testing.T) {
 
 	all := decode[struct{ Accounts []registry.AccountView }](t, mustRun(t, "accounts", "--token", auditor, "--json"))
 	own := decode[struct{ Accounts []registry.AccountView }](t, mustRun(t, "accounts", "--token", holder, "--json"))
-	if len(all.Accounts) != len(s.nodes["CN"].Accounts(0)) || len(own.Accounts) != 1 || own.Accounts[0].ID != 2 {
+	every, _ := s.nodes["CN"].Accounts(registry.Operator)
+	if len(all.Accounts) != len(every) || len(own.Accounts) != 1 || own.Accounts[0].ID != 2 {
 		t.Errorf("auditor sees %d accounts, holder %+v", len(all.Accounts), own.Accounts)
 	}
 	r = mustRun(t, "accounts", "--token", admin)
@@ -298,7 +299,7 @@ func TestCLIAdministration(t *testing.T) {
 	if !strings.Contains(r.stdout, "is now closed") {
 		t.Errorf("close:\n%s", r.stdout)
 	}
-	if v, _ := s.nodes["CN"].Account(acc.ID); v.Status != ledger.Closed {
+	if v, _ := s.nodes["CN"].Account(registry.Operator, acc.ID); v.Status != ledger.Closed {
 		t.Errorf("account status %s", v.Status)
 	}
 	// A holder may not create tokens: the server says so, exit 3.
@@ -352,7 +353,11 @@ func TestCLIMoves(t *testing.T) {
 		t.Fatalf("reserve out:\n%s", r.stdout)
 	}
 	pending := s.nodes["CN"].Totals().JournalSeq
-	mustRun(t, "void", fmt.Sprint(pending), "--reason", "buyer withdrew", "--token", baowu)
+	// The owner cannot void its escrow; the registry administrator settles it.
+	if r := run("void", fmt.Sprint(pending), "--reason", "buyer withdrew", "--token", baowu); r.code() != exitRejected || !strings.Contains(fmt.Sprint(r.err), ledger.CodeForbidden) {
+		t.Errorf("the owner voided its escrow: exit %d: %v", r.code(), r.err)
+	}
+	mustRun(t, "void", fmt.Sprint(pending), "--reason", "buyer withdrew", "--token", admin)
 	if bal(4, ledger.Held) != h4 || bal(4, ledger.Reserved) != 0 {
 		t.Errorf("void: held %d (want %d), reserved %d", bal(4, ledger.Held), h4, bal(4, ledger.Reserved))
 	}
@@ -381,18 +386,16 @@ func TestCLIRejected(t *testing.T) {
 		{"more than held", []string{"transfer", "--from", "2", "--to", "4", "--quantity", fmt.Sprint(held + 1), "--unit-type", "CCER"},
 			[]string{ledger.CodeInsufficientUnits, "check 3005", "field units.quantity", fmt.Sprint(held + 1)}},
 		{"someone else's account", []string{"transfer", "--from", "3", "--to", "4", "--quantity", "1", "--unit-type", "CCER"},
-			[]string{ledger.CodeForbidden, "HTTP 403"}},
+			[]string{ledger.CodeAccountNotFound, "HTTP 422"}},
 		{"unknown acquiring account", []string{"transfer", "--from", "2", "--to", "999", "--quantity", "1", "--unit-type", "CCER"},
 			[]string{ledger.CodeAcquiringNotFound}},
 		{"same account", []string{"transfer", "--from", "2", "--to", "2", "--quantity", "1", "--unit-type", "CCER"},
 			[]string{ledger.CodeSameAccount}},
 		{"serial not held", []string{"retire", "--from", "2", "--serial", "CN-CCER-CCER-DEMO-0002-2025-2-1-10", "--beneficiary", "x", "--purpose", "y"},
 			[]string{ledger.CodeRangeNotHeld}},
-		{"malformed serial", []string{"transfer", "--from", "2", "--to", "4", "--serial", "not-a-serial"},
-			[]string{ledger.CodeSerialInvalid}},
 		{"no such registry", []string{"transfer", "--registry", "XX", "--from", "2", "--to", "4", "--quantity", "1", "--unit-type", "CCER"},
 			[]string{"registry_not_found", "field registry"}},
-		{"unknown pending", []string{"void", "424242"}, []string{ledger.CodePendingNotFound}},
+		{"holder voids", []string{"void", "424242"}, []string{ledger.CodeForbidden}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -511,6 +514,14 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"export", "--what", "holdings", "--format", "pdf"}, "--format must be"},
 		{[]string{"export", "--format", "csv"}, "--what"},
 		{[]string{"export", "--what", "holdings", "--progress", "sometimes"}, "--progress"},
+		// Checked locally: nothing is sent.
+		{[]string{"transfer", "--from", "2", "--to", "4", "--serial", "not-a-serial"}, "is not a serial block"},
+		{[]string{"transfer", "--from", "2", "--to", "4", "--quantity", "0", "--unit-type", "CCER"}, "--quantity must be a positive"},
+		{[]string{"retire", "--from", "2", "--quantity", "-5", "--unit-type", "CCER", "--beneficiary", "b", "--purpose", "p"}, "--quantity must be a positive"},
+		{[]string{"issue", "--standard", "CCER", "--unit-type", "CCER", "--project", "P", "--host-country", "CN", "--vintage", "2024", "--quantity", "0", "--account", "2"}, "--quantity must be a positive"},
+		{[]string{"reserve", "--from", "2", "--to", "3", "--quantity", "5", "--unit-type", "CCER", "--authority", "bank"}, "--authority must be"},
+		{[]string{"reserve", "--from", "2", "--to", "3", "--quantity", "5", "--unit-type", "CCER", "--authority", "venue"}, "--authority-org"},
+		{[]string{"reserve", "--from", "2", "--to", "3", "--quantity", "5", "--unit-type", "CCER", "--expires-in", "10s"}, "--expires-in"},
 	}
 	for _, tt := range tests {
 		r := run(append(tt.args, "--token", tok)...)
@@ -568,5 +579,27 @@ func TestCLITokenFromEnvironment(t *testing.T) {
 	t.Setenv("CORRIDOR_REGISTRY", "TH")
 	if r := mustRun(t, "retirements", "--json"); !strings.Contains(r.stdout, "TH-TVER-") {
 		t.Errorf("CORRIDOR_REGISTRY=TH not used:\n%s", r.stdout)
+	}
+}
+
+// TestCLIEscrowAuthority: `reserve --authority venue` names the venue as the
+// escrow's settlement authority, with the expiry asked for; the registry
+// administrator cannot then settle it.
+func TestCLIEscrowAuthority(t *testing.T) {
+	s := startCLIServer(t)
+	admin, baowu := s.tokens["CN/admin"], s.tokens["CN/holder/4"]
+	venue := decode[registry.Result](t, mustRun(t, "org", "create", "--name", "Shanghai Environment Exchange (test)", "--country", "CN", "--token", admin, "--json")).ID
+	res := decode[registry.Result](t, mustRun(t, "reserve", "--from", "4", "--to", "3", "--quantity", "10", "--unit-type", "CCER",
+		"--authority", "venue", "--authority-org", fmt.Sprint(venue), "--expires-in", "2h", "--token", baowu, "--json"))
+	if res.Authority == nil || res.Authority.Role != registry.AuthorityVenue || res.Authority.OrgID != venue || !res.ExpiresAt.Equal(res.At.Add(2*time.Hour)) {
+		t.Fatalf("reserve: authority %+v expires %v (at %v)", res.Authority, res.ExpiresAt, res.At)
+	}
+	for _, tok := range []string{admin, baowu} {
+		if r := run("complete", fmt.Sprint(res.Pending), "--token", tok); r.code() != exitRejected {
+			t.Errorf("settled by someone other than the venue: exit %d %v", r.code(), r.err)
+		}
+	}
+	if s.balance(t, "CN", 4, "CCER", ledger.Reserved) != 10 {
+		t.Error("the escrow did not stay in place")
 	}
 }

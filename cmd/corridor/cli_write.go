@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -63,6 +64,14 @@ func (u *unitFlags) units(cmd *cobra.Command) (registry.Units, error) {
 		return registry.Units{}, usageError(cmd, "--quantity needs --unit-type, so that one transaction never mixes unit types")
 	case !qty && (u.unitType != "" || u.vintage != 0 || u.issuance != 0):
 		return registry.Units{}, usageError(cmd, "--unit-type, --vintage and --issuance filter a --quantity selection; a --serial names its units itself")
+	case qty && (u.quantity <= 0 || u.quantity > ledger.MaxSerial):
+		return registry.Units{}, usageError(cmd, "--quantity must be a positive whole number of units of at most %d, not %d", ledger.MaxSerial, u.quantity)
+	}
+	// What can be checked here is checked before anything is sent.
+	for _, text := range u.serials {
+		if _, err := ledger.ParseSerial(text); err != nil {
+			return registry.Units{}, usageError(cmd, "--serial %q is not a serial block (REGISTRY-UNITTYPE-PROJECT-VINTAGE-ISSUANCE-START-END): %v", text, err)
+		}
 	}
 	return registry.Units{Quantity: u.quantity, UnitType: u.unitType, Vintage: u.vintage, IssuanceID: u.issuance, Serials: u.serials}, nil
 }
@@ -84,6 +93,9 @@ The issuance gets serials 1..quantity; the serial block printed names it.` + exi
     --host-country CN --vintage 2024 --quantity 50000 --account 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if req.Quantity <= 0 || req.Quantity > ledger.MaxSerial {
+				return usageError(cmd, "--quantity must be a positive whole number of units of at most %d, not %d", ledger.MaxSerial, req.Quantity)
+			}
 			return submit(cmd, &f, "issue", req, func(res registry.Result) string {
 				return fmt.Sprintf("issued %d %s units as issuance %d into account %d", res.Quantity, req.UnitType, res.ID, req.AccountID)
 			})
@@ -208,13 +220,21 @@ func newReserveCmd() *cobra.Command {
 	var f apiFlags
 	var u unitFlags
 	var req registry.Reserve
+	var authority string
+	var authorityOrg int64
+	var expiresIn time.Duration
 	cmd := &cobra.Command{
 		Use:   "reserve",
-		Short: "Reserve units for a two-phase transfer (settle with complete or void)",
-		Long: `Lock units of --from for a two-phase transfer: to an account of this registry (--to) or
-out of it (--to-registry and --to-account-ref). The printed pending id settles it:
-'corridor complete ID' moves the units (admin), 'corridor void ID' returns them.` + exitCodesHelp,
+		Short: "Put units in escrow for a two-phase transfer (its authority completes or voids it)",
+		Long: `Put units of --from in escrow for a two-phase transfer: to an account of this registry (--to)
+or out of it (--to-registry and --to-account-ref). The escrow names its settlement authority
+(--authority): the registry administrator (default, a local two-phase transfer), the hub
+(a cross-registry transfer) or a trading venue (delivery versus payment), the last two with
+--authority-org. Only the authority settles it with 'corridor complete ID' or 'corridor void ID';
+the owner cannot void it. After --expires-in (default 24h, from 1m to 720h) the registry voids
+it itself.` + exitCodesHelp,
 		Example: `  corridor reserve --from 4 --to 3 --quantity 250 --unit-type CCER
+  corridor reserve --from 4 --to 3 --quantity 250 --unit-type CCER --authority venue --authority-org 9 --expires-in 2h
   corridor reserve --from 4 --to-registry TH --to-account-ref TH-4 --quantity 250 --unit-type CCER`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -228,6 +248,25 @@ out of it (--to-registry and --to-account-ref). The printed pending id settles i
 			case remote && (req.ToRegistry == "" || req.ToAccountRef == ""):
 				return usageError(cmd, "--to-registry and --to-account-ref go together")
 			}
+			au := registry.Authority{Role: registry.AuthorityRole(authority), OrgID: authorityOrg}
+			switch au.Role {
+			case registry.AuthorityRegistry:
+				if authorityOrg != 0 {
+					return usageError(cmd, "--authority-org names a hub or venue; the registry authority is the registry administrator")
+				}
+			case registry.AuthorityHub, registry.AuthorityVenue:
+				if authorityOrg <= 0 {
+					return usageError(cmd, "--authority %s needs --authority-org, the %s's organisation id in this registry", au.Role, au.Role)
+				}
+			default:
+				return usageError(cmd, "--authority must be registry, hub or venue, not %q", authority)
+			}
+			req.Authority = &au
+			if expiresIn%time.Second != 0 || expiresIn < registry.MinEscrowSeconds*time.Second || expiresIn > registry.MaxEscrowSeconds*time.Second {
+				return usageError(cmd, "--expires-in must be whole seconds from %s to %s, not %s",
+					time.Duration(registry.MinEscrowSeconds)*time.Second, time.Duration(registry.MaxEscrowSeconds)*time.Second, expiresIn)
+			}
+			req.ExpiresIn = int64(expiresIn / time.Second)
 			units, err := u.units(cmd)
 			if err != nil {
 				return err
@@ -238,8 +277,8 @@ out of it (--to-registry and --to-account-ref). The printed pending id settles i
 				if remote {
 					to = fmt.Sprintf("%s account %s", req.ToRegistry, req.ToAccountRef)
 				}
-				return movedSentence(fmt.Sprintf("pending transaction %d reserves for %s (settle with 'corridor complete %d' or 'corridor void %d'):",
-					res.Pending, to, res.Pending, res.Pending), res)
+				return movedSentence(fmt.Sprintf("escrow %d for %s, settled by %s, expires %s (settle with 'corridor complete %d' or 'corridor void %d'):",
+					res.Pending, to, au, res.ExpiresAt.UTC().Format(time.RFC3339), res.Pending, res.Pending), res)
 			})
 		},
 	}
@@ -250,6 +289,9 @@ out of it (--to-registry and --to-account-ref). The printed pending id settles i
 	cmd.Flags().Int64Var(&req.ToAccount, "to", 0, "target account of this registry")
 	cmd.Flags().StringVar(&req.ToRegistry, "to-registry", "", "target registry code, for a transfer out of this registry")
 	cmd.Flags().StringVar(&req.ToAccountRef, "to-account-ref", "", "target account's reference in --to-registry")
+	cmd.Flags().StringVar(&authority, "authority", string(registry.AuthorityRegistry), "who settles the escrow: registry, hub or venue")
+	cmd.Flags().Int64Var(&authorityOrg, "authority-org", 0, "organisation id of the hub or venue (with --authority hub|venue)")
+	cmd.Flags().DurationVar(&expiresIn, "expires-in", registry.DefaultEscrowSeconds*time.Second, "how long the escrow lasts before the registry voids it")
 	required(cmd, "from")
 	return cmd
 }
@@ -260,15 +302,15 @@ func newSettleCmd(complete bool) *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
 		Use:     "complete PENDING",
-		Short:   "Complete a reservation: the units reach their target (admin)",
-		Long:    `Settle pending transaction PENDING: the reserved units go to the target account, or are marked exported when they left the registry.` + exitCodesHelp,
+		Short:   "Complete an escrow: the units reach their target (its settlement authority)",
+		Long:    `Settle escrow PENDING: the reserved units go to the target account, or are marked exported when they left the registry. Only the escrow's authority may (an admin token for the registry authority).` + exitCodesHelp,
 		Example: `  corridor complete 57 --token $CORRIDOR_TOKEN`,
 		Args:    cobra.ExactArgs(1),
 	}
 	if !complete {
 		cmd.Use = "void PENDING"
-		cmd.Short = "Void a reservation: the units return to the sending account"
-		cmd.Long = `Cancel pending transaction PENDING: the reserved units return to the account they were reserved in.` + exitCodesHelp
+		cmd.Short = "Void an escrow: the units return to the sending account (its settlement authority)"
+		cmd.Long = `Cancel escrow PENDING: the reserved units return to the account they were reserved in. Only the escrow's authority may; the owner cannot.` + exitCodesHelp
 		cmd.Example = `  corridor void 57 --reason "buyer withdrew"`
 		cmd.Flags().StringVar(&reason, "reason", "", "why the reservation is voided")
 	}

@@ -30,7 +30,7 @@ func TestBadInputLeavesLedgerUnchanged(t *testing.T) {
 		}{
 			{"malformed JSON", "b1", `{"from_account":`, 400, "malformed_json", ""},
 			{"not an object", "b2", `[1,2]`, 400, "malformed_json", ""},
-			{"empty body", "b3", ``, 400, "malformed_json", ""},
+			{"empty body", "b3", ``, 415, "unsupported_media_type", "Content-Type"},
 			{"unknown field", "b4", `{"from_account":1,"to_account":2,"units":{"quantity":1,"unit_type":"CCER"},"fee":3}`, 400, "malformed_json", ""},
 			{"trailing data", "b5", ok + `{}`, 400, "malformed_json", ""},
 			{"negative quantity", "b6", fmt.Sprintf(`{"from_account":%d,"to_account":%d,"units":{"quantity":-5,"unit_type":"CCER"}}`, w.account, w.otherAc), 400, "quantity_invalid", "units.quantity"},

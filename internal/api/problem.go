@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/corridor-carbon/corridor/internal/strictjson"
 )
 
 // maxBodyBytes bounds every request body; a larger body is rejected with 413.
@@ -61,86 +64,92 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// decodeJSON reads a JSON body into dst, strictly: size-limited, unknown fields
-// rejected, exactly one value. On failure it has already written the problem
-// response and returns false.
+// decodeJSON reads a JSON body into dst: size-limited, exactly one value,
+// no unknown fields and no duplicate keys (strictjson). On failure it has
+// already written the problem response and returns false.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
-	if err := DecodeStrict(http.MaxBytesReader(w, r.Body, maxBodyBytes), dst); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeProblem(w, Problem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
-				Detail: fmt.Sprintf("The request body exceeds %d bytes.", maxBodyBytes)})
-			return false
-		}
-		var be *BodyError
-		if errors.As(err, &be) && be.Field != "" {
-			code := "malformed_json"
-			if be.Field == "quantity" || strings.HasSuffix(be.Field, ".quantity") {
-				code = "quantity_invalid" // UK ETS check 3008: quantity must be a positive integer
-			}
-			badRequest(w, code, be.Field, err.Error())
-			return false
-		}
-		badRequest(w, "malformed_json", "", err.Error())
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		tooLarge(w, err)
+		return false
+	}
+	if err := strictjson.Decode(raw, dst); err != nil {
+		bodyProblem(w, err)
 		return false
 	}
 	return true
 }
 
-// DecodeStrict decodes exactly one JSON value from r into dst, rejecting
-// unknown fields and trailing data. Errors are phrased for API users.
-func DecodeStrict(r io.Reader, dst any) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return err
-		}
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.Is(err, io.EOF):
-			return errors.New("the request body is empty; a JSON object is expected")
-		case errors.As(err, &syn):
-			return fmt.Errorf("the body is not valid JSON (at byte %d)", syn.Offset)
-		case errors.As(err, &typ):
-			return &BodyError{Field: typ.Field, Msg: fmt.Sprintf("field %q must be %s", typ.Field, jsonTypeName(typ.Type.String()))}
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return fmt.Errorf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
-		default:
-			return fmt.Errorf("the body could not be read as JSON: %v", err)
-		}
+func tooLarge(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeProblem(w, Problem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+			Detail: fmt.Sprintf("The request body exceeds %d bytes.", maxBodyBytes)})
+		return
 	}
-	if dec.More() {
-		return errors.New("the body holds more than one JSON value")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("the body holds data after the JSON value")
-	}
-	return nil
+	badRequest(w, "malformed_json", "", "The request body could not be read.")
 }
 
-// BodyError is a request-body error that names the field at fault.
-type BodyError struct {
-	Field string
-	Msg   string
+// readBody reads a write's body. It must be application/json (415
+// otherwise) unless it is empty and the endpoint's body is optional, which
+// reads as {}.
+func readBody(w http.ResponseWriter, r *http.Request, optional bool) ([]byte, bool) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		tooLarge(w, err)
+		return nil, false
+	}
+	if len(raw) == 0 && optional {
+		return []byte("{}"), true
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeProblem(w, Problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Field: "Content-Type",
+			Detail: "A write's body must be JSON sent with Content-Type: application/json."})
+		return nil, false
+	}
+	return raw, true
 }
 
-func (e *BodyError) Error() string { return e.Msg }
+// bodyProblem answers a strictjson error with a 400 naming the field.
+func bodyProblem(w http.ResponseWriter, err error) {
+	var e *strictjson.Error
+	if !errors.As(err, &e) {
+		badRequest(w, "malformed_json", "", err.Error())
+		return
+	}
+	code := "malformed_json"
+	switch {
+	case e.Code == strictjson.CodeDuplicateKey:
+		code = "duplicate_key"
+	case e.Code == strictjson.CodeType && (e.Field == "quantity" || strings.HasSuffix(e.Field, ".quantity")):
+		code = "quantity_invalid" // UK ETS check 3008: quantity must be a positive integer
+	}
+	badRequest(w, code, e.Field, e.Msg)
+}
 
-// jsonTypeName says in words what a Go type accepts in JSON.
-func jsonTypeName(goType string) string {
-	switch goType {
-	case "int", "int64", "int32":
-		return "an integer within range (no fraction, no quotes)"
-	case "string", "ledger.AccountType", "ledger.AccountStatus", "ledger.Role":
-		return "a string"
-	case "bool":
-		return "true or false"
+// unmatched answers a request no route takes (it is the mux's catch-all
+// pattern): 405 with Allow when the path has routes for other methods, else
+// 404; problem+json either way.
+func unmatched(mux *http.ServeMux, catchAll string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		// ServeMux serves HEAD wherever it serves GET.
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if m == r.Method {
+				continue
+			}
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != catchAll {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeProblem(w, Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+				Detail: fmt.Sprintf("%s %s is not served; this path takes %s.", r.Method, r.URL.Path, strings.Join(allow, ", "))})
+			return
+		}
+		writeProblem(w, Problem{Status: http.StatusNotFound, Code: "not_found", Detail: fmt.Sprintf("No API route matches %s %s.", r.Method, r.URL.Path)})
 	}
-	if strings.HasPrefix(goType, "[]") {
-		return "an array"
-	}
-	return "of JSON type " + goType
 }

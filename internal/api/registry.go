@@ -12,48 +12,53 @@ import (
 )
 
 // routesRegistry registers the registry node endpoints under
-// /api/v1/registries/{registry}/.
+// /api/v1/registries/{registry}/. Reads pass the viewer (the token's actor,
+// or registry.Anonymous) to the registry, which decides what it may see;
+// writes are derived from registry.Kinds.
 func (s *Server) routesRegistry(mux *http.ServeMux) {
 	const p = "/api/v1/registries/{registry}"
 	mux.HandleFunc("GET /api/v1/registries", s.handleRegistries)
-	// Public explorer: no token needed, no private account data.
-	mux.HandleFunc("GET "+p, s.public(s.handleTotals))
-	mux.HandleFunc("GET "+p+"/issuances", s.public(s.handleIssuances))
-	mux.HandleFunc("GET "+p+"/issuances/{id}", s.public(s.handleIssuance))
-	mux.HandleFunc("GET "+p+"/retirements", s.public(s.handleRetirements))
-	mux.HandleFunc("GET "+p+"/serials/{serial}", s.public(s.handleSerial))
-	// Private reads.
-	mux.HandleFunc("GET "+p+"/organisations", s.authed(readAll, s.handleOrganisations))
-	mux.HandleFunc("GET "+p+"/accounts", s.authed(readOwn, s.handleAccounts))
-	mux.HandleFunc("GET "+p+"/accounts/{id}", s.authed(readOwn, s.handleAccount))
-	mux.HandleFunc("GET "+p+"/accounts/{id}/holdings", s.authed(readOwn, s.handleHoldings))
-	mux.HandleFunc("GET "+p+"/transactions", s.authed(readAll, s.handleTransactions))
-	// Writes: each needs an Idempotency-Key header.
-	mux.HandleFunc("POST "+p+"/organisations", s.authed(admin, write[registry.CreateOrganisation](s)))
-	mux.HandleFunc("POST "+p+"/accounts", s.authed(admin, write[registry.OpenAccount](s)))
-	mux.HandleFunc("POST "+p+"/accounts/{id}/status", s.authed(admin, s.handleAccountStatus))
-	mux.HandleFunc("POST "+p+"/issuances", s.authed(admin, write[registry.Issue](s)))
-	mux.HandleFunc("POST "+p+"/transfers", s.authed(mover, write[registry.Transfer](s)))
-	mux.HandleFunc("POST "+p+"/retirements", s.authed(mover, write[registry.Retire](s)))
-	mux.HandleFunc("POST "+p+"/cancellations", s.authed(mover, write[registry.Cancel](s)))
-	mux.HandleFunc("POST "+p+"/reservations", s.authed(mover, write[registry.Reserve](s)))
-	mux.HandleFunc("POST "+p+"/reservations/{id}/complete", s.authed(admin, s.handleSettle(true)))
-	mux.HandleFunc("POST "+p+"/reservations/{id}/void", s.authed(mover, s.handleSettle(false)))
-	mux.HandleFunc("POST "+p+"/tokens", s.authed(admin, write[registry.CreateToken](s)))
+	for _, rt := range s.registryReads() {
+		mux.HandleFunc("GET "+p+rt.path, s.read(rt.h))
+	}
+	// Writes: one route per transaction kind that callers submit.
+	for i := range registry.Kinds {
+		if k := &registry.Kinds[i]; k.Route != "" {
+			mux.HandleFunc("POST "+p+k.Route, s.write(k))
+		}
+	}
 }
 
-// Role sets for endpoints. The registry itself also checks that a holder
-// acts only on its own organisation's accounts.
-var (
-	admin   = []ledger.Role{ledger.RoleAdmin}
-	mover   = []ledger.Role{ledger.RoleAdmin, ledger.RoleHolder}
-	readAll = []ledger.Role{ledger.RoleAdmin, ledger.RoleAuditor}
-	readOwn = []ledger.Role{ledger.RoleAdmin, ledger.RoleAuditor, ledger.RoleHolder}
-)
+// readRoute is one read endpoint under /api/v1/registries/{registry}.
+type readRoute struct {
+	path string
+	h    nodeHandler
+}
+
+// registryReads lists the registry's read endpoints (GET); the OpenAPI
+// test checks the document has each one.
+func (s *Server) registryReads() []readRoute {
+	return []readRoute{
+		{"", s.handleTotals},
+		{"/issuances", s.handleIssuances},
+		{"/issuances/{id}", s.handleIssuance},
+		{"/retirements", s.handleRetirements},
+		{"/serials/{serial}", s.handleSerial},
+		{"/organisations", s.handleOrganisations},
+		{"/accounts", s.handleAccounts},
+		{"/accounts/{id}", s.handleAccount},
+		{"/accounts/{id}/holdings", s.handleHoldings},
+		{"/reservations", s.handleReservations},
+		{"/transactions", s.handleTransactions},
+	}
+}
 
 type ctxKey int
 
-const actorKey ctxKey = 0
+const (
+	actorKey ctxKey = iota
+	badTokenKey
+)
 
 type nodeHandler func(w http.ResponseWriter, r *http.Request, n *registry.Node)
 
@@ -68,17 +73,49 @@ func (s *Server) node(w http.ResponseWriter, r *http.Request) *registry.Node {
 	return n
 }
 
-func (s *Server) public(h nodeHandler) http.HandlerFunc {
+// authenticate resolves the request's token: registry.Anonymous without
+// one; an invalid token is answered 401 (ok false).
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, n *registry.Node) (registry.Actor, bool) {
+	tok, ok := bearer(r)
+	if !ok {
+		return registry.Anonymous, true
+	}
+	actor, found, err := n.Authenticate(r.Context(), tok)
+	if err != nil {
+		ledgerError(w, r, err, false) // an ended request is not an internal error
+		return registry.Actor{}, false
+	}
+	if !found {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="corridor", error="invalid_token"`)
+		writeProblem(w, Problem{Status: http.StatusUnauthorized, Code: "unauthenticated", Detail: "The API token is not valid for registry " + n.Code() + "."})
+		return registry.Actor{}, false
+	}
+	return actor, true
+}
+
+// read serves a read: the registry decides what the viewer sees. A token
+// that is not valid here reads as anonymous (a CLI may hold another
+// registry's token for public reads); a read that needs a valid one says so.
+func (s *Server) read(h nodeHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if n := s.node(w, r); n != nil {
-			// A valid token is optional here; with one, readers get full detail.
-			if tok, ok := bearer(r); ok {
-				if actor, found, err := n.Authenticate(r.Context(), tok); err == nil && found {
-					r = r.WithContext(context.WithValue(r.Context(), actorKey, actor))
-				}
-			}
-			h(w, r, n)
+		n := s.node(w, r)
+		if n == nil {
+			return
 		}
+		actor := registry.Anonymous
+		if tok, ok := bearer(r); ok {
+			a, found, err := n.Authenticate(r.Context(), tok)
+			if err != nil {
+				ledgerError(w, r, err, false)
+				return
+			}
+			if found {
+				actor = a
+			} else {
+				r = r.WithContext(context.WithValue(r.Context(), badTokenKey, true))
+			}
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), actorKey, actor)), n)
 	}
 }
 
@@ -88,44 +125,10 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(tok), ok && strings.TrimSpace(tok) != ""
 }
 
-// authed requires a token of one of the roles.
-func (s *Server) authed(roles []ledger.Role, h nodeHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		n := s.node(w, r)
-		if n == nil {
-			return
-		}
-		tok, ok := bearer(r)
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="corridor"`)
-			writeProblem(w, Problem{Status: http.StatusUnauthorized, Code: "unauthenticated", Detail: "This endpoint needs an API token: Authorization: Bearer <token>."})
-			return
-		}
-		actor, found, err := n.Authenticate(r.Context(), tok)
-		if err != nil {
-			ledgerError(w, r, err, false) // an ended request is not an internal error
-			return
-		}
-		if !found {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="corridor", error="invalid_token"`)
-			writeProblem(w, Problem{Status: http.StatusUnauthorized, Code: "unauthenticated", Detail: "The API token is not valid for registry " + n.Code() + "."})
-			return
-		}
-		allowed := false
-		for _, role := range roles {
-			allowed = allowed || actor.Role == role
-		}
-		if !allowed {
-			writeProblem(w, Problem{Status: http.StatusForbidden, Code: ledger.CodeForbidden, Detail: "Role " + string(actor.Role) + " may not use this endpoint."})
-			return
-		}
-		h(w, r.WithContext(context.WithValue(r.Context(), actorKey, actor)), n)
-	}
-}
-
-func actorOf(r *http.Request) (registry.Actor, bool) {
-	a, ok := r.Context().Value(actorKey).(registry.Actor)
-	return a, ok
+// viewer is the actor a read is made for (registry.Anonymous without a token).
+func viewer(r *http.Request) registry.Actor {
+	a, _ := r.Context().Value(actorKey).(registry.Actor)
+	return a
 }
 
 // ledgerError maps a registry error onto a problem response. write says
@@ -148,6 +151,16 @@ func ledgerError(w http.ResponseWriter, r *http.Request, err error, write bool) 
 			return
 		}
 		internalError(w, r, err)
+		return
+	}
+	if e.Code == "unauthenticated" {
+		if bad, _ := r.Context().Value(badTokenKey).(bool); bad {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="corridor", error="invalid_token"`)
+			writeProblem(w, Problem{Status: http.StatusUnauthorized, Code: e.Code, Detail: "The API token is not valid for this registry."})
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="corridor"`)
+		writeProblem(w, Problem{Status: http.StatusUnauthorized, Code: e.Code, Detail: "This needs an API token: Authorization: Bearer <token>."})
 		return
 	}
 	status := http.StatusBadRequest
@@ -173,63 +186,63 @@ func ledgerError(w http.ResponseWriter, r *http.Request, err error, write bool) 
 	writeProblem(w, Problem{Status: status, Code: e.Code, Title: title, Detail: e.Detail, Field: e.Field})
 }
 
-// write is the handler of a write endpoint whose body is a T.
-func write[T registry.Request](s *Server) nodeHandler {
-	return func(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-		var req T
-		if !decodeJSON(w, r, &req) {
+// write is the handler of the write endpoint of kind k: token, role (from
+// the kinds table), Idempotency-Key, media type, strict body, path id.
+func (s *Server) write(k *registry.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		n := s.node(w, r)
+		if n == nil {
 			return
 		}
-		s.submit(w, r, n, req)
-	}
-}
-
-func (s *Server) submit(w http.ResponseWriter, r *http.Request, n *registry.Node, req registry.Request) {
-	actor, _ := actorOf(r)
-	res, err := n.Do(r.Context(), actor, r.Header.Get("Idempotency-Key"), req)
-	if err != nil {
-		ledgerError(w, r, err, true)
-		return
-	}
-	status := http.StatusCreated
-	if res.Replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
-		status = http.StatusOK
-	}
-	writeJSON(w, status, res)
-}
-
-func (s *Server) handleAccountStatus(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	var body struct {
-		Status ledger.AccountStatus `json:"status"`
-	}
-	if !decodeJSON(w, r, &body) {
-		return
-	}
-	s.submit(w, r, n, registry.SetAccountStatus{AccountID: id, Status: body.Status})
-}
-
-func (s *Server) handleSettle(complete bool) nodeHandler {
-	return func(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-		id, ok := pathID(w, r, "id")
+		actor, ok := s.authenticate(w, r, n)
 		if !ok {
 			return
 		}
-		var body struct {
-			Reason string `json:"reason,omitempty"`
-		}
-		if r.ContentLength != 0 && !decodeJSON(w, r, &body) {
+		if actor == registry.Anonymous {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="corridor"`)
+			writeProblem(w, Problem{Status: http.StatusUnauthorized, Code: "unauthenticated", Detail: "This endpoint needs an API token: Authorization: Bearer <token>."})
 			return
 		}
-		if complete {
-			s.submit(w, r, n, registry.Complete{Pending: id})
-		} else {
-			s.submit(w, r, n, registry.Void{Pending: id, Reason: body.Reason})
+		if !k.MayCall(actor) {
+			writeProblem(w, Problem{Status: http.StatusForbidden, Code: ledger.CodeForbidden, Detail: "Role " + string(actor.Role) + " may not submit " + k.Name + " transactions."})
+			return
 		}
+		key := r.Header.Get("Idempotency-Key")
+		if err := registry.CheckKey(key); err != nil {
+			ledgerError(w, r, err, true)
+			return
+		}
+		raw, ok := readBody(w, r, k.BodyOptional)
+		if !ok {
+			return
+		}
+		req, err := k.Decode(raw)
+		if err != nil {
+			bodyProblem(w, err)
+			return
+		}
+		if k.PathID != "" {
+			id, ok := pathID(w, r, "id")
+			if !ok {
+				return
+			}
+			if k.ID(req) != 0 {
+				badRequest(w, ledger.CodeInvalid, k.PathID, "The "+k.PathID+" is given by the path; leave it out of the body.")
+				return
+			}
+			req = k.WithID(req, id)
+		}
+		res, err := n.Do(r.Context(), actor, key, req)
+		if err != nil {
+			ledgerError(w, r, err, true)
+			return
+		}
+		status := http.StatusCreated
+		if res.Replayed {
+			w.Header().Set("Idempotent-Replayed", "true")
+			status = http.StatusOK
+		}
+		writeJSON(w, status, res)
 	}
 }
 
@@ -268,21 +281,8 @@ func (s *Server) handleTotals(w http.ResponseWriter, r *http.Request, n *registr
 	writeJSON(w, http.StatusOK, n.Totals())
 }
 
-// publicView reports whether a public endpoint must leave account numbers
-// out: for anonymous callers and holders (who may see only their own).
-func publicView(r *http.Request) bool {
-	actor, ok := actorOf(r)
-	return !ok || actor.Role == ledger.RoleHolder
-}
-
 func (s *Server) handleIssuances(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	out := n.Issuances()
-	if publicView(r) {
-		for i := range out {
-			out[i].AccountID = 0
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"issuances": out})
+	writeJSON(w, http.StatusOK, map[string]any{"issuances": n.Issuances(viewer(r))})
 }
 
 func (s *Server) handleIssuance(w http.ResponseWriter, r *http.Request, n *registry.Node) {
@@ -290,13 +290,10 @@ func (s *Server) handleIssuance(w http.ResponseWriter, r *http.Request, n *regis
 	if !ok {
 		return
 	}
-	v, err := n.Issuance(id)
+	v, err := n.Issuance(viewer(r), id)
 	if err != nil {
 		ledgerError(w, r, err, false)
 		return
-	}
-	if publicView(r) {
-		v.AccountID = 0
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -310,16 +307,16 @@ func (s *Server) handleRetirements(w http.ResponseWriter, r *http.Request, n *re
 	if !ok {
 		return
 	}
-	out, err := n.Retirements(r.Context(), after, int(limit))
+	out, err := n.Retirements(r.Context(), viewer(r), after, int(limit))
 	if err != nil {
-		internalError(w, r, err)
+		ledgerError(w, r, err, false)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"retirements": out})
 }
 
 func (s *Server) handleSerial(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	info, err := n.Lookup(r.Context(), r.PathValue("serial"), publicView(r))
+	info, err := n.Lookup(r.Context(), viewer(r), r.PathValue("serial"))
 	if err != nil {
 		ledgerError(w, r, err, false)
 		return
@@ -328,45 +325,38 @@ func (s *Server) handleSerial(w http.ResponseWriter, r *http.Request, n *registr
 }
 
 func (s *Server) handleOrganisations(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	writeJSON(w, http.StatusOK, map[string]any{"organisations": n.Organisations()})
+	out, err := n.Organisations(viewer(r))
+	if err != nil {
+		ledgerError(w, r, err, false)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"organisations": out})
 }
 
 func (s *Server) handleAccounts(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	actor, _ := actorOf(r)
-	var org int64
-	if actor.Role == ledger.RoleHolder {
-		org = actor.OrgID
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": n.Accounts(org)})
-}
-
-// ownAccount loads the account in the path, hiding other organisations'
-// accounts from holders (as not found, so ids cannot be probed).
-func ownAccount(w http.ResponseWriter, r *http.Request, n *registry.Node) (registry.AccountView, bool) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return registry.AccountView{}, false
-	}
-	v, err := n.Account(id)
-	actor, _ := actorOf(r)
-	if err == nil && actor.Role == ledger.RoleHolder && v.OrgID != actor.OrgID {
-		err = ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "id", "account %d does not exist", id)
-	}
+	out, err := n.Accounts(viewer(r))
 	if err != nil {
 		ledgerError(w, r, err, false)
-		return v, false
+		return
 	}
-	return v, true
+	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
 }
 
 func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	if v, ok := ownAccount(w, r, n); ok {
-		writeJSON(w, http.StatusOK, v)
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
 	}
+	v, err := n.Account(viewer(r), id)
+	if err != nil {
+		ledgerError(w, r, err, false)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) handleHoldings(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	v, ok := ownAccount(w, r, n)
+	id, ok := pathID(w, r, "id")
 	if !ok {
 		return
 	}
@@ -378,12 +368,21 @@ func (s *Server) handleHoldings(w http.ResponseWriter, r *http.Request, n *regis
 	if !ok {
 		return
 	}
-	blocks, err := n.Holdings(v.ID, int(offset), int(limit))
+	blocks, err := n.Holdings(viewer(r), id, int(offset), int(limit))
 	if err != nil {
 		ledgerError(w, r, err, false)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"account_id": v.ID, "blocks": blocks})
+	writeJSON(w, http.StatusOK, map[string]any{"account_id": id, "blocks": blocks})
+}
+
+func (s *Server) handleReservations(w http.ResponseWriter, r *http.Request, n *registry.Node) {
+	out, err := n.Escrows(viewer(r))
+	if err != nil {
+		ledgerError(w, r, err, false)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reservations": out})
 }
 
 func (s *Server) handleTransactions(w http.ResponseWriter, r *http.Request, n *registry.Node) {
@@ -396,15 +395,13 @@ func (s *Server) handleTransactions(w http.ResponseWriter, r *http.Request, n *r
 		return
 	}
 	kind := r.URL.Query().Get("kind")
-	if kind != "" {
-		if _, err := registry.DecodeRequest(kind, []byte("{}")); err != nil {
-			badRequest(w, "invalid_query", "kind", "Unknown transaction kind "+strconv.Quote(kind)+".")
-			return
-		}
+	if kind != "" && registry.KindOf(kind) == nil {
+		badRequest(w, "invalid_query", "kind", "Unknown transaction kind "+strconv.Quote(kind)+".")
+		return
 	}
-	out, err := n.Transactions(r.Context(), after, kind, int(limit))
+	out, err := n.Transactions(r.Context(), viewer(r), after, kind, int(limit))
 	if err != nil {
-		internalError(w, r, err)
+		ledgerError(w, r, err, false)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"transactions": out})

@@ -73,6 +73,9 @@ func (w *world) raw(t testing.TB, method, path, token, key, body string) (int, m
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +113,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			pendings = append(pendings, r.Pending)
 		}
-		serial := w.node.Issuances()[0].Serial
+		serial := w.node.Issuances(registry.Operator)[0].Serial
 		move := func(kind string) string {
 			switch kind {
 			case "transfers":
@@ -141,14 +144,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 			{"GET", fmt.Sprintf("/api/v1/registries/CN/accounts/%d", w.account), "", [5]int{401, 200, 404, 200, 200}},
 			{"GET", fmt.Sprintf("/api/v1/registries/CN/accounts/%d/holdings", w.account), "", [5]int{401, 200, 404, 200, 200}},
 			{"GET", "/api/v1/registries/CN/transactions", "", [5]int{401, 403, 403, 200, 200}},
+			{"GET", "/api/v1/registries/CN/reservations", "", [5]int{401, 200, 200, 200, 200}},
 			{"POST", "/api/v1/registries/CN/organisations", `{"name":"New Org","country":"VN"}`, [5]int{401, 403, 403, 403, 201}},
 			{"POST", "/api/v1/registries/CN/accounts", `{"organisation_id":1,"type":"holding","name":"New"}`, [5]int{401, 403, 403, 403, 201}},
 			{"POST", fmt.Sprintf("/api/v1/registries/CN/accounts/%d/status", w.otherAc), `{"status":"open"}`, [5]int{401, 403, 403, 403, 201}},
 			{"POST", "/api/v1/registries/CN/issuances", `{"standard":"CCER","unit_type":"CCER","project":"P-NEW","host_country":"CN","vintage":2025,"quantity":10,"account_id":1}`, [5]int{401, 403, 403, 403, 201}},
-			{"POST", "/api/v1/registries/CN/transfers", move("transfers"), [5]int{401, 201, 403, 403, 403}},
-			{"POST", "/api/v1/registries/CN/retirements", move("retirements"), [5]int{401, 201, 403, 403, 403}},
-			{"POST", "/api/v1/registries/CN/cancellations", move("cancellations"), [5]int{401, 201, 403, 403, 403}},
-			{"POST", "/api/v1/registries/CN/reservations", move("reservations"), [5]int{401, 201, 403, 403, 403}},
+			{"POST", "/api/v1/registries/CN/transfers", move("transfers"), [5]int{401, 201, 422, 403, 403}},
+			{"POST", "/api/v1/registries/CN/retirements", move("retirements"), [5]int{401, 201, 422, 403, 403}},
+			{"POST", "/api/v1/registries/CN/cancellations", move("cancellations"), [5]int{401, 201, 422, 403, 403}},
+			{"POST", "/api/v1/registries/CN/reservations", move("reservations"), [5]int{401, 201, 422, 403, 403}},
 			{"POST", "/api/v1/registries/CN/tokens", `{"organisation_id":1,"role":"auditor","name":"x"}`, [5]int{401, 403, 403, 403, 201}},
 		}
 		for _, e := range eps {
@@ -160,10 +164,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 		// Settle endpoints: role i tries to complete reservation i and to
-		// void reservation 5+i (complete: admin only; void: sender or admin).
+		// void reservation 5+i. The reservations' authority is the registry:
+		// only an admin settles; the owner (holder) cannot void.
 		for i, role := range roles {
 			for k, kind := range []string{"complete", "void"} {
-				want := [2][5]int{{401, 403, 403, 403, 201}, {401, 201, 403, 403, 201}}[k][i]
+				want := [2][5]int{{401, 403, 403, 403, 201}, {401, 403, 403, 403, 201}}[k][i]
 				path := fmt.Sprintf("/api/v1/registries/CN/reservations/%d/%s", pendings[5*k+i], kind)
 				status, body, _ := w.raw(t, "POST", path, w.tokens[role], "settle-"+role+"-"+kind, "")
 				if status != want {
@@ -178,12 +183,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 	})
 }
 
-// TestPublicReadsHideAccounts: the public explorer (anonymous, or a holder
-// looking at units that may be anyone's) never shows an account number; the
-// issuance's account is one too. Administrators and auditors see it.
+// TestPublicReadsHideAccounts: the public explorer never shows an account
+// number to anonymous callers, nor to a holder unless the account is its
+// own; the issuance's account is one too. Administrators and auditors see
+// it. (The demo issues into the first holder's account.)
 func TestPublicReadsHideAccounts(t *testing.T) {
 	w := newWorld(t, storetest.SQLite(t))
-	serial := w.node.Issuances()[0].Serial
+	serial := w.node.Issuances(registry.Operator)[0].Serial
 	issuanceAccount := func(m map[string]any, path string) float64 {
 		switch {
 		case m["issuances"] != nil:
@@ -194,13 +200,13 @@ func TestPublicReadsHideAccounts(t *testing.T) {
 		return m["account_id"].(float64)
 	}
 	for _, path := range []string{"/api/v1/registries/CN/issuances", "/api/v1/registries/CN/issuances/1", "/api/v1/registries/CN/serials/" + serial} {
-		for _, role := range []string{"anonymous", "holder", "auditor", "admin"} {
+		for _, role := range []string{"anonymous", "holder", "other", "auditor", "admin"} {
 			status, m, _ := w.raw(t, "GET", path, w.tokens[role], "", "")
 			if status != 200 {
 				t.Fatalf("GET %s as %s: %d", path, role, status)
 			}
 			got := issuanceAccount(m, path)
-			if public := role == "anonymous" || role == "holder"; public && got != 0 || !public && got == 0 {
+			if hidden := role == "anonymous" || role == "other"; hidden && got != 0 || !hidden && got != float64(w.account) {
 				t.Errorf("GET %s as %s: issuance account_id %v", path, role, got)
 			}
 		}

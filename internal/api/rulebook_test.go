@@ -77,12 +77,12 @@ func TestRulebookProblems(t *testing.T) {
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"CN","vintage":2024},"use":{"scheme":"CN-ETS","compliance_year":2025,"obligation_tonnes":-1}}`, 400, "invalid_field", "use.obligation_tonnes"},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"XX","vintage":2024},"use":{"scheme":"CN-ETS","compliance_year":2025}}`, 400, "invalid_field", "unit.host"},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"CN","vintage":2024},"use":{"scheme":"NOPE","compliance_year":2025}}`, 400, "invalid_field", "use.scheme"},
-		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER"},"colour":1}`, 400, "malformed_json", ""},
+		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER"},"colour":1}`, 400, "malformed_json", "colour"},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":`, 400, "malformed_json", ""},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"CN","vintage":2024},"use":{"scheme":"CN-ETS","compliance_year":2025,"obligation_tonnes":10}}`, 400, "invalid_field", "unit.registered"},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"CN","vintage":2024,"registered":"2024-13-01"},"use":{"scheme":"CN-ETS","compliance_year":2025}}`, 400, "invalid_field", "unit.registered"},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"VCU","host":"TH","vintage":2024},"use":{"scheme":"SG-CT","compliance_year":2026,"date":"tomorrow"}}`, 400, "invalid_field", "use.date"},
-		{"DELETE", "/api/v1/rulebook/schemes", "", 404, "not_found", ""},
+		{"DELETE", "/api/v1/rulebook/schemes", "", 405, "method_not_allowed", ""},
 	}
 	for _, tt := range tests {
 		res, raw := rulebookDo(t, h, tt.method, tt.path, tt.body)

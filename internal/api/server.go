@@ -48,9 +48,7 @@ func (s *Server) Handler() http.Handler {
 	s.routesMRV(mux)
 	s.routesRulebook(mux)
 	s.routesLinkage(mux)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, Problem{Status: http.StatusNotFound, Code: "not_found", Detail: fmt.Sprintf("No API route matches %s %s.", r.Method, r.URL.Path)})
-	})
+	mux.HandleFunc("/api/", unmatched(mux, "/api/"))
 	return withDeadline(s.instrument(mux))
 }
 

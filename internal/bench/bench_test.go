@@ -66,7 +66,7 @@ func balances(t *testing.T, n *registry.Node, hs []Holder) []int64 {
 	t.Helper()
 	out := make([]int64, len(hs))
 	for i, h := range hs {
-		v, err := n.Account(h.Account)
+		v, err := n.Account(registry.Operator, h.Account)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +182,7 @@ func TestBuildLarge(t *testing.T) {
 			t.Errorf("totals after reopen: %+v", tot)
 		}
 		// Every other unit moved: serial 2 is in a receiving account.
-		info, err := l.Node.Lookup(ctx, l.serial(0, 2), false)
+		info, err := l.Node.Lookup(ctx, registry.Operator, l.serial(0, 2))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +197,7 @@ func TestBuildLarge(t *testing.T) {
 			t.Errorf("reads %+v", r)
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
-		if _, err := l.Node.Lookup(ctx, l.RandomSerial(rng), true); err != nil {
+		if _, err := l.Node.Lookup(ctx, registry.Anonymous, l.RandomSerial(rng)); err != nil {
 			t.Error(err)
 		}
 	})

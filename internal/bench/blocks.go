@@ -207,13 +207,13 @@ func MeasureReads(ctx context.Context, l *Large, samples int, seed uint64) (Read
 	for range samples {
 		acc := l.RandomAccount(rng)
 		t0 := time.Now()
-		if _, err := l.Node.Account(acc); err != nil {
+		if _, err := l.Node.Account(registry.Operator, acc); err != nil {
 			return r, fmt.Errorf("bench: account %d: %w", acc, err)
 		}
 		r.Account.Add(time.Since(t0))
 		serial := l.RandomSerial(rng)
 		t0 = time.Now()
-		info, err := l.Node.Lookup(ctx, serial, false)
+		info, err := l.Node.Lookup(ctx, registry.Operator, serial)
 		if err != nil {
 			return r, fmt.Errorf("bench: lookup %s: %w", serial, err)
 		}

@@ -102,40 +102,28 @@ func regPath(reg, rest string) string {
 }
 
 // Submit sends a ledger transaction to registry reg and returns its result.
+// The endpoint and body come from the request's kind (registry.Kinds).
 func (c *Client) Submit(ctx context.Context, reg, key string, req registry.Request) (registry.Result, error) {
 	var res registry.Result
-	path, body := writePath(req)
-	_, err := c.Do(ctx, http.MethodPost, regPath(reg, path), key, body, &res)
+	k := registry.KindFor(req)
+	if k == nil || k.Route == "" {
+		return res, fmt.Errorf("client: %T is not a transaction callers submit", req)
+	}
+	body, err := k.Body(req)
+	if err != nil {
+		return res, fmt.Errorf("client: encode %s request: %w", k.Name, err)
+	}
+	_, err = c.Do(ctx, http.MethodPost, regPath(reg, k.Path(req)), key, body, &res)
 	return res, err
 }
 
-// writePath maps a request onto its endpoint and body.
-func writePath(req registry.Request) (string, any) {
-	switch r := req.(type) {
-	case registry.CreateOrganisation:
-		return "/organisations", r
-	case registry.OpenAccount:
-		return "/accounts", r
-	case registry.SetAccountStatus:
-		return fmt.Sprintf("/accounts/%d/status", r.AccountID), map[string]any{"status": r.Status}
-	case registry.Issue:
-		return "/issuances", r
-	case registry.Transfer:
-		return "/transfers", r
-	case registry.Retire:
-		return "/retirements", r
-	case registry.Cancel:
-		return "/cancellations", r
-	case registry.Reserve:
-		return "/reservations", r
-	case registry.Complete:
-		return fmt.Sprintf("/reservations/%d/complete", r.Pending), struct{}{}
-	case registry.Void:
-		return fmt.Sprintf("/reservations/%d/void", r.Pending), map[string]any{"reason": r.Reason}
-	case registry.CreateToken:
-		return "/tokens", r
+// Reservations lists the pending reservations (escrows) the token may see.
+func (c *Client) Reservations(ctx context.Context, reg string) ([]registry.EscrowView, error) {
+	var out struct {
+		Reservations []registry.EscrowView `json:"reservations"`
 	}
-	panic(fmt.Sprintf("client: no endpoint for %T", req))
+	_, err := c.Do(ctx, http.MethodGet, regPath(reg, "/reservations"), "", nil, &out)
+	return out.Reservations, err
 }
 
 // Registries lists the registries on the server with their totals.

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
 )
@@ -226,10 +227,10 @@ func TestBootstrapRetry(t *testing.T) {
 		}
 		defer nodes.Close()
 		n := nodes.List[0]
-		if orgs := n.Organisations(); len(orgs) != 1 {
+		if orgs, _ := n.Organisations(registry.Operator); len(orgs) != 1 {
 			t.Fatalf("%d organisations after a retried bootstrap, want 1: %+v", len(orgs), orgs)
 		}
-		if accs := n.Accounts(0); len(accs) != 1 {
+		if accs, _ := n.Accounts(registry.Operator); len(accs) != 1 {
 			t.Fatalf("%d accounts after a retried bootstrap, want 1: %+v", len(accs), accs)
 		}
 	})

@@ -30,32 +30,14 @@ func (n *Node) apply(w *writeSet, c *call) (Result, error) {
 	var err error
 	e := ledger.Entry{Seq: n.st.head.Seq + 1, At: n.now().UTC(), Kind: c.req.Kind(), Actor: c.actor.String(), IdemKey: c.key, RequestHash: c.hash}
 	res.Seq, res.Kind, res.At = e.Seq, e.Kind, e.At
-	var token string
-	switch r := c.req.(type) {
-	case CreateOrganisation:
-		err = n.createOrganisation(w, c.actor, r, &res)
-	case OpenAccount:
-		err = n.openAccount(w, c.actor, r, &res)
-	case SetAccountStatus:
-		err = n.setAccountStatus(w, c.actor, r, &res)
-	case Issue:
-		err = n.issue(w, c.actor, r, &res)
-	case Transfer:
-		err = n.transfer(w, c.actor, r, &res)
-	case Retire:
-		err = n.retire(w, c.actor, r, &res)
-	case Cancel:
-		err = n.cancel(w, c.actor, r, &res)
-	case Reserve:
-		err = n.reserve(w, c.actor, r, &res)
-	case Complete:
-		err = n.settle(w, c.actor, r.Pending, true, &res)
-	case Void:
-		err = n.settle(w, c.actor, r.Pending, false, &res)
-	case CreateToken:
-		token, err = n.createToken(w, c.actor, r, &res)
-	default:
+	k := KindFor(c.req)
+	switch {
+	case k == nil:
 		err = invalid("", "unknown transaction kind %T", c.req)
+	case !k.MayCall(c.actor):
+		err = forbidden("role %q may not submit a %s transaction", c.actor.Role, k.Name)
+	default:
+		err = k.apply(n, w, c.actor, c.req, &res)
 	}
 	if err != nil {
 		return Result{}, err
@@ -63,6 +45,9 @@ func (n *Node) apply(w *writeSet, c *call) (Result, error) {
 	if err := n.checkTouched(w, e.Seq); err != nil {
 		return Result{}, err
 	}
+	// The token text goes to the caller once, never into the journal.
+	token := res.Token
+	res.Token = ""
 	reqJSON, _ := json.Marshal(c.req)
 	body, _ := json.Marshal(entryBody{Request: reqJSON, Result: res})
 	e.Body = string(body)
@@ -92,13 +77,6 @@ func (n *Node) checkTouched(w *writeSet, seq int64) error {
 	return nil
 }
 
-func (n *Node) requireAdmin(a Actor) error {
-	if a.Role != ledger.RoleAdmin {
-		return forbidden("only a registry administrator may do this (role %q)", a.Role)
-	}
-	return nil
-}
-
 func text(field, v string, maxLen int, required bool) error {
 	if required && strings.TrimSpace(v) == "" {
 		return invalid(field, "%s is required", field)
@@ -118,9 +96,6 @@ func country(field, v string) error {
 }
 
 func (n *Node) createOrganisation(w *writeSet, a Actor, r CreateOrganisation, res *Result) error {
-	if err := n.requireAdmin(a); err != nil {
-		return err
-	}
 	if err := text("name", r.Name, 200, true); err != nil {
 		return err
 	}
@@ -135,9 +110,6 @@ func (n *Node) createOrganisation(w *writeSet, a Actor, r CreateOrganisation, re
 }
 
 func (n *Node) openAccount(w *writeSet, a Actor, r OpenAccount, res *Result) error {
-	if err := n.requireAdmin(a); err != nil {
-		return err
-	}
 	if n.st.orgs[r.OrgID] == nil {
 		return ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "organisation_id", "organisation %d does not exist", r.OrgID)
 	}
@@ -155,9 +127,6 @@ func (n *Node) openAccount(w *writeSet, a Actor, r OpenAccount, res *Result) err
 }
 
 func (n *Node) setAccountStatus(w *writeSet, a Actor, r SetAccountStatus, res *Result) error {
-	if err := n.requireAdmin(a); err != nil {
-		return err
-	}
 	acc := n.st.accounts[r.AccountID]
 	if acc == nil {
 		return ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "account_id", "account %d does not exist", r.AccountID)
@@ -196,9 +165,6 @@ func receivable(acc *ledger.Account) bool {
 }
 
 func (n *Node) issue(w *writeSet, a Actor, r Issue, res *Result) error {
-	if err := n.requireAdmin(a); err != nil {
-		return err
-	}
 	switch {
 	case !ledger.ValidCode(r.UnitType):
 		return invalid("unit_type", "unit type %q must be 2-12 upper-case letters or digits (e.g. CCER, SPEGRK, TVER)", r.UnitType)
@@ -257,14 +223,39 @@ func (n *Node) source(a Actor, id int64) (*ledger.Account, error) {
 	if a.Role != ledger.RoleAdmin && a.Role != ledger.RoleHolder {
 		return nil, forbidden("role %q may not move units", a.Role)
 	}
+	// Permission before existence: a holder naming another organisation's
+	// account gets the answer for an account that does not exist; the
+	// administrator, who sees every account, is told it is not its own.
 	acc := n.st.accounts[id]
-	if acc == nil {
-		return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "from_account", "account %d does not exist", id)
+	if acc == nil || a.Role != ledger.RoleAdmin && acc.OrgID != a.OrgID {
+		return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "from_account", "account %d does not exist among your organisation's accounts", id)
 	}
 	if acc.OrgID != a.OrgID {
 		return nil, forbidden("account %d does not belong to your organisation", id)
 	}
 	return n.account("from_account", id, ledger.CodeAccountNotFound, 1002)
+}
+
+// destination returns the account units may go to. A holder naming another
+// organisation's account that does not exist, is not open or cannot receive
+// units gets one answer for all three, so it cannot learn which accounts
+// exist; the registry administrator gets the precise one.
+func (n *Node) destination(a Actor, field string, id int64) (*ledger.Account, error) {
+	acc := n.st.accounts[id]
+	if a.Role != ledger.RoleAdmin && (acc == nil || acc.OrgID != a.OrgID) {
+		if acc == nil || acc.Status != ledger.Open || !receivable(acc) {
+			return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeAcquiringNotFound, 2002, field, "account %d does not exist or cannot receive units", id)
+		}
+		return acc, nil
+	}
+	acc, err := n.account(field, id, ledger.CodeAcquiringNotFound, 2002)
+	if err != nil {
+		return nil, err
+	}
+	if !receivable(acc) {
+		return nil, ledger.Errorf(ledger.KindInvalid, ledger.CodeAccountType, 0, field, "units cannot be transferred into a %s account; retire or cancel them instead", acc.Type)
+	}
+	return acc, nil
 }
 
 // piece is a serial range inside one block, chosen for a move.
@@ -443,12 +434,9 @@ func (n *Node) transfer(w *writeSet, a Actor, r Transfer, res *Result) error {
 	if r.From == r.To {
 		return ledger.Errorf(ledger.KindInvalid, ledger.CodeSameAccount, 2508, "to_account", "the transferring and acquiring accounts are the same (%d)", r.To)
 	}
-	to, err := n.account("to_account", r.To, ledger.CodeAcquiringNotFound, 2002)
+	to, err := n.destination(a, "to_account", r.To)
 	if err != nil {
 		return err
-	}
-	if !receivable(to) {
-		return ledger.Errorf(ledger.KindInvalid, ledger.CodeAccountType, 0, "to_account", "units cannot be transferred into a %s account; retire or cancel them instead", to.Type)
 	}
 	ps, err := n.selectUnits(from.ID, r.Units)
 	if err != nil {
@@ -499,115 +487,26 @@ func (n *Node) cancel(w *writeSet, a Actor, r Cancel, res *Result) error {
 	return nil
 }
 
-func (n *Node) reserve(w *writeSet, a Actor, r Reserve, res *Result) error {
-	from, err := n.source(a, r.From)
-	if err != nil {
-		return err
-	}
-	p := &pendingTxn{Seq: res.Seq, From: from.ID}
-	switch {
-	case r.ToAccount != 0 && r.ToRegistry != "":
-		return invalid("to_account", "give either to_account (this registry) or to_registry, not both")
-	case r.ToAccount != 0:
-		if r.ToAccount == r.From {
-			return ledger.Errorf(ledger.KindInvalid, ledger.CodeSameAccount, 2508, "to_account", "the transferring and acquiring accounts are the same (%d)", r.ToAccount)
-		}
-		to, err := n.account("to_account", r.ToAccount, ledger.CodeAcquiringNotFound, 2002)
-		if err != nil {
-			return err
-		}
-		if !receivable(to) {
-			return ledger.Errorf(ledger.KindInvalid, ledger.CodeAccountType, 0, "to_account", "units cannot be transferred into a %s account", to.Type)
-		}
-		p.ToAccount = to.ID
-	case r.ToRegistry != "":
-		if !ledger.ValidCode(r.ToRegistry) || r.ToRegistry == n.code {
-			return invalid("to_registry", "to_registry %q must be another registry's code", r.ToRegistry)
-		}
-		if err := text("to_account_ref", r.ToAccountRef, 100, true); err != nil {
-			return err
-		}
-		p.ToRemote = r.ToRegistry + "/" + r.ToAccountRef
-	default:
-		return invalid("to_account", "a reservation needs a destination: to_account or to_registry")
-	}
-	ps, err := n.selectUnits(from.ID, r.Units)
-	if err != nil {
-		return err
-	}
-	n.st.pending[p.Seq] = p
-	n.moveAll(w, res, ps, from.ID, ledger.Reserved, p.Seq)
-	res.Pending = p.Seq
-	return nil
-}
-
-func (n *Node) settle(w *writeSet, a Actor, seq int64, complete bool, res *Result) error {
-	p := n.st.pending[seq]
-	if p == nil {
-		if kind := n.st.settled[seq]; kind != "" {
-			return ledger.Errorf(ledger.KindConflict, ledger.CodeDuplicate, 10006, "pending", "reservation %d was already settled (%s)", seq, kind)
-		}
-		return ledger.Errorf(ledger.KindNotExist, ledger.CodePendingNotFound, 0, "pending", "no pending reservation %d", seq)
-	}
-	from := n.st.accounts[p.From]
-	switch {
-	case a.Role == ledger.RoleAdmin:
-	case a.Role == ledger.RoleHolder && !complete && from.OrgID == a.OrgID:
-	default:
-		return forbidden("only a registry administrator may complete a reservation; the sender or an administrator may void it")
-	}
-	account, state := p.ToAccount, ledger.Held
-	if complete && p.ToAccount == 0 {
-		account, state = p.From, ledger.Exported
-	}
-	if !complete {
-		account = p.From
-	}
-	if complete && p.ToAccount != 0 {
-		if _, err := n.account("pending", p.ToAccount, ledger.CodeAcquiringNotFound, 2002); err != nil {
-			return err
-		}
-	}
-	// Blocks settle in serial order, so the result does not depend on the
-	// order the reservation was rebuilt in after a restart.
-	sort.Slice(p.Blocks, func(i, j int) bool {
-		a, b := p.Blocks[i], p.Blocks[j]
-		return a.Issuance < b.Issuance || a.Issuance == b.Issuance && a.Start < b.Start
-	})
-	ps := make([]piece, 0, len(p.Blocks))
-	for _, ref := range p.Blocks {
-		b, _ := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start})
-		ps = append(ps, piece{b.Issuance, b.Start, b.End})
-	}
-	delete(n.st.pending, seq)
-	n.st.settled[seq] = map[bool]string{true: "completed", false: "voided"}[complete]
-	n.moveAll(w, res, ps, account, state, 0)
-	res.Pending = seq
-	return nil
-}
-
-func (n *Node) createToken(w *writeSet, a Actor, r CreateToken, res *Result) (string, error) {
-	if err := n.requireAdmin(a); err != nil {
-		return "", err
-	}
+func (n *Node) createToken(w *writeSet, a Actor, r CreateToken, res *Result) error {
 	if n.st.orgs[r.OrgID] == nil {
-		return "", ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "organisation_id", "organisation %d does not exist", r.OrgID)
+		return ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "organisation_id", "organisation %d does not exist", r.OrgID)
 	}
 	switch r.Role {
 	case ledger.RoleAdmin, ledger.RoleHolder, ledger.RoleAuditor:
 	default:
-		return "", invalid("role", "role %q is not one of admin, holder, auditor", r.Role)
+		return invalid("role", "role %q is not one of admin, holder, auditor", r.Role)
 	}
 	if err := text("name", r.Name, 200, true); err != nil {
-		return "", err
+		return err
 	}
 	raw := make([]byte, 24)
 	if _, err := rand.Read(raw); err != nil {
-		return "", fmt.Errorf("registry: token randomness: %w", err)
+		return fmt.Errorf("registry: token randomness: %w", err)
 	}
 	token := "cor_" + hex.EncodeToString(raw)
 	w.batch.Tokens = append(w.batch.Tokens, ledger.Token{Hash: TokenHash(token), OrgID: r.OrgID, Role: r.Role, Name: r.Name, CreatedAt: res.At})
-	return token, nil
+	res.Token = token
+	return nil
 }
 
 // TokenHash is how API tokens are stored: SHA-256 of the token text. Tokens

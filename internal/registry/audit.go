@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
@@ -51,37 +50,4 @@ func auditorOnly(v Actor) error {
 		return forbidden("only a registry administrator or auditor may read this (role %q)", v.Role)
 	}
 	return nil
-}
-
-// EscrowView is a reservation waiting to be completed or voided.
-type EscrowView struct {
-	Pending   int64 `json:"pending"`
-	From      int64 `json:"from_account"`
-	ToAccount int64 `json:"to_account,omitempty"`
-	// ToRemote names the destination outside this registry, if any.
-	ToRemote string      `json:"to_remote,omitempty"`
-	Quantity int64       `json:"quantity"`
-	Blocks   []BlockView `json:"blocks"`
-}
-
-// Escrows lists the pending reservations, oldest first, for an
-// administrator or auditor.
-func (n *Node) Escrows(v Actor) ([]EscrowView, error) {
-	if err := auditorOnly(v); err != nil {
-		return nil, err
-	}
-	n = n.reader()
-	out := make([]EscrowView, 0, len(n.st.pending))
-	for _, p := range n.st.pending {
-		v := EscrowView{Pending: p.Seq, From: p.From, ToAccount: p.ToAccount, ToRemote: p.ToRemote, Blocks: []BlockView{}}
-		for _, ref := range p.Blocks {
-			b, _ := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start})
-			bv := n.view(b)
-			v.Quantity += bv.Quantity
-			v.Blocks = append(v.Blocks, bv)
-		}
-		out = append(out, v)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Pending < out[j].Pending })
-	return out, nil
 }

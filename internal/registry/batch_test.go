@@ -66,7 +66,7 @@ func TestBatchTouchesOneAccountTwice(t *testing.T) {
 			id     int64
 			status ledger.AccountStatus
 		}{{f.a3, ledger.Open}, {a4, ledger.Suspended}} {
-			v, err := n2.Account(want.id)
+			v, err := n2.Account(Operator, want.id)
 			if err != nil || v.Status != want.status {
 				t.Fatalf("account %d after restart: %+v %v, want %s", want.id, v.Status, err, want.status)
 			}

@@ -103,7 +103,7 @@ func benchBlockSize(b *testing.B, cfg store.Config, size int64) {
 	if res.Commits == 0 {
 		b.Fatal("no transfer was committed")
 	}
-	if v, err := n.Account(from.Account); err != nil || len(v.Balances) != 1 || v.Balances[0].Quantity != int64(b.N)*(size-1) {
+	if v, err := n.Account(registry.Operator, from.Account); err != nil || len(v.Balances) != 1 || v.Balances[0].Quantity != int64(b.N)*(size-1) {
 		b.Fatalf("sender after %d transfers: %+v, %v", b.N, v, err)
 	}
 	b.ReportMetric(res.PerSecond, "transfers/s")
@@ -150,7 +150,7 @@ func BenchmarkLargeRegistry(b *testing.B) {
 				for b.Loop() {
 					acc := l.RandomAccount(rng)
 					t0 := time.Now()
-					if _, err := l.Node.Account(acc); err != nil {
+					if _, err := l.Node.Account(registry.Operator, acc); err != nil {
 						b.Fatal(err)
 					}
 					lat.Add(time.Since(t0))
@@ -163,7 +163,7 @@ func BenchmarkLargeRegistry(b *testing.B) {
 				for b.Loop() {
 					serial := l.RandomSerial(rng)
 					t0 := time.Now()
-					if _, err := l.Node.Lookup(context.Background(), serial, false); err != nil {
+					if _, err := l.Node.Lookup(context.Background(), registry.Operator, serial); err != nil {
 						b.Fatal(err)
 					}
 					lat.Add(time.Since(t0))

@@ -55,21 +55,15 @@ func (n *Node) load(ctx context.Context) (*state, error) {
 		if !ok || e.Kind != (Reserve{}).Kind() {
 			return nil, fmt.Errorf("registry: load: reserved blocks name pending %d, which is not a reserve entry", seq)
 		}
-		var body struct {
-			Request Reserve `json:"request"`
-		}
-		if err := json.Unmarshal([]byte(e.Body), &body); err != nil {
-			return nil, fmt.Errorf("registry: load: reserve entry %d: %w", seq, err)
-		}
-		p := &pendingTxn{Seq: seq, From: body.Request.From, ToAccount: body.Request.ToAccount}
-		if body.Request.ToRegistry != "" {
-			p.ToRemote = body.Request.ToRegistry + "/" + body.Request.ToAccountRef
+		p, err := pendingFromEntry(e)
+		if err != nil {
+			return nil, fmt.Errorf("registry: load: %w", err)
 		}
 		st.pending[seq] = p
 	}
 	// Settled reservations, so that settling one again is reported as a
 	// duplicate rather than as unknown.
-	for kind, word := range map[string]string{(Complete{}).Kind(): "completed", (Void{}).Kind(): "voided"} {
+	for kind, word := range settledWord {
 		es, err := db.Entries(ctx, store.EntryFilter{Kind: kind})
 		if err != nil {
 			return nil, err

@@ -132,6 +132,7 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Node, error) {
 	}
 	n.pub.Store(st)
 	go n.run()
+	go n.expireEscrows()
 	return n, nil
 }
 
@@ -163,11 +164,8 @@ var ErrClosed = errors.New("registry: node is closed")
 // request returns the first result; the same key with another request fails
 // with idempotency_conflict.
 func (n *Node) Do(ctx context.Context, actor Actor, key string, req Request) (Result, error) {
-	if key == "" {
-		return Result{}, ledger.Errorf(ledger.KindInvalid, "idempotency_key_missing", 0, "Idempotency-Key", "every write needs an Idempotency-Key (any unique string of up to 200 characters)")
-	}
-	if len(key) > 200 {
-		return Result{}, ledger.Errorf(ledger.KindInvalid, "idempotency_key_invalid", 0, "Idempotency-Key", "the Idempotency-Key is longer than 200 characters")
+	if err := checkCall(actor, key, req); err != nil {
+		return Result{}, err
 	}
 	if !utf8.ValidString(key) || strings.ContainsRune(key, 0) {
 		return Result{}, ledger.Errorf(ledger.KindInvalid, "idempotency_key_invalid", 0, "Idempotency-Key", "the Idempotency-Key must be valid UTF-8 without NUL (no store keeps other text)")

@@ -297,13 +297,14 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 			return c
 		case "forbidden":
 			// A holder naming another organisation's account: refused
-			// whatever the order.
+			// whatever the order, as an account that does not exist
+			// (permission before existence).
 			from := acct(rt, "from")
 			other := rapid.SampledFrom(orgs).Draw(rt, "org")
 			if other == m.orgOf[from] {
 				return nil
 			}
-			c.actor, c.code = holders[other], ledger.CodeForbidden
+			c.actor, c.code = holders[other], ledger.CodeAccountNotFound
 			c.req = Transfer{From: from, To: acct(rt, "to"), Units: Units{Quantity: 1, UnitType: "CCER"}}
 			return c
 		case "replay":
@@ -579,7 +580,7 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 				}
 			}
 			for _, a := range accounts {
-				blocks, err := n.Holdings(a, 0, 1_000_000)
+				blocks, err := n.Holdings(Operator, a, 0, 1_000_000)
 				if err != nil {
 					rt.Fatal(err)
 				}

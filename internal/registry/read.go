@@ -62,36 +62,96 @@ func (n *Node) Totals() Totals {
 	return t
 }
 
-// Organisations lists the organisations.
-func (n *Node) Organisations() []ledger.Organisation {
+// Visibility, decided here once for the API and the web: anonymous callers
+// and holders see no account numbers but their own (holders); holders see
+// only their own organisation's accounts; administrators and auditors see
+// everything. A viewer is the Actor reading; Anonymous reads without a token.
+
+// Anonymous is the viewer of a read made without a token.
+var Anonymous = Actor{}
+
+// Operator is a viewer that sees everything, for the process's own reads
+// (benchmarks, tools, tests): it reads as an auditor.
+var Operator = Actor{Role: ledger.RoleAuditor}
+
+// seesAll reports whether v may see every account and journal entry.
+func (n *Node) seesAll(v Actor) bool {
+	return v.Role == ledger.RoleAdmin || v.Role == ledger.RoleAuditor
+}
+
+// seesAccount reports whether v may see account id's number and contents.
+func (n *Node) seesAccount(v Actor, id int64) bool {
+	if n.seesAll(v) {
+		return true
+	}
+	a := n.st.accounts[id]
+	return a != nil && v.Role == ledger.RoleHolder && a.OrgID == v.OrgID
+}
+
+// viewFor is b as v may see it: without its account and reservation
+// unless v may see the account.
+func (n *Node) viewFor(v Actor, b ledger.Block) BlockView {
+	bv := n.view(b)
+	if !n.seesAccount(v, b.Account) {
+		bv.AccountID, bv.Pending = 0, 0
+	}
+	return bv
+}
+
+// needToken is the error of a read that anonymous callers may not make.
+func needToken() error {
+	return ledger.Errorf(ledger.KindPermission, "unauthenticated", 0, "", "this read needs an API token")
+}
+
+// notPermitted is the error of a read the viewer's role may not make.
+func notPermitted(v Actor) error {
+	if v.Role == "" {
+		return needToken()
+	}
+	return forbidden("role %q may not read this", v.Role)
+}
+
+// Organisations lists the organisations (administrators and auditors).
+func (n *Node) Organisations(v Actor) ([]ledger.Organisation, error) {
+	if !n.seesAll(v) {
+		return nil, notPermitted(v)
+	}
 	n = n.reader()
 	out := make([]ledger.Organisation, 0, len(n.st.orgs))
 	for _, o := range n.st.orgs {
 		out = append(out, *o)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	return out, nil
 }
 
-// Accounts lists accounts, all of them or one organisation's (orgID ≠ 0).
-func (n *Node) Accounts(orgID int64) []AccountView {
+// Accounts lists the accounts v may see: all of them for administrators
+// and auditors, its organisation's for a holder.
+func (n *Node) Accounts(v Actor) ([]AccountView, error) {
+	if !n.seesAll(v) && v.Role != ledger.RoleHolder {
+		return nil, notPermitted(v)
+	}
 	n = n.reader()
 	out := []AccountView{}
 	for _, a := range n.st.accounts {
-		if orgID == 0 || a.OrgID == orgID {
+		if n.seesAccount(v, a.ID) {
 			out = append(out, n.accountView(a))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	return out, nil
 }
 
 // Account returns one account with its balances. The cost is constant in
-// the number of blocks: balances are kept as counters.
-func (n *Node) Account(id int64) (AccountView, error) {
+// the number of blocks: balances are kept as counters. An account v may
+// not see is reported as not existing, so ids cannot be probed.
+func (n *Node) Account(v Actor, id int64) (AccountView, error) {
+	if !n.seesAll(v) && v.Role != ledger.RoleHolder {
+		return AccountView{}, notPermitted(v)
+	}
 	n = n.reader()
 	a := n.st.accounts[id]
-	if a == nil {
+	if a == nil || !n.seesAccount(v, id) {
 		return AccountView{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "account_id", "account %d does not exist", id)
 	}
 	return n.accountView(a), nil
@@ -119,9 +179,12 @@ func (n *Node) unitTypes() []string { return n.st.unitTypes }
 // serial first) then its reserved blocks (by reservation), skipping the
 // first offset and returning at most limit. The order is stable while the
 // account does not change, so offset pages through it.
-func (n *Node) Holdings(id int64, offset, limit int) ([]BlockView, error) {
+func (n *Node) Holdings(v Actor, id int64, offset, limit int) ([]BlockView, error) {
+	if !n.seesAll(v) && v.Role != ledger.RoleHolder {
+		return nil, notPermitted(v)
+	}
 	n = n.reader()
-	if n.st.accounts[id] == nil {
+	if n.st.accounts[id] == nil || !n.seesAccount(v, id) {
 		return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "account_id", "account %d does not exist", id)
 	}
 	out := []BlockView{}
@@ -164,25 +227,34 @@ func (n *Node) Holdings(id int64, offset, limit int) ([]BlockView, error) {
 	return out, nil
 }
 
-// Issuances lists the issuances.
-func (n *Node) Issuances() []IssuanceView {
+// Issuances lists the issuances (public; the issuing account only for a
+// viewer who may see it).
+func (n *Node) Issuances(v Actor) []IssuanceView {
 	n = n.reader()
 	out := make([]IssuanceView, 0, len(n.st.issuances))
 	for _, x := range n.st.issuances {
-		out = append(out, n.issuanceView(x))
+		out = append(out, n.issuanceViewFor(v, x))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
-// Issuance returns one issuance.
-func (n *Node) Issuance(id int64) (IssuanceView, error) {
+// Issuance returns one issuance (public, as Issuances).
+func (n *Node) Issuance(v Actor, id int64) (IssuanceView, error) {
 	n = n.reader()
 	x := n.st.issuances[id]
 	if x == nil {
 		return IssuanceView{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "issuance_id", "issuance %d does not exist", id)
 	}
-	return n.issuanceView(x), nil
+	return n.issuanceViewFor(v, x), nil
+}
+
+func (n *Node) issuanceViewFor(v Actor, x *ledger.Issuance) IssuanceView {
+	iv := n.issuanceView(x)
+	if !n.seesAccount(v, x.AccountID) {
+		iv.AccountID = 0
+	}
+	return iv
 }
 
 func (n *Node) issuanceView(x *ledger.Issuance) IssuanceView {
@@ -230,9 +302,11 @@ const (
 	maxLookupHistory = 1000
 )
 
-// Lookup finds a serial (block or single unit) and its history. With
-// public set, account numbers and request details are left out.
-func (n *Node) Lookup(ctx context.Context, text string, public bool) (SerialInfo, error) {
+// Lookup finds a serial (block or single unit) and its history (public).
+// Account numbers appear only where v may see the account; request
+// details only for administrators and auditors (others see a retirement's
+// public claim).
+func (n *Node) Lookup(ctx context.Context, v Actor, text string) (SerialInfo, error) {
 	s, err := ledger.ParseSerial(text)
 	if err != nil {
 		return SerialInfo{}, err
@@ -245,19 +319,12 @@ func (n *Node) Lookup(ctx context.Context, text string, public bool) (SerialInfo
 	if x == nil || x.UnitType != s.UnitType || x.Project != s.Project || x.Vintage != s.Vintage || s.End > x.Quantity {
 		return SerialInfo{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "serial", "serial %s names units that were never issued here", text)
 	}
-	info := SerialInfo{Serial: s.String(), Issuance: n.issuanceView(x), Blocks: []BlockView{}, History: []HistoryItem{}}
-	if public {
-		info.Issuance.AccountID = 0
-	}
+	info := SerialInfo{Serial: s.String(), Issuance: n.issuanceViewFor(v, x), Blocks: []BlockView{}, History: []HistoryItem{}}
 	n.st.blocks[s.Issuance].AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(s.Issuance, s.Start)}, func(b ledger.Block) bool {
 		if b.Start > s.End || len(info.Blocks) >= maxLookupBlocks {
 			return false
 		}
-		v := n.view(b)
-		if public {
-			v.AccountID, v.Pending = 0, 0
-		}
-		info.Blocks = append(info.Blocks, v)
+		info.Blocks = append(info.Blocks, n.viewFor(v, b))
 		return true
 	})
 	ms, es, err := n.db.RangeHistory(ctx, s.Issuance, s.Start, s.End, maxLookupHistory+1)
@@ -271,13 +338,17 @@ func (n *Node) Lookup(ctx context.Context, text string, public bool) (SerialInfo
 		h := HistoryItem{Seq: m.Seq, At: es[i].At, Kind: es[i].Kind, Start: m.Start, End: m.End,
 			TouchedStart: max(m.Start, s.Start), TouchedEnd: min(m.End, s.End),
 			FromAccount: m.FromAccount, ToAccount: m.ToAccount, FromState: m.FromState, ToState: m.ToState}
-		if public {
-			h.FromAccount, h.ToAccount = 0, 0
-			if h.Kind == (Retire{}).Kind() {
-				h.Details = retirementClaim(es[i].Body)
-			}
-		} else {
+		switch {
+		case n.seesAll(v):
 			h.Details = requestOf(es[i].Body)
+		case h.Kind == (Retire{}).Kind():
+			h.Details = retirementClaim(es[i].Body)
+		}
+		if !n.seesAccount(v, h.FromAccount) {
+			h.FromAccount = 0
+		}
+		if !n.seesAccount(v, h.ToAccount) {
+			h.ToAccount = 0
 		}
 		info.History = append(info.History, h)
 	}
@@ -315,8 +386,15 @@ type Transaction struct {
 	Hash    string          `json:"hash"`
 }
 
-// Transactions lists journal entries after seq (of one kind if kind ≠ "").
-func (n *Node) Transactions(ctx context.Context, after int64, kind string, limit int) ([]Transaction, error) {
+// Transactions lists journal entries after seq (of one kind if kind ≠ "");
+// administrators and auditors only.
+func (n *Node) Transactions(ctx context.Context, v Actor, after int64, kind string, limit int) ([]Transaction, error) {
+	if !n.seesAll(v) {
+		return nil, notPermitted(v)
+	}
+	if kind != "" && KindOf(kind) == nil {
+		return nil, invalid("kind", "unknown transaction kind %q", kind)
+	}
 	if limit <= 0 {
 		return []Transaction{}, nil // the store reads no limit as "all"
 	}
@@ -347,8 +425,9 @@ type Retirement struct {
 	Blocks         []BlockView `json:"blocks"`
 }
 
-// Retirements lists retirements after seq, without account numbers.
-func (n *Node) Retirements(ctx context.Context, after int64, limit int) ([]Retirement, error) {
+// Retirements lists retirements after seq (public; account numbers only
+// where v may see the account).
+func (n *Node) Retirements(ctx context.Context, v Actor, after int64, limit int) ([]Retirement, error) {
 	if limit <= 0 {
 		return []Retirement{}, nil // the store reads no limit as "all"
 	}
@@ -367,10 +446,15 @@ func (n *Node) Retirements(ctx context.Context, after int64, limit int) ([]Retir
 		}
 		r := Retirement{Seq: e.Seq, At: e.At, Quantity: b.Result.Quantity, Beneficiary: b.Request.Beneficiary, Purpose: b.Request.Purpose,
 			ComplianceYear: b.Request.ComplianceYear, Reason: b.Request.Reason, Blocks: b.Result.Blocks}
-		for i := range r.Blocks {
-			r.Blocks[i].AccountID = 0
-		}
 		out = append(out, r)
+	}
+	n = n.reader()
+	for _, r := range out {
+		for i := range r.Blocks {
+			if !n.seesAccount(v, r.Blocks[i].AccountID) {
+				r.Blocks[i].AccountID = 0
+			}
+		}
 	}
 	return out, nil
 }

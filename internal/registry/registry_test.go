@@ -67,7 +67,7 @@ func setUp(t *testing.T, n *Node) *fixture {
 
 func held(t *testing.T, n *Node, acc int64) int64 {
 	t.Helper()
-	v, err := n.Account(acc)
+	v, err := n.Account(Operator, acc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("totals %+v", tot)
 		}
 		// History of serial 110: issued, moved to a2, moved to a3, retired.
-		info, err := f.n.Lookup(context.Background(), "CN-CCER-CCER-14-2024-001-2024-1-110-110", false)
+		info, err := f.n.Lookup(context.Background(), Operator, "CN-CCER-CCER-14-2024-001-2024-1-110-110")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,7 +175,9 @@ func TestRuleChecks(t *testing.T) {
 			{"serial does not parse", f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Serials: []string{"CN-CCER-1-2"}}}, ledger.CodeSerialInvalid, 0},
 			{"serial of another registry", f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Serials: []string{"TH-CCER-CCER-14-2024-001-2024-1-1-1"}}}, ledger.CodeSerialInvalid, 0},
 			{"serial never issued", f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Serials: []string{"CN-CCER-CCER-14-2024-001-2024-1-1-1001"}}}, ledger.CodeSerialInvalid, 0},
-			{"other organisation's account", f.holder, Transfer{From: otherAcc, To: f.a2, Units: q(1)}, ledger.CodeForbidden, 0},
+			// Permission before existence: another organisation's account
+			// is answered as one that does not exist.
+			{"other organisation's account", f.holder, Transfer{From: otherAcc, To: f.a2, Units: q(1)}, ledger.CodeAccountNotFound, 1002},
 			{"holder cannot issue", f.holder, Issue{Standard: "CCER", UnitType: "CCER", Project: "P", HostCountry: "CN", Vintage: 2024, Quantity: 5, AccountID: f.a1}, ledger.CodeForbidden, 0},
 			{"auditor cannot move", Actor{OrgID: f.org, Role: ledger.RoleAuditor}, Transfer{From: f.a1, To: f.a2, Units: q(1)}, ledger.CodeForbidden, 0},
 			{"into a retirement account", f.holder, Transfer{From: f.a1, To: retAcc, Units: q(1)}, ledger.CodeAccountType, 0},
@@ -260,7 +262,11 @@ func TestTwoPhase(t *testing.T) {
 			t.Fatalf("settling twice: %v, want duplicate_transaction (10006)", err)
 		}
 		r2 := f.must(t, f.holder, Reserve{From: f.a1, Units: Units{Quantity: 50, UnitType: "CCER"}, ToAccount: f.a2})
-		f.must(t, f.holder, Void{Pending: r2.Pending})
+		// The owner cannot void its escrow; its authority (the registry) can.
+		if _, err := f.do(t, f.holder, Void{Pending: r2.Pending}); err == nil {
+			t.Fatal("the owner voided its own escrow")
+		}
+		f.must(t, system, Void{Pending: r2.Pending})
 		if held(t, f.n, f.a1) != 900 || held(t, f.n, f.a2) != 0 {
 			t.Fatal("void did not return the units")
 		}
@@ -285,7 +291,7 @@ func TestHoldingsPages(t *testing.T) {
 		f.must(t, f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Serials: []string{fmt.Sprintf("CN-CCER-CCER-14-2024-001-2024-1-%d-%d", s, s+9)}}})
 	}
 	f.must(t, f.holder, Reserve{From: f.a1, Units: Units{Serials: []string{"CN-CCER-CCER-14-2024-001-2024-1-1-5"}}, ToAccount: f.a3})
-	all, err := f.n.Holdings(f.a1, 0, 10000)
+	all, err := f.n.Holdings(Operator, f.a1, 0, 10000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +300,7 @@ func TestHoldingsPages(t *testing.T) {
 	}
 	var paged []BlockView
 	for off := 0; ; off += 3 {
-		page, err := f.n.Holdings(f.a1, off, 3)
+		page, err := f.n.Holdings(Operator, f.a1, off, 3)
 		if err != nil {
 			t.Fatal(err)
 		}

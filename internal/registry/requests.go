@@ -21,31 +21,31 @@ type Request interface{ Kind() string }
 
 // CreateOrganisation registers an organisation (admin).
 type CreateOrganisation struct {
-	Name    string `json:"name"`
-	Country string `json:"country"`
+	Name    string `json:"name" limit:"200"`
+	Country string `json:"country" limit:"2"`
 }
 
 // OpenAccount opens an account for an organisation (admin).
 type OpenAccount struct {
 	OrgID int64              `json:"organisation_id"`
-	Type  ledger.AccountType `json:"type"`
-	Name  string             `json:"name"`
+	Type  ledger.AccountType `json:"type" limit:"32"`
+	Name  string             `json:"name" limit:"200"`
 }
 
 // SetAccountStatus opens, suspends or closes an account (admin).
 type SetAccountStatus struct {
 	AccountID int64                `json:"account_id"`
-	Status    ledger.AccountStatus `json:"status"`
+	Status    ledger.AccountStatus `json:"status" limit:"16"`
 }
 
 // Issue creates units into an account (admin). Serials 1..Quantity.
 type Issue struct {
-	Standard    string `json:"standard"`
-	UnitType    string `json:"unit_type"`
-	Project     string `json:"project"`
-	ProjectName string `json:"project_name"`
-	Methodology string `json:"methodology"`
-	HostCountry string `json:"host_country"`
+	Standard    string `json:"standard" limit:"200"`
+	UnitType    string `json:"unit_type" limit:"12"`
+	Project     string `json:"project" limit:"64"`
+	ProjectName string `json:"project_name" limit:"200"`
+	Methodology string `json:"methodology" limit:"200"`
+	HostCountry string `json:"host_country" limit:"2"`
 	Vintage     int    `json:"vintage"`
 	Quantity    int64  `json:"quantity"`
 	AccountID   int64  `json:"account_id"`
@@ -56,12 +56,12 @@ type Issue struct {
 // split), or explicit serial ranges.
 type Units struct {
 	Quantity int64  `json:"quantity,omitempty"`
-	UnitType string `json:"unit_type,omitempty"`
+	UnitType string `json:"unit_type,omitempty" limit:"12"`
 	// Optional filters for a quantity selection.
 	IssuanceID int64 `json:"issuance_id,omitempty"`
 	Vintage    int   `json:"vintage,omitempty"`
 	// Serials are block serials in the documented text form.
-	Serials []string `json:"serials,omitempty"`
+	Serials []string `json:"serials,omitempty" limit:"200"`
 }
 
 // Transfer moves units between two accounts of this registry.
@@ -75,28 +75,37 @@ type Transfer struct {
 type Retire struct {
 	From           int64  `json:"from_account"`
 	Units          Units  `json:"units"`
-	Beneficiary    string `json:"beneficiary"`
-	Purpose        string `json:"purpose"`
+	Beneficiary    string `json:"beneficiary" limit:"200"`
+	Purpose        string `json:"purpose" limit:"200"`
 	ComplianceYear int    `json:"compliance_year,omitempty"`
-	Reason         string `json:"reason,omitempty"`
+	Reason         string `json:"reason,omitempty" limit:"1000"`
 }
 
 // Cancel removes units without a claim; they never move again.
 type Cancel struct {
 	From   int64  `json:"from_account"`
 	Units  Units  `json:"units"`
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty" limit:"1000"`
 }
 
-// Reserve locks units for a two-phase transaction: to an account of this
-// registry (ToAccount) or out of it (ToRegistry and ToAccountRef). Complete
-// or Void settles it.
+// Reserve puts units in escrow for a two-phase transaction: to an account
+// of this registry (ToAccount) or out of it (ToRegistry and ToAccountRef).
+// Only the settlement authority completes or voids it (not the owner), and
+// at its expiry the node voids it itself (kind expire).
 type Reserve struct {
 	From         int64  `json:"from_account"`
 	Units        Units  `json:"units"`
 	ToAccount    int64  `json:"to_account,omitempty"`
-	ToRegistry   string `json:"to_registry,omitempty"`
-	ToAccountRef string `json:"to_account_ref,omitempty"`
+	ToRegistry   string `json:"to_registry,omitempty" limit:"12"`
+	ToAccountRef string `json:"to_account_ref,omitempty" limit:"100"`
+	// Authority settles the escrow; nil means the registry administrator
+	// (a local two-phase transfer).
+	Authority *Authority `json:"authority,omitempty"`
+	// ExpiresIn is the escrow's lifetime in seconds from its commit, from
+	// MinEscrowSeconds to MaxEscrowSeconds; 0 means DefaultEscrowSeconds.
+	// A relative time keeps a retry under the same Idempotency-Key the same
+	// request.
+	ExpiresIn int64 `json:"expires_in,omitempty"`
 }
 
 // Complete settles a reservation: units go to the target account, or are
@@ -108,15 +117,24 @@ type Complete struct {
 // Void cancels a reservation: units return to the sending account.
 type Void struct {
 	Pending int64  `json:"pending"`
-	Reason  string `json:"reason,omitempty"`
+	Reason  string `json:"reason,omitempty" limit:"1000"`
+}
+
+// Expire voids a reservation whose expiry has passed. Only the node submits
+// it (role system); AsOf is the time the node decided, journaled so that a
+// replay takes the same decision: it is refused before the expiry and after
+// the entry's own commit time.
+type Expire struct {
+	Pending int64     `json:"pending"`
+	AsOf    time.Time `json:"as_of"`
 }
 
 // CreateToken issues an API token for an organisation (admin). The token
 // text is returned once and stored only as a hash.
 type CreateToken struct {
 	OrgID int64       `json:"organisation_id"`
-	Role  ledger.Role `json:"role"`
-	Name  string      `json:"name"`
+	Role  ledger.Role `json:"role" limit:"16"`
+	Name  string      `json:"name" limit:"200"`
 }
 
 func (CreateOrganisation) Kind() string { return "create_organisation" }
@@ -129,6 +147,7 @@ func (Cancel) Kind() string             { return "cancel" }
 func (Reserve) Kind() string            { return "reserve" }
 func (Complete) Kind() string           { return "complete" }
 func (Void) Kind() string               { return "void" }
+func (Expire) Kind() string             { return "expire" }
 func (CreateToken) Kind() string        { return "create_token" }
 
 // Result is what a committed transaction returns; a replay of its
@@ -141,6 +160,9 @@ type Result struct {
 	Quantity int64       `json:"quantity,omitempty"`
 	Blocks   []BlockView `json:"blocks,omitempty"`
 	Pending  int64       `json:"pending,omitempty"`
+	// ExpiresAt and Authority describe the escrow a reserve created.
+	ExpiresAt time.Time  `json:"expires_at,omitzero"`
+	Authority *Authority `json:"authority,omitempty"`
 	// Token is the new API token's text; it is present only in the first
 	// response to CreateToken, never in the journal or in replays.
 	Token string `json:"token,omitempty"`

@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/btree"
 
@@ -70,6 +71,8 @@ type pendingTxn struct {
 	ToAccount int64  // 0 when the units leave this registry on completion
 	ToRemote  string // destination named for an external transfer
 	Blocks    []blockRef
+	Authority Authority // who may complete or void it (escrow.go)
+	Expires   time.Time // when the node voids it
 }
 
 type blockRef struct{ Issuance, Start int64 }

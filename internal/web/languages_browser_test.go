@@ -71,21 +71,21 @@ func TestPagesInBothLanguages(t *testing.T) {
 	ctx := newBrowser(t)
 	d := newDemoSite(t, 1, storetest.SQLite)
 	n := d.nodes["CN"]
-	national := n.Accounts(0)[0].ID
-	holder := n.Accounts(0)[1].ID
+	national := allAccounts(n)[0].ID
+	holder := allAccounts(n)[1].ID
 	// One pending reservation, so the escrows page lists one.
 	var units registry.Units
-	for _, b := range n.Accounts(0)[1].Balances {
+	for _, b := range allAccounts(n)[1].Balances {
 		if b.State == ledger.Held {
 			units = registry.Units{Quantity: 5, UnitType: b.UnitType}
 		}
 	}
-	owner := registry.Actor{OrgID: n.Accounts(0)[1].OrgID, Role: ledger.RoleHolder}
+	owner := registry.Actor{OrgID: allAccounts(n)[1].OrgID, Role: ledger.RoleHolder}
 	if _, err := n.Do(context.Background(), owner, "escrow-for-page", registry.Reserve{From: holder, ToAccount: national, Units: units}); err != nil {
 		t.Fatal(err)
 	}
-	rets, _ := n.Retirements(context.Background(), 0, 1)
-	iss := n.Issuances()[0]
+	rets, _ := n.Retirements(context.Background(), registry.Operator, 0, 1)
+	iss := n.Issuances(registry.Operator)[0]
 
 	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

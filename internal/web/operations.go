@@ -190,10 +190,13 @@ func (s *Site) requireRole(w http.ResponseWriter, r *http.Request, n *registry.N
 }
 
 func (s *Site) opsPage(r *http.Request, n *registry.Node, a *registry.Actor) opsData {
-	d := opsData{Registry: n.Code(), Actor: a, Organisations: n.Organisations(), Accounts: n.Accounts(0), Keys: map[string]string{}}
+	d := opsData{Registry: n.Code(), Actor: a, Keys: map[string]string{}}
+	// a is an administrator: these reads are never refused.
+	d.Organisations, _ = n.Organisations(*a)
+	d.Accounts, _ = n.Accounts(*a)
 	d.Escrows, _ = n.Escrows(*a) // a is an administrator: never refused
 	seen := map[string]bool{}
-	for _, x := range n.Issuances() {
+	for _, x := range n.Issuances(*a) {
 		if !seen[x.UnitType] {
 			seen[x.UnitType] = true
 			d.UnitTypes = append(d.UnitTypes, x.UnitType)

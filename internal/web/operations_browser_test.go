@@ -42,7 +42,7 @@ func TestOperationsInBrowser(t *testing.T) {
 	admin := registry.Actor{Role: ledger.RoleAdmin}
 	balance := func(acc int64, st ledger.State) int64 {
 		t.Helper()
-		v, err := n.Account(acc)
+		v, err := n.Account(registry.Operator, acc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,10 +89,10 @@ func TestOperationsInBrowser(t *testing.T) {
 	run("operations", chromedp.Click(chromedp.CSS(`#link-operations`)), chromedp.WaitVisible(chromedp.CSS(`#op-issue`)))
 
 	// Open an account for the first holder's organisation.
-	holderOrg := n.Accounts(0)[1].OrgID
+	holderOrg := allAccounts(n)[1].OrgID
 	seq := submit("open-account", map[string]string{"organisation_id": strconv.FormatInt(holderOrg, 10), "type": "holding", "name": "Opened in the browser"}, "")
 	var acct int64
-	for _, a := range n.Accounts(holderOrg) {
+	for _, a := range allAccounts(n) {
 		if a.Name == "Opened in the browser" {
 			acct = a.ID
 		}
@@ -100,13 +100,13 @@ func TestOperationsInBrowser(t *testing.T) {
 	if acct == 0 {
 		t.Fatalf("open account (#%d): no account in the ledger", seq)
 	}
-	national := n.Accounts(0)[0].ID // the administrator's national holding account
+	national := allAccounts(n)[0].ID // the administrator's national holding account
 
 	// Issue 5,000 into the national holding account.
 	submit("issue", map[string]string{"standard": "CCER", "unit_type": "CCER", "project": "CCER-WEB-0001", "project_name": "Issued in the browser",
 		"methodology": "CCER-10-001-V01", "host_country": "CN", "vintage": "2025", "quantity": "5000", "account_id": strconv.FormatInt(national, 10)}, "")
 	var iss registry.IssuanceView
-	for _, x := range n.Issuances() {
+	for _, x := range n.Issuances(registry.Operator) {
 		if x.Project == "CCER-WEB-0001" {
 			iss = x
 		}
@@ -129,7 +129,7 @@ func TestOperationsInBrowser(t *testing.T) {
 	if got := balance(acct, ledger.Held); got != 1150 {
 		t.Fatalf("after transfer by serials the new account holds %d", got)
 	}
-	if info, err := n.Lookup(context.Background(), serial(4201, 4250), false); err != nil || len(info.Blocks) != 1 || info.Blocks[0].AccountID != acct {
+	if info, err := n.Lookup(context.Background(), registry.Operator, serial(4201, 4250)); err != nil || len(info.Blocks) != 1 || info.Blocks[0].AccountID != acct {
 		t.Fatalf("serials 4201-4250 not in account %d: %+v %v", acct, info.Blocks, err)
 	}
 
@@ -140,14 +140,14 @@ func TestOperationsInBrowser(t *testing.T) {
 		t.Fatalf("retired %d, want 50", got)
 	}
 	submit("cancel", map[string]string{"from_account": strconv.FormatInt(national, 10), "serials": serial(4901, 4910), "reason": "browser test"}, "")
-	if info, _ := n.Lookup(context.Background(), serial(4901, 4910), true); len(info.Blocks) != 1 || info.Blocks[0].State != ledger.Cancelled {
+	if info, _ := n.Lookup(context.Background(), registry.Anonymous, serial(4901, 4910)); len(info.Blocks) != 1 || info.Blocks[0].State != ledger.Cancelled {
 		t.Fatalf("serials 4901-4910 not cancelled: %+v", info.Blocks)
 	}
 
 	// Suspend the new account; a transfer into it is refused by the
 	// registry and the reason shows beside the form, the ledger unchanged.
 	submit("account-status", map[string]string{"account_id": strconv.FormatInt(acct, 10), "status": "suspended"}, "")
-	if v, _ := n.Account(acct); v.Status != ledger.Suspended {
+	if v, _ := n.Account(registry.Operator, acct); v.Status != ledger.Suspended {
 		t.Fatalf("account status %s", v.Status)
 	}
 	head := n.Totals().JournalSeq
@@ -185,7 +185,7 @@ func TestOperationsInBrowser(t *testing.T) {
 	// Reserve twice; complete the first here, void the second on the
 	// escrows page.
 	run("reload", chromedp.Navigate(ops), chromedp.WaitVisible(chromedp.CSS(`#op-reserve`)))
-	holder := n.Accounts(0)[1].ID
+	holder := allAccounts(n)[1].ID
 	p1 := submit("reserve", map[string]string{"from_account": strconv.FormatInt(national, 10), "to_account": strconv.FormatInt(holder, 10), "quantity": "200", "unit_type": "CCER"}, "")
 	p2 := submit("reserve", map[string]string{"from_account": strconv.FormatInt(national, 10), "to_account": strconv.FormatInt(holder, 10), "quantity": "300", "unit_type": "CCER"}, "")
 	if got := balance(national, ledger.Reserved); got != 500 {

@@ -57,7 +57,7 @@ func TestOperationsOverHTTP(t *testing.T) {
 
 		admin := d.visitor(t)
 		admin.signIn("CN", d.tokens["CN"][ledger.RoleAdmin].Token)
-		national := n.Accounts(0)[0].ID
+		national := allAccounts(n)[0].ID
 		page := admin.get("/registries/CN/operations")
 		issue := url.Values{"csrf": {page.csrf(t)}, "idempotency_key": {page.key(t, "issue")}, "standard": {"CCER"}, "unit_type": {"CCER"},
 			"project": {"CCER-HTTP-1"}, "project_name": {"Over HTTP"}, "methodology": {"M"}, "host_country": {"CN"}, "vintage": {"2025"},
@@ -87,7 +87,7 @@ func TestOperationsOverHTTP(t *testing.T) {
 		// A rule refusal: more units than the account holds.
 		page = admin.get("/registries/CN/operations")
 		over := url.Values{"csrf": {page.csrf(t)}, "idempotency_key": {page.key(t, "transfer-quantity")}, "from_account": {strconv.FormatInt(national, 10)},
-			"to_account": {strconv.FormatInt(n.Accounts(0)[1].ID, 10)}, "quantity": {"1000000"}, "unit_type": {"CCER"}}
+			"to_account": {strconv.FormatInt(allAccounts(n)[1].ID, 10)}, "quantity": {"1000000"}, "unit_type": {"CCER"}}
 		p := admin.post("/registries/CN/operations/transfer-quantity", over)
 		if p.status < 400 || p.status >= 500 || !strings.Contains(p.text(), "Refused by the registry: The account does not hold that many units of that type.") ||
 			!strings.Contains(p.body, `data-code="insufficient_units"`) || !strings.Contains(p.body, `value="1000000"`) {

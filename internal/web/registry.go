@@ -57,6 +57,14 @@ func (s *Site) nodeOr404(w http.ResponseWriter, r *http.Request) *registry.Node 
 	return n
 }
 
+// viewerOf is the registry viewer for a signed-in actor (nil: anonymous).
+func viewerOf(a *registry.Actor) registry.Actor {
+	if a == nil {
+		return registry.Anonymous
+	}
+	return *a
+}
+
 // actor is who the request's session is signed in as on node n, if anyone.
 func (s *Site) actor(r *http.Request, n *registry.Node) *registry.Actor {
 	return s.currentSession(r).actor(n.Code())
@@ -67,19 +75,17 @@ func (s *Site) handleRegistry(w http.ResponseWriter, r *http.Request) {
 	if n == nil {
 		return
 	}
-	d := registryData{Totals: n.Totals(), Issuances: n.Issuances(), Actor: s.actor(r, n),
+	d := registryData{Totals: n.Totals(), Actor: s.actor(r, n),
 		SignIn: signInForm{Registry: n.Code(), Next: "/registries/" + n.Code()}}
-	ret, err := n.Retirements(r.Context(), 0, 50)
+	v := viewerOf(d.Actor)
+	d.Issuances = n.Issuances(v)
+	ret, err := n.Retirements(r.Context(), v, 0, 50)
 	if err != nil {
 		d.Error = "registry.retirements_unreadable"
 	}
 	d.Retirements = ret
 	if d.Actor != nil {
-		var org int64
-		if d.Actor.Role == ledger.RoleHolder {
-			org = d.Actor.OrgID
-		}
-		d.Accounts = n.Accounts(org)
+		d.Accounts, _ = n.Accounts(v)
 	}
 	s.render(w, r, "registry.html", d)
 }
@@ -108,14 +114,14 @@ func (s *Site) handleAccount(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, http.StatusUnauthorized, "account.html", d)
 		return
 	}
-	v, err := n.Account(id)
-	if err != nil || (d.Actor.Role == ledger.RoleHolder && v.OrgID != d.Actor.OrgID) {
+	v, err := n.Account(*d.Actor, id)
+	if err != nil {
 		d.Denied = true
 		s.renderStatus(w, r, http.StatusNotFound, "account.html", d)
 		return
 	}
 	d.Account = v
-	d.Holdings, _ = n.Holdings(id, 0, 200)
+	d.Holdings, _ = n.Holdings(*d.Actor, id, 0, 200)
 	s.render(w, r, "account.html", d)
 }
 
@@ -212,7 +218,7 @@ func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 			a := s.actor(r, n)
 			d.Public = a == nil || a.Role == ledger.RoleHolder
 			var info registry.SerialInfo
-			info, err = n.Lookup(r.Context(), d.Query, d.Public)
+			info, err = n.Lookup(r.Context(), viewerOf(a), d.Query)
 			d.Info = &info
 		}
 		if err != nil {

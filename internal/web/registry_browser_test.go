@@ -67,7 +67,7 @@ func TestRegistryPagesInBrowser(t *testing.T) {
 	// The holder's account page shows its balance.
 	step("open account", chromedp.Navigate(srv.URL+"/registries/CN/accounts/"+strconv.FormatInt(holder.AccountID, 10)))
 	step("balances", chromedp.WaitVisible(`#balances`))
-	v, _ := n.Account(holder.AccountID)
+	v, _ := n.Account(registry.Operator, holder.AccountID)
 	balances := text(`#balances`)
 	for _, b := range v.Balances {
 		if !strings.Contains(balances, en.Num(b.Quantity)) {
@@ -75,7 +75,7 @@ func TestRegistryPagesInBrowser(t *testing.T) {
 		}
 	}
 	// Serial lookup through htmx: the history of the first retired unit.
-	rets, _ := n.Retirements(context.Background(), 0, 1)
+	rets, _ := n.Retirements(context.Background(), registry.Operator, 0, 1)
 	if len(rets) == 0 {
 		t.Fatal("demo has no retirement")
 	}

@@ -1,0 +1,188 @@
+package registry
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
+)
+
+// Text inputs are checked before a call is queued, the same way whatever the
+// database: a string PostgreSQL would refuse (a NUL, invalid UTF-8) must not
+// reach a group commit and fail the other calls in it, and SQLite must not
+// store what PostgreSQL would refuse.
+
+// MaxKeyLength bounds an Idempotency-Key, in characters.
+const MaxKeyLength = 200
+
+// CheckText reports whether v is valid UTF-8 without control characters
+// (C0, DEL, C1) and at most maxLen characters; field names it in the error.
+func CheckText(field, v string, maxLen int) error {
+	if !utf8.ValidString(v) {
+		return ledger.Errorf(ledger.KindInvalid, "text_invalid", 0, field, "%s is not valid UTF-8", field)
+	}
+	n := 0
+	for _, r := range v {
+		if r < 0x20 || r >= 0x7f && r < 0xa0 {
+			return ledger.Errorf(ledger.KindInvalid, "text_invalid", 0, field, "%s contains the control character U+%04X", field, r)
+		}
+		n++
+	}
+	if n > maxLen {
+		return ledger.Errorf(ledger.KindInvalid, "text_too_long", 0, field, "%s is %d characters long; at most %d are allowed", field, n, maxLen)
+	}
+	return nil
+}
+
+// CheckKey checks an Idempotency-Key as a caller sends it.
+func CheckKey(key string) error {
+	if key == "" {
+		return ledger.Errorf(ledger.KindInvalid, "idempotency_key_missing", 0, "Idempotency-Key", "every write needs an Idempotency-Key (any unique string of up to %d characters)", MaxKeyLength)
+	}
+	if err := CheckText("Idempotency-Key", key, MaxKeyLength); err != nil {
+		e, _ := ledger.AsError(err)
+		e.Code = "idempotency_key_invalid"
+		return e
+	}
+	if strings.HasPrefix(key, systemKeyPrefix) {
+		return ledger.Errorf(ledger.KindInvalid, "idempotency_key_invalid", 0, "Idempotency-Key", "keys starting with %q are reserved for the registry's own transactions", systemKeyPrefix)
+	}
+	return nil
+}
+
+// checkCall is what Do checks before queueing a call: the key (callers'
+// keys may not use the system prefix) and every text field of the request.
+func checkCall(actor Actor, key string, req Request) error {
+	if actor.Role == RoleSystem && strings.HasPrefix(key, systemKeyPrefix) {
+		if err := CheckText("Idempotency-Key", key, MaxKeyLength); err != nil {
+			return err
+		}
+	} else if err := CheckKey(key); err != nil {
+		return err
+	}
+	if req == nil {
+		return ledger.Errorf(ledger.KindInvalid, ledger.CodeInvalid, 0, "", "no request")
+	}
+	return CheckRequestText(req)
+}
+
+// CheckRequestText checks every string field of a request (at any depth)
+// against the limit in its `limit` struct tag.
+func CheckRequestText(req Request) error {
+	return walkText(reflect.ValueOf(req), "", func(field, v string, limit int) error {
+		return CheckText(field, v, limit)
+	})
+}
+
+// TextLimits lists the text fields of a request type with their limits, by
+// JSON path (a slice of strings as path[]); a string field without a limit
+// tag is an error. The OpenAPI test compares it with the document.
+func TextLimits(t reflect.Type) (map[string]int, error) {
+	out := map[string]int{}
+	err := walkTextType(t, "", out)
+	return out, err
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+func walkText(v reflect.Value, path string, check func(field, v string, limit int) error) error {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return nil
+		}
+		return walkText(v.Elem(), path, check)
+	case reflect.Struct:
+		if v.Type() == timeType {
+			return nil
+		}
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name := jsonName(f)
+			if name == "" {
+				continue
+			}
+			p := join(path, name)
+			fv := v.Field(i)
+			limit, _ := strconv.Atoi(f.Tag.Get("limit"))
+			switch {
+			case fv.Kind() == reflect.String:
+				if err := check(p, fv.String(), limit); err != nil {
+					return err
+				}
+			case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
+				for j := range fv.Len() {
+					if err := check(p+"["+strconv.Itoa(j)+"]", fv.Index(j).String(), limit); err != nil {
+						return err
+					}
+				}
+			default:
+				if err := walkText(fv, p, check); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func walkTextType(t reflect.Type, path string, out map[string]int) error {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return walkTextType(t.Elem(), path, out)
+	case reflect.Struct:
+		if t == timeType {
+			return nil
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name := jsonName(f)
+			if name == "" {
+				continue
+			}
+			p := join(path, name)
+			isText := f.Type.Kind() == reflect.String || f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.String
+			if !isText {
+				if err := walkTextType(f.Type, p, out); err != nil {
+					return err
+				}
+				continue
+			}
+			limit, err := strconv.Atoi(f.Tag.Get("limit"))
+			if err != nil || limit <= 0 {
+				return fmt.Errorf("registry: text field %s of %s has no limit tag", p, t)
+			}
+			if f.Type.Kind() == reflect.Slice {
+				p += "[]"
+			}
+			out[p] = limit
+		}
+	}
+	return nil
+}
+
+func jsonName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "-" {
+		return ""
+	}
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
