@@ -172,7 +172,10 @@ func (d opsData) Err(op string) *opError {
 func (s *Site) requireRole(w http.ResponseWriter, r *http.Request, n *registry.Node, roles ...ledger.Role) *registry.Actor {
 	a := s.actor(r, n)
 	if a == nil {
-		next := r.URL.Path
+		// After signing in, a GET comes back to its page; a refused post
+		// (its session ended) to the registry's page, as a form cannot be
+		// fetched again.
+		next := "/registries/" + n.Code()
 		if r.Method == http.MethodGet {
 			next = r.URL.RequestURI()
 		}
