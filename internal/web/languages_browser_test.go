@@ -126,6 +126,7 @@ func TestPagesInBothLanguages(t *testing.T) {
 		// (English and Chinese): its catalogued text is its headings,
 		// labels, buttons and table heads.
 		{"rulebook", "/rulebook", "#matrix", "header, h1, h2, h3, label, button, thead", "", ""},
+		{"rulebook-check", "/rulebook", "#e-check", "#elig-result .card .k, #elig-allowed, #elig-confirmed, #elig-date", "#e-check", "#elig-allowed"},
 		{"linkage", "/linkage", "main", "body", "", ""},
 	}
 	fragments := englishFragments("zh-Hans")
