@@ -22,8 +22,8 @@ import (
 // its BCP 47 tag (en.json, zh-Hans.json; id.json, th.json or vi.json are
 // picked up the same way), mapping a message key to its text. Texts are
 // x/text/message format strings (%s, %d, %[1]d). Three keys are settings,
-// not text: language.name (the language's own name, for the switch),
-// format.datetime and format.date (Go time layouts).
+// not text: language.name (the language's own name, for the switch) and
+// format.datetime (a Go time layout).
 //
 //go:embed i18n/*.json
 var catalogueFS embed.FS
@@ -205,9 +205,6 @@ func (l localizer) setting(key string) string {
 
 // DateTime renders a time in UTC with the language's layout.
 func (l localizer) DateTime(t time.Time) string { return t.UTC().Format(l.setting("format.datetime")) }
-
-// Date renders a day with the language's layout.
-func (l localizer) Date(t time.Time) string { return t.UTC().Format(l.setting("format.date")) }
 
 // handleLanguage remembers the language picked with the switch for a year
 // and goes back to the page it was picked on.

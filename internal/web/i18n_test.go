@@ -147,7 +147,7 @@ func TestCatalogues(t *testing.T) {
 func TestLanguageAddedAsFile(t *testing.T) {
 	en, _ := catalogueFS.ReadFile("i18n/en.json")
 	vi, _ := json.Marshal(map[string]string{"language.name": "Tiếng Việt", "nav.registry": "Sổ đăng ký", "registry.title": "Sổ đăng ký %s",
-		"format.date": "02/01/2006"})
+		"format.datetime": "02/01/2006 15:04"})
 	c, err := loadCatalogue(fstest.MapFS{"i18n/en.json": {Data: en}, "i18n/vi.json": {Data: vi}})
 	if err != nil {
 		t.Fatal(err)
@@ -165,11 +165,11 @@ func TestLanguageAddedAsFile(t *testing.T) {
 	if got := l.T("nav.serials"); got != "Serial lookup" {
 		t.Errorf("missing key gave %q, want the English text", got)
 	}
-	if got := l.Date(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)); got != "09/03/2026" {
-		t.Errorf("date %q", got)
+	if got := l.DateTime(time.Date(2026, 3, 9, 14, 5, 0, 0, time.UTC)); got != "09/03/2026 14:05" {
+		t.Errorf("date-time in the language's layout: %q", got)
 	}
-	if got := l.DateTime(time.Date(2026, 3, 9, 14, 5, 0, 0, time.UTC)); got != "2026-03-09 14:05 UTC" {
-		t.Errorf("date-time falls back to English's layout: %q", got)
+	if got := c.localizer(language.English).DateTime(time.Date(2026, 3, 9, 14, 5, 0, 0, time.UTC)); got != "2026-03-09 14:05 UTC" {
+		t.Errorf("English date-time: %q", got)
 	}
 	if _, err := loadCatalogue(fstest.MapFS{"i18n/en.json": {Data: en}, "i18n/not a tag.json": {Data: vi}}); err == nil {
 		t.Error("a file not named by a language tag was accepted")

@@ -101,25 +101,33 @@ func TestPagesInBothLanguages(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`#signin input[name=token]`)), chromedp.WaitVisible(chromedp.CSS(`#link-operations`)))
 
 	// scope selects the elements whose text is checked.
+	// click, when set, is pressed once the page is ready, and done is
+	// what it brings.
 	pages := []struct {
 		name, path, ready, scope string
+		click, done              string
 	}{
-		{"home", "/", "#registries", "body"},
-		{"registry", "/registries/CN", "#accounts", "body"},
-		{"account", "/registries/CN/accounts/" + strconv.FormatInt(holder, 10), "#balances", "body"},
-		{"serials", "/serials?q=" + iss.Serial, "#history", "body"},
-		{"serials-retired", "/serials?q=" + rets[0].Blocks[0].Serial, "#history", "body"},
-		{"signin", "/signin?registry=CN", "#signin", "body"},
-		{"operations", "/registries/CN/operations", "#op-settle", "body"},
-		{"journal", "/registries/CN/journal", "#journal", "body"},
-		{"escrows", "/registries/CN/escrows", "#escrows tr[data-pending]", "body"},
-		{"notfound", "/no/such/page", "#error-title", "body"},
-		{"cbam", "/cbam", "main", "body"},
+		{"home", "/", "#registries", "body", "", ""},
+		{"registry", "/registries/CN", "#accounts", "body", "", ""},
+		{"account", "/registries/CN/accounts/" + strconv.FormatInt(holder, 10), "#balances", "body", "", ""},
+		{"serials", "/serials?q=" + iss.Serial, "#history", "body", "", ""},
+		{"serials-retired", "/serials?q=" + rets[0].Blocks[0].Serial, "#history", "body", "", ""},
+		{"signin", "/signin?registry=CN", "#signin", "body", "", ""},
+		{"operations", "/registries/CN/operations", "#op-settle", "body", "", ""},
+		{"journal", "/registries/CN/journal", "#journal", "body", "", ""},
+		{"escrows", "/registries/CN/escrows", "#escrows tr[data-pending]", "body", "", ""},
+		{"notfound", "/no/such/page", "#error-title", "body", "", ""},
+		{"cbam", "/cbam", "main", "body", "", ""},
+		// The CBAM result, drawn by the page's script from the API's
+		// answer: its labels come from the catalogue, its figures and
+		// the data's notes from the API.
+		{"cbam-result", "/cbam", "#calculate", "header, h1, h2, label, button, .card .k, #r-table th", "#calculate", "#r-table tr"},
 		// The rulebook's rules are data in their sources' languages
 		// (English and Chinese): its catalogued text is its headings,
 		// labels, buttons and table heads.
-		{"rulebook", "/rulebook", "#matrix", "header, h1, h2, h3, label, button, thead"},
-		{"linkage", "/linkage", "main", "body"},
+		{"rulebook", "/rulebook", "#matrix", "header, h1, h2, h3, label, button, thead", "", ""},
+		{"rulebook-check", "/rulebook", "#e-check", "#elig-result .card .k, #elig-allowed, #elig-confirmed, #elig-date", "#e-check", "#elig-allowed"},
+		{"linkage", "/linkage", "main", "body", "", ""},
 	}
 	fragments := englishFragments("zh-Hans")
 	if len(fragments) < 100 {
@@ -134,6 +142,9 @@ func TestPagesInBothLanguages(t *testing.T) {
 		}
 		for _, p := range pages {
 			run(lang+" "+p.name, chromedp.Navigate(d.srv.URL+p.path), chromedp.WaitVisible(chromedp.CSS(`html[lang="`+lang+`"] `+p.ready)))
+			if p.click != "" {
+				run(lang+" "+p.name+" click", chromedp.Click(chromedp.CSS(p.click)), chromedp.WaitVisible(chromedp.CSS(p.done)))
+			}
 			text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('`+p.scope+`')].map(e => e.innerText).join('\n')`))
 			if err != nil {
 				t.Fatal(err)

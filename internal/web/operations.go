@@ -172,7 +172,10 @@ func (d opsData) Err(op string) *opError {
 func (s *Site) requireRole(w http.ResponseWriter, r *http.Request, n *registry.Node, roles ...ledger.Role) *registry.Actor {
 	a := s.actor(r, n)
 	if a == nil {
-		next := r.URL.Path
+		// After signing in, a GET comes back to its page; a refused post
+		// (its session ended) to the registry's page, as a form cannot be
+		// fetched again.
+		next := "/registries/" + n.Code()
 		if r.Method == http.MethodGet {
 			next = r.URL.RequestURI()
 		}
@@ -386,9 +389,21 @@ func (s *Site) handleJournal(w http.ResponseWriter, r *http.Request) {
 type escrowsData struct {
 	Registry string
 	Actor    *registry.Actor
-	Escrows  []registry.EscrowView
+	Escrows  []escrowRow
+	// More counts the escrows past maxEscrowRows, not listed.
+	More int
 	// Key is a fresh idempotency key per escrow's settle form.
 	Keys map[int64]string
+}
+
+// maxEscrowRows bounds the escrows one page lists (oldest first): each row
+// reads its reservation's journal entry.
+const maxEscrowRows = 200
+
+// escrowRow is a pending reservation with the time it was made.
+type escrowRow struct {
+	registry.EscrowView
+	At time.Time
 }
 
 // handleEscrows lists the pending reservations; an administrator settles
@@ -407,8 +422,17 @@ func (s *Site) handleEscrows(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden, "error.role", n.Code())
 		return
 	}
-	d := escrowsData{Registry: n.Code(), Actor: a, Escrows: escrows, Keys: map[int64]string{}}
-	for _, e := range d.Escrows {
+	d := escrowsData{Registry: n.Code(), Actor: a, Keys: map[int64]string{}}
+	if len(escrows) > maxEscrowRows {
+		escrows, d.More = escrows[:maxEscrowRows], len(escrows)-maxEscrowRows
+	}
+	for _, e := range escrows {
+		row := escrowRow{EscrowView: e}
+		// The reservation's own journal entry says when it was made.
+		if txs, err := n.Journal(r.Context(), *a, registry.JournalFilter{After: e.Pending - 1, Limit: 1}); err == nil && len(txs) == 1 {
+			row.At = txs[0].At
+		}
+		d.Escrows = append(d.Escrows, row)
 		d.Keys[e.Pending] = randomID()
 	}
 	s.render(w, r, "escrows.html", d)

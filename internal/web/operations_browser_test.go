@@ -201,6 +201,9 @@ func TestOperationsInBrowser(t *testing.T) {
 	if rows := text(`#escrows tbody`); strings.Contains(rows, "#"+strconv.FormatInt(p1, 10)+" ") {
 		t.Fatalf("settled reservation %d still listed: %q", p1, rows)
 	}
+	if at := text(fmt.Sprintf(`#escrows tr[data-pending="%d"] td.nowrap`, p2)); !strings.HasSuffix(at, "UTC") || !strings.Contains(at, strconv.Itoa(time.Now().UTC().Year())) {
+		t.Fatalf("reservation %d shows reserved at %q", p2, at)
+	}
 	seq = n.Totals().JournalSeq + 1
 	run("void from escrows", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#escrows tr[data-pending="%d"] button[value=void]`, p2))),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#result[data-seq="%d"]`, seq))))

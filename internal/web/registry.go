@@ -141,7 +141,10 @@ func (s *Site) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 // valid, starts a new signed-in session (a new id, so a session id planted
 // before sign-in is worthless after it). A failure says why.
 func (s *Site) handleSignIn(w http.ResponseWriter, r *http.Request) {
-	old := s.currentSession(r) // the CSRF check found it
+	old := s.currentSession(r) // the CSRF check found it, unless it just expired
+	if old == nil {
+		old = &session{}
+	}
 	f := r.PostForm
 	d := signInData{Registries: s.codes, SignIn: signInForm{Registry: f.Get("registry"), Next: localPath(f.Get("next"))}}
 	fail := func(status int, key string, args ...any) {
@@ -188,7 +191,9 @@ func (s *Site) handleSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Site) handleSignOut(w http.ResponseWriter, r *http.Request) {
-	s.sessions.delete(s.currentSession(r).id) // the CSRF check found it
+	if old := s.currentSession(r); old != nil {
+		s.sessions.delete(old.id)
+	}
 	clearSessionCookie(w, r)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,6 +93,36 @@ func TestRegistryPagesInBrowser(t *testing.T) {
 	}
 	if st := text(`#blocks td.state`); st != "Retired" {
 		t.Fatalf("unit state shown %q, want retired", st)
+	}
+	// A whole block lists every event that touched any of its serials,
+	// each with the part it touched; its first serial saw fewer of them.
+	block := n.Issuances()[0].Serial
+	whole, err := n.Lookup(context.Background(), block, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := ledger.ParseSerial(block)
+	first.End = first.Start
+	one, _ := n.Lookup(context.Background(), first.String(), false)
+	if len(whole.History) <= len(one.History) {
+		t.Fatalf("demo block: %d events, its first serial %d: the test needs more", len(whole.History), len(one.History))
+	}
+	step("open block", chromedp.Navigate(srv.URL+"/serials?q="+block))
+	step("block history", chromedp.WaitVisible(`#history td.kind`))
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#history tbody tr')].map(r => r.dataset.seq + ' ' + r.dataset.touched)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(whole.History) {
+		t.Fatalf("page lists %d events, the registry %d", len(rows), len(whole.History))
+	}
+	for i, h := range whole.History {
+		if want := fmt.Sprintf("%d %d-%d", h.Seq, h.TouchedStart, h.TouchedEnd); rows[i] != want {
+			t.Fatalf("event %d: %q, want %q", i, rows[i], want)
+		}
+	}
+	if h := text(`#history-of`); !strings.Contains(h, fmt.Sprintf("(%d events)", len(whole.History))) {
+		t.Fatalf("history heading %q", h)
 	}
 	// A bad serial shows a clear error, not a crash.
 	step("clear", chromedp.SetValue(`#q`, "CN-CCER-nope"))

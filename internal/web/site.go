@@ -205,12 +205,20 @@ func (s *Site) requestFuncs(r *http.Request, ss *session) template.FuncMap {
 		"tl":    func(key string, args []any) string { return l.T(key, args...) },
 		"tv":    l.Value,
 		"tcode": l.Code,
-		"num":   l.Num,
-		"date":  l.DateTime,
-		"day":   l.Date,
-		"lang":  func() string { return l.tag.String() },
-		"csrf":  func() string { return ss.csrf },
-		"here":  func() string { return here },
+		"jsmessages": func(prefix string) map[string]string {
+			out := map[string]string{}
+			for _, k := range siteCatalogue.keys {
+				if strings.HasPrefix(k, prefix) {
+					out[strings.TrimPrefix(k, prefix)] = l.T(k)
+				}
+			}
+			return out
+		},
+		"num":  l.Num,
+		"date": l.DateTime,
+		"lang": func() string { return l.tag.String() },
+		"csrf": func() string { return ss.csrf },
+		"here": func() string { return here },
 		"languages": func() []languageLink {
 			var out []languageLink
 			for _, tag := range siteCatalogue.tags {
@@ -234,20 +242,20 @@ func (s *Site) requestFuncs(r *http.Request, ss *session) template.FuncMap {
 // parseFuncs declare the request functions' names and types for parsing;
 // requestFuncs replaces them before every execution.
 var parseFuncs = template.FuncMap{
-	"t":         func(string, ...any) string { return "" },
-	"tl":        func(string, []any) string { return "" },
-	"tv":        func(string, any) string { return "" },
-	"tcode":     func(string) string { return "" },
-	"num":       func(int64) string { return "" },
-	"date":      func(time.Time) string { return "" },
-	"day":       func(time.Time) string { return "" },
-	"lang":      func() string { return "" },
-	"csrf":      func() string { return "" },
-	"here":      func() string { return "" },
-	"languages": func() []languageLink { return nil },
-	"signedin":  func() []signedInAs { return nil },
-	"state":     func(m map[ledger.State]int64, s string) int64 { return m[ledger.State(s)] },
-	"span":      func(start, end int64) int64 { return end - start + 1 },
-	"int64":     func(v int) int64 { return int64(v) },
-	"list":      func(v ...string) []string { return v },
+	"t":          func(string, ...any) string { return "" },
+	"tl":         func(string, []any) string { return "" },
+	"tv":         func(string, any) string { return "" },
+	"tcode":      func(string) string { return "" },
+	"jsmessages": func(string) map[string]string { return nil },
+	"num":        func(int64) string { return "" },
+	"date":       func(time.Time) string { return "" },
+	"lang":       func() string { return "" },
+	"csrf":       func() string { return "" },
+	"here":       func() string { return "" },
+	"languages":  func() []languageLink { return nil },
+	"signedin":   func() []signedInAs { return nil },
+	"state":      func(m map[ledger.State]int64, s string) int64 { return m[ledger.State(s)] },
+	"span":       func(start, end int64) int64 { return end - start + 1 },
+	"int64":      func(v int) int64 { return int64(v) },
+	"list":       func(v ...string) []string { return v },
 }
