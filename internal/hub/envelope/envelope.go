@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -149,4 +150,14 @@ func decodePayload(raw []byte) (Header, json.RawMessage, error) {
 		return Header{}, nil, errors.New("no body")
 	}
 	return p.Header, p.Body, nil
+}
+
+// GenerateSigner makes a fresh key for a participant. rand is
+// crypto/rand.Reader in production; tests pass a seeded reader.
+func GenerateSigner(code, kid string, rand io.Reader) (Signer, ed25519.PublicKey, error) {
+	pub, priv, err := ed25519.GenerateKey(rand)
+	if err != nil {
+		return Signer{}, nil, fmt.Errorf("envelope: generating key %q: %w", kid, err)
+	}
+	return Signer{Code: code, KID: kid, Key: priv}, pub, nil
 }
