@@ -28,8 +28,9 @@ type Header struct {
 	// sequence, unique in the corridor as the DES transaction identifier).
 	TransactionID string `json:"transaction_id,omitempty"`
 	Type          string `json:"type"`
-	// Sequence numbers the messages one sender sends about one transaction
-	// 1, 2, 3…; 0 only for types that are not sequenced (status polls).
+	// Sequence numbers the messages one sender sends to one receiver about
+	// one transaction 1, 2, 3…; 0 only for types that are not sequenced
+	// (status polls).
 	Sequence uint64 `json:"sequence"`
 }
 
