@@ -96,14 +96,14 @@ func TestRegistryPagesInBrowser(t *testing.T) {
 	}
 	// A whole block lists every event that touched any of its serials,
 	// each with the part it touched; its first serial saw fewer of them.
-	block := n.Issuances()[0].Serial
-	whole, err := n.Lookup(context.Background(), block, false)
+	block := n.Issuances(registry.Anonymous)[0].Serial
+	whole, err := n.Lookup(context.Background(), registry.Anonymous, block)
 	if err != nil {
 		t.Fatal(err)
 	}
 	first, _ := ledger.ParseSerial(block)
 	first.End = first.Start
-	one, _ := n.Lookup(context.Background(), first.String(), false)
+	one, _ := n.Lookup(context.Background(), registry.Anonymous, first.String())
 	if len(whole.History) <= len(one.History) {
 		t.Fatalf("demo block: %d events, its first serial %d: the test needs more", len(whole.History), len(one.History))
 	}
