@@ -256,3 +256,38 @@ func TestMarshalRoundTrip(t *testing.T) {
 		t.Fatal("round trip lost data")
 	}
 }
+
+// FuzzParse: no data file makes the loader panic, and whatever it accepts
+// re-exports to a file it accepts again with the same answer to a query.
+func FuzzParse(f *testing.F) {
+	f.Add(defaultData)
+	f.Add([]byte("revision: 1\nas_of: \"2026-01-01\"\n"))
+	f.Add([]byte("revision: 1\nas_of: \"2026-01-01\"\nagreements: [{id: x, routes: [{from: CN}]}]\n"))
+	f.Add([]byte("{revision: 1, as_of: 2026-13-40}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse(data)
+		if err != nil {
+			return
+		}
+		out, err := s.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Parse(out)
+		if err != nil {
+			t.Fatalf("re-parse of an accepted file: %v", err)
+		}
+		at := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+		for _, a := range s.Agreements {
+			for _, r := range a.Routes {
+				for _, u := range r.UnitTypes {
+					x, e1 := s.Allowed(r.From, r.To, u, a.Purposes[0], at)
+					y, e2 := back.Allowed(r.From, r.To, u, a.Purposes[0], at)
+					if x.ID != y.ID || RefusalCode(e1) != RefusalCode(e2) {
+						t.Fatalf("%s->%s %s: %q/%v vs %q/%v", r.From, r.To, u, x.ID, e1, y.ID, e2)
+					}
+				}
+			}
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -232,6 +233,11 @@ func TestTrustListRoundTrip(t *testing.T) {
 	if _, err := OpenTrustList(compact, []Key{testTrust().Entries[1].Keys[0]}, 0); err == nil {
 		t.Fatal("accepted a list signed by a kid that is not an anchor")
 	}
+	expired := anchors[0]
+	expired.Until = testTrust().IssuedAt
+	if _, err := OpenTrustList(compact, []Key{expired}, 0); err == nil {
+		t.Fatal("accepted a list issued after its signing key expired")
+	}
 	forged := Signer{Code: "HUB", KID: "hub-1", Key: keyFor("mallory")}
 	bad, err := SignTrustList(testTrust(), forged)
 	if err != nil {
@@ -300,4 +306,78 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("accepted %+v as %v", m.Header, d)
 		}
 	})
+}
+
+// FuzzOpenTrustList: no input makes the trust-list reader panic, and an
+// accepted list is valid and signed by the anchor.
+func FuzzOpenTrustList(f *testing.F) {
+	good, err := SignTrustList(testTrust(), signer("HUB", "hub-1"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add("")
+	f.Add(good[:len(good)/2])
+	anchors := []Key{testTrust().Entries[0].Keys[0]}
+	f.Fuzz(func(t *testing.T, in string) {
+		l, err := OpenTrustList(in, anchors, 0)
+		if err != nil {
+			return
+		}
+		if err := l.Validate(); err != nil {
+			t.Fatalf("accepted an invalid list: %v", err)
+		}
+	})
+}
+
+// TestTrustUpdate: the hub rotates its own key through a list signed by
+// the old one, a rolled-back or unanchored list is refused, and a node
+// key dropped from the list stops verifying.
+func TestTrustUpdate(t *testing.T) {
+	v1 := testTrust()
+	trust, err := NewTrust(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := testTrust()
+	v2.Version, v2.IssuedAt = 2, t0
+	hub2 := Key{KID: "hub-2", Public: pub("hub-2"), From: t0.Add(-time.Hour), Until: t0.Add(365 * 24 * time.Hour)}
+	v2.Entries[0].Keys = append(v2.Entries[0].Keys, hub2)
+	v2.Entries[1].Keys = []Key{{KID: "cn-2", Public: pub("cn-2"), From: t0.Add(-time.Hour), Until: t0.Add(24 * time.Hour)}}
+	v3 := v2
+	v3.Version = 3
+	v3.Entries = slices.Clone(v2.Entries)
+	v3.Entries[0].Keys = []Key{hub2}
+
+	signed := func(l TrustList, s Signer) string {
+		c, err := SignTrustList(l, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if err := trust.Update(signed(v3, signer("HUB", "hub-2"))); err == nil {
+		t.Fatal("accepted a list signed by a key the held list does not name")
+	}
+	old := signed(v1, signer("HUB", "hub-1"))
+	if err := trust.Update(signed(v2, signer("HUB", "hub-1"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := trust.Update(old); err == nil {
+		t.Fatal("accepted a rollback to version 1")
+	}
+	if err := trust.Update(signed(v3, signer("HUB", "hub-2"))); err != nil {
+		t.Fatalf("rotated hub key refused: %v", err)
+	}
+	if got := trust.Current().Version; got != 3 {
+		t.Fatalf("version %d", got)
+	}
+	v := verifier(v1, NewMemoryInbox(), t0)
+	v.Trust = trust.Current
+	if _, _, err := v.Open(context.Background(), seal(t, signer("CN", "cn-1"), hdr(), `{}`)); RefusalCode(err) != CodeForged {
+		t.Fatalf("revoked cn-1 still verifies: %v", err)
+	}
+	if _, _, err := v.Open(context.Background(), seal(t, signer("CN", "cn-2"), hdr(), `{}`)); err != nil {
+		t.Fatalf("new cn-2: %v", err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -196,4 +197,45 @@ func OpenTrustList(compact string, anchors []Key, minVersion uint64) (TrustList,
 		return TrustList{}, fmt.Errorf("envelope: trust list version %d is not newer than %d", l.Version, minVersion)
 	}
 	return l, nil
+}
+
+// Trust holds the trust list in force at one participant. It starts from
+// a list obtained out of band (bootstrap) and accepts only newer lists
+// signed by a hub key of the list it holds, so the hub rotates its own key
+// by publishing the new one in a list signed by the old.
+type Trust struct {
+	mu   sync.RWMutex
+	list TrustList
+}
+
+// NewTrust starts from a validated bootstrap list.
+func NewTrust(bootstrap TrustList) (*Trust, error) {
+	if err := bootstrap.Validate(); err != nil {
+		return nil, err
+	}
+	return &Trust{list: bootstrap}, nil
+}
+
+// Current is the list in force; pass it as Verifier.Trust.
+func (t *Trust) Current() TrustList {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.list
+}
+
+// Update installs a published list if it is newer and signed by a key of
+// the current list's hub entry.
+func (t *Trust) Update(compact string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	hub, ok := t.list.Entry(t.list.Issuer)
+	if !ok {
+		return fmt.Errorf("envelope: trust list version %d has no hub entry", t.list.Version)
+	}
+	next, err := OpenTrustList(compact, hub.Keys, t.list.Version)
+	if err != nil {
+		return err
+	}
+	t.list = next
+	return nil
 }
