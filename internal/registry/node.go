@@ -51,7 +51,9 @@ type Node struct {
 	epoch    atomic.Uint64
 	inflight inflightKeys
 	kick     chan struct{} // wakes the decider when a commit's outcome is unknown
-	free     chan struct{} // the committer is waiting for a batch
+	free     chan struct{} // wakes the decider when the committer starts waiting
+	// committerWaiting is set while the committer waits for a batch.
+	committerWaiting atomic.Bool
 	// suspect is set while a commit's outcome is unknown and the committed
 	// state may be behind the database; batchStart is when the batch being
 	// decided started (Unix ns, 0 when idle). Both feed Ready.

@@ -105,16 +105,9 @@ func (n *Node) run() {
 	}()
 	var open *decided
 	var pending []*call // arrived, not yet applied to open
-	idle := false       // the committer is waiting for a batch
 	send := func() {
 		toCommit <- open
-		open, idle = nil, false
-		// The committer said it was free before it took this batch; that
-		// word is spent.
-		select {
-		case <-n.free:
-		default:
-		}
+		open = nil
 	}
 	flush := func() {
 		if len(pending) > 0 {
@@ -164,16 +157,16 @@ func (n *Node) run() {
 				}
 			}
 			switch {
-			case idle || size >= maxBatch:
+			case n.committerWaiting.Load() || size >= maxBatch:
 				hand()
 			case len(pending) >= applyChunk:
 				flush() // decide while the committer commits
 			}
 		case <-n.free:
-			if open != nil || len(pending) > 0 {
+			// The flag, not the wake-up, says whether the committer waits:
+			// a wake-up may be stale.
+			if n.committerWaiting.Load() && (open != nil || len(pending) > 0) {
 				hand()
-			} else {
-				idle = true
 			}
 		case <-n.kick:
 			// the committer set suspect: start the retries
@@ -253,11 +246,13 @@ func (n *Node) extend(open *decided, calls []*call) *decided {
 func (n *Node) commitLoop(in <-chan *decided, done chan<- struct{}) {
 	defer close(done)
 	for {
+		n.committerWaiting.Store(true)
 		select {
 		case n.free <- struct{}{}:
-		default:
+		default: // a wake-up is already pending
 		}
 		d, ok := <-in
+		n.committerWaiting.Store(false)
 		if !ok {
 			return
 		}
