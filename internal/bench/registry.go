@@ -216,6 +216,10 @@ type LoadResult struct {
 	// during the run, and MeanBatch the ledger transactions per commit.
 	Commits   int64   `json:"commits"`
 	MeanBatch float64 `json:"mean_batch"`
+	// CPUPerTransfer is this process's CPU time (user + system: clients,
+	// node, and for HTTP runs the server too) over the run, per transfer.
+	// A PostgreSQL server's own CPU is not in it.
+	CPUPerTransfer time.Duration `json:"cpu_per_transfer_ns"`
 }
 
 // Load runs transfers from many clients at once. Client c sends from
@@ -243,6 +247,7 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 	lats := make([]Latency, p.Clients)
 	stats := p.Fixture.Node.Stats()
 	commits0, committed0 := stats.Commits.Load(), stats.Committed.Load()
+	cpu0 := processCPU()
 	start := time.Now()
 	deadline := start.Add(p.Duration)
 	for c := range p.Clients {
@@ -272,6 +277,7 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 	commits, committed := stats.Commits.Load()-commits0, stats.Committed.Load()-committed0
 	if firstErr != nil {
 		return LoadResult{}, firstErr
@@ -285,6 +291,9 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 		PerSecond: float64(all.N) / elapsed.Seconds(), Latency: all, Commits: commits}
 	if commits > 0 {
 		res.MeanBatch = float64(committed) / float64(commits)
+	}
+	if all.N > 0 {
+		res.CPUPerTransfer = cpu / time.Duration(all.N)
 	}
 	return res, nil
 }

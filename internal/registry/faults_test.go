@@ -259,3 +259,77 @@ func TestPoisonedCallIsolated(t *testing.T) {
 		verifyOK(t, f.n)
 	})
 }
+
+// TestPipelineFailedCommitRedecidesNext: batch k+1 is decided in memory on
+// top of batch k while k commits. When k's commit fails, k+1's effects must
+// be dropped and k+1 decided again on the committed state: here k moves
+// every unit from a1 to a2 and fails; k+1 moves them on from a2 to a3,
+// which must be refused (a2 holds nothing), not committed on top of a
+// transfer that never happened.
+func TestPipelineFailedCommitRedecidesNext(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		var failing atomic.Int32
+		entered := make(chan struct{})
+		release := make(chan struct{})
+		var first atomic.Bool
+		tg.Cfg.Fault = func(p store.FaultPoint) error {
+			if p != store.FaultBeforeCommit || failing.Load() <= 0 {
+				return nil
+			}
+			if first.CompareAndSwap(false, true) {
+				close(entered)
+				<-release
+			}
+			failing.Add(-1)
+			return errInjected
+		}
+		f := newFixture(t, tg)
+		failing.Store(3) // k's pipelined commit and both of its slow-path attempts
+		ctx := context.Background()
+		errA := make(chan error, 1)
+		errB := make(chan error, 1)
+		go func() {
+			_, err := f.n.Do(ctx, f.holder, "A", Transfer{From: f.a1, To: f.a2, Units: Units{Quantity: 1000, UnitType: "CCER"}})
+			errA <- err
+		}()
+		<-entered // k is committing
+		var released atomic.Bool
+		free := func() {
+			if released.CompareAndSwap(false, true) {
+				close(release)
+			}
+		}
+		t.Cleanup(free)
+		go func() {
+			_, err := f.n.Do(ctx, f.holder, "B", Transfer{From: f.a2, To: f.a3, Units: Units{Quantity: 1000, UnitType: "CCER"}})
+			errB <- err
+		}()
+		// Enough further calls (refused: a3 is empty) that the decider
+		// applies what has arrived while k commits.
+		for i := range applyChunk {
+			go func() {
+				_, _ = f.n.Do(ctx, f.holder, fmt.Sprintf("filler-%d", i), Transfer{From: f.a3, To: f.a1, Units: Units{Quantity: 1, UnitType: "CCER"}})
+			}()
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !f.n.inflight.any([]*call{{key: "B"}}) {
+			if time.Now().After(deadline) {
+				free()
+				t.Fatal("batch k+1 was never decided ahead")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		free()
+		if got := errCode(<-errA); got != "unavailable" {
+			t.Fatalf("k: %q, want unavailable (its commit failed every time)", got)
+		}
+		if got := errCode(<-errB); got != ledger.CodeInsufficientUnits {
+			t.Fatalf("k+1: %q, want %s (decided again on the committed state)", got, ledger.CodeInsufficientUnits)
+		}
+		if held(t, f.n, f.a1) != 1000 || held(t, f.n, f.a2) != 0 || held(t, f.n, f.a3) != 0 {
+			t.Fatalf("a1 %d a2 %d a3 %d, want 1000 0 0", held(t, f.n, f.a1), held(t, f.n, f.a2), held(t, f.n, f.a3))
+		}
+		memoryMatchesDatabase(t, f.n)
+		verifyOK(t, f.n)
+	})
+}

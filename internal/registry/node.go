@@ -40,9 +40,20 @@ type Node struct {
 	// st is the writer's clone of pub while it decides a batch (nil
 	// between batches); apply works on it.
 	st *state
-	// wmu serialises process: the writer goroutine, and tests that hand it
-	// a batch directly.
+	// wmu serialises deciding: the pipeline's decider, the committer's
+	// slow path (process), and tests that hand process a batch directly.
+	// It is never held across the fast path's database I/O.
 	wmu sync.Mutex
+	// tip is the state after the last batch decided ahead (committed or
+	// not; nil = pub); epoch counts the times the pipeline was reset, so a
+	// batch decided on a tip that was dropped is decided again (pipeline.go).
+	tip      *state
+	epoch    atomic.Uint64
+	inflight inflightKeys
+	kick     chan struct{} // wakes the decider when a commit's outcome is unknown
+	free     chan struct{} // wakes the decider when the committer starts waiting
+	// committerWaiting is set while the committer waits for a batch.
+	committerWaiting atomic.Bool
 	// suspect is set while a commit's outcome is unknown and the committed
 	// state may be behind the database; batchStart is when the batch being
 	// decided started (Unix ns, 0 when idle). Both feed Ready.
@@ -108,7 +119,7 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Node, error) {
 		return nil, fmt.Errorf("registry: database belongs to registry %s, not %s", stored, opt.Code)
 	}
 	n := &Node{code: opt.Code, db: db, log: opt.Logger, now: opt.Now,
-		reqs: make(chan *call, maxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+		reqs: make(chan *call, maxBatch), kick: make(chan struct{}, 1), free: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	if n.log == nil {
 		n.log = slog.Default()
 	}
@@ -212,51 +223,6 @@ func EntryHash(e ledger.Entry) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (n *Node) run() {
-	defer close(n.done)
-	batch := make([]*call, 0, maxBatch)
-	for {
-		// While a commit's outcome is unresolved the node is not ready;
-		// it keeps trying to settle it even when no call arrives.
-		var retry <-chan time.Time
-		if n.suspect.Load() {
-			retry = time.After(resolveRetry)
-		}
-		select {
-		case c := <-n.reqs:
-			batch = append(batch[:0], c)
-		case <-retry:
-			n.wmu.Lock()
-			n.settleSuspect(context.Background())
-			n.wmu.Unlock()
-			continue
-		case <-n.stop:
-			for {
-				select {
-				case c := <-n.reqs:
-					c.err = ErrClosed
-					close(c.ready)
-				default:
-					return
-				}
-			}
-		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case c := <-n.reqs:
-				batch = append(batch, c)
-			default:
-				break drain
-			}
-		}
-		n.process(batch)
-		for _, c := range batch {
-			close(c.ready)
-		}
-	}
-}
-
 // Ready reports whether the node can take writes: its committed state is
 // known to match the database, the writer is not stuck on one batch and the
 // queue is below its bound. It does no I/O (see Ping). Reads are answered
@@ -315,7 +281,9 @@ func (n *Node) process(batch []*call) {
 	n.batchStart.Store(time.Now().UnixNano())
 	defer n.batchStart.Store(0)
 	start := time.Now()
+	n.epoch.Add(1) // batches decided ahead on the old tip are decided again
 	n.decide(context.Background(), batch)
+	n.tip = nil
 	n.stats.CommitNanos.Add(int64(time.Since(start)))
 	if int64(len(batch)) > n.stats.LargestBatch.Load() {
 		n.stats.LargestBatch.Store(int64(len(batch)))
@@ -433,7 +401,7 @@ func (n *Node) attempt(ctx context.Context, batch []*call) (outcome, error) {
 		done, rerr := n.resolve(w)
 		switch {
 		case rerr != nil:
-			n.suspect.Store(true)
+			n.markSuspect()
 			return unknown, fmt.Errorf("%w (and the outcome could not be read: %v)", err, rerr)
 		case !done:
 			return refused, err
@@ -591,9 +559,18 @@ func (n *Node) priorOutcomes(ctx context.Context, batch []*call) (map[string]pri
 // its rejection recorded under its key; the rest commit together. An error
 // means an invariant broke: the clone is dropped.
 func (n *Node) applyBatch(batch []*call, prior map[string]prior) (*writeSet, error) {
-	w := &writeSet{dirty: map[blockRef]struct{}{}}
-	inBatch := map[string]*call{}
-	for _, c := range batch {
+	w := newWriteSet()
+	if err := n.applyCalls(w, batch, prior); err != nil {
+		return w, err
+	}
+	n.sealBlocks(w)
+	return w, nil
+}
+
+// applyCalls applies calls to n.st, adding to w (a batch may grow by
+// several calls to applyCalls before it is sealed and committed).
+func (n *Node) applyCalls(w *writeSet, calls []*call, prior map[string]prior) error {
+	for _, c := range calls {
 		c.res, c.err = Result{}, nil
 		if p, ok := prior[c.key]; ok {
 			c.res, c.err = p.replay(c.hash)
@@ -602,7 +579,7 @@ func (n *Node) applyBatch(batch []*call, prior map[string]prior) (*writeSet, err
 		// A call refused by a rule binds its key to that refusal, as an
 		// applied one binds it to its result; the same request again is
 		// answered the same way, another request is a conflict.
-		if first, ok := inBatch[c.key]; ok {
+		if first, ok := w.keys[c.key]; ok {
 			switch {
 			case first.hash != c.hash:
 				c.err = conflict(c.key)
@@ -615,18 +592,25 @@ func (n *Node) applyBatch(batch []*call, prior map[string]prior) (*writeSet, err
 			}
 			continue
 		}
-		inBatch[c.key] = c
+		w.keys[c.key] = c
 		at := n.st.head.Seq
 		c.res, c.err = n.apply(w, c)
 		if c.err != nil {
 			le, isRule := ledger.AsError(c.err)
 			if !isRule {
-				return w, c.err
+				return c.err
 			}
 			body, _ := json.Marshal(le)
 			w.batch.Rejections = append(w.batch.Rejections, store.Rejection{Key: c.key, RequestHash: c.hash, AfterSeq: at, At: n.now().UTC(), Body: string(body)})
 		}
 	}
+	return nil
+}
+
+// sealBlocks sets w's block writes from the blocks its calls touched, as
+// they stand in n.st.
+func (n *Node) sealBlocks(w *writeSet) {
+	w.batch.PutBlocks, w.batch.DeleteBlocks = w.batch.PutBlocks[:0], w.batch.DeleteBlocks[:0]
 	for ref := range w.dirty {
 		if b, ok := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start}); ok {
 			w.batch.PutBlocks = append(w.batch.PutBlocks, b)
@@ -634,7 +618,6 @@ func (n *Node) applyBatch(batch []*call, prior map[string]prior) (*writeSet, err
 			w.batch.DeleteBlocks = append(w.batch.DeleteBlocks, ledger.Block{Issuance: ref.Issuance, Start: ref.Start})
 		}
 	}
-	return w, nil
 }
 
 // replay answers a call whose key is already recorded.
@@ -679,6 +662,12 @@ type entryBody struct {
 type writeSet struct {
 	batch store.Batch
 	dirty map[blockRef]struct{}
+	// keys are the batch's calls decided so far, by idempotency key.
+	keys map[string]*call
+}
+
+func newWriteSet() *writeSet {
+	return &writeSet{dirty: map[blockRef]struct{}{}, keys: map[string]*call{}}
 }
 
 // putAccount adds an account row to the batch, replacing the batch's earlier

@@ -217,7 +217,7 @@ func replayEntry(rn *Node, e ledger.Entry, rep *Report) {
 	// Replay from the recorded previous hash, so one altered entry is
 	// reported once rather than breaking every later comparison.
 	rn.st.head = ledger.Entry{Seq: e.Seq - 1, Hash: e.PrevHash}
-	w := &writeSet{dirty: map[blockRef]struct{}{}}
+	w := newWriteSet()
 	c := &call{actor: actor, key: e.IdemKey, req: req, hash: requestHash(actor, req)}
 	if _, err := rn.apply(w, c); err != nil {
 		rep.add("journal: entry %d (%s) does not replay: %v", e.Seq, e.Kind, err)

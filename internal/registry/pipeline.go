@@ -1,0 +1,335 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/store"
+)
+
+// The writer is a two-stage pipeline. The decider takes the queued calls,
+// decides them in memory on the state after the batch before (the tip)
+// and hands the batch to the committer; while the committer commits batch
+// k, the decider already decides batch k+1, so the calls that arrive
+// during a commit make the next batch rather than waiting a whole commit
+// more. The committer commits and acknowledges in order and publishes each
+// durable state to readers. When a commit fails, every batch decided on
+// top of it is stale: the committer bumps the epoch, and each batch of an
+// older epoch is decided again from the committed state under the write
+// lock (process, the slow path, which also splits and retries).
+
+// decided is a batch decided ahead, waiting for the committer.
+type decided struct {
+	batch []*call
+	w     *writeSet
+	st    *state       // the state after the batch
+	base  ledger.Entry // the journal head it was decided on
+	epoch uint64
+	slow  bool // deciding failed (a read or an invariant): use the slow path
+}
+
+// inflightKeys are the idempotency keys of the open batch and of batches
+// handed to the committer but not yet acknowledged: the database cannot
+// answer for them yet.
+type inflightKeys struct {
+	mu      sync.Mutex
+	keys    map[string]int
+	batches int
+	acked   chan struct{} // signalled after each acknowledged batch
+}
+
+// add marks calls' keys as in flight; newBatch says they open a batch.
+func (k *inflightKeys) add(calls []*call, newBatch bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.keys == nil {
+		k.keys = map[string]int{}
+	}
+	for _, c := range calls {
+		k.keys[c.key]++
+	}
+	if newBatch {
+		k.batches++
+	}
+}
+
+func (k *inflightKeys) done(batch []*call) {
+	k.mu.Lock()
+	for _, c := range batch {
+		if k.keys[c.key]--; k.keys[c.key] <= 0 {
+			delete(k.keys, c.key)
+		}
+	}
+	k.batches--
+	k.mu.Unlock()
+	select {
+	case k.acked <- struct{}{}:
+	default:
+	}
+}
+
+// any reports whether a call of batch has a key in flight.
+func (k *inflightKeys) any(batch []*call) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, c := range batch {
+		if k.keys[c.key] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *inflightKeys) empty() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.batches == 0
+}
+
+// run is the decider; it starts the committer and stops it on Close. It
+// keeps one open batch: calls are applied to it in chunks as they arrive,
+// and the committer takes it the moment it is free, so a batch holds every
+// call that arrived while the one before was committing.
+func (n *Node) run() {
+	defer close(n.done)
+	n.inflight.acked = make(chan struct{}, 1)
+	toCommit := make(chan *decided) // unbuffered: a send is the committer taking the batch
+	committerDone := make(chan struct{})
+	go n.commitLoop(toCommit, committerDone)
+	defer func() {
+		close(toCommit)
+		<-committerDone
+	}()
+	var open *decided
+	var pending []*call // arrived, not yet applied to open
+	send := func() {
+		toCommit <- open
+		open = nil
+	}
+	flush := func() {
+		if len(pending) > 0 {
+			// A key whose earlier call is decided but not yet committed
+			// waits for that commit, so its answer comes from the
+			// database.
+			if n.inflight.any(pending) {
+				if open != nil {
+					send()
+				}
+				for n.inflight.any(pending) {
+					<-n.inflight.acked
+				}
+			}
+			open = n.extend(open, pending)
+			pending = nil
+		}
+	}
+	hand := func() {
+		flush()
+		if open != nil {
+			send()
+		}
+	}
+	for {
+		var retry <-chan time.Time
+		if open == nil && len(pending) == 0 && n.suspect.Load() {
+			// While a commit's outcome is unresolved the node is not
+			// ready; it keeps trying to settle it even when no call comes.
+			retry = time.After(resolveRetry)
+		}
+		select {
+		case c := <-n.reqs:
+			pending = append(pending, c)
+			size := len(pending)
+			if open != nil {
+				size += len(open.batch)
+			}
+		drain:
+			for size < maxBatch {
+				select {
+				case c := <-n.reqs:
+					pending = append(pending, c)
+					size++
+				default:
+					break drain
+				}
+			}
+			switch {
+			case n.committerWaiting.Load() || size >= maxBatch:
+				hand()
+			case len(pending) >= applyChunk:
+				flush() // decide while the committer commits
+			}
+		case <-n.free:
+			// The flag, not the wake-up, says whether the committer waits:
+			// a wake-up may be stale.
+			if n.committerWaiting.Load() && (open != nil || len(pending) > 0) {
+				hand()
+			}
+		case <-n.kick:
+			// the committer set suspect: start the retries
+		case <-retry:
+			if n.inflight.empty() {
+				n.wmu.Lock()
+				n.settleSuspect(context.Background())
+				n.tip = nil
+				n.epoch.Add(1)
+				n.wmu.Unlock()
+			}
+		case <-n.stop:
+			hand()
+			for {
+				select {
+				case c := <-n.reqs:
+					c.err = ErrClosed
+					close(c.ready)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// applyChunk is how many arrived calls the decider applies at once while
+// the committer is busy: each application reads the calls' keys from the
+// database, so calls are not applied one by one.
+const applyChunk = 16
+
+// extend applies calls to the open batch (a new one on the tip when open
+// is nil). Their keys' earlier outcomes are read outside the write lock:
+// one serving process writes a database (Open's exclusive lock), and if
+// another writer did commit a key meanwhile, the commit fails on the key's
+// unique index and the batch is decided again under the lock.
+func (n *Node) extend(open *decided, calls []*call) *decided {
+	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
+	defer cancel()
+	prior, err := n.priorOutcomes(ctx, calls)
+	n.wmu.Lock()
+	defer n.wmu.Unlock()
+	n.inflight.add(calls, open == nil)
+	if open == nil {
+		open = &decided{epoch: n.epoch.Load()}
+		if err == nil && !n.suspect.Load() {
+			if n.tip == nil {
+				n.tip = n.pub.Load()
+			}
+			open.base, open.st, open.w = n.tip.head, n.tip.clone(), newWriteSet()
+		} else {
+			open.slow = true
+		}
+	}
+	open.batch = append(open.batch, calls...)
+	if open.slow || err != nil || open.epoch != n.epoch.Load() {
+		open.slow = true // decided again, whole, on the slow path
+		return open
+	}
+	n.st = open.st
+	defer func() { n.st = nil }()
+	if err := n.applyCalls(open.w, calls, prior); err != nil {
+		// An invariant broke: open.st holds part of a call. Drop it and
+		// every state decided on it.
+		open.slow = true
+		n.epoch.Add(1)
+		n.tip = nil
+		return open
+	}
+	n.sealBlocks(open.w)
+	n.tip = open.st
+	return open
+}
+
+// commitLoop is the committer: it commits each decided batch in order and
+// answers its calls.
+func (n *Node) commitLoop(in <-chan *decided, done chan<- struct{}) {
+	defer close(done)
+	for {
+		n.committerWaiting.Store(true)
+		select {
+		case n.free <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+		d, ok := <-in
+		n.committerWaiting.Store(false)
+		if !ok {
+			return
+		}
+		start := time.Now()
+		n.batchStart.Store(start.UnixNano())
+		if !n.commitAhead(d) {
+			n.process(d.batch) // the slow path: decide again under the lock
+		} else {
+			n.stats.CommitNanos.Add(int64(time.Since(start)))
+			if int64(len(d.batch)) > n.stats.LargestBatch.Load() {
+				n.stats.LargestBatch.Store(int64(len(d.batch)))
+			}
+		}
+		n.batchStart.Store(0)
+		for _, c := range d.batch {
+			close(c.ready)
+		}
+		n.inflight.done(d.batch)
+	}
+}
+
+// commitAhead commits a batch decided ahead. It reports false when the
+// batch must be decided again (the slow path); true when every call has
+// its answer.
+func (n *Node) commitAhead(d *decided) bool {
+	if d.slow || d.epoch != n.epoch.Load() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
+	defer cancel()
+	wtx, head, err := n.db.BeginWrite(ctx)
+	if err != nil {
+		return false
+	}
+	defer wtx.Rollback()
+	if head.Seq != d.base.Seq || head.Hash != d.base.Hash {
+		return false // another writer, or a commit whose outcome was unknown
+	}
+	if len(d.w.batch.Entries) > 0 || len(d.w.batch.Rejections) > 0 {
+		err = wtx.Commit(ctx, &d.w.batch)
+	}
+	switch {
+	case errors.Is(err, store.ErrStale):
+		return false
+	case err != nil:
+		ok, rerr := n.resolve(d.w)
+		if rerr != nil {
+			n.markSuspect()
+			n.dropTip()
+			n.log.Error("registry: commit outcome unknown", "err", err, "lookup", rerr, "batch", len(d.batch))
+			n.answer(d.batch, errOutcomeUnknown)
+			return true
+		}
+		if !ok {
+			return false
+		}
+		n.log.Warn("registry: commit reported failure but was durable", "err", err, "batch", len(d.batch))
+	}
+	n.pub.Store(d.st)
+	n.count(d.batch, d.w)
+	return true
+}
+
+// dropTip makes every batch decided ahead be decided again.
+func (n *Node) dropTip() {
+	n.wmu.Lock()
+	defer n.wmu.Unlock()
+	n.epoch.Add(1)
+	n.tip = nil
+}
+
+// markSuspect records that a commit's outcome is unknown and wakes the
+// decider, which then retries the reload until it succeeds.
+func (n *Node) markSuspect() {
+	n.suspect.Store(true)
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
