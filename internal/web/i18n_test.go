@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
 )
 
@@ -111,8 +112,11 @@ func TestCatalogues(t *testing.T) {
 	for _, k := range journalKinds {
 		used["kind."+k] = true
 	}
-	for _, r := range []ledger.Role{ledger.RoleAdmin, ledger.RoleHolder, ledger.RoleAuditor} {
+	for _, r := range []ledger.Role{ledger.RoleAdmin, ledger.RoleHolder, ledger.RoleAuditor, registry.RoleHub, registry.RoleVenue, registry.RoleSystem} {
 		used["role."+string(r)] = true
+	}
+	for _, a := range []registry.AuthorityRole{registry.AuthorityRegistry, registry.AuthorityHub, registry.AuthorityVenue} {
+		used["authority."+string(a)] = true
 	}
 	for _, a := range []ledger.AccountType{ledger.Holding, ledger.Retirement, ledger.Cancellation, ledger.Buffer, ledger.NationalHolding} {
 		used["account_type."+string(a)] = true

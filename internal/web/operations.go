@@ -52,7 +52,8 @@ var operations = map[string]func(f formReader) registry.Request{
 		return registry.Cancel{From: f.int("from_account"), Units: f.units(), Reason: f.str("reason")}
 	},
 	"reserve": func(f formReader) registry.Request {
-		return registry.Reserve{From: f.int("from_account"), ToAccount: f.int("to_account"), Units: registry.Units{Quantity: f.int("quantity"), UnitType: f.str("unit_type")}}
+		return registry.Reserve{From: f.int("from_account"), ToAccount: f.int("to_account"), Units: registry.Units{Quantity: f.int("quantity"), UnitType: f.str("unit_type")},
+			ExpiresIn: f.optInt("expires_in_hours") * 3600}
 	},
 	"settle": func(f formReader) registry.Request {
 		switch f.str("action") {
@@ -326,9 +327,15 @@ type journalData struct {
 	Field string
 }
 
-// journalKinds are the transaction kinds the filter offers; any kind the
-// registry decodes is accepted in the query.
-var journalKinds = []string{"create_organisation", "open_account", "set_account_status", "issue", "transfer", "retire", "cancel", "reserve", "complete", "void", "create_token"}
+// journalKinds are the transaction kinds the filter offers: the registry's
+// table of kinds, so a new kind is offered (and checked to be catalogued).
+var journalKinds = func() []string {
+	var out []string
+	for _, k := range registry.Kinds {
+		out = append(out, k.Name)
+	}
+	return out
+}()
 
 // handleJournal lists journal entries for an administrator or auditor,
 // filtered by account, kind and UTC date, 50 a page, each with its hash.
@@ -400,11 +407,17 @@ type escrowsData struct {
 // reads its reservation's journal entry.
 const maxEscrowRows = 200
 
-// escrowRow is a pending reservation with the time it was made.
+// escrowRow is a pending reservation with the time it was made; Soon
+// marks one that expires within expiringSoon (or is past its expiry and
+// waits for the node to void it).
 type escrowRow struct {
 	registry.EscrowView
-	At time.Time
+	At   time.Time
+	Soon bool
 }
+
+// expiringSoon is how close to its expiry an escrow is flagged on the page.
+const expiringSoon = time.Hour
 
 // handleEscrows lists the pending reservations; an administrator settles
 // them from here through the operations' settle form.
@@ -427,7 +440,7 @@ func (s *Site) handleEscrows(w http.ResponseWriter, r *http.Request) {
 		escrows, d.More = escrows[:maxEscrowRows], len(escrows)-maxEscrowRows
 	}
 	for _, e := range escrows {
-		row := escrowRow{EscrowView: e}
+		row := escrowRow{EscrowView: e, Soon: !e.ExpiresAt.IsZero() && time.Until(e.ExpiresAt) < expiringSoon}
 		// The reservation's own journal entry says when it was made.
 		if txs, err := n.Journal(r.Context(), *a, registry.JournalFilter{After: e.Pending - 1, Limit: 1}); err == nil && len(txs) == 1 {
 			row.At = txs[0].At

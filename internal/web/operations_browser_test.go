@@ -187,7 +187,7 @@ func TestOperationsInBrowser(t *testing.T) {
 	run("reload", chromedp.Navigate(ops), chromedp.WaitVisible(chromedp.CSS(`#op-reserve`)))
 	holder := allAccounts(n)[1].ID
 	p1 := submit("reserve", map[string]string{"from_account": strconv.FormatInt(national, 10), "to_account": strconv.FormatInt(holder, 10), "quantity": "200", "unit_type": "CCER"}, "")
-	p2 := submit("reserve", map[string]string{"from_account": strconv.FormatInt(national, 10), "to_account": strconv.FormatInt(holder, 10), "quantity": "300", "unit_type": "CCER"}, "")
+	p2 := submit("reserve", map[string]string{"from_account": strconv.FormatInt(national, 10), "to_account": strconv.FormatInt(holder, 10), "quantity": "300", "unit_type": "CCER", "expires_in_hours": "1"}, "")
 	if got := balance(national, ledger.Reserved); got != 500 {
 		t.Fatalf("reserved %d, want 500", got)
 	}
@@ -200,6 +200,14 @@ func TestOperationsInBrowser(t *testing.T) {
 	run("escrows page", chromedp.Navigate(srv.URL+"/registries/CN/escrows"), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#escrows tr[data-pending="%d"]`, p2))))
 	if rows := text(`#escrows tbody`); strings.Contains(rows, "#"+strconv.FormatInt(p1, 10)+" ") {
 		t.Fatalf("settled reservation %d still listed: %q", p1, rows)
+	}
+	// The second reservation expires within the hour: flagged; both are
+	// settled by the registry administrator (a local two-phase transfer).
+	if exp := text(fmt.Sprintf(`#escrows tr[data-pending="%d"] td.expires`, p2)); !strings.Contains(exp, "expiring") {
+		t.Fatalf("reservation %d expires %q, not flagged", p2, exp)
+	}
+	if au := text(fmt.Sprintf(`#escrows tr[data-pending="%d"] td.authority`, p2)); au != "administrator of this registry" {
+		t.Fatalf("reservation %d settled by %q", p2, au)
 	}
 	if at := text(fmt.Sprintf(`#escrows tr[data-pending="%d"] td.nowrap`, p2)); !strings.HasSuffix(at, "UTC") || !strings.Contains(at, strconv.Itoa(time.Now().UTC().Year())) {
 		t.Fatalf("reservation %d shows reserved at %q", p2, at)
