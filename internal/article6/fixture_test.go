@@ -44,6 +44,14 @@ func thCORSIAAuth() Authorisation {
 		Sector: "transport", ActivityType: "electric buses", MitigationType: "emission reductions"}
 }
 
+// Thailand's JCM authorisation (no deductions; coordinated issuance).
+func thJCMAuth() Authorisation {
+	return Authorisation{ID: "TH-JCM-2026-001", Version: 1, Host: "TH", Approach: "JP-TH-JCM",
+		Purposes: []Purpose{PurposeNDC}, Quantity: 5_000, From: "2026-01-01", Until: "2030-12-31",
+		VintageFrom: 2024, VintageTo: 2030, Activities: []string{"TH014"}, Sector: "energy",
+		ActivityType: "energy efficiency", MitigationType: "emission reductions"}
+}
+
 func units(reg, typ, project string, vintage int, issuance, start, end int64) ledger.Serial {
 	return ledger.Serial{Registry: reg, UnitType: typ, Project: project, Vintage: vintage, Issuance: issuance, Start: start, End: end}
 }
