@@ -112,6 +112,8 @@ func TestChecksRefuse(t *testing.T) {
 			issue("TH-A6-2026-001", "2026-03-01", with(solar(1, 100), func(a *Action) { a.Units.Issuance = 9 }), 1, 5), CodeMissingDeduction},
 		{"missing share of proceeds", nil, nil,
 			issue("TH-A6-2026-001", "2026-03-01", with(solar(1, 100), func(a *Action) { a.Units.Issuance = 9 }), 2, 0), CodeMissingDeduction},
+		{"issuance too small for the deductions", nil, nil,
+			issue("TH-A6-2026-001", "2026-03-01", with(solar(1, 1), func(a *Action) { a.Units.Issuance = 9 }), 1, 1), CodeTooSmall},
 		{"excess deduction", nil, nil,
 			issue("TH-A6-2026-001", "2026-03-01", with(solar(1, 100), func(a *Action) { a.Units.Issuance = 9 }), 3, 5), CodeExcessDeduction},
 		{"units not held by the sender", nil, nil,

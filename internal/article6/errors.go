@@ -25,6 +25,7 @@ const (
 	CodePurposeNotAuth     Code = "article6-purpose-not-authorised"
 	CodeMissingDeduction   Code = "article6-missing-deduction"
 	CodeExcessDeduction    Code = "article6-excess-deduction"
+	CodeTooSmall           Code = "article6-issuance-too-small"
 	CodeApproachUnknown    Code = "article6-approach-unknown"
 	CodeHostNotParticipant Code = "article6-host-not-participant"
 	CodeAuthExists         Code = "article6-authorisation-exists"

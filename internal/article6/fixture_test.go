@@ -7,7 +7,12 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-func testConfig(t testing.TB) Config {
+type fataler interface {
+	Helper()
+	Fatal(args ...any)
+}
+
+func testConfig(t fataler) Config {
 	t.Helper()
 	aps, err := DefaultApproaches()
 	if err != nil {

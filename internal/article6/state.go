@@ -422,6 +422,9 @@ func planIssue(cfg Config, log *AuthLog, st *State, a Action, c *change, add fun
 	} else if !validParty(a.Investor) {
 		return refuse(CodeActionInvalid, "investor", "investor %q is not a Party code", a.Investor)
 	}
+	if omge, sop := Deductions(ap, gross); omge+sop > gross {
+		return refuse(CodeTooSmall, "units", "%d t cannot carry the %d t OMGE and %d t share of proceeds %s requires", gross, omge, sop, ap.ID)
+	}
 	sh, err := Split(ap, gross, frac)
 	if err != nil {
 		return refuse(CodeActionInvalid, "investor_fraction", "%v", err)
