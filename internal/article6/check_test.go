@@ -79,7 +79,7 @@ func TestChecksRefuse(t *testing.T) {
 			transfer(solar(71, 100), "2031-01-02", "TH", "SG", true), CodeScopeTimeframe},
 		{"outside scope: acquiring party not in the approach", nil, nil,
 			transfer(solar(71, 100), "2026-03-01", "TH", "CN", true), CodeScopeAcquirer},
-		{"outside scope: acquiring party not authorised", nil, nil,
+		{"outside scope: acquiring party outside the approach, OIMP units", nil, nil,
 			with(transfer(ebus(71, 100), "2026-03-01", "TH", "JP", false), func(a *Action) {}), CodeScopeAcquirer},
 		{"revoked before first transfer", nil,
 			[]AuthEvent{{Kind: EventRevoke, Date: "2026-02-15", ID: "TH-A6-2026-001", Reason: "test"}},
@@ -238,5 +238,35 @@ func TestAuthorisationEvents(t *testing.T) {
 				t.Fatal("a refused event was appended")
 			}
 		})
+	}
+}
+
+// TestAcquiringPartyRestriction: an authorisation naming its acquiring
+// Parties refuses another participant of the same approach.
+func TestAcquiringPartyRestriction(t *testing.T) {
+	aps, err := ParseApproaches([]byte(`approaches:
+  - {id: TRI-TEST, parties: [TH, SG, MY], purposes: [NDC], share_of_proceeds: "0", omge: "0", rounding: up,
+     first_transfer_oimp: issuance, status: proposal, sources: [{status: assumption, text: test approach}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t)
+	cfg.Approaches = aps
+	l := NewLedger(cfg)
+	a := thJCMAuth()
+	a.Approach, a.AcquiringParties = "TRI-TEST", []string{"SG"}
+	if err := l.Record(AuthEvent{Kind: EventAuthorise, Date: "2026-01-05", Authorisation: a}); err != nil {
+		t.Fatal(err)
+	}
+	u := units("TGO", "JCM", "TH014", 2025, 1, 1, 100)
+	if _, err := l.Apply(Action{Kind: ActionIssue, Date: "2026-02-01", Authorisation: a.ID, Units: u}); err != nil {
+		t.Fatal(err)
+	}
+	u.End = 10
+	if _, err := l.Apply(transfer(Action{Units: u}, "2026-02-02", "TH", "MY", true)); CodeOf(err) != CodeScopeAcquirer {
+		t.Fatalf("transfer to MY: %v, want %s", err, CodeScopeAcquirer)
+	}
+	if _, err := l.Apply(transfer(Action{Units: u}, "2026-02-02", "TH", "SG", true)); err != nil {
+		t.Fatalf("transfer to SG: %v", err)
 	}
 }
