@@ -203,6 +203,11 @@ func ValidateEvent(cfg Config, log *AuthLog, st *State, ev AuthEvent) (AuthEvent
 	if !validDate(ev.Date) {
 		return ev, refuse(CodeAuthInvalid, "date", "date %q is not YYYY-MM-DD", ev.Date)
 	}
+	// Events and actions share one timeline, so that a revocation or an
+	// amendment cannot be slipped in before actions already recorded.
+	if ev.Date < st.lastDate {
+		return ev, refuse(CodeDateOrder, "date", "event dated %s comes after an action or event dated %s", ev.Date, st.lastDate)
+	}
 	switch ev.Kind {
 	case EventAuthorise:
 		a, err := normalise(cfg, ev)

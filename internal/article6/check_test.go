@@ -127,6 +127,9 @@ func TestChecksRefuse(t *testing.T) {
 			transfer(solar(990, 1001), "2026-03-01", "TH", "SG", true), CodeUnitsUnknown},
 		{"issuance recorded twice", nil, nil,
 			issue("TH-A6-2026-001", "2026-03-01", solar(1, 100), 2, 5), CodeUnitsExist},
+		{"action backdated before a recorded event", nil,
+			[]AuthEvent{{Kind: EventRevoke, Date: "2026-03-01", ID: "TH-A6-2026-002", Reason: "test"}},
+			transfer(solar(71, 100), "2026-02-15", "TH", "SG", true), CodeDateOrder},
 		{"date out of order", nil, nil,
 			transfer(solar(71, 100), "2026-01-31", "TH", "SG", true), CodeDateOrder},
 	}
@@ -214,6 +217,7 @@ func TestAuthorisationEvents(t *testing.T) {
 		{"no activities", false, auth(func(a *Authorisation) { a.Activities = nil }), CodeAuthInvalid},
 		{"timeframe reversed", false, auth(func(a *Authorisation) { a.From, a.Until = a.Until, a.From }), CodeAuthInvalid},
 		{"revoke twice", false, AuthEvent{Kind: EventRevoke, Date: "2026-02-10", ID: "TH-A6-2026-002"}, CodeRevoked},
+		{"revocation backdated before recorded actions", false, AuthEvent{Kind: EventRevoke, Date: "2026-01-31", ID: "TH-A6-2026-001"}, CodeDateOrder},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

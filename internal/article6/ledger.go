@@ -38,6 +38,7 @@ func (l *Ledger) Record(ev AuthEvent) error {
 		return err
 	}
 	l.log.append(ev)
+	l.st.lastDate = max(l.st.lastDate, ev.Date)
 	return nil
 }
 
