@@ -1,0 +1,110 @@
+package article6
+
+import (
+	"fmt"
+
+	"github.com/shopspring/decimal"
+)
+
+// Method is how a Party applies corresponding adjustments, declared in its
+// initial report and kept for the NDC period (2/CMA.3, annex, paras. 7-8
+// [recall]).
+type Method string
+
+// Methods of applying corresponding adjustments.
+const (
+	// Multi-year NDC, trajectory or budget: each year's balance is adjusted
+	// by the ITMOs first transferred and used for that year; a budget is
+	// also judged on the period's total.
+	MultiYearTrajectory Method = "multi-year-trajectory"
+	MultiYearBudget     Method = "multi-year-budget"
+	// Single-year NDC with an indicative multi-year trajectory: the same
+	// annual adjustments, judged in the target year.
+	SingleYearTrajectory Method = "single-year-trajectory"
+	// Single-year NDC with averaging: the target year's balance is adjusted
+	// by the average annual ITMOs first transferred and used over the
+	// period; other years carry no adjustment.
+	SingleYearAveraging Method = "single-year-averaging"
+)
+
+// BalanceParams are the inputs of Balance.
+type BalanceParams struct {
+	Party       string
+	Method      Method
+	FirstYear   int // NDC implementation period
+	LastYear    int
+	TargetYear  int           // single-year NDCs
+	Emissions   map[int]int64 // reported emissions per year, t CO2 eq
+	Adjustments []Adjustment  // all adjustments; those of Party are used
+}
+
+// BalanceRow is one year of a Party's emissions balance, in t CO2 eq.
+type BalanceRow struct {
+	Year             int
+	Emissions        int64
+	FirstTransferred int64 // ITMOs first transferred, added
+	Used             int64 // ITMOs used towards the NDC, subtracted
+	Adjustment       decimal.Decimal
+	Balance          decimal.Decimal
+}
+
+// AveragingPlaces is the number of decimal places an averaged adjustment is
+// rounded to (half away from zero). Averages of whole tonnes over a period
+// are rarely whole; no text fixes the rounding, so this is our choice.
+const AveragingPlaces = 3
+
+// Balance returns the Party's emissions balance for each year of the NDC
+// period and, for a budget, the total of the period as a last row with
+// Year 0.
+func Balance(p BalanceParams) ([]BalanceRow, error) {
+	if p.LastYear < p.FirstYear || p.FirstYear < 2021 {
+		return nil, fmt.Errorf("article6: emissions balance: period %d-%d is not a period from 2021", p.FirstYear, p.LastYear)
+	}
+	single := p.Method == SingleYearAveraging || p.Method == SingleYearTrajectory
+	if single && (p.TargetYear < p.FirstYear || p.TargetYear > p.LastYear) {
+		return nil, fmt.Errorf("article6: emissions balance: target year %d is outside %d-%d", p.TargetYear, p.FirstYear, p.LastYear)
+	}
+	if !single && p.Method != MultiYearTrajectory && p.Method != MultiYearBudget {
+		return nil, fmt.Errorf("article6: emissions balance: unknown method %q", p.Method)
+	}
+	ft, used := map[int]int64{}, map[int]int64{}
+	var sumFT, sumUsed int64
+	for _, a := range p.Adjustments {
+		if a.Party != p.Party || a.Year < p.FirstYear || a.Year > p.LastYear {
+			continue
+		}
+		if a.Quantity > 0 {
+			ft[a.Year] += a.Quantity
+			sumFT += a.Quantity
+		} else {
+			used[a.Year] -= a.Quantity
+			sumUsed -= a.Quantity
+		}
+	}
+	n := decimal.NewFromInt(int64(p.LastYear - p.FirstYear + 1))
+	var rows []BalanceRow
+	var total BalanceRow
+	for y := p.FirstYear; y <= p.LastYear; y++ {
+		r := BalanceRow{Year: y, Emissions: p.Emissions[y], FirstTransferred: ft[y], Used: used[y]}
+		switch p.Method {
+		case SingleYearAveraging:
+			r.Adjustment = decimal.Zero
+			if y == p.TargetYear {
+				r.Adjustment = decimal.NewFromInt(sumFT-sumUsed).DivRound(n, AveragingPlaces)
+			}
+		default:
+			r.Adjustment = decimal.NewFromInt(ft[y] - used[y])
+		}
+		r.Balance = decimal.NewFromInt(r.Emissions).Add(r.Adjustment)
+		rows = append(rows, r)
+		total.Emissions += r.Emissions
+		total.FirstTransferred += r.FirstTransferred
+		total.Used += r.Used
+		total.Adjustment = total.Adjustment.Add(r.Adjustment)
+		total.Balance = total.Balance.Add(r.Balance)
+	}
+	if p.Method == MultiYearBudget {
+		rows = append(rows, total)
+	}
+	return rows, nil
+}

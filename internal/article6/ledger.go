@@ -1,0 +1,71 @@
+package article6
+
+// Ledger bundles the configuration, the authorisation log and the ITMO state
+// the hub keeps, and the AEF submissions it has recorded.
+type Ledger struct {
+	cfg         Config
+	log         AuthLog
+	st          *State
+	submissions []Submission
+}
+
+// Submission is a Party's AEF submission for a year (AEF table 1).
+type Submission struct {
+	Party        string
+	Version      int
+	Year         int
+	Date         string
+	NDCFirstYear int
+	NDCLastYear  int
+}
+
+// NewLedger returns an empty ledger over cfg.
+func NewLedger(cfg Config) *Ledger { return &Ledger{cfg: cfg, st: NewState()} }
+
+// Config returns the ledger's configuration.
+func (l *Ledger) Config() Config { return l.cfg }
+
+// Log returns the authorisation log (read it; change it through Record).
+func (l *Ledger) Log() *AuthLog { return &l.log }
+
+// State returns the ITMO state (read it; change it through Apply).
+func (l *Ledger) State() *State { return l.st }
+
+// Record validates an authorisation event and appends it to the log.
+func (l *Ledger) Record(ev AuthEvent) error {
+	ev, err := ValidateEvent(l.cfg, &l.log, l.st, ev)
+	if err != nil {
+		return err
+	}
+	l.log.append(ev)
+	l.st.lastDate = max(l.st.lastDate, ev.Date)
+	return nil
+}
+
+// Check runs the Article 6 checks on a without recording it.
+func (l *Ledger) Check(a Action) error { return Check(l.cfg, &l.log, l.st, a) }
+
+// Apply checks a and records it.
+func (l *Ledger) Apply(a Action) ([]Record, error) { return l.st.Apply(l.cfg, &l.log, a) }
+
+// Submit records an AEF submission; corresponding adjustments of that Party
+// and year then count as completed for CAD Trust.
+func (l *Ledger) Submit(s Submission) error {
+	if !validParty(s.Party) || !validDate(s.Date) || s.Version < 1 || s.Year < 2021 || s.NDCLastYear < s.NDCFirstYear {
+		return refuse(CodeActionInvalid, "submission", "submission %+v is incomplete", s)
+	}
+	if year(s.Date) <= s.Year {
+		return refuse(CodeActionInvalid, "date", "the AEF for %d can be submitted only after the year ends", s.Year)
+	}
+	l.submissions = append(l.submissions, s)
+	return nil
+}
+
+func (l *Ledger) submitted(party string, y int) bool {
+	for _, s := range l.submissions {
+		if s.Party == party && s.Year == y {
+			return true
+		}
+	}
+	return false
+}
