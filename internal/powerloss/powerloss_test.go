@@ -147,7 +147,7 @@ func testSeed(t *testing.T) uint64 {
 func TestPowerLoss(t *testing.T) {
 	needFUSE(t)
 	seed := testSeed(t)
-	r, st := powerRun(t, seed, *syncFlag, false, *cutsFlag, 40*time.Second)
+	r, st := powerRun(t, seed, *syncFlag, false, *cutsFlag, 30*time.Second)
 	t.Log(r)
 	t.Logf("file system, load before the first cut: %+v", st)
 	for _, p := range r.Problems {
