@@ -64,6 +64,7 @@ type Node struct {
 	timeout    time.Duration
 
 	stats Stats
+	heads *heads // the node's signing key and published heads (head.go)
 	// tokens remembers valid API tokens: hash -> Actor.
 	tokens sync.Map
 
@@ -138,6 +139,10 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Node, error) {
 	}
 	st, err := n.load(ctx)
 	if err != nil {
+		n.excl()
+		return nil, err
+	}
+	if n.heads, err = openHeads(ctx, db, opt.Code, n.now); err != nil {
 		n.excl()
 		return nil, err
 	}

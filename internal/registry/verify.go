@@ -79,6 +79,9 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	if err := checkPublishedHeads(ctx, db, &rep); err != nil {
+		return rep, err
+	}
 	if m, found, err := db.FirstFinalMove(ctx); err != nil {
 		return rep, err
 	} else if found {
