@@ -69,6 +69,7 @@ var conformance = []struct {
 	{"Scratch", testScratch},
 	{"ReadOnly", testReadOnly},
 	{"Rejections", testRejections},
+	{"Heads", testHeads},
 }
 
 var (
