@@ -50,6 +50,8 @@ func (s *Server) registryReads() []readRoute {
 		{"/accounts/{id}/holdings", s.handleHoldings},
 		{"/reservations", s.handleReservations},
 		{"/transactions", s.handleTransactions},
+		{"/head", s.handleHead},
+		{"/key", s.handleKey},
 	}
 }
 
