@@ -96,7 +96,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newServeCmd(), newVerifyCmd(), newBootstrapCmd(), newCBAMCmd(), newLinkCmd())
 	root.AddCommand(registryCommands()...)
 	root.AddCommand(newBenchCmd(), newExportCmd(), newRulebookCmd())
-	root.AddCommand(newMRVCmd())
+	root.AddCommand(newMRVCmd(), newHeadCmd())
 	return root
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/corridor-carbon/corridor/internal/ledger"
+
 	"github.com/spf13/cobra"
 
 	"github.com/corridor-carbon/corridor/internal/host"
@@ -13,6 +15,7 @@ func newVerifyCmd() *cobra.Command {
 	var sf storageFlags
 	var only string
 	var asJSON bool
+	var headFlags []string
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Re-check every registry database: partition, conservation, journal hash chain, replay",
@@ -24,7 +27,9 @@ retired, cancelled or exported unit ever moved.
 
 It checks the registries the database holds (the SQLite files under
 --data-dir/registries, or the registry_<code> schemas of --database-url), or only
---registry. It never writes: databases are opened read-only, nothing is created or
+--registry. With --head SEQ:HASH (a head kept from 'corridor head'; repeatable, needs
+--registry) it also fails when the journal does not reach that entry or has another
+hash there; without it, it checks the heads the node recorded as published. It never writes: databases are opened read-only, nothing is created or
 migrated.
 
 Exit code 0: consistent. Exit code 3: a violation (the first is named). Exit code 1: it
@@ -33,7 +38,11 @@ could not run (no registry found, database unreachable). Exit code 2: a flag is 
 Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := host.Verify(cmd.Context(), sf.Storage, only)
+			heads, err := parseHeads(cmd, only, headFlags)
+			if err != nil {
+				return err
+			}
+			res, err := host.Verify(cmd.Context(), sf.Storage, only, heads...)
 			if err != nil {
 				return hostError(err)
 			}
@@ -69,5 +78,23 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 	sf.add(cmd.Flags())
 	cmd.Flags().StringVar(&only, "registry", "", "check only this registry code (default: every registry found)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
+	cmd.Flags().StringArrayVar(&headFlags, "head", nil, "fail unless the journal reaches this kept head, SEQ:HASH (from 'corridor head'; repeatable; needs --registry)")
 	return withUsageExit(cmd)
+}
+
+// parseHeads parses the --head flags; a head belongs to one registry, so
+// they need --registry.
+func parseHeads(cmd *cobra.Command, only string, flags []string) ([]ledger.HeadRef, error) {
+	if len(flags) > 0 && only == "" {
+		return nil, usageError(cmd, "--head needs --registry: a head belongs to one registry")
+	}
+	var out []ledger.HeadRef
+	for _, f := range flags {
+		r, err := ledger.ParseHeadRef(f)
+		if err != nil {
+			return nil, usageError(cmd, "--head: %v", err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/corridor-carbon/corridor/internal/ledger"
+
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store"
 )
@@ -18,8 +20,9 @@ type Verified struct {
 // Verify re-checks the registries the storage holds (only code's when code
 // is set) and never writes: each database is opened read-only, and a
 // registry that is not there is an error (wrapping ErrNoRegistry), never
-// created.
-func Verify(ctx context.Context, s Storage, code string) ([]Verified, error) {
+// created. heads, kept from the node (corridor head), are checked against
+// code's journal (CheckHeads) and reported first.
+func Verify(ctx context.Context, s Storage, code string, heads ...ledger.HeadRef) ([]Verified, error) {
 	var codes []string
 	if code != "" {
 		if err := checkCode(code); err != nil {
@@ -37,7 +40,7 @@ func Verify(ctx context.Context, s Storage, code string) ([]Verified, error) {
 	}
 	var out []Verified
 	for _, c := range codes {
-		rep, err := verifyOne(ctx, s, c)
+		rep, err := verifyOne(ctx, s, c, heads)
 		if err != nil {
 			return out, err
 		}
@@ -46,7 +49,7 @@ func Verify(ctx context.Context, s Storage, code string) ([]Verified, error) {
 	return out, nil
 }
 
-func verifyOne(ctx context.Context, s Storage, code string) (registry.Report, error) {
+func verifyOne(ctx context.Context, s Storage, code string, heads []ledger.HeadRef) (registry.Report, error) {
 	db, err := store.OpenReadOnly(ctx, s.Store(code))
 	if errors.Is(err, store.ErrNotFound) {
 		return registry.Report{}, fmt.Errorf("host: verify: %w %s in %s (%v)", ErrNoRegistry, code, s.Where(), err)
@@ -65,5 +68,10 @@ func verifyOne(ctx context.Context, s Storage, code string) (registry.Report, er
 	if err != nil {
 		return rep, fmt.Errorf("host: verify %s: %w", code, err)
 	}
+	kept, err := registry.CheckHeads(ctx, db, heads)
+	if err != nil {
+		return rep, fmt.Errorf("host: verify %s: %w", code, err)
+	}
+	rep.Violations = append(kept, rep.Violations...)
 	return rep, nil
 }
