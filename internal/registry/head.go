@@ -48,7 +48,8 @@ type heads struct {
 }
 
 // openHeads loads the node's key, creating it on first open, and the
-// latest head it published.
+// latest head it published. The key's creation time is the wall clock's:
+// opening a node must not consume a tick of a test's journal clock.
 func openHeads(ctx context.Context, db *store.DB, code string, now func() time.Time) (*heads, error) {
 	k, found, err := db.NodeKey(ctx)
 	if err != nil {
@@ -59,7 +60,7 @@ func openHeads(ctx context.Context, db *store.DB, code string, now func() time.T
 		if err != nil {
 			return nil, fmt.Errorf("registry: create the node key: %w", err)
 		}
-		k, err = db.EnsureNodeKey(ctx, store.NodeKey{KID: ledger.KeyID(pub), Seed: priv.Seed(), Public: pub, CreatedAt: now()})
+		k, err = db.EnsureNodeKey(ctx, store.NodeKey{KID: ledger.KeyID(pub), Seed: priv.Seed(), Public: pub, CreatedAt: time.Now()})
 		if err != nil {
 			return nil, err
 		}
