@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -46,7 +47,7 @@ signature (see GET /api/v1/registries/{code}/head in the OpenAPI document).` + e
 				return printJSON(out, h)
 			}
 			fmt.Fprintf(out, "registry  %s\nhead      %d:%s\nat        %s\nkid       %s\nsignature %s\n\nTo check the journal still reaches it: corridor verify --registry %s --head %d:%s\n",
-				h.Registry, h.Seq, h.Hash, h.At.Format("2006-01-02T15:04:05.999999999Z07:00"), h.KID, h.Signature, h.Registry, h.Seq, h.Hash)
+				h.Registry, h.Seq, h.Hash, h.At.Format(time.RFC3339Nano), h.KID, h.Signature, h.Registry, h.Seq, h.Hash)
 			return nil
 		},
 	}
