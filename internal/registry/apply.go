@@ -315,6 +315,7 @@ func (n *Node) selectSerials(from int64, u Units) ([]piece, error) {
 			e.Field = field
 			return nil, e
 		}
+		s = n.localSerial(s)
 		if s.Registry != n.code {
 			return nil, ledger.Errorf(ledger.KindInvalid, ledger.CodeSerialInvalid, 0, field, "serial %s belongs to registry %s, not %s", text, s.Registry, n.code)
 		}
@@ -517,7 +518,6 @@ func TokenHash(token string) string {
 }
 
 func (n *Node) view(b ledger.Block) BlockView {
-	iss := n.st.issuances[b.Issuance]
-	s := ledger.Serial{Registry: n.code, UnitType: iss.UnitType, Project: iss.Project, Vintage: iss.Vintage, Issuance: iss.ID, Start: b.Start, End: b.End}
+	s := n.serialOf(n.st.issuances[b.Issuance], b.Start, b.End)
 	return BlockView{Serial: s.String(), IssuanceID: b.Issuance, Start: b.Start, End: b.End, Quantity: b.Count(), AccountID: b.Account, State: b.State, Pending: b.Pending}
 }

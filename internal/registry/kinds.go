@@ -21,7 +21,7 @@ type Kind struct {
 	// Name is the journal's kind, from the request type's Kind method.
 	Name string
 	// Route is the write endpoint under /api/v1/registries/{registry}
-	// (always POST); "" for kinds only the node itself submits.
+	// (always POST); "" for kinds only the node itself or the hub submits.
 	Route string
 	// PathID is the JSON name of the request field that the route's {id}
 	// segment carries ("" when the route has none). The body must not
@@ -56,6 +56,7 @@ var (
 	movers     = []ledger.Role{ledger.RoleAdmin, ledger.RoleHolder}
 	settlers   = []ledger.Role{ledger.RoleAdmin, RoleHub, RoleVenue}
 	systemOnly = []ledger.Role{RoleSystem}
+	hubOnly    = []ledger.Role{RoleHub}
 )
 
 // Kinds lists every transaction kind.
@@ -75,6 +76,7 @@ var Kinds = []Kind{
 		func(r *Void) *int64 { return &r.Pending }),
 	define(Kind{Schema: "Expire", Roles: systemOnly}, (*Node).expire, nil),
 	define(Kind{Route: "/tokens", Schema: "CreateToken", Roles: adminOnly}, (*Node).createToken, nil),
+	define(Kind{Schema: "Import", Roles: hubOnly}, (*Node).importUnits, nil),
 }
 
 var kindByName = func() map[string]*Kind {

@@ -45,6 +45,9 @@ func (n *Node) load(ctx context.Context) (*state, error) {
 		return nil, err
 	}
 	st.head = snap.Head
+	if err := loadOrigins(ctx, db, st, n.code); err != nil {
+		return nil, err
+	}
 	// Reserved blocks were indexed before their pending transactions were
 	// known: rebuild each transaction from its reserve entry.
 	for seq := range pendingSeqs {

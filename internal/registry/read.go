@@ -259,7 +259,7 @@ func (n *Node) issuanceViewFor(v Actor, x *ledger.Issuance) IssuanceView {
 
 func (n *Node) issuanceView(x *ledger.Issuance) IssuanceView {
 	v := IssuanceView{Issuance: *x, ByState: map[ledger.State]int64{}}
-	v.Serial = ledger.Serial{Registry: n.code, UnitType: x.UnitType, Project: x.Project, Vintage: x.Vintage, Issuance: x.ID, Start: 1, End: x.Quantity}.String()
+	v.Serial = n.serialOf(x, 1, x.Quantity).String()
 	for s, i := range stateIndex {
 		v.ByState[s] = n.st.byState[x.ID][i]
 	}
@@ -311,15 +311,16 @@ func (n *Node) Lookup(ctx context.Context, v Actor, text string) (SerialInfo, er
 	if err != nil {
 		return SerialInfo{}, err
 	}
-	if s.Registry != n.code {
+	n = n.reader()
+	asked := s
+	if s = n.localSerial(s); s.Registry != n.code {
 		return SerialInfo{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeSerialInvalid, 0, "serial", "serial %s belongs to registry %s, not %s", text, s.Registry, n.code)
 	}
-	n = n.reader()
 	x := n.st.issuances[s.Issuance]
 	if x == nil || x.UnitType != s.UnitType || x.Project != s.Project || x.Vintage != s.Vintage || s.End > x.Quantity {
 		return SerialInfo{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "serial", "serial %s names units that were never issued here", text)
 	}
-	info := SerialInfo{Serial: s.String(), Issuance: n.issuanceViewFor(v, x), Blocks: []BlockView{}, History: []HistoryItem{}}
+	info := SerialInfo{Serial: asked.String(), Issuance: n.issuanceViewFor(v, x), Blocks: []BlockView{}, History: []HistoryItem{}}
 	n.st.blocks[s.Issuance].AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(s.Issuance, s.Start)}, func(b ledger.Block) bool {
 		if b.Start > s.End || len(info.Blocks) >= maxLookupBlocks {
 			return false

@@ -37,8 +37,10 @@ type state struct {
 	// issued is the sum of every issuance's quantity; every balance and
 	// total is a part of it, so it bounds them all.
 	issued int64
-	head   ledger.Entry
-	nextID struct{ org, account, issuance int64 }
+	// origins maps foreign issuances to their origin (crossborder.go).
+	origins *originIndex
+	head    ledger.Entry
+	nextID  struct{ org, account, issuance int64 }
 }
 
 type holdKey struct {
@@ -239,6 +241,7 @@ func (s *state) clone() *state {
 		byState:   make(map[int64]*[nStates]int64, len(s.byState)),
 		unitTypes: slices.Clone(s.unitTypes),
 		issued:    s.issued,
+		origins:   s.origins,
 		head:      s.head,
 		nextID:    s.nextID,
 	}

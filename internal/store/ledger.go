@@ -577,12 +577,16 @@ func (d *DB) Entry(ctx context.Context, seq int64) (ledger.Entry, bool, error) {
 }
 
 // FirstFinalMove returns a movement out of a final state (retired,
-// cancelled, exported), which must never exist.
+// cancelled, exported), which must never exist. The one exception is an
+// import (registry/crossborder.go): units that come back from another
+// registry move from exported (not in this registry) to held.
 func (d *DB) FirstFinalMove(ctx context.Context) (ledger.Movement, bool, error) {
 	var m ledger.Movement
 	var fs, ts string
 	err := d.rq.QueryRowContext(ctx, `SELECT seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state
-		FROM movements WHERE from_state IN ('retired', 'cancelled', 'exported') ORDER BY seq LIMIT 1`).
+		FROM movements WHERE from_state IN ('retired', 'cancelled', 'exported')
+		AND NOT (from_state = 'exported' AND to_state = 'held' AND seq IN (SELECT seq FROM journal WHERE kind = 'import'))
+		ORDER BY seq LIMIT 1`).
 		Scan(&m.Seq, &m.Issuance, &m.Start, &m.End, &m.FromAccount, &m.ToAccount, &fs, &ts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, false, nil
