@@ -1,0 +1,531 @@
+package hub
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/hub/agreements"
+	"github.com/corridor-carbon/corridor/internal/hub/envelope"
+	"github.com/corridor-carbon/corridor/internal/hub/protocol"
+	"github.com/corridor-carbon/corridor/internal/store"
+)
+
+// The hub is the corridor's transaction log, modelled on the Kyoto ITL and
+// the UK ETS transaction log: it never holds units. It keeps one record
+// per cross-registry transfer with its DES status history, its own copy of
+// where each block of an origin issuance is (the origin registry unless a
+// completed transfer moved it), runs the checks, and relays the protocol:
+// proposal (1) → checks (2, or 3 → the sender voids, 5) → the acquirer
+// accepts (8) or rejects (6 → the sender voids, 5) → the sender completes
+// (4) → the hub forwards completion and the acquirer imports the blocks.
+//
+// State lives in the hub's own database as an append-only event log (table
+// hub_events): each event is one acted-on message with the transfer record
+// it produced and the messages it sends, written in one commit, so the
+// inbox, the status and the outbox never disagree. Open replays the log and
+// re-sends the messages of unfinished transfers (receivers de-duplicate).
+
+// Hub check codes: stable, machine-readable, carried in findings. The UKTL
+// numbers they correspond to are in the comments (domain: article6.md).
+const (
+	CodeQuantityMismatch = "quantity_mismatch" // 10003: blocks do not add up to the quantity
+	CodeUnitTypeMismatch = "unit_type_mismatch"
+	CodeNotAtSender      = "blocks_not_at_sender" // 10005: the hub's copy places the blocks elsewhere
+	CodeBlocksPending    = "blocks_pending"       // a block is in another pending transfer
+	CodeUnknownAcquirer  = "acquiring_registry_unknown"
+	CodeSenderMismatch   = "sender_mismatch" // the envelope's sender is not the proposal's from_registry
+	CodeNoBlocks         = "no_blocks"
+)
+
+// Config wires a hub.
+type Config struct {
+	// Code is the hub's code in the trust list ("HUB").
+	Code string
+	// DB is the hub's own database; the hub creates its tables.
+	DB         *store.DB
+	Signer     envelope.Signer
+	Trust      func() envelope.TrustList
+	Agreements agreements.Set
+	Transport  Transport
+	Now        func() time.Time
+	MaxSkew    time.Duration
+}
+
+// StatusChange is one step of a transfer's history.
+type StatusChange struct {
+	Status   protocol.Status    `json:"status"`
+	At       time.Time          `json:"at"`
+	Findings []protocol.Finding `json:"findings,omitempty"`
+}
+
+// Transfer is the hub's record of one cross-registry transfer.
+type Transfer struct {
+	ID       string            `json:"id"`
+	Proposal protocol.Proposal `json:"proposal"`
+	Status   protocol.Status   `json:"status"`
+	History  []StatusChange    `json:"history"`
+	// Completed is the event that completed it (orders the hub's copy).
+	Completed int64 `json:"completed,omitempty"`
+}
+
+// Statuses lists the statuses the transfer went through, in order.
+func (t Transfer) Statuses() []protocol.Status {
+	out := make([]protocol.Status, len(t.History))
+	for i, c := range t.History {
+		out[i] = c.Status
+	}
+	return out
+}
+
+// Hub is a running hub.
+type Hub struct {
+	cfg      Config
+	mu       sync.Mutex
+	verifier envelope.Verifier
+	events   int64
+	xfers    map[string]*Transfer
+	seen     map[[2]string]envelope.Hash
+	progress map[[2]string]uint64
+	out      map[string][]outMsg // per transfer, every message sent, in order
+}
+
+type inMsg struct {
+	From     string `json:"from"`
+	ID       string `json:"id"`
+	Hash     string `json:"hash"`
+	Tx       string `json:"tx"`
+	Sequence uint64 `json:"sequence"`
+}
+
+type outMsg struct {
+	Header  envelope.Header `json:"header"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+type event struct {
+	In       inMsg     `json:"in"`
+	Transfer *Transfer `json:"transfer"`
+	Out      []outMsg  `json:"out,omitempty"`
+}
+
+const hubSchema = `CREATE TABLE IF NOT EXISTS hub_events (seq BIGINT PRIMARY KEY, body TEXT NOT NULL)`
+
+// Open loads the hub's state from its database and re-sends the messages
+// of unfinished transfers.
+func Open(ctx context.Context, cfg Config) (*Hub, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxSkew == 0 {
+		cfg.MaxSkew = 5 * time.Minute
+	}
+	h := &Hub{cfg: cfg, xfers: map[string]*Transfer{}, seen: map[[2]string]envelope.Hash{}, progress: map[[2]string]uint64{}, out: map[string][]outMsg{}}
+	h.verifier = envelope.Verifier{Trust: cfg.Trust, Self: cfg.Code, Now: cfg.Now, MaxSkew: cfg.MaxSkew, Versions: []int{protocol.Version}, Replay: (*hubInbox)(h), Sequence: (*hubInbox)(h)}
+	db := cfg.DB.SQL()
+	if _, err := db.ExecContext(ctx, hubSchema); err != nil {
+		return nil, fmt.Errorf("hub: creating tables: %w", err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT seq, body FROM hub_events ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("hub: reading events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var body string
+		if err := rows.Scan(&seq, &body); err != nil {
+			return nil, fmt.Errorf("hub: reading events: %w", err)
+		}
+		var e event
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			return nil, fmt.Errorf("hub: event %d: %w", seq, err)
+		}
+		h.events = seq
+		h.remember(e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("hub: reading events: %w", err)
+	}
+	for _, t := range h.sortedTransfers() {
+		if t.Status.Final() {
+			continue
+		}
+		for _, m := range h.out[t.ID] {
+			if err := h.transmit(ctx, m); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return h, nil
+}
+
+// remember applies an event to memory (after its commit, or on replay).
+func (h *Hub) remember(e event) {
+	k := [2]string{e.In.From, e.In.ID}
+	var hash envelope.Hash
+	raw, _ := hex.DecodeString(e.In.Hash)
+	copy(hash[:], raw)
+	h.seen[k] = hash
+	if e.In.Sequence > 0 {
+		h.progress[[2]string{e.In.From, e.In.Tx}] = e.In.Sequence
+	}
+	if e.Transfer != nil {
+		t := *e.Transfer
+		h.xfers[t.ID] = &t
+		h.out[t.ID] = append(h.out[t.ID], e.Out...)
+	}
+}
+
+// hubInbox exposes the hub's inbox to the envelope verifier (the hub's
+// lock is held by Receive).
+type hubInbox Hub
+
+func (b *hubInbox) Lookup(_ context.Context, sender, id string) (envelope.Hash, bool, error) {
+	hash, ok := b.seen[[2]string{sender, id}]
+	return hash, ok, nil
+}
+
+func (b *hubInbox) Progress(_ context.Context, sender, tx string) (uint64, bool, error) {
+	t := b.xfers[tx]
+	return b.progress[[2]string{sender, tx}], t != nil && t.Status.Final(), nil
+}
+
+// Receive implements Receiver.
+func (h *Hub) Receive(ctx context.Context, compact string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m, payload, disp, err := protocol.Open(ctx, h.verifier, compact)
+	if err != nil {
+		return err
+	}
+	if disp != envelope.Act {
+		return nil
+	}
+	now := h.cfg.Now().UTC()
+	t := h.xfers[m.TransactionID]
+	var next *Transfer
+	var out []outMsg
+	switch p := payload.(type) {
+	case protocol.Proposal:
+		next, out, err = h.propose(m, p, now)
+	case protocol.Acceptance, protocol.Rejection, protocol.Completion, protocol.Termination:
+		if t == nil {
+			return &envelope.Refusal{Code: envelope.CodeOutOfSequence, Detail: fmt.Sprintf("no transfer %s", m.TransactionID)}
+		}
+		next, out, err = h.follow(m, t, p, now)
+	case protocol.StatusRequest:
+		if t == nil {
+			return &envelope.Refusal{Code: envelope.CodeMalformed, Detail: fmt.Sprintf("no transfer %s", m.TransactionID)}
+		}
+		// A poll is answered by re-sending what the hub sent the poller.
+		for _, o := range h.out[t.ID] {
+			if o.Header.To == m.From {
+				if err := h.transmit(ctx, o); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	default:
+		return &envelope.Refusal{Code: protocol.CodeWrongSender, Detail: fmt.Sprintf("the hub does not take %s", m.Type)}
+	}
+	if err != nil {
+		return err
+	}
+	e := event{In: inMsg{From: m.From, ID: m.ID, Hash: hex.EncodeToString(m.Hash[:]), Tx: m.TransactionID, Sequence: m.Sequence}, Transfer: next, Out: out}
+	if next != nil && next.Status == protocol.StatusCompleted && next.Completed == 0 {
+		next.Completed = h.events + 1
+	}
+	if err := h.commit(ctx, e); err != nil {
+		return err
+	}
+	h.remember(e)
+	for _, o := range out {
+		if err := h.transmit(ctx, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *Hub) commit(ctx context.Context, e event) error {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("hub: encoding event: %w", err)
+	}
+	db := h.cfg.DB
+	if _, err := db.SQL().ExecContext(ctx, db.Rebind(`INSERT INTO hub_events (seq, body) VALUES (?, ?)`), h.events+1, string(body)); err != nil {
+		return fmt.Errorf("hub: recording event: %w", err)
+	}
+	h.events++
+	return nil
+}
+
+// transmit seals an outgoing message with a fresh sent_at (its content
+// hash excludes sent_at, so a re-send is a duplicate) and sends it.
+func (h *Hub) transmit(ctx context.Context, o outMsg) error {
+	payload, err := protocol.Decode(o.Type, o.Payload)
+	if err != nil {
+		return err
+	}
+	hd := o.Header
+	hd.SentAt = h.cfg.Now().UTC()
+	c, err := protocol.Seal(h.cfg.Signer, hd, payload)
+	if err != nil {
+		return err
+	}
+	if err := h.cfg.Transport.Send(ctx, hd.To, c); err != nil {
+		return fmt.Errorf("hub: sending %s to %s: %w", o.Type, hd.To, err)
+	}
+	return nil
+}
+
+// message builds an outgoing message of the hub about tx. Ids and
+// sequence numbers are derived from the step, so a re-built message is
+// the same message.
+func (h *Hub) message(tx, to string, seq uint64, payload any) outMsg {
+	typ, _ := protocol.TypeOf(payload)
+	body, _ := json.Marshal(payload)
+	return outMsg{Header: envelope.Header{ID: h.cfg.Code + ":" + tx + ":" + to + ":" + strconv.FormatUint(seq, 10), From: h.cfg.Code, To: to, TransactionID: tx, Sequence: seq},
+		Type: typ, Payload: body}
+}
+
+func (h *Hub) step(t *Transfer, typ string, role protocol.Role, to protocol.Status, at time.Time, findings []protocol.Finding) error {
+	s, err := protocol.Transition(t.Status, typ, role, to)
+	if err != nil {
+		return &envelope.Refusal{Code: envelope.CodeOutOfSequence, Detail: err.Error()}
+	}
+	t.Status = s
+	t.History = append(t.History, StatusChange{Status: s, At: at, Findings: findings})
+	return nil
+}
+
+func (h *Hub) propose(m envelope.Message, p protocol.Proposal, now time.Time) (*Transfer, []outMsg, error) {
+	if h.xfers[m.TransactionID] != nil {
+		// DES 10006: a transaction id is used once.
+		return nil, nil, &envelope.Refusal{Code: envelope.CodeReplayConflict, Detail: fmt.Sprintf("transfer %s already exists", m.TransactionID)}
+	}
+	t := &Transfer{ID: m.TransactionID, Proposal: p}
+	if err := h.step(t, "proposal", protocol.RoleTransferring, protocol.StatusProposed, now, nil); err != nil {
+		return nil, nil, err
+	}
+	findings := h.check(m, p, now)
+	if len(findings) > 0 {
+		if err := h.step(t, "check_result", protocol.RoleHub, protocol.StatusCheckedDiscrepancy, now, findings); err != nil {
+			return nil, nil, err
+		}
+		return t, []outMsg{h.message(t.ID, m.From, 1, protocol.CheckResult{Status: protocol.StatusCheckedDiscrepancy, Findings: findings})}, nil
+	}
+	if err := h.step(t, "check_result", protocol.RoleHub, protocol.StatusChecked, now, nil); err != nil {
+		return nil, nil, err
+	}
+	return t, []outMsg{
+		h.message(t.ID, p.FromRegistry, 1, protocol.CheckResult{Status: protocol.StatusChecked}),
+		h.message(t.ID, p.ToRegistry, 1, protocol.Notice{Status: protocol.StatusChecked, Proposal: &p}),
+	}, nil
+}
+
+// check runs the hub's checks in order and returns every finding.
+func (h *Hub) check(m envelope.Message, p protocol.Proposal, now time.Time) []protocol.Finding {
+	var fs []protocol.Finding
+	add := func(code, format string, a ...any) {
+		fs = append(fs, protocol.Finding{Code: code, Detail: fmt.Sprintf(format, a...)})
+	}
+	if m.From != p.FromRegistry {
+		add(CodeSenderMismatch, "the proposal names %s as transferring registry but %s sent it", p.FromRegistry, m.From)
+	}
+	if e, ok := h.cfg.Trust().Entry(p.ToRegistry); !ok || e.Role != envelope.RoleNode {
+		add(CodeUnknownAcquirer, "registry %q is not a node of the corridor's trust list", p.ToRegistry)
+	}
+	if _, err := h.cfg.Agreements.Allowed(p.FromRegistry, p.ToRegistry, p.UnitType, p.Purpose, now); err != nil {
+		var r *agreements.Refusal
+		if errors.As(err, &r) {
+			add(string(r.Code), "%s", r.Detail)
+		} else {
+			add(string(agreements.CodeNoAgreement), "%v", err)
+		}
+	}
+	if len(p.Blocks) == 0 {
+		add(CodeNoBlocks, "the proposal carries no blocks")
+		return fs
+	}
+	var sum int64
+	for _, b := range p.Blocks {
+		if b.Start < 1 || b.End < b.Start {
+			add(CodeQuantityMismatch, "block %s/%s %d-%d is not a serial range", b.OriginRegistry, b.IssuanceID, b.Start, b.End)
+			return fs
+		}
+		sum += b.Quantity()
+		if b.UnitType != p.UnitType {
+			add(CodeUnitTypeMismatch, "block %s/%s %d-%d is %s, the proposal moves %s", b.OriginRegistry, b.IssuanceID, b.Start, b.End, b.UnitType, p.UnitType)
+		}
+		for _, where := range h.locate(b) {
+			if where.registry != p.FromRegistry {
+				add(CodeNotAtSender, "the hub's copy places %s/%s %d-%d in %s, not %s", b.OriginRegistry, b.IssuanceID, where.start, where.end, where.registry, p.FromRegistry)
+			}
+		}
+		if other := h.pendingWith(b); other != "" {
+			add(CodeBlocksPending, "block %s/%s %d-%d is in pending transfer %s", b.OriginRegistry, b.IssuanceID, b.Start, b.End, other)
+		}
+	}
+	if sum != p.Quantity || p.Quantity <= 0 {
+		add(CodeQuantityMismatch, "the blocks hold %d units, the proposal says %d", sum, p.Quantity)
+	}
+	return fs
+}
+
+func (h *Hub) follow(m envelope.Message, cur *Transfer, payload any, now time.Time) (*Transfer, []outMsg, error) {
+	t := *cur
+	t.History = slices.Clone(cur.History)
+	p := t.Proposal
+	party := func(want string) error {
+		if m.From != want {
+			return &envelope.Refusal{Code: protocol.CodeWrongSender, Detail: fmt.Sprintf("%s is not a party to %s in that role", m.From, t.ID)}
+		}
+		return nil
+	}
+	var out []outMsg
+	switch v := payload.(type) {
+	case protocol.Acceptance:
+		if err := party(p.ToRegistry); err != nil {
+			return nil, nil, err
+		}
+		if err := h.step(&t, "acceptance", protocol.RoleAcquiring, protocol.StatusAccepted, now, nil); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, h.message(t.ID, p.FromRegistry, 2, protocol.Notice{Status: protocol.StatusAccepted}))
+	case protocol.Rejection:
+		if err := party(p.ToRegistry); err != nil {
+			return nil, nil, err
+		}
+		if err := h.step(&t, "rejection", protocol.RoleAcquiring, protocol.StatusRejected, now, v.Findings); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, h.message(t.ID, p.FromRegistry, 2, protocol.Notice{Status: protocol.StatusRejected, Findings: v.Findings}))
+	case protocol.Completion:
+		if err := party(p.FromRegistry); err != nil {
+			return nil, nil, err
+		}
+		if !slices.Equal(v.Blocks, p.Blocks) {
+			return nil, nil, &envelope.Refusal{Code: envelope.CodeMalformed, Detail: "the completion's blocks are not the proposal's"}
+		}
+		if err := h.step(&t, "completion", protocol.RoleTransferring, protocol.StatusCompleted, now, nil); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, h.message(t.ID, p.ToRegistry, 2, protocol.Notice{Status: protocol.StatusCompleted, Proposal: &p, Blocks: p.Blocks}))
+	case protocol.Termination:
+		if err := party(p.FromRegistry); err != nil {
+			return nil, nil, err
+		}
+		if err := h.step(&t, "termination", protocol.RoleTransferring, protocol.StatusTerminated, now, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	return &t, out, nil
+}
+
+// span is a serial range of an origin issuance in the hub's copy.
+type span struct {
+	start, end int64
+	registry   string
+}
+
+type originKey struct{ registry, issuance string }
+
+// locate returns where the hub's copy places each part of b: by default
+// the origin registry, then every completed transfer in completion order.
+func (h *Hub) locate(b protocol.Block) []span {
+	parts := []span{{b.Start, b.End, b.OriginRegistry}}
+	for _, t := range h.completed() {
+		for _, tb := range t.Proposal.Blocks {
+			if tb.OriginRegistry != b.OriginRegistry || tb.IssuanceID != b.IssuanceID {
+				continue
+			}
+			var next []span
+			for _, s := range parts {
+				if tb.End < s.start || tb.Start > s.end {
+					next = append(next, s)
+					continue
+				}
+				if s.start < tb.Start {
+					next = append(next, span{s.start, tb.Start - 1, s.registry})
+				}
+				next = append(next, span{max(s.start, tb.Start), min(s.end, tb.End), t.Proposal.ToRegistry})
+				if s.end > tb.End {
+					next = append(next, span{tb.End + 1, s.end, s.registry})
+				}
+			}
+			parts = next
+		}
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].start < parts[j].start })
+	return parts
+}
+
+func (h *Hub) completed() []*Transfer {
+	var out []*Transfer
+	for _, t := range h.xfers {
+		if t.Status == protocol.StatusCompleted {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Completed < out[j].Completed })
+	return out
+}
+
+// pendingWith names an unfinished transfer holding any serial of b.
+func (h *Hub) pendingWith(b protocol.Block) string {
+	for _, t := range h.sortedTransfers() {
+		if t.Status.Final() || t.Status == protocol.StatusCheckedDiscrepancy {
+			continue
+		}
+		for _, tb := range t.Proposal.Blocks {
+			if tb.OriginRegistry == b.OriginRegistry && tb.IssuanceID == b.IssuanceID && tb.Start <= b.End && b.Start <= tb.End {
+				return t.ID
+			}
+		}
+	}
+	return ""
+}
+
+func (h *Hub) sortedTransfers() []*Transfer {
+	out := make([]*Transfer, 0, len(h.xfers))
+	for _, t := range h.xfers {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Transfer returns the hub's record of transfer id.
+func (h *Hub) Transfer(id string) (Transfer, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t, ok := h.xfers[id]
+	if !ok {
+		return Transfer{}, false
+	}
+	c := *t
+	c.History = slices.Clone(t.History)
+	return c, true
+}
+
+// Transfers lists the hub's records, by id.
+func (h *Hub) Transfers() []Transfer {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []Transfer
+	for _, t := range h.sortedTransfers() {
+		out = append(out, *t)
+	}
+	return out
+}
