@@ -93,11 +93,17 @@ type world struct {
 
 func newWorld(t *testing.T, tg storetest.Target) *world {
 	t.Helper()
-	w := &world{cn: newSite(t, tg, "CN", 1000), th: newSite(t, tg.Fresh(t), "TH", 0), sg: newSite(t, tg.Fresh(t), "SG", 0)}
 	set, err := agreements.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newWorldWith(t, tg, set)
+}
+
+func newWorldWith(t *testing.T, tg storetest.Target, set agreements.Set) *world {
+	t.Helper()
+	w := &world{cn: newSite(t, tg, "CN", 1000), th: newSite(t, tg.Fresh(t), "TH", 0), sg: newSite(t, tg.Fresh(t), "SG", 0)}
+	var err error
 	var members []Member
 	for _, s := range []*site{w.cn, w.th, w.sg} {
 		members = append(members, Member{Node: s.node, HubOrg: s.hubOrg})

@@ -5,6 +5,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -92,8 +93,11 @@ func (l *Local) Run(ctx context.Context, max int) (int, error) {
 			l.mu.Unlock()
 		}
 	}
-	return n, fmt.Errorf("hub: transport: still busy after %d deliveries", max)
+	return n, fmt.Errorf("%w after %d deliveries", ErrBusy, max)
 }
+
+// ErrBusy: Run stopped at its bound with messages still queued.
+var ErrBusy = errors.New("hub: transport: still busy")
 
 // Refusals returns the deliveries refused so far.
 func (l *Local) Refusals() []Refused {

@@ -123,6 +123,9 @@ func TestImportKeepsSerials(t *testing.T) {
 		}
 		verifyOK(t, cn.n)
 		verifyOK(t, th.n)
+		if tot := th.n.Totals(); tot.Issued != 0 || tot.ByState[ledger.Held] != 100 || tot.ByState[ledger.Exported] != 0 {
+			t.Fatalf("TH totals count the foreign issuance as issued here: %+v", tot)
+		}
 
 		// Restart TH: the origin of its foreign issuance is rebuilt.
 		th.n.Close()

@@ -53,6 +53,16 @@ func (n *Node) Totals() Totals {
 		t.ByState[s] = 0
 	}
 	for id, x := range n.st.issuances {
+		if n.origin(id).Registry != n.code {
+			// A foreign issuance's record (crossborder.go) was not issued
+			// here; only the units in this registry count.
+			for s, i := range stateIndex {
+				if s != ledger.Exported {
+					t.ByState[s] += n.st.byState[id][i]
+				}
+			}
+			continue
+		}
 		t.Issued += x.Quantity
 		t.ByUnitType[x.UnitType] += x.Quantity
 		for s, i := range stateIndex {
