@@ -164,6 +164,10 @@ func (n *Node) localSerial(s ledger.Serial) ledger.Serial {
 	return s
 }
 
+// hubKeyPrefix starts the idempotency keys the hub submits with (its
+// message ids); only the hub actor may use it.
+const hubKeyPrefix = "hub:"
+
 // maxImportBlocks bounds one import, like the serial ranges of a transfer.
 const maxImportBlocks = 1000
 

@@ -84,7 +84,15 @@ func TestImportKeepsSerials(t *testing.T) {
 		if _, err := th.do(t, th.hub, Import{Transfer: "CN:7", ToAccount: 999, Blocks: blocks}); code(err) != ledger.CodeAcquiringNotFound {
 			t.Fatalf("import to an unknown account: %v", err)
 		}
-		imp := th.must(t, th.hub, Import{Transfer: "CN:7", ToAccount: th.acc, Blocks: blocks})
+		// Keys starting with hub: are the hub's: a holder cannot take one
+		// first and block the hub's own transaction.
+		if _, err := th.n.Do(context.Background(), th.holder, "hub:HUB:CN:7:TH:2", Transfer{From: th.acc, To: th.acc, Units: Units{Quantity: 1, UnitType: "CCER"}}); code(err) != "idempotency_key_invalid" {
+			t.Fatalf("holder with a hub key: %v", err)
+		}
+		imp, err := th.n.Do(context.Background(), th.hub, "hub:HUB:CN:7:TH:2", Import{Transfer: "CN:7", ToAccount: th.acc, Blocks: blocks})
+		if err != nil {
+			t.Fatal(err)
+		}
 		serial := "CN-CCER-CCER-14-2024-001-2024-1-1-100"
 		if len(imp.Blocks) != 1 || imp.Blocks[0].Serial != serial || imp.Blocks[0].State != ledger.Held || imp.Quantity != 100 {
 			t.Fatalf("import result: %+v", imp)

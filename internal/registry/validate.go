@@ -51,13 +51,18 @@ func CheckKey(key string) error {
 	if strings.HasPrefix(key, systemKeyPrefix) {
 		return ledger.Errorf(ledger.KindInvalid, "idempotency_key_invalid", 0, "Idempotency-Key", "keys starting with %q are reserved for the registry's own transactions", systemKeyPrefix)
 	}
+	// The hub's keys are its message ids (docs/outbox.md); a caller who
+	// took one first would block the hub's completion of a transfer.
+	if strings.HasPrefix(key, hubKeyPrefix) {
+		return ledger.Errorf(ledger.KindInvalid, "idempotency_key_invalid", 0, "Idempotency-Key", "keys starting with %q are reserved for the hub", hubKeyPrefix)
+	}
 	return nil
 }
 
 // checkCall is what Do checks before queueing a call: the key (callers'
 // keys may not use the system prefix) and every text field of the request.
 func checkCall(actor Actor, key string, req Request) error {
-	if actor.Role == RoleSystem && strings.HasPrefix(key, systemKeyPrefix) {
+	if actor.Role == RoleSystem && strings.HasPrefix(key, systemKeyPrefix) || actor.Role == RoleHub && strings.HasPrefix(key, hubKeyPrefix) {
 		if err := CheckText("Idempotency-Key", key, MaxKeyLength); err != nil {
 			return err
 		}
