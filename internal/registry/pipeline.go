@@ -206,7 +206,9 @@ const applyChunk = 16
 func (n *Node) extend(open *decided, calls []*call) *decided {
 	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
 	defer cancel()
+	n.decideStart.Store(time.Now().UnixNano())
 	prior, err := n.priorOutcomes(ctx, calls)
+	n.decideStart.Store(0)
 	n.wmu.Lock()
 	defer n.wmu.Unlock()
 	n.inflight.add(calls, open == nil)
