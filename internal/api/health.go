@@ -54,9 +54,10 @@ type readiness struct {
 }
 
 // ReadyHandler serves /readyz: 200 when every registry node's database
-// answers within a second, its writer is not stuck on a group commit, no
-// commit's outcome is unresolved and its queue is below the bound; 503
-// otherwise, naming what is wrong per registry. Reads keep being served
+// answers within a second, it still holds its serving lock, its writer is
+// not stuck on a group commit (deciding or committing it), no commit's
+// outcome is unresolved and its queue is below the bound; 503 otherwise,
+// naming what is wrong per registry. Reads keep being served
 // from memory either way.
 func (s *Server) ReadyHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

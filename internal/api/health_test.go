@@ -189,3 +189,153 @@ func TestEndedRequestNotShutdown(t *testing.T) {
 		}
 	}
 }
+
+// lockJournal locks the database as an operator's or a migration's long
+// transaction would: PostgreSQL, LOCK TABLE journal IN ACCESS EXCLUSIVE
+// MODE, which blocks even the writer's reads; SQLite, BEGIN IMMEDIATE from
+// another connection. The returned func ends the transaction.
+func lockJournal(t *testing.T, tg storetest.Target) (release func()) {
+	t.Helper()
+	db, err := store.Open(context.Background(), store.Config{URL: tg.Cfg.URL, Path: tg.Cfg.Path, Schema: tg.Cfg.Schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.SQL().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{"BEGIN IMMEDIATE"}
+	if db.Dialect() == store.Postgres {
+		stmts = []string{"BEGIN", "LOCK TABLE journal IN ACCESS EXCLUSIVE MODE"}
+	}
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var once atomic.Bool
+	rb := func() {
+		if once.CompareAndSwap(false, true) {
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+			conn.Close()
+		}
+	}
+	t.Cleanup(rb)
+	return rb
+}
+
+// TestReadyzJournalLocked: with the journal locked from another session a
+// write hangs, and /readyz must say 503 naming the stuck group commit
+// within the writer's stuck bound, not 200 (before, on PostgreSQL the
+// writer hung in its reads of the calls' earlier outcomes, ahead of any
+// commit, which Ready did not time). Once the lock is gone the write
+// commits and /readyz is 200 again.
+func TestReadyzJournalLocked(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		w := newWorld(t, tg)
+		s := api.New(w.node)
+		mux := http.NewServeMux()
+		mux.Handle("/api/", s.Handler())
+		mux.Handle("GET /readyz", s.ReadyHandler())
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		release := lockJournal(t, tg)
+		done := make(chan int, 1)
+		go func() {
+			code, _, _ := w.raw(t, "POST", "/api/v1/registries/CN/transfers", w.tokens["holder"], "locked-1",
+				fmt.Sprintf(`{"from_account":%d,"to_account":%d,"units":{"quantity":1,"unit_type":"CCER"}}`, w.account, w.otherAc))
+			done <- code
+		}()
+		time.Sleep(2500 * time.Millisecond) // past the writer's stuck bound
+		select {
+		case code := <-done:
+			t.Fatalf("the write finished (%d) while the journal was locked", code)
+		default:
+		}
+		code, m := getReady(t, srv.URL)
+		if code != http.StatusServiceUnavailable || m["ready"] != false || !strings.Contains(fmt.Sprint(m["registries"]), "group commit") {
+			t.Fatalf("/readyz with the journal locked: %d %v, want 503 naming the stuck group commit", code, m)
+		}
+		release()
+		select {
+		case code := <-done:
+			if code != http.StatusCreated {
+				t.Fatalf("the write after the lock was released: %d", code)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the write never finished")
+		}
+		if code, m := getReady(t, srv.URL); code != http.StatusOK {
+			t.Fatalf("/readyz after: %d %v", code, m)
+		}
+	})
+}
+
+// TestReadyzServingLockLost: on PostgreSQL, when the session holding the
+// node's serving lock is terminated and another process takes the lock
+// before the node does, /readyz answers 503 naming the lost lock and a
+// write is refused 503 registry_not_serving (before, /readyz stayed 200 and
+// two servers served one database). On SQLite the lock is an flock the
+// process holds until it exits: a second server is refused and the first
+// stays ready.
+func TestReadyzServingLockLost(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		w := newWorld(t, tg)
+		s := api.New(w.node)
+		mux := http.NewServeMux()
+		mux.Handle("/api/", s.Handler())
+		mux.Handle("GET /readyz", s.ReadyHandler())
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		other := tg.Open(t)
+		if other.Dialect() == store.Postgres {
+			ctx := context.Background()
+			conn, err := other.SQL().Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			// The node's lock: two-key advisory lock (schema hash, 1).
+			if _, err := other.SQL().Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = hashtext(current_schema())::oid AND objid = 1 AND objsubid = 2`); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(5 * time.Second); ; {
+				var ok bool
+				if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(hashtext(current_schema()), 1)`).Scan(&ok); err != nil {
+					t.Fatal(err)
+				}
+				if ok {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the terminated session's lock was never free")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			var code int
+			var m map[string]any
+			for deadline := time.Now().Add(10 * time.Second); ; {
+				if code, m = getReady(t, srv.URL); code != http.StatusOK || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if code != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(m["registries"]), "serving lock was lost") {
+				t.Fatalf("/readyz after the serving lock was taken by another process: %d %v, want 503 naming the lost lock", code, m)
+			}
+			code, m, _ = w.raw(t, "POST", "/api/v1/registries/CN/transfers", w.tokens["holder"], "lost-1",
+				fmt.Sprintf(`{"from_account":%d,"to_account":%d,"units":{"quantity":1,"unit_type":"CCER"}}`, w.account, w.otherAc))
+			if code != http.StatusServiceUnavailable || m["code"] != registry.CodeNotServing {
+				t.Fatalf("write after the lock was lost: %d %v, want 503 %s", code, m, registry.CodeNotServing)
+			}
+			return
+		}
+		if _, err := registry.Open(context.Background(), other, registry.Options{Code: "CN"}); !errors.Is(err, registry.ErrDatabaseInUse) {
+			t.Fatalf("second server: %v, want ErrDatabaseInUse", err)
+		}
+		if code, m := getReady(t, srv.URL); code != http.StatusOK {
+			t.Fatalf("/readyz of the serving node: %d %v", code, m)
+		}
+	})
+}

@@ -2,8 +2,10 @@
 
 package registry
 
-import "os"
+import "errors"
 
-// lockFile is a no-op where flock is missing: one serving process per
-// SQLite database is then the operator's to ensure.
-func lockFile(*os.File) error { return nil }
+var errLocked = errors.New("database file is locked")
+
+// lockDatabaseFile is a no-op where flock is missing: one serving process
+// per SQLite database is then the operator's to ensure.
+func lockDatabaseFile(string) (func(), error) { return func() {}, nil }

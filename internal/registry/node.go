@@ -59,9 +59,13 @@ type Node struct {
 	// decided started (Unix ns, 0 when idle). Both feed Ready.
 	suspect    atomic.Bool
 	batchStart atomic.Int64
-	excl       func() // releases the exclusive serving lock
-	exclOnce   sync.Once
-	timeout    time.Duration
+	// decideStart is when the decider started deciding calls (it reads
+	// their keys' earlier outcomes from the database), 0 when idle: a
+	// database that blocks those reads stalls writes before any commit.
+	decideStart atomic.Int64
+	excl        *exclusive // the serving lock (exclusive.go)
+	exclOnce    sync.Once
+	timeout     time.Duration
 
 	stats Stats
 	heads *heads // the node's signing key and published heads (head.go)
@@ -131,22 +135,23 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Node, error) {
 	if n.timeout <= 0 {
 		n.timeout = defaultCommitTimeout
 	}
-	n.excl = func() {}
+	n.excl = &exclusive{release: func() {}}
 	if !opt.SharedDatabase {
-		if n.excl, err = holdExclusive(ctx, db); err != nil {
+		if n.excl, err = holdExclusive(ctx, db, n.log); err != nil {
 			return nil, err
 		}
 	}
 	st, err := n.load(ctx)
 	if err != nil {
-		n.excl()
+		n.excl.release()
 		return nil, err
 	}
 	if n.heads, err = openHeads(ctx, db, opt.Code, n.now); err != nil {
-		n.excl()
+		n.excl.release()
 		return nil, err
 	}
 	n.pub.Store(st)
+	go n.excl.watch(n.stop, n.log)
 	go n.run()
 	go n.expireEscrows()
 	return n, nil
@@ -169,7 +174,7 @@ func (n *Node) DB() *store.DB { return n.db }
 func (n *Node) Close() {
 	n.closed.Do(func() { close(n.stop) })
 	<-n.done
-	n.exclOnce.Do(n.excl)
+	n.exclOnce.Do(n.excl.release)
 }
 
 // ErrClosed is returned for transactions submitted after Close.
@@ -185,6 +190,9 @@ func (n *Node) Do(ctx context.Context, actor Actor, key string, req Request) (Re
 	}
 	if !utf8.ValidString(key) || strings.ContainsRune(key, 0) {
 		return Result{}, ledger.Errorf(ledger.KindInvalid, "idempotency_key_invalid", 0, "Idempotency-Key", "the Idempotency-Key must be valid UTF-8 without NUL (no store keeps other text)")
+	}
+	if lost := n.excl.lostErr(); lost != nil {
+		return Result{}, errNotServing(lost)
 	}
 	c := &call{actor: actor, key: key, req: req, hash: requestHash(actor, req), ready: make(chan struct{})}
 	select {
@@ -241,9 +249,17 @@ func (n *Node) Ready() error {
 	if n.suspect.Load() {
 		return errors.New("registry: a commit's outcome is not known yet; the node is reloading its state from the database")
 	}
+	if lost := n.excl.lostErr(); lost != nil {
+		return lost
+	}
 	if t := n.batchStart.Load(); t != 0 {
 		if d := time.Since(time.Unix(0, t)); d > stuckAfter {
 			return fmt.Errorf("registry: the writer has been on one group commit for %s (the database is slow or unreachable)", d.Round(time.Millisecond))
+		}
+	}
+	if t := n.decideStart.Load(); t != 0 {
+		if d := time.Since(time.Unix(0, t)); d > stuckAfter {
+			return fmt.Errorf("registry: the writer has been deciding one group commit for %s, waiting on the database's reads (the database is slow, locked or unreachable)", d.Round(time.Millisecond))
 		}
 	}
 	if q := len(n.reqs); q >= readyQueue {

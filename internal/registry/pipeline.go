@@ -206,7 +206,9 @@ const applyChunk = 16
 func (n *Node) extend(open *decided, calls []*call) *decided {
 	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
 	defer cancel()
+	n.decideStart.Store(time.Now().UnixNano())
 	prior, err := n.priorOutcomes(ctx, calls)
+	n.decideStart.Store(0)
 	n.wmu.Lock()
 	defer n.wmu.Unlock()
 	n.inflight.add(calls, open == nil)
@@ -258,7 +260,11 @@ func (n *Node) commitLoop(in <-chan *decided, done chan<- struct{}) {
 		}
 		start := time.Now()
 		n.batchStart.Store(start.UnixNano())
-		if !n.commitAhead(d) {
+		if lost := n.excl.lostErr(); lost != nil {
+			// Another process serves the database now: write nothing.
+			n.dropTip()
+			n.answer(d.batch, errNotServing(lost))
+		} else if !n.commitAhead(d) {
 			n.process(d.batch) // the slow path: decide again under the lock
 		} else {
 			n.stats.CommitNanos.Add(int64(time.Since(start)))
