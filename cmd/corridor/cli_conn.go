@@ -118,28 +118,34 @@ func commandName(cmd *cobra.Command) string {
 
 // withUsageExit makes cobra's own input errors (unknown flags, bad flag
 // values, wrong argument counts, missing required flags) exit with code 2,
-// for cmd and its subcommands; a group command given an unknown
-// subcommand exits 2 too.
+// for cmd and its subcommands. A command that declares no Args takes no
+// positional argument, and a group command given an unknown subcommand
+// exits 2 too: without that, cobra runs a parent's RunE with the unknown
+// word as an argument (or prints its help and exits 0). Applying it twice
+// changes nothing.
 func withUsageExit(cmd *cobra.Command) *cobra.Command {
+	if cmd.Annotations[usageExitDone] != "" {
+		return cmd
+	}
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[usageExitDone] = "yes"
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w (see %s --help)", commandName(c), err, c.CommandPath())}
 	})
-	if args := cmd.Args; args != nil {
-		cmd.Args = func(c *cobra.Command, a []string) error {
-			if err := args(c, a); err != nil {
-				return usageError(c, "%v", err)
-			}
-			return nil
-		}
-	}
 	if cmd.HasSubCommands() && cmd.RunE == nil && cmd.Run == nil {
-		cmd.Args = cobra.ArbitraryArgs
-		cmd.RunE = func(c *cobra.Command, a []string) error {
-			if len(a) > 0 {
-				return usageError(c, "unknown subcommand %q", a[0])
-			}
-			return c.Help()
+		cmd.RunE = func(c *cobra.Command, a []string) error { return c.Help() }
+	}
+	args := cmd.Args
+	if args == nil {
+		args = noPositionalArgs
+	}
+	cmd.Args = func(c *cobra.Command, a []string) error {
+		if err := args(c, a); err != nil {
+			return usageError(c, "%v", err)
 		}
+		return nil
 	}
 	if cmd.RunE != nil && cmd.PreRunE == nil {
 		// cobra checks required flags after PreRunE, so checking here
@@ -161,6 +167,37 @@ func withUsageExit(cmd *cobra.Command) *cobra.Command {
 		withUsageExit(sub)
 	}
 	return cmd
+}
+
+// usageExitDone marks a command withUsageExit has already wrapped.
+const usageExitDone = "corridor/usage-exit"
+
+// noPositionalArgs refuses every positional argument: the first one names
+// an unknown subcommand of a group command, or is simply extra.
+func noPositionalArgs(c *cobra.Command, a []string) error {
+	if len(a) == 0 {
+		return nil
+	}
+	if !c.HasSubCommands() {
+		return fmt.Errorf("takes no arguments, got %q", a[0])
+	}
+	msg := fmt.Sprintf("unknown subcommand %q", a[0])
+	if s := c.SuggestionsFor(a[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
+	}
+	return errors.New(msg)
+}
+
+// helpTopicArgs refuses `corridor help` of a command that does not exist
+// (cobra prints "Unknown help topic" and exits 0).
+func helpTopicArgs(c *cobra.Command, a []string) error {
+	if len(a) == 0 {
+		return nil
+	}
+	if _, rest, err := c.Root().Find(a); err != nil || len(rest) > 0 {
+		return fmt.Errorf("unknown help topic %q", strings.Join(a, " "))
+	}
+	return nil
 }
 
 func required(cmd *cobra.Command, names ...string) {

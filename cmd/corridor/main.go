@@ -97,6 +97,16 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(registryCommands()...)
 	root.AddCommand(newBenchCmd(), newExportCmd(), newRulebookCmd())
 	root.AddCommand(newMRVCmd(), newHeadCmd())
+	// cobra adds help and completion only when it executes; adding them
+	// now lets the pass below give them exit code 2 for bad input too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "help" {
+			c.Args = helpTopicArgs
+		}
+		withUsageExit(c)
+	}
 	return root
 }
 

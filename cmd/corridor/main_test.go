@@ -2,10 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/corridor-carbon/corridor/internal/export"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
@@ -98,5 +102,38 @@ func TestExportOutDash(t *testing.T) {
 	}
 	if _, err := os.Stat("-"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(`export --out - created a file named "-"`)
+	}
+}
+
+// TestEveryCommandRefusesBogusArgs walks the whole command tree (help and
+// completion included): one positional argument more than a command's Use
+// names is an unknown subcommand or an extra argument, exit 2 with a
+// message naming it, before any flag check or request.
+func TestEveryCommandRefusesBogusArgs(t *testing.T) {
+	var walk func(c *cobra.Command, path []string)
+	n := 0
+	walk = func(c *cobra.Command, path []string) {
+		if c.Hidden {
+			return
+		}
+		// "show ID" names one argument; "help [command]" one at most.
+		args := append(slices.Clone(path), make([]string, len(strings.Fields(c.Use)))...)
+		for i := len(path); i < len(args); i++ {
+			args[i] = fmt.Sprintf("nosuch%d", i-len(path))
+		}
+		bogus := args[len(args)-1]
+		r := run(args...)
+		// cobra's ExactArgs counts rather than names the extra one.
+		if r.code() != exitUsage || !strings.Contains(r.err.Error(), bogus) && !strings.Contains(r.err.Error(), fmt.Sprintf("received %d", len(args)-len(path))) {
+			t.Errorf("corridor %s: exit %d, %v; want exit %d naming %q or counting the arguments", strings.Join(args, " "), r.code(), r.err, exitUsage, bogus)
+		}
+		n++
+		for _, sub := range c.Commands() {
+			walk(sub, append(slices.Clone(path), sub.Name()))
+		}
+	}
+	walk(newRootCmd(), nil)
+	if n < 40 {
+		t.Fatalf("walked only %d commands", n)
 	}
 }
