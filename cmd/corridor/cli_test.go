@@ -389,8 +389,9 @@ func TestCLIRejected(t *testing.T) {
 			[]string{ledger.CodeAccountNotFound, "HTTP 422"}},
 		{"unknown acquiring account", []string{"transfer", "--from", "2", "--to", "999", "--quantity", "1", "--unit-type", "CCER"},
 			[]string{ledger.CodeAcquiringNotFound}},
-		{"same account", []string{"transfer", "--from", "2", "--to", "2", "--quantity", "1", "--unit-type", "CCER"},
-			[]string{ledger.CodeSameAccount}},
+		// A transfer to its own account is refused before sending, exit 2
+		// (TestCLILocalChecksOffline); the registry's own check is tested
+		// in internal/registry.
 		{"serial not held", []string{"retire", "--from", "2", "--serial", "CN-CCER-CCER-DEMO-0002-2025-2-1-10", "--beneficiary", "x", "--purpose", "y"},
 			[]string{ledger.CodeRangeNotHeld}},
 		{"no such registry", []string{"transfer", "--registry", "XX", "--from", "2", "--to", "4", "--quantity", "1", "--unit-type", "CCER"},
@@ -477,6 +478,44 @@ func TestCLIUnreachable(t *testing.T) {
 		r := run(args...)
 		if r.code() != exitUnreachable || !strings.Contains(r.err.Error(), s.url) {
 			t.Errorf("%v: exit %d %v", args, r.code(), r.err)
+		}
+	}
+}
+
+// TestCLILocalChecksOffline: input that is wrong on its face (an id that
+// is not positive, a transfer to the sending account) exits 2 without a
+// request: with no server answering it used to exit 4, as if the server
+// were down.
+func TestCLILocalChecksOffline(t *testing.T) {
+	s := startCLIServer(t)
+	s.close()
+	units := []string{"--quantity", "1", "--unit-type", "CCER", "--token", "x"}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"transfer", "--from", "0", "--to", "4"}, "--from must be a positive id"},
+		{[]string{"transfer", "--from", "2", "--to", "-4"}, "--to must be a positive id"},
+		{[]string{"transfer", "--from", "2", "--to", "2"}, "same account"},
+		{[]string{"retire", "--from", "0", "--beneficiary", "b", "--purpose", "p"}, "--from must be a positive id"},
+		{[]string{"cancel", "--from", "-1"}, "--from must be a positive id"},
+		{[]string{"reserve", "--from", "0", "--to", "3"}, "--from must be a positive id"},
+		{[]string{"reserve", "--from", "2", "--to", "0"}, "--to must be a positive id"},
+		{[]string{"reserve", "--from", "3", "--to", "3"}, "same account"},
+		{[]string{"transfer", "--from", "2", "--to", "4", "--issuance", "0"}, "--issuance must be a positive id"},
+		{[]string{"transfer", "--from", "2", "--to", "4", "--vintage", "-2024"}, "--vintage must be a year"},
+		{[]string{"issue", "--standard", "CCER", "--project", "P", "--host-country", "CN", "--vintage", "2024", "--account", "0"}, "--account must be a positive id"},
+		{[]string{"account", "open", "--org", "0", "--name", "n"}, "--org must be a positive id"},
+		{[]string{"token", "create", "--org", "-3", "--role", "holder", "--name", "n"}, "--org must be a positive id"},
+	}
+	for _, tt := range tests {
+		args := append(append(tt.args, units...), "--server", s.url)
+		if tt.args[0] == "account" || tt.args[0] == "token" {
+			args = append(tt.args, "--server", s.url, "--token", "x")
+		}
+		r := run(args...)
+		if r.code() != exitUsage || !strings.Contains(r.err.Error(), tt.want) {
+			t.Errorf("%v: exit %d %v (want 2 and %q)", args, r.code(), r.err, tt.want)
 		}
 	}
 }

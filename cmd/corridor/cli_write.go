@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -64,16 +65,37 @@ func (u *unitFlags) units(cmd *cobra.Command) (registry.Units, error) {
 		return registry.Units{}, usageError(cmd, "--quantity needs --unit-type, so that one transaction never mixes unit types")
 	case !qty && (u.unitType != "" || u.vintage != 0 || u.issuance != 0):
 		return registry.Units{}, usageError(cmd, "--unit-type, --vintage and --issuance filter a --quantity selection; a --serial names its units itself")
+	case cmd.Flags().Changed("vintage") && u.vintage <= 0:
+		return registry.Units{}, usageError(cmd, "--vintage must be a year, not %d", u.vintage)
 	case qty && (u.quantity <= 0 || u.quantity > ledger.MaxSerial):
 		return registry.Units{}, usageError(cmd, "--quantity must be a positive whole number of units of at most %d, not %d", ledger.MaxSerial, u.quantity)
 	}
 	// What can be checked here is checked before anything is sent.
+	if err := positiveIDs(cmd, "issuance"); err != nil {
+		return registry.Units{}, err
+	}
 	for _, text := range u.serials {
 		if _, err := ledger.ParseSerial(text); err != nil {
 			return registry.Units{}, usageError(cmd, "--serial %q is not a serial block (REGISTRY-UNITTYPE-PROJECT-VINTAGE-ISSUANCE-START-END): %v", text, err)
 		}
 	}
 	return registry.Units{Quantity: u.quantity, UnitType: u.unitType, Vintage: u.vintage, IssuanceID: u.issuance, Serials: u.serials}, nil
+}
+
+// positiveIDs refuses an id flag given as zero or negative: ids start at 1,
+// so the server could only refuse the request (and an unreachable one
+// would make a typo look like an outage, exit 4).
+func positiveIDs(cmd *cobra.Command, names ...string) error {
+	for _, name := range names {
+		fl := cmd.Flags().Lookup(name)
+		if fl == nil || !fl.Changed {
+			continue
+		}
+		if id, err := strconv.ParseInt(fl.Value.String(), 10, 64); err != nil || id <= 0 {
+			return usageError(cmd, "--%s must be a positive id, not %s", name, fl.Value.String())
+		}
+	}
+	return nil
 }
 
 func movedSentence(verb string, res registry.Result) string {
@@ -93,6 +115,9 @@ The issuance gets serials 1..quantity; the serial block printed names it.` + exi
     --host-country CN --vintage 2024 --quantity 50000 --account 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := positiveIDs(cmd, "account"); err != nil {
+				return err
+			}
 			if req.Quantity <= 0 || req.Quantity > ledger.MaxSerial {
 				return usageError(cmd, "--quantity must be a positive whole number of units of at most %d, not %d", ledger.MaxSerial, req.Quantity)
 			}
@@ -131,6 +156,12 @@ or explicit serial blocks. The token's organisation must own --from.` + exitCode
   corridor transfer --from 2 --to 4 --quantity 1000 --unit-type CCER --idempotency-key order-8812`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := positiveIDs(cmd, "from", "to"); err != nil {
+				return err
+			}
+			if req.From == req.To {
+				return usageError(cmd, "--from and --to are the same account (%d)", req.From)
+			}
 			units, err := u.units(cmd)
 			if err != nil {
 				return err
@@ -163,6 +194,9 @@ compliance obligation with --compliance-year, or a voluntary claim). The record 
     --purpose "China ETS compliance offset" --compliance-year 2025`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := positiveIDs(cmd, "from"); err != nil {
+				return err
+			}
 			units, err := u.units(cmd)
 			if err != nil {
 				return err
@@ -197,6 +231,9 @@ func newCancelCmd() *cobra.Command {
   corridor cancel --from 2 --serial CN-CCER-CCER-DEMO-0001-2024-1-1-100`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := positiveIDs(cmd, "from"); err != nil {
+				return err
+			}
 			units, err := u.units(cmd)
 			if err != nil {
 				return err
@@ -238,6 +275,9 @@ it itself.` + exitCodesHelp,
   corridor reserve --from 4 --to-registry TH --to-account-ref TH-4 --quantity 250 --unit-type CCER`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := positiveIDs(cmd, "from", "to"); err != nil {
+				return err
+			}
 			local := cmd.Flags().Changed("to")
 			remote := req.ToRegistry != "" || req.ToAccountRef != ""
 			switch {
@@ -247,6 +287,8 @@ it itself.` + exitCodesHelp,
 				return usageError(cmd, "say where the units go: --to ACCOUNT, or --to-registry R --to-account-ref X")
 			case remote && (req.ToRegistry == "" || req.ToAccountRef == ""):
 				return usageError(cmd, "--to-registry and --to-account-ref go together")
+			case local && req.From == req.ToAccount:
+				return usageError(cmd, "--from and --to are the same account (%d)", req.From)
 			}
 			au := registry.Authority{Role: registry.AuthorityRole(authority), OrgID: authorityOrg}
 			switch au.Role {
@@ -355,6 +397,9 @@ cannot show it again.`,
   export CORRIDOR_TOKEN=$(corridor token create --org 1 --role auditor --name audit 2>/dev/null | tail -1)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := positiveIDs(cmd, "org"); err != nil {
+				return err
+			}
 			req.Role = ledger.Role(role)
 			switch req.Role {
 			case ledger.RoleAdmin, ledger.RoleHolder, ledger.RoleAuditor:

@@ -215,6 +215,9 @@ Prints the new account's id.`,
 		Example: `  corridor account open --org 4 --type holding --name "Baowu trading account"`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := positiveIDs(cmd, "org"); err != nil {
+				return err
+			}
 			req.Type = ledger.AccountType(typ)
 			return submit(cmd, f, "account open", req, func(res registry.Result) string {
 				return fmt.Sprintf("account %d opened (%s) for organisation %d", res.ID, req.Type, req.OrgID)
