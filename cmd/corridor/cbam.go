@@ -65,8 +65,12 @@ Exit codes: 0 ok, 2 bad input, 3 some file lines rejected (see the error column)
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runCBAM(cmd, f) },
 	}
+	// The dataset and the price table are the data every subcommand reads
+	// (`cbam dataset` shows them), so they are persistent flags.
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.datasetDir, "dataset-dir", envDefault("CORRIDOR_CBAM_DATASET_DIR", ""), "directory with a newer dataset (cbam-default-values-vYYYYMMDD.csv in the IR (EU) 2026/1740 layout or the old one, cbam-benchmarks-column-b-vYYYYMMDD.csv); empty = the embedded v20260204/v20260206, superseded by IR (EU) 2026/1740 (env CORRIDOR_CBAM_DATASET_DIR)")
+	pf.StringVar(&f.priceTable, "price-table", envDefault("CORRIDOR_CBAM_PRICE_TABLE", ""), "CSV of your own 2026 quarterly certificate prices (columns period,price_eur e.g. 2026-Q3,70.10; optional status, published, source); they take precedence over the built-in table, which lacks 2026-Q3 and 2026-Q4 (env CORRIDOR_CBAM_PRICE_TABLE)")
 	fl := cmd.Flags()
-	fl.StringVar(&f.datasetDir, "dataset-dir", envDefault("CORRIDOR_CBAM_DATASET_DIR", ""), "directory with a newer dataset (cbam-default-values-vYYYYMMDD.csv in the IR (EU) 2026/1740 layout or the old one, cbam-benchmarks-column-b-vYYYYMMDD.csv); empty = the embedded v20260204/v20260206, superseded by IR (EU) 2026/1740 (env CORRIDOR_CBAM_DATASET_DIR)")
 	fl.StringVar(&f.origin, "origin", "", "country of origin, ISO 3166-1 alpha-2 (CN, VN, TH, ID, MY …)")
 	fl.StringVar(&f.cn, "cn", "", "8-digit CN code, or 10-digit TARIC code, of the good (kaolin 2507 00 20 is not a CBAM good)")
 	fl.StringVar(&f.tonnes, "tonnes", "", "net mass in tonnes")
@@ -74,7 +78,6 @@ Exit codes: 0 ok, 2 bad input, 3 some file lines rejected (see the error column)
 	fl.IntVar(&f.quarter, "quarter", 0, "quarter of import 1–4 (selects the published 2026 certificate price)")
 	fl.StringVar(&f.route, "route", "", "production route letter where the table needs one (C, D, E, K, L, A, B …)")
 	fl.StringVar(&f.price, "price", envDefault("CORRIDOR_CBAM_PRICE", ""), "certificate price in EUR (default: the published price of the quarter, if any) (env CORRIDOR_CBAM_PRICE)")
-	fl.StringVar(&f.priceTable, "price-table", envDefault("CORRIDOR_CBAM_PRICE_TABLE", ""), "CSV of your own 2026 quarterly certificate prices (columns period,price_eur e.g. 2026-Q3,70.10; optional status, published, source); they take precedence over the built-in table, which lacks 2026-Q3 and 2026-Q4 (env CORRIDOR_CBAM_PRICE_TABLE)")
 	fl.StringVar(&f.actualSEE, "actual-see", "", "actual direct specific embedded emissions, tCO2e per tonne (verified); needs --benchmark-a")
 	fl.StringVar(&f.actualIndirect, "actual-indirect", "", "actual indirect emissions, tCO2e per tonne (counted for cement and fertilisers only)")
 	fl.StringVar(&f.benchmarkA, "benchmark-a", "", "column-A benchmark of the good's process, tCO2e per tonne (with --actual-see)")
@@ -93,7 +96,7 @@ Exit codes: 0 ok, 2 bad input, 3 some file lines rejected (see the error column)
 	fl.StringVar(&f.file, "file", "", "CSV or XLSX file of import lines (instead of --origin/--cn/…)")
 	fl.StringVar(&f.out, "out", "", "results file for --file: .xlsx for XLSX, anything else CSV; empty or - for standard output")
 	fl.StringVar(&f.progress, "progress", envDefault("CORRIDOR_PROGRESS", "auto"), "progress bar for --file: auto (when stderr is a terminal), always, never (env CORRIDOR_PROGRESS)")
-	cmd.AddCommand(newCBAMDatasetCmd(&f.datasetDir))
+	cmd.AddCommand(newCBAMDatasetCmd(&f))
 	return cmd
 }
 
@@ -110,6 +113,22 @@ func loadDataset(dir string) (*cbam.Dataset, error) {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	return d, nil
+}
+
+// loadPriceTable reads --price-table; nil when none is given.
+func loadPriceTable(path string) (*cbam.PriceTable, error) {
+	if path == "" {
+		return nil, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, badInput("--price-table: %v", err)
+	}
+	pt, err := cbam.ParsePriceTable(raw, filepath.Base(path))
+	if err != nil {
+		return nil, badInput("--price-table: %s", strings.TrimPrefix(err.Error(), "cbam: "))
+	}
+	return pt, nil
 }
 
 func parseFlagDecimal(name, v string) (decimal.Decimal, error) {
@@ -129,15 +148,11 @@ func runCBAM(cmd *cobra.Command, f cbamFlags) error {
 		return err
 	}
 	params := cbam.Params{}
-	if f.priceTable != "" {
-		raw, err := os.ReadFile(f.priceTable)
-		if err != nil {
-			return badInput("--price-table: %v", err)
-		}
-		pt, err := cbam.ParsePriceTable(raw, filepath.Base(f.priceTable))
-		if err != nil {
-			return badInput("--price-table: %s", strings.TrimPrefix(err.Error(), "cbam: "))
-		}
+	pt, err := loadPriceTable(f.priceTable)
+	if err != nil {
+		return err
+	}
+	if pt != nil {
 		params.Prices, params.PriceSource = pt.Prices(), "price table "+filepath.Base(f.priceTable)
 	}
 	calc := cbam.NewCalculator(data, params)
@@ -355,17 +370,36 @@ func runCBAMFile(cmd *cobra.Command, calc *cbam.Calculator, f cbamFlags) error {
 	return nil
 }
 
-func newCBAMDatasetCmd(dir *string) *cobra.Command {
+func newCBAMDatasetCmd(f *cbamFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "dataset",
 		Short: "Show the CBAM dataset in use: version, rows loaded, malformed rows with line numbers",
-		Args:  cobra.NoArgs,
+		Long: `Show the CBAM dataset in use (the embedded one, or --dataset-dir): version, layout,
+rows loaded, malformed rows with their line numbers, and the certificate prices: the
+built-in table and, with --price-table, yours, which takes precedence.`,
+		Example: `  corridor cbam dataset --dataset-dir ./cbam-2026-1740 --price-table prices.csv`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := loadDataset(*dir)
+			data, err := loadDataset(f.datasetDir)
 			if err != nil {
 				return err
 			}
-			cbam.WriteDatasetReport(cmd.OutOrStdout(), data)
+			pt, err := loadPriceTable(f.priceTable)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			cbam.WriteDatasetReport(out, data)
+			if pt != nil {
+				fmt.Fprintf(out, "certificate prices of price table %s (they take precedence):\n", pt.File)
+				for _, p := range pt.Rows() {
+					price := "unknown"
+					if p.HasPrice {
+						price = "EUR " + p.Price.String()
+					}
+					fmt.Fprintf(out, "  %s: %s (%s) %s\n", p.PeriodS, price, p.Status, p.Source)
+				}
+			}
 			return nil
 		},
 	}

@@ -104,3 +104,31 @@ func TestCBAMCommandFile(t *testing.T) {
 		t.Errorf("no xlsx written: %v", err)
 	}
 }
+
+// TestCBAMDatasetFlagsOnSubcommand: the superseded-dataset note tells users
+// to pass --dataset-dir, so `cbam dataset` takes it (and --price-table),
+// before or after the subcommand name; it used to be an unknown flag.
+func TestCBAMDatasetFlagsOnSubcommand(t *testing.T) {
+	table := filepath.Join(t.TempDir(), "prices.csv")
+	if err := os.WriteFile(table, []byte("period,price_eur\n2026-Q3,70.10\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := "../../internal/cbam/testdata/ir-2026-1740"
+	for _, args := range [][]string{
+		{"cbam", "dataset", "--dataset-dir", dir, "--price-table", table},
+		{"cbam", "--dataset-dir", dir, "--price-table", table, "dataset"},
+	} {
+		r := mustRun(t, args...)
+		for _, want := range []string{"v20260731", "IR (EU) 2026/1740", "price table prices.csv", "2026-Q3: EUR 70.1"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("%v: output lacks %q:\n%s", args, want, r.stdout)
+			}
+		}
+		if strings.Contains(r.stdout, "SUPERSEDED") {
+			t.Errorf("%v: still the embedded, superseded dataset:\n%s", args, r.stdout)
+		}
+	}
+	if r := run("cbam", "dataset", "--price-table", "/nonexistent.csv"); r.code() != exitUsage {
+		t.Errorf("cbam dataset with a missing price table: exit %d, %v", r.code(), r.err)
+	}
+}
