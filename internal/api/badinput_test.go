@@ -29,9 +29,9 @@ func TestBadInputLeavesLedgerUnchanged(t *testing.T) {
 			code, field     string
 		}{
 			{"malformed JSON", "b1", `{"from_account":`, 400, "malformed_json", ""},
-			{"not an object", "b2", `[1,2]`, 400, "malformed_json", ""},
+			{"not an object", "b2", `[1,2]`, 400, "body_not_object", ""},
 			{"empty body", "b3", ``, 415, "unsupported_media_type", "Content-Type"},
-			{"unknown field", "b4", `{"from_account":1,"to_account":2,"units":{"quantity":1,"unit_type":"CCER"},"fee":3}`, 400, "malformed_json", ""},
+			{"unknown field", "b4", `{"from_account":1,"to_account":2,"units":{"quantity":1,"unit_type":"CCER"},"fee":3}`, 400, "unknown_field", "fee"},
 			{"trailing data", "b5", ok + `{}`, 400, "malformed_json", ""},
 			{"negative quantity", "b6", fmt.Sprintf(`{"from_account":%d,"to_account":%d,"units":{"quantity":-5,"unit_type":"CCER"}}`, w.account, w.otherAc), 400, "quantity_invalid", "units.quantity"},
 			{"fractional quantity", "b7", fmt.Sprintf(`{"from_account":%d,"to_account":%d,"units":{"quantity":1.5,"unit_type":"CCER"}}`, w.account, w.otherAc), 400, "quantity_invalid", "units.quantity"},

@@ -155,7 +155,7 @@ func TestCBAMObligationsAPIErrorsNameTheField(t *testing.T) {
 		}
 	}
 	resp, out := postJSON(t, srv, "/api/v1/cbam/obligations", `{"lines":[],"extra":1}`)
-	if resp.StatusCode != http.StatusBadRequest || out["code"] != "malformed_json" {
+	if resp.StatusCode != http.StatusBadRequest || out["code"] != "unknown_field" {
 		t.Errorf("unknown field: %d %v", resp.StatusCode, out)
 	}
 }

@@ -117,7 +117,7 @@ func TestLinkageSolveBadInput(t *testing.T) {
 		code, field string
 	}{
 		{"malformed", `{"runs":`, 400, "malformed_json", ""},
-		{"unknown field", `{"runz": 3}`, 400, "malformed_json", ""},
+		{"unknown field", `{"runz": 3}`, 400, "unknown_field", ""},
 		{"too many runs", `{"runs": 1000000}`, 400, "runs_invalid", "runs"},
 		{"negative BAU", sc(func(s map[string]any) { region(s, 3)["bau"].(map[string]any)["value"] = -1 }), 400, "invalid_scenario", "scenario.regions[3].bau"},
 		{"non-monotone curve", sc(func(s map[string]any) {
@@ -125,7 +125,7 @@ func TestLinkageSolveBadInput(t *testing.T) {
 		}), 400, "invalid_scenario", "scenario.regions[10].mac.points[1][1]"},
 		{"cap above BAU", sc(func(s map[string]any) { region(s, 1)["cap"].(map[string]any)["value"] = 99999 }), 400, "invalid_scenario", "scenario.regions[1].cap"},
 		{"unknown jurisdiction", sc(func(s map[string]any) { s["markets"].([]any)[1].(map[string]any)["jurisdiction"] = "ZZ" }), 400, "invalid_scenario", "scenario.markets[1].jurisdiction"},
-		{"unknown scenario field", `{"scenario": {"name": "x", "colour": "red"}}`, 400, "malformed_json", ""},
+		{"unknown scenario field", `{"scenario": {"name": "x", "colour": "red"}}`, 400, "unknown_field", "scenario.colour"},
 		{"CBAM flow with a code outside CBAM", sc(func(s map[string]any) {
 			s["cbam"].(map[string]any)["flows"].([]any)[1].(map[string]any)["cn_code"] = "25070020"
 		}), 400, "invalid_scenario", "scenario.cbam.flows[1].cn"},

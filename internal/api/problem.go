@@ -119,8 +119,9 @@ func bodyProblem(w http.ResponseWriter, err error) {
 	}
 	code := "malformed_json"
 	switch {
-	case e.Code == strictjson.CodeDuplicateKey:
-		code = "duplicate_key"
+	case e.Code == strictjson.CodeDuplicateKey, e.Code == strictjson.CodeUnknownField,
+		e.Code == strictjson.CodeNotObject, e.Code == strictjson.CodeText:
+		code = e.Code
 	case e.Code == strictjson.CodeType && (e.Field == "quantity" || strings.HasSuffix(e.Field, ".quantity")):
 		code = "quantity_invalid" // UK ETS check 3008: quantity must be a positive integer
 	}

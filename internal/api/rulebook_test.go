@@ -77,7 +77,7 @@ func TestRulebookProblems(t *testing.T) {
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"CN","vintage":2024},"use":{"scheme":"CN-ETS","compliance_year":2025,"obligation_tonnes":-1}}`, 400, "invalid_field", "use.obligation_tonnes"},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"XX","vintage":2024},"use":{"scheme":"CN-ETS","compliance_year":2025}}`, 400, "invalid_field", "unit.host"},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"CN","vintage":2024},"use":{"scheme":"NOPE","compliance_year":2025}}`, 400, "invalid_field", "use.scheme"},
-		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER"},"colour":1}`, 400, "malformed_json", "colour"},
+		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER"},"colour":1}`, 400, "unknown_field", "colour"},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":`, 400, "malformed_json", ""},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"CN","vintage":2024},"use":{"scheme":"CN-ETS","compliance_year":2025,"obligation_tonnes":10}}`, 400, "invalid_field", "unit.registered"},
 		{"POST", "/api/v1/rulebook/eligibility", `{"unit":{"instrument":"CCER","host":"CN","vintage":2024,"registered":"2024-13-01"},"use":{"scheme":"CN-ETS","compliance_year":2025}}`, 400, "invalid_field", "unit.registered"},

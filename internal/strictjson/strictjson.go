@@ -1,17 +1,22 @@
 // Package strictjson decodes request bodies strictly: exactly one JSON
-// value, no unknown fields, and no object key given twice at any depth.
+// value, field names matched exactly, no object key given twice at any
+// depth (ignoring case), and only valid text in strings.
 // encoding/json keeps the last of two equal keys, so
 // {"from_account":2,…,"from_account":4} would silently act on account 4.
 package strictjson
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Error codes, stable for API users.
@@ -20,6 +25,8 @@ const (
 	CodeDuplicateKey = "duplicate_key"
 	CodeUnknownField = "unknown_field"
 	CodeType         = "wrong_type"
+	CodeNotObject    = "body_not_object"
+	CodeText         = "text_invalid"
 )
 
 // Error is a decoding error that names the field at fault when it can.
@@ -32,11 +39,16 @@ type Error struct {
 func (e *Error) Error() string { return e.Msg }
 
 // Decode decodes data, which must hold exactly one JSON value, into dst.
+// When dst points to a struct the value must be an object. Every object key
+// must be exactly (case-sensitively) a field name of the Go type it fills:
+// encoding/json matches names case-insensitively, so "TO_ACCOUNT" would
+// otherwise fill to_account. Strings must be valid UTF-8 without escaped
+// lone surrogates, which encoding/json would silently turn into U+FFFD.
 func Decode(data []byte, dst any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return &Error{Code: CodeMalformed, Msg: "the request body is empty; a JSON object is expected"}
 	}
-	if err := CheckKeys(data); err != nil {
+	if err := check(data, reflect.TypeOf(dst)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -66,57 +78,264 @@ func Decode(data []byte, dst any) error {
 const maxDepth = 64
 
 // CheckKeys walks data token by token and reports the first object key that
-// appears twice in one object (at any depth), or a syntax error. It does not
-// decode values.
-func CheckKeys(data []byte) error {
+// appears twice in one object (at any depth, keys compared under Unicode
+// case folding), a string that is not valid UTF-8 or holds an escaped lone
+// surrogate, or a syntax error. It does not decode values and knows no
+// field names.
+func CheckKeys(data []byte) error { return check(data, nil) }
+
+func check(data []byte, t reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	return walk(dec, "", 0)
+	w := walker{dec: dec, data: data}
+	t = deref(t)
+	if t != nil && t.Kind() == reflect.Struct && !opaque(t) {
+		if tok, err := dec.Token(); err == nil && tok != json.Delim('{') {
+			return &Error{Code: CodeNotObject, Msg: "the body must be a JSON object ({…}), not " + describe(tok)}
+		}
+		dec = json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		w.dec = dec
+	}
+	return w.walk("", 0, t)
 }
 
-func walk(dec *json.Decoder, path string, depth int) error {
+// walker reads tokens and checks each one's raw bytes, which it finds
+// between the decoder's offsets before and after the token.
+type walker struct {
+	dec  *json.Decoder
+	data []byte
+	prev int64
+}
+
+func (w *walker) token(path string) (json.Token, error) {
+	tok, err := w.dec.Token()
+	if err != nil {
+		return nil, syntaxError(err)
+	}
+	end := w.dec.InputOffset()
+	raw := w.data[w.prev:end]
+	w.prev = end
+	if _, isString := tok.(string); isString {
+		if !utf8.Valid(raw) {
+			return nil, &Error{Code: CodeText, Field: path, Msg: fmt.Sprintf("field %q is not valid UTF-8 text", path)}
+		}
+		if loneSurrogate(raw) {
+			return nil, &Error{Code: CodeText, Field: path, Msg: fmt.Sprintf("field %q holds an escaped lone surrogate (\\uD800–\\uDFFF without its pair), which is not text", path)}
+		}
+	}
+	return tok, nil
+}
+
+// walk checks one value; t is the Go type it will fill, or nil when that
+// type does not constrain field names (interfaces, raw messages, types that
+// decode themselves).
+func (w *walker) walk(path string, depth int, t reflect.Type) error {
 	if depth > maxDepth {
 		return &Error{Code: CodeMalformed, Field: path, Msg: fmt.Sprintf("the body nests objects and arrays more than %d deep", maxDepth)}
 	}
-	tok, err := dec.Token()
+	t = deref(t)
+	if t != nil && opaque(t) {
+		t = nil
+	}
+	tok, err := w.token(path)
 	if err != nil {
-		return syntaxError(err)
+		return err
 	}
 	switch tok {
 	case json.Delim('{'):
-		seen := map[string]struct{}{}
-		for dec.More() {
-			kt, err := dec.Token()
+		var fields map[string]reflect.Type
+		var elem reflect.Type
+		isMap := false
+		if t != nil {
+			switch t.Kind() {
+			case reflect.Struct:
+				fields = fieldsOf(t)
+			case reflect.Map:
+				isMap, elem = true, t.Elem()
+			}
+		}
+		seen := map[string]string{}
+		for w.dec.More() {
+			kt, err := w.token(path)
 			if err != nil {
-				return syntaxError(err)
+				return err
 			}
 			key, _ := kt.(string) // the decoder yields only strings as keys
 			p := key
 			if path != "" {
 				p = path + "." + key
 			}
-			if _, dup := seen[key]; dup {
-				return &Error{Code: CodeDuplicateKey, Field: p, Msg: fmt.Sprintf("field %q is given more than once", p)}
+			// Map keys are data and stay case-sensitive; field names fold,
+			// because encoding/json would fill one field from both keys.
+			fk := key
+			if !isMap {
+				fk = fold(key)
 			}
-			seen[key] = struct{}{}
-			if err := walk(dec, p, depth+1); err != nil {
+			if first, dup := seen[fk]; dup {
+				if first == key {
+					return &Error{Code: CodeDuplicateKey, Field: p, Msg: fmt.Sprintf("field %q is given more than once", p)}
+				}
+				return &Error{Code: CodeDuplicateKey, Field: p, Msg: fmt.Sprintf("field %q is given twice: as %q and as %q (names are compared ignoring case)", p, first, key)}
+			}
+			seen[fk] = key
+			vt := elem
+			if fields != nil {
+				ft, ok := fields[key]
+				if !ok {
+					return &Error{Code: CodeUnknownField, Field: p, Msg: fmt.Sprintf("unknown field %q (field names are case-sensitive)", p)}
+				}
+				vt = ft
+			}
+			if err := w.walk(p, depth+1, vt); err != nil {
 				return err
 			}
 		}
-		if _, err := dec.Token(); err != nil { // the closing '}'
-			return syntaxError(err)
+		if _, err := w.token(path); err != nil { // the closing '}'
+			return err
 		}
 	case json.Delim('['):
-		for i := 0; dec.More(); i++ {
-			if err := walk(dec, path+"["+strconv.Itoa(i)+"]", depth+1); err != nil {
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for i := 0; w.dec.More(); i++ {
+			if err := w.walk(path+"["+strconv.Itoa(i)+"]", depth+1, elem); err != nil {
 				return err
 			}
 		}
-		if _, err := dec.Token(); err != nil { // the closing ']'
-			return syntaxError(err)
+		if _, err := w.token(path); err != nil { // the closing ']'
+			return err
 		}
 	}
 	return nil
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+var (
+	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// opaque reports whether t decodes itself, so its field names are not ours
+// to check.
+func opaque(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return t.Implements(unmarshalerType) || p.Implements(unmarshalerType) ||
+		t.Implements(textUnmarshalerType) || p.Implements(textUnmarshalerType)
+}
+
+// fieldsOf lists the JSON names of a struct's fields as encoding/json
+// derives them (tag name, else the Go name; "-" omitted; embedded structs
+// without a tag name promote their fields) with the type each fills.
+func fieldsOf(t reflect.Type) map[string]reflect.Type {
+	m := map[string]reflect.Type{}
+	addFields(m, t, 0)
+	return m
+}
+
+func addFields(m map[string]reflect.Type, t reflect.Type, depth int) {
+	if depth > 8 {
+		return
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			if ft := deref(f.Type); ft.Kind() == reflect.Struct {
+				addFields(m, ft, depth+1)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if _, taken := m[name]; !taken || depth == 0 {
+			m[name] = f.Type
+		}
+	}
+}
+
+// fold maps s to a canonical form under Unicode simple case folding: each
+// rune becomes the smallest rune of its folding orbit.
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		low := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			low = min(low, f)
+		}
+		b.WriteRune(low)
+	}
+	return b.String()
+}
+
+// loneSurrogate reports whether raw JSON text holds a \u escape of a UTF-16
+// surrogate that is not half of a high-low pair.
+func loneSurrogate(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' || i+1 >= len(raw) {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++ // skip the escaped character, which may be a backslash
+			continue
+		}
+		r, ok := hex4(raw, i+2)
+		if !ok {
+			return false // a syntax error the decoder reports
+		}
+		i += 5
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+2 >= len(raw) || raw[i+1] != '\\' || raw[i+2] != 'u' {
+				return true
+			}
+			lo, ok := hex4(raw, i+3)
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 6
+		}
+	}
+	return false
+}
+
+func hex4(raw []byte, at int) (rune, bool) {
+	if at+4 > len(raw) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(raw[at:at+4]), 16, 32)
+	return rune(v), err == nil
+}
+
+func describe(tok json.Token) string {
+	switch tok.(type) {
+	case nil:
+		return "null"
+	case json.Delim:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	}
+	return "a number"
 }
 
 func syntaxError(err error) error {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 type inner struct {
@@ -37,6 +39,23 @@ func TestDecode(t *testing.T) {
 		{"bad syntax", `{"from_account" 1}`, CodeMalformed, ""},
 		{"trailing", `{} {}`, CodeMalformed, ""},
 		{"too deep", `{"any":` + deep(100) + `}`, CodeMalformed, ""},
+		{"key in other case", `{"from_account":2,"to_account":3,"TO_ACCOUNT":4}`, CodeDuplicateKey, "TO_ACCOUNT"},
+		{"only key in other case", `{"From_Account":2}`, CodeUnknownField, "From_Account"},
+		{"nested key in other case", `{"units":{"Quantity":1}}`, CodeUnknownField, "units.Quantity"},
+		{"folded duplicate under any", `{"any":{"k":1,"K":2}}`, CodeDuplicateKey, "any.K"},
+		{"kelvin sign folds to k", `{"any":{"k":1,"\u212a":2}}`, CodeDuplicateKey, "any.\u212a"},
+		{"invalid UTF-8 value", "{\"units\":{\"serials\":[\"a\xffb\"]}}", CodeText, "units.serials[0]"},
+		{"invalid UTF-8 key", "{\"any\":{\"a\xff\":1}}", CodeText, "any"},
+		{"lone high surrogate", `{"any":"a\ud800b"}`, CodeText, "any"},
+		{"lone low surrogate", `{"any":"\udc00"}`, CodeText, "any"},
+		{"high surrogate at end", `{"any":"\ud800"}`, CodeText, "any"},
+		{"two high surrogates", `{"any":"\ud800\ud800"}`, CodeText, "any"},
+		{"surrogate pair", `{"any":"\ud83d\ude00"}`, "", ""},
+		{"escaped backslash then u", `{"any":"\\ud800"}`, "", ""},
+		{"null body", `null`, CodeNotObject, ""},
+		{"array body", `[]`, CodeNotObject, ""},
+		{"string body", `"x"`, CodeNotObject, ""},
+		{"number body", ` 5 `, CodeNotObject, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var b body
@@ -80,13 +99,96 @@ func FuzzCheckKeys(f *testing.F) {
 			return // not one valid value, or nested too deep: it must only not panic
 		}
 		var e *Error
-		if err != nil && (!errors.As(err, &e) || e.Code != CodeDuplicateKey) {
+		if err != nil && (!errors.As(err, &e) || e.Code != CodeDuplicateKey && e.Code != CodeText) {
 			t.Fatalf("valid JSON %q reported as %v", in, err)
 		}
-		if hasDup := countKeys(json.RawMessage(in)) != countMapKeys(v); hasDup != (err != nil) {
+		if err == nil && !utf8.ValidString(in) {
+			t.Fatalf("%q is not UTF-8 but passed", in)
+		}
+		if !utf8.ValidString(in) || strings.Contains(strings.ToLower(in), `\ud`) {
+			return // text checks decide; the key oracle below needs clean text
+		}
+		if err != nil && e.Code == CodeText {
+			t.Fatalf("%q: clean text reported as %v", in, err)
+		}
+		if hasDup := foldedDuplicate(json.RawMessage(in)); hasDup != (err != nil) {
 			t.Fatalf("%q: duplicate %v, CheckKeys said %v", in, hasDup, err)
 		}
+		if countKeys(json.RawMessage(in)) != countMapKeys(v) && err == nil {
+			t.Fatalf("%q: decoding loses a key, CheckKeys passed it", in)
+		}
 	})
+}
+
+// FuzzDecode: whatever Decode accepts into a struct is an object whose keys
+// are all exactly field names, so encoding/json's case-insensitive matching
+// never chose a field; and it never panics.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"from_account":2,"TO_ACCOUNT":4}`, `{"units":{"QUANTITY":1}}`, `null`, `[]`, `{"any":{"a":1,"A":2}}`, `{"units":{"serials":["a\ud800"]}}`} {
+		f.Add(s)
+	}
+	top := map[string]bool{"from_account": true, "to_account": true, "units": true, "any": true}
+	units := map[string]bool{"quantity": true, "serials": true}
+	f.Fuzz(func(t *testing.T, in string) {
+		var b body
+		if Decode([]byte(in), &b) != nil {
+			return
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(in), &m); err != nil || m == nil {
+			t.Fatalf("%q accepted but is not an object: %v", in, err)
+		}
+		for k, v := range m {
+			if !top[k] {
+				t.Fatalf("%q accepted with key %q", in, k)
+			}
+			var u map[string]json.RawMessage
+			if k == "units" && json.Unmarshal(v, &u) == nil {
+				for k := range u {
+					if !units[k] {
+						t.Fatalf("%q accepted with units key %q", in, k)
+					}
+				}
+			}
+		}
+	})
+}
+
+// foldedDuplicate reports whether some object holds two keys that
+// strings.EqualFold calls equal, compared pair by pair.
+func foldedDuplicate(raw json.RawMessage) bool {
+	var arr []json.RawMessage
+	if json.Unmarshal(raw, &arr) == nil {
+		for _, x := range arr {
+			if foldedDuplicate(x) {
+				return true
+			}
+		}
+		return false
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	_, _ = dec.Token()
+	var keys []string
+	for dec.More() {
+		kt, _ := dec.Token()
+		k, _ := kt.(string)
+		for _, o := range keys {
+			if strings.EqualFold(o, k) {
+				return true
+			}
+		}
+		keys = append(keys, k)
+		var val json.RawMessage
+		_ = dec.Decode(&val)
+		if foldedDuplicate(val) {
+			return true
+		}
+	}
+	return false
 }
 
 // countKeys counts object keys as written, duplicates included: each
