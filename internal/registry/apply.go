@@ -492,10 +492,13 @@ func (n *Node) createToken(w *writeSet, a Actor, r CreateToken, res *Result) err
 	if n.st.orgs[r.OrgID] == nil {
 		return ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "organisation_id", "organisation %d does not exist", r.OrgID)
 	}
+	// A hub or venue token acts for its organisation as the settlement
+	// authority of the escrows that name it (Authority.permits), and for
+	// nothing else: the kinds table lets those roles only complete and void.
 	switch r.Role {
-	case ledger.RoleAdmin, ledger.RoleHolder, ledger.RoleAuditor:
+	case ledger.RoleAdmin, ledger.RoleHolder, ledger.RoleAuditor, RoleHub, RoleVenue:
 	default:
-		return invalid("role", "role %q is not one of admin, holder, auditor", r.Role)
+		return invalid("role", "role %q is not one of admin, holder, auditor, hub, venue", r.Role)
 	}
 	if err := text("name", r.Name, 200, true); err != nil {
 		return err

@@ -44,6 +44,10 @@ func (au Authority) String() string {
 	return fmt.Sprintf("the %s (organisation %d)", au.Role, au.OrgID)
 }
 
+// Permits reports whether actor a acts for the authority, so may complete
+// or void an escrow that names it.
+func (au Authority) Permits(a Actor) bool { return au.permits(a) }
+
 // permits reports whether actor a acts for the authority.
 func (au Authority) permits(a Actor) bool {
 	switch au.Role {
@@ -56,6 +60,11 @@ func (au Authority) permits(a Actor) bool {
 	}
 	return false
 }
+
+// CodeAuthorityUnknown refuses an escrow whose hub or venue authority is
+// not an organisation of this registry: nobody could settle it before it
+// expires.
+const CodeAuthorityUnknown = "authority_unknown"
 
 // Escrow lifetimes, in seconds. These are this registry's own bounds, not a
 // regulatory figure: long enough for a hub round trip or a venue's
@@ -82,7 +91,8 @@ func (n *Node) reserve(w *writeSet, a Actor, r Reserve, res *Result) error {
 		}
 	case AuthorityHub, AuthorityVenue:
 		if n.st.orgs[au.OrgID] == nil {
-			return invalid("authority.organisation_id", "a %s authority names its organisation in this registry; organisation %d is not one", au.Role, au.OrgID)
+			return ledger.Errorf(ledger.KindNotExist, CodeAuthorityUnknown, 0, "authority.organisation_id",
+				"a %s authority names its organisation in this registry; organisation %d is not one", au.Role, au.OrgID)
 		}
 	default:
 		return invalid("authority.role", "authority role %q is not one of registry, hub, venue", au.Role)

@@ -414,6 +414,10 @@ type escrowRow struct {
 	registry.EscrowView
 	At   time.Time
 	Soon bool
+	// Settles says the viewer acts for the escrow's authority; only then
+	// does the row offer Complete and Void (the registry would refuse
+	// anyone else).
+	Settles bool
 }
 
 // expiringSoon is how close to its expiry an escrow is flagged on the page.
@@ -440,7 +444,7 @@ func (s *Site) handleEscrows(w http.ResponseWriter, r *http.Request) {
 		escrows, d.More = escrows[:maxEscrowRows], len(escrows)-maxEscrowRows
 	}
 	for _, e := range escrows {
-		row := escrowRow{EscrowView: e, Soon: !e.ExpiresAt.IsZero() && time.Until(e.ExpiresAt) < expiringSoon}
+		row := escrowRow{EscrowView: e, Soon: !e.ExpiresAt.IsZero() && time.Until(e.ExpiresAt) < expiringSoon, Settles: e.Authority.Permits(*a)}
 		// The reservation's own journal entry says when it was made.
 		if txs, err := n.Journal(r.Context(), *a, registry.JournalFilter{After: e.Pending - 1, Limit: 1}); err == nil && len(txs) == 1 {
 			row.At = txs[0].At
