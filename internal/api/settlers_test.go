@@ -100,6 +100,11 @@ func TestHubAndVenueTokensSettleOnlyTheirEscrows(t *testing.T) {
 				}
 			}
 		}
+		// The in-process hub's keys (its message ids) stay its own: a hub
+		// token over HTTP may not take one first.
+		if out := post(hub, "hub:msg-1", fmt.Sprintf("/reservations/%d/complete", pHub), "", 400); out["code"] != "idempotency_key_invalid" {
+			t.Fatalf("hub token with a hub: key: %v", out)
+		}
 		// The administrator may not settle the hub's escrow either.
 		post(w.tokens["admin"], "adm-c-hub", fmt.Sprintf("/reservations/%d/complete", pHub), "", 403)
 
