@@ -36,7 +36,7 @@ func BenchmarkTransferBatch(b *testing.B) {
 			}
 			n.st = nil
 			// The committed state is unchanged by the batches decided on it.
-			if got := base.bal[balKey{from, "BU", ledger.Held}]; got != 10 {
+			if got := base.bal.Get(balKey{from, "BU", ledger.Held}); got != 10 {
 				b.Fatalf("base state changed: account %d holds %d", from, got)
 			}
 		})
