@@ -110,7 +110,7 @@ func (n *Node) createOrganisation(w *writeSet, a Actor, r CreateOrganisation, re
 }
 
 func (n *Node) openAccount(w *writeSet, a Actor, r OpenAccount, res *Result) error {
-	if n.st.orgs[r.OrgID] == nil {
+	if n.st.orgs.Get(r.OrgID) == nil {
 		return ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "organisation_id", "organisation %d does not exist", r.OrgID)
 	}
 	if _, err := ledger.ParseAccountType(string(r.Type)); err != nil {
@@ -127,7 +127,7 @@ func (n *Node) openAccount(w *writeSet, a Actor, r OpenAccount, res *Result) err
 }
 
 func (n *Node) setAccountStatus(w *writeSet, a Actor, r SetAccountStatus, res *Result) error {
-	acc := n.st.accounts[r.AccountID]
+	acc := n.st.accounts.Get(r.AccountID)
 	if acc == nil {
 		return ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "account_id", "account %d does not exist", r.AccountID)
 	}
@@ -140,15 +140,21 @@ func (n *Node) setAccountStatus(w *writeSet, a Actor, r SetAccountStatus, res *R
 	if r.Status == ledger.Closed && n.accountHolds(acc.ID) {
 		return ledger.Errorf(ledger.KindConflict, "account_not_empty", 0, "account_id", "account %d still holds or reserves units; transfer them before closing it", acc.ID)
 	}
-	acc.Status = r.Status
-	w.putAccount(*acc)
+	// A new value: acc may be shared with the committed state.
+	cp := *acc
+	cp.Status = r.Status
+	n.st.addAccount(cp)
+	w.putAccount(cp)
 	res.ID = acc.ID
 	return nil
 }
 
 func (n *Node) accountHolds(id int64) bool {
-	for k, v := range n.st.bal {
-		if k.Account == id && (k.State == ledger.Held || k.State == ledger.Reserved) && v > 0 {
+	for k, v := range n.st.bal.From(balKey{Account: id}) {
+		if k.Account != id {
+			break
+		}
+		if (k.State == ledger.Held || k.State == ledger.Reserved) && v > 0 {
 			return true
 		}
 	}
@@ -208,7 +214,7 @@ func (n *Node) issue(w *writeSet, a Actor, r Issue, res *Result) error {
 
 // account returns an open account or the error with the given code.
 func (n *Node) account(field string, id int64, missingCode string, check int) (*ledger.Account, error) {
-	acc := n.st.accounts[id]
+	acc := n.st.accounts.Get(id)
 	if acc == nil {
 		return nil, ledger.Errorf(ledger.KindNotExist, missingCode, check, field, "account %d does not exist", id)
 	}
@@ -226,7 +232,7 @@ func (n *Node) source(a Actor, id int64) (*ledger.Account, error) {
 	// Permission before existence: a holder naming another organisation's
 	// account gets the answer for an account that does not exist; the
 	// administrator, who sees every account, is told it is not its own.
-	acc := n.st.accounts[id]
+	acc := n.st.accounts.Get(id)
 	if acc == nil || a.Role != ledger.RoleAdmin && acc.OrgID != a.OrgID {
 		return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "from_account", "account %d does not exist among your organisation's accounts", id)
 	}
@@ -241,7 +247,7 @@ func (n *Node) source(a Actor, id int64) (*ledger.Account, error) {
 // units gets one answer for all three, so it cannot learn which accounts
 // exist; the registry administrator gets the precise one.
 func (n *Node) destination(a Actor, field string, id int64) (*ledger.Account, error) {
-	acc := n.st.accounts[id]
+	acc := n.st.accounts.Get(id)
 	if a.Role != ledger.RoleAdmin && (acc == nil || acc.OrgID != a.OrgID) {
 		if acc == nil || acc.Status != ledger.Open || !receivable(acc) {
 			return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeAcquiringNotFound, 2002, field, "account %d does not exist or cannot receive units", id)
@@ -281,13 +287,13 @@ func (n *Node) selectUnits(from int64, u Units) ([]piece, error) {
 	}
 	var out []piece
 	need := u.Quantity
-	if h := n.st.held[from]; h != nil {
+	if h := n.st.held.Get(from); h != nil {
 		h.Ascend(func(k holdKey) bool {
-			iss := n.st.issuances[k.Issuance]
+			iss := n.st.issuances.Get(k.Issuance)
 			if iss.UnitType != u.UnitType || (u.IssuanceID != 0 && iss.ID != u.IssuanceID) || (u.Vintage != 0 && iss.Vintage != u.Vintage) {
 				return true
 			}
-			b, _ := n.st.blocks[k.Issuance].Get(ledger.Block{Start: k.Start})
+			b, _ := n.st.blocks.Get(k.Issuance).Get(ledger.Block{Start: k.Start})
 			take := min(need, b.Count())
 			out = append(out, piece{b.Issuance, b.Start, b.Start + take - 1})
 			need -= take
@@ -319,7 +325,7 @@ func (n *Node) selectSerials(from int64, u Units) ([]piece, error) {
 		if s.Registry != n.code {
 			return nil, ledger.Errorf(ledger.KindInvalid, ledger.CodeSerialInvalid, 0, field, "serial %s belongs to registry %s, not %s", text, s.Registry, n.code)
 		}
-		iss := n.st.issuances[s.Issuance]
+		iss := n.st.issuances.Get(s.Issuance)
 		if iss == nil || iss.UnitType != s.UnitType || iss.Project != s.Project || iss.Vintage != s.Vintage || s.End > iss.Quantity {
 			return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeSerialInvalid, 0, field, "serial %s names units that were never issued here", text)
 		}
@@ -342,7 +348,7 @@ func (n *Node) selectSerials(from int64, u Units) ([]piece, error) {
 		}
 		// Walk the blocks covering [r.Start, r.End]; each must be held by from.
 		var bad error
-		n.st.blocks[r.Issuance].AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(r.Issuance, r.Start)}, func(b ledger.Block) bool {
+		n.st.blocks.Get(r.Issuance).AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(r.Issuance, r.Start)}, func(b ledger.Block) bool {
 			if b.Start > r.End {
 				return false
 			}
@@ -402,7 +408,7 @@ func (n *Node) move(w *writeSet, seq int64, p piece, account int64, to ledger.St
 			prev.End = b.End
 			b = prev
 		}
-		tree := n.st.blocks[b.Issuance]
+		tree := n.st.blocks.Get(b.Issuance)
 		if next, ok := tree.Get(ledger.Block{Start: b.End + 1}); ok && mergeable(b, next) {
 			n.st.deleteBlock(next)
 			w.dirty[blockRef{next.Issuance, next.Start}] = struct{}{}
@@ -489,7 +495,7 @@ func (n *Node) cancel(w *writeSet, a Actor, r Cancel, res *Result) error {
 }
 
 func (n *Node) createToken(w *writeSet, a Actor, r CreateToken, res *Result) error {
-	if n.st.orgs[r.OrgID] == nil {
+	if n.st.orgs.Get(r.OrgID) == nil {
 		return ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "organisation_id", "organisation %d does not exist", r.OrgID)
 	}
 	// A hub or venue token acts for its organisation as the settlement
@@ -521,6 +527,6 @@ func TokenHash(token string) string {
 }
 
 func (n *Node) view(b ledger.Block) BlockView {
-	s := n.serialOf(n.st.issuances[b.Issuance], b.Start, b.End)
+	s := n.serialOf(n.st.issuances.Get(b.Issuance), b.Start, b.End)
 	return BlockView{Serial: s.String(), IssuanceID: b.Issuance, Start: b.Start, End: b.End, Quantity: b.Count(), AccountID: b.Account, State: b.State, Pending: b.Pending}
 }

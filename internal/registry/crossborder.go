@@ -129,7 +129,7 @@ func (n *Node) origin(id int64) Origin {
 // localIssuance returns the local id of an origin issuance, if recorded here.
 func (n *Node) localIssuance(o Origin) (int64, bool) {
 	if o.Registry == n.code {
-		return o.Issuance, n.st.issuances[o.Issuance] != nil
+		return o.Issuance, n.st.issuances.Get(o.Issuance) != nil
 	}
 	if n.st.origins == nil {
 		return 0, false
@@ -172,7 +172,7 @@ const hubKeyPrefix = "hub:"
 const maxImportBlocks = 1000
 
 func (n *Node) importUnits(w *writeSet, a Actor, r Import, res *Result) error {
-	if n.st.orgs[a.OrgID] == nil {
+	if n.st.orgs.Get(a.OrgID) == nil {
 		return forbidden("the hub acts for an organisation of this registry; organisation %d is not one", a.OrgID)
 	}
 	if err := text("transfer", r.Transfer, 100, true); err != nil {
@@ -211,7 +211,7 @@ func (n *Node) importUnits(w *writeSet, a Actor, r Import, res *Result) error {
 		id, ok := n.localIssuance(o.Origin)
 		switch {
 		case ok:
-			if x := n.st.issuances[id]; !sameIssuance(x, o) {
+			if x := n.st.issuances.Get(id); !sameIssuance(x, o) {
 				return ledger.Errorf(ledger.KindConflict, CodeOriginMismatch, 0, field, "issuance %s/%d is recorded here with other attributes", o.Registry, o.Issuance)
 			}
 			if err := n.allExported(field, id, b.Start, b.End); err != nil {
@@ -313,7 +313,7 @@ func sameIssuance(x *ledger.Issuance, o OriginIssuance) bool {
 // not in this registry (state exported), so importing them makes no copy.
 func (n *Node) allExported(field string, id, start, end int64) error {
 	var bad error
-	n.st.blocks[id].AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(id, start)}, func(b ledger.Block) bool {
+	n.st.blocks.Get(id).AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(id, start)}, func(b ledger.Block) bool {
 		if b.Start > end {
 			return false
 		}
@@ -330,7 +330,7 @@ func (n *Node) allExported(field string, id, start, end int64) error {
 // what a sender attaches to blocks leaving this registry.
 func (n *Node) OriginOf(id int64) (OriginIssuance, bool) {
 	n = n.reader()
-	x := n.st.issuances[id]
+	x := n.st.issuances.Get(id)
 	if x == nil {
 		return OriginIssuance{}, false
 	}
@@ -355,14 +355,14 @@ type OriginBlock struct {
 func (n *Node) OriginBlocks() []OriginBlock {
 	n = n.reader()
 	var out []OriginBlock
-	ids := make([]int64, 0, len(n.st.blocks))
-	for id := range n.st.blocks {
+	ids := make([]int64, 0, n.st.blocks.Len())
+	for id := range n.st.blocks.All() {
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, id := range ids {
 		o := n.origin(id)
-		n.st.blocks[id].Ascend(func(b ledger.Block) bool {
+		n.st.blocks.Get(id).Ascend(func(b ledger.Block) bool {
 			out = append(out, OriginBlock{Origin: o, Start: b.Start, End: b.End, AccountID: b.Account, State: b.State})
 			return true
 		})
@@ -395,7 +395,7 @@ func loadOrigins(ctx context.Context, db *store.DB, st *state, code string) erro
 		return err
 	}
 	bySeq := map[int64][]*ledger.Issuance{}
-	for _, x := range st.issuances {
+	for _, x := range st.issuances.All() {
 		bySeq[x.Seq] = append(bySeq[x.Seq], x)
 	}
 	for _, e := range es {

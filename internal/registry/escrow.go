@@ -90,7 +90,7 @@ func (n *Node) reserve(w *writeSet, a Actor, r Reserve, res *Result) error {
 			return invalid("authority.organisation_id", "the registry authority is the registry administrator; give no organisation_id")
 		}
 	case AuthorityHub, AuthorityVenue:
-		if n.st.orgs[au.OrgID] == nil {
+		if n.st.orgs.Get(au.OrgID) == nil {
 			return ledger.Errorf(ledger.KindNotExist, CodeAuthorityUnknown, 0, "authority.organisation_id",
 				"a %s authority names its organisation in this registry; organisation %d is not one", au.Role, au.OrgID)
 		}
@@ -132,7 +132,7 @@ func (n *Node) reserve(w *writeSet, a Actor, r Reserve, res *Result) error {
 	if err != nil {
 		return err
 	}
-	n.st.pending[p.Seq] = p
+	n.st.putPending(p)
 	n.moveAll(w, res, ps, from.ID, ledger.Reserved, p.Seq)
 	res.Pending, res.ExpiresAt, res.Authority = p.Seq, p.Expires, &au
 	return nil
@@ -159,7 +159,7 @@ func (n *Node) void(w *writeSet, a Actor, r Void, res *Result) error {
 // about it (the answer is the one for an escrow that does not exist), except
 // the registry administrator, who sees every escrow anyway.
 func (n *Node) settleable(a Actor, seq int64) (*pendingTxn, error) {
-	p := n.st.pending[seq]
+	p := n.st.pending.Get(seq)
 	if p != nil && p.Authority.permits(a) {
 		return p, nil
 	}
@@ -167,7 +167,7 @@ func (n *Node) settleable(a Actor, seq int64) (*pendingTxn, error) {
 		if p != nil {
 			return nil, forbidden("reservation %d is settled by %s, not by the registry administrator", seq, p.Authority)
 		}
-		if kind := n.st.settled[seq]; kind != "" {
+		if kind := n.st.settled.Get(seq); kind != "" {
 			return nil, ledger.Errorf(ledger.KindConflict, ledger.CodeDuplicate, 10006, "pending", "reservation %d was already settled (%s)", seq, kind)
 		}
 	}
@@ -175,9 +175,9 @@ func (n *Node) settleable(a Actor, seq int64) (*pendingTxn, error) {
 }
 
 func (n *Node) expire(w *writeSet, a Actor, r Expire, res *Result) error {
-	p := n.st.pending[r.Pending]
+	p := n.st.pending.Get(r.Pending)
 	if p == nil {
-		if kind := n.st.settled[r.Pending]; kind != "" {
+		if kind := n.st.settled.Get(r.Pending); kind != "" {
 			return ledger.Errorf(ledger.KindConflict, ledger.CodeDuplicate, 10006, "pending", "reservation %d was already settled (%s)", r.Pending, kind)
 		}
 		return ledger.Errorf(ledger.KindNotExist, ledger.CodePendingNotFound, 0, "pending", "no pending reservation %d", r.Pending)
@@ -210,17 +210,19 @@ func (n *Node) release(w *writeSet, p *pendingTxn, complete bool, res *Result) e
 	}
 	// Blocks settle in serial order, so the result does not depend on the
 	// order the reservation was rebuilt in after a restart.
-	sort.Slice(p.Blocks, func(i, j int) bool {
-		a, b := p.Blocks[i], p.Blocks[j]
+	// (A copy: p may be shared with the committed state.)
+	refs := slices.Clone(p.Blocks)
+	sort.Slice(refs, func(i, j int) bool {
+		a, b := refs[i], refs[j]
 		return a.Issuance < b.Issuance || a.Issuance == b.Issuance && a.Start < b.Start
 	})
-	ps := make([]piece, 0, len(p.Blocks))
-	for _, ref := range p.Blocks {
-		b, _ := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start})
+	ps := make([]piece, 0, len(refs))
+	for _, ref := range refs {
+		b, _ := n.st.blocks.Get(ref.Issuance).Get(ledger.Block{Start: ref.Start})
 		ps = append(ps, piece{b.Issuance, b.Start, b.End})
 	}
-	delete(n.st.pending, p.Seq)
-	n.st.settled[p.Seq] = settledWord[res.Kind]
+	n.st.pending.Delete(p.Seq)
+	n.st.settled.Set(p.Seq, settledWord[res.Kind])
 	n.moveAll(w, res, ps, account, state, 0)
 	res.Pending = p.Seq
 	return nil
@@ -277,7 +279,7 @@ func (n *Node) expireEscrows() {
 func (n *Node) ExpireDue(ctx context.Context) (int, error) {
 	now := n.now().UTC()
 	var due []int64
-	for seq, p := range n.reader().st.pending {
+	for seq, p := range n.reader().st.pending.All() {
 		if !now.Before(p.Expires) {
 			due = append(due, seq)
 		}
@@ -325,8 +327,8 @@ func (n *Node) Escrows(v Actor) ([]EscrowView, error) {
 	}
 	n = n.reader()
 	out := []EscrowView{}
-	for _, p := range n.st.pending {
-		from := n.st.accounts[p.From]
+	for _, p := range n.st.pending.All() {
+		from := n.st.accounts.Get(p.From)
 		if !n.seesAll(v) && !p.Authority.permits(v) && (v.Role != ledger.RoleHolder || from.OrgID != v.OrgID) {
 			continue
 		}
@@ -338,7 +340,7 @@ func (n *Node) Escrows(v Actor) ([]EscrowView, error) {
 			e.ToAccount = p.ToAccount
 		}
 		for _, ref := range p.Blocks {
-			b, _ := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start})
+			b, _ := n.st.blocks.Get(ref.Issuance).Get(ledger.Block{Start: ref.Start})
 			e.Blocks = append(e.Blocks, n.viewFor(v, b))
 			e.Quantity += b.Count()
 		}

@@ -38,9 +38,9 @@ type digest struct {
 }
 
 func digestOf(st *state) digest {
-	d := digest{head: st.head, bal: maps.Clone(st.bal)}
+	d := digest{head: st.head, bal: pmapToMap(st.bal)}
 	for id := int64(1); id <= st.nextID.issuance; id++ {
-		if tree := st.blocks[id]; tree != nil {
+		if tree := st.blocks.Get(id); tree != nil {
 			tree.Ascend(func(b ledger.Block) bool { d.blocks = append(d.blocks, b); return true })
 		}
 	}

@@ -32,7 +32,7 @@ func (n *Node) load(ctx context.Context) (*state, error) {
 	}
 	pendingSeqs := map[int64]bool{}
 	err = db.EachBlock(ctx, func(b ledger.Block) error {
-		if st.issuances[b.Issuance] == nil {
+		if st.issuances.Get(b.Issuance) == nil {
 			return fmt.Errorf("registry: load: block of unknown issuance %d", b.Issuance)
 		}
 		if b.State == ledger.Reserved {
@@ -62,7 +62,7 @@ func (n *Node) load(ctx context.Context) (*state, error) {
 		if err != nil {
 			return nil, fmt.Errorf("registry: load: %w", err)
 		}
-		st.pending[seq] = p
+		st.putPending(p)
 	}
 	// Settled reservations, so that settling one again is reported as a
 	// duplicate rather than as unknown.
@@ -80,13 +80,14 @@ func (n *Node) load(ctx context.Context) (*state, error) {
 			if err := json.Unmarshal([]byte(e.Body), &body); err != nil {
 				return nil, fmt.Errorf("registry: load: %s entry %d: %w", kind, e.Seq, err)
 			}
-			st.settled[body.Request.Pending] = word
+			st.settled.Set(body.Request.Pending, word)
 		}
 	}
-	for iss, tree := range st.blocks {
+	for iss, tree := range st.blocks.All() {
 		tree.Ascend(func(b ledger.Block) bool {
 			if b.State == ledger.Reserved {
-				st.pending[b.Pending].Blocks = append(st.pending[b.Pending].Blocks, blockRef{iss, b.Start})
+				p := st.wpending(b.Pending)
+				p.Blocks = append(p.Blocks, blockRef{iss, b.Start})
 			}
 			return true
 		})

@@ -633,7 +633,7 @@ func (n *Node) applyCalls(w *writeSet, calls []*call, prior map[string]prior) er
 func (n *Node) sealBlocks(w *writeSet) {
 	w.batch.PutBlocks, w.batch.DeleteBlocks = w.batch.PutBlocks[:0], w.batch.DeleteBlocks[:0]
 	for ref := range w.dirty {
-		if b, ok := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start}); ok {
+		if b, ok := n.st.blocks.Get(ref.Issuance).Get(ledger.Block{Start: ref.Start}); ok {
 			w.batch.PutBlocks = append(w.batch.PutBlocks, b)
 		} else {
 			w.batch.DeleteBlocks = append(w.batch.DeleteBlocks, ledger.Block{Issuance: ref.Issuance, Start: ref.Start})

@@ -47,18 +47,18 @@ type Totals struct {
 // Totals returns the registry's totals as of the last commit.
 func (n *Node) Totals() Totals {
 	n = n.reader()
-	t := Totals{Registry: n.code, Organisations: len(n.st.orgs), Accounts: len(n.st.accounts), Issuances: len(n.st.issuances),
+	t := Totals{Registry: n.code, Organisations: n.st.orgs.Len(), Accounts: n.st.accounts.Len(), Issuances: n.st.issuances.Len(),
 		ByState: map[ledger.State]int64{}, ByUnitType: map[string]int64{}, JournalSeq: n.st.head.Seq, JournalHash: n.st.head.Hash}
 	for _, s := range ledger.States {
 		t.ByState[s] = 0
 	}
-	for id, x := range n.st.issuances {
+	for id, x := range n.st.issuances.All() {
 		if n.origin(id).Registry != n.code {
 			// A foreign issuance's record (crossborder.go) was not issued
 			// here; only the units in this registry count.
 			for s, i := range stateIndex {
 				if s != ledger.Exported {
-					t.ByState[s] += n.st.byState[id][i]
+					t.ByState[s] += n.st.byState.Get(id)[i]
 				}
 			}
 			continue
@@ -66,7 +66,7 @@ func (n *Node) Totals() Totals {
 		t.Issued += x.Quantity
 		t.ByUnitType[x.UnitType] += x.Quantity
 		for s, i := range stateIndex {
-			t.ByState[s] += n.st.byState[id][i]
+			t.ByState[s] += n.st.byState.Get(id)[i]
 		}
 	}
 	return t
@@ -94,7 +94,7 @@ func (n *Node) seesAccount(v Actor, id int64) bool {
 	if n.seesAll(v) {
 		return true
 	}
-	a := n.st.accounts[id]
+	a := n.st.accounts.Get(id)
 	return a != nil && v.Role == ledger.RoleHolder && a.OrgID == v.OrgID
 }
 
@@ -127,8 +127,8 @@ func (n *Node) Organisations(v Actor) ([]ledger.Organisation, error) {
 		return nil, notPermitted(v)
 	}
 	n = n.reader()
-	out := make([]ledger.Organisation, 0, len(n.st.orgs))
-	for _, o := range n.st.orgs {
+	out := make([]ledger.Organisation, 0, n.st.orgs.Len())
+	for _, o := range n.st.orgs.All() {
 		out = append(out, *o)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -143,7 +143,7 @@ func (n *Node) Accounts(v Actor) ([]AccountView, error) {
 	}
 	n = n.reader()
 	out := []AccountView{}
-	for _, a := range n.st.accounts {
+	for _, a := range n.st.accounts.All() {
 		if n.seesAccount(v, a.ID) {
 			out = append(out, n.accountView(a))
 		}
@@ -160,7 +160,7 @@ func (n *Node) Account(v Actor, id int64) (AccountView, error) {
 		return AccountView{}, notPermitted(v)
 	}
 	n = n.reader()
-	a := n.st.accounts[id]
+	a := n.st.accounts.Get(id)
 	if a == nil || !n.seesAccount(v, id) {
 		return AccountView{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "account_id", "account %d does not exist", id)
 	}
@@ -169,12 +169,12 @@ func (n *Node) Account(v Actor, id int64) (AccountView, error) {
 
 func (n *Node) accountView(a *ledger.Account) AccountView {
 	v := AccountView{Account: *a, Balances: []Balance{}}
-	if o := n.st.orgs[a.OrgID]; o != nil {
+	if o := n.st.orgs.Get(a.OrgID); o != nil {
 		v.Organisation = o.Name
 	}
 	for _, ut := range n.unitTypes() {
 		for _, s := range ledger.States {
-			if q := n.st.bal[balKey{a.ID, ut, s}]; q != 0 {
+			if q := n.st.bal.Get(balKey{a.ID, ut, s}); q != 0 {
 				v.Balances = append(v.Balances, Balance{UnitType: ut, State: s, Quantity: q})
 			}
 		}
@@ -194,7 +194,7 @@ func (n *Node) Holdings(v Actor, id int64, offset, limit int) ([]BlockView, erro
 		return nil, notPermitted(v)
 	}
 	n = n.reader()
-	if n.st.accounts[id] == nil || !n.seesAccount(v, id) {
+	if n.st.accounts.Get(id) == nil || !n.seesAccount(v, id) {
 		return nil, ledger.Errorf(ledger.KindNotExist, ledger.CodeAccountNotFound, 1002, "account_id", "account %d does not exist", id)
 	}
 	out := []BlockView{}
@@ -211,26 +211,26 @@ func (n *Node) Holdings(v Actor, id int64, offset, limit int) ([]BlockView, erro
 		return len(out) < limit
 	}
 	more := true
-	if h := n.st.held[id]; h != nil {
+	if h := n.st.held.Get(id); h != nil {
 		h.Ascend(func(k holdKey) bool {
-			b, _ := n.st.blocks[k.Issuance].Get(ledger.Block{Start: k.Start})
+			b, _ := n.st.blocks.Get(k.Issuance).Get(ledger.Block{Start: k.Start})
 			more = add(b)
 			return more
 		})
 	}
 	var seqs []int64
-	for seq, p := range n.st.pending {
+	for seq, p := range n.st.pending.All() {
 		if p.From == id {
 			seqs = append(seqs, seq)
 		}
 	}
 	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
 	for _, seq := range seqs {
-		for _, ref := range n.st.pending[seq].Blocks {
+		for _, ref := range n.st.pending.Get(seq).Blocks {
 			if !more {
 				return out, nil
 			}
-			b, _ := n.st.blocks[ref.Issuance].Get(ledger.Block{Start: ref.Start})
+			b, _ := n.st.blocks.Get(ref.Issuance).Get(ledger.Block{Start: ref.Start})
 			more = add(b)
 		}
 	}
@@ -241,8 +241,8 @@ func (n *Node) Holdings(v Actor, id int64, offset, limit int) ([]BlockView, erro
 // viewer who may see it).
 func (n *Node) Issuances(v Actor) []IssuanceView {
 	n = n.reader()
-	out := make([]IssuanceView, 0, len(n.st.issuances))
-	for _, x := range n.st.issuances {
+	out := make([]IssuanceView, 0, n.st.issuances.Len())
+	for _, x := range n.st.issuances.All() {
 		out = append(out, n.issuanceViewFor(v, x))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -252,7 +252,7 @@ func (n *Node) Issuances(v Actor) []IssuanceView {
 // Issuance returns one issuance (public, as Issuances).
 func (n *Node) Issuance(v Actor, id int64) (IssuanceView, error) {
 	n = n.reader()
-	x := n.st.issuances[id]
+	x := n.st.issuances.Get(id)
 	if x == nil {
 		return IssuanceView{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "issuance_id", "issuance %d does not exist", id)
 	}
@@ -271,7 +271,7 @@ func (n *Node) issuanceView(x *ledger.Issuance) IssuanceView {
 	v := IssuanceView{Issuance: *x, ByState: map[ledger.State]int64{}}
 	v.Serial = n.serialOf(x, 1, x.Quantity).String()
 	for s, i := range stateIndex {
-		v.ByState[s] = n.st.byState[x.ID][i]
+		v.ByState[s] = n.st.byState.Get(x.ID)[i]
 	}
 	return v
 }
@@ -326,12 +326,12 @@ func (n *Node) Lookup(ctx context.Context, v Actor, text string) (SerialInfo, er
 	if s = n.localSerial(s); s.Registry != n.code {
 		return SerialInfo{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeSerialInvalid, 0, "serial", "serial %s belongs to registry %s, not %s", text, s.Registry, n.code)
 	}
-	x := n.st.issuances[s.Issuance]
+	x := n.st.issuances.Get(s.Issuance)
 	if x == nil || x.UnitType != s.UnitType || x.Project != s.Project || x.Vintage != s.Vintage || s.End > x.Quantity {
 		return SerialInfo{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "serial", "serial %s names units that were never issued here", text)
 	}
 	info := SerialInfo{Serial: asked.String(), Issuance: n.issuanceViewFor(v, x), Blocks: []BlockView{}, History: []HistoryItem{}}
-	n.st.blocks[s.Issuance].AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(s.Issuance, s.Start)}, func(b ledger.Block) bool {
+	n.st.blocks.Get(s.Issuance).AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(s.Issuance, s.Start)}, func(b ledger.Block) bool {
 		if b.Start > s.End || len(info.Blocks) >= maxLookupBlocks {
 			return false
 		}

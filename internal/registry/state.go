@@ -14,25 +14,29 @@ import (
 // never changed again: readers query it without a lock. The writer goroutine
 // changes only its own clone (Node.st) and publishes it once it is durable;
 // the database holds the same state as of the last commit, and state is
-// rebuilt from it at start-up.
+// rebuilt from it at start-up. Every map is a pmap (copy-on-write), so a
+// clone costs what the batch decided on it touches, not the registry's
+// size.
 type state struct {
-	orgs      map[int64]*ledger.Organisation
-	accounts  map[int64]*ledger.Account
-	issuances map[int64]*ledger.Issuance
+	orgs      pmap[int64, *ledger.Organisation]
+	accounts  pmap[int64, *ledger.Account]
+	issuances pmap[int64, *ledger.Issuance]
 	// blocks holds, per issuance, its blocks keyed by start serial.
-	blocks map[int64]*btree.BTreeG[ledger.Block]
+	blocks pmap[int64, *btree.BTreeG[ledger.Block]]
 	// held indexes, per account, its held blocks in the order a transfer by
 	// quantity takes them: oldest vintage, then issuance, then serial.
-	held map[int64]*btree.BTreeG[holdKey]
+	held pmap[int64, *btree.BTreeG[holdKey]]
 	// pending maps a reserve transaction's sequence number to it.
-	pending map[int64]*pendingTxn
+	pending pmap[int64, *pendingTxn]
 	// settled maps a settled reservation to the kind that settled it.
-	settled map[int64]string
-	// bal counts units per account, unit type and state.
-	bal map[balKey]int64
+	settled pmap[int64, string]
+	// bal counts units per account, unit type and state (ordered by
+	// account first, so one account's balances are one range).
+	bal pmap[balKey, int64]
 	// byState counts units per issuance and state (conservation check).
-	byState map[int64]*[nStates]int64
-	// unitTypes are the unit types issued, sorted.
+	byState pmap[int64, [nStates]int64]
+	// unitTypes are the unit types issued, sorted; shared with clones, so
+	// it is replaced, never changed in place.
 	unitTypes []string
 	// issued is the sum of every issuance's quantity; every balance and
 	// total is a part of it, so it bounds them all.
@@ -41,6 +45,11 @@ type state struct {
 	origins *originIndex
 	head    ledger.Entry
 	nextID  struct{ org, account, issuance int64 }
+	// ownBlocks, ownHeld and ownPending name the trees and escrows this
+	// state made itself since it was cloned (or created): only those may
+	// be changed in place; any other is shared with the state it was
+	// cloned from and is copied first (wtree, wheld, wpending).
+	ownBlocks, ownHeld, ownPending map[int64]bool
 }
 
 type holdKey struct {
@@ -67,6 +76,16 @@ type balKey struct {
 	State    ledger.State
 }
 
+func balLess(a, b balKey) bool {
+	if a.Account != b.Account {
+		return a.Account < b.Account
+	}
+	if a.UnitType != b.UnitType {
+		return a.UnitType < b.UnitType
+	}
+	return a.State < b.State
+}
+
 type pendingTxn struct {
 	Seq       int64
 	From      int64
@@ -85,43 +104,103 @@ var stateIndex = map[ledger.State]int{ledger.Held: 0, ledger.Reserved: 1, ledger
 
 func newState() *state {
 	return &state{
-		orgs:      map[int64]*ledger.Organisation{},
-		accounts:  map[int64]*ledger.Account{},
-		issuances: map[int64]*ledger.Issuance{},
-		blocks:    map[int64]*btree.BTreeG[ledger.Block]{},
-		held:      map[int64]*btree.BTreeG[holdKey]{},
-		pending:   map[int64]*pendingTxn{},
-		settled:   map[int64]string{},
-		bal:       map[balKey]int64{},
-		byState:   map[int64]*[nStates]int64{},
+		orgs:      newPmap[int64, *ledger.Organisation](),
+		accounts:  newPmap[int64, *ledger.Account](),
+		issuances: newPmap[int64, *ledger.Issuance](),
+		blocks:    newPmap[int64, *btree.BTreeG[ledger.Block]](),
+		held:      newPmap[int64, *btree.BTreeG[holdKey]](),
+		pending:   newPmap[int64, *pendingTxn](),
+		settled:   newPmap[int64, string](),
+		bal:       newPmapFunc[balKey, int64](balLess),
+		byState:   newPmap[int64, [nStates]int64](),
 	}
 }
 
 func (s *state) addOrg(o ledger.Organisation) {
-	s.orgs[o.ID] = &o
+	s.orgs.Set(o.ID, &o)
 	s.nextID.org = max(s.nextID.org, o.ID)
 }
 
+// addAccount adds a or replaces it (a new status): the old value may be
+// shared with the state this one was cloned from, so it is never changed
+// in place.
 func (s *state) addAccount(a ledger.Account) {
-	s.accounts[a.ID] = &a
+	s.accounts.Set(a.ID, &a)
 	s.nextID.account = max(s.nextID.account, a.ID)
 }
 
 func (s *state) addIssuance(x ledger.Issuance) {
-	s.issuances[x.ID] = &x
+	s.issuances.Set(x.ID, &x)
 	if i, found := slices.BinarySearch(s.unitTypes, x.UnitType); !found {
-		s.unitTypes = slices.Insert(s.unitTypes, i, x.UnitType)
+		// Clip: the old slice may be a clone's too; insert into a copy.
+		s.unitTypes = slices.Insert(slices.Clip(s.unitTypes), i, x.UnitType)
 	}
-	s.blocks[x.ID] = btree.NewG(32, blockLess)
-	s.byState[x.ID] = new([nStates]int64)
+	s.blocks.Set(x.ID, btree.NewG(32, blockLess))
+	own(&s.ownBlocks, x.ID)
 	s.issued += x.Quantity
 	s.nextID.issuance = max(s.nextID.issuance, x.ID)
+}
+
+func own(set *map[int64]bool, id int64) {
+	if *set == nil {
+		*set = map[int64]bool{}
+	}
+	(*set)[id] = true
+}
+
+// tree returns issuance iss's blocks for reading (nil if unknown).
+func (s *state) tree(iss int64) *btree.BTreeG[ledger.Block] { return s.blocks.Get(iss) }
+
+// wtree returns issuance iss's blocks for changing: a lazy copy the first
+// time this state changes them.
+func (s *state) wtree(iss int64) *btree.BTreeG[ledger.Block] {
+	t := s.blocks.Get(iss)
+	if t != nil && !s.ownBlocks[iss] {
+		t = t.Clone()
+		s.blocks.Set(iss, t)
+		own(&s.ownBlocks, iss)
+	}
+	return t
+}
+
+// wheld returns account acc's held index for changing, made if missing.
+func (s *state) wheld(acc int64) *btree.BTreeG[holdKey] {
+	h := s.held.Get(acc)
+	switch {
+	case h == nil:
+		h = btree.NewG(32, holdLess)
+	case !s.ownHeld[acc]:
+		h = h.Clone()
+	default:
+		return h
+	}
+	s.held.Set(acc, h)
+	own(&s.ownHeld, acc)
+	return h
+}
+
+// putPending adds an escrow this state made.
+func (s *state) putPending(p *pendingTxn) {
+	s.pending.Set(p.Seq, p)
+	own(&s.ownPending, p.Seq)
+}
+
+// wpending returns escrow seq for changing (nil if there is none).
+func (s *state) wpending(seq int64) *pendingTxn {
+	p := s.pending.Get(seq)
+	if p != nil && !s.ownPending[seq] {
+		cp := *p
+		cp.Blocks = slices.Clone(p.Blocks)
+		p = &cp
+		s.putPending(p)
+	}
+	return p
 }
 
 // putBlock inserts b (a new block or a new version of one) and keeps the
 // indexes and counters in step. It is the only way blocks change.
 func (s *state) putBlock(b ledger.Block) {
-	tree := s.blocks[b.Issuance]
+	tree := s.wtree(b.Issuance)
 	if old, ok := tree.Get(b); ok {
 		s.unindex(old)
 	}
@@ -131,39 +210,43 @@ func (s *state) putBlock(b ledger.Block) {
 
 // deleteBlock removes b (merged into a neighbour).
 func (s *state) deleteBlock(b ledger.Block) {
-	if old, ok := s.blocks[b.Issuance].Delete(b); ok {
+	if old, ok := s.wtree(b.Issuance).Delete(b); ok {
 		s.unindex(old)
 	}
 }
 
+func (s *state) count(b ledger.Block, sign int64) {
+	c := s.byState.Get(b.Issuance)
+	c[stateIndex[b.State]] += sign * b.Count()
+	s.byState.Set(b.Issuance, c)
+}
+
 func (s *state) index(b ledger.Block) {
-	iss := s.issuances[b.Issuance]
-	s.bal[balKey{b.Account, iss.UnitType, b.State}] += b.Count()
-	s.byState[b.Issuance][stateIndex[b.State]] += b.Count()
+	iss := s.issuances.Get(b.Issuance)
+	k := balKey{b.Account, iss.UnitType, b.State}
+	s.bal.Set(k, s.bal.Get(k)+b.Count())
+	s.count(b, 1)
 	switch b.State {
 	case ledger.Held:
-		h := s.held[b.Account]
-		if h == nil {
-			h = btree.NewG(32, holdLess)
-			s.held[b.Account] = h
-		}
-		h.ReplaceOrInsert(holdKey{iss.Vintage, b.Issuance, b.Start})
+		s.wheld(b.Account).ReplaceOrInsert(holdKey{iss.Vintage, b.Issuance, b.Start})
 	case ledger.Reserved:
-		if p := s.pending[b.Pending]; p != nil {
+		if p := s.wpending(b.Pending); p != nil {
 			p.Blocks = append(p.Blocks, blockRef{b.Issuance, b.Start})
 		}
 	}
 }
 
 func (s *state) unindex(b ledger.Block) {
-	iss := s.issuances[b.Issuance]
+	iss := s.issuances.Get(b.Issuance)
 	k := balKey{b.Account, iss.UnitType, b.State}
-	if s.bal[k] -= b.Count(); s.bal[k] == 0 {
-		delete(s.bal, k)
+	if v := s.bal.Get(k) - b.Count(); v == 0 {
+		s.bal.Delete(k)
+	} else {
+		s.bal.Set(k, v)
 	}
-	s.byState[b.Issuance][stateIndex[b.State]] -= b.Count()
+	s.count(b, -1)
 	if b.State == ledger.Held {
-		s.held[b.Account].Delete(holdKey{iss.Vintage, b.Issuance, b.Start})
+		s.wheld(b.Account).Delete(holdKey{iss.Vintage, b.Issuance, b.Start})
 	}
 	// Reserved blocks leave their pending transaction only when it is
 	// completed or voided, which drops the whole list.
@@ -171,7 +254,7 @@ func (s *state) unindex(b ledger.Block) {
 
 // block returns the block that contains serial n of issuance iss.
 func (s *state) block(iss, n int64) (ledger.Block, bool) {
-	tree := s.blocks[iss]
+	tree := s.tree(iss)
 	if tree == nil {
 		return ledger.Block{}, false
 	}
@@ -189,9 +272,9 @@ func (s *state) block(iss, n int64) (ledger.Block, bool) {
 // blocks still partition [1, issued]) and the per-state counts sum to the
 // quantity issued (conservation).
 func (s *state) checkIssuance(iss int64, starts []int64) error {
-	x := s.issuances[iss]
+	x := s.issuances.Get(iss)
 	var sum int64
-	for _, c := range s.byState[iss] {
+	for _, c := range s.byState.Get(iss) {
 		if c < 0 {
 			return fmt.Errorf("registry: invariant: issuance %d has a negative state count", iss)
 		}
@@ -200,7 +283,7 @@ func (s *state) checkIssuance(iss int64, starts []int64) error {
 	if sum != x.Quantity {
 		return fmt.Errorf("registry: invariant: issuance %d states sum to %d, issued %d", iss, sum, x.Quantity)
 	}
-	tree := s.blocks[iss]
+	tree := s.tree(iss)
 	for _, st := range starts {
 		b, ok := s.block(iss, st)
 		if !ok {
@@ -225,60 +308,27 @@ func (s *state) checkIssuance(iss int64, starts []int64) error {
 // clone returns a copy of s that can be changed without changing s: the
 // writer decides each batch on a clone of the committed state, so readers of
 // the committed state never see a batch that is not yet durable, and a batch
-// whose commit fails is dropped by dropping its clone. Block trees are
-// copied lazily (btree's copy-on-write Clone); everything apply changes in
-// place (account status, pending block lists, state counters) is copied.
+// whose commit fails is dropped by dropping its clone. It costs O(1): every
+// map is cloned lazily (pmap, btree's copy-on-write), and the trees and
+// escrows the two share are copied by whichever changes one first. Neither
+// s nor the clone owns anything afterwards, so s too could change without
+// changing the clone.
 func (s *state) clone() *state {
-	c := &state{
-		orgs:      make(map[int64]*ledger.Organisation, len(s.orgs)),
-		accounts:  make(map[int64]*ledger.Account, len(s.accounts)),
-		issuances: make(map[int64]*ledger.Issuance, len(s.issuances)),
-		blocks:    make(map[int64]*btree.BTreeG[ledger.Block], len(s.blocks)),
-		held:      make(map[int64]*btree.BTreeG[holdKey], len(s.held)),
-		pending:   make(map[int64]*pendingTxn, len(s.pending)),
-		settled:   make(map[int64]string, len(s.settled)),
-		bal:       make(map[balKey]int64, len(s.bal)),
-		byState:   make(map[int64]*[nStates]int64, len(s.byState)),
-		unitTypes: slices.Clone(s.unitTypes),
+	s.ownBlocks, s.ownHeld, s.ownPending = nil, nil, nil
+	return &state{
+		orgs:      s.orgs.clone(),
+		accounts:  s.accounts.clone(),
+		issuances: s.issuances.clone(),
+		blocks:    s.blocks.clone(),
+		held:      s.held.clone(),
+		pending:   s.pending.clone(),
+		settled:   s.settled.clone(),
+		bal:       s.bal.clone(),
+		byState:   s.byState.clone(),
+		unitTypes: s.unitTypes,
 		issued:    s.issued,
 		origins:   s.origins,
 		head:      s.head,
 		nextID:    s.nextID,
 	}
-	for id, o := range s.orgs {
-		cp := *o
-		c.orgs[id] = &cp
-	}
-	accounts := make([]ledger.Account, 0, len(s.accounts))
-	for id, a := range s.accounts {
-		accounts = append(accounts, *a)
-		c.accounts[id] = &accounts[len(accounts)-1]
-	}
-	for id, x := range s.issuances {
-		cp := *x
-		c.issuances[id] = &cp
-	}
-	for id, t := range s.blocks {
-		c.blocks[id] = t.Clone()
-	}
-	for id, t := range s.held {
-		c.held[id] = t.Clone()
-	}
-	for seq, p := range s.pending {
-		cp := *p
-		cp.Blocks = slices.Clone(p.Blocks)
-		c.pending[seq] = &cp
-	}
-	for seq, k := range s.settled {
-		c.settled[seq] = k
-	}
-	for k, v := range s.bal {
-		c.bal[k] = v
-	}
-	counts := make([][nStates]int64, 0, len(s.byState))
-	for id, v := range s.byState {
-		counts = append(counts, *v)
-		c.byState[id] = &counts[len(counts)-1]
-	}
-	return c
 }

@@ -93,9 +93,9 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	compareWithReplay(&rep, "organisation", snap.Orgs, rn.st.orgs, func(o *ledger.Organisation) (int64, *time.Time) { return o.ID, &o.CreatedAt })
-	compareWithReplay(&rep, "account", snap.Accounts, rn.st.accounts, func(a *ledger.Account) (int64, *time.Time) { return a.ID, &a.CreatedAt })
-	compareWithReplay(&rep, "issuance", snap.Issuances, rn.st.issuances, func(x *ledger.Issuance) (int64, *time.Time) { return x.ID, &x.CreatedAt })
+	compareWithReplay(&rep, "organisation", snap.Orgs, pmapToMap(rn.st.orgs), func(o *ledger.Organisation) (int64, *time.Time) { return o.ID, &o.CreatedAt })
+	compareWithReplay(&rep, "account", snap.Accounts, pmapToMap(rn.st.accounts), func(a *ledger.Account) (int64, *time.Time) { return a.ID, &a.CreatedAt })
+	compareWithReplay(&rep, "issuance", snap.Issuances, pmapToMap(rn.st.issuances), func(x *ledger.Issuance) (int64, *time.Time) { return x.ID, &x.CreatedAt })
 	issuances := snap.Issuances
 	rep.Issuances = len(issuances)
 	qty := map[int64]int64{}
@@ -132,7 +132,7 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 			rep.add("blocks: issuance %d block %d-%d has unknown state %q", cur, b.Start, b.End, b.State)
 		}
 		next = b.End + 1
-		if tree := rn.st.blocks[b.Issuance]; tree != nil {
+		if tree := rn.st.blocks.Get(b.Issuance); tree != nil {
 			if r, ok := tree.Get(b); !ok || r != b {
 				rep.add("blocks: issuance %d block %d-%d (%s in account %d) differs from the journal's replay", b.Issuance, b.Start, b.End, b.State, b.Account)
 			} else {
@@ -151,7 +151,7 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 		}
 	}
 	var replayBlocks int64
-	for _, tree := range rn.st.blocks {
+	for _, tree := range rn.st.blocks.All() {
 		replayBlocks += int64(tree.Len())
 	}
 	if replayBlocks != seenInReplay {
