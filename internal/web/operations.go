@@ -212,12 +212,18 @@ func (s *Site) opsPage(r *http.Request, n *registry.Node, a *registry.Actor) ops
 	return d
 }
 
-func (s *Site) handleOperations(w http.ResponseWriter, r *http.Request) {
+// adminNode is the registry of the path and its signed-in administrator;
+// nil when either is missing, after answering (404, or sign-in/forbidden).
+func (s *Site) adminNode(w http.ResponseWriter, r *http.Request) (*registry.Node, *registry.Actor) {
 	n := s.nodeOr404(w, r)
 	if n == nil {
-		return
+		return nil, nil
 	}
-	a := s.requireRole(w, r, n, ledger.RoleAdmin)
+	return n, s.requireRole(w, r, n, ledger.RoleAdmin)
+}
+
+func (s *Site) handleOperations(w http.ResponseWriter, r *http.Request) {
+	n, a := s.adminNode(w, r)
 	if a == nil {
 		return
 	}
@@ -240,11 +246,7 @@ const webKeyPrefix = "web:"
 // does not post again; on refusal it shows the page again with the reason
 // beside the form and the values typed.
 func (s *Site) handleOperation(w http.ResponseWriter, r *http.Request) {
-	n := s.nodeOr404(w, r)
-	if n == nil {
-		return
-	}
-	a := s.requireRole(w, r, n, ledger.RoleAdmin)
+	n, a := s.adminNode(w, r)
 	if a == nil {
 		return
 	}
