@@ -95,19 +95,31 @@ type Send struct {
 	ExpiresIn  int64
 }
 
+// Sent is the answer to a Send: the transaction id (registry code + the
+// escrow's journal sequence, as the DES), its status at the sender (1,
+// proposed) and the blocks reserved in escrow.
+type Sent struct {
+	ID       string           `json:"id"`
+	Status   protocol.Status  `json:"status"`
+	Quantity int64            `json:"quantity"`
+	Blocks   []protocol.Block `json:"blocks"`
+	// EscrowExpiry is when the escrow voids itself if the transfer has not
+	// completed.
+	EscrowExpiry time.Time `json:"escrow_expires_at"`
+}
+
 // Propose reserves the units in escrow with the hub as settlement
-// authority and sends the proposal; it returns the transaction id
-// (registry code + the escrow's journal sequence, as the DES).
-func (e *Endpoint) Propose(ctx context.Context, s Send) (string, error) {
+// authority and sends the proposal.
+func (e *Endpoint) Propose(ctx context.Context, s Send) (Sent, error) {
 	res, err := e.Node.Do(ctx, s.Actor, s.Key, registry.Reserve{From: s.From, Units: s.Units, ToRegistry: s.ToRegistry,
 		ToAccountRef: strconv.FormatInt(s.ToAccount, 10), Authority: &registry.Authority{Role: registry.AuthorityHub, OrgID: e.HubOrg}, ExpiresIn: s.ExpiresIn})
 	if err != nil {
-		return "", err
+		return Sent{}, err
 	}
 	tx := e.Code + ":" + strconv.FormatInt(res.Pending, 10)
 	blocks, err := protocolBlocks(res.Blocks)
 	if err != nil {
-		return "", err
+		return Sent{}, err
 	}
 	unitType := s.Units.UnitType
 	if unitType == "" && len(blocks) > 0 {
@@ -115,7 +127,8 @@ func (e *Endpoint) Propose(ctx context.Context, s Send) (string, error) {
 	}
 	p := protocol.Proposal{FromRegistry: e.Code, FromAccount: strconv.FormatInt(s.From, 10), ToRegistry: s.ToRegistry, ToAccount: strconv.FormatInt(s.ToAccount, 10),
 		UnitType: unitType, Purpose: s.Purpose, Quantity: res.Quantity, Blocks: blocks, EscrowID: strconv.FormatInt(res.Pending, 10), EscrowExpiry: res.ExpiresAt}
-	return tx, e.send(ctx, tx, 1, p)
+	sent := Sent{ID: tx, Status: protocol.StatusProposed, Quantity: res.Quantity, Blocks: blocks, EscrowExpiry: res.ExpiresAt}
+	return sent, e.send(ctx, tx, 1, p)
 }
 
 // protocolBlocks turns reserved blocks (serials in their origin form) into

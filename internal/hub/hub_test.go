@@ -117,12 +117,15 @@ func newWorldWith(t *testing.T, tg storetest.Target, set agreements.Set) *world 
 
 func (w *world) send(t *testing.T, from, to *site, qty int64, toAccount int64, key string) string {
 	t.Helper()
-	tx, err := w.c.Endpoints[from.node.Code()].Propose(context.Background(), Send{Actor: from.holder, Key: key, From: from.acc, ToRegistry: to.node.Code(),
+	sent, err := w.c.Endpoints[from.node.Code()].Propose(context.Background(), Send{Actor: from.holder, Key: key, From: from.acc, ToRegistry: to.node.Code(),
 		ToAccount: toAccount, Units: registry.Units{Quantity: qty, UnitType: "CCER"}, Purpose: "voluntary"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tx
+	if sent.Quantity != qty || sent.Status != protocol.StatusProposed || len(sent.Blocks) == 0 {
+		t.Fatalf("propose answered %+v", sent)
+	}
+	return sent.ID
 }
 
 func (w *world) run(t *testing.T) {
