@@ -39,8 +39,8 @@ func newRegistriesCmd() *cobra.Command {
 	var f apiFlags
 	cmd := &cobra.Command{
 		Use:   "registries",
-		Short: "List the registries on a server with their totals",
-		Long:  "List the registry nodes a Corridor server runs, with units issued and units by state (public)." + exitCodesHelp,
+		Short: "List the corridor's registries, with the totals of those the server runs",
+		Long:  "List the registries of the corridor (and its hub) and the registry nodes the server runs, with units issued and units by state for those (public)." + exitCodesHelp,
 		Example: `  corridor registries --server http://127.0.0.1:8080
   corridor registries --json`,
 		Args: cobra.NoArgs,
@@ -53,9 +53,14 @@ func newRegistriesCmd() *cobra.Command {
 			if f.json {
 				return printJSON(out, map[string]any{"registries": regs})
 			}
-			t := newTable(out, "REGISTRY", "ORGS", "ACCOUNTS", "ISSUANCES", "ISSUED", "HELD", "RESERVED", "RETIRED", "CANCELLED", "EXPORTED", "JOURNAL SEQ")
+			t := newTable(out, "REGISTRY", "ROLE", "NAME", "ORGS", "ACCOUNTS", "ISSUANCES", "ISSUED", "HELD", "RESERVED", "RETIRED", "CANCELLED", "EXPORTED", "JOURNAL SEQ")
 			for _, r := range regs {
-				t.row(r.Registry, r.Organisations, r.Accounts, r.Issuances, r.Issued, r.ByState[ledger.Held], r.ByState[ledger.Reserved],
+				if r.Totals == nil {
+					// In the corridor, served by another server.
+					t.row(r.Code, r.Role, r.Name, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-")
+					continue
+				}
+				t.row(r.Code, r.Role, r.Name, r.Organisations, r.Accounts, r.Issuances, r.Issued, r.ByState[ledger.Held], r.ByState[ledger.Reserved],
 					r.ByState[ledger.Retired], r.ByState[ledger.Cancelled], r.ByState[ledger.Exported], r.JournalSeq)
 			}
 			return t.flush()

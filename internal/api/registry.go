@@ -271,14 +271,6 @@ func queryInt(w http.ResponseWriter, r *http.Request, name string, def, maxV int
 	return n, true
 }
 
-func (s *Server) handleRegistries(w http.ResponseWriter, r *http.Request) {
-	out := make([]registry.Totals, 0, len(s.codes))
-	for _, c := range s.codes {
-		out = append(out, s.nodes[c].Totals())
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"registries": out})
-}
-
 func (s *Server) handleTotals(w http.ResponseWriter, r *http.Request, n *registry.Node) {
 	writeJSON(w, http.StatusOK, n.Totals())
 }

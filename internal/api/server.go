@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/corridor-carbon/corridor/internal/hub"
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
@@ -20,6 +21,8 @@ type Server struct {
 	nodes   map[string]*registry.Node
 	codes   []string
 	metrics *metrics
+	// link is the corridor (nil: a server outside any corridor).
+	link hub.Link
 
 	openapiOnce sync.Once
 	openapi     []byte
@@ -48,6 +51,7 @@ func (s *Server) Handler() http.Handler {
 	s.routesMRV(mux)
 	s.routesRulebook(mux)
 	s.routesLinkage(mux)
+	s.routesCorridor(mux)
 	mux.HandleFunc("/api/", unmatched(mux, "/api/"))
 	return withDeadline(s.instrument(mux))
 }

@@ -126,10 +126,11 @@ func (c *Client) Reservations(ctx context.Context, reg string) ([]registry.Escro
 	return out.Reservations, err
 }
 
-// Registries lists the registries on the server with their totals.
-func (c *Client) Registries(ctx context.Context) ([]registry.Totals, error) {
+// Registries lists the corridor's registries (and its hub), with the
+// totals of those the server runs.
+func (c *Client) Registries(ctx context.Context) ([]Registry, error) {
 	var out struct {
-		Registries []registry.Totals `json:"registries"`
+		Registries []Registry `json:"registries"`
 	}
 	_, err := c.Do(ctx, http.MethodGet, "/api/v1/registries", "", nil, &out)
 	return out.Registries, err

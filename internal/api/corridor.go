@@ -1,0 +1,456 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/hub"
+	"github.com/corridor-carbon/corridor/internal/hub/envelope"
+	"github.com/corridor-carbon/corridor/internal/hub/protocol"
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/strictjson"
+)
+
+// The corridor routes: a holder sends units abroad through the hub
+// (POST …/transfers/cross-border) and anyone follows the hub's record of a
+// transfer (GET /api/v1/transfers…). The server reaches the corridor only
+// through a hub.Link, so the same routes serve an embedded corridor and a
+// networked node.
+
+// WithLink gives the server the corridor it sends through and reads the
+// hub's records from. Without one the corridor routes answer 404
+// corridor_not_served. It returns s.
+func (s *Server) WithLink(l hub.Link) *Server {
+	s.link = l
+	return s
+}
+
+// Corridor problem codes.
+const (
+	codeCorridorNotServed = "corridor_not_served"
+	codeTransferNotFound  = "transfer_not_found"
+	codeHubUnavailable    = "hub_unavailable"
+	codeSameRegistry      = "same_registry"
+)
+
+// DefaultPurpose is the purpose of a cross-border transfer that names none:
+// voluntary use, which claims no Article 6 authorisation.
+const DefaultPurpose = "voluntary"
+
+// maxPurposeLength bounds a transfer's purpose code, in characters.
+const maxPurposeLength = 32
+
+func (s *Server) routesCorridor(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/registries/{registry}/transfers/cross-border", s.handleCrossBorder)
+	mux.HandleFunc("GET /api/v1/transfers", s.handleTransfers)
+	mux.HandleFunc("GET /api/v1/transfers/{id}", s.handleTransfer)
+}
+
+// CrossBorderRequest is the body of POST …/transfers/cross-border: send
+// units of from_account to an account of another registry of the corridor.
+// Units are a quantity of one unit type, or explicit serial blocks.
+type CrossBorderRequest struct {
+	FromAccount int64    `json:"from_account"`
+	ToRegistry  string   `json:"to_registry"`
+	ToAccount   int64    `json:"to_account"`
+	Quantity    int64    `json:"quantity,omitempty"`
+	UnitType    string   `json:"unit_type,omitempty"`
+	IssuanceID  int64    `json:"issuance_id,omitempty"`
+	Vintage     int      `json:"vintage,omitempty"`
+	Serials     []string `json:"serials,omitempty"`
+	// Purpose is an agreement purpose code (DefaultPurpose when empty).
+	Purpose string `json:"purpose,omitempty"`
+	// ExpiresIn is the escrow's lifetime in seconds (the registry's
+	// default when 0); the escrow voids itself if the transfer has not
+	// completed by then.
+	ExpiresIn int64 `json:"expires_in,omitempty"`
+}
+
+// SentView answers a cross-border send (202): the transaction id, its
+// status at the sender and the serial blocks reserved in escrow.
+type SentView struct {
+	ID              string      `json:"id"`
+	Status          int         `json:"status"`
+	StatusName      string      `json:"status_name"`
+	Final           bool        `json:"final"`
+	Quantity        int64       `json:"quantity"`
+	Blocks          []BlockView `json:"blocks"`
+	EscrowExpiresAt time.Time   `json:"escrow_expires_at,omitzero"`
+	// Location is the transfer's record at the hub.
+	Location string `json:"location"`
+}
+
+// BlockView is a serial range of one origin issuance, with its serial
+// block in the origin registry's form (unchanged in every registry).
+type BlockView struct {
+	Serial         string `json:"serial"`
+	OriginRegistry string `json:"origin_registry"`
+	IssuanceID     int64  `json:"issuance_id"`
+	UnitType       string `json:"unit_type"`
+	Project        string `json:"project"`
+	Vintage        int    `json:"vintage"`
+	Start          int64  `json:"start"`
+	End            int64  `json:"end"`
+	Quantity       int64  `json:"quantity"`
+}
+
+// StatusChangeView is one step of a transfer's DES status history.
+type StatusChangeView struct {
+	Status     int                `json:"status"`
+	StatusName string             `json:"status_name"`
+	At         time.Time          `json:"at"`
+	Findings   []protocol.Finding `json:"findings,omitempty"`
+}
+
+// TransferView is the hub's record of one cross-registry transfer. The
+// account numbers are present only for a viewer who is party to it (see
+// seesAccounts).
+type TransferView struct {
+	ID           string             `json:"id"`
+	Status       int                `json:"status"`
+	StatusName   string             `json:"status_name"`
+	Final        bool               `json:"final"`
+	FromRegistry string             `json:"from_registry"`
+	FromAccount  string             `json:"from_account,omitempty"`
+	ToRegistry   string             `json:"to_registry"`
+	ToAccount    string             `json:"to_account,omitempty"`
+	UnitType     string             `json:"unit_type"`
+	Purpose      string             `json:"purpose"`
+	Quantity     int64              `json:"quantity"`
+	Blocks       []BlockView        `json:"blocks"`
+	EscrowExpiry time.Time          `json:"escrow_expires_at,omitzero"`
+	StartedAt    time.Time          `json:"started_at,omitzero"`
+	UpdatedAt    time.Time          `json:"updated_at,omitzero"`
+	History      []StatusChangeView `json:"history"`
+}
+
+// RegistryEntry is one registry of GET /api/v1/registries: every
+// participant of the corridor's trust list, and the registries this server
+// runs with their totals (flattened, as the endpoint answered before the
+// corridor existed).
+type RegistryEntry struct {
+	Code  string `json:"code"`
+	Name  string `json:"name,omitempty"`
+	Party string `json:"party,omitempty"`
+	// Role is "node" for a registry, "hub" for the transaction log.
+	Role string `json:"role"`
+	// Served says this server runs the registry (its totals follow).
+	Served bool `json:"served"`
+	*registry.Totals
+}
+
+func transferPath(id string) string { return "/api/v1/transfers/" + url.PathEscape(id) }
+
+func (s *Server) noCorridor(w http.ResponseWriter) bool {
+	if s.link != nil {
+		return false
+	}
+	writeProblem(w, Problem{Status: http.StatusNotFound, Code: codeCorridorNotServed,
+		Detail: "This server is not part of a corridor: it has no hub link, so it can neither send units abroad nor show the hub's transfer records."})
+	return true
+}
+
+func (s *Server) handleRegistries(w http.ResponseWriter, r *http.Request) {
+	out := []RegistryEntry{}
+	seen := map[string]bool{}
+	if s.link != nil {
+		ps, err := s.link.Participants(r.Context())
+		if err != nil {
+			hubProblem(w, r, err)
+			return
+		}
+		for _, p := range ps {
+			e := RegistryEntry{Code: p.Code, Name: p.Name, Party: p.Party, Role: string(p.Role)}
+			if n := s.nodes[p.Code]; n != nil && p.Role == envelope.RoleNode {
+				t := n.Totals()
+				e.Served, e.Totals = true, &t
+			}
+			seen[p.Code] = true
+			out = append(out, e)
+		}
+	}
+	for _, c := range s.codes {
+		if seen[c] {
+			continue
+		}
+		t := s.nodes[c].Totals()
+		out = append(out, RegistryEntry{Code: c, Role: string(envelope.RoleNode), Served: true, Totals: &t})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"registries": out})
+}
+
+// handleCrossBorder sends units abroad: the same token, role,
+// Idempotency-Key, media-type and strict-body rules as every write; the
+// units are reserved in escrow with the hub as settlement authority and
+// the proposal goes to the hub. 202: the transfer goes on at the hub.
+func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
+	n := s.node(w, r)
+	if n == nil || s.noCorridor(w) {
+		return
+	}
+	actor, ok := s.authenticate(w, r, n)
+	if !ok {
+		return
+	}
+	if actor == registry.Anonymous {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="corridor"`)
+		writeProblem(w, Problem{Status: http.StatusUnauthorized, Code: "unauthenticated", Detail: "This endpoint needs an API token: Authorization: Bearer <token>."})
+		return
+	}
+	// Sending abroad is a reservation: whoever may reserve (the holder of
+	// the account, or the registry administrator) may send.
+	if k := registry.KindOf((registry.Reserve{}).Kind()); !k.MayCall(actor) {
+		writeProblem(w, Problem{Status: http.StatusForbidden, Code: ledger.CodeForbidden, Detail: "Role " + string(actor.Role) + " may not send units abroad."})
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if err := registry.CheckKey(key); err != nil {
+		ledgerError(w, r, err, true)
+		return
+	}
+	raw, ok := readBody(w, r, false)
+	if !ok {
+		return
+	}
+	var req CrossBorderRequest
+	if err := strictjson.Decode(raw, &req); err != nil {
+		bodyProblem(w, err)
+		return
+	}
+	if req.Purpose == "" {
+		req.Purpose = DefaultPurpose
+	}
+	if err := registry.CheckText("purpose", req.Purpose, maxPurposeLength); err != nil {
+		ledgerError(w, r, err, true)
+		return
+	}
+	switch {
+	case req.FromAccount <= 0:
+		badRequest(w, ledger.CodeInvalid, "from_account", "from_account must be the id of the sending account.")
+		return
+	case req.ToRegistry == "":
+		badRequest(w, ledger.CodeInvalid, "to_registry", "to_registry must name the acquiring registry (GET /api/v1/registries lists the corridor).")
+		return
+	case req.ToAccount <= 0:
+		badRequest(w, ledger.CodeInvalid, "to_account", "to_account must be the id of the acquiring account in "+req.ToRegistry+".")
+		return
+	case req.ToRegistry == n.Code():
+		badRequest(w, codeSameRegistry, "to_registry", "The units are already in "+n.Code()+"; move them with POST /api/v1/registries/"+n.Code()+"/transfers.")
+		return
+	}
+	if err := registry.CheckText("to_registry", req.ToRegistry, 12); err != nil {
+		ledgerError(w, r, err, true)
+		return
+	}
+	// A made-up acquiring registry must never reserve units: it is checked
+	// against the corridor's trust list before anything is written.
+	known, err := s.corridorNode(r.Context(), req.ToRegistry)
+	if err != nil {
+		hubProblem(w, r, err)
+		return
+	}
+	if !known {
+		writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Code: hub.CodeUnknownAcquirer, Field: "to_registry", Title: "Request rejected",
+			Detail: "The corridor has no registry " + strconv.Quote(req.ToRegistry) + "; GET /api/v1/registries lists them. Nothing was reserved."})
+		return
+	}
+	sent, err := s.link.Send(r.Context(), n.Code(), hub.Send{Actor: actor, Key: key, From: req.FromAccount, ToRegistry: req.ToRegistry, ToAccount: req.ToAccount,
+		Units:   registry.Units{Quantity: req.Quantity, UnitType: req.UnitType, IssuanceID: req.IssuanceID, Vintage: req.Vintage, Serials: req.Serials},
+		Purpose: req.Purpose, ExpiresIn: req.ExpiresIn})
+	if err != nil {
+		sendProblem(w, r, err)
+		return
+	}
+	loc := transferPath(sent.ID)
+	w.Header().Set("Location", loc)
+	writeJSON(w, http.StatusAccepted, SentView{ID: sent.ID, Status: int(sent.Status), StatusName: sent.Status.String(), Final: sent.Status.Final(),
+		Quantity: sent.Quantity, Blocks: blockViews(sent.Blocks), EscrowExpiresAt: sent.EscrowExpiry, Location: loc})
+}
+
+// corridorNode reports whether code is a registry of the corridor.
+func (s *Server) corridorNode(ctx context.Context, code string) (bool, error) {
+	ps, err := s.link.Participants(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, p := range ps {
+		if p.Code == code && p.Role == envelope.RoleNode {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// sendProblem maps a Send error: the registry's refusals as every write's,
+// a sending registry outside the corridor as 404, anything else as the hub
+// being unreachable (the reservation, if it was made, is reused by a retry
+// with the same key, which re-sends the same proposal).
+func sendProblem(w http.ResponseWriter, r *http.Request, err error) {
+	if _, ok := ledger.AsError(err); ok || errors.Is(err, registry.ErrClosed) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		ledgerError(w, r, err, true)
+		return
+	}
+	if errors.Is(err, hub.ErrUnknownRegistry) {
+		writeProblem(w, Problem{Status: http.StatusNotFound, Code: "registry_not_in_corridor", Field: "registry",
+			Detail: "Registry " + r.PathValue("registry") + " is served here but is not a member of the corridor."})
+		return
+	}
+	hubProblem(w, r, err)
+}
+
+// hubProblem answers an error reaching the corridor: 503, retry.
+func hubProblem(w http.ResponseWriter, r *http.Request, err error) {
+	slog.WarnContext(r.Context(), "api: corridor", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.Header().Set("Retry-After", "1")
+	writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: codeHubUnavailable,
+		Detail: "The corridor's hub could not be reached. A send may be retried with the same Idempotency-Key: it reuses the reservation and re-sends the same proposal."})
+}
+
+func (s *Server) handleTransfer(w http.ResponseWriter, r *http.Request) {
+	if s.noCorridor(w) {
+		return
+	}
+	id := r.PathValue("id")
+	if err := registry.CheckText("id", id, 100); err != nil || id == "" {
+		badRequest(w, "invalid_id", "id", "The transfer id "+strconv.Quote(id)+" is not one (REGISTRY:SEQ, as POST …/transfers/cross-border answers).")
+		return
+	}
+	t, err := s.link.Transfer(r.Context(), id)
+	if errors.Is(err, hub.ErrNoTransfer) {
+		writeProblem(w, Problem{Status: http.StatusNotFound, Code: codeTransferNotFound, Field: "id", Detail: "The hub has no transfer " + strconv.Quote(id) + "."})
+		return
+	}
+	if err != nil {
+		hubProblem(w, r, err)
+		return
+	}
+	v := s.transferViewer(r)
+	writeJSON(w, http.StatusOK, v.view(t))
+}
+
+func (s *Server) handleTransfers(w http.ResponseWriter, r *http.Request) {
+	if s.noCorridor(w) {
+		return
+	}
+	q := r.URL.Query()
+	f := hub.TransferFilter{Registry: q.Get("registry")}
+	if err := registry.CheckText("registry", f.Registry, 12); err != nil {
+		badRequest(w, "invalid_query", "registry", "Query parameter registry must be a registry code.")
+		return
+	}
+	if a := q.Get("active"); a != "" {
+		b, err := strconv.ParseBool(a)
+		if err != nil {
+			badRequest(w, "invalid_query", "active", "Query parameter active must be true or false.")
+			return
+		}
+		f.Active = b
+	}
+	limit, ok := queryInt(w, r, "limit", 100, 1000)
+	if !ok {
+		return
+	}
+	if limit == 0 {
+		writeJSON(w, http.StatusOK, map[string]any{"transfers": []TransferView{}})
+		return
+	}
+	f.Limit = int(limit)
+	ts, err := s.link.Transfers(r.Context(), f)
+	if err != nil {
+		hubProblem(w, r, err)
+		return
+	}
+	v := s.transferViewer(r)
+	out := make([]TransferView, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, v.view(t))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"transfers": out})
+}
+
+// transferViewer decides what a reader of the hub's records sees. The
+// records are public (status, history, registries, quantity, serials), as
+// the serials' history is public in each registry; the account numbers are
+// shown only to a party to the transfer: a viewer whose token, in the
+// sending or the acquiring registry (when this server runs it), may see
+// that registry's account of the transfer (its holder), or is that
+// registry's administrator or auditor. A party sees both numbers: both are
+// on the transfer, as on a DES transaction record. A token that is valid
+// in no registry here reads as anonymous, as on every read.
+type transferViewer struct {
+	s      *Server
+	ctx    context.Context
+	token  string
+	actors map[string]*registry.Actor
+}
+
+func (s *Server) transferViewer(r *http.Request) *transferViewer {
+	tok, _ := bearer(r)
+	return &transferViewer{s: s, ctx: r.Context(), token: tok, actors: map[string]*registry.Actor{}}
+}
+
+// actor is who the token is in registry code (nil: not served here, or
+// not valid there).
+func (v *transferViewer) actor(code string) *registry.Actor {
+	if v.token == "" {
+		return nil
+	}
+	if a, done := v.actors[code]; done {
+		return a
+	}
+	var out *registry.Actor
+	if n := v.s.nodes[code]; n != nil {
+		if a, found, err := n.Authenticate(v.ctx, v.token); err == nil && found {
+			out = &a
+		}
+	}
+	v.actors[code] = out
+	return out
+}
+
+func (v *transferViewer) seesSide(code, account string) bool {
+	a := v.actor(code)
+	if a == nil {
+		return false
+	}
+	if a.Role == ledger.RoleAdmin || a.Role == ledger.RoleAuditor {
+		return true
+	}
+	id, err := strconv.ParseInt(account, 10, 64)
+	if err != nil {
+		return false
+	}
+	_, err = v.s.nodes[code].Account(*a, id)
+	return err == nil
+}
+
+func (v *transferViewer) view(t hub.Transfer) TransferView {
+	p := t.Proposal
+	out := TransferView{ID: t.ID, Status: int(t.Status), StatusName: t.Status.String(), Final: t.Status.Final(),
+		FromRegistry: p.FromRegistry, ToRegistry: p.ToRegistry, UnitType: p.UnitType, Purpose: p.Purpose, Quantity: p.Quantity,
+		Blocks: blockViews(p.Blocks), EscrowExpiry: p.EscrowExpiry, StartedAt: t.Started(), UpdatedAt: t.Updated(), History: []StatusChangeView{}}
+	if v.seesSide(p.FromRegistry, p.FromAccount) || v.seesSide(p.ToRegistry, p.ToAccount) {
+		out.FromAccount, out.ToAccount = p.FromAccount, p.ToAccount
+	}
+	for _, c := range t.History {
+		out.History = append(out.History, StatusChangeView{Status: int(c.Status), StatusName: c.Status.String(), At: c.At, Findings: c.Findings})
+	}
+	return out
+}
+
+func blockViews(bs []protocol.Block) []BlockView {
+	out := make([]BlockView, 0, len(bs))
+	for _, b := range bs {
+		id, _ := strconv.ParseInt(b.IssuanceID, 10, 64)
+		s := ledger.Serial{Registry: b.OriginRegistry, UnitType: b.UnitType, Project: b.Project, Vintage: b.Vintage, Issuance: id, Start: b.Start, End: b.End}
+		out = append(out, BlockView{Serial: s.String(), OriginRegistry: b.OriginRegistry, IssuanceID: id, UnitType: b.UnitType, Project: b.Project,
+			Vintage: b.Vintage, Start: b.Start, End: b.End, Quantity: b.Quantity()})
+	}
+	return out
+}
