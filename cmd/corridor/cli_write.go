@@ -142,45 +142,6 @@ The issuance gets serials 1..quantity; the serial block printed names it.` + exi
 	return cmd
 }
 
-func newTransferCmd() *cobra.Command {
-	var f apiFlags
-	var u unitFlags
-	var req registry.Transfer
-	cmd := &cobra.Command{
-		Use:   "transfer",
-		Short: "Transfer units between two accounts of the registry",
-		Long: `Move units from --from to --to: a quantity of one unit type (the last block is split)
-or explicit serial blocks. The token's organisation must own --from.` + exitCodesHelp,
-		Example: `  corridor transfer --from 2 --to 4 --quantity 1000 --unit-type CCER
-  corridor transfer --from 2 --to 4 --serial CN-CCER-CCER-DEMO-0001-2024-1-1-500
-  corridor transfer --from 2 --to 4 --quantity 1000 --unit-type CCER --idempotency-key order-8812`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := positiveIDs(cmd, "from", "to"); err != nil {
-				return err
-			}
-			if req.From == req.To {
-				return usageError(cmd, "--from and --to are the same account (%d)", req.From)
-			}
-			units, err := u.units(cmd)
-			if err != nil {
-				return err
-			}
-			req.Units = units
-			return submit(cmd, &f, "transfer", req, func(res registry.Result) string {
-				return movedSentence(fmt.Sprintf("transferred from account %d to account %d:", req.From, req.To), res)
-			})
-		},
-	}
-	f.add(cmd.Flags())
-	f.addKey(cmd.Flags())
-	u.add(cmd.Flags())
-	cmd.Flags().Int64Var(&req.From, "from", 0, "transferring account (required)")
-	cmd.Flags().Int64Var(&req.To, "to", 0, "acquiring account (required)")
-	required(cmd, "from", "to")
-	return cmd
-}
-
 func newRetireCmd() *cobra.Command {
 	var f apiFlags
 	var u unitFlags

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/client"
+	"github.com/corridor-carbon/corridor/internal/demo"
+	"github.com/corridor-carbon/corridor/internal/hub"
+	"github.com/corridor-carbon/corridor/internal/hub/agreements"
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/store/storetest"
+)
+
+// corridorCLI is the demo registries CN, ID and TH in an embedded corridor
+// whose messages are delivered in the background (Corridor.Start), behind
+// the real API handler.
+type corridorCLI struct {
+	url    string
+	nodes  map[string]*registry.Node
+	tokens map[string]string // "CN/holder", "TH/holder", "CN/auditor", …
+	accs   map[string]int64
+}
+
+func startCorridorCLI(t *testing.T, tg storetest.Target) *corridorCLI {
+	t.Helper()
+	ctx := context.Background()
+	s := &corridorCLI{nodes: map[string]*registry.Node{}, tokens: map[string]string{}, accs: map[string]int64{}}
+	var members []hub.Member
+	var nodes []*registry.Node
+	for i, spec := range demo.Registries[:3] {
+		db := tg.Open(t)
+		if i > 0 {
+			db = tg.Fresh(t).Open(t)
+		}
+		n, err := registry.Open(ctx, db, registry.Options{Code: spec.Code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(n.Close)
+		toks, err := demo.Seed(ctx, n, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range toks {
+			if k := spec.Code + "/" + string(tk.Role); s.tokens[k] == "" {
+				s.tokens[k], s.accs[k] = tk.Token, tk.AccountID
+			}
+		}
+		org, err := n.Do(ctx, registry.Actor{Role: ledger.RoleAdmin}, "hub-org", registry.CreateOrganisation{Name: "Corridor hub", Country: "SG"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, hub.Member{Node: n, HubOrg: org.ID})
+		nodes = append(nodes, n)
+		s.nodes[spec.Code] = n
+	}
+	set, err := agreements.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := hub.Embedded(ctx, hub.EmbeddedConfig{HubDB: tg.Fresh(t).Open(t), Members: members, Agreements: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pump, stop := context.WithCancel(ctx)
+	c.Start(pump)
+	srv := httptest.NewServer(api.New(nodes...).WithLink(c).Handler())
+	// Cleanups run last-in first-out: the server and the pump stop before
+	// the nodes close.
+	t.Cleanup(srv.Close)
+	t.Cleanup(stop)
+	s.url = srv.URL
+	t.Setenv("CORRIDOR_SERVER", s.url)
+	t.Setenv("CORRIDOR_TOKEN", "")
+	t.Setenv("CORRIDOR_REGISTRY", "CN")
+	t.Setenv("CORRIDOR_FORMAT", "")
+	t.Setenv("CORRIDOR_WAIT_TIMEOUT", "")
+	return s
+}
+
+func (s *corridorCLI) reserved(t *testing.T) int64 {
+	t.Helper()
+	v, err := s.nodes["CN"].Account(registry.Operator, s.accs["CN/holder"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q int64
+	for _, b := range v.Balances {
+		if b.State == ledger.Reserved {
+			q += b.Quantity
+		}
+	}
+	return q
+}
+
+var transferID = regexp.MustCompile(`transfer (CN:\d+) `)
+
+// TestCLITransferAbroad: `corridor transfer --to-registry TH --wait` exits 0
+// once the transfer completed and prints its id, status and serial range;
+// `transfers show` prints the DES history (1 2 8 4) as a table and as JSON;
+// `transfers list` filters; `serial --registry TH` shows the units held in
+// TH with the history of both registries; a transfer to an account TH does
+// not have exits 3 with the acquirer's finding and the escrow voided.
+func TestCLITransferAbroad(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		s := startCorridorCLI(t, tg)
+		from, to := fmt.Sprint(s.accs["CN/holder"]), fmt.Sprint(s.accs["TH/holder"])
+		r := mustRun(t, "transfer", "--registry", "CN", "--from", from, "--to-registry", "TH", "--to-account", to,
+			"--quantity", "300", "--unit-type", "CCER", "--wait", "--token", s.tokens["CN/holder"])
+		m := transferID.FindStringSubmatch(r.stdout)
+		if m == nil {
+			t.Fatalf("no transfer id printed:\n%s", r.stdout)
+		}
+		id := m[1]
+		serial := regexp.MustCompile(`CN-CCER-CCER-DEMO-0001-2024-1-\d+-\d+`).FindString(r.stdout)
+		if serial == "" || !strings.Contains(r.stdout, "completed") || !strings.Contains(r.stdout, "account "+to) {
+			t.Fatalf("transfer --wait printed:\n%s", r.stdout)
+		}
+
+		r = mustRun(t, "transfers", "show", id)
+		for _, want := range []string{"1       proposed", "2       checked", "8       accepted", "4       completed", serial, "(account not shown)"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("transfers show lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		tr := decode[client.Transfer](t, mustRun(t, "transfers", "show", id, "--format", "json", "--token", s.tokens["TH/holder"]))
+		var sts []int
+		for _, h := range tr.History {
+			sts = append(sts, h.Status)
+		}
+		if !slices.Equal(sts, []int{1, 2, 8, 4}) || tr.Quantity != 300 || tr.ToAccount != to || len(tr.Blocks) != 1 || tr.Blocks[0].Serial != serial {
+			t.Fatalf("transfers show --format json: %+v", tr)
+		}
+		if r := mustRun(t, "transfers", "list", "--registry", "TH"); !strings.Contains(r.stdout, id) {
+			t.Errorf("transfers list --registry TH lacks %s:\n%s", id, r.stdout)
+		}
+		if r := mustRun(t, "transfers", "list", "--registry", "ID"); strings.Contains(r.stdout, id) {
+			t.Errorf("transfers list --registry ID lists %s:\n%s", id, r.stdout)
+		}
+
+		r = mustRun(t, "serial", serial, "--registry", "TH")
+		for _, want := range []string{"Blocks now in TH (1)", "held", "CN        ", "reserve", "complete", "TH        ", "import"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("serial --registry TH lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		across := decode[serialAcross](t, mustRun(t, "serial", serial, "--registry", "TH", "--json"))
+		if across.Origin == nil || len(across.Blocks) != 1 || across.Blocks[0].State != ledger.Held || len(across.Origin.Blocks) != 1 || across.Origin.Blocks[0].State != ledger.Exported {
+			t.Fatalf("serial --json across registries: %+v", across)
+		}
+
+		// Rejected by the acquirer: exit 3 with the reason; nothing stays reserved.
+		r = run("transfer", "--registry", "CN", "--from", from, "--to-registry", "TH", "--to-account", "9999",
+			"--quantity", "5", "--unit-type", "CCER", "--wait", "--token", s.tokens["CN/holder"])
+		if r.code() != exitRejected || !strings.Contains(r.err.Error(), ledger.CodeAcquiringNotFound) || !strings.Contains(r.err.Error(), "terminated") {
+			t.Fatalf("transfer to an unknown account: exit %d %v\n%s", r.code(), r.err, r.stdout)
+		}
+		if q := s.reserved(t); q != 0 {
+			t.Fatalf("after the rejection CN reserves %d", q)
+		}
+	})
+}
+
+// TestCLITransferAbroadRefused: input wrong on its face exits 2 with its
+// message and sends nothing; an acquiring registry outside the corridor is
+// refused by the server (exit 3, acquiring_registry_unknown) before any
+// reservation; --wait-timeout passing before the outcome exits 5; a local
+// transfer without --to-registry works as before.
+func TestCLITransferAbroadRefused(t *testing.T) {
+	s := startCorridorCLI(t, storetest.SQLite(t))
+	tok := s.tokens["CN/holder"]
+	from, to := fmt.Sprint(s.accs["CN/holder"]), fmt.Sprint(s.accs["TH/holder"])
+	units := []string{"--quantity", "5", "--unit-type", "CCER", "--token", tok}
+	seq := s.nodes["CN"].Totals().JournalSeq
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"transfer", "--from", from, "--to-registry", "TH"}, "--to-registry needs --to-account"},
+		{[]string{"transfer", "--from", from, "--to", "4", "--to-registry", "TH", "--to-account", to}, "not both"},
+		{[]string{"transfer", "--from", from, "--to-registry", "CN", "--to-account", to}, "is the sending registry"},
+		{[]string{"transfer", "--from", from, "--to", "4", "--wait"}, "for a transfer abroad"},
+		{[]string{"transfer", "--from", from, "--to-account", to}, "say where the units go"},
+		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", "0"}, "--to-account must be a positive id"},
+		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--wait-timeout", "-1s"}, "--wait-timeout must be positive"},
+		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--expires-in", "1500ms"}, "--expires-in must be whole seconds"},
+	} {
+		r := run(append(tt.args, units...)...)
+		if r.code() != exitUsage || !strings.Contains(r.err.Error(), tt.want) {
+			t.Errorf("%v: exit %d %v (want 2 and %q)", tt.args, r.code(), r.err, tt.want)
+		}
+	}
+	for _, args := range [][]string{{"transfers", "show"}, {"transfers", "list", "--format", "xml"}, {"transfers", "list", "--limit", "5000"}, {"transfers", "bogus"}} {
+		if r := run(args...); r.code() != exitUsage {
+			t.Errorf("%v: exit %d %v (want 2)", args, r.code(), r.err)
+		}
+	}
+	if got := s.nodes["CN"].Totals().JournalSeq; got != seq {
+		t.Fatalf("usage errors moved CN's journal from %d to %d", seq, got)
+	}
+
+	r := run(append([]string{"transfer", "--from", from, "--to-registry", "XX", "--to-account", "1"}, units...)...)
+	if r.code() != exitRejected || !strings.Contains(r.err.Error(), hub.CodeUnknownAcquirer) {
+		t.Fatalf("unknown registry: exit %d %v", r.code(), r.err)
+	}
+	if got := s.nodes["CN"].Totals().JournalSeq; got != seq {
+		t.Fatalf("a send to an unknown registry moved CN's journal from %d to %d", seq, got)
+	}
+	if r := run("transfers", "show", "CN:424242"); r.code() != exitRejected || !strings.Contains(r.err.Error(), "transfer_not_found") {
+		t.Fatalf("transfers show of an unknown id: exit %d %v", r.code(), r.err)
+	}
+
+	// The wait gives up before the first answer: exit 5, the transfer goes on.
+	r = run(append([]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--wait", "--wait-timeout", "1ns"}, units...)...)
+	if r.code() != exitNotFinal || !strings.Contains(r.err.Error(), "transfers show CN:") {
+		t.Fatalf("--wait-timeout 1ns: exit %d %v", r.code(), r.err)
+	}
+
+	// Within the registry, as before.
+	r = mustRun(t, "transfer", "--from", from, "--to", fmt.Sprint(s.accs["CN/holder"]+1), "--quantity", "1", "--unit-type", "CCER", "--token", tok)
+	if !strings.Contains(r.stdout, "transferred from account "+from) {
+		t.Fatalf("local transfer printed:\n%s", r.stdout)
+	}
+}
