@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -27,6 +28,10 @@ import (
 // hub's records from. Without one the corridor routes answer 404
 // corridor_not_served. It returns s.
 func (s *Server) WithLink(l hub.Link) *Server {
+	// A nil *hub.Corridor in the interface is no corridor either.
+	if v := reflect.ValueOf(l); l == nil || v.Kind() == reflect.Pointer && v.IsNil() {
+		l = nil
+	}
 	s.link = l
 	return s
 }

@@ -270,7 +270,8 @@ func TestCrossBorderRefusals(t *testing.T) {
 			t.Fatalf("refused sends reached the hub: %+v", l)
 		}
 
-		plain := &world{srv: httptest.NewServer(api.New(cw.nodes["CN"]).Handler())}
+		// A nil *hub.Corridor handed over as the link is no corridor either.
+		plain := &world{srv: httptest.NewServer(api.New(cw.nodes["CN"]).WithLink((*hub.Corridor)(nil)).Handler())}
 		defer plain.srv.Close()
 		for _, p := range []string{"/api/v1/transfers", "/api/v1/transfers/CN:1"} {
 			if st, m, _ := plain.raw(t, "GET", p, "", "", ""); st != 404 || m["code"] != "corridor_not_served" {
