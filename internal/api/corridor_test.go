@@ -231,7 +231,8 @@ func TestCrossBorderThroughAPI(t *testing.T) {
 // status and code, and none reserves anything (the sending registry's
 // journal does not move): an acquiring registry outside the corridor, the
 // same registry, bad bodies, missing key, no token, a role that may not
-// move units, another organisation's account; a server without a corridor
+// move units, another organisation's account, a key reused for another
+// request; a server without a corridor (or a nil one)
 // answers corridor_not_served.
 func TestCrossBorderRefusals(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
@@ -268,6 +269,14 @@ func TestCrossBorderRefusals(t *testing.T) {
 		}
 		if l, _ := cw.c.Transfers(context.Background(), hub.TransferFilter{}); len(l) != 0 {
 			t.Fatalf("refused sends reached the hub: %+v", l)
+		}
+
+		// The same key with another request is refused, as on every write.
+		if st, m, _ := cw.raw(t, "POST", crossBorder, tok, "k-1", cw.send(5, to, "")); st != 202 {
+			t.Fatalf("send: %d %v", st, m)
+		}
+		if st, m, _ := cw.raw(t, "POST", crossBorder, tok, "k-1", cw.send(6, to, "")); st != 409 || m["code"] != "idempotency_conflict" {
+			t.Errorf("same key, other quantity: %d %v", st, m)
 		}
 
 		// A nil *hub.Corridor handed over as the link is no corridor either.
