@@ -57,7 +57,8 @@ registries, --purpose) and relays it to the acquiring registry. The command prin
 transaction id, its status (DES number: 1 proposed, 2 checked, 8 accepted, 4 completed;
 3, 6, 5 and 7 end it without the units moving) and the serial ranges reserved; the
 units keep their serials in the acquiring registry. With --wait it follows the hub's
-record until the transfer is final.` + transferExitHelp,
+record until the transfer is final and, when this server runs the acquiring registry,
+until the units are recorded there.` + transferExitHelp,
 		Example: `  corridor transfer --from 2 --to 4 --quantity 1000 --unit-type CCER
   corridor transfer --from 2 --to 4 --serial CN-CCER-CCER-DEMO-0001-2024-1-1-500
   corridor transfer --registry CN --from 2 --to-registry TH --to-account 3 --quantity 500 --unit-type CCER --wait
