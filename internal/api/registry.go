@@ -52,6 +52,8 @@ func (s *Server) registryReads() []readRoute {
 		{"/transactions", s.handleTransactions},
 		{"/head", s.handleHead},
 		{"/key", s.handleKey},
+		{"/snapshot", s.handleSnapshot},
+		{"/freezes", s.handleFreezes},
 	}
 }
 

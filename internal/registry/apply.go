@@ -294,9 +294,15 @@ func (n *Node) selectUnits(from int64, u Units) ([]piece, error) {
 				return true
 			}
 			b, _ := n.st.blocks.Get(k.Issuance).Get(ledger.Block{Start: k.Start})
-			take := min(need, b.Count())
-			out = append(out, piece{b.Issuance, b.Start, b.Start + take - 1})
-			need -= take
+			// Frozen serials (freeze.go) are passed over, not refused.
+			for _, r := range n.unfrozen(b.Issuance, b.Start, b.End) {
+				take := min(need, r[1]-r[0]+1)
+				out = append(out, piece{b.Issuance, r[0], r[0] + take - 1})
+				need -= take
+				if need == 0 {
+					break
+				}
+			}
 			return need > 0
 		})
 	}
@@ -367,6 +373,9 @@ func (n *Node) selectSerials(from int64, u Units) ([]piece, error) {
 		if bad != nil {
 			return nil, bad
 		}
+	}
+	if err := n.checkFrozen("units.serials", out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -352,8 +352,9 @@ type OriginBlock struct {
 
 // OriginBlocks lists every block here by origin issuance, for corridor-wide
 // checks (operator reads only: it shows accounts).
-func (n *Node) OriginBlocks() []OriginBlock {
-	n = n.reader()
+func (n *Node) OriginBlocks() []OriginBlock { return n.reader().originBlocks() }
+
+func (n *Node) originBlocks() []OriginBlock {
 	var out []OriginBlock
 	ids := make([]int64, 0, n.st.blocks.Len())
 	for id := range n.st.blocks.All() {

@@ -221,6 +221,13 @@ func (n *Node) release(w *writeSet, p *pendingTxn, complete bool, res *Result) e
 		b, _ := n.st.blocks.Get(ref.Issuance).Get(ledger.Block{Start: ref.Start})
 		ps = append(ps, piece{b.Issuance, b.Start, b.End})
 	}
+	if complete {
+		// Frozen units cannot leave the escrow towards anyone (freeze.go);
+		// voiding returns them to the sender and stays possible.
+		if err := n.checkFrozen("pending", ps); err != nil {
+			return err
+		}
+	}
 	n.st.pending.Delete(p.Seq)
 	n.st.settled.Set(p.Seq, settledWord[res.Kind])
 	n.moveAll(w, res, ps, account, state, 0)

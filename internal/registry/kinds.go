@@ -77,6 +77,9 @@ var Kinds = []Kind{
 	define(Kind{Schema: "Expire", Roles: systemOnly}, (*Node).expire, nil),
 	define(Kind{Route: "/tokens", Schema: "CreateToken", Roles: adminOnly}, (*Node).createToken, nil),
 	define(Kind{Schema: "Import", Roles: hubOnly}, (*Node).importUnits, nil),
+	define(Kind{Schema: "Freeze", Roles: hubOnly}, (*Node).freeze, nil),
+	define(Kind{Route: "/freezes/{id}/unfreeze", PathID: "freeze", Schema: "Unfreeze", Roles: adminOnly}, (*Node).unfreeze,
+		func(r *Unfreeze) *int64 { return &r.Freeze }),
 }
 
 var kindByName = func() map[string]*Kind {

@@ -43,8 +43,10 @@ type state struct {
 	issued int64
 	// origins maps foreign issuances to their origin (crossborder.go).
 	origins *originIndex
-	head    ledger.Entry
-	nextID  struct{ org, account, issuance int64 }
+	// frozen is the active freezes (freeze.go); nil when none.
+	frozen *frozenIndex
+	head   ledger.Entry
+	nextID struct{ org, account, issuance int64 }
 	// ownBlocks, ownHeld and ownPending name the trees and escrows this
 	// state made itself since it was cloned (or created): only those may
 	// be changed in place; any other is shared with the state it was
@@ -328,6 +330,7 @@ func (s *state) clone() *state {
 		unitTypes: s.unitTypes,
 		issued:    s.issued,
 		origins:   s.origins,
+		frozen:    s.frozen,
 		head:      s.head,
 		nextID:    s.nextID,
 	}
