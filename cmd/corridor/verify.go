@@ -16,6 +16,7 @@ func newVerifyCmd() *cobra.Command {
 	var only string
 	var asJSON bool
 	var headFlags []string
+	var corridor bool
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Re-check every registry database: partition, conservation, journal hash chain, replay",
@@ -29,7 +30,16 @@ It checks the registries the database holds (the SQLite files under
 --data-dir/registries, or the registry_<code> schemas of --database-url), or only
 --registry. With --head SEQ:HASH (a head kept from 'corridor head'; repeatable, needs
 --registry) it also fails when the journal does not reach that entry or has another
-hash there; without it, it checks the heads the node recorded as published. It never writes: databases are opened read-only, nothing is created or
+hash there; without it, it checks the heads the node recorded as published.
+
+With --corridor it verifies every registry and then the corridor: for every origin
+issuance, the serials its origin shows exported are in exactly one other registry
+(held, reserved, retired or cancelled there) and no registry has serials its origin
+did not export; where the storage has the hub's database (--data-dir/hub.db or schema
+corridor_hub), the hub's copy of where each block is must match every node's blocks
+(leaving out transfers completed in the last two minutes, whose import may be under
+way), and every node's journal must reach the head the hub last recorded from it.
+Each violation is printed. It never writes: databases are opened read-only, nothing is created or
 migrated.
 
 Exit code 0: consistent. Exit code 3: a violation (the first is named). Exit code 1: it
@@ -38,6 +48,12 @@ could not run (no registry found, database unreachable). Exit code 2: a flag is 
 Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if corridor {
+				if only != "" || len(headFlags) > 0 {
+					return usageError(cmd, "--corridor checks every registry: give no --registry or --head")
+				}
+				return verifyCorridor(cmd, sf.Storage, asJSON)
+			}
 			heads, err := parseHeads(cmd, only, headFlags)
 			if err != nil {
 				return err
@@ -78,6 +94,7 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 	sf.add(cmd.Flags())
 	cmd.Flags().StringVar(&only, "registry", "", "check only this registry code (default: every registry found)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
+	cmd.Flags().BoolVar(&corridor, "corridor", false, "also check the corridor: conservation across every registry and the hub's records against the nodes")
 	cmd.Flags().StringArrayVar(&headFlags, "head", nil, "fail unless the journal reaches this kept head, SEQ:HASH (from 'corridor head'; repeatable; needs --registry)")
 	return withUsageExit(cmd)
 }
@@ -97,4 +114,50 @@ func parseHeads(cmd *cobra.Command, only string, flags []string) ([]ledger.HeadR
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// verifyCorridor runs verify --corridor and prints every violation.
+func verifyCorridor(cmd *cobra.Command, s host.Storage, asJSON bool) error {
+	rep, err := host.VerifyCorridor(cmd.Context(), s)
+	if err != nil {
+		return hostError(err)
+	}
+	out := cmd.OutOrStdout()
+	if asJSON {
+		if err := printJSON(out, rep); err != nil {
+			return err
+		}
+	} else {
+		for _, v := range rep.Nodes {
+			r := v.Report
+			status := "ok"
+			if !r.OK() {
+				status = "VIOLATION"
+			}
+			fmt.Fprintf(out, "%-5s %d journal entries, %d issuances, %d units in %d blocks: %s\n", v.Code, r.Entries, r.Issuances, r.Units, r.Blocks, status)
+			for _, x := range r.Violations {
+				fmt.Fprintf(out, "      %s\n", x)
+			}
+		}
+		hubNote := "no hub database"
+		if rep.Hub {
+			hubNote = "the hub's records checked"
+		}
+		status := "ok"
+		if len(rep.Violations) > 0 {
+			status = fmt.Sprintf("%d violations", len(rep.Violations))
+		}
+		fmt.Fprintf(out, "corridor: %d registries, %s: %s\n", len(rep.Nodes), hubNote, status)
+		for _, x := range rep.Violations {
+			fmt.Fprintf(out, "      %s\n", x)
+		}
+	}
+	if !rep.OK() {
+		n := len(rep.Violations)
+		for _, v := range rep.Nodes {
+			n += len(v.Report.Violations)
+		}
+		return &exitError{code: exitRejected, err: fmt.Errorf("verify --corridor: %d violations", n)}
+	}
+	return nil
 }

@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
 
+	"github.com/corridor-carbon/corridor/internal/hub"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store"
 )
@@ -74,4 +79,197 @@ func verifyOne(ctx context.Context, s Storage, code string, heads []ledger.HeadR
 	}
 	rep.Violations = append(kept, rep.Violations...)
 	return rep, nil
+}
+
+// hubDatabase is where the embedded hub of this storage keeps its own
+// database: DataDir/hub.db, or the schema corridor_hub (the convention of
+// the corridor's serve).
+func hubDatabase(s Storage) store.Config {
+	if s.DatabaseURL != "" {
+		return store.Config{URL: s.DatabaseURL, Schema: "corridor_hub"}
+	}
+	return store.Config{Path: filepath.Join(s.DataDir, "hub.db")}
+}
+
+// CorridorReport is the result of verify --corridor.
+type CorridorReport struct {
+	// Nodes is every registry's own verify report.
+	Nodes []Verified
+	// Hub reports whether a hub database was found and its records checked.
+	Hub bool
+	// Violations are the corridor-wide violations: conservation across the
+	// registries (hub.CheckCorridor), then the hub's records against the
+	// nodes (prefixed "hub:").
+	Violations []string
+}
+
+// OK reports whether every node and the corridor are consistent.
+func (r CorridorReport) OK() bool {
+	for _, v := range r.Nodes {
+		if !v.Report.OK() {
+			return false
+		}
+	}
+	return len(r.Violations) == 0
+}
+
+// VerifyCorridor verifies every registry of the storage (as Verify), then
+// corridor-wide conservation across all of them and, where the storage has
+// a hub database, the hub's copy of where blocks are against each node's
+// blocks and the heads the hub recorded against each node's journal. It
+// never writes: every database is opened read-only.
+func VerifyCorridor(ctx context.Context, s Storage) (CorridorReport, error) {
+	var rep CorridorReport
+	nodes, err := Verify(ctx, s, "")
+	if err != nil {
+		return rep, err
+	}
+	rep.Nodes = nodes
+	views := make([]*registry.Node, 0, len(nodes))
+	dbs := map[string]*store.DB{}
+	defer func() {
+		for _, db := range dbs {
+			db.Close()
+		}
+	}()
+	for _, v := range nodes {
+		db, err := store.OpenReadOnly(ctx, s.Store(v.Code))
+		if err != nil {
+			return rep, fmt.Errorf("host: verify --corridor %s: %w", v.Code, err)
+		}
+		dbs[v.Code] = db
+		n, err := registry.LoadView(ctx, db)
+		if err != nil {
+			return rep, fmt.Errorf("host: verify --corridor %s: %w", v.Code, err)
+		}
+		views = append(views, n)
+	}
+	rep.Violations = append(rep.Violations, hub.CheckCorridor(views...)...)
+
+	hdb, err := store.OpenReadOnly(ctx, hubDatabase(s))
+	if errors.Is(err, store.ErrNotFound) {
+		return rep, nil
+	}
+	if err != nil {
+		return rep, fmt.Errorf("host: verify --corridor: the hub's database: %w", err)
+	}
+	defer hdb.Close()
+	h, err := hub.LoadRecords(ctx, hdb, nil)
+	if err != nil {
+		return rep, fmt.Errorf("host: verify --corridor: %w", err)
+	}
+	rep.Hub = true
+	known := map[string]bool{}
+	for _, n := range views {
+		known[n.Code()] = true
+		snap, err := n.Snapshot(registry.Operator)
+		if err != nil {
+			return rep, err
+		}
+		_, fs := h.CheckSnapshot(snap, 0)
+		for _, f := range fs {
+			rep.Violations = append(rep.Violations, fmt.Sprintf("hub: %s: %s: %s", n.Code(), f.Code, f.Detail))
+		}
+	}
+	for _, p := range h.Placements() {
+		if !known[p.Registry] {
+			rep.Violations = append(rep.Violations, fmt.Sprintf("hub: the hub places %s/%d %d-%d in %s, which is not a registry of %s", p.Origin.Registry, p.Origin.Issuance, p.Start, p.End, p.Registry, s.Where()))
+		}
+	}
+	heads, err := hub.RecordedHeads(ctx, hdb)
+	if err != nil {
+		return rep, fmt.Errorf("host: verify --corridor: %w", err)
+	}
+	codes := make([]string, 0, len(heads))
+	for c := range heads {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	for _, c := range codes {
+		db := dbs[c]
+		if db == nil {
+			continue
+		}
+		hd := heads[c]
+		bad, err := registry.CheckHeads(ctx, db, []ledger.HeadRef{{Seq: hd.Seq, Hash: hd.Hash}})
+		if err != nil {
+			return rep, fmt.Errorf("host: verify --corridor %s: %w", c, err)
+		}
+		for _, b := range bad {
+			rep.Violations = append(rep.Violations, fmt.Sprintf("hub: %s: the head the hub recorded: %s", c, b))
+		}
+	}
+	return rep, nil
+}
+
+// Reconcile runs the hub's reconciliation with every registry of the
+// storage, on demand (corridor hub reconcile), with the server stopped: it
+// opens each node (taking its serving lock) and the hub's records, records
+// the results in the hub's database and freezes the blocks of each
+// discrepancy at its node. The organisation acting for the hub in a node is
+// the one its hub entries (imports, escrow settlements) name.
+func Reconcile(ctx context.Context, s Storage, opt hub.ReconcileOptions) ([]hub.Reconciliation, error) {
+	codes, err := s.Discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(codes) == 0 {
+		return nil, fmt.Errorf("host: reconcile: %w in %s", ErrNoRegistry, s.Where())
+	}
+	probe, err := store.OpenReadOnly(ctx, hubDatabase(s))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("host: reconcile: no hub database in %s (serve the corridor first)", s.Where())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("host: reconcile: the hub's database: %w", err)
+	}
+	probe.Close()
+	hdb, err := store.Open(ctx, hubDatabase(s))
+	if err != nil {
+		return nil, fmt.Errorf("host: reconcile: the hub's database: %w", err)
+	}
+	defer hdb.Close()
+	var views []hub.NodeView
+	for _, code := range codes {
+		db, err := store.Open(ctx, s.Store(code))
+		if err != nil {
+			return nil, fmt.Errorf("host: reconcile %s: %w", code, err)
+		}
+		defer db.Close()
+		n, err := registry.Open(ctx, db, registry.Options{Code: code})
+		if err != nil {
+			return nil, fmt.Errorf("host: reconcile %s: %w", code, err)
+		}
+		defer n.Close()
+		org, err := hubOrgOf(ctx, db)
+		if err != nil {
+			return nil, fmt.Errorf("host: reconcile %s: %w", code, err)
+		}
+		views = append(views, hub.LocalNode{Node: n, HubOrg: org})
+	}
+	h, err := hub.LoadRecords(ctx, hdb, nil)
+	if err != nil {
+		return nil, fmt.Errorf("host: reconcile: %w", err)
+	}
+	return h.Reconcile(ctx, views, opt)
+}
+
+// hubOrgOf finds the organisation acting for the hub in a node: the one
+// named by its latest import or hub-settled escrow entry (0 when the hub
+// never acted there; a freeze is then refused and reported).
+func hubOrgOf(ctx context.Context, db *store.DB) (int64, error) {
+	for _, kind := range []string{"import", "complete", "void", "freeze"} {
+		es, err := db.Entries(ctx, store.EntryFilter{Kind: kind})
+		if err != nil {
+			return 0, err
+		}
+		for _, e := range slices.Backward(es) {
+			if id, ok := strings.CutPrefix(e.Actor, string(registry.RoleHub)+"@org:"); ok {
+				if org, err := strconv.ParseInt(id, 10, 64); err == nil {
+					return org, nil
+				}
+			}
+		}
+	}
+	return 0, nil
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/corridor-carbon/corridor/internal/hub/envelope"
 	"github.com/corridor-carbon/corridor/internal/hub/protocol"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
@@ -578,6 +579,10 @@ func reconciliations(ctx context.Context, db *store.DB, code string) ([]Reconcil
 	if _, err := db.SQL().ExecContext(ctx, reconcileSchema); err != nil {
 		return nil, fmt.Errorf("hub: creating reconciliation table: %w", err)
 	}
+	return readReconciliations(ctx, db, code)
+}
+
+func readReconciliations(ctx context.Context, db *store.DB, code string) ([]Reconciliation, error) {
 	q, args := `SELECT body FROM hub_reconciliations ORDER BY seq`, []any{}
 	if code != "" {
 		q, args = `SELECT body FROM hub_reconciliations WHERE registry = ? ORDER BY seq`, []any{code}
@@ -684,4 +689,83 @@ func (c *Corridor) StartReconciler(ctx context.Context, every time.Duration) {
 			}
 		}
 	}()
+}
+
+// LoadRecords reads the hub's records from its database without opening
+// the hub: no message is sent and nothing is written (db may be opened
+// read-only). Reconcile and CheckSnapshot work on the result; it takes no
+// messages.
+func LoadRecords(ctx context.Context, db *store.DB, now func() time.Time) (*Hub, error) {
+	if now == nil {
+		now = time.Now
+	}
+	h := &Hub{cfg: Config{Code: HubCode, DB: db, Now: now}, xfers: map[string]*Transfer{}, seen: map[[2]string]envelope.Hash{}, progress: map[[2]string]uint64{}, out: map[string][]outMsg{}}
+	rows, err := db.SQL().QueryContext(ctx, `SELECT seq, body FROM hub_events ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("hub: reading events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var body string
+		if err := rows.Scan(&seq, &body); err != nil {
+			return nil, fmt.Errorf("hub: reading events: %w", err)
+		}
+		var e event
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			return nil, fmt.Errorf("hub: event %d: %w", seq, err)
+		}
+		h.events = seq
+		h.remember(e)
+	}
+	return h, rows.Err()
+}
+
+// CheckSnapshot compares a node's snapshot with the hub's copy, as
+// Reconcile does, and returns the totals and the block findings without
+// recording or freezing anything (verify --corridor).
+func (h *Hub) CheckSnapshot(snap registry.Snapshot, grace time.Duration) ([]Totals, []ReconFinding) {
+	if grace == 0 {
+		grace = DefaultReconcileGrace
+	}
+	h.mu.Lock()
+	places := h.placements()
+	flying := h.inFlight(h.cfg.Now().UTC().Add(-grace))
+	h.mu.Unlock()
+	var fs []ReconFinding
+	ts := compare(snap.Registry, snap, places, flying, func(f ReconFinding) { fs = append(fs, f) })
+	return ts, fs
+}
+
+// RecordedHeads is, per registry, the head the hub recorded in its latest
+// reconciliation that read one; none when the hub never reconciled. It
+// only reads.
+func RecordedHeads(ctx context.Context, db *store.DB) (map[string]ledger.SignedHead, error) {
+	ok, err := tableExists(ctx, db, "hub_reconciliations")
+	if err != nil || !ok {
+		return map[string]ledger.SignedHead{}, err
+	}
+	rs, err := readReconciliations(ctx, db, "")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]ledger.SignedHead{}
+	for _, r := range rs {
+		if r.Head.KID != "" {
+			out[r.Registry] = r.Head
+		}
+	}
+	return out, nil
+}
+
+func tableExists(ctx context.Context, db *store.DB, name string) (bool, error) {
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if db.Dialect() == store.Postgres {
+		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`
+	}
+	var n int
+	if err := db.SQL().QueryRowContext(ctx, db.Rebind(q), name).Scan(&n); err != nil {
+		return false, fmt.Errorf("hub: looking for table %s: %w", name, err)
+	}
+	return n > 0, nil
 }

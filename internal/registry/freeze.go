@@ -304,3 +304,25 @@ func loadFreezes(ctx context.Context, db *store.DB, st *state) error {
 	}
 	return nil
 }
+
+// LoadView reads the committed state of the node whose database is db
+// into a node that only reads: no writer, no serving lock, nothing
+// written (db may be opened read-only). Corridor-wide checks (verify
+// --corridor) read every registry's blocks through it while the servers
+// run or not.
+func LoadView(ctx context.Context, db *store.DB) (*Node, error) {
+	code, err := db.Meta(ctx, "registry_code")
+	if err != nil {
+		return nil, err
+	}
+	if code == "" {
+		return nil, fmt.Errorf("registry: the database has no registry code; is it a Corridor node?")
+	}
+	n := &Node{code: code, db: db}
+	st, err := n.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n.pub.Store(st)
+	return n, nil
+}
