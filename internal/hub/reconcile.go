@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -768,4 +772,77 @@ func tableExists(ctx context.Context, db *store.DB, name string) (bool, error) {
 		return false, fmt.Errorf("hub: looking for table %s: %w", name, err)
 	}
 	return n > 0, nil
+}
+
+// HTTPNode reads a node over its API for the reconciliation of a
+// networked hub: GET …/snapshot (with an auditor's token), …/head and
+// …/key. A freeze is a hub-only kind with no endpoint: over the network it
+// will travel as a hub protocol message; until then Freeze answers
+// ErrFreezeRemote and the reconciliation reports reconcile_freeze_failed.
+type HTTPNode struct {
+	Registry string
+	// BaseURL is the node's API root (https://th.example/), without
+	// /api/v1.
+	BaseURL string
+	// Token is an auditor's (or administrator's) API token of the node.
+	Token  string
+	Client *http.Client
+}
+
+// ErrFreezeRemote: freezing a node over HTTP is not available.
+var ErrFreezeRemote = errors.New("hub: freezing a remote node needs the hub protocol's freeze message (not yet available)")
+
+func (n HTTPNode) Code() string { return n.Registry }
+
+func (n HTTPNode) get(ctx context.Context, path string, auth bool, v any) error {
+	u := strings.TrimSuffix(n.BaseURL, "/") + "/api/v1/registries/" + url.PathEscape(n.Registry) + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("hub: reading %s: %w", u, err)
+	}
+	if auth && n.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+n.Token)
+	}
+	c := n.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("hub: reading %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return fmt.Errorf("hub: reading %s: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("hub: reading %s: %s: %.300s", u, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("hub: reading %s: %w", u, err)
+	}
+	return nil
+}
+
+func (n HTTPNode) Snapshot(ctx context.Context) (registry.Snapshot, error) {
+	var s registry.Snapshot
+	err := n.get(ctx, "/snapshot", true, &s)
+	return s, err
+}
+
+func (n HTTPNode) Head(ctx context.Context) (ledger.SignedHead, error) {
+	var h ledger.SignedHead
+	err := n.get(ctx, "/head", false, &h)
+	return h, err
+}
+
+func (n HTTPNode) Key(ctx context.Context) (registry.PublicKey, error) {
+	var k registry.PublicKey
+	err := n.get(ctx, "/key", false, &k)
+	return k, err
+}
+
+func (n HTTPNode) Freeze(context.Context, string, registry.Freeze) (int64, error) {
+	return 0, ErrFreezeRemote
 }
