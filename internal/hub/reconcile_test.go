@@ -322,3 +322,33 @@ func codeOf(err error) string {
 	}
 	return ""
 }
+
+// TestStartReconciler: the scheduled reconciler records a reconciliation
+// of every node each interval and stops with its context.
+func TestStartReconciler(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		w := newWorld(t, tg)
+		w.send(t, w.cn, w.th, 10, w.th.acc, "x1")
+		w.run(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		w.c.StartReconciler(ctx, 10*time.Millisecond)
+		var all []Reconciliation
+		for i := 0; i < 200 && len(all) < 6; i++ {
+			time.Sleep(10 * time.Millisecond)
+			var err error
+			if all, err = w.c.Hub.Reconciliations(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cancel()
+		if len(all) < 6 {
+			t.Fatalf("%d reconciliations recorded in 2 s", len(all))
+		}
+		for _, r := range all {
+			if !r.Clean() {
+				t.Fatalf("%s %s: %+v", r.ID, r.Registry, r.Findings)
+			}
+		}
+		time.Sleep(50 * time.Millisecond) // let a run in progress finish
+	})
+}
