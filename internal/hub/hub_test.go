@@ -219,6 +219,12 @@ func TestCrossBorderTransfer(t *testing.T) {
 			t.Fatalf("after return CN held %d exported %d, TH held %d", w.cn.balance(t, ledger.Held), w.cn.balance(t, ledger.Exported), w.th.balance(t, ledger.Held))
 		}
 		w.conserved(t)
+		// The hub's copy: 1-100 back at CN, 101-250 still at TH.
+		iss := strconv.FormatInt(w.cn.iss, 10)
+		want := []Location{{"CN", iss, 1, 100, "CN"}, {"CN", iss, 101, 250, "TH"}}
+		if got := w.c.Hub.Locations(); !slices.Equal(got, want) {
+			t.Fatalf("hub locations %+v, want %+v", got, want)
+		}
 	})
 }
 
