@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
@@ -23,6 +24,9 @@ type Member struct {
 	Node *registry.Node
 	// HubOrg is the organisation acting for the hub in the node.
 	HubOrg int64
+	// Suspense is the node's account for imports its acquiring account
+	// can no longer take (Endpoint.Suspense); 0 for none.
+	Suspense int64
 }
 
 // EmbeddedConfig wires a hub and its nodes in one process.
@@ -33,6 +37,9 @@ type EmbeddedConfig struct {
 	Now        func() time.Time
 	// Rand is the key source (crypto/rand when nil).
 	Rand io.Reader
+	// AnswerTimeout, RetryMin, RetryMax: the hub's and endpoints' timers
+	// (zero: the defaults).
+	AnswerTimeout, RetryMin, RetryMax time.Duration
 }
 
 // Corridor is a hub and its registry nodes in one process, talking through
@@ -98,7 +105,8 @@ func Embedded(ctx context.Context, cfg EmbeddedConfig) (*Corridor, error) {
 	trust := func() envelope.TrustList { return c.Trust }
 	for _, m := range cfg.Members {
 		code := m.Node.Code()
-		e := &Endpoint{Code: code, Node: m.Node, HubOrg: m.HubOrg, HubCode: HubCode, Signer: signers[code], Transport: c.Transport, Origins: origins, Now: cfg.Now}
+		e := &Endpoint{Code: code, Node: m.Node, HubOrg: m.HubOrg, HubCode: HubCode, Signer: signers[code], Transport: c.Transport, Origins: origins, Now: cfg.Now,
+			Suspense: m.Suspense, RetryMin: cfg.RetryMin, RetryMax: cfg.RetryMax}
 		e.init(trust, 5*time.Minute)
 		c.Endpoints[code] = e
 		c.Transport.Attach(code, e)
@@ -112,7 +120,7 @@ func Embedded(ctx context.Context, cfg EmbeddedConfig) (*Corridor, error) {
 // OpenHub (re)opens the hub from its database, as after a restart.
 func (c *Corridor) OpenHub(ctx context.Context) error {
 	h, err := Open(ctx, Config{Code: HubCode, DB: c.cfg.HubDB, Signer: c.hubSigner, Trust: func() envelope.TrustList { return c.Trust },
-		Agreements: c.cfg.Agreements, Transport: c.Transport, Now: c.cfg.Now})
+		Agreements: c.cfg.Agreements, Transport: c.Transport, Now: c.cfg.Now, AnswerTimeout: c.cfg.AnswerTimeout, RetryMin: c.cfg.RetryMin, RetryMax: c.cfg.RetryMax})
 	if err != nil {
 		return err
 	}
@@ -125,6 +133,26 @@ func (c *Corridor) OpenHub(ctx context.Context) error {
 func (c *Corridor) Run(ctx context.Context) error {
 	_, err := c.Transport.Run(ctx, 100000)
 	return err
+}
+
+// Tick runs the hub's and every endpoint's timers once (re-sends that are
+// due, the hub's timeouts, the relays' view of their journals).
+func (c *Corridor) Tick(ctx context.Context) error {
+	var errs []error
+	if err := c.Hub.Tick(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	codes := make([]string, 0, len(c.Endpoints))
+	for code := range c.Endpoints {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		if err := c.Endpoints[code].Tick(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // CheckCorridor checks corridor-wide conservation: for every origin

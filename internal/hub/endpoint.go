@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,16 @@ import (
 // node's normal write path, as the hub actor, with the hub's message id as
 // the idempotency key (docs/outbox.md), so a message acted on twice has
 // one effect.
+//
+// What the node owes the hub as a sender is derived from its own journal
+// (the relay): every escrow whose authority is the hub is a transfer; while
+// it is pending the endpoint re-sends the proposal until the hub answers,
+// then polls (status_request) until the hub says to complete or void; once
+// settled it re-sends the completion (completed) or termination (voided or
+// expired) until the hub reports the final status. Re-sends back off
+// exponentially up to RetryMax and are driven by Tick, so a crash between
+// the reserve commit and the send loses nothing and no commit waits on a
+// send.
 type Endpoint struct {
 	Code string
 	Node *registry.Node
@@ -32,12 +43,37 @@ type Endpoint struct {
 	// Origins describes origin issuances (their public issuance record)
 	// for imports.
 	Origins Origins
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Suspense is the account that takes an import whose acquiring account
+	// can no longer receive it (closed or suspended between 8 and 4): the
+	// units left the sender at 4, so refusing the import would leave them
+	// in no registry. An open holding or national holding account the
+	// registry administrator designates; the units wait there for the
+	// administrator. 0: none, the import is retried and logged.
+	Suspense int64
+	Now      func() time.Time
+	Log      *slog.Logger
+	// RetryMin and RetryMax bound the re-send backoff (defaults
+	// DefaultRetryMin, DefaultRetryMax).
+	RetryMin, RetryMax time.Duration
 
 	mu       sync.Mutex
 	verifier envelope.Verifier
 	inbox    *envelope.MemoryInbox
+	relay    map[string]*owed // sender side, by transaction id
+	scanned  int64            // last reserve entry read from the journal
+	loaded   bool
+	answers  map[string]any // acquirer side: the answer given, by transaction
+	polls    uint64
+}
+
+// owed is one transfer this node sends, as its relay tracks it.
+type owed struct {
+	esc registry.HubEscrow
+	// heard is the last status the hub told this node (0: nothing yet).
+	heard   protocol.Status
+	done    bool
+	attempt int
+	next    time.Time
 }
 
 // Origins looks up an origin issuance as its origin registry publishes it.
@@ -62,6 +98,10 @@ func (m NodeOrigins) Origin(_ context.Context, o registry.Origin) (registry.Orig
 	return x, nil
 }
 
+// Init prepares the endpoint to receive: trust is the trust list in force,
+// maxSkew the clock skew it accepts on sent_at.
+func (e *Endpoint) Init(trust func() envelope.TrustList, maxSkew time.Duration) { e.init(trust, maxSkew) }
+
 func (e *Endpoint) init(trust func() envelope.TrustList, maxSkew time.Duration) {
 	if e.Now == nil {
 		e.Now = time.Now
@@ -69,11 +109,23 @@ func (e *Endpoint) init(trust func() envelope.TrustList, maxSkew time.Duration) 
 	if e.Log == nil {
 		e.Log = slog.Default()
 	}
+	if e.RetryMin == 0 {
+		e.RetryMin = DefaultRetryMin
+	}
+	if e.RetryMax == 0 {
+		e.RetryMax = DefaultRetryMax
+	}
 	// The endpoint's inbox is in memory: every effect it causes goes
 	// through Node.Do keyed by the hub's message id, so a message acted on
 	// again after a restart is answered from the node's idempotency record.
+	// Gaps: after a restart the inbox has forgotten the sequence numbers
+	// already acted on, and the hub's messages about one transfer each
+	// trigger an effect guarded by the ledger (an escrow settles once, an
+	// import of serials already here is refused), so order adds nothing.
 	e.inbox = envelope.NewMemoryInbox()
-	e.verifier = envelope.Verifier{Trust: trust, Self: e.Code, Now: e.Now, MaxSkew: maxSkew, Versions: []int{protocol.Version}, Replay: e.inbox, Sequence: e.inbox}
+	e.relay = map[string]*owed{}
+	e.answers = map[string]any{}
+	e.verifier = envelope.Verifier{Trust: trust, Self: e.Code, Now: e.Now, MaxSkew: maxSkew, Versions: []int{protocol.Version}, Replay: e.inbox, Sequence: e.inbox, Gaps: true}
 }
 
 // hubActor is who the endpoint acts as in its node.
@@ -109,26 +161,148 @@ type Sent struct {
 }
 
 // Propose reserves the units in escrow with the hub as settlement
-// authority and sends the proposal.
+// authority and sends the proposal. The reserve is the commit: if the send
+// fails (or the process dies before it) the relay re-sends the proposal
+// derived from the journal, so Propose answers once the reserve committed.
 func (e *Endpoint) Propose(ctx context.Context, s Send) (Sent, error) {
-	res, err := e.Node.Do(ctx, s.Actor, s.Key, registry.Reserve{From: s.From, Units: s.Units, ToRegistry: s.ToRegistry,
-		ToAccountRef: strconv.FormatInt(s.ToAccount, 10), Authority: &registry.Authority{Role: registry.AuthorityHub, OrgID: e.HubOrg}, ExpiresIn: s.ExpiresIn})
+	req := registry.Reserve{From: s.From, Units: s.Units, ToRegistry: s.ToRegistry, ToAccountRef: strconv.FormatInt(s.ToAccount, 10),
+		Authority: &registry.Authority{Role: registry.AuthorityHub, OrgID: e.HubOrg}, ExpiresIn: s.ExpiresIn, Purpose: s.Purpose}
+	res, err := e.Node.Do(ctx, s.Actor, s.Key, req)
 	if err != nil {
 		return Sent{}, err
 	}
-	tx := e.Code + ":" + strconv.FormatInt(res.Pending, 10)
-	blocks, err := protocolBlocks(res.Blocks)
+	esc := registry.HubEscrow{Pending: res.Pending, At: res.At, From: s.From, ToRegistry: s.ToRegistry, ToAccountRef: req.ToAccountRef, UnitType: s.Units.UnitType,
+		Purpose: s.Purpose, ExpiresAt: res.ExpiresAt, Quantity: res.Quantity, Blocks: res.Blocks}
+	p, err := e.proposal(esc)
 	if err != nil {
 		return Sent{}, err
 	}
-	unitType := s.Units.UnitType
+	tx := e.txID(esc.Pending)
+	e.mu.Lock()
+	if e.relay[tx] == nil {
+		e.relay[tx] = &owed{esc: esc}
+	}
+	e.mu.Unlock()
+	e.flush(ctx)
+	return Sent{ID: tx, Status: protocol.StatusProposed, Quantity: res.Quantity, Blocks: p.Blocks, EscrowExpiry: res.ExpiresAt}, nil
+}
+
+func (e *Endpoint) txID(pending int64) string { return e.Code + ":" + strconv.FormatInt(pending, 10) }
+
+// proposal builds the proposal of escrow x. It depends only on the
+// journal's reserve entry, so a proposal re-derived after a restart is
+// the same message (same content hash) as the first.
+func (e *Endpoint) proposal(x registry.HubEscrow) (protocol.Proposal, error) {
+	blocks, err := protocolBlocks(x.Blocks)
+	if err != nil {
+		return protocol.Proposal{}, err
+	}
+	unitType := x.UnitType
 	if unitType == "" && len(blocks) > 0 {
 		unitType = blocks[0].UnitType
 	}
-	p := protocol.Proposal{FromRegistry: e.Code, FromAccount: strconv.FormatInt(s.From, 10), ToRegistry: s.ToRegistry, ToAccount: strconv.FormatInt(s.ToAccount, 10),
-		UnitType: unitType, Purpose: s.Purpose, Quantity: res.Quantity, Blocks: blocks, EscrowID: strconv.FormatInt(res.Pending, 10), EscrowExpiry: res.ExpiresAt}
-	sent := Sent{ID: tx, Status: protocol.StatusProposed, Quantity: res.Quantity, Blocks: blocks, EscrowExpiry: res.ExpiresAt}
-	return sent, e.send(ctx, tx, 1, p)
+	return protocol.Proposal{FromRegistry: e.Code, FromAccount: strconv.FormatInt(x.From, 10), ToRegistry: x.ToRegistry, ToAccount: x.ToAccountRef,
+		UnitType: unitType, Purpose: x.Purpose, Quantity: x.Quantity, Blocks: blocks, EscrowID: strconv.FormatInt(x.Pending, 10), EscrowExpiry: x.ExpiresAt.UTC()}, nil
+}
+
+// Tick brings the relay up to date with the node's journal (new escrows,
+// settlements, expiries) and sends every message that is due.
+func (e *Endpoint) Tick(ctx context.Context) error {
+	err := e.scan(ctx)
+	e.flush(ctx)
+	return err
+}
+
+// scan reads the hub escrows the relay has not seen and refreshes how the
+// open ones are settled.
+func (e *Endpoint) scan(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for {
+		xs, err := e.Node.HubEscrows(ctx, e.hubActor(), e.HubOrg, e.scanned, 1000)
+		if err != nil {
+			return fmt.Errorf("hub: %s reading escrows: %w", e.Code, err)
+		}
+		for _, x := range xs {
+			e.scanned = max(e.scanned, x.Pending)
+			tx := e.txID(x.Pending)
+			if e.relay[tx] == nil {
+				e.relay[tx] = &owed{esc: x}
+			}
+		}
+		if len(xs) < 1000 {
+			break
+		}
+	}
+	e.loaded = true
+	for _, o := range e.relay {
+		if !o.done && o.esc.Settled == "" {
+			e.refresh(o)
+		}
+	}
+	return nil
+}
+
+// refresh reads how o's escrow is settled now; a change makes the next
+// message due at once.
+func (e *Endpoint) refresh(o *owed) {
+	if s := e.Node.EscrowSettled(o.esc.Pending); s != o.esc.Settled {
+		o.esc.Settled = s
+		o.attempt, o.next = 0, time.Time{}
+	}
+}
+
+// flush sends the relay's due messages, outside the lock.
+func (e *Endpoint) flush(ctx context.Context) {
+	e.mu.Lock()
+	now := e.Now()
+	var sealed []string
+	txs := make([]string, 0, len(e.relay))
+	for tx := range e.relay {
+		txs = append(txs, tx)
+	}
+	sort.Strings(txs)
+	for _, tx := range txs {
+		o := e.relay[tx]
+		if o.done || now.Before(o.next) {
+			continue
+		}
+		c, err := e.owedMessage(tx, o)
+		if err != nil {
+			e.Log.Warn("hub endpoint: building message", "registry", e.Code, "transfer", tx, "err", err)
+			continue
+		}
+		o.attempt++
+		o.next = now.Add(backoff(o.attempt, e.RetryMin, e.RetryMax))
+		sealed = append(sealed, c)
+	}
+	e.mu.Unlock()
+	for _, c := range sealed {
+		if err := e.Transport.Send(ctx, e.HubCode, c); err != nil {
+			e.Log.Debug("hub endpoint: send failed, will retry", "registry", e.Code, "err", err)
+		}
+	}
+}
+
+// owedMessage is what the relay sends for o now.
+func (e *Endpoint) owedMessage(tx string, o *owed) (string, error) {
+	p, err := e.proposal(o.esc)
+	if err != nil {
+		return "", err
+	}
+	switch o.esc.Settled {
+	case "":
+		if o.heard == protocol.StatusNone {
+			return e.seal(tx, 1, p)
+		}
+		e.polls++
+		h := envelope.Header{ID: fmt.Sprintf("%s:poll:%s:%d:%d", e.Code, tx, e.Now().UnixNano(), e.polls), From: e.Code, To: e.HubCode, TransactionID: tx, SentAt: e.Now().UTC()}
+		return protocol.Seal(e.Signer, h, protocol.StatusRequest{})
+	case "completed":
+		return e.seal(tx, 2, protocol.Completion{Blocks: p.Blocks})
+	default: // voided, expired
+		return e.seal(tx, 2, protocol.Termination{EscrowID: p.EscrowID, Reason: "escrow " + o.esc.Settled, Proposal: &p})
+	}
 }
 
 // protocolBlocks turns reserved blocks (serials in their origin form) into
@@ -146,145 +320,226 @@ func protocolBlocks(bs []registry.BlockView) ([]protocol.Block, error) {
 	return out, nil
 }
 
-// send seals and sends one message about tx. Its id is derived from the
+// seal seals one message about tx. Its id is derived from the
 // transaction and the step, so a re-sent message is the same message.
-func (e *Endpoint) send(ctx context.Context, tx string, seq uint64, payload any) error {
+func (e *Endpoint) seal(tx string, seq uint64, payload any) (string, error) {
 	h := envelope.Header{ID: e.Code + ":" + tx + ":" + strconv.FormatUint(seq, 10), From: e.Code, To: e.HubCode, TransactionID: tx, Sequence: seq, SentAt: e.Now().UTC()}
-	c, err := protocol.Seal(e.Signer, h, payload)
-	if err != nil {
-		return err
-	}
-	return e.Transport.Send(ctx, e.HubCode, c)
+	return protocol.Seal(e.Signer, h, payload)
 }
 
-// Receive implements Receiver: the hub's messages to this node.
+// Receive implements Receiver: the hub's messages to this node. A
+// duplicate is not acted on again, but still tells the relay what the hub
+// knows, and a duplicate question (the notice at 2 or 4) is answered again
+// (the hub re-sends it because the answer was lost). Replies are sent
+// after the lock is released.
 func (e *Endpoint) Receive(ctx context.Context, compact string) error {
+	reply, err := e.receive(ctx, compact)
+	for _, c := range reply {
+		if err := e.Transport.Send(ctx, e.HubCode, c); err != nil {
+			e.Log.Debug("hub endpoint: send failed", "registry", e.Code, "err", err)
+		}
+	}
+	e.flush(ctx)
+	return err
+}
+
+func (e *Endpoint) receive(ctx context.Context, compact string) ([]string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	m, payload, disp, err := protocol.Open(ctx, e.verifier, compact)
 	if err != nil {
-		return err
-	}
-	if disp != envelope.Act {
-		return nil
+		return nil, err
 	}
 	if m.From != e.HubCode {
-		return &envelope.Refusal{Code: protocol.CodeWrongSender, Detail: fmt.Sprintf("%s is not the hub", m.From)}
+		return nil, &envelope.Refusal{Code: protocol.CodeWrongSender, Detail: fmt.Sprintf("%s is not the hub", m.From)}
 	}
-	if err := e.act(ctx, m, payload); err != nil {
-		return err
+	if !e.loaded {
+		// After a restart, know the transfers this node sends before acting.
+		e.mu.Unlock()
+		err := e.scan(ctx)
+		e.mu.Lock()
+		if err != nil {
+			return nil, err
+		}
 	}
-	e.inbox.Record(m)
-	return nil
+	reply, err := e.act(ctx, m, payload, disp == envelope.Act)
+	if err != nil {
+		return nil, err
+	}
+	if disp == envelope.Act {
+		e.inbox.Record(m)
+	}
+	return reply, nil
 }
 
-func (e *Endpoint) act(ctx context.Context, m envelope.Message, payload any) error {
+// act handles one hub message; fresh is false for a duplicate, which
+// causes no ledger effect but is still answered.
+func (e *Endpoint) act(ctx context.Context, m envelope.Message, payload any, fresh bool) ([]string, error) {
 	tx := m.TransactionID
 	key := "hub:" + m.ID
+	o := e.relay[tx]
 	switch p := payload.(type) {
 	case protocol.CheckResult:
-		if p.Status == protocol.StatusCheckedDiscrepancy {
-			return e.settle(ctx, tx, key, false, "hub check: "+findingCodes(p.Findings))
+		if o == nil {
+			return nil, nil
 		}
-		return nil
+		e.hear(o, p.Status)
+		if p.Status == protocol.StatusCheckedDiscrepancy && fresh {
+			return nil, e.settle(ctx, o, key, false, "hub check: "+findingCodes(p.Findings))
+		}
+		return nil, nil
+	case protocol.StatusReport:
+		if o != nil {
+			e.hear(o, p.Status)
+		}
+		return nil, nil
 	case protocol.Notice:
 		switch p.Status {
 		case protocol.StatusChecked:
-			return e.answer(ctx, tx, p)
-		case protocol.StatusAccepted:
-			return e.settle(ctx, tx, key, true, "")
-		case protocol.StatusRejected:
-			return e.settle(ctx, tx, key, false, "rejected by the acquiring registry: "+findingCodes(p.Findings))
+			if p.Proposal != nil && p.Proposal.ToRegistry == e.Code {
+				return e.answer(tx, p)
+			}
 		case protocol.StatusCompleted:
-			e.inbox.Finish(tx)
-			return e.importBlocks(ctx, tx, key, p)
+			if p.Proposal != nil && p.Proposal.ToRegistry == e.Code {
+				return e.importBlocks(ctx, tx, key, p)
+			}
 		}
-		if p.Status.Final() {
-			e.inbox.Finish(tx)
+		if o == nil {
+			return nil, nil
 		}
-		return nil
+		e.hear(o, p.Status)
+		if !fresh {
+			return nil, nil
+		}
+		switch p.Status {
+		case protocol.StatusAccepted:
+			return nil, e.settle(ctx, o, key, true, "")
+		case protocol.StatusRejected:
+			return nil, e.settle(ctx, o, key, false, "rejected by the acquiring registry: "+findingCodes(p.Findings))
+		case protocol.StatusCancelled:
+			return nil, e.settle(ctx, o, key, false, "cancelled by the hub: "+findingCodes(p.Findings))
+		}
+		return nil, nil
 	}
-	return &envelope.Refusal{Code: protocol.CodeWrongSender, Detail: fmt.Sprintf("a registry does not take %s", m.Type)}
+	return nil, &envelope.Refusal{Code: protocol.CodeWrongSender, Detail: fmt.Sprintf("a registry does not take %s", m.Type)}
+}
+
+// hear records what the hub told the sender: any answer stops the
+// proposal's re-sends (polls follow); a final status ends the relay's
+// work for the transfer; a hub that does not know the transfer gets the
+// proposal again.
+func (e *Endpoint) hear(o *owed, s protocol.Status) {
+	switch {
+	case s.Final():
+		o.done = true
+	case s == protocol.StatusNone:
+		if o.heard != protocol.StatusNone && o.esc.Settled == "" {
+			o.heard, o.attempt, o.next = protocol.StatusNone, 0, time.Time{}
+		}
+	case o.heard == protocol.StatusNone:
+		o.heard = s
+		o.attempt = 1
+		o.next = e.Now().Add(backoff(1, e.RetryMin, e.RetryMax))
+	default:
+		o.heard = s
+	}
 }
 
 // answer is the acquiring registry's check of a proposal: the account
-// exists, is open and may receive units.
-func (e *Endpoint) answer(ctx context.Context, tx string, n protocol.Notice) error {
-	if n.Proposal == nil {
-		return &envelope.Refusal{Code: envelope.CodeMalformed, Detail: "a notice at 2 carries the proposal"}
-	}
-	acc, err := strconv.ParseInt(n.Proposal.ToAccount, 10, 64)
-	if err == nil {
-		err = e.Node.CheckAcquiring(acc)
-	}
-	if err != nil {
-		code := ledger.CodeAcquiringNotFound
-		if le, ok := ledger.AsError(err); ok {
-			code = le.Code
+// exists, is open and may receive units. A question asked again gets the
+// answer given before (the same message).
+func (e *Endpoint) answer(tx string, n protocol.Notice) ([]string, error) {
+	ans, ok := e.answers[tx]
+	if !ok {
+		acc, err := strconv.ParseInt(n.Proposal.ToAccount, 10, 64)
+		if err == nil {
+			err = e.Node.CheckAcquiring(acc)
 		}
-		return e.send(ctx, tx, 1, protocol.Rejection{Findings: []protocol.Finding{{Code: code, Detail: err.Error()}}})
+		ans = protocol.Acceptance{ToAccount: n.Proposal.ToAccount}
+		if err != nil {
+			code := ledger.CodeAcquiringNotFound
+			if le, ok := ledger.AsError(err); ok {
+				code = le.Code
+			}
+			ans = protocol.Rejection{Findings: []protocol.Finding{{Code: code, Detail: err.Error()}}}
+		}
+		e.answers[tx] = ans
 	}
-	return e.send(ctx, tx, 1, protocol.Acceptance{ToAccount: n.Proposal.ToAccount})
+	c, err := e.seal(tx, 1, ans)
+	if err != nil {
+		return nil, err
+	}
+	return []string{c}, nil
 }
 
-// settle completes or voids the transfer's escrow and tells the hub.
-func (e *Endpoint) settle(ctx context.Context, tx, key string, complete bool, reason string) error {
-	code, seqText, ok := strings.Cut(tx, ":")
-	pending, err := strconv.ParseInt(seqText, 10, 64)
-	if !ok || code != e.Code || err != nil {
-		return &envelope.Refusal{Code: envelope.CodeMalformed, Detail: fmt.Sprintf("transaction %s is not one of %s's", tx, e.Code)}
-	}
-	var req registry.Request = registry.Void{Pending: pending, Reason: reason}
+// settle completes or voids the transfer's escrow; the relay then sends
+// the completion or termination (derived from how the escrow settled, so
+// an escrow that expired first is reported as such).
+func (e *Endpoint) settle(ctx context.Context, o *owed, key string, complete bool, reason string) error {
+	var req registry.Request = registry.Void{Pending: o.esc.Pending, Reason: reason}
 	if complete {
-		req = registry.Complete{Pending: pending}
+		req = registry.Complete{Pending: o.esc.Pending}
 	}
-	res, err := e.Node.Do(ctx, e.hubActor(), key, req)
+	_, err := e.Node.Do(ctx, e.hubActor(), key, req)
+	e.refresh(o)
 	if err != nil {
-		// Already settled otherwise (expired): the hub learns it from the
-		// missing completion; the escrow is the truth here.
-		e.Log.Warn("hub endpoint: settling escrow", "registry", e.Code, "transfer", tx, "err", err)
-		return fmt.Errorf("hub: %s settling %s: %w", e.Code, tx, err)
+		if _, rule := ledger.AsError(err); rule && o.esc.Settled != "" {
+			// Settled otherwise already (expired): the relay reports how.
+			e.Log.Info("hub endpoint: escrow already settled", "registry", e.Code, "pending", o.esc.Pending, "settled", o.esc.Settled, "err", err)
+			return nil
+		}
+		return fmt.Errorf("hub: %s settling escrow %d: %w", e.Code, o.esc.Pending, err)
 	}
-	if !complete {
-		return e.send(ctx, tx, 2, protocol.Termination{EscrowID: seqText})
-	}
-	blocks, err := protocolBlocks(res.Blocks)
-	if err != nil {
-		return err
-	}
-	return e.send(ctx, tx, 2, protocol.Completion{Blocks: blocks})
+	return nil
 }
 
 // importBlocks creates the blocks the hub forwards at 4 in the acquiring
-// account, with their origin issuance and serials.
-func (e *Endpoint) importBlocks(ctx context.Context, tx, key string, n protocol.Notice) error {
-	if n.Proposal == nil || len(n.Blocks) == 0 {
-		return &envelope.Refusal{Code: envelope.CodeMalformed, Detail: "a notice at 4 carries the proposal and its blocks"}
+// account, with their origin issuance and serials, and acknowledges. If
+// that account can no longer receive them (closed or suspended after it
+// accepted), they go to the Suspense account: the sender has already
+// exported them, so a refusal would leave them in no registry.
+func (e *Endpoint) importBlocks(ctx context.Context, tx, key string, n protocol.Notice) ([]string, error) {
+	if len(n.Blocks) == 0 {
+		return nil, &envelope.Refusal{Code: envelope.CodeMalformed, Detail: "a notice at 4 carries the proposal and its blocks"}
 	}
 	acc, err := strconv.ParseInt(n.Proposal.ToAccount, 10, 64)
 	if err != nil {
-		return &envelope.Refusal{Code: envelope.CodeMalformed, Detail: "to_account is not an account number"}
+		return nil, &envelope.Refusal{Code: envelope.CodeMalformed, Detail: "to_account is not an account number"}
 	}
 	imp := registry.Import{Transfer: tx, ToAccount: acc}
 	for _, b := range n.Blocks {
 		id, err := strconv.ParseInt(b.IssuanceID, 10, 64)
 		if err != nil {
-			return &envelope.Refusal{Code: envelope.CodeMalformed, Detail: fmt.Sprintf("issuance id %q", b.IssuanceID)}
+			return nil, &envelope.Refusal{Code: envelope.CodeMalformed, Detail: fmt.Sprintf("issuance id %q", b.IssuanceID)}
 		}
 		o, err := e.Origins.Origin(ctx, registry.Origin{Registry: b.OriginRegistry, Issuance: id})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if o.UnitType != b.UnitType || o.Project != b.Project || o.Vintage != b.Vintage {
-			return &envelope.Refusal{Code: envelope.CodeMalformed, Detail: fmt.Sprintf("block %s/%d does not match its origin issuance", b.OriginRegistry, id)}
+			return nil, &envelope.Refusal{Code: envelope.CodeMalformed, Detail: fmt.Sprintf("block %s/%d does not match its origin issuance", b.OriginRegistry, id)}
 		}
 		imp.Blocks = append(imp.Blocks, registry.ImportBlock{Origin: o, Start: b.Start, End: b.End})
 	}
-	if _, err := e.Node.Do(ctx, e.hubActor(), key, imp); err != nil {
-		return fmt.Errorf("hub: %s importing %s: %w", e.Code, tx, err)
+	_, err = e.Node.Do(ctx, e.hubActor(), key, imp)
+	if le, rule := ledger.AsError(err); rule && e.Suspense != 0 && accountCodes[le.Code] {
+		e.Log.Warn("hub endpoint: acquiring account cannot receive the import; importing into the suspense account", "registry", e.Code, "transfer", tx, "account", acc, "err", err)
+		imp.ToAccount = e.Suspense
+		_, err = e.Node.Do(ctx, e.hubActor(), key+":suspense", imp)
 	}
-	return nil
+	if err != nil {
+		return nil, fmt.Errorf("hub: %s importing %s: %w", e.Code, tx, err)
+	}
+	c, err := e.seal(tx, 2, protocol.ImportAck{ToAccount: strconv.FormatInt(imp.ToAccount, 10)})
+	if err != nil {
+		return nil, err
+	}
+	return []string{c}, nil
 }
+
+// accountCodes are the refusals of an import that concern the acquiring
+// account, not the units: the import then goes to the suspense account.
+var accountCodes = map[string]bool{ledger.CodeAcquiringNotFound: true, ledger.CodeAccountNotOpen: true, ledger.CodeAccountType: true}
 
 func findingCodes(fs []protocol.Finding) string {
 	codes := make([]string, len(fs))

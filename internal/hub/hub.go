@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -57,6 +58,40 @@ type Config struct {
 	Transport  Transport
 	Now        func() time.Time
 	MaxSkew    time.Duration
+	// AnswerTimeout is how long the acquirer has to accept or reject a
+	// checked proposal (2) before the hub cancels it (7). Default
+	// DefaultAnswerTimeout. The DES keeps a 24 h timer per open
+	// transaction [recall, domain article6.md]; ours is shorter because a
+	// node's answer is automatic (an account check), and it must stay
+	// below the sender's escrow lifetime so the hub, not the expiry,
+	// usually ends an unanswered transfer.
+	AnswerTimeout time.Duration
+	// RetryMin and RetryMax bound the exponential backoff of the hub's
+	// re-sends to an acquirer (defaults DefaultRetryMin, DefaultRetryMax).
+	RetryMin, RetryMax time.Duration
+	Log                *slog.Logger
+}
+
+// Defaults of the hub's timers: our choice, not a regulatory figure.
+const (
+	DefaultAnswerTimeout = 10 * time.Minute
+	DefaultRetryMin      = 2 * time.Second
+	DefaultRetryMax      = 5 * time.Minute
+)
+
+// backoff is the wait before re-send number attempt (1, 2, …): doubling
+// from lo, capped at hi.
+func backoff(attempt int, lo, hi time.Duration) time.Duration {
+	d := lo
+	for i := 1; i < attempt && d < hi; i++ {
+		d *= 2
+	}
+	return min(d, hi)
+}
+
+type retry struct {
+	attempt int
+	next    time.Time
 }
 
 // StatusChange is one step of a transfer's history.
@@ -74,6 +109,9 @@ type Transfer struct {
 	History  []StatusChange    `json:"history"`
 	// Completed is the event that completed it (orders the hub's copy).
 	Completed int64 `json:"completed,omitempty"`
+	// ImportAcknowledged: the acquirer has confirmed the import of a
+	// completed transfer; until then the hub re-sends the 4 notice.
+	ImportAcknowledged bool `json:"import_acknowledged,omitempty"`
 }
 
 // Statuses lists the statuses the transfer went through, in order.
@@ -95,6 +133,8 @@ type Hub struct {
 	seen     map[[2]string]envelope.Hash
 	progress map[[2]string]uint64
 	out      map[string][]outMsg // per transfer, every message sent, in order
+	retries  map[string]*retry   // per transfer, the re-send schedule to its acquirer
+	polls    uint64
 }
 
 type inMsg struct {
@@ -128,8 +168,23 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	if cfg.MaxSkew == 0 {
 		cfg.MaxSkew = 5 * time.Minute
 	}
-	h := &Hub{cfg: cfg, xfers: map[string]*Transfer{}, seen: map[[2]string]envelope.Hash{}, progress: map[[2]string]uint64{}, out: map[string][]outMsg{}}
-	h.verifier = envelope.Verifier{Trust: cfg.Trust, Self: cfg.Code, Now: cfg.Now, MaxSkew: cfg.MaxSkew, Versions: []int{protocol.Version}, Replay: (*hubInbox)(h), Sequence: (*hubInbox)(h)}
+	if cfg.AnswerTimeout == 0 {
+		cfg.AnswerTimeout = DefaultAnswerTimeout
+	}
+	if cfg.RetryMin == 0 {
+		cfg.RetryMin = DefaultRetryMin
+	}
+	if cfg.RetryMax == 0 {
+		cfg.RetryMax = DefaultRetryMax
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	h := &Hub{cfg: cfg, xfers: map[string]*Transfer{}, seen: map[[2]string]envelope.Hash{}, progress: map[[2]string]uint64{}, out: map[string][]outMsg{}, retries: map[string]*retry{}}
+	// Gaps: the hub's status machine (protocol.Transition) refuses a step
+	// that does not apply, so order is checked there; a sender's
+	// termination (sequence 2) may be the first message the hub gets.
+	h.verifier = envelope.Verifier{Trust: cfg.Trust, Self: cfg.Code, Now: cfg.Now, MaxSkew: cfg.MaxSkew, Versions: []int{protocol.Version}, Replay: (*hubInbox)(h), Sequence: (*hubInbox)(h), Gaps: true}
 	db := cfg.DB.SQL()
 	if _, err := db.ExecContext(ctx, hubSchema); err != nil {
 		return nil, fmt.Errorf("hub: creating tables: %w", err)
@@ -155,17 +210,51 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("hub: reading events: %w", err)
 	}
+	// Re-send what unfinished transfers sent (receivers de-duplicate) and
+	// the 4 notices not yet acknowledged; a failed send is retried by Tick.
+	var out []outMsg
 	for _, t := range h.sortedTransfers() {
-		if t.Status.Final() {
-			continue
-		}
-		for _, m := range h.out[t.ID] {
-			if err := h.transmit(ctx, m); err != nil {
-				return nil, err
-			}
+		switch {
+		case !t.Status.Final():
+			out = append(out, h.out[t.ID]...)
+		case h.awaitsAck(t):
+			out = append(out, h.lastTo(t.ID, t.Proposal.ToRegistry))
 		}
 	}
+	h.transmitAll(ctx, out)
 	return h, nil
+}
+
+// awaitsAck: a completed transfer whose acquirer has not acknowledged the
+// import.
+func (h *Hub) awaitsAck(t *Transfer) bool {
+	return t.Status == protocol.StatusCompleted && !t.ImportAcknowledged
+}
+
+// lastTo is the last message the hub sent to code about tx (zero Type if
+// none).
+func (h *Hub) lastTo(tx, code string) outMsg {
+	msgs := h.out[tx]
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Header.To == code {
+			return msgs[i]
+		}
+	}
+	return outMsg{}
+}
+
+// transmitAll sends msgs, logging failures: a lost message is re-sent by
+// the hub's timers or re-requested by its receiver, so no caller waits on
+// a send (and none is made with the hub's lock held).
+func (h *Hub) transmitAll(ctx context.Context, msgs []outMsg) {
+	for _, o := range msgs {
+		if o.Type == "" {
+			continue
+		}
+		if err := h.transmit(ctx, o); err != nil {
+			h.cfg.Log.Debug("hub: send failed, will retry", "err", err)
+		}
+	}
 }
 
 // remember applies an event to memory (after its commit, or on replay).
@@ -196,66 +285,163 @@ func (b *hubInbox) Lookup(_ context.Context, sender, id string) (envelope.Hash, 
 
 func (b *hubInbox) Progress(_ context.Context, sender, tx string) (uint64, bool, error) {
 	t := b.xfers[tx]
-	return b.progress[[2]string{sender, tx}], t != nil && t.Status.Final(), nil
+	final := t != nil && t.Status.Final()
+	if final && sender == t.Proposal.ToRegistry && (*Hub)(b).awaitsAck(t) {
+		final = false // the acquirer's import_ack is still to come
+	}
+	return b.progress[[2]string{sender, tx}], final, nil
 }
 
-// Receive implements Receiver.
+// Receive implements Receiver. It acts on a message (one event, one
+// commit) and sends what that produces after releasing the hub's lock. A
+// message from a transfer's sender that the hub already took (a
+// duplicate, or one about a final transfer) is answered with the last
+// message the hub sent that sender, so a sender's re-send recovers a lost
+// answer; duplicates from the acquirer are not answered (the hub drives
+// that exchange with its own re-sends, and answering both ways would loop).
 func (h *Hub) Receive(ctx context.Context, compact string) error {
+	out, err := h.receive(ctx, compact)
+	h.transmitAll(ctx, out)
+	return err
+}
+
+func (h *Hub) receive(ctx context.Context, compact string) ([]outMsg, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	m, payload, disp, err := protocol.Open(ctx, h.verifier, compact)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	t := h.xfers[m.TransactionID]
 	if disp != envelope.Act {
-		return nil
+		if t != nil && m.From == t.Proposal.FromRegistry {
+			return []outMsg{h.lastTo(t.ID, m.From)}, nil
+		}
+		return nil, nil
 	}
 	now := h.cfg.Now().UTC()
-	t := h.xfers[m.TransactionID]
 	var next *Transfer
 	var out []outMsg
 	switch p := payload.(type) {
 	case protocol.Proposal:
 		next, out, err = h.propose(m, p, now)
-	case protocol.Acceptance, protocol.Rejection, protocol.Completion, protocol.Termination:
+	case protocol.Termination:
 		if t == nil {
-			return &envelope.Refusal{Code: envelope.CodeOutOfSequence, Detail: fmt.Sprintf("no transfer %s", m.TransactionID)}
+			next, out, err = h.tombstone(m, p, now)
+			break
+		}
+		next, out, err = h.follow(m, t, p, now)
+	case protocol.Acceptance, protocol.Rejection, protocol.Completion, protocol.ImportAck:
+		if t == nil {
+			return nil, &envelope.Refusal{Code: envelope.CodeOutOfSequence, Detail: fmt.Sprintf("no transfer %s", m.TransactionID)}
 		}
 		next, out, err = h.follow(m, t, p, now)
 	case protocol.StatusRequest:
-		if t == nil {
-			return &envelope.Refusal{Code: envelope.CodeMalformed, Detail: fmt.Sprintf("no transfer %s", m.TransactionID)}
+		// A poll is answered with the transfer's status and the last
+		// message the hub sent the poller (which carries what it must do).
+		h.polls++
+		status := protocol.StatusNone
+		var answer []outMsg
+		if t != nil && t.Involves(m.From) {
+			status = t.Status
+			answer = append(answer, h.lastTo(t.ID, m.From))
 		}
-		// A poll is answered by re-sending what the hub sent the poller.
-		for _, o := range h.out[t.ID] {
-			if o.Header.To == m.From {
-				if err := h.transmit(ctx, o); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		body, _ := json.Marshal(protocol.StatusReport{Status: status})
+		answer = append(answer, outMsg{Header: envelope.Header{ID: h.cfg.Code + ":report:" + m.ID, From: h.cfg.Code, To: m.From, TransactionID: m.TransactionID},
+			Type: "status_report", Payload: body})
+		return answer, nil
 	default:
-		return &envelope.Refusal{Code: protocol.CodeWrongSender, Detail: fmt.Sprintf("the hub does not take %s", m.Type)}
+		return nil, &envelope.Refusal{Code: protocol.CodeWrongSender, Detail: fmt.Sprintf("the hub does not take %s", m.Type)}
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e := event{In: inMsg{From: m.From, ID: m.ID, Hash: hex.EncodeToString(m.Hash[:]), Tx: m.TransactionID, Sequence: m.Sequence}, Transfer: next, Out: out}
-	if next != nil && next.Status == protocol.StatusCompleted && next.Completed == 0 {
+	if err := h.record(ctx, e); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// record commits e and applies it to memory.
+func (h *Hub) record(ctx context.Context, e event) error {
+	if next := e.Transfer; next != nil && next.Status == protocol.StatusCompleted && next.Completed == 0 {
 		next.Completed = h.events + 1
 	}
 	if err := h.commit(ctx, e); err != nil {
 		return err
 	}
 	h.remember(e)
-	for _, o := range out {
-		if err := h.transmit(ctx, o); err != nil {
-			return err
-		}
-	}
 	return nil
 }
+
+// Tick applies the hub's timers at its clock's now and sends what is due:
+// an unanswered proposal past AnswerTimeout is cancelled (7) and the
+// sender told to void; the notice at 2 is re-sent to an acquirer that has
+// not answered, and the notice at 4 to one that has not acknowledged the
+// import, with exponential backoff. Nothing is cancelled after 8. The
+// caller drives it (Corridor.Start in production, the simulation's clock
+// in tests).
+func (h *Hub) Tick(ctx context.Context) error {
+	out, err := h.tick(ctx)
+	h.transmitAll(ctx, out)
+	return err
+}
+
+func (h *Hub) tick(ctx context.Context) ([]outMsg, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.cfg.Now().UTC()
+	var out []outMsg
+	for _, t := range h.sortedTransfers() {
+		switch {
+		case t.Status == protocol.StatusChecked:
+			if since := t.Updated(); !now.Before(since.Add(h.cfg.AnswerTimeout)) {
+				next := *t
+				next.History = slices.Clone(t.History)
+				reason := fmt.Sprintf("the acquiring registry did not answer within %s", h.cfg.AnswerTimeout)
+				if err := h.step(&next, "cancellation", protocol.RoleHub, protocol.StatusCancelled, now, []protocol.Finding{{Code: CodeAnswerTimeout, Detail: reason}}); err != nil {
+					return out, err
+				}
+				msgs := []outMsg{h.message(t.ID, t.Proposal.FromRegistry, 2, protocol.Notice{Status: protocol.StatusCancelled, Findings: next.History[len(next.History)-1].Findings})}
+				e := event{In: inMsg{From: h.cfg.Code, ID: "timeout:" + t.ID, Tx: t.ID}, Transfer: &next, Out: msgs}
+				if err := h.record(ctx, e); err != nil {
+					return out, err
+				}
+				delete(h.retries, t.ID)
+				out = append(out, msgs...)
+				continue
+			}
+			out = h.due(out, t, now)
+		case h.awaitsAck(t):
+			out = h.due(out, t, now)
+		default:
+			delete(h.retries, t.ID)
+		}
+	}
+	return out, nil
+}
+
+// due appends the last message to t's acquirer if its re-send is due.
+func (h *Hub) due(out []outMsg, t *Transfer, now time.Time) []outMsg {
+	r := h.retries[t.ID]
+	if r == nil {
+		// The first send happened when the status was reached.
+		r = &retry{attempt: 1, next: now.Add(h.cfg.RetryMin)}
+		h.retries[t.ID] = r
+		return out
+	}
+	if now.Before(r.next) {
+		return out
+	}
+	r.attempt++
+	r.next = now.Add(backoff(r.attempt, h.cfg.RetryMin, h.cfg.RetryMax))
+	return append(out, h.lastTo(t.ID, t.Proposal.ToRegistry))
+}
+
+// CodeAnswerTimeout is the finding of a cancellation (7): the acquirer did
+// not answer in time.
+const CodeAnswerTimeout = "answer_timeout"
 
 func (h *Hub) commit(ctx context.Context, e event) error {
 	body, err := json.Marshal(e)
@@ -421,16 +607,50 @@ func (h *Hub) follow(m envelope.Message, cur *Transfer, payload any, now time.Ti
 		if err := h.step(&t, "completion", protocol.RoleTransferring, protocol.StatusCompleted, now, nil); err != nil {
 			return nil, nil, err
 		}
-		out = append(out, h.message(t.ID, p.ToRegistry, 2, protocol.Notice{Status: protocol.StatusCompleted, Proposal: &p, Blocks: p.Blocks}))
+		out = append(out, h.message(t.ID, p.ToRegistry, 2, protocol.Notice{Status: protocol.StatusCompleted, Proposal: &p, Blocks: p.Blocks}),
+			// The final status to the sender, so it stops re-sending.
+			h.message(t.ID, p.FromRegistry, 3, protocol.Notice{Status: protocol.StatusCompleted}))
 	case protocol.Termination:
 		if err := party(p.FromRegistry); err != nil {
 			return nil, nil, err
 		}
-		if err := h.step(&t, "termination", protocol.RoleTransferring, protocol.StatusTerminated, now, nil); err != nil {
+		var fs []protocol.Finding
+		if v.Reason != "" {
+			fs = []protocol.Finding{{Code: "escrow_ended", Detail: v.Reason}}
+		}
+		if err := h.step(&t, "termination", protocol.RoleTransferring, protocol.StatusTerminated, now, fs); err != nil {
 			return nil, nil, err
 		}
+		out = append(out, h.message(t.ID, p.FromRegistry, 3, protocol.Notice{Status: protocol.StatusTerminated}))
+	case protocol.ImportAck:
+		if err := party(p.ToRegistry); err != nil {
+			return nil, nil, err
+		}
+		if t.Status != protocol.StatusCompleted {
+			return nil, nil, &envelope.Refusal{Code: envelope.CodeOutOfSequence, Detail: fmt.Sprintf("transfer %s is %s, not completed", t.ID, t.Status)}
+		}
+		t.ImportAcknowledged = true
 	}
 	return &t, out, nil
+}
+
+// tombstone records a transfer the hub learns of from its termination:
+// the proposal never reached the hub (lost) and the sender's escrow ended
+// meanwhile. The record (1 then 5, no checks: nothing moved) makes a late
+// copy of the proposal a message about a final transfer.
+func (h *Hub) tombstone(m envelope.Message, v protocol.Termination, now time.Time) (*Transfer, []outMsg, error) {
+	if v.Proposal == nil || v.Proposal.FromRegistry != m.From {
+		return nil, nil, &envelope.Refusal{Code: envelope.CodeOutOfSequence, Detail: fmt.Sprintf("no transfer %s", m.TransactionID)}
+	}
+	t := &Transfer{ID: m.TransactionID, Proposal: *v.Proposal}
+	if err := h.step(t, "proposal", protocol.RoleTransferring, protocol.StatusProposed, now, nil); err != nil {
+		return nil, nil, err
+	}
+	fs := []protocol.Finding{{Code: "escrow_ended", Detail: "the escrow ended before the hub received the proposal: " + v.Reason}}
+	if err := h.step(t, "termination", protocol.RoleTransferring, protocol.StatusTerminated, now, fs); err != nil {
+		return nil, nil, err
+	}
+	return t, []outMsg{h.message(t.ID, m.From, 3, protocol.Notice{Status: protocol.StatusTerminated})}, nil
 }
 
 // span is a serial range of an origin issuance in the hub's copy.

@@ -159,17 +159,26 @@ func (c *Corridor) Participants(context.Context) ([]Participant, error) {
 
 var _ Link = (*Corridor)(nil)
 
-// Start delivers the corridor's messages in the background until ctx ends:
-// the embedded serve's message pump. It returns at once.
+// Start delivers the corridor's messages and drives its timers in the
+// background until ctx ends: the embedded serve's message pump (every
+// 20 ms) and clock (every second: re-sends with backoff, the hub's
+// answer timeout, the relays reading their journals). It returns at once.
 func (c *Corridor) Start(ctx context.Context) {
 	go func() {
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
+		var last time.Time
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
+			}
+			if now := time.Now(); now.Sub(last) >= time.Second {
+				last = now
+				if err := c.Tick(ctx); err != nil && ctx.Err() == nil {
+					c.log().Warn("hub: corridor timers", "err", err)
+				}
 			}
 			if _, err := c.Transport.Run(ctx, 10000); err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil {
 				c.log().Warn("hub: delivering messages", "err", err)

@@ -103,6 +103,10 @@ type Options struct {
 	// writes, COMMIT) and one look at the journal after a failed COMMIT;
 	// default 15 s.
 	CommitTimeout time.Duration
+	// ManualExpiry leaves escrow expiry to the caller (ExpireDue) instead
+	// of a background ticker: a deterministic simulation drives it on its
+	// own clock.
+	ManualExpiry bool
 }
 
 // Open loads the node's state from db and starts its writer. The registry
@@ -153,7 +157,9 @@ func Open(ctx context.Context, db *store.DB, opt Options) (*Node, error) {
 	n.pub.Store(st)
 	go n.excl.watch(n.stop, n.log)
 	go n.run()
-	go n.expireEscrows()
+	if !opt.ManualExpiry {
+		go n.expireEscrows()
+	}
 	return n, nil
 }
 

@@ -106,6 +106,10 @@ type Reserve struct {
 	// A relative time keeps a retry under the same Idempotency-Key the same
 	// request.
 	ExpiresIn int64 `json:"expires_in,omitempty"`
+	// Purpose is a cross-registry transfer's purpose as the hub's
+	// agreements name it (e.g. "voluntary"); journaled with the escrow so
+	// the hub endpoint can re-derive the proposal from the journal alone.
+	Purpose string `json:"purpose,omitempty" limit:"64"`
 }
 
 // Complete settles a reservation: units go to the target account, or are

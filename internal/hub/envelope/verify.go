@@ -112,6 +112,13 @@ type Verifier struct {
 	Versions []int
 	Replay   ReplayStore
 	Sequence SequenceStore
+	// Gaps accepts any sequence number after the last one acted on, not
+	// only the next: for a receiver whose effects are guarded by its own
+	// state machine (the hub's Transition, a node's ledger), where strict
+	// order would only stall a transfer whose earlier message was lost, or
+	// whose progress a restart forgot. A lower number not seen before is
+	// still refused out of sequence.
+	Gaps bool
 	// Unsequenced reports message types that carry sequence 0 and are not
 	// checked for order (status polls, reconciliation requests).
 	Unsequenced func(msgType string) bool
@@ -185,6 +192,9 @@ func (v Verifier) Open(ctx context.Context, compact string) (Message, Dispositio
 	}
 	if final {
 		return m, Finished, nil
+	}
+	if v.Gaps && h.Sequence > last {
+		return m, Act, nil
 	}
 	if h.Sequence != last+1 {
 		return Message{}, 0, refuse(CodeOutOfSequence, "sequence %d from %q about %s, expected %d", h.Sequence, h.From, h.TransactionID, last+1)

@@ -123,10 +123,15 @@ type Completion struct {
 	Blocks []Block `json:"blocks"`
 }
 
-// Termination: the transferring registry has voided the escrow after a
-// discrepancy or a rejection (→ 5).
+// Termination: the transferring registry's escrow ended without
+// completing (→ 5): voided after a discrepancy or a rejection, or expired
+// at the sender. It carries the proposal, so a hub that never received the
+// proposal (lost, and the escrow expired meanwhile) still records the
+// transfer as terminated and refuses a late copy of the proposal.
 type Termination struct {
-	EscrowID string `json:"escrow_id"`
+	EscrowID string    `json:"escrow_id"`
+	Reason   string    `json:"reason,omitempty"`
+	Proposal *Proposal `json:"proposal,omitempty"`
 }
 
 // Cancellation: the hub's timer for the transaction ran out (→ 7).
@@ -142,6 +147,16 @@ type Notice struct {
 	Proposal *Proposal `json:"proposal,omitempty"`
 	Blocks   []Block   `json:"blocks,omitempty"`
 	Findings []Finding `json:"findings,omitempty"`
+}
+
+// ImportAck: the acquiring registry has imported the blocks the hub
+// forwarded at 4 (or holds them, see Endpoint), so the hub stops re-sending
+// the 4 notice. It does not move the status: 4 is final.
+type ImportAck struct {
+	// ToAccount is the account the blocks were imported into: the
+	// proposal's, or the registry's suspense account when that one could
+	// no longer receive them.
+	ToAccount string `json:"to_account"`
 }
 
 // StatusRequest asks for a transaction's status; it recovers lost answers.
@@ -187,13 +202,21 @@ var Types = []Spec{
 	spec[Acceptance]("acceptance", acquiring, st(StatusChecked), st(StatusAccepted), true),
 	spec[Rejection]("rejection", acquiring, st(StatusChecked), st(StatusRejected), true),
 	spec[Completion]("completion", transferring, st(StatusAccepted), st(StatusCompleted), true),
-	spec[Termination]("termination", transferring, st(StatusCheckedDiscrepancy, StatusRejected), st(StatusTerminated), true),
+	// Termination also ends a transfer whose escrow expired at the sender:
+	// at 2 (the acquirer had not answered yet), at 8 (the acquirer
+	// accepted but the escrow expired before the sender completed: the
+	// node's expire is final, the units are back with the holder, so the
+	// hub may not wait for a completion that can no longer come), and at 1
+	// (the hub never got the proposal: it records the transfer from the
+	// termination's copy, 1 then 5, without checks, nothing having moved).
+	spec[Termination]("termination", transferring, st(StatusProposed, StatusChecked, StatusCheckedDiscrepancy, StatusRejected, StatusAccepted), st(StatusTerminated), true),
 	// No cancellation after 8: once the hub has told the sender the
 	// acquirer accepted, the sender may complete at any moment, so the hub
 	// keeps polling instead of cancelling (a late Completed after a
 	// cancellation would lose the units between two registries).
 	spec[Cancellation]("cancellation", hub, st(StatusProposed, StatusChecked), st(StatusCancelled), true),
 	spec[Notice]("notice", hub, nil, nil, true),
+	spec[ImportAck]("import_ack", acquiring, st(StatusCompleted), nil, true),
 	spec[StatusRequest]("status_request", anyone, nil, nil, false),
 	spec[StatusReport]("status_report", anyone, nil, nil, false),
 }

@@ -158,8 +158,11 @@ func TestTransitionProperty(t *testing.T) {
 		for i, s := range path[1:] {
 			before := path[:i+1]
 			if s == StatusTerminated {
-				if !slices.Contains(before, StatusCheckedDiscrepancy) && !slices.Contains(before, StatusRejected) {
-					t.Fatalf("terminated without discrepancy or rejection: %v", path)
+				// The sender terminates after a discrepancy or rejection,
+				// or when its escrow expired: at any open status but never
+				// after the transfer completed (4 is final).
+				if !slices.Contains(before, StatusProposed) || slices.Contains(before, StatusCompleted) {
+					t.Fatalf("terminated without a proposal or after completion: %v", path)
 				}
 				continue
 			}

@@ -41,6 +41,7 @@ var samples = map[string]any{
 	"notice":         Notice{Status: StatusCompleted, Blocks: []Block{{OriginRegistry: "CN", IssuanceID: "CN-ISS-1", UnitType: "CCER", Project: "CCER-DEMO-0001", Vintage: 2024, Start: 1001, End: 1500}}},
 	"status_request": StatusRequest{},
 	"status_report":  StatusReport{Status: StatusAccepted},
+	"import_ack":     ImportAck{ToAccount: "7"},
 }
 
 func TestSamplesCoverTable(t *testing.T) {
