@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -100,7 +100,9 @@ func (m NodeOrigins) Origin(_ context.Context, o registry.Origin) (registry.Orig
 
 // Init prepares the endpoint to receive: trust is the trust list in force,
 // maxSkew the clock skew it accepts on sent_at.
-func (e *Endpoint) Init(trust func() envelope.TrustList, maxSkew time.Duration) { e.init(trust, maxSkew) }
+func (e *Endpoint) Init(trust func() envelope.TrustList, maxSkew time.Duration) {
+	e.init(trust, maxSkew)
+}
 
 func (e *Endpoint) init(trust func() envelope.TrustList, maxSkew time.Duration) {
 	if e.Now == nil {
