@@ -273,12 +273,30 @@ func (n *Node) importUnits(w *writeSet, a Actor, r Import, res *Result) error {
 		w.dirty[blockRef{b.Issuance, b.Start}] = struct{}{}
 		p.local = x.ID
 	}
-	ps := make([]piece, len(plan))
-	for i, p := range plan {
-		ps[i] = piece{p.local, p.b.Start, p.b.End}
+	// One piece per block the range covers: move works inside one block,
+	// and an imported range may span several exported blocks (serials that
+	// left from different accounts, or never were here, in the corridor
+	// account).
+	ps := make([]piece, 0, len(plan))
+	for _, p := range plan {
+		ps = append(ps, n.piecesIn(p.local, p.b.Start, p.b.End)...)
 	}
 	n.moveAll(w, res, ps, to.ID, ledger.Held, 0)
 	return nil
+}
+
+// piecesIn splits serials [start, end] of issuance id at its block
+// boundaries.
+func (n *Node) piecesIn(id, start, end int64) []piece {
+	var ps []piece
+	n.st.blocks.Get(id).AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(id, start)}, func(b ledger.Block) bool {
+		if b.Start > end {
+			return false
+		}
+		ps = append(ps, piece{id, max(b.Start, start), min(b.End, end)})
+		return true
+	})
+	return ps
 }
 
 func checkOrigin(field string, o OriginIssuance) error {
