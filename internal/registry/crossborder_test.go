@@ -202,3 +202,30 @@ func TestImportTamperDetected(t *testing.T) {
 		}
 	})
 }
+
+// TestImportSpanningBlocks: one imported range that covers several
+// exported blocks here (serials that left from an account, and serials
+// that were never here, in the corridor account) moves all of them, not
+// only the first block (found by the hub's simulation).
+func TestImportSpanningBlocks(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		cnf := newFixture(t, tg)
+		cn := &peer{fixture: cnf, acc: cnf.a1, hub: Actor{OrgID: cnf.must(t, system, CreateOrganisation{Name: "Corridor hub", Country: "SG"}).ID, Role: RoleHub}}
+		th := openPeer(t, tg.Fresh(t), "TH")
+		th.must(t, th.hub, Import{Transfer: "CN:1", ToAccount: th.acc, Blocks: export(t, cn, cn.a1, Units{Quantity: 100, UnitType: "CCER"}, "TH")})
+		export(t, th, th.acc, Units{Quantity: 100, UnitType: "CCER"}, "SG") // 1-100 exported from th.acc
+		more := export(t, cn, cn.a1, Units{Quantity: 100, UnitType: "CCER"}, "TH")
+		if len(more) != 1 || more[0].Start != 101 || more[0].End != 200 {
+			t.Fatalf("second export: %+v", more)
+		}
+		span := more[0]
+		span.Start = 1 // 1-100 left from th.acc, 101-200 were never here
+		res := th.must(t, th.hub, Import{Transfer: "SG:9", ToAccount: th.acc, Blocks: []ImportBlock{span}})
+		if res.Quantity != 200 {
+			t.Fatalf("import moved %d units, want 200: %+v", res.Quantity, res.Blocks)
+		}
+		if got := held(t, th.n, th.acc); got != 200 {
+			t.Fatalf("TH holds %d, want 200", got)
+		}
+	})
+}
