@@ -312,6 +312,19 @@ func (s *sim) run(n int) {
 	started, proposed := 0, 0
 	for proposed < n && started < 4*n {
 		s.net.RunUntil(s.net.Now().Add(time.Duration(200+rng.IntN(1800))*time.Millisecond), 1_000_000)
+		// Account changes: an acquiring account closed (and later opened
+		// again) makes imports after 8 go to the suspense account.
+		if rng.IntN(8) == 0 {
+			s.setStatus(s.nodes[rng.IntN(len(s.nodes))], ledger.Closed)
+		} else if rng.IntN(6) == 0 {
+			s.setStatus(s.nodes[rng.IntN(len(s.nodes))], ledger.Open)
+		}
+		// A long silence between a node and the hub: past the answer
+		// timeout (7) or past a short escrow (expiry at 2 or 8).
+		if rng.IntN(25) == 0 {
+			n := s.nodes[rng.IntN(len(s.nodes))]
+			s.net.PartitionFor(simnet.Addr(n.code), HubCode, time.Duration(60+rng.IntN(240))*time.Second)
+		}
 		from := s.nodes[rng.IntN(len(s.nodes))]
 		if !s.net.Up(simnet.Addr(from.code)) {
 			continue
@@ -363,6 +376,21 @@ func (s *sim) run(n int) {
 	s.counts["partitions"] += st.Partitions
 }
 
+// setStatus opens or closes n's main account (when n is up).
+func (s *sim) setStatus(n *simNode, status ledger.AccountStatus) {
+	if !s.net.Up(simnet.Addr(n.code)) {
+		return
+	}
+	s.keys++
+	_, err := n.node.Do(s.ctx, admin, fmt.Sprintf("status%d", s.keys), registry.SetAccountStatus{AccountID: n.acc, Status: status})
+	if _, rule := ledger.AsError(err); err != nil && !rule {
+		s.fail("%s account status: %v", n.code, err)
+	}
+	if err == nil {
+		s.counts["account "+string(status)]++
+	}
+}
+
 // quiet: every transfer the nodes sent is final at the hub, every import
 // acknowledged, no escrow pending.
 func (s *sim) quiet() bool {
@@ -404,6 +432,15 @@ func (s *sim) check() {
 	for _, n := range s.nodes {
 		nodes = append(nodes, n.node)
 	}
+	for _, n := range s.nodes {
+		if v, err := n.node.Account(registry.Operator, n.suspense); err == nil {
+			for _, b := range v.Balances {
+				if b.Quantity > 0 {
+					s.counts["units in suspense"] += int(b.Quantity)
+				}
+			}
+		}
+	}
 	hubRecs := map[string]Transfer{}
 	for _, r := range s.hub.Transfers() {
 		hubRecs[r.ID] = r
@@ -416,6 +453,7 @@ func (s *sim) check() {
 		}
 		for _, x := range xs {
 			tx := n.code + ":" + strconv.FormatInt(x.Pending, 10)
+			s.counts["escrow "+x.Settled]++
 			rec, ok := hubRecs[tx]
 			delete(hubRecs, tx)
 			switch {

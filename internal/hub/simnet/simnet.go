@@ -234,6 +234,14 @@ func (n *Network) Partition(a, b Addr) {
 	n.logf("partition %s|%s", a, b)
 }
 
+// PartitionFor cuts a and b off from each other until d of true time has
+// passed (a long silence, e.g. past a timeout).
+func (n *Network) PartitionFor(a, b Addr, d time.Duration) {
+	pair := pairOf(a, b)
+	n.Partition(pair[0], pair[1])
+	n.push(&event{at: n.now.Add(d), kind: evHeal, pair: pair})
+}
+
 // Heal removes every partition.
 func (n *Network) Heal() {
 	clear(n.cut)
