@@ -98,6 +98,32 @@ func TestSimulation(t *testing.T) {
 	t.Logf("over %d seeds: %v", seeds, total)
 }
 
+// TestSimulationDeterministic: one seed gives the same run twice (the
+// network's trace byte for byte), so a failing seed reproduces from the
+// seed alone.
+func TestSimulationDeterministic(t *testing.T) {
+	set, err := agreements.Parse([]byte(simAgreements))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var traces [2]string
+	for i := range traces {
+		s := newSim(t, 7, set)
+		s.run(15)
+		s.check()
+		traces[i] = s.net.Trace()
+	}
+	if traces[0] != traces[1] {
+		a, b := strings.Split(traces[0], "\n"), strings.Split(traces[1], "\n")
+		for i := range min(len(a), len(b)) {
+			if a[i] != b[i] {
+				t.Fatalf("runs of seed 7 differ at trace line %d:\n%s\n%s", i, a[i], b[i])
+			}
+		}
+		t.Fatalf("runs of seed 7 differ in length: %d and %d lines", len(a), len(b))
+	}
+}
+
 type simNode struct {
 	code     string
 	tg       storetest.Target
