@@ -165,3 +165,53 @@ func TestImportIntoClosedAccount(t *testing.T) {
 		w.conserved(t)
 	})
 }
+
+// TestRedeliveryAfterAcquirerRestart: the acquirer imports at 4 but its
+// acknowledgement is lost and it restarts (its in-memory inbox gone); the
+// hub re-sends the notice at 4, the new endpoint acts on it again through
+// the same idempotency key, so the import happens once and is
+// acknowledged.
+func TestRedeliveryAfterAcquirerRestart(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		w, clk := clockWorld(t, tg)
+		ctx := context.Background()
+		tx := w.send(t, w.cn, w.th, 30, w.th.acc, "a1")
+		deliver(t, w, 1) // proposal
+		deliver(t, w, 2) // check result to CN, notice 2 to TH → acceptance
+		deliver(t, w, 1) // acceptance → 8
+		deliver(t, w, 1) // CN completes → completion
+		deliver(t, w, 1) // completion → 4: notice 4 to TH, final notice to CN
+		deliver(t, w, 1) // TH imports, queues its import_ack
+		if lost := w.c.Transport.Drop(); lost != 2 {
+			t.Fatalf("dropped %d, want the final notice to CN and TH's import_ack", lost)
+		}
+		if w.th.balance(t, ledger.Held) != 30 {
+			t.Fatalf("TH holds %d before the restart", w.th.balance(t, ledger.Held))
+		}
+		old := w.c.Endpoints["TH"]
+		fresh := &Endpoint{Code: old.Code, Node: old.Node, HubOrg: old.HubOrg, HubCode: old.HubCode, Signer: old.Signer, Transport: old.Transport,
+			Origins: old.Origins, Now: old.Now, RetryMin: old.RetryMin, RetryMax: old.RetryMax}
+		fresh.Init(func() envelope.TrustList { return w.c.Trust }, 5*time.Minute)
+		w.c.Endpoints["TH"] = fresh
+		w.c.Transport.Attach("TH", fresh)
+		for range 3 {
+			clk.Add(3 * time.Second)
+			if err := w.c.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			w.run(t)
+		}
+		rec, _ := w.c.Hub.Transfer(tx)
+		if !rec.ImportAcknowledged {
+			t.Fatal("the import was not acknowledged after the re-delivery")
+		}
+		if w.th.balance(t, ledger.Held) != 30 {
+			t.Fatalf("TH holds %d, want 30 (one import)", w.th.balance(t, ledger.Held))
+		}
+		js, err := w.th.node.Journal(ctx, admin, registry.JournalFilter{Kind: "import", Limit: 10})
+		if err != nil || len(js) != 1 {
+			t.Fatalf("TH journal has %d imports (%v), want 1", len(js), err)
+		}
+		w.conserved(t)
+	})
+}
