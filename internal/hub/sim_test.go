@@ -73,8 +73,8 @@ func envInt(name string, def int) int {
 // quantities above the balance. Once the network is healed and the
 // timeouts have passed, every transfer is final at the hub and agrees with
 // the sender's escrow, every import is acknowledged, every unit is in
-// exactly one registry, every node verifies, and the hub's copy of block
-// locations agrees with the nodes. Reproduce a seed with
+// exactly one registry, every node verifies, the hub's copy of block
+// locations agrees with the nodes and reconciliation finds nothing. Reproduce a seed with
 // go test -run 'TestSimulation/seed=17' ./internal/hub/.
 func TestSimulation(t *testing.T) {
 	seeds := envInt("CORRIDOR_SIM_SEEDS", 20)
@@ -512,6 +512,17 @@ func (s *sim) check() {
 	}
 	for _, bad := range LocationsDisagree(s.hub.Locations(), nodes...) {
 		t.Errorf("seed %d: hub copy: %s", s.seed, bad)
+	}
+	// Reconciliation (reconcile.go) compares each node's snapshot with the
+	// hub's copy: it must find nothing once the corridor is quiet.
+	for _, n := range s.nodes {
+		snap, err := n.node.Snapshot(admin)
+		if err != nil {
+			t.Fatalf("seed %d: snapshot %s: %v", s.seed, n.code, err)
+		}
+		if _, fs := s.hub.CheckSnapshot(snap, time.Minute); len(fs) > 0 {
+			t.Errorf("seed %d: reconciliation with %s finds %+v", s.seed, n.code, fs)
+		}
 	}
 }
 
