@@ -49,7 +49,7 @@ agreements:
 type swap struct{ h atomic.Pointer[http.Handler] }
 
 func (s *swap) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*s.h.Load()).ServeHTTP(w, r) }
-func (s *swap) set(h http.Handler)                                 { s.h.Store(&h) }
+func (s *swap) set(h http.Handler)                               { s.h.Store(&h) }
 
 type party struct {
 	code   string
