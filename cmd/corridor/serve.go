@@ -12,6 +12,7 @@ func newServeCmd() *cobra.Command {
 	var sf storageFlags
 	var addr, codes string
 	var seed bool
+	var rf roleFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a Corridor node: API, web dashboard and demo data",
@@ -28,6 +29,9 @@ Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_R
   corridor serve --addr 0.0.0.0:8080 --database-url postgres://corridor@db/corridor --seed-demo=false`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if done, err := rf.serve(cmd, sf.Storage, addr); done {
+				return err
+			}
 			nodes, err := host.Open(cmd.Context(), sf.Storage, host.OpenOptions{Codes: splitCodes(codes), SeedDemo: seed})
 			if err != nil {
 				return hostError(err)
@@ -40,6 +44,7 @@ Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_R
 	cmd.Flags().StringVar(&addr, "addr", envDefault("CORRIDOR_ADDR", "127.0.0.1:8080"), "listen address (env CORRIDOR_ADDR)")
 	cmd.Flags().StringVar(&codes, "registries", envDefault("CORRIDOR_REGISTRIES", "CN,ID,TH"), "comma-separated registry codes to run (env CORRIDOR_REGISTRIES)")
 	cmd.Flags().BoolVar(&seed, "seed-demo", true, "seed empty demo registries (CN, ID, TH) with demo data")
+	rf.add(cmd)
 	return withUsageExit(cmd)
 }
 

@@ -1,0 +1,362 @@
+package host
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/hub"
+	"github.com/corridor-carbon/corridor/internal/hub/agreements"
+	"github.com/corridor-carbon/corridor/internal/hub/envelope"
+	"github.com/corridor-carbon/corridor/internal/hub/hubhttp"
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/store"
+)
+
+// The networked corridor: the hub and each registry node as their own
+// process (corridor serve --role hub|node), each on its own database,
+// talking the hub protocol over HTTPS (package hubhttp).
+
+// TLSOptions are the TLS files of a process. Cert and Key make it serve
+// HTTPS; ClientCA makes it require client certificates chaining to that
+// CA. CA is the pool the servers it calls must chain to (empty: the
+// system roots); ClientCert and ClientKey are what it shows to servers
+// that require a client certificate.
+type TLSOptions struct {
+	Cert, Key, ClientCA       string
+	CA, ClientCert, ClientKey string
+}
+
+// ServerConfig is the serving TLS configuration, nil for plain HTTP.
+func (o TLSOptions) ServerConfig() (*tls.Config, error) {
+	if o.Cert == "" && o.Key == "" {
+		if o.ClientCA != "" {
+			return nil, fmt.Errorf("host: --tls-client-ca needs --tls-cert and --tls-key: %w", ErrInvalid)
+		}
+		return nil, nil
+	}
+	if o.Cert == "" || o.Key == "" {
+		return nil, fmt.Errorf("host: --tls-cert and --tls-key go together: %w", ErrInvalid)
+	}
+	cert, err := tls.LoadX509KeyPair(o.Cert, o.Key)
+	if err != nil {
+		return nil, fmt.Errorf("host: TLS certificate: %w", err)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if o.ClientCA != "" {
+		pool, err := certPool(o.ClientCA)
+		if err != nil {
+			return nil, err
+		}
+		cfg.ClientCAs = pool
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
+}
+
+// ClientConfig is the outgoing TLS configuration.
+func (o TLSOptions) ClientConfig() (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.CA != "" {
+		pool, err := certPool(o.CA)
+		if err != nil {
+			return nil, err
+		}
+		cfg.RootCAs = pool
+	}
+	if (o.ClientCert == "") != (o.ClientKey == "") {
+		return nil, fmt.Errorf("host: --tls-client-cert and --tls-client-key go together: %w", ErrInvalid)
+	}
+	if o.ClientCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.ClientCert, o.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("host: TLS client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+func certPool(path string) (*x509.CertPool, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("host: CA file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(raw) {
+		return nil, fmt.Errorf("host: CA file %s holds no PEM certificate: %w", path, ErrInvalid)
+	}
+	return pool, nil
+}
+
+// HubOptions configure a hub process.
+type HubOptions struct {
+	Addr string
+	// Storage holds the hub's database: SQLite DataDir/hub.db, or schema
+	// "hub" of the PostgreSQL database.
+	Storage Storage
+	// KeyFile is the hub's ed25519 key (corridor keygen).
+	KeyFile string
+	// TrustFile is the administrator's trust list (hubhttp.TrustFile).
+	TrustFile string
+	// AgreementsFile replaces the built-in corridor agreements when set.
+	AgreementsFile string
+	TLS            TLSOptions
+}
+
+// HubStore is where the hub's own database lives.
+func (s Storage) HubStore() store.Config {
+	if s.DatabaseURL != "" {
+		return store.Config{URL: s.DatabaseURL, Schema: "hub"}
+	}
+	return store.Config{Path: filepath.Join(s.DataDir, "hub.db")}
+}
+
+// ServeHub runs the hub until ctx ends: it signs and serves the trust
+// list, takes the nodes' messages and answers the transfer reads.
+func ServeHub(ctx context.Context, o HubOptions) error {
+	if o.KeyFile == "" || o.TrustFile == "" {
+		return fmt.Errorf("host: the hub needs --hub-key and --trust: %w", ErrInvalid)
+	}
+	raw, err := os.ReadFile(o.TrustFile)
+	if err != nil {
+		return fmt.Errorf("host: trust file: %w", err)
+	}
+	first, err := hubhttp.ParseTrustFile(raw, time.Now())
+	if err != nil {
+		return fmt.Errorf("host: %w: %w", err, ErrInvalid)
+	}
+	signer, err := hubhttp.LoadSigner(o.KeyFile, first.Issuer)
+	if err != nil {
+		return err
+	}
+	pub, err := hubhttp.NewPublisher(o.TrustFile, signer, nil, nil)
+	if err != nil {
+		return fmt.Errorf("host: %w: %w", err, ErrInvalid)
+	}
+	set, err := agreements.Default()
+	if o.AgreementsFile != "" {
+		var data []byte
+		if data, err = os.ReadFile(o.AgreementsFile); err == nil {
+			set, err = agreements.Parse(data)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("host: agreements: %w", err)
+	}
+	serverTLS, clientTLS, err := tlsPair(o.TLS)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.Storage.DataDir, 0o755); err != nil && o.Storage.DatabaseURL == "" {
+		return fmt.Errorf("host: data dir: %w", err)
+	}
+	db, err := store.Open(ctx, o.Storage.HubStore())
+	if err != nil {
+		return fmt.Errorf("host: open the hub database: %w", err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	client := hubhttp.NewClient(clientTLS, 10*time.Second)
+	tr := hubhttp.NewTransport(ctx, client, pub.Current, nil)
+	h, err := hub.Open(ctx, hub.Config{Code: signer.Code, DB: db, Signer: signer, Trust: pub.Current, Agreements: set, Transport: tr})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/hub/", hubhttp.HubHandler(h, pub, set, nil))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	slog.Info("corridor hub", "code", signer.Code, "kid", signer.KID, "trust_version", pub.Current().Version, "database", hubWhere(o.Storage))
+	return listenAndServe(ctx, o.Addr, mux, serverTLS)
+}
+
+func hubWhere(s Storage) string {
+	if s.DatabaseURL != "" {
+		return Storage{DatabaseURL: s.DatabaseURL}.Where() + " schema hub"
+	}
+	return "SQLite " + s.HubStore().Path
+}
+
+func tlsPair(o TLSOptions) (*tls.Config, *tls.Config, error) {
+	s, err := o.ServerConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := o.ClientConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, c, nil
+}
+
+// NodeOptions configure a registry node process of a networked corridor.
+type NodeOptions struct {
+	Addr    string
+	Code    string
+	Storage Storage
+	// HubURL is the hub's base URL; its trust list is HubURL/hub/v1/trust.
+	HubURL string
+	// HubPublicKey pins the hub's key ("KID:PUBLIC" or "PUBLIC").
+	HubPublicKey string
+	// KeyFile is this node's ed25519 key (corridor keygen).
+	KeyFile string
+	TLS     TLSOptions
+	// TrustRefresh is how often the trust list is re-fetched (1 min when 0).
+	TrustRefresh time.Duration
+}
+
+// hubOrgKey is the idempotency key of the organisation acting for the hub
+// in a node: the same key every start, so it is created once.
+const hubOrgKey = "corridor:hub-organisation"
+
+// ServeNode runs one registry node of a networked corridor until ctx
+// ends: its API and web as `serve` has them, plus the hub protocol's
+// /hub/v1/messages and /hub/v1/origins.
+func ServeNode(ctx context.Context, o NodeOptions) error {
+	if err := checkCode(o.Code); err != nil {
+		return err
+	}
+	if o.HubURL == "" || o.HubPublicKey == "" || o.KeyFile == "" {
+		return fmt.Errorf("host: a node needs --hub-url, --hub-public-key and --node-key: %w", ErrInvalid)
+	}
+	pin, err := hubhttp.ParsePin(o.HubPublicKey)
+	if err != nil {
+		return fmt.Errorf("host: %w: %w", err, ErrInvalid)
+	}
+	signer, err := hubhttp.LoadSigner(o.KeyFile, o.Code)
+	if err != nil {
+		return err
+	}
+	serverTLS, clientTLS, err := tlsPair(o.TLS)
+	if err != nil {
+		return err
+	}
+	trustURL, err := hubhttp.Join(o.HubURL, hubhttp.PathTrust)
+	if err != nil {
+		return fmt.Errorf("host: --hub-url: %w: %w", err, ErrInvalid)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	client := hubhttp.NewClient(clientTLS, 10*time.Second)
+	src := &hubhttp.Source{URL: trustURL, Client: client, Pin: pin, Log: slog.Default()}
+	if err := fetchTrust(ctx, src); err != nil {
+		return err
+	}
+	self, ok := src.Current().Entry(o.Code)
+	if !ok || self.Role != envelope.RoleNode {
+		return fmt.Errorf("host: the hub's trust list has no node %s", o.Code)
+	}
+	if !keyValid(self, signer.KID) {
+		return fmt.Errorf("host: the hub's trust list has no valid key %s (from --node-key) for %s", signer.KID, o.Code)
+	}
+	nodes, err := Open(ctx, o.Storage, OpenOptions{Codes: []string{o.Code}})
+	if err != nil {
+		return err
+	}
+	defer nodes.Close()
+	n := nodes.List[0]
+	org, err := n.Do(ctx, registry.Actor{Role: ledger.RoleAdmin}, hubOrgKey, registry.CreateOrganisation{Name: "Corridor hub (" + src.Current().Issuer + ")", Country: self.Party})
+	if err != nil {
+		return fmt.Errorf("host: the hub's organisation in %s: %w", o.Code, err)
+	}
+	tr := hubhttp.NewTransport(ctx, client, src.Current, nil)
+	ep, err := hub.NewEndpoint(hub.EndpointConfig{Code: o.Code, Node: n, HubOrg: org.ID, HubCode: src.Current().Issuer, Signer: signer, Transport: tr,
+		Trust: src.Current, Origins: &hubhttp.Origins{Client: client, Trust: src.Current}})
+	if err != nil {
+		return err
+	}
+	refresh := o.TrustRefresh
+	if refresh == 0 {
+		refresh = time.Minute
+	}
+	go src.Run(ctx, refresh)
+	link := &hubhttp.NodeLink{Endpoint: ep, Client: client, HubURL: o.HubURL}
+	mux := http.NewServeMux()
+	mux.Handle("/hub/", hubhttp.NodeHandler(ep, nil))
+	mux.Handle("/", nodeHandler(nodes.List, link))
+	slog.Info("corridor node", "registry", o.Code, "kid", signer.KID, "hub", o.HubURL, "trust_version", src.Current().Version, "storage", o.Storage.Where())
+	return listenAndServe(ctx, o.Addr, mux, serverTLS)
+}
+
+// nodeHandler is the node's API and web, which reach the corridor through
+// link.
+func nodeHandler(nodes []*registry.Node, link hub.Link) http.Handler {
+	_ = link // handed to the API and web once Handler takes a hub.Link
+	return Handler(nodes)
+}
+
+func keyValid(e envelope.Entry, kid string) bool {
+	for _, k := range e.Keys {
+		if k.KID == kid && k.ValidAt(time.Now()) {
+			return true
+		}
+	}
+	return false
+}
+
+// fetchTrust gets the first trust list, retrying while the hub is not up
+// (nodes and hub may start in any order).
+func fetchTrust(ctx context.Context, src *hubhttp.Source) error {
+	backoff := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := src.Fetch(ctx)
+		if err == nil {
+			return nil
+		}
+		// A list that does not verify will not verify on retry.
+		if strings.Contains(err.Error(), "pinned key") {
+			return fmt.Errorf("host: %w", err)
+		}
+		if attempt == 1 || attempt%10 == 0 {
+			slog.Warn("waiting for the hub's trust list", "url", src.URL, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("host: the hub's trust list: %w", errors.Join(err, ctx.Err()))
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// listenAndServe serves h on addr (HTTPS when cfg is set) until ctx ends,
+// then shuts down gracefully.
+func listenAndServe(ctx context.Context, addr string, h http.Handler, cfg *tls.Config) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("host: listen on %s: %w", addr, err)
+	}
+	scheme := "http"
+	if cfg != nil {
+		ln = tls.NewListener(ln, cfg)
+		scheme = "https"
+	}
+	srv := api.NewHTTPServer(h)
+	srv.TLSConfig = cfg
+	slog.Info("corridor serving", "addr", scheme+"://"+ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("host: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("host: shut down: %w", err)
+	}
+	return nil
+}
