@@ -115,12 +115,14 @@ type HubOptions struct {
 	TLS            TLSOptions
 }
 
-// HubStore is where the hub's own database lives.
-func (s Storage) HubStore() store.Config {
+// NetworkHubStore is where a hub process (--role hub) keeps its own
+// database: DataDir/network-hub.db or schema network_hub, apart from the
+// embedded demo's hub so the two never replay each other's transfers.
+func (s Storage) NetworkHubStore() store.Config {
 	if s.DatabaseURL != "" {
-		return store.Config{URL: s.DatabaseURL, Schema: "hub"}
+		return store.Config{URL: s.DatabaseURL, Schema: "network_hub"}
 	}
-	return store.Config{Path: filepath.Join(s.DataDir, "hub.db")}
+	return store.Config{Path: filepath.Join(s.DataDir, "network-hub.db")}
 }
 
 // ServeHub runs the hub until ctx ends: it signs and serves the trust
@@ -159,10 +161,12 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.Storage.DataDir, 0o755); err != nil && o.Storage.DatabaseURL == "" {
-		return fmt.Errorf("host: data dir: %w", err)
+	if o.Storage.DatabaseURL == "" {
+		if err := os.MkdirAll(o.Storage.DataDir, 0o755); err != nil {
+			return fmt.Errorf("host: data dir: %w", err)
+		}
 	}
-	db, err := store.Open(ctx, o.Storage.HubStore())
+	db, err := store.Open(ctx, o.Storage.NetworkHubStore())
 	if err != nil {
 		return fmt.Errorf("host: open the hub database: %w", err)
 	}
@@ -184,9 +188,9 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 
 func hubWhere(s Storage) string {
 	if s.DatabaseURL != "" {
-		return Storage{DatabaseURL: s.DatabaseURL}.Where() + " schema hub"
+		return Storage{DatabaseURL: s.DatabaseURL}.Where() + " schema network_hub"
 	}
-	return "SQLite " + s.HubStore().Path
+	return "SQLite " + s.NetworkHubStore().Path
 }
 
 func tlsPair(o TLSOptions) (*tls.Config, *tls.Config, error) {
@@ -261,12 +265,23 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	if !keyValid(self, signer.KID) {
 		return fmt.Errorf("host: the hub's trust list has no valid key %s (from --node-key) for %s", signer.KID, o.Code)
 	}
-	nodes, err := Open(ctx, o.Storage, OpenOptions{Codes: []string{o.Code}})
-	if err != nil {
-		return err
+	// The node alone, not Open: Open links its nodes through an embedded
+	// hub, and this node's hub is the hub process.
+	if o.Storage.DatabaseURL == "" {
+		if err := os.MkdirAll(filepath.Join(o.Storage.DataDir, "registries"), 0o755); err != nil {
+			return fmt.Errorf("host: data dir: %w", err)
+		}
 	}
-	defer nodes.Close()
-	n := nodes.List[0]
+	db, err := store.Open(ctx, o.Storage.Store(o.Code))
+	if err != nil {
+		return fmt.Errorf("host: open registry %s: %w", o.Code, err)
+	}
+	defer db.Close()
+	n, err := registry.Open(ctx, db, registry.Options{Code: o.Code})
+	if err != nil {
+		return fmt.Errorf("host: open registry %s: %w", o.Code, err)
+	}
+	defer n.Close()
 	org, err := n.Do(ctx, registry.Actor{Role: ledger.RoleAdmin}, hubOrgKey, registry.CreateOrganisation{Name: "Corridor hub (" + src.Current().Issuer + ")", Country: self.Party})
 	if err != nil {
 		return fmt.Errorf("host: the hub's organisation in %s: %w", o.Code, err)
@@ -285,7 +300,7 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	link := &hubhttp.NodeLink{Endpoint: ep, Client: client, HubURL: o.HubURL}
 	mux := http.NewServeMux()
 	mux.Handle("/hub/", hubhttp.NodeHandler(ep, nil))
-	mux.Handle("/", nodeHandler(nodes.List, link))
+	mux.Handle("/", nodeHandler([]*registry.Node{n}, link))
 	slog.Info("corridor node", "registry", o.Code, "kid", signer.KID, "hub", o.HubURL, "trust_version", src.Current().Version, "storage", o.Storage.Where())
 	return listenAndServe(ctx, o.Addr, mux, serverTLS)
 }

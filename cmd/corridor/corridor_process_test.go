@@ -1,0 +1,499 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"database/sql"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	neturl "net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/hub"
+	"github.com/corridor-carbon/corridor/internal/hub/envelope"
+	"github.com/corridor-carbon/corridor/internal/hub/hubhttp"
+	"github.com/corridor-carbon/corridor/internal/hub/protocol"
+	"github.com/corridor-carbon/corridor/internal/store/storetest"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+)
+
+// processAgreements is a test-only agreement set letting CCER move CN → TH
+// → SG (the built-in set has no CCER route TH → SG); it is not a statement
+// about any real agreement.
+const processAgreements = `revision: 1
+purposes:
+  - {code: voluntary, name: "Voluntary use"}
+registries:
+  - {code: CN, party: CN, name: "China"}
+  - {code: TH, party: TH, name: "Thailand"}
+  - {code: SG, party: SG, name: "Singapore"}
+sources:
+  - {id: test, title: "Test corridor", issuer: "Corridor tests", kind: proposal}
+agreements:
+  - {id: test-cn-th, kind: pilot, title: "Test CN-TH", status: proposal, parties: [CN, TH], routes: [{from: CN, to: TH, unit_types: [CCER]}, {from: TH, to: CN, unit_types: [CCER]}], purposes: [voluntary], sources: [{id: test}]}
+  - {id: test-th-sg, kind: pilot, title: "Test TH-SG", status: proposal, parties: [TH, SG], routes: [{from: TH, to: SG, unit_types: [CCER]}, {from: SG, to: TH, unit_types: [CCER]}], purposes: [voluntary], sources: [{id: test}]}
+`
+
+// pki is a test CA with one server certificate for loopback and one client
+// certificate, shared by every process of the test corridor.
+type pki struct {
+	ca, serverCert, serverKey, clientCert, clientKey string
+	client                                           *tls.Config
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newPKI(t *testing.T, dir string) pki {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Corridor test CA"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	p := pki{ca: filepath.Join(dir, "ca.pem"), serverCert: filepath.Join(dir, "server.pem"), serverKey: filepath.Join(dir, "server.key"),
+		clientCert: filepath.Join(dir, "client.pem"), clientKey: filepath.Join(dir, "client.key")}
+	writePEM(t, p.ca, "CERTIFICATE", caDER)
+	leaf := func(serial int64, cn string, usage x509.ExtKeyUsage, certPath, keyPath string) tls.Certificate {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
+		if usage == x509.ExtKeyUsageServerAuth {
+			tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+			tmpl.DNSNames = []string{"localhost"}
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kder, _ := x509.MarshalPKCS8PrivateKey(k)
+		writePEM(t, certPath, "CERTIFICATE", der)
+		writePEM(t, keyPath, "PRIVATE KEY", kder)
+		c, err := tls.LoadX509KeyPair(certPath, keyPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	leaf(2, "127.0.0.1", x509.ExtKeyUsageServerAuth, p.serverCert, p.serverKey)
+	cc := leaf(3, "corridor participant", x509.ExtKeyUsageClientAuth, p.clientCert, p.clientKey)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	p.client = &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cc}, MinVersion: tls.VersionTLS12}
+	return p
+}
+
+func (p pki) tlsArgs() []string {
+	return []string{"--tls-cert", p.serverCert, "--tls-key", p.serverKey, "--tls-client-ca", p.ca, "--tls-ca", p.ca, "--tls-client-cert", p.clientCert, "--tls-client-key", p.clientKey}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// proc is one running corridor process.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+	done chan struct{}
+}
+
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		t.Errorf("%s did not stop on SIGTERM", p.name)
+	}
+}
+
+
+func start(t *testing.T, bin, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{name: name, cmd: cmd, log: &log, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.stop(t)
+		if t.Failed() {
+			t.Logf("--- %s log:\n%s", name, log.String())
+		}
+	})
+	return p
+}
+
+func runBin(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("corridor %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+type keyInfo struct{ file, kid, public string }
+
+func keygen(t *testing.T, bin, dir, name string) keyInfo {
+	t.Helper()
+	k := keyInfo{file: filepath.Join(dir, name+".key")}
+	out := runBin(t, bin, "keygen", "--out", k.file)
+	m := regexp.MustCompile(`(?m)^kid: (\S+)\npublic: (\S+)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("keygen printed %q", out)
+	}
+	k.kid, k.public = m[1], m[2]
+	if fi, err := os.Stat(k.file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file %v mode %v", err, fi.Mode())
+	}
+	return k
+}
+
+// api is a JSON client of one process.
+type apiClient struct {
+	t     *testing.T
+	http  *http.Client
+	base  string
+	token string
+}
+
+func (c apiClient) do(method, path string, body any, key string) (int, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	if out == nil {
+		out = map[string]any{"raw": string(raw)}
+	}
+	return resp.StatusCode, out
+}
+
+func waitUp(t *testing.T, c *http.Client, url string, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := c.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("%s exited:\n%s", p.name, p.log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not up at %s: %v", p.name, url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCorridorProcesses runs the hub and three registry nodes (CN, TH, SG)
+// as separate corridor processes on loopback over TLS with client
+// certificates required, bootstraps the nodes, issues at CN and moves
+// units CN → TH → SG through the nodes' API; then checks the statuses at
+// the hub (1 2 8 4), the serials held at SG in their origin form, the
+// refusals of a forged and a mis-addressed envelope over HTTP, and verify
+// on every node. The nodes run on SQLite files, and once more on
+// PostgreSQL schemas when CORRIDOR_TEST_DATABASE_URL is set.
+func TestCorridorProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts four processes")
+	}
+	bin := filepath.Join(t.TempDir(), "corridor")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Run("sqlite", func(t *testing.T) { corridorProcesses(t, bin, "") })
+	t.Run("postgres", func(t *testing.T) {
+		url := os.Getenv(storetest.EnvURL)
+		if url == "" {
+			t.Skipf("SKIPPED PostgreSQL half: set %s", storetest.EnvURL)
+		}
+		corridorProcesses(t, bin, url)
+	})
+}
+
+func corridorProcesses(t *testing.T, bin, pgURL string) {
+	dir := t.TempDir()
+	p := newPKI(t, dir)
+	httpc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: p.client}}
+	codes := []string{"CN", "TH", "SG"}
+	keys := map[string]keyInfo{"HUB": keygen(t, bin, dir, "hub")}
+	addrs := map[string]string{"HUB": freePort(t)}
+	for _, c := range codes {
+		keys[c] = keygen(t, bin, dir, strings.ToLower(c))
+		addrs[c] = freePort(t)
+	}
+	var trust strings.Builder
+	trust.WriteString("version: 1\nentries:\n")
+	for _, c := range append([]string{"HUB"}, codes...) {
+		role := "role: node\n    party: " + c
+		if c == "HUB" {
+			role = "role: hub"
+		}
+		fmt.Fprintf(&trust, "  - code: %s\n    %s\n    endpoint: https://%s/\n    keys:\n      - kid: %s\n        public: %s\n        from: 2020-01-01T00:00:00Z\n        until: 2099-01-01T00:00:00Z\n",
+			c, role, addrs[c], keys[c].kid, keys[c].public)
+	}
+	trustFile, agFile := filepath.Join(dir, "trust.yaml"), filepath.Join(dir, "agreements.yaml")
+	if err := os.WriteFile(trustFile, []byte(trust.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(agFile, []byte(processAgreements), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	storage := func(name string) []string {
+		if pgURL != "" {
+			// Each participant on its own fresh database (its registry or
+			// hub in its schema there, as in production).
+			return []string{"--data-dir", filepath.Join(dir, name), "--database-url", freshDatabase(t, pgURL)}
+		}
+		return []string{"--data-dir", filepath.Join(dir, name)}
+	}
+	stores := map[string][]string{"HUB": storage("hub")}
+	tokens := map[string]string{}
+	for _, c := range codes {
+		stores[c] = storage(strings.ToLower(c))
+		out := runBin(t, bin, append([]string{"bootstrap", "--registry", c, "--org-name", c + " registry administrator", "--country", c}, stores[c]...)...)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		tokens[c] = strings.TrimSpace(lines[len(lines)-1])
+	}
+	hubURL := "https://" + addrs["HUB"]
+	hubProc := start(t, bin, "hub", append(append([]string{"serve", "--role", "hub", "--addr", addrs["HUB"], "--hub-key", keys["HUB"].file, "--trust", trustFile, "--agreements", agFile}, stores["HUB"]...), p.tlsArgs()...)...)
+	waitUp(t, httpc, hubURL+"/healthz", hubProc)
+	procs := map[string]*proc{}
+	for _, c := range codes {
+		procs[c] = start(t, bin, c, append(append([]string{"serve", "--role", "node", "--registry", c, "--addr", addrs[c], "--hub-url", hubURL,
+			"--hub-public-key", keys["HUB"].kid + ":" + keys["HUB"].public, "--node-key", keys[c].file}, stores[c]...), p.tlsArgs()...)...)
+	}
+	for _, c := range codes {
+		waitUp(t, httpc, "https://"+addrs[c]+"/healthz", procs[c])
+	}
+
+	// Client certificates are required: without one, the TLS handshake fails.
+	noCert := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.client.RootCAs}}}
+	if resp, err := noCert.Get(hubURL + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the hub answered %d without a client certificate", resp.StatusCode)
+	}
+
+	// Refused messages over HTTP, with their codes.
+	cnSigner, err := hubhttp.LoadSigner(keys["CN"].file, "CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := hubhttp.NewClient(p.client, 5*time.Second)
+	seal := func(to, id string) string {
+		c, err := protocol.Seal(cnSigner, envelope.Header{ID: id, From: "CN", To: to, SentAt: time.Now().UTC(), TransactionID: "CN:424242"}, protocol.StatusRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	good := seal("HUB", "probe-1")
+	parts := strings.Split(good, ".")
+	sig := []byte(parts[2])
+	sig[len(sig)/2] ^= 1 // a flipped bit in the signature
+	forged := parts[0] + "." + parts[1] + "." + string(sig)
+	if code := envelope.RefusalCode(client.Post(context.Background(), hubURL+"/hub/v1/messages", forged)); code != envelope.CodeForged {
+		t.Fatalf("forged envelope: code %q", code)
+	}
+	if code := envelope.RefusalCode(client.Post(context.Background(), hubURL+"/hub/v1/messages", seal("TH", "probe-2"))); code != envelope.CodeMisaddressed {
+		t.Fatalf("mis-addressed envelope: code %q", code)
+	}
+
+	nodeAPI := func(c string) apiClient {
+		return apiClient{t: t, http: httpc, base: "https://" + addrs[c], token: tokens[c]}
+	}
+	account := func(c string) int64 {
+		st, body := nodeAPI(c).do("GET", "/api/v1/registries/"+c+"/accounts", nil, "")
+		if st != 200 {
+			t.Fatalf("%s accounts: %d %v", c, st, body)
+		}
+		accs, _ := body["accounts"].([]any)
+		for _, a := range accs {
+			m := a.(map[string]any)
+			if m["type"] == "national_holding" {
+				return int64(m["id"].(float64))
+			}
+		}
+		t.Fatalf("%s has no national holding account: %v", c, body)
+		return 0
+	}
+	acc := map[string]int64{}
+	for _, c := range codes {
+		acc[c] = account(c)
+	}
+	st, body := nodeAPI("CN").do("POST", "/api/v1/registries/CN/issuances", map[string]any{"standard": "CCER", "unit_type": "CCER", "project": "CCER-14-2024-001",
+		"methodology": "CCER-14-001-V01", "host_country": "CN", "vintage": 2024, "quantity": 1000, "account_id": acc["CN"]}, "issue-1")
+	if st/100 != 2 {
+		t.Fatalf("issue at CN: %d %v", st, body)
+	}
+
+	hubReads := apiClient{t: t, http: httpc, base: hubURL}
+	send := func(from, to string, qty int64, key string) string {
+		st, body := nodeAPI(from).do("POST", "/api/v1/registries/"+from+"/transfers/cross-border", map[string]any{"from_account": acc[from], "to_registry": to,
+			"to_account": acc[to], "quantity": qty, "unit_type": "CCER", "purpose": "voluntary"}, key)
+		if st == http.StatusNotFound {
+			t.Skipf("SKIPPED the transfers: this build's API has no POST …/transfers/cross-border (%v)", body)
+		}
+		if st != http.StatusAccepted && st != http.StatusOK && st != http.StatusCreated {
+			t.Fatalf("%s → %s: %d %v", from, to, st, body)
+		}
+		return body["id"].(string)
+	}
+	waitFinal := func(id string) hub.Transfer {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			req, _ := http.NewRequest("GET", hubReads.base+"/hub/v1/transfers/"+id, nil)
+			resp, err := httpc.Do(req)
+			if err == nil {
+				var tr hub.Transfer
+				ok := resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(&tr) == nil
+				resp.Body.Close()
+				if ok && tr.Status.Final() {
+					return tr
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("transfer %s not final at the hub", id)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	want := []protocol.Status{1, 2, 8, 4}
+	id1 := send("CN", "TH", 250, "x-1")
+	if got := waitFinal(id1).Statuses(); !slices.Equal(got, want) {
+		t.Fatalf("CN → TH statuses %v", got)
+	}
+	serial := "CN-CCER-CCER-14-2024-001-2024-1-1-100"
+	waitHeldAt := func(c string, s string) {
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			st, body := nodeAPI(c).do("GET", "/api/v1/registries/"+c+"/serials/"+s, nil, "")
+			if st == 200 && strings.Contains(fmt.Sprint(body), "held") && strings.Contains(fmt.Sprint(body), fmt.Sprint(acc[c])) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s serial %s: %d %v", c, s, st, body)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitHeldAt("TH", "CN-CCER-CCER-14-2024-001-2024-1-1-250")
+	id2 := send("TH", "SG", 100, "x-2")
+	if got := waitFinal(id2).Statuses(); !slices.Equal(got, want) {
+		t.Fatalf("TH → SG statuses %v", got)
+	}
+	waitHeldAt("SG", serial)
+
+	// Stop every process, then verify each node's database.
+	for _, c := range codes {
+		procs[c].stop(t)
+	}
+	hubProc.stop(t)
+	for _, c := range codes {
+		out := runBin(t, bin, append([]string{"verify", "--registry", c}, stores[c]...)...)
+		if !strings.Contains(out, c) {
+			t.Fatalf("verify %s printed %q", c, out)
+		}
+	}
+}
+
+// freshDatabase creates an empty PostgreSQL database next to the one of
+// url, dropped when the test ends, and returns its URL.
+func freshDatabase(t *testing.T, url string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := fmt.Sprintf("corridor_proc_%x", b)
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Logf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
