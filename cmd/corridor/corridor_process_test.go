@@ -150,7 +150,6 @@ func (p *proc) stop(t *testing.T) {
 	}
 }
 
-
 func start(t *testing.T, bin, name string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
