@@ -34,7 +34,7 @@ remove them afterwards.
 Exit codes: 0 done (a missed target is reported, not an error), 1 the benchmark
 could not run, 2 a flag is wrong.`,
 	}
-	cmd.AddCommand(newBenchFsyncCmd(), newBenchRegistryCmd())
+	cmd.AddCommand(newBenchFsyncCmd(), newBenchRegistryCmd(), newBenchCorridorCmd())
 	return withUsageExit(cmd)
 }
 

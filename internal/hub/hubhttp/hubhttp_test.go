@@ -65,7 +65,7 @@ type party struct {
 	tr     *Transport
 }
 
-type net struct {
+type corridorNet struct {
 	dir       string
 	client    *Client
 	hub       *party
@@ -108,12 +108,12 @@ func trustYAML(version int, ps ...*party) string {
 	return b.String()
 }
 
-func newNet(t *testing.T, tg storetest.Target, codes ...string) *net {
+func newNet(t *testing.T, tg storetest.Target, codes ...string) *corridorNet {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	dir := t.TempDir()
-	n := &net{dir: dir, nodes: map[string]*party{}}
+	n := &corridorNet{dir: dir, nodes: map[string]*party{}}
 	n.hub = newParty(t, dir, "HUB")
 	all := []*party{n.hub}
 	for _, c := range codes {
