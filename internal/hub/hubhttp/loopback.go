@@ -136,4 +136,3 @@ func (l *Loopback) serve(ln net.Listener, h http.Handler) {
 		}
 	}()
 }
-
