@@ -205,6 +205,23 @@ type apiClient struct {
 
 func (c apiClient) do(method, path string, body any, key string) (int, map[string]any) {
 	c.t.Helper()
+	st, out, err := c.request(method, path, body, key)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return st, out
+}
+
+// doErr is do answering 0 when the request fails (a process killed).
+func (c apiClient) doErr(method, path string, body any, key string) (int, map[string]any) {
+	st, out, err := c.request(method, path, body, key)
+	if err != nil {
+		return 0, nil
+	}
+	return st, out
+}
+
+func (c apiClient) request(method, path string, body any, key string) (int, map[string]any, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, _ := json.Marshal(body)
@@ -222,7 +239,7 @@ func (c apiClient) do(method, path string, body any, key string) (int, map[strin
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
@@ -231,7 +248,7 @@ func (c apiClient) do(method, path string, body any, key string) (int, map[strin
 	if out == nil {
 		out = map[string]any{"raw": string(raw)}
 	}
-	return resp.StatusCode, out
+	return resp.StatusCode, out, nil
 }
 
 func waitUp(t *testing.T, c *http.Client, url string, p *proc) {
@@ -283,26 +300,44 @@ func TestCorridorProcesses(t *testing.T) {
 	})
 }
 
-func corridorProcesses(t *testing.T, bin, pgURL string) {
+// procCorridor is a hub and its nodes as separate processes.
+type procCorridor struct {
+	t      *testing.T
+	bin    string
+	p      pki
+	httpc  *http.Client
+	codes  []string
+	keys   map[string]keyInfo
+	addrs  map[string]string
+	args   map[string][]string
+	stores map[string][]string
+	tokens map[string]string
+	procs  map[string]*proc
+	hubURL string
+}
+
+// startCorridor bootstraps the nodes and starts the hub and every node,
+// each with extra flags, waiting until each answers.
+func startCorridor(t *testing.T, bin, pgURL string, codes []string, extra ...string) *procCorridor {
+	t.Helper()
 	dir := t.TempDir()
 	p := newPKI(t, dir)
-	httpc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: p.client}}
-	codes := []string{"CN", "TH", "SG"}
-	keys := map[string]keyInfo{"HUB": keygen(t, bin, dir, "hub")}
-	addrs := map[string]string{"HUB": freePort(t)}
-	for _, c := range codes {
-		keys[c] = keygen(t, bin, dir, strings.ToLower(c))
-		addrs[c] = freePort(t)
+	c := &procCorridor{t: t, bin: bin, p: p, codes: codes, keys: map[string]keyInfo{"HUB": keygen(t, bin, dir, "hub")}, addrs: map[string]string{"HUB": freePort(t)},
+		args: map[string][]string{}, stores: map[string][]string{}, tokens: map[string]string{}, procs: map[string]*proc{},
+		httpc: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: p.client}}}
+	for _, code := range codes {
+		c.keys[code] = keygen(t, bin, dir, strings.ToLower(code))
+		c.addrs[code] = freePort(t)
 	}
 	var trust strings.Builder
 	trust.WriteString("version: 1\nentries:\n")
-	for _, c := range append([]string{"HUB"}, codes...) {
-		role := "role: node\n    party: " + c
-		if c == "HUB" {
+	for _, code := range append([]string{"HUB"}, codes...) {
+		role := "role: node\n    party: " + code
+		if code == "HUB" {
 			role = "role: hub"
 		}
 		fmt.Fprintf(&trust, "  - code: %s\n    %s\n    endpoint: https://%s/\n    keys:\n      - kid: %s\n        public: %s\n        from: 2020-01-01T00:00:00Z\n        until: 2099-01-01T00:00:00Z\n",
-			c, role, addrs[c], keys[c].kid, keys[c].public)
+			code, role, c.addrs[code], c.keys[code].kid, c.keys[code].public)
 	}
 	trustFile, agFile := filepath.Join(dir, "trust.yaml"), filepath.Join(dir, "agreements.yaml")
 	if err := os.WriteFile(trustFile, []byte(trust.String()), 0o644); err != nil {
@@ -319,26 +354,99 @@ func corridorProcesses(t *testing.T, bin, pgURL string) {
 		}
 		return []string{"--data-dir", filepath.Join(dir, name)}
 	}
-	stores := map[string][]string{"HUB": storage("hub")}
-	tokens := map[string]string{}
-	for _, c := range codes {
-		stores[c] = storage(strings.ToLower(c))
-		out := runBin(t, bin, append([]string{"bootstrap", "--registry", c, "--org-name", c + " registry administrator", "--country", c}, stores[c]...)...)
+	c.stores["HUB"] = storage("hub")
+	for _, code := range codes {
+		c.stores[code] = storage(strings.ToLower(code))
+		out := runBin(t, bin, append([]string{"bootstrap", "--registry", code, "--org-name", code + " registry administrator", "--country", code}, c.stores[code]...)...)
 		lines := strings.Split(strings.TrimSpace(out), "\n")
-		tokens[c] = strings.TrimSpace(lines[len(lines)-1])
+		c.tokens[code] = strings.TrimSpace(lines[len(lines)-1])
 	}
-	hubURL := "https://" + addrs["HUB"]
-	hubProc := start(t, bin, "hub", append(append([]string{"serve", "--role", "hub", "--addr", addrs["HUB"], "--hub-key", keys["HUB"].file, "--trust", trustFile, "--agreements", agFile}, stores["HUB"]...), p.tlsArgs()...)...)
-	waitUp(t, httpc, hubURL+"/healthz", hubProc)
-	procs := map[string]*proc{}
-	for _, c := range codes {
-		procs[c] = start(t, bin, c, append(append([]string{"serve", "--role", "node", "--registry", c, "--addr", addrs[c], "--hub-url", hubURL,
-			"--hub-public-key", keys["HUB"].kid + ":" + keys["HUB"].public, "--node-key", keys[c].file}, stores[c]...), p.tlsArgs()...)...)
+	c.hubURL = "https://" + c.addrs["HUB"]
+	c.args["HUB"] = append(append(append([]string{"serve", "--role", "hub", "--addr", c.addrs["HUB"], "--hub-key", c.keys["HUB"].file, "--trust", trustFile, "--agreements", agFile},
+		c.stores["HUB"]...), p.tlsArgs()...), extra...)
+	for _, code := range codes {
+		c.args[code] = append(append(append([]string{"serve", "--role", "node", "--registry", code, "--addr", c.addrs[code], "--hub-url", c.hubURL,
+			"--hub-public-key", c.keys["HUB"].kid + ":" + c.keys["HUB"].public, "--node-key", c.keys[code].file}, c.stores[code]...), p.tlsArgs()...), extra...)
 	}
-	for _, c := range codes {
-		waitUp(t, httpc, "https://"+addrs[c]+"/healthz", procs[c])
+	for _, code := range append([]string{"HUB"}, codes...) {
+		c.start(code)
 	}
+	return c
+}
 
+// start (re)starts participant code and waits until it answers.
+func (c *procCorridor) start(code string) {
+	c.t.Helper()
+	c.procs[code] = start(c.t, c.bin, code, c.args[code]...)
+	base := c.hubURL
+	if code != "HUB" {
+		base = "https://" + c.addrs[code]
+	}
+	waitUp(c.t, c.httpc, base+"/healthz", c.procs[code])
+}
+
+// kill sends SIGKILL to participant code and waits for it to die.
+func (c *procCorridor) kill(code string) {
+	c.t.Helper()
+	p := c.procs[code]
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+func (c *procCorridor) api(code string) apiClient {
+	return apiClient{t: c.t, http: c.httpc, base: "https://" + c.addrs[code], token: c.tokens[code]}
+}
+
+// nationalAccount is the account bootstrap opened in registry code.
+func (c *procCorridor) nationalAccount(code string) int64 {
+	c.t.Helper()
+	st, body := c.api(code).do("GET", "/api/v1/registries/"+code+"/accounts", nil, "")
+	if st != 200 {
+		c.t.Fatalf("%s accounts: %d %v", code, st, body)
+	}
+	accs, _ := body["accounts"].([]any)
+	for _, a := range accs {
+		m := a.(map[string]any)
+		if m["type"] == "national_holding" {
+			return int64(m["id"].(float64))
+		}
+	}
+	c.t.Fatalf("%s has no national holding account: %v", code, body)
+	return 0
+}
+
+// hubTransfer reads the hub's record of id (false when the hub has none
+// or does not answer).
+func (c *procCorridor) hubTransfer(id string) (hub.Transfer, bool) {
+	resp, err := c.httpc.Get(c.hubURL + "/hub/v1/transfers/" + id)
+	if err != nil {
+		return hub.Transfer{}, false
+	}
+	defer resp.Body.Close()
+	var tr hub.Transfer
+	ok := resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(&tr) == nil
+	return tr, ok
+}
+
+// verifyAll stops every process and runs verify on each node's database.
+func (c *procCorridor) verifyAll() {
+	c.t.Helper()
+	for _, code := range c.codes {
+		c.procs[code].stop(c.t)
+	}
+	c.procs["HUB"].stop(c.t)
+	for _, code := range c.codes {
+		out := runBin(c.t, c.bin, append([]string{"verify", "--registry", code}, c.stores[code]...)...)
+		if !strings.Contains(out, code) {
+			c.t.Fatalf("verify %s printed %q", code, out)
+		}
+	}
+}
+
+func corridorProcesses(t *testing.T, bin, pgURL string) {
+	codes := []string{"CN", "TH", "SG"}
+	c := startCorridor(t, bin, pgURL, codes)
+	p, hubURL, keys := c.p, c.hubURL, c.keys
 	// Client certificates are required: without one, the TLS handshake fails.
 	noCert := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.client.RootCAs}}}
 	if resp, err := noCert.Get(hubURL + "/healthz"); err == nil {
@@ -371,27 +479,10 @@ func corridorProcesses(t *testing.T, bin, pgURL string) {
 		t.Fatalf("mis-addressed envelope: code %q", code)
 	}
 
-	nodeAPI := func(c string) apiClient {
-		return apiClient{t: t, http: httpc, base: "https://" + addrs[c], token: tokens[c]}
-	}
-	account := func(c string) int64 {
-		st, body := nodeAPI(c).do("GET", "/api/v1/registries/"+c+"/accounts", nil, "")
-		if st != 200 {
-			t.Fatalf("%s accounts: %d %v", c, st, body)
-		}
-		accs, _ := body["accounts"].([]any)
-		for _, a := range accs {
-			m := a.(map[string]any)
-			if m["type"] == "national_holding" {
-				return int64(m["id"].(float64))
-			}
-		}
-		t.Fatalf("%s has no national holding account: %v", c, body)
-		return 0
-	}
+	nodeAPI := c.api
 	acc := map[string]int64{}
-	for _, c := range codes {
-		acc[c] = account(c)
+	for _, code := range codes {
+		acc[code] = c.nationalAccount(code)
 	}
 	st, body := nodeAPI("CN").do("POST", "/api/v1/registries/CN/issuances", map[string]any{"standard": "CCER", "unit_type": "CCER", "project": "CCER-14-2024-001",
 		"methodology": "CCER-14-001-V01", "host_country": "CN", "vintage": 2024, "quantity": 1000, "account_id": acc["CN"]}, "issue-1")
@@ -399,7 +490,6 @@ func corridorProcesses(t *testing.T, bin, pgURL string) {
 		t.Fatalf("issue at CN: %d %v", st, body)
 	}
 
-	hubReads := apiClient{t: t, http: httpc, base: hubURL}
 	send := func(from, to string, qty int64, key string) string {
 		st, body := nodeAPI(from).do("POST", "/api/v1/registries/"+from+"/transfers/cross-border", map[string]any{"from_account": acc[from], "to_registry": to,
 			"to_account": acc[to], "quantity": qty, "unit_type": "CCER", "purpose": "voluntary"}, key)
@@ -414,15 +504,8 @@ func corridorProcesses(t *testing.T, bin, pgURL string) {
 	waitFinal := func(id string) hub.Transfer {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			req, _ := http.NewRequest("GET", hubReads.base+"/hub/v1/transfers/"+id, nil)
-			resp, err := httpc.Do(req)
-			if err == nil {
-				var tr hub.Transfer
-				ok := resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(&tr) == nil
-				resp.Body.Close()
-				if ok && tr.Status.Final() {
-					return tr
-				}
+			if tr, ok := c.hubTransfer(id); ok && tr.Status.Final() {
+				return tr
 			}
 			if time.Now().After(deadline) {
 				t.Fatalf("transfer %s not final at the hub", id)
@@ -457,16 +540,7 @@ func corridorProcesses(t *testing.T, bin, pgURL string) {
 	waitHeldAt("SG", serial)
 
 	// Stop every process, then verify each node's database.
-	for _, c := range codes {
-		procs[c].stop(t)
-	}
-	hubProc.stop(t)
-	for _, c := range codes {
-		out := runBin(t, bin, append([]string{"verify", "--registry", c}, stores[c]...)...)
-		if !strings.Contains(out, c) {
-			t.Fatalf("verify %s printed %q", c, out)
-		}
-	}
+	c.verifyAll()
 }
 
 // freshDatabase creates an empty PostgreSQL database next to the one of

@@ -1,6 +1,7 @@
 package hubhttp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/corridor-carbon/corridor/internal/hub"
 	"github.com/corridor-carbon/corridor/internal/hub/envelope"
@@ -20,6 +22,9 @@ const (
 	CodeTooLarge         envelope.Code = "too_large"
 	CodeUnsupportedMedia envelope.Code = "unsupported_media_type"
 )
+
+// ReceiveTimeout bounds the receiver's work on one message.
+const ReceiveTimeout = 30 * time.Second
 
 // MessageHandler is POST <endpoint>/hub/v1/messages: it feeds r and
 // answers 202 when the message was taken or is a duplicate, a 4xx problem
@@ -54,7 +59,12 @@ func MessageHandler(r hub.Receiver, log *slog.Logger) http.Handler {
 			writeProblem(w, Problem{Status: http.StatusBadRequest, Code: "unreadable", Detail: "the body could not be read"})
 			return
 		}
-		if err := r.Receive(req.Context(), strings.TrimSpace(string(raw))); err != nil {
+		// The receiver's commit must not be cut short by the sender hanging
+		// up (a sender killed mid-request): an insert cancelled half-way
+		// leaves the receiver unsure whether it committed. Bounded instead.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), ReceiveTimeout)
+		defer cancel()
+		if err := r.Receive(ctx, strings.TrimSpace(string(raw))); err != nil {
 			var rf *envelope.Refusal
 			if errors.As(err, &rf) {
 				log.Warn("hubhttp: message refused", "code", rf.Code, "detail", rf.Detail, "remote", req.RemoteAddr)
