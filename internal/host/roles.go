@@ -308,8 +308,13 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 // nodeHandler is the node's API and web, which reach the corridor through
 // link.
 func nodeHandler(nodes []*registry.Node, link hub.Link) http.Handler {
-	_ = link // handed to the API and web once Handler takes a hub.Link
-	return Handler(nodes)
+	// The API with the link in front of Handler's other routes (web,
+	// metrics, health); when Handler takes the link itself this is
+	// Handler(nodes, link).
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api.New(nodes...).WithLink(link).Handler())
+	mux.Handle("/", Handler(nodes))
+	return mux
 }
 
 func keyValid(e envelope.Entry, kid string) bool {
