@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -469,9 +470,12 @@ func corridorProcesses(t *testing.T, bin, pgURL string) {
 	}
 	good := seal("HUB", "probe-1")
 	parts := strings.Split(good, ".")
-	sig := []byte(parts[2])
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		t.Fatal(err)
+	}
 	sig[len(sig)/2] ^= 1 // a flipped bit in the signature
-	forged := parts[0] + "." + parts[1] + "." + string(sig)
+	forged := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig)
 	if code := envelope.RefusalCode(client.Post(context.Background(), hubURL+"/hub/v1/messages", forged)); code != envelope.CodeForged {
 		t.Fatalf("forged envelope: code %q", code)
 	}

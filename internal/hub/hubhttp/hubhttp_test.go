@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -309,13 +310,14 @@ func TestRefusalsOverHTTP(t *testing.T) {
 	}
 	ctx := context.Background()
 	good := seal(cn.signer, "HUB", "p1")
-	// Forged: the signature's last character changed.
-	last := good[len(good)-1]
-	repl := byte('A')
-	if last == 'A' {
-		repl = 'B'
+	// Forged: one bit of the signature flipped.
+	parts := strings.Split(good, ".")
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		t.Fatal(err)
 	}
-	forged := good[:len(good)-2] + string(repl) + string(repl)
+	sig[10] ^= 0x40
+	forged := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig)
 	if code := envelope.RefusalCode(n.client.Post(ctx, hubURL, forged)); code != envelope.CodeForged {
 		t.Fatalf("forged: code %q", code)
 	}
