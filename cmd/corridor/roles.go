@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,7 @@ type roleFlags struct {
 	hubURL     string
 	hubPub     string
 	nodeKey    string
+	retryMax   time.Duration
 	tls        host.TLSOptions
 }
 
@@ -43,7 +45,7 @@ certificates signed by that CA; outgoing calls verify servers against --tls-ca
 (system roots when empty) and present --tls-client-cert/--tls-client-key.
 
 Environment: CORRIDOR_ROLE, CORRIDOR_HUB_KEY, CORRIDOR_TRUST, CORRIDOR_AGREEMENTS,
-CORRIDOR_REGISTRY, CORRIDOR_HUB_URL, CORRIDOR_HUB_PUBLIC_KEY, CORRIDOR_NODE_KEY,
+CORRIDOR_REGISTRY, CORRIDOR_HUB_URL, CORRIDOR_HUB_PUBLIC_KEY, CORRIDOR_NODE_KEY, CORRIDOR_RETRY_MAX,
 CORRIDOR_TLS_CERT, CORRIDOR_TLS_KEY, CORRIDOR_TLS_CLIENT_CA, CORRIDOR_TLS_CA,
 CORRIDOR_TLS_CLIENT_CERT, CORRIDOR_TLS_CLIENT_KEY.`
 
@@ -58,6 +60,7 @@ func (f *roleFlags) add(cmd *cobra.Command) {
 	fs.StringVar(&f.hubURL, "hub-url", envDefault("CORRIDOR_HUB_URL", ""), "node: the hub's base URL, https://… (env CORRIDOR_HUB_URL)")
 	fs.StringVar(&f.hubPub, "hub-public-key", envDefault("CORRIDOR_HUB_PUBLIC_KEY", ""), "node: the hub's pinned public key, KID:PUBLIC as keygen prints it (env CORRIDOR_HUB_PUBLIC_KEY)")
 	fs.StringVar(&f.nodeKey, "node-key", envDefault("CORRIDOR_NODE_KEY", ""), "node: this node's ed25519 key file from 'corridor keygen' (env CORRIDOR_NODE_KEY)")
+	fs.DurationVar(&f.retryMax, "retry-max", envDuration("CORRIDOR_RETRY_MAX", 0), "hub, node: cap of the protocol's re-send backoff (0: the default, 5m) (env CORRIDOR_RETRY_MAX)")
 	fs.StringVar(&f.tls.Cert, "tls-cert", envDefault("CORRIDOR_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) (env CORRIDOR_TLS_CERT)")
 	fs.StringVar(&f.tls.Key, "tls-key", envDefault("CORRIDOR_TLS_KEY", ""), "the PEM private key of --tls-cert (env CORRIDOR_TLS_KEY)")
 	fs.StringVar(&f.tls.ClientCA, "tls-client-ca", envDefault("CORRIDOR_TLS_CLIENT_CA", ""), "require client certificates signed by this PEM CA (env CORRIDOR_TLS_CLIENT_CA)")
@@ -73,9 +76,9 @@ func (f *roleFlags) serve(cmd *cobra.Command, s host.Storage, addr string) (done
 	case "", "embedded":
 		return false, nil
 	case "hub":
-		err = host.ServeHub(cmd.Context(), host.HubOptions{Addr: addr, Storage: s, KeyFile: f.hubKey, TrustFile: f.trust, AgreementsFile: f.agreements, TLS: f.tls})
+		err = host.ServeHub(cmd.Context(), host.HubOptions{Addr: addr, Storage: s, KeyFile: f.hubKey, TrustFile: f.trust, AgreementsFile: f.agreements, TLS: f.tls, RetryMax: f.retryMax})
 	case "node":
-		err = host.ServeNode(cmd.Context(), host.NodeOptions{Addr: addr, Code: f.registry, Storage: s, HubURL: f.hubURL, HubPublicKey: f.hubPub, KeyFile: f.nodeKey, TLS: f.tls})
+		err = host.ServeNode(cmd.Context(), host.NodeOptions{Addr: addr, Code: f.registry, Storage: s, HubURL: f.hubURL, HubPublicKey: f.hubPub, KeyFile: f.nodeKey, TLS: f.tls, RetryMax: f.retryMax})
 	default:
 		return true, usageError(cmd, "--role %q: want embedded, hub or node", f.role)
 	}

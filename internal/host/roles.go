@@ -113,6 +113,8 @@ type HubOptions struct {
 	// AgreementsFile replaces the built-in corridor agreements when set.
 	AgreementsFile string
 	TLS            TLSOptions
+	// RetryMax caps the re-send backoff (the hub's default when 0).
+	RetryMax time.Duration
 }
 
 // NetworkHubStore is where a hub process (--role hub) keeps its own
@@ -175,10 +177,11 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	defer cancel()
 	client := hubhttp.NewClient(clientTLS, 10*time.Second)
 	tr := hubhttp.NewTransport(ctx, client, pub.Current, nil)
-	h, err := hub.Open(ctx, hub.Config{Code: signer.Code, DB: db, Signer: signer, Trust: pub.Current, Agreements: set, Transport: tr})
+	h, err := hub.Open(ctx, hub.Config{Code: signer.Code, DB: db, Signer: signer, Trust: pub.Current, Agreements: set, Transport: tr, RetryMax: o.RetryMax})
 	if err != nil {
 		return err
 	}
+	go tick(ctx, "hub", h.Tick)
 	mux := http.NewServeMux()
 	mux.Handle("/hub/", hubhttp.HubHandler(h, pub, set, nil))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -219,6 +222,8 @@ type NodeOptions struct {
 	TLS     TLSOptions
 	// TrustRefresh is how often the trust list is re-fetched (1 min when 0).
 	TrustRefresh time.Duration
+	// RetryMax caps the re-send backoff (the endpoint's default when 0).
+	RetryMax time.Duration
 }
 
 // hubOrgKey is the idempotency key of the organisation acting for the hub
@@ -288,10 +293,11 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	}
 	tr := hubhttp.NewTransport(ctx, client, src.Current, nil)
 	ep, err := hub.NewEndpoint(hub.EndpointConfig{Code: o.Code, Node: n, HubOrg: org.ID, HubCode: src.Current().Issuer, Signer: signer, Transport: tr,
-		Trust: src.Current, Origins: &hubhttp.Origins{Client: client, Trust: src.Current}})
+		Trust: src.Current, Origins: &hubhttp.Origins{Client: client, Trust: src.Current}, RetryMax: o.RetryMax})
 	if err != nil {
 		return err
 	}
+	go tick(ctx, o.Code, ep.Tick)
 	refresh := o.TrustRefresh
 	if refresh == 0 {
 		refresh = time.Minute
@@ -315,6 +321,25 @@ func nodeHandler(nodes []*registry.Node, link hub.Link) http.Handler {
 	mux.Handle("/api/", api.New(nodes...).WithLink(link).Handler())
 	mux.Handle("/", Handler(nodes))
 	return mux
+}
+
+// TickEvery is how often a hub or node process runs its protocol timers
+// (re-sends due, the hub's timeouts, the relay's view of the journal).
+const TickEvery = 200 * time.Millisecond
+
+func tick(ctx context.Context, who string, f func(context.Context) error) {
+	t := time.NewTicker(TickEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := f(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("corridor timers", "participant", who, "err", err)
+		}
+	}
 }
 
 func keyValid(e envelope.Entry, kid string) bool {

@@ -35,6 +35,9 @@ type EndpointConfig struct {
 	// MaxSkew is the clock skew allowed on incoming messages (5 min when 0).
 	MaxSkew time.Duration
 	Log     *slog.Logger
+	// Suspense, RetryMin, RetryMax: as Endpoint's (zero: none, defaults).
+	Suspense           int64
+	RetryMin, RetryMax time.Duration
 }
 
 // NewEndpoint returns a registry endpoint ready to Receive and Propose.
@@ -52,7 +55,7 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		cfg.MaxSkew = 5 * time.Minute
 	}
 	e := &Endpoint{Code: cfg.Code, Node: cfg.Node, HubOrg: cfg.HubOrg, HubCode: cfg.HubCode, Signer: cfg.Signer, Transport: cfg.Transport,
-		Origins: cfg.Origins, Now: cfg.Now, Log: cfg.Log}
+		Origins: cfg.Origins, Now: cfg.Now, Log: cfg.Log, Suspense: cfg.Suspense, RetryMin: cfg.RetryMin, RetryMax: cfg.RetryMax}
 	e.init(cfg.Trust, cfg.MaxSkew)
 	return e, nil
 }

@@ -143,6 +143,7 @@ func newNet(t *testing.T, tg storetest.Target, codes ...string) *corridorNet {
 		t.Fatal(err)
 	}
 	n.hub.sw.set(HubHandler(n.h, n.pub, set, nil))
+	go tickLoop(ctx, n.h.Tick)
 	for i, c := range codes {
 		p := n.nodes[c]
 		db := tg.Fresh(t).Open(t)
@@ -174,6 +175,7 @@ func newNet(t *testing.T, tg storetest.Target, codes ...string) *corridorNet {
 		if err != nil {
 			t.Fatal(err)
 		}
+		go tickLoop(ctx, p.ep.Tick)
 		p.sw.set(NodeHandler(p.ep, nil))
 		p.link = &NodeLink{Endpoint: p.ep, Client: n.client, HubURL: n.hub.srv.URL}
 	}

@@ -112,6 +112,7 @@ func StartLoopback(ctx context.Context, cfg LoopbackConfig) (_ *Loopback, err er
 		return nil, err
 	}
 	l.Hub = h
+	go tickLoop(ctx, h.Tick)
 	l.HubURL = "http://" + lns[hub.HubCode].Addr().String() + "/"
 	l.serve(lns[hub.HubCode], HubHandler(h, pub, cfg.Agreements, log))
 	for _, m := range cfg.Members {
@@ -121,6 +122,7 @@ func StartLoopback(ctx context.Context, cfg LoopbackConfig) (_ *Loopback, err er
 		if err != nil {
 			return nil, err
 		}
+		go tickLoop(ctx, ep.Tick)
 		l.serve(lns[code], NodeHandler(ep, log))
 		l.Links[code] = &NodeLink{Endpoint: ep, Client: client, HubURL: l.HubURL}
 	}
@@ -135,4 +137,18 @@ func (l *Loopback) serve(ln net.Listener, h http.Handler) {
 			slog.Error("hubhttp: loopback server", "err", err)
 		}
 	}()
+}
+
+// tickLoop runs a participant's protocol timers until ctx ends.
+func tickLoop(ctx context.Context, f func(context.Context) error) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_ = f(ctx)
+	}
 }
