@@ -129,6 +129,9 @@ type Hub struct {
 	mu       sync.Mutex
 	verifier envelope.Verifier
 	events   int64
+	// unsure: an insert failed with an unknown outcome and the database
+	// has not been re-read since.
+	unsure   bool
 	xfers    map[string]*Transfer
 	seen     map[[2]string]envelope.Hash
 	progress map[[2]string]uint64
@@ -186,29 +189,13 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	// termination (sequence 2) may be the first message the hub gets.
 	h.verifier = envelope.Verifier{Trust: cfg.Trust, Self: cfg.Code, Now: cfg.Now, MaxSkew: cfg.MaxSkew, Versions: []int{protocol.Version}, Replay: (*hubInbox)(h), Sequence: (*hubInbox)(h), Gaps: true}
 	db := cfg.DB.SQL()
-	if _, err := db.ExecContext(ctx, hubSchema); err != nil {
-		return nil, fmt.Errorf("hub: creating tables: %w", err)
-	}
-	rows, err := db.QueryContext(ctx, `SELECT seq, body FROM hub_events ORDER BY seq`)
-	if err != nil {
-		return nil, fmt.Errorf("hub: reading events: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq int64
-		var body string
-		if err := rows.Scan(&seq, &body); err != nil {
-			return nil, fmt.Errorf("hub: reading events: %w", err)
+	for _, ddl := range []string{hubSchema, reconcileSchema} {
+		if _, err := db.ExecContext(ctx, ddl); err != nil {
+			return nil, fmt.Errorf("hub: creating tables: %w", err)
 		}
-		var e event
-		if err := json.Unmarshal([]byte(body), &e); err != nil {
-			return nil, fmt.Errorf("hub: event %d: %w", seq, err)
-		}
-		h.events = seq
-		h.remember(e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("hub: reading events: %w", err)
+	if err := h.catchUp(ctx); err != nil {
+		return nil, err
 	}
 	// Re-send what unfinished transfers sent (receivers de-duplicate) and
 	// the 4 notices not yet acknowledged; a failed send is retried by Tick.
@@ -308,6 +295,16 @@ func (h *Hub) Receive(ctx context.Context, compact string) error {
 func (h *Hub) receive(ctx context.Context, compact string) ([]outMsg, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	out, err := h.receiveLocked(ctx, compact)
+	if errors.Is(err, errCaughtUp) {
+		// Memory was behind the database; decide again on the state read
+		// back.
+		out, err = h.receiveLocked(ctx, compact)
+	}
+	return out, err
+}
+
+func (h *Hub) receiveLocked(ctx context.Context, compact string) ([]outMsg, error) {
 	m, payload, disp, err := protocol.Open(ctx, h.verifier, compact)
 	if err != nil {
 		return nil, err
@@ -363,16 +360,81 @@ func (h *Hub) receive(ctx context.Context, compact string) ([]outMsg, error) {
 	return out, nil
 }
 
-// record commits e and applies it to memory.
+// catchUp applies to memory every event the database holds past the last
+// one applied: all of them at Open, and after a failed insert whose
+// outcome is unknown (it may have committed).
+func (h *Hub) catchUp(ctx context.Context) error {
+	db := h.cfg.DB
+	rows, err := db.SQL().QueryContext(ctx, db.Rebind(`SELECT seq, body FROM hub_events WHERE seq > ? ORDER BY seq`), h.events)
+	if err != nil {
+		return fmt.Errorf("hub: reading events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var body string
+		if err := rows.Scan(&seq, &body); err != nil {
+			return fmt.Errorf("hub: reading events: %w", err)
+		}
+		var e event
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			return fmt.Errorf("hub: event %d: %w", seq, err)
+		}
+		h.events = seq
+		h.remember(e)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("hub: reading events: %w", err)
+	}
+	h.unsure = false
+	return nil
+}
+
+// record commits e and applies it to memory. An insert that fails may
+// still have committed (the connection dropped during COMMIT): the hub
+// then reads back what the database holds, so memory never falls behind
+// it (which would make every later insert collide on seq), and reports
+// the event recorded if it is there. Until that read succeeds, the hub
+// refuses to decide anything (unsure).
 func (h *Hub) record(ctx context.Context, e event) error {
+	if h.unsure {
+		if err := h.catchUp(ctx); err != nil {
+			return err
+		}
+		return errCaughtUp
+	}
 	if next := e.Transfer; next != nil && next.Status == protocol.StatusCompleted && next.Completed == 0 {
 		next.Completed = h.events + 1
 	}
+	want := h.events + 1
 	if err := h.commit(ctx, e); err != nil {
+		h.unsure = true
+		if cerr := h.catchUp(context.WithoutCancel(ctx)); cerr != nil {
+			return errors.Join(err, cerr)
+		}
+		if h.events >= want && h.recorded(e) {
+			return nil
+		}
+		if h.events >= want {
+			// Other events were there (memory was behind): not an
+			// outcome-unknown failure of ours, a stale decision.
+			return fmt.Errorf("%w (%v)", errCaughtUp, err)
+		}
 		return err
 	}
 	h.remember(e)
 	return nil
+}
+
+// errCaughtUp: the decision was made on memory behind the database, which
+// has now been read back; decide again.
+var errCaughtUp = errors.New("hub: state re-read from the database; decide again")
+
+// recorded reports whether the inbound message of e is in memory (it was
+// applied by catchUp).
+func (h *Hub) recorded(e event) bool {
+	_, ok := h.seen[[2]string{e.In.From, e.In.ID}]
+	return ok
 }
 
 // Tick applies the hub's timers at its clock's now and sends what is due:

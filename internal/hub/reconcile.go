@@ -285,10 +285,6 @@ var reconcileMu sync.Mutex
 func (h *Hub) Reconcile(ctx context.Context, nodes []NodeView, opt ReconcileOptions) ([]Reconciliation, error) {
 	reconcileMu.Lock()
 	defer reconcileMu.Unlock()
-	db := h.cfg.DB
-	if _, err := db.SQL().ExecContext(ctx, reconcileSchema); err != nil {
-		return nil, fmt.Errorf("hub: creating reconciliation table: %w", err)
-	}
 	grace := opt.Grace
 	if grace == 0 {
 		grace = DefaultReconcileGrace
@@ -579,10 +575,10 @@ func (h *Hub) recordReconciliation(ctx context.Context, seq int64, r Reconciliat
 
 // reconciliations reads the recorded reconciliations, oldest first (of
 // one registry unless code is "").
+// The table is created once, by Open (creating it here raced with a
+// concurrent reader on PostgreSQL: two CREATE TABLE IF NOT EXISTS collide
+// on the catalogue).
 func reconciliations(ctx context.Context, db *store.DB, code string) ([]Reconciliation, error) {
-	if _, err := db.SQL().ExecContext(ctx, reconcileSchema); err != nil {
-		return nil, fmt.Errorf("hub: creating reconciliation table: %w", err)
-	}
 	return readReconciliations(ctx, db, code)
 }
 
