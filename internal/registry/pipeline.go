@@ -289,17 +289,11 @@ func (n *Node) commitAhead(d *decided) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
 	defer cancel()
-	wtx, head, err := n.db.BeginWrite(ctx)
-	if err != nil {
-		return false
-	}
-	defer wtx.Rollback()
-	if head.Seq != d.base.Seq || head.Hash != d.base.Hash {
-		return false // another writer, or a commit whose outcome was unknown
-	}
-	if len(d.w.batch.Entries) > 0 || len(d.w.batch.Rejections) > 0 {
-		err = wtx.Commit(ctx, &d.w.batch)
-	}
+	// One call, one round trip on PostgreSQL: the store writes the batch
+	// only if the journal head is still the one it was decided on, and
+	// answers ErrStale otherwise (another writer, or a commit whose
+	// outcome was unknown), which decides the batch again.
+	err := n.db.CommitOn(ctx, d.base, &d.w.batch)
 	switch {
 	case errors.Is(err, store.ErrStale):
 		return false
