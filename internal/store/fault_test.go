@@ -1,11 +1,14 @@
 package store_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"sync"
@@ -455,5 +458,144 @@ func TestCommitOnReplyLost(t *testing.T) {
 			t.Fatal("the commit whose answer was lost never became visible")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// syncCounter is a TCP proxy in front of PostgreSQL that counts, while
+// counting is set, the messages after which a client waits for the server:
+// Sync (extended protocol) and Query (simple protocol). Each is one
+// network round trip.
+type syncCounter struct {
+	ln       net.Listener
+	server   string
+	counting atomic.Bool
+	waits    atomic.Int64
+}
+
+func newSyncCounter(t *testing.T, server string) *syncCounter {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &syncCounter{ln: ln, server: server}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", p.server)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, client, server)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(client, server) }()
+			go p.relay(client, server)
+		}
+	}()
+	return p
+}
+
+// relay copies the client's messages to the server, reading their frames:
+// the start-up message (length first), then type byte and length.
+func (p *syncCounter) relay(client, server net.Conn) {
+	r := bufio.NewReader(client)
+	started := false
+	for {
+		var typ byte
+		if started {
+			b, err := r.ReadByte()
+			if err != nil {
+				return
+			}
+			typ = b
+		}
+		var hdr [4]byte
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return
+		}
+		n := int(binary.BigEndian.Uint32(hdr[:])) - 4
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return
+		}
+		if started && (typ == 'S' || typ == 'Q') && p.counting.Load() {
+			p.waits.Add(1)
+		}
+		started = true
+		msg := append([]byte{}, hdr[:]...)
+		if typ != 0 {
+			msg = append([]byte{typ}, msg...)
+		}
+		if _, err := server.Write(append(msg, body...)); err != nil {
+			return
+		}
+	}
+}
+
+// TestCommitOnOneRoundTrip: on PostgreSQL, CommitOn sends the lock, the
+// head check, the writes and the commit as one pipeline (one Sync); the
+// WriteTx path takes a round trip for each of BEGIN, the lock, the head
+// read, the writes and COMMIT.
+func TestCommitOnOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	tg := storetest.Postgres(t)
+	u, err := url.Parse(tg.Cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newSyncCounter(t, u.Host)
+	u.Host = p.ln.Addr().String()
+	q := u.Query()
+	q.Set("sslmode", "disable")
+	u.RawQuery = q.Encode()
+	cfg := tg.Cfg
+	cfg.URL = u.String()
+	db, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	big := &store.Batch{Orgs: []ledger.Organisation{{ID: 1, Name: "o", Country: "VN"}}}
+	for i := int64(1); i <= 100; i++ {
+		big.Entries = append(big.Entries, ledger.Entry{Seq: i, Kind: "x", Actor: "a", IdemKey: fmt.Sprintf("k%d", i), RequestHash: "rh", Body: "{}", Hash: fmt.Sprintf("h%d", i)})
+	}
+	p.counting.Store(true)
+	if err := db.CommitOn(ctx, ledger.Entry{}, big); err != nil {
+		t.Fatal(err)
+	}
+	p.counting.Store(false)
+	if got := p.waits.Load(); got != 1 {
+		t.Errorf("CommitOn of %d entries and an organisation took %d round trips, want 1", len(big.Entries), got)
+	}
+	p.waits.Store(0)
+	p.counting.Store(true)
+	w, _, err := db.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.Commit(ctx, &store.Batch{Entries: []ledger.Entry{{Seq: 101, Kind: "x", Actor: "a", RequestHash: "rh", Body: "{}", PrevHash: "h100", Hash: "h101"}}})
+	w.Rollback()
+	p.counting.Store(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("BeginWrite + Commit: %d round trips", p.waits.Load())
+	if got := p.waits.Load(); got < 4 {
+		t.Errorf("BeginWrite + Commit took %d round trips: the counter misses some", got)
 	}
 }
