@@ -70,6 +70,8 @@ var conformance = []struct {
 	{"ReadOnly", testReadOnly},
 	{"Rejections", testRejections},
 	{"Heads", testHeads},
+	{"StaleHeadRefused", testStaleHeadRefused},
+	{"WriteTx", testWriteTx},
 }
 
 var (
@@ -77,8 +79,18 @@ var (
 	t0  = time.Date(2026, 12, 1, 8, 0, 0, 123456789, time.UTC)
 )
 
-// commit writes b in one write transaction.
+// commit writes b on the journal head, the registry's fast path
+// (CommitOn); commitTx writes it through BeginWrite and WriteTx.Commit, the
+// slow path's (testWriteTx).
 func commit(db *store.DB, b *store.Batch) error {
+	h, err := db.Head(ctx)
+	if err != nil {
+		return err
+	}
+	return db.CommitOn(ctx, h, b)
+}
+
+func commitTx(db *store.DB, b *store.Batch) error {
 	w, _, err := db.BeginWrite(ctx)
 	if err != nil {
 		return err
@@ -1087,5 +1099,93 @@ func testRejections(t *testing.T, tg storetest.Target) {
 	}
 	if h := head(t, db); h != 3 {
 		t.Errorf("head %d after a refused batch, want 3", h)
+	}
+}
+
+// testStaleHeadRefused: CommitOn appends only on the head it names. A
+// writer behind the journal, ahead of it (a commit it believed in did not
+// happen) or on another branch of it is refused with ErrStale, writes
+// nothing, even when its entries' sequence numbers are free, and leaves the
+// write lock free.
+func testStaleHeadRefused(t *testing.T, tg storetest.Target) {
+	db := tg.Open(t)
+	// An empty journal's head is the zero entry.
+	if err := db.CommitOn(ctx, entry(1, "x", ""), base()); !errors.Is(err, store.ErrStale) {
+		t.Fatalf("CommitOn on an empty journal expecting entry 1 = %v, want ErrStale", err)
+	}
+	if err := db.CommitOn(ctx, ledger.Entry{}, base()); err != nil {
+		t.Fatalf("CommitOn on the empty head: %v", err)
+	}
+	at := journal(t, db)[2] // the head: seq 3, hash p3
+	other := at
+	other.Hash = "another branch"
+	next := func(seq int64) *store.Batch {
+		return &store.Batch{
+			Entries:    []ledger.Entry{entry(seq, "x", fmt.Sprintf("stale%d", seq))},
+			Orgs:       []ledger.Organisation{{ID: 2, Name: "Two", Country: "TH", CreatedAt: t0}},
+			Rejections: []store.Rejection{{Key: fmt.Sprintf("rej%d", seq), RequestHash: "rh", AfterSeq: seq - 1, At: t0, Body: "{}"}},
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		head ledger.Entry
+		b    *store.Batch
+	}{
+		{"behind", journal(t, db)[1], next(4)},
+		{"ahead", entry(4, "x", ""), next(5)},
+		{"another branch", other, next(4)},
+		{"empty", ledger.Entry{}, next(4)},
+		{"behind, rejections only", journal(t, db)[1], &store.Batch{Rejections: next(4).Rejections}},
+	} {
+		err := db.CommitOn(ctx, tc.head, tc.b)
+		if !errors.Is(err, store.ErrStale) || errors.Is(err, store.ErrOutcomeUnknown) {
+			t.Errorf("%s: CommitOn = %v, want ErrStale", tc.name, err)
+		}
+		s, err := db.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Orgs) != 1 || s.Head.Seq != 3 {
+			t.Errorf("%s: the refused batch wrote something (%d organisations, head %d)", tc.name, len(s.Orgs), s.Head.Seq)
+		}
+		if rs, err := db.RejectionsByKey(ctx, []string{"rej4", "rej5"}); err != nil || len(rs) != 0 {
+			t.Errorf("%s: the refused batch recorded rejections %v (%v)", tc.name, rs, err)
+		}
+	}
+	// On the right head it commits.
+	if err := db.CommitOn(ctx, at, next(4)); err != nil {
+		t.Fatalf("CommitOn on the head: %v", err)
+	}
+	if h := head(t, db); h != 4 {
+		t.Errorf("head %d after CommitOn, want 4", h)
+	}
+}
+
+// testWriteTx: the write transaction's own Commit (the registry's slow
+// path and restarts) keeps the same contract as CommitOn: round trip, keys
+// taken, text refused.
+func testWriteTx(t *testing.T, tg storetest.Target) {
+	db := tg.Open(t)
+	b := base()
+	if err := commitTx(db, b); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "accounts", s.Accounts, b.Accounts)
+	equal(t, "blocks", blocks(t, db), b.PutBlocks)
+	equal(t, "journal", journal(t, db), b.Entries)
+	if err := commitTx(db, &store.Batch{Entries: []ledger.Entry{entry(4, "x", "k1")}}); !errors.Is(err, store.ErrStale) {
+		t.Errorf("a taken key: Commit = %v, want ErrStale", err)
+	}
+	bad := &store.Batch{Entries: []ledger.Entry{entry(4, "x\xff", "")}}
+	var te *store.TextError
+	if err := commitTx(db, bad); !errors.As(err, &te) {
+		t.Errorf("invalid text: Commit = %v, want a *TextError", err)
+	}
+	if h := head(t, db); h != 3 {
+		t.Errorf("head %d after refused commits, want 3", h)
 	}
 }

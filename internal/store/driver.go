@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
 // driver is what differs between databases; everything else in this
@@ -26,6 +28,10 @@ type driver interface {
 	lock(ctx context.Context, tx *sql.Tx) error
 	// exec runs a write plan's statements, in order, in tx.
 	exec(ctx context.Context, tx *sql.Tx, stmts []stmt) error
+	// commitOn runs a write plan's statements in one transaction of their
+	// own, under the write lock, if and only if the journal head is head
+	// (DB.CommitOn); d's fault hook is called as in WriteTx.Commit.
+	commitOn(ctx context.Context, d *DB, head ledger.Entry, stmts []stmt) error
 	// isUniqueViolation says, from the driver's error code, whether err is
 	// a duplicate key.
 	isUniqueViolation(err error) bool

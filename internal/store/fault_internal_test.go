@@ -77,3 +77,36 @@ func TestSQLiteCommitError(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresPipelineError: a pipeline's ERROR (for a statement or at its
+// Sync's commit) rolled it back; a moved head and a taken key are
+// ErrStale; any other failure, even one pgconn calls safe to retry, leaves
+// the outcome unknown.
+func TestPostgresPipelineError(t *testing.T) {
+	t.Parallel()
+	headMoved := &pgconn.PgError{Severity: "ERROR", Code: pgHeadMoved, Message: "journal head is 4 h4, not 3 h3"}
+	for _, tc := range []struct {
+		name           string
+		results        []*pgconn.Result
+		err            error
+		stale, unknown bool
+	}{
+		{"success", []*pgconn.Result{{}, {}}, nil, false, false},
+		{"head moved", []*pgconn.Result{{}, {Err: headMoved}}, headMoved, true, false},
+		{"key taken", []*pgconn.Result{{}, {}, {Err: &pgconn.PgError{Severity: "ERROR", Code: "23505"}}}, nil, true, false},
+		{"deferred constraint at Sync", []*pgconn.Result{{}, {}}, &pgconn.PgError{Severity: "ERROR", Code: "23503"}, false, false},
+		{"an ERROR, then the connection broke", []*pgconn.Result{{Err: &pgconn.PgError{Severity: "ERROR", Code: "40001"}}}, io.ErrUnexpectedEOF, false, false},
+		{"admin shutdown", []*pgconn.Result{{}}, &pgconn.PgError{Severity: "FATAL", Code: "57P01"}, false, true},
+		{"connection failure reported as ERROR", nil, &pgconn.PgError{Severity: "ERROR", Code: "08006"}, false, true},
+		{"unexpected EOF", []*pgconn.Result{{}}, io.ErrUnexpectedEOF, false, true},
+		{"conn closed after a failed read", nil, pgconn.ErrConnClosed, false, true},
+	} {
+		got := pipelineError(tc.results, tc.err)
+		if (got == nil) != (tc.name == "success") {
+			t.Errorf("%s: %v", tc.name, got)
+		}
+		if errors.Is(got, ErrStale) != tc.stale || errors.Is(got, ErrOutcomeUnknown) != tc.unknown {
+			t.Errorf("%s: %v: stale %v unknown %v, want %v %v", tc.name, got, errors.Is(got, ErrStale), errors.Is(got, ErrOutcomeUnknown), tc.stale, tc.unknown)
+		}
+	}
+}

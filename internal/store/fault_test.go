@@ -1,10 +1,14 @@
 package store_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"sync"
@@ -24,8 +28,47 @@ func testEntry(seq int64, key string) ledger.Entry {
 		IdemKey: key, RequestHash: "rh", Body: "{}", PrevHash: ledger.GenesisHash, Hash: "h1"}
 }
 
-// TestCommitFaults injects a failure at each point of Commit and checks both
-// the error the caller sees and what the database holds afterwards.
+// writePath is one way to write a batch on the journal's head: BeginWrite
+// and WriteTx.Commit, or CommitOn.
+type writePath func(ctx context.Context, db *store.DB, b *store.Batch) error
+
+var writePaths = []struct {
+	name string
+	fn   writePath
+}{
+	{"WriteTx", func(ctx context.Context, db *store.DB, b *store.Batch) error {
+		w, _, err := db.BeginWrite(ctx)
+		if err != nil {
+			return err
+		}
+		defer w.Rollback()
+		return w.Commit(ctx, b)
+	}},
+	{"CommitOn", func(ctx context.Context, db *store.DB, b *store.Batch) error {
+		h, err := db.Head(ctx)
+		if err != nil {
+			return err
+		}
+		return db.CommitOn(ctx, h, b)
+	}},
+}
+
+// forEachPath runs fn in parallel on each driver with each write path.
+func forEachPath(t *testing.T, fn func(t *testing.T, tg storetest.Target, w writePath)) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		t.Parallel()
+		for _, p := range writePaths {
+			t.Run(p.name, func(t *testing.T) {
+				t.Parallel()
+				fn(t, tg.Fresh(t), p.fn)
+			})
+		}
+	})
+}
+
+// TestCommitFaults injects a failure at each point of Commit and CommitOn
+// and checks both the error the caller sees and what the database holds
+// afterwards.
 func TestCommitFaults(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -37,8 +80,7 @@ func TestCommitFaults(t *testing.T) {
 		{store.FaultDuringCommit, true, false},
 		{store.FaultAfterCommit, true, true},
 	}
-	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
-		t.Parallel()
+	forEachPath(t, func(t *testing.T, tg storetest.Target, writePath writePath) {
 		for _, tc := range cases {
 			t.Run(tc.point.String(), func(t *testing.T) {
 				t.Parallel()
@@ -53,12 +95,7 @@ func TestCommitFaults(t *testing.T) {
 				}
 				db := tg.Open(t)
 				ctx := context.Background()
-				w, _, err := db.BeginWrite(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = w.Commit(ctx, &store.Batch{Entries: []ledger.Entry{testEntry(1, "k1")}})
-				w.Rollback()
+				err := writePath(ctx, db, &store.Batch{Entries: []ledger.Entry{testEntry(1, "k1")}})
 				if !errors.Is(err, errInjected) || tc.point == store.FaultBeforeCommit && err != errInjected {
 					t.Fatalf("Commit = %v, want the injected error (as is before COMMIT)", err)
 				}
@@ -78,12 +115,8 @@ func TestCommitFaults(t *testing.T) {
 					t.Errorf("entry committed = %v, want %v", got, tc.committed)
 				}
 				// The node can go on writing: the lock was released.
-				w, head, err = db.BeginWrite(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
 				next := head.Seq + 1
-				if err := w.Commit(ctx, &store.Batch{Entries: []ledger.Entry{testEntry(next, "k2")}}); err != nil {
+				if err := writePath(ctx, db, &store.Batch{Entries: []ledger.Entry{testEntry(next, "k2")}}); err != nil {
 					t.Fatalf("second commit: %v", err)
 				}
 				if head, err := db.Head(ctx); err != nil || head.Seq != next {
@@ -184,8 +217,11 @@ func TestCommitRefusedAtCommit(t *testing.T) {
 // before the server's answer reaches it: the commit happens, and the
 // client cannot know.
 type replyDropper struct {
-	ln      net.Listener
-	server  string
+	ln     net.Listener
+	server string
+	// trigger is what the proxy waits for in the client's bytes: COMMIT,
+	// or a pipelined write (newReplyDropper sets COMMIT).
+	trigger []byte
 	armed   atomic.Bool
 	dropped atomic.Bool
 	mu      sync.Mutex
@@ -201,7 +237,7 @@ func newReplyDropper(t *testing.T, server string) *replyDropper {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &replyDropper{ln: ln, server: server}
+	p := &replyDropper{ln: ln, server: server, trigger: commitQuery}
 	t.Cleanup(func() {
 		ln.Close()
 		p.mu.Lock()
@@ -248,11 +284,12 @@ func (p *replyDropper) serve() {
 			for {
 				n, err := client.Read(buf)
 				if n > 0 {
-					if p.armed.Load() && bytes.Contains(buf[:n], commitQuery) && p.dropped.CompareAndSwap(false, true) {
+					if p.armed.Load() && bytes.Contains(buf[:n], p.trigger) && p.dropped.CompareAndSwap(false, true) {
 						cut.Store(true)
-						_, _ = server.Write(buf[:n]) // the server commits…
-						client.Close()               // …and the client never hears of it
-						return
+						// The server gets the rest of what the client sent
+						// (a pipeline may span reads up to its Sync) and
+						// commits, and the client never hears of it.
+						time.AfterFunc(200*time.Millisecond, func() { client.Close() })
 					}
 					if _, err := server.Write(buf[:n]); err != nil {
 						return
@@ -320,5 +357,245 @@ func TestCommitReplyLost(t *testing.T) {
 			t.Fatal("the commit whose answer was lost never became visible")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCommitOnConnectionLost: the pooled session CommitOn writes on was
+// ended by the server before the pipeline was sent. Nothing committed; the
+// driver cannot tell, so the answer is ErrOutcomeUnknown (or, if pgx knows
+// it sent nothing, a plain failure), never success, and the node's next
+// write works on a fresh connection.
+func TestCommitOnConnectionLost(t *testing.T) {
+	t.Parallel()
+	tg := storetest.Postgres(t)
+	admin, err := sql.Open("pgx", tg.Cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	u, err := url.Parse(tg.Cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := fmt.Sprintf("corridor_lost_%d", time.Now().UnixNano())
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	tg.Cfg.URL = u.String()
+	ctx := context.Background()
+	var killed atomic.Int32
+	tg.Cfg.Fault = func(p store.FaultPoint) error {
+		if p == store.FaultBeforeCommit && killed.Add(1) == 1 {
+			var n int
+			err := admin.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1) t`, app).Scan(&n)
+			if err != nil || n == 0 {
+				t.Errorf("terminate the node's sessions: %d, %v", n, err)
+			}
+		}
+		return nil
+	}
+	db := tg.Open(t)
+	err = db.CommitOn(ctx, ledger.Entry{}, &store.Batch{Entries: []ledger.Entry{testEntry(1, "k1")}})
+	t.Logf("CommitOn: %v", err)
+	if err == nil {
+		t.Fatal("CommitOn on a terminated session succeeded")
+	}
+	if errors.Is(err, store.ErrStale) {
+		t.Fatalf("CommitOn on a terminated session = %v, a refusal it cannot know of", err)
+	}
+	if h, err := db.Head(ctx); err != nil || h.Seq != 0 {
+		t.Fatalf("journal head %d, %v after a session killed before the pipeline, want empty", h.Seq, err)
+	}
+	if err := db.CommitOn(ctx, ledger.Entry{}, &store.Batch{Entries: []ledger.Entry{testEntry(1, "k1")}}); err != nil {
+		t.Fatalf("the next CommitOn: %v", err)
+	}
+}
+
+// TestCommitOnReplyLost: the pipelined write reached PostgreSQL, which
+// committed it at its Sync, and the connection dropped before the answer
+// came back: ErrOutcomeUnknown, never a plain failure.
+func TestCommitOnReplyLost(t *testing.T) {
+	t.Parallel()
+	tg := storetest.Postgres(t)
+	direct := tg.Open(t)
+	u, err := url.Parse(tg.Cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newReplyDropper(t, u.Host)
+	p.trigger = []byte("expect_journal_head")
+	u.Host = p.ln.Addr().String()
+	q := u.Query()
+	q.Set("sslmode", "disable")
+	u.RawQuery = q.Encode()
+	cfg := tg.Cfg
+	cfg.URL = u.String()
+	db, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	p.armed.Store(true)
+	err = db.CommitOn(ctx, ledger.Entry{}, &store.Batch{Entries: []ledger.Entry{testEntry(1, "k1")}})
+	if !p.dropped.Load() {
+		t.Fatal("the proxy never saw the pipelined write")
+	}
+	t.Logf("CommitOn: %v", err)
+	if !errors.Is(err, store.ErrOutcomeUnknown) {
+		t.Fatalf("CommitOn whose answer was lost = %v, want ErrOutcomeUnknown", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h, err := direct.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Seq == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the commit whose answer was lost never became visible")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// syncCounter is a TCP proxy in front of PostgreSQL that counts, while
+// counting is set, the messages after which a client waits for the server:
+// Sync (extended protocol) and Query (simple protocol). Each is one
+// network round trip.
+type syncCounter struct {
+	ln       net.Listener
+	server   string
+	counting atomic.Bool
+	waits    atomic.Int64
+}
+
+func newSyncCounter(t *testing.T, server string) *syncCounter {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &syncCounter{ln: ln, server: server}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", p.server)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, client, server)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(client, server) }()
+			go p.relay(client, server)
+		}
+	}()
+	return p
+}
+
+// relay copies the client's messages to the server, reading their frames:
+// the start-up message (length first), then type byte and length.
+func (p *syncCounter) relay(client, server net.Conn) {
+	r := bufio.NewReader(client)
+	started := false
+	for {
+		var typ byte
+		if started {
+			b, err := r.ReadByte()
+			if err != nil {
+				return
+			}
+			typ = b
+		}
+		var hdr [4]byte
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return
+		}
+		n := int(binary.BigEndian.Uint32(hdr[:])) - 4
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return
+		}
+		if started && (typ == 'S' || typ == 'Q') && p.counting.Load() {
+			p.waits.Add(1)
+		}
+		started = true
+		msg := append([]byte{}, hdr[:]...)
+		if typ != 0 {
+			msg = append([]byte{typ}, msg...)
+		}
+		if _, err := server.Write(append(msg, body...)); err != nil {
+			return
+		}
+	}
+}
+
+// TestCommitOnOneRoundTrip: on PostgreSQL, CommitOn sends the lock, the
+// head check, the writes and the commit as one pipeline (one Sync); the
+// WriteTx path takes a round trip for each of BEGIN, the lock, the head
+// read, the writes and COMMIT.
+func TestCommitOnOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	tg := storetest.Postgres(t)
+	u, err := url.Parse(tg.Cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newSyncCounter(t, u.Host)
+	u.Host = p.ln.Addr().String()
+	q := u.Query()
+	q.Set("sslmode", "disable")
+	u.RawQuery = q.Encode()
+	cfg := tg.Cfg
+	cfg.URL = u.String()
+	db, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	big := &store.Batch{Orgs: []ledger.Organisation{{ID: 1, Name: "o", Country: "VN"}}}
+	for i := int64(1); i <= 100; i++ {
+		big.Entries = append(big.Entries, ledger.Entry{Seq: i, Kind: "x", Actor: "a", IdemKey: fmt.Sprintf("k%d", i), RequestHash: "rh", Body: "{}", Hash: fmt.Sprintf("h%d", i)})
+	}
+	p.counting.Store(true)
+	if err := db.CommitOn(ctx, ledger.Entry{}, big); err != nil {
+		t.Fatal(err)
+	}
+	p.counting.Store(false)
+	if got := p.waits.Load(); got != 1 {
+		t.Errorf("CommitOn of %d entries and an organisation took %d round trips, want 1", len(big.Entries), got)
+	}
+	p.waits.Store(0)
+	p.counting.Store(true)
+	w, _, err := db.BeginWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.Commit(ctx, &store.Batch{Entries: []ledger.Entry{{Seq: 101, Kind: "x", Actor: "a", RequestHash: "rh", Body: "{}", PrevHash: "h100", Hash: "h101"}}})
+	w.Rollback()
+	p.counting.Store(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("BeginWrite + Commit: %d round trips", p.waits.Load())
+	if got := p.waits.Load(); got < 4 {
+		t.Errorf("BeginWrite + Commit took %d round trips: the counter misses some", got)
 	}
 }

@@ -67,12 +67,75 @@ func (w *WriteTx) Rollback() { _ = w.tx.Rollback() }
 // ErrOutcomeUnknown when the commit may or may not have happened; any other
 // error means nothing was committed. Either way the transaction is over.
 func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
+	p := planBatch(b)
+	if p.err != nil {
+		w.Rollback()
+		return p.err
+	}
+	return w.commit(ctx, p.stmts)
+}
+
+// commit runs a planned batch in the transaction and commits it.
+func (w *WriteTx) commit(ctx context.Context, stmts []stmt) (err error) {
 	d, tx := w.d, w.tx
 	defer func() {
 		if err != nil {
 			tx.Rollback()
 		}
 	}()
+	if err := d.drv.exec(ctx, tx, stmts); err != nil {
+		if d.drv.isUniqueViolation(err) {
+			return ErrStale
+		}
+		return err
+	}
+	if err := d.injectFault(FaultBeforeCommit); err != nil {
+		return err
+	}
+	if err := d.injectFault(FaultDuringCommit); err != nil {
+		return outcomeUnknown(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return d.drv.commitError(err)
+	}
+	if err := d.injectFault(FaultAfterCommit); err != nil {
+		return outcomeUnknown(err)
+	}
+	return nil
+}
+
+// CommitOn writes b in one transaction if, and only if, the journal head
+// is still head (zero Seq: the journal is empty): the write path of a
+// writer that decided b ahead, on the state it last committed. It answers
+// as Commit does, and ErrStale when the head has moved, in which case
+// nothing was written. It takes the node's write lock for the transaction
+// only; on PostgreSQL the lock, the head check, the writes and the commit
+// are one network round trip (postgres.go, commitOn).
+func (d *DB) CommitOn(ctx context.Context, head ledger.Entry, b *Batch) error {
+	p := planBatch(b)
+	if p.err != nil {
+		return p.err
+	}
+	return d.drv.commitOn(ctx, d, head, p.stmts)
+}
+
+// commitOnTx is CommitOn as BeginWrite, a comparison and Commit: for a
+// database in this process, where a statement is a function call rather
+// than a round trip.
+func commitOnTx(ctx context.Context, d *DB, head ledger.Entry, stmts []stmt) error {
+	w, got, err := d.BeginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	if got.Seq != head.Seq || got.Hash != head.Hash {
+		w.Rollback()
+		return fmt.Errorf("%w: the journal head is %d %s, not %d %s", ErrStale, got.Seq, got.Hash, head.Seq, head.Hash)
+	}
+	return w.commit(ctx, stmts)
+}
+
+// planBatch plans b's statements, checking its text.
+func planBatch(b *Batch) writePlan {
 	var p writePlan
 	// The journal goes first: it is the optimistic lock, and failing on it
 	// before any other write keeps a stale writer's attempt cheap.
@@ -122,28 +185,7 @@ func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
 		return append(a, t.Hash, t.OrgID, string(t.Role), t.Name, timeText(t.CreatedAt))
 	})
 	planRejections(&p, b.Rejections)
-	if p.err != nil {
-		return p.err
-	}
-	if err := d.drv.exec(ctx, tx, p.stmts); err != nil {
-		if d.drv.isUniqueViolation(err) {
-			return ErrStale
-		}
-		return err
-	}
-	if err := d.injectFault(FaultBeforeCommit); err != nil {
-		return err
-	}
-	if err := d.injectFault(FaultDuringCommit); err != nil {
-		return outcomeUnknown(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return d.drv.commitError(err)
-	}
-	if err := d.injectFault(FaultAfterCommit); err != nil {
-		return outcomeUnknown(err)
-	}
-	return nil
+	return p
 }
 
 // injectFault calls the test's fault hook, if any.

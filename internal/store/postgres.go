@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
 // pgDriver is PostgreSQL; a node's tables live in one schema, so several
@@ -134,12 +136,24 @@ func (*pgDriver) lock(ctx context.Context, tx *sql.Tx) error {
 // allows 65,535).
 const maxParams = 60000
 
-// exec sends consecutive statements as one, as data-modifying CTEs
-// (WITH s0 AS (INSERT …), s1 AS (…) SELECT 1), since each statement is a
-// network round trip: PostgreSQL runs every one of them exactly once, on
-// one snapshot, and checks foreign keys at the end of the statement
-// (PostgreSQL documentation, "WITH Queries", §7.8.4).
+// exec sends consecutive statements as one (combine), since each
+// statement is a network round trip.
 func (p *pgDriver) exec(ctx context.Context, tx *sql.Tx, stmts []stmt) error {
+	for _, s := range p.combine(stmts) {
+		if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {
+			return fmt.Errorf("store: write: %w", err)
+		}
+	}
+	return nil
+}
+
+// combine joins consecutive statements into one, as data-modifying CTEs
+// (WITH s0 AS (INSERT …), s1 AS (…) SELECT 1), up to maxParams parameters
+// each, and rebinds them: PostgreSQL runs every one of them exactly once,
+// on one snapshot, and checks foreign keys at the end of the statement
+// (PostgreSQL documentation, "WITH Queries", §7.8.4).
+func (p *pgDriver) combine(stmts []stmt) []stmt {
+	var out []stmt
 	for lo := 0; lo < len(stmts); {
 		hi, params := lo, 0
 		for hi < len(stmts) && (hi == lo || params+len(stmts[hi].args) <= maxParams) {
@@ -161,12 +175,135 @@ func (p *pgDriver) exec(ctx context.Context, tx *sql.Tx, stmts []stmt) error {
 			sb.WriteString(" SELECT 1")
 			query = sb.String()
 		}
-		if _, err := tx.ExecContext(ctx, p.rebind(query), args...); err != nil {
-			return fmt.Errorf("store: write: %w", err)
-		}
+		out = append(out, stmt{p.rebind(query), args})
 		lo = hi
 	}
+	return out
+}
+
+// pgHeadMoved is the SQLSTATE expect_journal_head raises (migration
+// 0005_expect_journal_head).
+const pgHeadMoved = "CJ001"
+
+// commitOn sends the whole write as one pipeline with a single Sync: the
+// write lock, the head check, the writes, and the commit, which the Sync
+// makes: "If the client has not issued an explicit BEGIN, then each Sync
+// ordinarily causes an implicit COMMIT if the preceding step(s) succeeded,
+// or an implicit ROLLBACK if they failed" (PostgreSQL documentation,
+// "Frontend/Backend Protocol", "Pipelining", §55.2.4). Each message is its
+// own statement with its own snapshot (READ COMMITTED), so the head check
+// sees every commit the lock waited for. One round trip instead of five
+// (BEGIN, lock, head read, writes, COMMIT); the parameters are sent as text
+// of unspecified type, which the server types from the columns they go
+// into, as it would literals, so no statement needs preparing first.
+//
+// The answer: an ERROR the server reports for any statement or for the
+// commit means the transaction rolled back (known not committed; ErrStale
+// for a moved head or a taken key); anything else once the pipeline may
+// have left (a broken connection, a FATAL, the context ended) is
+// ErrOutcomeUnknown, as for COMMIT (commitError).
+func (p *pgDriver) commitOn(ctx context.Context, d *DB, head ledger.Entry, stmts []stmt) error {
+	conn, err := d.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: write: %w", err)
+	}
+	defer conn.Close()
+	var b pgconn.Batch
+	b.ExecParams(`SELECT pg_advisory_xact_lock(hashtext(current_schema()))`, nil, nil, nil, nil)
+	b.ExecParams(`SELECT expect_journal_head($1, $2)`, [][]byte{strconv.AppendInt(nil, head.Seq, 10), pgText(head.Hash)}, nil, nil, nil)
+	for _, s := range p.combine(stmts) {
+		vals, err := pgTextParams(s.args)
+		if err != nil {
+			return err
+		}
+		b.ExecParams(s.sql, vals, nil, nil, nil)
+	}
+	// Faults are injected with the connection in hand, so a test can end
+	// its session first.
+	if err := d.injectFault(FaultBeforeCommit); err != nil {
+		return err
+	}
+	if err := d.injectFault(FaultDuringCommit); err != nil {
+		return outcomeUnknown(err)
+	}
+	var werr error
+	err = conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn().PgConn()
+		results, err := pc.ExecBatch(ctx, &b).ReadAll()
+		werr = pipelineError(results, err)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: write: %w", err)
+	}
+	if werr != nil {
+		return werr
+	}
+	if err := d.injectFault(FaultAfterCommit); err != nil {
+		return outcomeUnknown(err)
+	}
 	return nil
+}
+
+// pipelineError classifies a pipeline's results and error (commitOn).
+func pipelineError(results []*pgconn.Result, err error) error {
+	for _, r := range results {
+		if rerr := pgRefused(r.Err); rerr != nil {
+			return rerr
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case pgRefused(err) != nil:
+		return pgRefused(err)
+	}
+	// Not pgconn.SafeToRetry: after a failed read, pgconn answers "conn
+	// closed", which it marks safe to retry, for a pipeline the server did
+	// receive and commit (TestCommitOnReplyLost).
+	return outcomeUnknown(fmt.Errorf("store: write: %w", err))
+}
+
+// pgRefused returns the answer for an ERROR the server reported, which
+// rolls the transaction back, or nil when err is no such ERROR (a
+// connection failure, a FATAL, or nil).
+func pgRefused(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Severity != "ERROR" || strings.HasPrefix(pgErr.Code, "08") {
+		return nil
+	}
+	switch pgErr.Code {
+	case pgUniqueViolation:
+		return ErrStale
+	case pgHeadMoved:
+		return fmt.Errorf("%w: %s", ErrStale, pgErr.Message)
+	}
+	return fmt.Errorf("store: write: %w", err)
+}
+
+// pgText is s as a parameter: never nil, which would be NULL.
+func pgText(s string) []byte { return append(make([]byte, 0, len(s)), s...) }
+
+// pgTextParams encodes a statement's arguments in PostgreSQL's text format
+// (nil is NULL).
+func pgTextParams(args []any) ([][]byte, error) {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case nil:
+		case string:
+			out[i] = pgText(v)
+		case int64:
+			out[i] = strconv.AppendInt(nil, v, 10)
+		case int:
+			out[i] = strconv.AppendInt(nil, int64(v), 10)
+		case bool:
+			out[i] = []byte(strconv.FormatBool(v))
+		default:
+			return nil, fmt.Errorf("store: write: no text encoding for argument %d of type %T", i+1, a)
+		}
+	}
+	return out, nil
 }
 
 // pgUniqueViolation is SQLSTATE unique_violation (PostgreSQL documentation,

@@ -12,6 +12,8 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
 // sqliteDriver is the embedded database: one file per node.
@@ -76,6 +78,12 @@ func (*sqliteDriver) exec(ctx context.Context, tx *sql.Tx, stmts []stmt) error {
 		}
 	}
 	return nil
+}
+
+// commitOn: BEGIN IMMEDIATE, the head read and the comparison cost no
+// round trip here.
+func (*sqliteDriver) commitOn(ctx context.Context, d *DB, head ledger.Entry, stmts []stmt) error {
+	return commitOnTx(ctx, d, head, stmts)
 }
 
 // isUniqueViolation reads SQLite's extended result code (the driver turns

@@ -18,7 +18,10 @@
 //     nothing;
 //   - a Commit whose outcome the driver cannot know (the connection broke
 //     during COMMIT) is ErrOutcomeUnknown, never a plain failure;
-//   - Config.Fault lets tests fail a Commit at each point.
+//   - CommitOn writes a batch only on the journal head it names, and is
+//     ErrStale otherwise (a writer behind, ahead or on another branch
+//     cannot append); on PostgreSQL it is one round trip;
+//   - Config.Fault lets tests fail a Commit or CommitOn at each point.
 //
 // A new table is a migration in each migrations folder, a Batch field
 // planned in WriteTx.Commit (writePlan.rows checks its text), a read
