@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/corridor-carbon/corridor/internal/hub/protocol"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
@@ -89,7 +90,7 @@ func TestCatalogues(t *testing.T) {
 			used[m[1]] = true
 		}
 	}
-	code := regexp.MustCompile(`"((?:error|signin|form|journal|registry|serials|ops|escrows)\.[a-z_.]+)"`)
+	code := regexp.MustCompile(`"((?:error|signin|form|journal|registry|serials|ops|escrows|corridor|transfer|send)\.[a-z_.]+)"`)
 	gofiles, _ := filepath.Glob("*.go")
 	for _, f := range gofiles {
 		if strings.HasSuffix(f, "_test.go") {
@@ -108,6 +109,9 @@ func TestCatalogues(t *testing.T) {
 	}
 	for _, st := range append(ledger.States, "issued") {
 		used["state."+string(st)] = true
+	}
+	for s := protocol.StatusNone; s <= protocol.StatusAccepted; s++ {
+		used["corridor.status."+s.String()] = true
 	}
 	for _, k := range journalKinds {
 		used["kind."+k] = true

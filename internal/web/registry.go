@@ -47,6 +47,10 @@ type registryData struct {
 	Error       string // a catalogue key
 	SignIn      signInForm
 	SignInError string // a catalogue key
+	// Corridor is whether the server runs a corridor; Transfers the
+	// latest cross-registry transfers from or to this registry.
+	Corridor  bool
+	Transfers []transferRow
 }
 
 func (s *Site) nodeOr404(w http.ResponseWriter, r *http.Request) *registry.Node {
@@ -87,6 +91,7 @@ func (s *Site) handleRegistry(w http.ResponseWriter, r *http.Request) {
 	if d.Actor != nil {
 		d.Accounts, _ = n.Accounts(v)
 	}
+	d.Corridor, d.Transfers = s.link != nil, s.registryTransfers(r, n.Code())
 	s.render(w, r, "registry.html", d)
 }
 
@@ -97,6 +102,8 @@ type accountData struct {
 	Actor    *registry.Actor
 	Denied   bool
 	SignIn   signInForm
+	// Send is the form for sending units abroad (nil: not offered).
+	Send *sendForm
 }
 
 func (s *Site) handleAccount(w http.ResponseWriter, r *http.Request) {
@@ -122,6 +129,7 @@ func (s *Site) handleAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Account = v
 	d.Holdings, _ = n.Holdings(*d.Actor, id, 0, 200)
+	d.Send = s.sendFormFor(r, n, *d.Actor, v)
 	s.render(w, r, "account.html", d)
 }
 

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/corridor-carbon/corridor/internal/hub"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
@@ -34,6 +35,11 @@ type Site struct {
 	codes []string
 
 	sessions *sessions
+
+	// link is the corridor this server is part of (nil: none); recon the
+	// hub's reconciliation results, when wired.
+	link  hub.Link
+	recon Reconciler
 
 	mu    sync.Mutex
 	pages map[string]*template.Template
@@ -62,6 +68,7 @@ func (s *Site) Handler() http.Handler {
 	s.routesCBAM(mux)
 	s.routesRulebook(mux)
 	s.routesLinkage(mux)
+	s.routesCorridor(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
