@@ -69,18 +69,18 @@ const linkTimeout = 5 * time.Second
 
 // transferRow is one transfer in a list.
 type transferRow struct {
-	ID                   string
-	From, To             string
-	UnitType             string
-	Quantity             int64
-	Status               protocol.Status
-	StatusNum            int
-	Started, Updated     time.Time
-	FromLocal, ToLocal   bool
-	FromName, ToName     string
-	Purpose              string
-	Findings             []protocol.Finding
-	Final                bool
+	ID                 string
+	From, To           string
+	UnitType           string
+	Quantity           int64
+	Status             protocol.Status
+	StatusNum          int
+	Started, Updated   time.Time
+	FromLocal, ToLocal bool
+	FromName, ToName   string
+	Purpose            string
+	Findings           []protocol.Finding
+	Final              bool
 }
 
 func (s *Site) rowOf(t hub.Transfer, names map[string]string) transferRow {
