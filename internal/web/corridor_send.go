@@ -52,7 +52,8 @@ func (s *Site) sendFormFor(r *http.Request, n *registry.Node, a registry.Actor, 
 	if s.link == nil || a.Role != ledger.RoleHolder {
 		return nil
 	}
-	f := &sendForm{Key: randomID(), Purposes: purposes()}
+	// Voluntary use needs no Article 6 authorisation: the default.
+	f := &sendForm{Key: randomID(), Purposes: purposes(), Values: url.Values{"purpose": {"voluntary"}}}
 	ctx, cancel := context.WithTimeout(r.Context(), linkTimeout)
 	defer cancel()
 	parts, err := s.link.Participants(ctx)
