@@ -25,6 +25,11 @@ import (
 // WithLink makes the site show the corridor l (nil: this server runs no
 // corridor, and the corridor pages say so). It returns s.
 func (s *Site) WithLink(l hub.Link) *Site {
+	// A nil *Corridor in the interface would pass a nil check and then
+	// fail on the first read: it is no corridor.
+	if c, ok := l.(*hub.Corridor); ok && c == nil {
+		l = nil
+	}
 	s.link = l
 	return s
 }

@@ -223,6 +223,25 @@ func TestCorridorPagesOverHTTP(t *testing.T) {
 			t.Errorf("holder's view of the parties:\n%s\n%s", from, to)
 		}
 
+		// A transfer the hub's checks refuse: its page shows the finding's
+		// code and sentence at status 3, then the sender's termination (5).
+		cs.keys++
+		cn := cs.nodes["CN"]
+		bad, err := cs.c.Send(context.Background(), "CN", hub.Send{Actor: cn.holder, Key: "test-bad", From: cn.acc, ToRegistry: "TH",
+			ToAccount: cs.nodes["TH"].acc, Units: registry.Units{Quantity: 5, UnitType: "CCER"}, Purpose: "no-such-purpose"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs.deliver(t)
+		bp := anon.get("/corridor/transfers/" + bad.ID)
+		if got := historyStatuses(bp.body); got != "1 3 5" {
+			t.Errorf("refused transfer's history %q, want 1 3 5", got)
+		}
+		if !strings.Contains(bp.body, `<div class="finding" data-code="purpose_not_covered"><code>purpose_not_covered</code> `) ||
+			!strings.Contains(bp.text(), "3 · checked, discrepancy") || !strings.Contains(bp.text(), "5 · terminated") {
+			t.Errorf("refused transfer's page lacks its finding or statuses:\n%s", bp.body[strings.Index(bp.body, `id="transfer-history"`):])
+		}
+
 		if p := anon.get("/corridor/transfers/CN:999999"); p.status != http.StatusNotFound || !strings.Contains(p.text(), "The hub has no record of transfer CN:999999.") {
 			t.Errorf("unknown transfer: %d", p.status)
 		}
@@ -245,7 +264,8 @@ func TestCorridorPagesOverHTTP(t *testing.T) {
 
 // TestCorridorPagesWithoutCorridor: a server without a hub says so.
 func TestCorridorPagesWithoutCorridor(t *testing.T) {
-	srv := httptest.NewServer(New().Handler())
+	var none *hub.Corridor
+	srv := httptest.NewServer(New().WithLink(none).Handler())
 	t.Cleanup(srv.Close)
 	v := (&demoSite{srv: srv}).visitor(t)
 	if p := v.get("/corridor"); p.status != http.StatusOK || !strings.Contains(p.body, `id="no-corridor"`) || strings.Contains(p.body, "<svg") {
