@@ -223,6 +223,10 @@ func TestCorridorPagesOverHTTP(t *testing.T) {
 			t.Errorf("holder's view of the parties:\n%s\n%s", from, to)
 		}
 
+		if fp := anon.get("/corridor/transfers/" + flying); !strings.Contains(fp.body, `id="in-flight-note"`) || strings.Contains(anon.get("/corridor/transfers/"+done).body, `http-equiv="refresh"`) {
+			t.Error("only the page of a transfer in flight reloads itself")
+		}
+
 		// A transfer the hub's checks refuse: its page shows the finding's
 		// code and sentence at status 3, then the sender's termination (5).
 		cs.keys++
@@ -240,6 +244,16 @@ func TestCorridorPagesOverHTTP(t *testing.T) {
 		if !strings.Contains(bp.body, `<div class="finding" data-code="purpose_not_covered"><code>purpose_not_covered</code> `) ||
 			!strings.Contains(bp.text(), "3 · checked, discrepancy") || !strings.Contains(bp.text(), "5 · terminated") {
 			t.Errorf("refused transfer's page lacks its finding or statuses:\n%s", bp.body[strings.Index(bp.body, `id="transfer-history"`):])
+		}
+
+		// TH's holder sees the acquiring account, not the sender's.
+		thHolder := cs.visitor(t)
+		thHolder.signIn("TH", cs.nodes["TH"].token)
+		tp = thHolder.get("/corridor/transfers/" + done)
+		from = tp.body[strings.Index(tp.body, `id="transfer-from"`):strings.Index(tp.body, `id="transfer-to"`)]
+		to = tp.body[strings.Index(tp.body, `id="transfer-to"`):strings.Index(tp.body, `id="transfer-purpose"`)]
+		if !strings.Contains(to, fmt.Sprintf(`<span class="account">%d</span>`, cs.nodes["TH"].acc)) || !strings.Contains(from, "account-hidden") {
+			t.Errorf("acquirer's view of the parties:\n%s\n%s", from, to)
 		}
 
 		if p := anon.get("/corridor/transfers/CN:999999"); p.status != http.StatusNotFound || !strings.Contains(p.text(), "The hub has no record of transfer CN:999999.") {
