@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -80,20 +81,15 @@ type transferRow struct {
 	Quantity           int64
 	Status             protocol.Status
 	StatusNum          int
-	Started, Updated   time.Time
+	Updated            time.Time
 	FromLocal, ToLocal bool
-	FromName, ToName   string
-	Purpose            string
-	Findings           []protocol.Finding
-	Final              bool
 }
 
-func (s *Site) rowOf(t hub.Transfer, names map[string]string) transferRow {
+func (s *Site) rowOf(t hub.Transfer) transferRow {
 	p := t.Proposal
 	return transferRow{ID: t.ID, From: p.FromRegistry, To: p.ToRegistry, UnitType: p.UnitType, Quantity: p.Quantity,
-		Status: t.Status, StatusNum: int(t.Status), Started: t.Started(), Updated: t.Updated(),
-		FromLocal: s.nodes[p.FromRegistry] != nil, ToLocal: s.nodes[p.ToRegistry] != nil,
-		FromName: names[p.FromRegistry], ToName: names[p.ToRegistry], Purpose: p.Purpose, Final: t.Status.Final()}
+		Status: t.Status, StatusNum: int(t.Status), Updated: t.Updated(),
+		FromLocal: s.nodes[p.FromRegistry] != nil, ToLocal: s.nodes[p.ToRegistry] != nil}
 }
 
 // flowRow is the completed volume of one unit type from one registry to
@@ -151,7 +147,6 @@ func (s *Site) handleCorridor(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, http.StatusServiceUnavailable, "corridor.html", d)
 		return
 	}
-	names := participantNames(parts)
 	d.Participants = parts
 	flows := map[[3]string]*flowRow{}
 	for _, t := range all {
@@ -169,10 +164,10 @@ func (s *Site) handleCorridor(w http.ResponseWriter, r *http.Request) {
 			d.Volume += p.Quantity
 		}
 		if !t.Status.Final() {
-			d.InFlight = append(d.InFlight, s.rowOf(t, names))
+			d.InFlight = append(d.InFlight, s.rowOf(t))
 		}
 		if len(d.Recent) < recentTransfers {
-			d.Recent = append(d.Recent, s.rowOf(t, names))
+			d.Recent = append(d.Recent, s.rowOf(t))
 		}
 	}
 	for _, f := range flows {
@@ -180,7 +175,7 @@ func (s *Site) handleCorridor(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.SortFunc(d.Flows, func(a, b flowRow) int {
 		if a.Volume != b.Volume {
-			return int(b.Volume - a.Volume)
+			return cmp.Compare(b.Volume, a.Volume)
 		}
 		return strings.Compare(a.From+" "+a.To+" "+a.UnitType, b.From+" "+b.To+" "+b.UnitType)
 	})
@@ -380,7 +375,7 @@ func (s *Site) registryTransfers(r *http.Request, code string) []transferRow {
 	}
 	rows := make([]transferRow, 0, len(ts))
 	for _, t := range ts {
-		rows = append(rows, s.rowOf(t, nil))
+		rows = append(rows, s.rowOf(t))
 	}
 	return rows
 }

@@ -435,3 +435,33 @@ func TestCorridorReconciliationSection(t *testing.T) {
 		t.Errorf("ID row: %s", rows["ID"])
 	}
 }
+
+// brokenLink is a corridor whose hub cannot be read.
+type brokenLink struct{}
+
+var errHubDown = errors.New("hub: unreachable")
+
+func (brokenLink) Send(context.Context, string, hub.Send) (hub.Sent, error) {
+	return hub.Sent{}, errHubDown
+}
+func (brokenLink) Transfer(context.Context, string) (hub.Transfer, error) {
+	return hub.Transfer{}, errHubDown
+}
+func (brokenLink) Transfers(context.Context, hub.TransferFilter) ([]hub.Transfer, error) {
+	return nil, errHubDown
+}
+func (brokenLink) Participants(context.Context) ([]hub.Participant, error) { return nil, errHubDown }
+
+// TestCorridorPagesWhenTheHubFails: a hub that cannot be read makes the
+// corridor pages say so (503), not 404 or an empty corridor.
+func TestCorridorPagesWhenTheHubFails(t *testing.T) {
+	srv := httptest.NewServer(New().WithLink(brokenLink{}).Handler())
+	t.Cleanup(srv.Close)
+	v := (&demoSite{srv: srv}).visitor(t)
+	if p := v.get("/corridor"); p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, `id="corridor-error"`) {
+		t.Errorf("corridor page with the hub down: %d", p.status)
+	}
+	if p := v.get("/corridor/transfers/CN:1"); p.status != http.StatusServiceUnavailable || !strings.Contains(p.text(), "could not be read just now") {
+		t.Errorf("transfer page with the hub down: %d", p.status)
+	}
+}
