@@ -22,6 +22,7 @@ var lonLat = map[string][2]float64{
 	hub.HubCode: {113, 12},
 	"CN":        {116.4, 39.9}, // Beijing
 	"CN-ETS":    {114.3, 30.6}, // Wuhan (the national ETS registry)
+	"CNETS":     {114.3, 30.6}, // the same, as the demo's node code
 	"JP":        {139.7, 35.7},
 	"VN":        {105.8, 21.0},
 	"LA":        {102.6, 18.0},
@@ -87,14 +88,11 @@ func layoutCorridor(parts []hub.Participant, flows []flowRow, inFlight []transfe
 		n := mapNode{Code: p.Code, Name: p.Name, Hub: p.Role == envelope.RoleHub}
 		ll, ok := lonLat[p.Code]
 		if !ok {
-			ll, ok = lonLat[p.Party]
-			if ok { // a second registry of a party already placed: beside it
-				ll[0] += 2.5
-				ll[1] -= 2.5
-			}
+			ll, ok = lonLat[p.Party] // another registry of a placed party
 		}
 		if ok {
-			n.x, n.y = project(ll)
+			x, y := project(ll)
+			n.x, n.y = free(m.Nodes, x, y)
 		} else {
 			n.x, n.y = float64(mapWidth-30-spare*40), float64(mapHeight-24)
 			spare++
@@ -154,6 +152,35 @@ func layoutCorridor(parts []hub.Participant, flows []flowRow, inFlight []transfe
 		m.InFlight = append(m.InFlight, mapEdge{From: k.from, To: k.to, Path: arc(m.Nodes[a], m.Nodes[b]), InFlight: true, Width: "1.5"})
 	}
 	return m
+}
+
+// free returns the point nearest (x, y), on rings of growing radius, where
+// a circle touches none of those placed.
+func free(placed []mapNode, x, y float64) (float64, float64) {
+	open := func(x, y float64) bool {
+		if x < nodeRadius+4 || y < nodeRadius+4 || x > mapWidth-nodeRadius-4 || y > mapHeight-nodeRadius-4 {
+			return false
+		}
+		for _, n := range placed {
+			if math.Hypot(n.x-x, n.y-y) < 2*nodeRadius+6 {
+				return false
+			}
+		}
+		return true
+	}
+	if open(x, y) {
+		return x, y
+	}
+	for ring := 1; ring <= 8; ring++ {
+		r := float64(ring) * (2*nodeRadius + 6)
+		for k := range 12 {
+			a := math.Pi/4 + float64(k)*math.Pi/6 // south-east first: labels sit east
+			if cx, cy := x+r*math.Cos(a), y+r*math.Sin(a); open(cx, cy) {
+				return cx, cy
+			}
+		}
+	}
+	return x, y
 }
 
 func line(x1, y1, x2, y2 float64) string {

@@ -24,6 +24,9 @@ func TestCorridorMapLayout(t *testing.T) {
 	for _, r := range set.Registries {
 		parts = append(parts, hub.Participant{Code: r.Code, Role: envelope.RoleNode, Party: r.Party, Name: r.Name})
 	}
+	// A second registry of a party, placed only by its party, goes beside
+	// the first without touching any.
+	parts = append(parts, hub.Participant{Code: "THX", Role: envelope.RoleNode, Party: "TH"}, hub.Participant{Code: "CNX", Role: envelope.RoleNode, Party: "CN"})
 	flows := []flowRow{{From: "CN", To: "TH", UnitType: "CCER", Volume: 300, Count: 1}, {From: "TH", To: "CN", UnitType: "CCER", Volume: 30, Count: 1},
 		{From: "CN", To: "XX", UnitType: "CCER", Volume: 1, Count: 1}}
 	m := layoutCorridor(parts, flows, nil)
