@@ -40,6 +40,7 @@ const (
 	mapWidth   = 660
 	mapHeight  = 640
 	nodeRadius = 14
+	hubRadius  = 18
 )
 
 // project maps a longitude and latitude to the map's coordinates.
@@ -51,7 +52,7 @@ func project(ll [2]float64) (float64, float64) {
 type mapNode struct {
 	Code, Name string
 	Hub        bool
-	X, Y       string
+	X, Y, R    string
 	// LabelX, LabelY place the code beside the circle.
 	LabelX, LabelY string
 	x, y           float64
@@ -97,7 +98,11 @@ func layoutCorridor(parts []hub.Participant, flows []flowRow, inFlight []transfe
 			n.x, n.y = float64(mapWidth-30-spare*40), float64(mapHeight-24)
 			spare++
 		}
-		n.X, n.Y, n.LabelX, n.LabelY = f1(n.x), f1(n.y), f1(n.x+nodeRadius+3), f1(n.y+4)
+		r := float64(nodeRadius)
+		if n.Hub {
+			r = hubRadius
+		}
+		n.X, n.Y, n.R, n.LabelX, n.LabelY = f1(n.x), f1(n.y), f1(r), f1(n.x+r+3), f1(n.y+4)
 		pos[p.Code] = len(m.Nodes)
 		m.Nodes = append(m.Nodes, n)
 	}
