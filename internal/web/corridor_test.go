@@ -465,3 +465,73 @@ func TestCorridorPagesWhenTheHubFails(t *testing.T) {
 		t.Errorf("transfer page with the hub down: %d", p.status)
 	}
 }
+
+// TestCorridorPageShowsHubReconciliation: wired to the embedded hub's
+// records, the page shows every node reconciled and in agreement after a
+// reconciliation, and not reconciled before one (a cached empty answer
+// is not kept past its time).
+func TestCorridorPageShowsHubReconciliation(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		cs := newCorridorSite(t, tg)
+		cs.completedAndInFlight(t)
+		cs.deliver(t)
+		cs.site.WithReconciler(HubReconciler(func(ctx context.Context) ([]hub.Reconciliation, error) {
+			return cs.c.Hub.LatestReconciliations(ctx)
+		}, 0))
+		v := cs.visitor(t)
+		if p := v.get("/corridor"); strings.Count(p.text(), "Not reconciled yet.") != 3 || strings.Contains(p.body, `id="recon-not-wired"`) {
+			t.Errorf("before any reconciliation: %d rows say not reconciled yet", strings.Count(p.text(), "Not reconciled yet."))
+		}
+		rs, err := cs.c.Reconcile(context.Background(), hub.ReconcileOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 3 {
+			t.Fatalf("%d reconciliations", len(rs))
+		}
+		p := v.get("/corridor")
+		if n := strings.Count(p.text(), "The registry and the hub agree."); n != 3 || strings.Contains(p.text(), "Not reconciled yet.") {
+			t.Errorf("after reconciling: %d rows agree, want 3", n)
+		}
+		for _, r := range rs {
+			if !strings.Contains(p.body, fmt.Sprintf(`<td class="num">#%d</td>`, r.SnapshotSeq)) {
+				t.Errorf("%s's snapshot #%d not shown", r.Registry, r.SnapshotSeq)
+			}
+		}
+	})
+}
+
+// TestHubReconcilerAdapter: findings keep their codes and sentences, the
+// frozen units are those of the findings that froze serials, and the
+// hub's table is read again only after ttl.
+func TestHubReconcilerAdapter(t *testing.T) {
+	calls := 0
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	latest := func(context.Context) ([]hub.Reconciliation, error) {
+		calls++
+		return []hub.Reconciliation{{Registry: "TH", At: at, SnapshotSeq: 9, Findings: []hub.ReconFinding{
+			{Code: hub.CodeReconcileMissing, Start: 1, End: 40, Freeze: 12, Detail: "40 units missing"},
+			{Code: hub.CodeReconcileUnexpected, Start: 50, End: 59, Detail: "not frozen"},
+		}}}, nil
+	}
+	r := HubReconciler(latest, time.Minute).(*hubReconciler)
+	now := at
+	r.now = func() time.Time { return now }
+	got, err := r.Reconciliations(context.Background())
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	if g := got[0]; g.Registry != "TH" || g.Snapshot != 9 || g.Frozen != 40 || len(g.Findings) != 2 || g.Findings[0].Code != hub.CodeReconcileMissing || g.Findings[0].Detail != "40 units missing" {
+		t.Errorf("converted %+v", g)
+	}
+	now = now.Add(30 * time.Second)
+	r.Reconciliations(context.Background())
+	if calls != 1 {
+		t.Errorf("read the hub %d times within ttl", calls)
+	}
+	now = now.Add(31 * time.Second)
+	r.Reconciliations(context.Background())
+	if calls != 2 {
+		t.Errorf("read the hub %d times after ttl, want 2", calls)
+	}
+}
