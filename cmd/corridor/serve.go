@@ -37,7 +37,7 @@ Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_R
 				return hostError(err)
 			}
 			defer nodes.Close()
-			return host.Serve(cmd.Context(), addr, nodes.List)
+			return host.Serve(cmd.Context(), addr, nodes.List, nodes.Link)
 		},
 	}
 	sf.add(cmd.Flags())

@@ -157,6 +157,11 @@ func Seed(ctx context.Context, n *registry.Node, spec Registry) ([]Token, error)
 			return nil, err
 		}
 	}
+	// The organisation acting for the hub, under its own fixed key so that
+	// the host finds it again on every start.
+	if _, err := n.Do(ctx, sys, HubOrgKey(spec.Code), HubOrgRequest(spec)); err != nil {
+		return nil, fmt.Errorf("demo: seed %s: the hub's organisation: %w", spec.Code, err)
+	}
 	return tokens, nil
 }
 
@@ -177,4 +182,15 @@ func Spec(code string) (Registry, bool) {
 		}
 	}
 	return Registry{}, false
+}
+
+// HubOrgKey is the idempotency key under which a demo registry's seed
+// creates the organisation acting for the hub (the escrow authority), so
+// every later start finds it again (the same key answers the first result).
+func HubOrgKey(code string) string { return "demo-hub-org-" + code }
+
+// HubOrgRequest creates the organisation acting for the corridor's hub in
+// spec's registry.
+func HubOrgRequest(spec Registry) registry.CreateOrganisation {
+	return registry.CreateOrganisation{Name: "Corridor hub, escrow authority (demo)", Country: spec.Country}
 }

@@ -49,6 +49,19 @@ func (s Storage) Store(code string) store.Config {
 	return store.Config{Path: filepath.Join(s.DataDir, "registries", code+".db")}
 }
 
+// hubSchema is the PostgreSQL schema of the embedded hub (outside the
+// registry_ prefix, so discovery never takes it for a registry).
+const hubSchema = "corridor_hub"
+
+// HubStore is the store configuration of the embedded hub's own database:
+// DataDir/hub.db, or the schema corridor_hub.
+func (s Storage) HubStore() store.Config {
+	if s.DatabaseURL != "" {
+		return store.Config{URL: s.DatabaseURL, Schema: hubSchema}
+	}
+	return store.Config{Path: filepath.Join(s.DataDir, "hub.db")}
+}
+
 // Where describes the storage for messages, without a password.
 func (s Storage) Where() string {
 	if s.DatabaseURL == "" {

@@ -10,13 +10,16 @@ import (
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/hub"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/web"
 )
 
 // Handler is a server's HTTP surface for these nodes: the JSON API under
-// /api/, /metrics, /healthz, /readyz and the web dashboard at /.
-func Handler(nodes []*registry.Node) http.Handler {
+// /api/, /metrics, /healthz, /readyz and the web dashboard at /. link is
+// the corridor the nodes belong to (Nodes.Link; nil for none), for the
+// API's and the pages' cross-registry parts.
+func Handler(nodes []*registry.Node, link hub.Link) http.Handler {
 	apiSrv := api.New(nodes...)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv.Handler())
@@ -27,14 +30,14 @@ func Handler(nodes []*registry.Node) http.Handler {
 	return mux
 }
 
-// Serve answers HTTP on addr for the nodes until ctx ends, then shuts down
-// gracefully (up to 10 s for requests in flight).
-func Serve(ctx context.Context, addr string, nodes []*registry.Node) error {
+// Serve answers HTTP on addr for the nodes and their corridor link until
+// ctx ends, then shuts down gracefully (up to 10 s for requests in flight).
+func Serve(ctx context.Context, addr string, nodes []*registry.Node, link hub.Link) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("host: listen on %s: %w", addr, err)
 	}
-	srv := api.NewHTTPServer(Handler(nodes))
+	srv := api.NewHTTPServer(Handler(nodes, link))
 	slog.Info("corridor serving", "addr", "http://"+ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

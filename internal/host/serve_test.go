@@ -17,7 +17,7 @@ func TestAPINotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nodes.Close()
-	srv := httptest.NewServer(Handler(nodes.List))
+	srv := httptest.NewServer(Handler(nodes.List, nodes.Link))
 	defer srv.Close()
 	for _, path := range []string{"/api/nope", "/api/v1/nope", "/api/v2/registries", "/api"} {
 		res, err := http.Get(srv.URL + path)
