@@ -14,6 +14,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/corridor-carbon/corridor/internal/demo"
 	"github.com/corridor-carbon/corridor/internal/export"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
@@ -134,8 +135,9 @@ func TestCLIExportConservation(t *testing.T) {
 				t.Errorf("%s account %d: export rows sum to %d, balances %d", code, a.ID, got, want)
 			}
 		}
+		spec, _ := demo.Spec(code)
 		for _, c := range column(t, holdings, "countryJurisdictionOfOwner") {
-			if c != code {
+			if c != spec.Country {
 				t.Errorf("%s: owner country %q", code, c)
 			}
 		}

@@ -166,7 +166,7 @@ func TestCLIReads(t *testing.T) {
 		}
 	}
 	regs := decode[struct{ Registries []registry.Totals }](t, mustRun(t, "registries", "--json"))
-	if len(regs.Registries) != 3 || regs.Registries[0].JournalSeq != s.nodes[regs.Registries[0].Registry].Totals().JournalSeq {
+	if len(regs.Registries) != len(demo.Registries) || regs.Registries[0].JournalSeq != s.nodes[regs.Registries[0].Registry].Totals().JournalSeq {
 		t.Errorf("registries --json: %+v", regs)
 	}
 

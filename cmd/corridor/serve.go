@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/corridor-carbon/corridor/internal/demo"
 	"github.com/corridor-carbon/corridor/internal/host"
 )
 
@@ -18,10 +19,18 @@ func newServeCmd() *cobra.Command {
 		Short: "Run a Corridor node: API, web dashboard and demo data",
 		Long: `Run a Corridor server: one registry node per code in --registries (each on its own
 SQLite file under --data-dir/registries, or its own schema registry_<code> in the
-PostgreSQL database of --database-url), the JSON API under /api/v1, the web dashboard
-at /, /healthz and /metrics. On first start the demo registries (CN, ID, TH) are
-seeded with demo data and their API tokens written to --data-dir/demo-tokens.json;
---seed-demo=false leaves them empty (create the first admin token with
+PostgreSQL database of --database-url), linked by an embedded hub on its own database
+(--data-dir/hub.db, or schema corridor_hub) through the signed hub protocol; the JSON
+API under /api/v1, the web dashboard at /, /healthz and /metrics.
+
+The default is the demo corridor: China's CCER registry (CN) and national ETS registry
+(CNETS), Indonesia (ID), Thailand (TH), Viet Nam (VN), Malaysia (MY), Singapore (SG),
+Cambodia (KH) and Japan (JP). On first start its registries are seeded with demo data,
+their API tokens written to --data-dir/demo-tokens.json, and the mission's voluntary
+pilots run through the hub (CN to ID, MY and TH, completed); one JCM transfer from Lao
+PDR (LA) to Japan stays in flight, because the LA node is stopped in the demo (add LA to
+--registries and it completes). Restarts reopen everything and seed nothing again.
+--seed-demo=false leaves new registries empty (create the first admin token with
 'corridor bootstrap').
 
 Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_REGISTRIES.`,
@@ -42,8 +51,8 @@ Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_R
 	}
 	sf.add(cmd.Flags())
 	cmd.Flags().StringVar(&addr, "addr", envDefault("CORRIDOR_ADDR", "127.0.0.1:8080"), "listen address (env CORRIDOR_ADDR)")
-	cmd.Flags().StringVar(&codes, "registries", envDefault("CORRIDOR_REGISTRIES", "CN,ID,TH"), "comma-separated registry codes to run (env CORRIDOR_REGISTRIES)")
-	cmd.Flags().BoolVar(&seed, "seed-demo", true, "seed empty demo registries (CN, ID, TH) with demo data")
+	cmd.Flags().StringVar(&codes, "registries", envDefault("CORRIDOR_REGISTRIES", strings.Join(demo.Codes(), ",")), "comma-separated registry codes to run (env CORRIDOR_REGISTRIES)")
+	cmd.Flags().BoolVar(&seed, "seed-demo", true, "seed empty demo registries with demo data and run the demo pilots")
 	rf.add(cmd)
 	return withUsageExit(cmd)
 }

@@ -1,6 +1,8 @@
-// Package demo seeds a fresh Corridor with a small demo corridor: registry
-// nodes for China (CCER), Indonesia (SPE-GRK) and Thailand (T-VER), each
-// with organisations, accounts, projects, issuances and API tokens.
+// Package demo seeds a fresh Corridor with a demo corridor: registry nodes
+// for China (CCER and the national ETS's CEA), Indonesia (SPE-GRK),
+// Thailand (T-VER), Viet Nam, Malaysia, Singapore, Cambodia and Japan
+// (JCM), each with organisations, accounts, projects, issuances and API
+// tokens, and the mission's voluntary pilots run through the hub (Pilots).
 //
 // Everything here is illustrative demo data (organisation names, project
 // identifiers, quantities), not a record of real issuances.
@@ -34,10 +36,16 @@ type retirement struct {
 	Year        int
 }
 
-// Registries is the demo corridor. Methodology identifiers are real ones
-// named in domain/markets.md (CCER-10-001-V01 coal-mine methane,
-// CCER-07-001-V01 tunnel lighting, both MEE, Jan 2025) or plain
-// descriptions; projects and quantities are invented for the demo.
+// Registries is the demo corridor: China's CCER registry and national ETS
+// registry (CEA), Indonesia, Thailand, Viet Nam, Malaysia, Singapore,
+// Cambodia and Japan. The first three (CN, ID, TH) are the original demo,
+// which tests rely on; keep them first and unchanged. Methodology
+// identifiers are real ones named in domain/markets.md (CCER-10-001-V01
+// coal-mine methane, CCER-07-001-V01 tunnel lighting, both MEE, Jan 2025)
+// or plain descriptions; administrators are named only where the domain
+// files name them (NCSC for CCER, the Hubei registry for CEA, TGO for
+// T-VER); organisations, projects and quantities are invented for the
+// demo and marked "(demo)".
 var Registries = []Registry{
 	{
 		Code: "CN", Name: "China CCER registry (demo)", Country: "CN", Admin: "National Climate Strategy Centre (registry administrator)",
@@ -65,6 +73,79 @@ var Registries = []Registry{
 			{Standard: "T-VER", UnitType: "TVER", Project: "TVER-DEMO-FOREST", ProjectName: "Community forest restoration, Chiang Mai (demo)", Methodology: "Afforestation and reforestation (demo description)", HostCountry: "TH", Vintage: 2024, Quantity: 60000, AccountID: 2},
 		},
 		Retirements: []retirement{{Holder: 2, Quantity: 2500, UnitType: "TVER", Beneficiary: "Thai Steel Exporter (demo)", Purpose: "voluntary", Year: 2025}},
+	},
+	{
+		// China's national ETS (Interim Regulation, State Council Order
+		// 775): allowances (CEA) allocated free on intensity benchmarks;
+		// the registry is in Hubei (Wuhan). An allowance has no project:
+		// the project field names the allocation.
+		Code: "CNETS", Name: "China national ETS registry (CEA) (demo)", Country: "CN", Admin: "National ETS registry administrator, Hubei (Wuhan) (demo)",
+		Holders: []string{"Guangdong Coal Power Plant (demo)", "Hebei Steel Works (demo)", "Anhui Cement Co. (demo)"},
+		Issuances: []registry.Issue{
+			{Standard: "China national ETS", UnitType: "CEA", Project: "CEA-DEMO-2024-POWER", ProjectName: "2024 free allocation, power sector (demo)", Methodology: "Intensity-benchmark free allocation (demo description)", HostCountry: "CN", Vintage: 2024, Quantity: 500000, AccountID: 1},
+			{Standard: "China national ETS", UnitType: "CEA", Project: "CEA-DEMO-2025-STEEL", ProjectName: "2025 free allocation, steel sector (demo)", Methodology: "Intensity-benchmark free allocation (demo description)", HostCountry: "CN", Vintage: 2025, Quantity: 300000, AccountID: 2},
+		},
+		Retirements: []retirement{{Holder: 3, Quantity: 20000, UnitType: "CEA", Beneficiary: "Anhui Cement Co. (demo)", Purpose: "China ETS compliance surrender", Year: 2024}},
+	},
+	{
+		// Viet Nam holds its share of JCM credits (each JCM side runs a
+		// registry); the pilot ETS's allowances are not modelled here.
+		Code: "VN", Name: "Viet Nam national registry (demo)", Country: "VN", Admin: "Viet Nam national registry administrator (demo)",
+		Holders: []string{"Ha Nam Cement Waste-Heat Recovery (demo)", "Mekong Delta Biogas Developer (demo)", "Hai Phong Steel (demo)"},
+		Issuances: []registry.Issue{
+			{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-VN-01", ProjectName: "Waste-heat recovery at a cement plant, Ha Nam (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "VN", Vintage: 2024, Quantity: 8000, AccountID: 1},
+			{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-VN-02", ProjectName: "Biogas digesters, Mekong Delta (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "VN", Vintage: 2023, Quantity: 5000, AccountID: 2},
+		},
+	},
+	{
+		// Malaysia's exchange (Bursa Carbon Exchange) trades Verra credits;
+		// the registry here holds them as VCUs.
+		Code: "MY", Name: "Malaysia registry (demo)", Country: "MY", Admin: "Malaysia registry administrator (demo)",
+		Holders: []string{"Sarawak Mangrove Conservation (demo)", "Johor Solar Developer (demo)", "Penang Electronics Buyer (demo)"},
+		Issuances: []registry.Issue{
+			{Standard: "Verra VCS", UnitType: "VCU", Project: "VCS-DEMO-MY-01", ProjectName: "Mangrove conservation, Sarawak (demo)", Methodology: "Mangrove conservation (demo description)", HostCountry: "MY", Vintage: 2022, Quantity: 50000, AccountID: 1},
+			{Standard: "Verra VCS", UnitType: "VCU", Project: "VCS-DEMO-MY-02", ProjectName: "Rooftop solar, Johor (demo)", Methodology: "Grid-connected renewable power (demo description)", HostCountry: "MY", Vintage: 2023, Quantity: 20000, AccountID: 2},
+		},
+	},
+	{
+		// Singapore issues nothing of its own here: its carbon-tax payers
+		// acquire International Carbon Credits from host countries.
+		Code: "SG", Name: "Singapore Carbon Credits Registry (demo)", Country: "SG", Admin: "Singapore registry administrator (demo)",
+		Holders: []string{"Jurong Island Refinery (demo)", "Singapore Carbon Trader (demo)"},
+	},
+	{
+		// Cambodia supplies forestry (REDD+) credits and JCM credits.
+		Code: "KH", Name: "Cambodia national registry (demo)", Country: "KH", Admin: "Cambodia national registry administrator (demo)",
+		Holders: []string{"Cardamom Forest REDD+ Developer (demo)", "Battambang Rice-Husk Power (demo)", "Phnom Penh Credit Buyer (demo)"},
+		Issuances: []registry.Issue{
+			{Standard: "Verra VCS", UnitType: "VCU", Project: "VCS-DEMO-KH-REDD", ProjectName: "REDD+ forest protection, Cardamom Mountains (demo)", Methodology: "REDD+ (demo description)", HostCountry: "KH", Vintage: 2022, Quantity: 90000, AccountID: 1},
+			{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-KH-01", ProjectName: "Rice-husk power plant, Battambang (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "KH", Vintage: 2024, Quantity: 6000, AccountID: 2},
+		},
+	},
+	{
+		// Japan's JCM registry holds Japan's share of JCM credits, issued
+		// by decision of each Joint Committee (the host is the partner).
+		Code: "JP", Name: "Japan JCM registry (demo)", Country: "JP", Admin: "JCM registry administrator, Government of Japan (demo)",
+		Holders: []string{"Japan JCM Project Participant (demo)", "Tokyo Power Utility (demo)"},
+		Issuances: []registry.Issue{
+			{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-VN-01", ProjectName: "Waste-heat recovery at a cement plant, Ha Nam (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "VN", Vintage: 2024, Quantity: 8000, AccountID: 1},
+		},
+	},
+}
+
+// Stopped are demo registries that are in the corridor's trust list but
+// whose node does not run in the demo: Open seeds them so the hub has a
+// transfer waiting on them (one still in flight), and does not serve them.
+// Running one (naming it in --registries) lets that transfer finish.
+var Stopped = []Registry{
+	{
+		// Lao PDR is a JCM partner of Japan: its registry holds Lao PDR's
+		// share of JCM credits.
+		Code: "LA", Name: "Lao PDR national registry (demo)", Country: "LA", Admin: "Lao PDR national registry administrator (demo)",
+		Holders: []string{"Vientiane Biogas Developer (demo)", "Luang Prabang Cookstoves (demo)"},
+		Issuances: []registry.Issue{
+			{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-LA-01", ProjectName: "Biogas digesters, Vientiane Province (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "LA", Vintage: 2024, Quantity: 3000, AccountID: 1},
+		},
 	},
 }
 
@@ -174,11 +255,14 @@ func Codes() []string {
 	return codes
 }
 
-// Spec returns the demo registry with this code, if there is one.
+// Spec returns the demo registry with this code (running or stopped), if
+// there is one.
 func Spec(code string) (Registry, bool) {
-	for _, r := range Registries {
-		if r.Code == code {
-			return r, true
+	for _, list := range [][]Registry{Registries, Stopped} {
+		for _, r := range list {
+			if r.Code == code {
+				return r, true
+			}
 		}
 	}
 	return Registry{}, false
@@ -194,3 +278,47 @@ func HubOrgKey(code string) string { return "demo-hub-org-" + code }
 func HubOrgRequest(spec Registry) registry.CreateOrganisation {
 	return registry.CreateOrganisation{Name: "Corridor hub, escrow authority (demo)", Country: spec.Country}
 }
+
+// Pilot is one cross-registry transfer the demo runs through the hub on
+// first start. Holders are numbered as in Registry.Holders from 1; the
+// seed gives holder i organisation and account i+1 (the administrator's
+// are 1).
+type Pilot struct {
+	// Key is the sending registry's idempotency key for the escrow, fixed
+	// so a restart finds the transfer again instead of sending another.
+	Key        string
+	From       string
+	FromHolder int
+	To         string
+	ToHolder   int
+	Quantity   int64
+	UnitType   string
+	Purpose    string
+	// ExpiresIn is the escrow's lifetime in seconds (0: the default).
+	ExpiresIn int64
+}
+
+// Pilots are the mission's voluntary bilateral pilots of China with
+// Indonesia, Malaysia and Thailand (agreements pilot-cn-id, pilot-cn-my,
+// pilot-cn-th: proposals, no official source), completed on first start.
+var Pilots = []Pilot{
+	{Key: "demo-pilot-cn-id", From: "CN", FromHolder: 1, To: "ID", ToHolder: 3, Quantity: 10000, UnitType: "CCER", Purpose: "voluntary"},
+	{Key: "demo-pilot-cn-my", From: "CN", FromHolder: 1, To: "MY", ToHolder: 3, Quantity: 5000, UnitType: "CCER", Purpose: "voluntary"},
+	{Key: "demo-pilot-cn-th", From: "CN", FromHolder: 2, To: "TH", ToHolder: 3, Quantity: 4000, UnitType: "CCER", Purpose: "voluntary"},
+}
+
+// InFlight is the demo transfer that stays in flight: Lao PDR's share of a
+// JCM project's credits first-transferred to Japan (agreement jcm-la). The
+// Lao PDR node is stopped in the demo (Stopped): Japan accepts (8), and the
+// completion waits for the sender to run again. Its escrow lasts the
+// longest a registry allows.
+var InFlight = Pilot{Key: "demo-inflight-la-jp", From: "LA", FromHolder: 1, To: "JP", ToHolder: 1, Quantity: 1000, UnitType: "JCM", Purpose: "ndc", ExpiresIn: registry.MaxEscrowSeconds}
+
+// HolderActor is holder i (from 1) of a seeded demo registry acting for
+// itself, and HolderAccount its holding account.
+func HolderActor(i int) registry.Actor {
+	return registry.Actor{OrgID: int64(i + 1), Role: ledger.RoleHolder}
+}
+
+// HolderAccount is the holding account of holder i (from 1).
+func HolderAccount(i int) int64 { return int64(i + 1) }

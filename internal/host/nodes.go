@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/demo"
@@ -42,9 +45,13 @@ type Nodes struct {
 	// Link is the corridor as the API and web pages see it (Corridor).
 	Link hub.Link
 
-	dbs   []*store.DB
-	hubDB *store.DB
-	stop  context.CancelFunc
+	// all is List then the stopped demo nodes (not served), in the order
+	// of dbs.
+	all     []*registry.Node
+	stopped []*registry.Node
+	dbs     []*store.DB
+	hubDB   *store.DB
+	stop    context.CancelFunc
 }
 
 // Close stops the corridor's message pump and every node, then closes the
@@ -53,7 +60,7 @@ func (ns *Nodes) Close() {
 	if ns.stop != nil {
 		ns.stop()
 	}
-	for _, n := range ns.List {
+	for _, n := range ns.all {
 		n.Close()
 	}
 	for _, db := range ns.dbs {
@@ -65,7 +72,9 @@ func (ns *Nodes) Close() {
 }
 
 // Open opens (creating and migrating as needed) the registry nodes of opt
-// and, with SeedDemo, seeds the empty demo registries among them.
+// and, with SeedDemo, seeds the empty demo registries among them; then it
+// links them through the embedded hub (Nodes.Corridor) and, with SeedDemo,
+// runs the demo's pilot transfers that have not run yet.
 func Open(ctx context.Context, s Storage, opt OpenOptions) (*Nodes, error) {
 	codes := opt.Codes
 	if len(codes) == 0 {
@@ -77,30 +86,33 @@ func Open(ctx context.Context, s Storage, opt OpenOptions) (*Nodes, error) {
 		}
 	}
 	ns := &Nodes{}
+	var seeded []demo.Token
 	for _, code := range codes {
-		db, err := store.Open(ctx, s.Store(code))
+		n, t, err := ns.open(ctx, s, code, opt)
 		if err != nil {
 			ns.Close()
-			return nil, fmt.Errorf("host: open registry %s: %w", code, err)
-		}
-		ns.dbs = append(ns.dbs, db)
-		n, err := registry.Open(ctx, db, registry.Options{Code: code, Now: opt.Now})
-		if err != nil {
-			ns.Close()
-			return nil, fmt.Errorf("host: open registry %s: %w", code, err)
+			return nil, err
 		}
 		ns.List = append(ns.List, n)
-		spec, isDemo := demo.Spec(code)
-		if opt.SeedDemo && isDemo && n.Totals().JournalSeq == 0 {
-			slog.Info("seeding demo registry", "registry", spec.Code, "name", spec.Name)
-			t, err := demo.Seed(ctx, n, spec)
-			if err != nil {
-				ns.Close()
-				return nil, fmt.Errorf("host: %w", err)
-			}
-			ns.Tokens = append(ns.Tokens, t...)
-		}
+		seeded = append(seeded, t...)
 	}
+	// The demo's stopped registries are in the corridor (the trust list)
+	// whenever their database exists or the demo is being seeded, so the
+	// hub can address the transfers waiting on them; they are not served.
+	stopped, err := ns.stoppedCodes(ctx, s, codes, opt)
+	if err != nil {
+		ns.Close()
+		return nil, err
+	}
+	for _, code := range stopped {
+		n, _, err := ns.open(ctx, s, code, opt)
+		if err != nil {
+			ns.Close()
+			return nil, err
+		}
+		ns.stopped = append(ns.stopped, n)
+	}
+	ns.Tokens = seeded
 	if len(ns.Tokens) > 0 {
 		if err := writeTokens(s.DataDir, ns.Tokens); err != nil {
 			ns.Close()
@@ -114,16 +126,65 @@ func Open(ctx context.Context, s Storage, opt OpenOptions) (*Nodes, error) {
 	return ns, nil
 }
 
+// open opens registry code's node and, with SeedDemo, seeds it if it is an
+// empty demo registry.
+func (ns *Nodes) open(ctx context.Context, s Storage, code string, opt OpenOptions) (*registry.Node, []demo.Token, error) {
+	db, err := store.Open(ctx, s.Store(code))
+	if err != nil {
+		return nil, nil, fmt.Errorf("host: open registry %s: %w", code, err)
+	}
+	n, err := registry.Open(ctx, db, registry.Options{Code: code, Now: opt.Now})
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("host: open registry %s: %w", code, err)
+	}
+	ns.dbs = append(ns.dbs, db)
+	ns.all = append(ns.all, n)
+	spec, isDemo := demo.Spec(code)
+	if !opt.SeedDemo || !isDemo || n.Totals().JournalSeq != 0 {
+		return n, nil, nil
+	}
+	slog.Info("seeding demo registry", "registry", spec.Code, "name", spec.Name)
+	t, err := demo.Seed(ctx, n, spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("host: %w", err)
+	}
+	return n, t, nil
+}
+
+// stoppedCodes are the demo's stopped registries to open beside codes:
+// those not among codes whose database exists, and, when seeding the
+// demo, all of them.
+func (ns *Nodes) stoppedCodes(ctx context.Context, s Storage, codes []string, opt OpenOptions) ([]string, error) {
+	var have []string
+	if !opt.SeedDemo {
+		var err error
+		if have, err = s.Discover(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var out []string
+	for _, spec := range demo.Stopped {
+		if slices.Contains(codes, spec.Code) {
+			continue
+		}
+		if opt.SeedDemo || slices.Contains(have, spec.Code) {
+			out = append(out, spec.Code)
+		}
+	}
+	return out, nil
+}
+
 // openCorridor opens the hub on its own database (replaying its events)
-// with an endpoint per node, delivers what the reopened hub re-sends, and
-// starts the message pump.
+// with an endpoint per node, delivers what the reopened hub re-sends, runs
+// the demo pilots not yet run (with SeedDemo), and starts the message pump.
 func (ns *Nodes) openCorridor(ctx context.Context, s Storage, opt OpenOptions) error {
 	set, err := agreements.Default()
 	if err != nil {
 		return fmt.Errorf("host: corridor agreements: %w", err)
 	}
-	members := make([]hub.Member, len(ns.List))
-	for i, n := range ns.List {
+	members := make([]hub.Member, len(ns.all))
+	for i, n := range ns.all {
 		org, err := hubOrg(ctx, ns.dbs[i], n)
 		if err != nil {
 			return err
@@ -139,13 +200,90 @@ func (ns *Nodes) openCorridor(ctx context.Context, s Storage, opt OpenOptions) e
 	if err != nil {
 		return fmt.Errorf("host: open the corridor: %w", err)
 	}
+	// A stopped node's messages wait in its mailbox: the hub's record of
+	// a transfer waiting on it stays where it is.
+	for _, n := range ns.stopped {
+		c.Transport.Attach(n.Code(), &mailbox{})
+	}
 	if err := c.Run(ctx); err != nil {
 		return fmt.Errorf("host: corridor: %w", err)
 	}
 	ns.Corridor, ns.Link = c, c
+	if opt.SeedDemo {
+		if err := ns.runPilots(ctx, members); err != nil {
+			return err
+		}
+	}
 	pump, stop := context.WithCancel(context.WithoutCancel(ctx))
 	ns.stop = stop
 	c.Start(pump)
+	return nil
+}
+
+// mailbox receives a stopped node's messages and keeps the latest, as a
+// network would hold them for a node that is down.
+type mailbox struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (m *mailbox) Receive(_ context.Context, compact string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Bounded: the hub re-sends; only the latest few matter.
+	if len(m.msgs) >= 64 {
+		m.msgs = m.msgs[1:]
+	}
+	m.msgs = append(m.msgs, compact)
+	return nil
+}
+
+// runPilots sends the demo's pilot transfers and its in-flight one that
+// the hub has no record of yet, each under its fixed key, and delivers
+// their messages. A pilot whose escrow is already in its sender's journal
+// is sent again only if the hub lacks it (a crash between the two), which
+// replays the escrow and re-proposes the same transfer. A pilot whose
+// registries are not demo-seeded nodes of this corridor is skipped, and one
+// the sender refuses (its units moved on) is logged and skipped: the demo
+// never stops a start.
+func (ns *Nodes) runPilots(ctx context.Context, members []hub.Member) error {
+	byCode := map[string]int{}
+	for i, m := range members {
+		byCode[m.Node.Code()] = i
+	}
+	for _, p := range append(slices.Clone(demo.Pilots), demo.InFlight) {
+		from, okFrom := byCode[p.From]
+		to, okTo := byCode[p.To]
+		if !okFrom || !okTo || members[from].HubOrg == 0 || members[to].HubOrg == 0 {
+			continue
+		}
+		done, err := ns.dbs[from].EntriesByKey(ctx, []string{p.Key})
+		if err != nil {
+			return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
+		}
+		if e, ok := done[p.Key]; ok {
+			if _, err := ns.Corridor.Transfer(ctx, p.From+":"+strconv.FormatInt(e.Seq, 10)); err == nil {
+				continue
+			}
+		}
+		sent, err := ns.Corridor.Send(ctx, p.From, hub.Send{Actor: demo.HolderActor(p.FromHolder), Key: p.Key, From: demo.HolderAccount(p.FromHolder),
+			ToRegistry: p.To, ToAccount: demo.HolderAccount(p.ToHolder), Units: registry.Units{Quantity: p.Quantity, UnitType: p.UnitType}, Purpose: p.Purpose, ExpiresIn: p.ExpiresIn})
+		if _, isLedger := ledger.AsError(err); isLedger {
+			slog.Warn("demo pilot not sent", "pilot", p.Key, "err", err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
+		}
+		if err := ns.Corridor.Run(ctx); err != nil {
+			return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
+		}
+		t, err := ns.Corridor.Transfer(ctx, sent.ID)
+		if err != nil {
+			return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
+		}
+		slog.Info("demo pilot transfer", "id", t.ID, "from", p.From, "to", p.To, "quantity", p.Quantity, "unit_type", p.UnitType, "status", t.Status)
+	}
 	return nil
 }
 

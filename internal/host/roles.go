@@ -319,7 +319,7 @@ func nodeHandler(nodes []*registry.Node, link hub.Link) http.Handler {
 	// Handler(nodes, link).
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.New(nodes...).WithLink(link).Handler())
-	mux.Handle("/", Handler(nodes))
+	mux.Handle("/", Handler(nodes, link))
 	return mux
 }
 

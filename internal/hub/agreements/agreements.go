@@ -167,7 +167,10 @@ func Parse(data []byte) (Set, error) {
 }
 
 var (
-	codePattern  = regexp.MustCompile(`^[A-Z]{2}(-[A-Z0-9]{1,8})?$`)
+	// A registry code is a node code (2-12 upper-case letters or digits,
+	// the registry part of a serial, which cannot hold '-'): the Party's
+	// code, optionally followed by a suffix (CNETS).
+	codePattern  = regexp.MustCompile(`^[A-Z]{2}[A-Z0-9]{0,10}$`)
 	partyPattern = regexp.MustCompile(`^[A-Z]{2}$`)
 	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
 )
@@ -184,7 +187,7 @@ func (s Set) Validate() error {
 	registries := map[string]Registry{}
 	for _, r := range s.Registries {
 		if !codePattern.MatchString(r.Code) || !partyPattern.MatchString(r.Party) {
-			bad("registry %q (party %q): code must be a Party code optionally with a suffix, party ISO 3166-1 alpha-2", r.Code, r.Party)
+			bad("registry %q (party %q): code must be a Party code optionally followed by up to 10 upper-case letters or digits, party ISO 3166-1 alpha-2", r.Code, r.Party)
 		}
 		if _, dup := registries[r.Code]; dup {
 			bad("registry %q listed twice", r.Code)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
 func day(s string) time.Time {
@@ -290,4 +292,21 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDefaultRegistryCodesAreNodeCodes: every registry the default file
+// names is addressable as a node (2-12 upper-case letters or digits, as a
+// serial's registry part), so China's national ETS is CNETS, not CN-ETS.
+func TestDefaultRegistryCodesAreNodeCodes(t *testing.T) {
+	s := mustDefault(t)
+	found := false
+	for _, r := range s.Registries {
+		if !ledger.ValidCode(r.Code) {
+			t.Errorf("registry code %q is not a valid node code", r.Code)
+		}
+		found = found || r.Code == "CNETS" && r.Party == "CN"
+	}
+	if !found {
+		t.Error("no CNETS registry of party CN")
+	}
 }

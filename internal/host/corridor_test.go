@@ -1,0 +1,206 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/demo"
+	"github.com/corridor-carbon/corridor/internal/hub"
+	"github.com/corridor-carbon/corridor/internal/hub/protocol"
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
+)
+
+// demoClock is after every agreement the demo's transfers use became
+// usable (the pilots have no date; JCM Lao PDR from 31 March 2025).
+var demoClock = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+
+// corridorState is what a restart must leave unchanged: every node's
+// journal head (served and stopped) and the hub's transfer records.
+func corridorState(t *testing.T, ns *Nodes) (heads map[string]string, transfers string) {
+	t.Helper()
+	heads = map[string]string{}
+	for _, n := range ns.all {
+		tot := n.Totals()
+		heads[n.Code()] = strconv.FormatInt(tot.JournalSeq, 10) + ":" + tot.JournalHash
+	}
+	ts, err := ns.Link.Transfers(context.Background(), hub.TransferFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return heads, string(raw)
+}
+
+// TestDemoCorridor: the first Open of an empty storage with the demo
+// seeds the nine registries and the hub (on its own database), and runs
+// the mission's pilots through the hub: CN → ID, MY and TH completed with
+// statuses 1 2 8 4, their units held at the acquirer as blocks of the
+// Chinese issuance with the serials the hub forwarded, the corridor
+// conserved and every node verified; the LA → JP transfer stays accepted
+// (8), waiting for the stopped Lao PDR node. A second Open changes
+// nothing: the same journal heads, the same transfer records, no tokens.
+func TestDemoCorridor(t *testing.T) {
+	eachStorage(t, func(t *testing.T, s Storage) {
+		ctx := context.Background()
+		opt := OpenOptions{SeedDemo: true, Now: func() time.Time { return demoClock }}
+		ns, err := Open(ctx, s, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var codes []string
+		for _, n := range ns.List {
+			codes = append(codes, n.Code())
+		}
+		want := []string{"CN", "ID", "TH", "CNETS", "VN", "MY", "SG", "KH", "JP"}
+		if !slices.Equal(codes, want) || len(ns.stopped) != 1 || ns.stopped[0].Code() != "LA" {
+			t.Fatalf("served %v, stopped %d", codes, len(ns.stopped))
+		}
+		if len(ns.Tokens) == 0 {
+			t.Fatal("the first open wrote no tokens")
+		}
+		nodes := map[string]*registry.Node{}
+		for _, n := range ns.all {
+			nodes[n.Code()] = n
+		}
+		ts, err := ns.Link.Transfers(ctx, hub.TransferFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) != len(demo.Pilots)+1 {
+			t.Fatalf("the hub has %d transfers: %+v", len(ts), ts)
+		}
+		completed := st(protocol.StatusProposed, protocol.StatusChecked, protocol.StatusAccepted, protocol.StatusCompleted)
+		for _, p := range demo.Pilots {
+			var x *hub.Transfer
+			for i := range ts {
+				if ts[i].Proposal.FromRegistry == p.From && ts[i].Proposal.ToRegistry == p.To {
+					x = &ts[i]
+				}
+			}
+			if x == nil {
+				t.Fatalf("no transfer %s → %s at the hub", p.From, p.To)
+			}
+			if !slices.Equal(x.Statuses(), completed) || x.Proposal.Quantity != p.Quantity || x.Proposal.UnitType != "CCER" {
+				t.Errorf("%s: %v, %d %s", x.ID, x.Statuses(), x.Proposal.Quantity, x.Proposal.UnitType)
+			}
+			// The acquirer holds every forwarded block as a block of the
+			// Chinese issuance, same serials, in the acquiring account.
+			for _, b := range x.Proposal.Blocks {
+				id, _ := strconv.ParseInt(b.IssuanceID, 10, 64)
+				var held int64
+				for _, ob := range nodes[p.To].OriginBlocks() {
+					if ob.Origin == (registry.Origin{Registry: "CN", Issuance: id}) && ob.State == ledger.Held &&
+						ob.AccountID == demo.HolderAccount(p.ToHolder) && ob.Start >= b.Start && ob.End <= b.End {
+						held += ob.End - ob.Start + 1
+					}
+				}
+				if b.OriginRegistry != "CN" || held != b.Quantity() {
+					t.Errorf("%s: %s holds %d of block %s/%s %d-%d", x.ID, p.To, held, b.OriginRegistry, b.IssuanceID, b.Start, b.End)
+				}
+			}
+		}
+		fly, err := ns.Link.Transfers(ctx, hub.TransferFilter{Active: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fly) != 1 || fly[0].Proposal.FromRegistry != "LA" || fly[0].Proposal.ToRegistry != "JP" || fly[0].Status != protocol.StatusAccepted {
+			t.Fatalf("in flight: %+v", fly)
+		}
+		if bad := hub.CheckCorridor(ns.all...); len(bad) > 0 {
+			t.Errorf("corridor: %v", bad)
+		}
+		for i, db := range ns.dbs {
+			rep, err := registry.Verify(ctx, db)
+			if err != nil || !rep.OK() {
+				t.Errorf("%s verify: %v %v", ns.all[i].Code(), err, rep.Violations)
+			}
+		}
+		heads, transfers := corridorState(t, ns)
+		ns.Close()
+
+		// A restart reopens every node and the hub (replaying its
+		// events) and neither seeds nor sends anything again.
+		ns, err = Open(ctx, s, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ns.Close()
+		if err := ns.Corridor.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		heads2, transfers2 := corridorState(t, ns)
+		if len(ns.Tokens) != 0 || !mapsEqual(heads, heads2) || transfers != transfers2 {
+			t.Errorf("the second open changed the corridor:\nheads %v\n   -> %v\ntransfers %s\n       -> %s\ntokens %d", heads, heads2, transfers, transfers2, len(ns.Tokens))
+		}
+		if fly, _ := ns.Link.Transfers(ctx, hub.TransferFilter{Active: true}); len(fly) != 1 {
+			t.Errorf("after the restart %d transfers are in flight", len(fly))
+		}
+	})
+}
+
+// TestDemoInFlightCompletesWhenLANodeRuns: the transfer in flight is
+// waiting only on the stopped node: serving LA too (naming it among the
+// registries) lets it complete, and the units reach Japan.
+func TestDemoInFlightCompletesWhenLANodeRuns(t *testing.T) {
+	s := Storage{DataDir: t.TempDir()}
+	ctx := context.Background()
+	opt := OpenOptions{SeedDemo: true, Now: func() time.Time { return demoClock }}
+	ns, err := Open(ctx, s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Close()
+	opt.Codes = append(demo.Codes(), "LA")
+	ns, err = Open(ctx, s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	if err := ns.Corridor.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fly, _ := ns.Link.Transfers(ctx, hub.TransferFilter{Active: true}); len(fly) != 0 {
+		t.Fatalf("still in flight: %+v", fly)
+	}
+	if bad := hub.CheckCorridor(ns.all...); len(bad) > 0 {
+		t.Errorf("corridor: %v", bad)
+	}
+	var atJP int64
+	for _, n := range ns.List {
+		if n.Code() != "JP" {
+			continue
+		}
+		for _, ob := range n.OriginBlocks() {
+			// Parts of the origin issuance that are not here show as
+			// exported.
+			if ob.Origin.Registry == "LA" && ob.State == ledger.Held {
+				atJP += ob.End - ob.Start + 1
+			}
+		}
+	}
+	if atJP != demo.InFlight.Quantity {
+		t.Errorf("JP holds %d units of Lao PDR origin, want %d", atJP, demo.InFlight.Quantity)
+	}
+}
+
+func st(s ...protocol.Status) []protocol.Status { return s }
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
