@@ -30,6 +30,10 @@ type OpenOptions struct {
 	SeedDemo bool
 	// Now is the nodes' clock (nil: time.Now); tests fix it.
 	Now func() time.Time
+
+	// afterPilot, in tests, runs after a demo pilot's escrow and proposal
+	// and before its delivery, and may fail it, to stand for a crash.
+	afterPilot func(key string) error
 }
 
 // Nodes are open registry nodes with their databases, linked by an
@@ -210,7 +214,7 @@ func (ns *Nodes) openCorridor(ctx context.Context, s Storage, opt OpenOptions) e
 	}
 	ns.Corridor, ns.Link = c, c
 	if opt.SeedDemo {
-		if err := ns.runPilots(ctx, members); err != nil {
+		if err := ns.runPilots(ctx, members, opt); err != nil {
 			return err
 		}
 	}
@@ -246,7 +250,7 @@ func (m *mailbox) Receive(_ context.Context, compact string) error {
 // registries are not demo-seeded nodes of this corridor is skipped, and one
 // the sender refuses (its units moved on) is logged and skipped: the demo
 // never stops a start.
-func (ns *Nodes) runPilots(ctx context.Context, members []hub.Member) error {
+func (ns *Nodes) runPilots(ctx context.Context, members []hub.Member, opt OpenOptions) error {
 	byCode := map[string]int{}
 	for i, m := range members {
 		byCode[m.Node.Code()] = i
@@ -274,6 +278,11 @@ func (ns *Nodes) runPilots(ctx context.Context, members []hub.Member) error {
 		}
 		if err != nil {
 			return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
+		}
+		if opt.afterPilot != nil {
+			if err := opt.afterPilot(p.Key); err != nil {
+				return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
+			}
 		}
 		if err := ns.Corridor.Run(ctx); err != nil {
 			return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
