@@ -10,6 +10,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
@@ -161,13 +162,36 @@ type Token struct {
 // Seed fills an empty node with spec's demo data and returns the tokens it
 // created. Every step uses a fixed idempotency key, so a seed interrupted by
 // a crash resumes where it stopped (but tokens made before the crash are not
-// returned again).
+// returned again). The organisation acting for the hub comes last, so its
+// key (HubOrgKey) marks a finished seed.
 func Seed(ctx context.Context, n *registry.Node, spec Registry) ([]Token, error) {
+	return seed(ctx, n, spec, -1)
+}
+
+// SeedPartly runs only the first steps of Seed, as a seed cut short by a
+// crash (for tests of resuming it).
+func SeedPartly(ctx context.Context, n *registry.Node, spec Registry, steps int) error {
+	_, err := seed(ctx, n, spec, steps)
+	if errors.Is(err, errCut) {
+		return nil
+	}
+	return err
+}
+
+var errCut = errors.New("demo: seed cut short")
+
+// SeedKey is the idempotency key of step (from 1) of spec's seed.
+func SeedKey(code string, step int) string { return fmt.Sprintf("demo-seed-%s-%d", code, step) }
+
+func seed(ctx context.Context, n *registry.Node, spec Registry, steps int) ([]Token, error) {
 	sys := registry.Actor{Role: ledger.RoleAdmin}
 	step := 0
 	do := func(actor registry.Actor, req registry.Request) (registry.Result, error) {
+		if step == steps {
+			return registry.Result{}, errCut
+		}
 		step++
-		res, err := n.Do(ctx, actor, fmt.Sprintf("demo-seed-%s-%d", spec.Code, step), req)
+		res, err := n.Do(ctx, actor, SeedKey(spec.Code, step), req)
 		if err != nil {
 			return res, fmt.Errorf("demo: seed %s step %d (%s): %w", spec.Code, step, req.Kind(), err)
 		}
@@ -240,6 +264,9 @@ func Seed(ctx context.Context, n *registry.Node, spec Registry) ([]Token, error)
 	}
 	// The organisation acting for the hub, under its own fixed key so that
 	// the host finds it again on every start.
+	if step == steps {
+		return nil, errCut
+	}
 	if _, err := n.Do(ctx, sys, HubOrgKey(spec.Code), HubOrgRequest(spec)); err != nil {
 		return nil, fmt.Errorf("demo: seed %s: the hub's organisation: %w", spec.Code, err)
 	}

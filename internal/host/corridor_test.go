@@ -14,6 +14,7 @@ import (
 	"github.com/corridor-carbon/corridor/internal/hub/protocol"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/store"
 )
 
 // demoClock is after every agreement the demo's transfers use became
@@ -260,6 +261,56 @@ func TestDemoPilotsResumeAfterCrash(t *testing.T) {
 		}
 		if bad := hub.CheckCorridor(ns.all...); len(bad) > 0 {
 			t.Errorf("corridor: %v", bad)
+		}
+	})
+}
+
+// TestDemoSeedResumes: registries whose demo seed a crash cut short (the
+// first steps in the journal, not the last) are finished by the next
+// start with the same keys, and the pilots still run: the result has
+// every demo organisation, account and issuance once.
+func TestDemoSeedResumes(t *testing.T) {
+	eachStorage(t, func(t *testing.T, s Storage) {
+		ctx := context.Background()
+		cuts := map[string]int{"CN": 12, "KH": 2}
+		for code, steps := range cuts {
+			db, err := store.Open(ctx, s.Store(code))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := registry.Open(ctx, db, registry.Options{Code: code, Now: func() time.Time { return demoClock }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec, _ := demo.Spec(code)
+			if err := demo.SeedPartly(ctx, n, spec, steps); err != nil {
+				t.Fatal(err)
+			}
+			if got := n.Totals().JournalSeq; got != int64(steps) {
+				t.Fatalf("%s: the cut seed wrote %d entries", code, got)
+			}
+			n.Close()
+			db.Close()
+		}
+		ns, err := Open(ctx, s, OpenOptions{SeedDemo: true, Now: func() time.Time { return demoClock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ns.Close()
+		for _, n := range ns.List {
+			if _, cut := cuts[n.Code()]; !cut {
+				continue
+			}
+			spec, _ := demo.Spec(n.Code())
+			tot := n.Totals()
+			if tot.Organisations != len(spec.Holders)+2 || tot.Accounts != len(spec.Holders)+1 || tot.Issuances != len(spec.Issuances) {
+				t.Errorf("%s after the resumed seed: %d organisations, %d accounts, %d issuances", n.Code(), tot.Organisations, tot.Accounts, tot.Issuances)
+			}
+		}
+		fly, _ := ns.Link.Transfers(ctx, hub.TransferFilter{Active: true})
+		all, _ := ns.Link.Transfers(ctx, hub.TransferFilter{})
+		if len(all) != len(demo.Pilots)+1 || len(fly) != 1 {
+			t.Errorf("%d transfers, %d in flight", len(all), len(fly))
 		}
 	})
 }

@@ -145,10 +145,23 @@ func (ns *Nodes) open(ctx context.Context, s Storage, code string, opt OpenOptio
 	ns.dbs = append(ns.dbs, db)
 	ns.all = append(ns.all, n)
 	spec, isDemo := demo.Spec(code)
-	if !opt.SeedDemo || !isDemo || n.Totals().JournalSeq != 0 {
+	if !opt.SeedDemo || !isDemo {
 		return n, nil, nil
 	}
-	slog.Info("seeding demo registry", "registry", spec.Code, "name", spec.Name)
+	if n.Totals().JournalSeq != 0 {
+		// Resume a demo seed a crash cut short (its first step is there,
+		// its last is not); leave any other registry alone.
+		done, err := db.EntriesByKey(ctx, []string{demo.SeedKey(code, 1), demo.HubOrgKey(code)})
+		if err != nil {
+			return nil, nil, fmt.Errorf("host: open registry %s: %w", code, err)
+		}
+		if _, started := done[demo.SeedKey(code, 1)]; !started || len(done) == 2 {
+			return n, nil, nil
+		}
+		slog.Info("resuming the demo seed", "registry", spec.Code)
+	} else {
+		slog.Info("seeding demo registry", "registry", spec.Code, "name", spec.Name)
+	}
 	t, err := demo.Seed(ctx, n, spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("host: %w", err)
