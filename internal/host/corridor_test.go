@@ -50,6 +50,8 @@ func corridorState(t *testing.T, ns *Nodes) (heads map[string]string, transfers 
 // (8), waiting for the stopped Lao PDR node. A second Open changes
 // nothing: the same journal heads, the same transfer records, no tokens.
 func TestDemoCorridor(t *testing.T) {
+	// Each run has its own storage.
+	t.Parallel()
 	eachStorage(t, func(t *testing.T, s Storage) {
 		ctx := context.Background()
 		opt := OpenOptions{SeedDemo: true, Now: func() time.Time { return demoClock }}
@@ -152,6 +154,8 @@ func TestDemoCorridor(t *testing.T) {
 // waiting only on the stopped node: serving LA too (naming it among the
 // registries) lets it complete, and the units reach Japan.
 func TestDemoInFlightCompletesWhenLANodeRuns(t *testing.T) {
+	// Each run has its own storage.
+	t.Parallel()
 	s := Storage{DataDir: t.TempDir()}
 	ctx := context.Background()
 	opt := OpenOptions{SeedDemo: true, Now: func() time.Time { return demoClock }}
@@ -214,6 +218,8 @@ func mapsEqual(a, b map[string]string) bool {
 // corridor ends as after an uninterrupted first start: three completed
 // pilots, one in flight, one escrow per pilot at the sender.
 func TestDemoPilotsResumeAfterCrash(t *testing.T) {
+	// Each run has its own storage.
+	t.Parallel()
 	eachStorage(t, func(t *testing.T, s Storage) {
 		ctx := context.Background()
 		crash := errors.New("crash")
@@ -270,6 +276,8 @@ func TestDemoPilotsResumeAfterCrash(t *testing.T) {
 // start with the same keys, and the pilots still run: the result has
 // every demo organisation, account and issuance once.
 func TestDemoSeedResumes(t *testing.T) {
+	// Each run has its own storage.
+	t.Parallel()
 	eachStorage(t, func(t *testing.T, s Storage) {
 		ctx := context.Background()
 		cuts := map[string]int{"CN": 12, "KH": 2}
