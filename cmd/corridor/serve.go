@@ -2,6 +2,7 @@ package main
 
 import (
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,7 @@ func newServeCmd() *cobra.Command {
 	var sf storageFlags
 	var addr, codes string
 	var seed bool
+	var reconcileEvery time.Duration
 	var rf roleFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -33,7 +35,8 @@ PDR (LA) to Japan stays in flight, because the LA node is stopped in the demo (a
 --seed-demo=false leaves new registries empty (create the first admin token with
 'corridor bootstrap').
 
-Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_REGISTRIES.`,
+Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_REGISTRIES,
+CORRIDOR_RECONCILE_EVERY.`,
 		Example: `  corridor serve
   corridor serve --addr 0.0.0.0:8080 --database-url postgres://corridor@db/corridor --seed-demo=false`,
 		Args: cobra.NoArgs,
@@ -41,7 +44,7 @@ Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_R
 			if done, err := rf.serve(cmd, sf.Storage, addr); done {
 				return err
 			}
-			nodes, err := host.Open(cmd.Context(), sf.Storage, host.OpenOptions{Codes: splitCodes(codes), SeedDemo: seed})
+			nodes, err := host.Open(cmd.Context(), sf.Storage, host.OpenOptions{Codes: splitCodes(codes), SeedDemo: seed, ReconcileEvery: reconcileEvery})
 			if err != nil {
 				return hostError(err)
 			}
@@ -52,6 +55,7 @@ Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_R
 	sf.add(cmd.Flags())
 	cmd.Flags().StringVar(&addr, "addr", envDefault("CORRIDOR_ADDR", "127.0.0.1:8080"), "listen address (env CORRIDOR_ADDR)")
 	cmd.Flags().StringVar(&codes, "registries", envDefault("CORRIDOR_REGISTRIES", strings.Join(demo.Codes(), ",")), "comma-separated registry codes to run (env CORRIDOR_REGISTRIES)")
+	cmd.Flags().DurationVar(&reconcileEvery, "reconcile-every", envDuration("CORRIDOR_RECONCILE_EVERY", 10*time.Minute), "reconcile the embedded hub with every node at start and then at this interval; 0 turns it off (our default, not a regulatory figure) (env CORRIDOR_RECONCILE_EVERY)")
 	cmd.Flags().BoolVar(&seed, "seed-demo", true, "seed empty demo registries with demo data and run the demo pilots")
 	rf.add(cmd)
 	return withUsageExit(cmd)

@@ -30,6 +30,9 @@ type OpenOptions struct {
 	SeedDemo bool
 	// Now is the nodes' clock (nil: time.Now); tests fix it.
 	Now func() time.Time
+	// ReconcileEvery, when positive, reconciles the hub with every node
+	// once the corridor is up and then at this interval.
+	ReconcileEvery time.Duration
 
 	// afterPilot, in tests, runs after a demo pilot's escrow and proposal
 	// and before its delivery, and may fail it, to stand for a crash.
@@ -234,6 +237,14 @@ func (ns *Nodes) openCorridor(ctx context.Context, s Storage, opt OpenOptions) e
 	pump, stop := context.WithCancel(context.WithoutCancel(ctx))
 	ns.stop = stop
 	c.Start(pump)
+	if every := opt.ReconcileEvery; every > 0 {
+		go func() {
+			if _, err := c.Reconcile(pump, hub.ReconcileOptions{}); err != nil && pump.Err() == nil {
+				slog.Warn("host: first reconciliation", "err", err)
+			}
+		}()
+		c.StartReconciler(pump, every)
+	}
 	return nil
 }
 

@@ -314,13 +314,7 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 // nodeHandler is the node's API and web, which reach the corridor through
 // link.
 func nodeHandler(nodes []*registry.Node, link hub.Link) http.Handler {
-	// The API with the link in front of Handler's other routes (web,
-	// metrics, health); when Handler takes the link itself this is
-	// Handler(nodes, link).
-	mux := http.NewServeMux()
-	mux.Handle("/api/", api.New(nodes...).WithLink(link).Handler())
-	mux.Handle("/", Handler(nodes, link))
-	return mux
+	return Handler(nodes, link)
 }
 
 // TickEvery is how often a hub or node process runs its protocol timers

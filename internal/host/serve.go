@@ -20,11 +20,17 @@ import (
 // the corridor the nodes belong to (Nodes.Link; nil for none), for the
 // API's and the pages' cross-registry parts.
 func Handler(nodes []*registry.Node, link hub.Link) http.Handler {
-	apiSrv := api.New(nodes...)
+	apiSrv := api.New(nodes...).WithLink(link)
+	site := web.New(nodes...).WithLink(link)
+	if c, ok := link.(*hub.Corridor); ok && c != nil {
+		// The corridor page's reconciliation section, cached: the hub reads
+		// its reconciliation table on every call.
+		site = site.WithReconciler(web.HubReconciler(c.Hub.LatestReconciliations, 5*time.Second))
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv.Handler())
 	mux.Handle("GET /metrics", apiSrv.MetricsHandler())
-	mux.Handle("/", web.New(nodes...).Handler())
+	mux.Handle("/", site.Handler())
 	mux.Handle("GET /healthz", apiSrv.HealthHandler())
 	mux.Handle("GET /readyz", apiSrv.ReadyHandler())
 	return mux
