@@ -69,3 +69,26 @@ func (l *Ledger) submitted(party string, y int) bool {
 	}
 	return false
 }
+
+// ValidateAuthorisation checks an authorise or amend event's content on its
+// own (not against the log): what a host registry can decide when its
+// administrator records the event. It returns the version as it is stored.
+func ValidateAuthorisation(cfg Config, ev AuthEvent) (Authorisation, error) {
+	return normalise(cfg, ev)
+}
+
+// FirstTransferOf says whether the hub's record makes a the first transfer
+// of its units. The hub protocol carries no sender statement yet, so the
+// hub states it for the sender from its own record, and Check then runs
+// every other check on that statement.
+func (l *Ledger) FirstTransferOf(a Action) bool {
+	a.FirstTransfer = false
+	return CodeOf(l.Check(a)) == CodeFirstMismatch
+}
+
+// Known reports whether the accounting knows issuance of registry (it was
+// issued under an authorisation).
+func (st *State) Known(registry string, issuance int64) bool {
+	_, ok := st.blocks[issKey{registry, issuance}]
+	return ok
+}
