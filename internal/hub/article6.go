@@ -238,7 +238,7 @@ func (x *Article6) sync(ctx context.Context) error {
 			return err
 		}
 		for _, t := range ts {
-			f, err := factOf(code, t)
+			f, err := x.factOf(code, t)
 			if err != nil {
 				return err
 			}
@@ -295,8 +295,8 @@ func (x *Article6) record(ctx context.Context, fs []Article6Fact) error {
 	return nil
 }
 
-// factOf turns a host registry's journal entry into a fact.
-func factOf(code string, t registry.Transaction) (Article6Fact, error) {
+// factOf turns a registry's journal entry into a fact.
+func (x *Article6) factOf(code string, t registry.Transaction) (Article6Fact, error) {
 	f := Article6Fact{At: t.At, Registry: code, Entry: t.Seq}
 	req, err := registry.DecodeRequest(t.Kind, t.Request)
 	if err != nil {
@@ -312,8 +312,23 @@ func factOf(code string, t registry.Transaction) (Article6Fact, error) {
 			return f, err
 		}
 		f.Actions = []article6.Action{a}
+		return f, nil
 	}
+	f.Actions = registry.UseActions(x.party(code), req, t.Result)
 	return f, nil
+}
+
+// party is the Party of registry code: the configured one, else the
+// first two letters of the code (the corridor's registry codes start with
+// their Party's).
+func (x *Article6) party(code string) string {
+	if p, ok := x.cfg.Party[code]; ok {
+		return p
+	}
+	if len(code) > 2 {
+		return code[:2]
+	}
+	return code
 }
 
 // completions reads the hub's event log after the last event taken and
@@ -372,7 +387,7 @@ func (x *Article6) transferAction(p protocol.Proposal, b protocol.Block, date st
 	}
 	return article6.Action{Kind: article6.ActionTransfer, Date: date,
 		Units: ledger.Serial{Registry: b.OriginRegistry, UnitType: b.UnitType, Project: b.Project, Vintage: b.Vintage, Issuance: iss, Start: b.Start, End: b.End},
-		From:  x.cfg.Party[p.FromRegistry], To: x.cfg.Party[p.ToRegistry]}, nil
+		From:  x.party(p.FromRegistry), To: x.party(p.ToRegistry)}, nil
 }
 
 // article6Purposes are the proposal purposes that need authorised units.

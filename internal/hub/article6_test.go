@@ -69,7 +69,7 @@ type a6world struct {
 	// Indonesia's accounts: project developer, adaptation (share of
 	// proceeds), the Chinese investor's account; China's national account.
 	dev, adapt, inv, cnAcc, myAcc int64
-	devActor, invActor            registry.Actor
+	devActor, invActor, cnActor   registry.Actor
 }
 
 var a6start = time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC)
@@ -93,7 +93,7 @@ func newA6World(t *testing.T, tg storetest.Target, approaches article6.Approache
 	w.devActor, w.dev = w.id.holder(t, "PT Surya Energi (project developer)")
 	_, w.adapt = w.id.holder(t, "Indonesia adaptation account")
 	w.invActor, w.inv = w.id.holder(t, "China Solar Investment Co. (investor)")
-	_, w.cnAcc = w.cn.holder(t, "China national holding")
+	w.cnActor, w.cnAcc = w.cn.holder(t, "China national holding")
 	_, w.myAcc = w.my.holder(t, "Malaysia holding")
 	set, err := agreements.Default()
 	if err != nil {
@@ -186,8 +186,9 @@ func a6codes(tr Transfer) []string {
 // China; the issuance takes 2 % OMGE (cancelled) and 5 % share of proceeds
 // (to the adaptation account) and splits the rest 40/60 host/investor; the
 // investor's share goes to China's registry through the hub, which records
-// it as the first transfer with Indonesia's corresponding adjustment; the
-// AEF tables equal the golden files, and the hub's ledger rebuilt from its
+// it as the first transfer with Indonesia's corresponding adjustment;
+// China retires 3,000 t of it for its NDC (its own adjustment); the AEF
+// tables equal the golden files, and the hub's ledger rebuilt from its
 // database gives the same tables.
 func TestArticle6ProjectAbroad(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
@@ -217,6 +218,9 @@ func TestArticle6ProjectAbroad(t *testing.T) {
 		if bad := CheckCorridor(w.id.node, w.cn.node, w.my.node); len(bad) > 0 {
 			t.Fatal(bad)
 		}
+		// China uses 3,000 t of them towards its NDC.
+		w.clk.set(a6start.Add(48 * time.Hour))
+		w.cn.do(t, w.cnActor, registry.Retire{From: w.cnAcc, Units: registry.Units{Quantity: 3000, UnitType: "CCER"}, Beneficiary: "People's Republic of China", Purpose: "ndc", ComplianceYear: 2026})
 		adj := map[string]int64{}
 		var firsts int
 		err := w.a6.Ledger(ctx, func(l *article6.Ledger) error {
@@ -234,9 +238,10 @@ func TestArticle6ProjectAbroad(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Indonesia adjusts for the OMGE cancellation and the first transfer
-		// of the investor's share, in the vintage year.
-		if adj["ID/2026"] != 200+5580 || len(adj) != 1 || firsts != 2 {
-			t.Fatalf("adjustments %v, first transfers %d; want ID/2026 = 5780 and 2 first transfers", adj, firsts)
+		// of the investor's share, in the vintage year; China for its use,
+		// in the year of use.
+		if adj["ID/2026"] != 200+5580 || adj["CN/2026"] != -3000 || len(adj) != 2 || firsts != 2 {
+			t.Fatalf("adjustments %v, first transfers %d; want ID/2026 = 5780, CN/2026 = -3000 and 2 first transfers", adj, firsts)
 		}
 		for _, f := range w.a6.Facts() {
 			if f.Refused != "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,8 +105,46 @@ func (IssueAuthorised) Kind() string     { return "issue_authorised" }
 // article6Kinds are the journal kinds the hub reads as Article 6 facts.
 var article6Kinds = []string{Authorise{}.Kind(), AmendAuthorisation{}.Kind(), RevokeAuthorisation{}.Kind(), IssueAuthorised{}.Kind()}
 
-// Article6Kinds lists the journal kinds that carry Article 6 facts.
-func Article6Kinds() []string { return slices.Clone(article6Kinds) }
+// Article6Kinds lists the journal kinds that carry Article 6 facts: the
+// authorisation events and issuances, and the retirements and
+// cancellations that use or cancel units (UseActions).
+func Article6Kinds() []string {
+	return append(slices.Clone(article6Kinds), Retire{}.Kind(), Cancel{}.Kind())
+}
+
+// UseActions are the Article 6 actions a journaled retire or cancel
+// records, one per block, in the origin's serials: a retirement for
+// purpose "ndc" is use towards the NDC of party (the Party whose registry
+// holds the units), "oimp" or "op" use for that purpose by the
+// beneficiary; any other retirement, and a cancellation, cancels the units
+// (AEF action "Cancellation"). Units the hub's ledger does not know are
+// skipped there.
+func UseActions(party string, req Request, res Result) []article6.Action {
+	a := article6.Action{Kind: article6.ActionCancel, Date: res.At.UTC().Format(time.DateOnly)}
+	switch r := req.(type) {
+	case Retire:
+		switch p := strings.ToLower(strings.TrimSpace(r.Purpose)); p {
+		case "ndc":
+			a.Kind, a.Purpose, a.UsingParty = article6.ActionUse, article6.PurposeNDC, party
+		case "oimp", "op":
+			a.Kind, a.Purpose, a.UsingParty, a.UsingEntity = article6.ActionUse, article6.Purpose(strings.ToUpper(p)), party, r.Beneficiary
+		}
+	case Cancel:
+	default:
+		return nil
+	}
+	var out []article6.Action
+	for _, b := range res.Blocks {
+		s, err := ledger.ParseSerial(b.Serial)
+		if err != nil {
+			continue
+		}
+		x := a
+		x.Units = s
+		out = append(out, x)
+	}
+	return out
+}
 
 // authState is the node's record of one authorisation (a value: replaced,
 // never changed in place).
