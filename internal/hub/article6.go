@@ -487,3 +487,7 @@ func EmbeddedArticle6(ctx context.Context, db *store.DB, members []Member, appro
 	}
 	return OpenArticle6(ctx, cfg)
 }
+
+// Article6 is the embedded corridor's Article 6 ledger (nil when it keeps
+// none): what the API's and the CLI's reports read.
+func (c *Corridor) Article6() *Article6 { return c.cfg.Article6 }
