@@ -387,3 +387,31 @@ func TestArticle6ChecksAtHub(t *testing.T) {
 		})
 	})
 }
+
+// TestApproachTermsDisagree: the embedded agreements and approaches agree
+// on the Singapore-Thailand terms (5 % and 2 %); the only disagreements
+// are the three China pilots, whose approaches carry placeholder 5 %/2 %
+// terms that the pilot agreements (voluntary use) do not state. A new
+// disagreement fails here.
+func TestApproachTermsDisagree(t *testing.T) {
+	set, err := agreements.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ApproachTermsDisagree(set, defaultApproaches(t))
+	want := []string{
+		"CN-ID-PILOT: share of proceeds 0.05, OMGE 0.02; agreement pilot-cn-id: 0, 0",
+		"CN-MY-PILOT: share of proceeds 0.05, OMGE 0.02; agreement pilot-cn-my: 0, 0",
+		"CN-TH-PILOT: share of proceeds 0.05, OMGE 0.02; agreement pilot-cn-th: 0, 0",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("disagreements\n got %q\nwant %q", got, want)
+	}
+	aps := defaultApproaches(t)
+	ap := aps["SG-TH-IA"]
+	ap.OMGE = decimal.RequireFromString("0.03")
+	aps["SG-TH-IA"] = ap
+	if got := ApproachTermsDisagree(set, aps); len(got) != 4 {
+		t.Fatalf("a changed SG-TH-IA OMGE is not reported: %q", got)
+	}
+}
