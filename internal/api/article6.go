@@ -44,8 +44,10 @@ func (s *Server) routesArticle6(mux *http.ServeMux) {
 // handleAEF serves a Party's AEF for a year: ?party=TH&year=2026, optional
 // table (one of the five), format json (default), csv (needs a table) or
 // xlsx, submitted (YYYY-MM-DD), version, ndc_first_year, ndc_last_year.
-// The AEF is public reporting (2/CMA.3, annex, chapter IV [recall]), so no
-// token is needed.
+// The AEF is the reporting of decision 2/CMA.3, annex, chapter IV
+// ("Reporting", so named in decision 6/CMA.4, para. 28,
+// FCCC/PA/CMA/2022/10/Add.2), whose non-confidential part is published
+// (same, para. 28, citing 2/CMA.3, annex, para. 24), so no token is needed.
 func (s *Server) handleAEF(w http.ResponseWriter, r *http.Request) {
 	reports := s.article6Reports()
 	if reports == nil {

@@ -242,8 +242,10 @@ func (n *Node) checkAuthorisation(r Authorisation, kind article6.EventKind, at t
 			}
 		}
 	}
-	// Only the host Party's own registry authorises for it (2/CMA.3,
-	// annex, para. 18(g) [recall]: the participating Party's authorisation).
+	// Only the host Party's own registry authorises for it: authorisation
+	// is the first transferring Party's prerogative (2/CMA.3, annex, para.
+	// 18 lists its elements [para. number seen cited in the SBSTA 60 draft
+	// text of 6 Dec 2024; the decision itself not read]).
 	if r.Host != n.party() {
 		return article6.Authorisation{}, a6err(ledger.KindPermission, article6.CodeAuthInvalid, "authorisation.host", "registry %s authorises for %s, not %s", n.code, n.party(), r.Host)
 	}
@@ -536,8 +538,7 @@ type AuthorisationView struct {
 	Frozen        bool                   `json:"frozen"`
 }
 
-// Authorisations lists the authorisations recorded here, by id (public:
-// a Party's authorisations are published, 2/CMA.3 annex para. 18 [recall]).
+// Authorisations lists the authorisations recorded here, by id.
 func (n *Node) Authorisations() []AuthorisationView {
 	r := n.reader()
 	var out []AuthorisationView
