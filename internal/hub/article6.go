@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -56,14 +57,22 @@ type NodeSource struct{ Node *registry.Node }
 
 // Article6Entries implements Article6Source.
 func (s NodeSource) Article6Entries(ctx context.Context, after int64) ([]registry.Transaction, error) {
+	const page = 10000
 	var out []registry.Transaction
+	// A kind that fills its page may have more entries: keep only what
+	// precedes its last one, so the caller's cursor skips nothing.
+	upTo := int64(math.MaxInt64)
 	for _, k := range registry.Article6Kinds() {
-		ts, err := s.Node.Transactions(ctx, registry.Operator, after, k, 1<<20)
+		ts, err := s.Node.Transactions(ctx, registry.Operator, after, k, page)
 		if err != nil {
 			return nil, fmt.Errorf("hub: article 6 entries of %s: %w", s.Node.Code(), err)
 		}
+		if len(ts) == page {
+			upTo = min(upTo, ts[len(ts)-1].Seq)
+		}
 		out = append(out, ts...)
 	}
+	out = slices.DeleteFunc(out, func(t registry.Transaction) bool { return t.Seq > upTo })
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out, nil
 }
@@ -236,16 +245,23 @@ func (x *Article6) sync(ctx context.Context) error {
 	}
 	slices.Sort(codes)
 	for _, code := range codes {
-		ts, err := x.cfg.Sources[code].Article6Entries(ctx, x.cursor[code])
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			f, err := x.factOf(code, t)
+		// A source may answer in pages: read until it has nothing more.
+		for after := x.cursor[code]; ; {
+			ts, err := x.cfg.Sources[code].Article6Entries(ctx, after)
 			if err != nil {
 				return err
 			}
-			fresh = append(fresh, f)
+			if len(ts) == 0 {
+				break
+			}
+			for _, t := range ts {
+				f, err := x.factOf(code, t)
+				if err != nil {
+					return err
+				}
+				fresh = append(fresh, f)
+				after = max(after, t.Seq)
+			}
 		}
 	}
 	done, scanned, err := x.completions(ctx)
