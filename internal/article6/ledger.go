@@ -1,5 +1,7 @@
 package article6
 
+import "github.com/corridor-carbon/corridor/internal/ledger"
+
 // Ledger bundles the configuration, the authorisation log and the ITMO state
 // the hub keeps, and the AEF submissions it has recorded.
 type Ledger struct {
@@ -91,4 +93,28 @@ func (l *Ledger) FirstTransferOf(a Action) bool {
 func (st *State) Known(registry string, issuance int64) bool {
 	_, ok := st.blocks[issKey{registry, issuance}]
 	return ok
+}
+
+// Parts splits s along the blocks the accounting keeps for its issuance,
+// so each part is in one Article 6 state (units first-transferred by
+// different records, or not yet, are different blocks even when a
+// registry holds them as one). It returns s alone when the accounting
+// does not know all of it, so that Check names what is wrong.
+func (st *State) Parts(s ledger.Serial) []ledger.Serial {
+	var out []ledger.Serial
+	var n int64
+	for _, b := range st.blocks[issKey{s.Registry, s.Issuance}] {
+		lo, hi := max(b.Units.Start, s.Start), min(b.Units.End, s.End)
+		if lo > hi {
+			continue
+		}
+		p := s
+		p.Start, p.End = lo, hi
+		out = append(out, p)
+		n += p.Count()
+	}
+	if n != s.Count() {
+		return []ledger.Serial{s}
+	}
+	return out
 }

@@ -38,7 +38,7 @@ import (
 // took it, and Open replays that table, so the ledger is rebuilt
 // identically. Facts are pulled when the hub checks a proposal (before the
 // check, so it sees every authorisation recorded until then) and when a
-// report is read. At proposal the hub runs Ledger.Check on each block and
+// report is read; each pull takes the completions first (see sync). At proposal the hub runs Ledger.Check on each block and
 // refuses (status 3) with the article6-* codes.
 
 // CodeArticle6Unavailable: the hub could not bring its Article 6 ledger up
@@ -202,18 +202,17 @@ func (x *Article6) take(f Article6Fact) Article6Outcome {
 			// accounting (a voluntary transfer).
 			continue
 		}
-		if a.Kind == article6.ActionTransfer {
-			a.FirstTransfer = x.ledger.FirstTransferOf(a)
-		}
-		recs, err := x.ledger.Apply(a)
-		if err != nil {
-			refuse(err)
-			if a.Kind == article6.ActionIssue {
-				x.refused[issuanceRef{a.Units.Registry, a.Units.Issuance}] = o
+		for _, a := range x.split(a) {
+			recs, err := x.ledger.Apply(a)
+			if err != nil {
+				refuse(err)
+				if a.Kind == article6.ActionIssue {
+					x.refused[issuanceRef{a.Units.Registry, a.Units.Issuance}] = o
+				}
+				continue
 			}
-			continue
+			o.Records = append(o.Records, recs...)
 		}
-		o.Records = append(o.Records, recs...)
 	}
 	if o.Refused != "" {
 		x.cfg.Log.Warn("hub: article 6 ledger refused a fact", "seq", f.Seq, "registry", f.Registry, "entry", f.Entry, "transfer", f.Transfer, "code", o.Refused, "detail", o.Detail)
@@ -227,6 +226,24 @@ func (x *Article6) take(f Article6Fact) Article6Outcome {
 		x.hubEvent = max(x.hubEvent, f.HubEvent)
 	}
 	return o
+}
+
+// split divides a transfer, use or cancellation along the ledger's blocks
+// (a registry merges units the ledger keeps apart, e.g. ITMOs that came
+// back and units never first-transferred) and states each part's first
+// transfer from the hub's record.
+func (x *Article6) split(a article6.Action) []article6.Action {
+	if a.Kind == article6.ActionIssue {
+		return []article6.Action{a}
+	}
+	var out []article6.Action
+	for _, p := range x.ledger.State().Parts(a.Units) {
+		part := a
+		part.Units = p
+		part.FirstTransfer = x.ledger.FirstTransferOf(part)
+		out = append(out, part)
+	}
+	return out
 }
 
 // Sync reads new facts from the sources and the hub's event log and
@@ -268,10 +285,16 @@ func (x *Article6) sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fresh = append(fresh, done...)
-	// Node entries before completions at the same instant: a transfer is
-	// completed after the issuance it moves.
+	// Causal order, not the clocks of different machines: every completion
+	// found now was proposed and checked at an earlier sync, which took
+	// the issuance and authorisation it moves; every registry entry found
+	// now came after that check, and may depend on the completion (a
+	// retirement of the imported units) but never the other way round (a
+	// revocation after the check does not stop a transfer the hub passed).
+	// So completions first, in the hub's order, then the registries'
+	// entries by time, each registry's in its journal order.
 	sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].At.Before(fresh[j].At) })
+	fresh = append(done, fresh...)
 	if len(fresh) == 0 {
 		x.hubEvent = max(x.hubEvent, scanned)
 		return nil
@@ -445,13 +468,14 @@ func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Findi
 			}
 			continue
 		}
-		a.FirstTransfer = x.ledger.FirstTransferOf(a)
-		if err := x.ledger.Check(a); err != nil {
-			code := article6.CodeOf(err)
-			if code == "" {
-				code = article6.CodeActionInvalid
+		for _, a := range x.split(a) {
+			if err := x.ledger.Check(a); err != nil {
+				code := article6.CodeOf(err)
+				if code == "" {
+					code = article6.CodeActionInvalid
+				}
+				fs = append(fs, protocol.Finding{Code: string(code), Detail: err.Error()})
 			}
-			fs = append(fs, protocol.Finding{Code: string(code), Detail: err.Error()})
 		}
 	}
 	return fs

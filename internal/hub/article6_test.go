@@ -5,9 +5,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -413,5 +415,167 @@ func TestApproachTermsDisagree(t *testing.T) {
 	aps["SG-TH-IA"] = ap
 	if got := ApproachTermsDisagree(set, aps); len(got) != 4 {
 		t.Fatalf("a changed SG-TH-IA OMGE is not reported: %q", got)
+	}
+}
+
+// TestArticle6CorridorSequence: seeded random sequences of sends of the
+// investor's share to China and back, NDC retirements in China, a
+// revocation and days passing, through the embedded corridor with real
+// nodes on both drivers. After each sequence: no serial is first-
+// transferred twice; each first transfer has exactly one corresponding
+// adjustment of its quantity; each Party's adjustments add up to what its
+// AEF Actions report; the ledger places every held and used unit where the
+// registries hold and retired them; conservation holds corridor-wide.
+func TestArticle6CorridorSequence(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		for seed := uint64(1); seed <= 2; seed++ {
+			t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+				article6Sequence(t, tg.Fresh(t), seed, 14)
+			})
+		}
+	})
+}
+
+func article6Sequence(t *testing.T, tg storetest.Target, seed uint64, steps int) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(seed, 6))
+	w := newA6World(t, tg, defaultApproaches(t))
+	a := solarAuthorisation("ID-A6-0001", "2030-12-31")
+	w.id.do(t, admin, registry.Authorise{Authorisation: a})
+	b := solarAuthorisation("ID-A6-0002", "2030-12-31")
+	b.AcquiringParties = nil
+	w.id.do(t, admin, registry.Authorise{Authorisation: b})
+	w.issueSolar(t, "ID-A6-0001", 2000)
+	w.issueSolar(t, "ID-A6-0002", 1000)
+	send := func(from string, actor registry.Actor, acc int64, to string, toAcc int64, q int64) {
+		_, err := w.c.Send(ctx, from, Send{Actor: actor, Key: fmt.Sprintf("s-%d-%d", seed, rng.Uint64()), From: acc, ToRegistry: to, ToAccount: toAcc,
+			Units: registry.Units{Quantity: q, UnitType: "CCER"}, Purpose: "ndc"})
+		if err != nil {
+			if e, ok := ledger.AsError(err); ok && e.Code == ledger.CodeInsufficientUnits {
+				return
+			}
+			t.Fatalf("send %s→%s %d: %v", from, to, q, err)
+		}
+		if err := w.c.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	revoked := false
+	for range steps {
+		q := 1 + rng.Int64N(400)
+		switch rng.IntN(5) {
+		case 0, 1:
+			send("ID", w.invActor, w.inv, "CN", w.cnAcc, q)
+		case 2:
+			send("CN", w.cnActor, w.cnAcc, "ID", w.inv, q)
+		case 3:
+			if _, err := w.cn.node.Do(ctx, w.cnActor, fmt.Sprintf("r-%d", rng.Uint64()), registry.Retire{From: w.cnAcc, Units: registry.Units{Quantity: q, UnitType: "CCER"},
+				Beneficiary: "People's Republic of China", Purpose: "ndc"}); err != nil {
+				if e, ok := ledger.AsError(err); !ok || e.Code != ledger.CodeInsufficientUnits {
+					t.Fatal(err)
+				}
+			}
+		case 4:
+			if !revoked {
+				w.id.do(t, admin, registry.RevokeAuthorisation{ID: "ID-A6-0002", Reason: "sequence"})
+				revoked = true
+			}
+			w.clk.set(w.clk.now().Add(24 * time.Hour))
+		}
+	}
+	if bad := CheckCorridor(w.id.node, w.cn.node, w.my.node); len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	type key struct {
+		party string
+		state string
+	}
+	ledgerUnits := map[key]int64{}
+	adjusted := map[string]int64{}
+	err := w.a6.Ledger(ctx, func(l *article6.Ledger) error {
+		recs := l.State().Records()
+		seen := map[int64][][2]int64{}
+		bySeq := map[int]article6.Record{}
+		for _, r := range recs {
+			bySeq[r.Seq] = r
+			if r.Type != article6.RecordFirstTransfer {
+				continue
+			}
+			for _, s := range seen[r.Units.Issuance] {
+				if r.Units.Start <= s[1] && s[0] <= r.Units.End {
+					t.Fatalf("serials %s first-transferred twice", r.Units)
+				}
+			}
+			seen[r.Units.Issuance] = append(seen[r.Units.Issuance], [2]int64{r.Units.Start, r.Units.End})
+		}
+		perRecord := map[int]int{}
+		for _, a := range l.State().Adjustments() {
+			adjusted[a.Party] += a.Quantity
+			r := bySeq[a.Record]
+			if a.Quantity > 0 {
+				perRecord[a.Record]++
+				if r.Type != article6.RecordFirstTransfer || r.Quantity() != a.Quantity {
+					t.Fatalf("adjustment %+v does not match its first transfer %+v", a, r)
+				}
+			}
+		}
+		for _, r := range recs {
+			if r.Type == article6.RecordFirstTransfer && perRecord[r.Seq] != 1 {
+				t.Fatalf("first transfer %d has %d adjustments", r.Seq, perRecord[r.Seq])
+			}
+		}
+		for _, b := range l.State().Blocks() {
+			if b.Status != article6.StatusCancelled {
+				ledgerUnits[key{b.Holder, string(b.Status)}] += b.Units.Count()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range w.a6.Facts() {
+		if f.Refused != "" {
+			t.Fatalf("fact %d refused: %s", f.Fact.Seq, f.Detail)
+		}
+	}
+	// Every unit of the two authorised issuances as the registries hold it.
+	nodeUnits := map[key]int64{}
+	for code, n := range map[string]*registry.Node{"ID": w.id.node, "CN": w.cn.node, "MY": w.my.node} {
+		for _, ob := range n.OriginBlocks() {
+			if ob.Origin.Registry != "ID" {
+				continue
+			}
+			switch ob.State {
+			case ledger.Held, ledger.Reserved:
+				nodeUnits[key{code, string(article6.StatusHeld)}] += ob.End - ob.Start + 1
+			case ledger.Retired:
+				nodeUnits[key{code, string(article6.StatusUsed)}] += ob.End - ob.Start + 1
+			}
+		}
+	}
+	if fmt.Sprint(nodeUnits) != fmt.Sprint(ledgerUnits) {
+		t.Fatalf("the ledger places units\n%v\nthe registries hold\n%v", ledgerUnits, nodeUnits)
+	}
+	for _, p := range []string{"ID", "CN"} {
+		aef, err := w.a6.AEF(ctx, article6.Submission{Party: p, Version: 1, Year: 2026, Date: "2027-04-10", NDCFirstYear: 2021, NDCLastYear: 2030})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tab, _ := aef.Table("Actions")
+		col := func(name string) int { return slices.Index(tab.Header, name) }
+		var sum int64
+		for _, row := range tab.Rows {
+			q, _ := strconv.ParseInt(row[col("QuantityTCo2")], 10, 64)
+			switch {
+			case row[col("Type")] == "First transfer" && row[col("FirstTransferringPartyId")] == p:
+				sum += q
+			case row[col("Type")] == "Use" && row[col("Subtype")] == "NDC" && row[col("UsingParticipatingPartyId")] == p:
+				sum -= q
+			}
+		}
+		if sum != adjusted[p] {
+			t.Fatalf("%s: AEF actions add up to %d, adjustments to %d", p, sum, adjusted[p])
+		}
 	}
 }
