@@ -97,6 +97,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(registryCommands()...)
 	root.AddCommand(newBenchCmd(), newExportCmd(), newRulebookCmd())
 	root.AddCommand(newMRVCmd(), newHeadCmd(), newHubCmd(), newKeygenCmd())
+	root.AddCommand(newArticle6Cmd())
 	// cobra adds help and completion only when it executes; adding them
 	// now lets the pass below give them exit code 2 for bad input too.
 	root.InitDefaultHelpCmd()

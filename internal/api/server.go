@@ -23,6 +23,8 @@ type Server struct {
 	metrics *metrics
 	// link is the corridor (nil: a server outside any corridor).
 	link hub.Link
+	// article6 is the hub's Article 6 ledger (article6.go); nil: none.
+	article6 Article6Reports
 
 	openapiOnce sync.Once
 	openapi     []byte
@@ -52,6 +54,7 @@ func (s *Server) Handler() http.Handler {
 	s.routesRulebook(mux)
 	s.routesLinkage(mux)
 	s.routesCorridor(mux)
+	s.routesArticle6(mux)
 	mux.HandleFunc("/api/", unmatched(mux, "/api/"))
 	return withDeadline(s.instrument(mux))
 }

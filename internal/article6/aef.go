@@ -14,9 +14,9 @@ import (
 
 // Table is one AEF table: a header row and data rows, all text.
 type Table struct {
-	Name   string
-	Header []string
-	Rows   [][]string
+	Name   string     `json:"name"`
+	Header []string   `json:"header"`
+	Rows   [][]string `json:"rows"`
 }
 
 // AEF is a Party's agreed electronic format report for one year: five
@@ -27,9 +27,9 @@ type Table struct {
 // extra leading column, Snapshot, because the template reports holdings at
 // the start and at the end of the year.
 type AEF struct {
-	Party  string
-	Year   int
-	Tables []Table
+	Party  string  `json:"party"`
+	Year   int     `json:"year"`
+	Tables []Table `json:"tables"`
 }
 
 // Column headers of the five tables.

@@ -1,5 +1,7 @@
 package article6
 
+import "github.com/corridor-carbon/corridor/internal/ledger"
+
 // Ledger bundles the configuration, the authorisation log and the ITMO state
 // the hub keeps, and the AEF submissions it has recorded.
 type Ledger struct {
@@ -68,4 +70,51 @@ func (l *Ledger) submitted(party string, y int) bool {
 		}
 	}
 	return false
+}
+
+// ValidateAuthorisation checks an authorise or amend event's content on its
+// own (not against the log): what a host registry can decide when its
+// administrator records the event. It returns the version as it is stored.
+func ValidateAuthorisation(cfg Config, ev AuthEvent) (Authorisation, error) {
+	return normalise(cfg, ev)
+}
+
+// FirstTransferOf says whether the hub's record makes a the first transfer
+// of its units. The hub protocol carries no sender statement yet, so the
+// hub states it for the sender from its own record, and Check then runs
+// every other check on that statement.
+func (l *Ledger) FirstTransferOf(a Action) bool {
+	a.FirstTransfer = false
+	return CodeOf(l.Check(a)) == CodeFirstMismatch
+}
+
+// Known reports whether the accounting knows issuance of registry (it was
+// issued under an authorisation).
+func (st *State) Known(registry string, issuance int64) bool {
+	_, ok := st.blocks[issKey{registry, issuance}]
+	return ok
+}
+
+// Parts splits s along the blocks the accounting keeps for its issuance,
+// so each part is in one Article 6 state (units first-transferred by
+// different records, or not yet, are different blocks even when a
+// registry holds them as one). It returns s alone when the accounting
+// does not know all of it, so that Check names what is wrong.
+func (st *State) Parts(s ledger.Serial) []ledger.Serial {
+	var out []ledger.Serial
+	var n int64
+	for _, b := range st.blocks[issKey{s.Registry, s.Issuance}] {
+		lo, hi := max(b.Units.Start, s.Start), min(b.Units.End, s.End)
+		if lo > hi {
+			continue
+		}
+		p := s
+		p.Start, p.End = lo, hi
+		out = append(out, p)
+		n += p.Count()
+	}
+	if n != s.Count() {
+		return []ledger.Serial{s}
+	}
+	return out
 }

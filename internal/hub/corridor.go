@@ -40,6 +40,8 @@ type EmbeddedConfig struct {
 	// AnswerTimeout, RetryMin, RetryMax: the hub's and endpoints' timers
 	// (zero: the defaults).
 	AnswerTimeout, RetryMin, RetryMax time.Duration
+	// Article6 is the hub's Article 6 ledger (EmbeddedArticle6); nil: none.
+	Article6 *Article6
 }
 
 // Corridor is a hub and its registry nodes in one process, talking through
@@ -120,7 +122,7 @@ func Embedded(ctx context.Context, cfg EmbeddedConfig) (*Corridor, error) {
 // OpenHub (re)opens the hub from its database, as after a restart.
 func (c *Corridor) OpenHub(ctx context.Context) error {
 	h, err := Open(ctx, Config{Code: HubCode, DB: c.cfg.HubDB, Signer: c.hubSigner, Trust: func() envelope.TrustList { return c.Trust },
-		Agreements: c.cfg.Agreements, Transport: c.Transport, Now: c.cfg.Now, AnswerTimeout: c.cfg.AnswerTimeout, RetryMin: c.cfg.RetryMin, RetryMax: c.cfg.RetryMax})
+		Agreements: c.cfg.Agreements, Transport: c.Transport, Now: c.cfg.Now, AnswerTimeout: c.cfg.AnswerTimeout, RetryMin: c.cfg.RetryMin, RetryMax: c.cfg.RetryMax, Article6: c.cfg.Article6})
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,8 @@ type Config struct {
 	// re-sends to an acquirer (defaults DefaultRetryMin, DefaultRetryMax).
 	RetryMin, RetryMax time.Duration
 	Log                *slog.Logger
+	// Article6 is the hub's Article 6 ledger (article6.go); nil: none.
+	Article6 *Article6
 }
 
 // Defaults of the hub's timers: our choice, not a regulatory figure.
@@ -628,6 +630,7 @@ func (h *Hub) check(m envelope.Message, p protocol.Proposal, now time.Time) []pr
 	if sum != p.Quantity || p.Quantity <= 0 {
 		add(CodeQuantityMismatch, "the blocks hold %d units, the proposal says %d", sum, p.Quantity)
 	}
+	fs = append(fs, h.cfg.Article6.findings(p, now)...)
 	return fs
 }
 

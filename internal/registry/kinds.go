@@ -80,6 +80,12 @@ var Kinds = []Kind{
 	define(Kind{Schema: "Freeze", Roles: hubOnly}, (*Node).freeze, nil),
 	define(Kind{Route: "/freezes/{id}/unfreeze", PathID: "freeze", Schema: "Unfreeze", Roles: adminOnly}, (*Node).unfreeze,
 		func(r *Unfreeze) *int64 { return &r.Freeze }),
+	// Article 6 (article6.go): the host Party's authorisations, and
+	// issuance under one with its deductions.
+	define(Kind{Route: "/authorisations", Schema: "Authorise", Roles: adminOnly}, (*Node).authorise, nil),
+	define(Kind{Route: "/authorisations/amendments", Schema: "AmendAuthorisation", Roles: adminOnly}, (*Node).amendAuthorisation, nil),
+	define(Kind{Route: "/authorisations/revocations", Schema: "RevokeAuthorisation", Roles: adminOnly}, (*Node).revokeAuthorisation, nil),
+	define(Kind{Route: "/issuances/authorised", Schema: "IssueAuthorised", Roles: adminOnly}, (*Node).issueAuthorised, nil),
 }
 
 var kindByName = func() map[string]*Kind {

@@ -45,6 +45,8 @@ type state struct {
 	origins *originIndex
 	// frozen is the active freezes (freeze.go); nil when none.
 	frozen *frozenIndex
+	// auths are the Article 6 authorisations recorded here (article6.go).
+	auths  pmap[string, authState]
 	head   ledger.Entry
 	nextID struct{ org, account, issuance int64 }
 	// ownBlocks, ownHeld and ownPending name the trees and escrows this
@@ -115,6 +117,7 @@ func newState() *state {
 		settled:   newPmap[int64, string](),
 		bal:       newPmapFunc[balKey, int64](balLess),
 		byState:   newPmap[int64, [nStates]int64](),
+		auths:     newPmap[string, authState](),
 	}
 }
 
@@ -327,6 +330,7 @@ func (s *state) clone() *state {
 		settled:   s.settled.clone(),
 		bal:       s.bal.clone(),
 		byState:   s.byState.clone(),
+		auths:     s.auths.clone(),
 		unitTypes: s.unitTypes,
 		issued:    s.issued,
 		origins:   s.origins,

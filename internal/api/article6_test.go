@@ -1,0 +1,89 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/article6"
+	"github.com/corridor-carbon/corridor/internal/ledger"
+)
+
+type ledgerReports struct{ l *article6.Ledger }
+
+func (r ledgerReports) AEF(_ context.Context, s article6.Submission) (article6.AEF, error) {
+	return r.l.BuildAEF(s)
+}
+
+// TestAEFRead: GET /api/v1/article6/aef serves a Party's AEF from the
+// ledger as JSON (five tables), one table as CSV, and the workbook; a bad
+// year is the ledger's own code, a bad format 400, and a server without a
+// ledger 503.
+func TestAEFRead(t *testing.T) {
+	aps, err := article6.DefaultApproaches()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := article6.NewLedger(article6.Config{Approaches: aps, Registries: map[string]string{"TH": "TH", "SG": "SG"}})
+	if err := l.Record(article6.AuthEvent{Kind: article6.EventAuthorise, Date: "2026-04-01", Authorisation: article6.Authorisation{ID: "TH-SG-0001", Version: 1, Host: "TH",
+		Approach: "SG-TH-IA", Purposes: []article6.Purpose{article6.PurposeNDC}, Quantity: 5000, From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030,
+		Activities: []string{"TH-EBUS-01"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Apply(article6.Action{Kind: article6.ActionIssue, Date: "2026-04-02", Authorisation: "TH-SG-0001", OMGE: 20, ShareOfProceeds: 50,
+		Units: ledger.Serial{Registry: "TH", UnitType: "PTVER", Project: "TH-EBUS-01", Vintage: 2026, Issuance: 1, Start: 1, End: 1000}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New().WithArticle6(ledgerReports{l}).Handler())
+	defer srv.Close()
+	get := func(query string) (int, string, string) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + "/api/v1/article6/aef?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	st, ct, body := get("party=TH&year=2026")
+	var aef article6.AEF
+	if st != 200 || !strings.HasPrefix(ct, "application/json") || json.Unmarshal([]byte(body), &aef) != nil || len(aef.Tables) != 5 || aef.Party != "TH" {
+		t.Fatalf("json: %d %s %.200s", st, ct, body)
+	}
+	st, ct, body = get("party=TH&year=2026&table=actions&format=csv")
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	// The OMGE cancellation: its first transfer and the cancellation.
+	if st != 200 || !strings.HasPrefix(ct, "text/csv") || len(lines) != 3 || !strings.Contains(lines[1], ",20,2026,") || !strings.Contains(lines[1], "First transfer") {
+		t.Fatalf("csv: %d %s\n%s", st, ct, body)
+	}
+	if st, _, body = get("party=TH&year=2026&format=xlsx"); st != 200 || !strings.HasPrefix(body, "PK") {
+		t.Fatalf("xlsx: %d", st)
+	}
+	for _, c := range []struct{ query, code string }{
+		{"party=TH&year=2019", string(article6.CodeActionInvalid)},
+		{"party=TH&year=2026&format=pdf", "invalid_request"},
+		{"party=TH&year=2026&format=csv", "invalid_request"},
+		{"party=TH&year=x", "invalid_request"},
+	} {
+		st, _, body := get(c.query)
+		if st != 400 || !strings.Contains(body, `"code":"`+c.code+`"`) {
+			t.Errorf("%s: %d %s, want 400 %s", c.query, st, body, c.code)
+		}
+	}
+	bare := httptest.NewServer(api.New().Handler())
+	defer bare.Close()
+	resp, err := http.Get(bare.URL + "/api/v1/article6/aef?party=TH&year=2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Fatalf("without a ledger: %d, want 503", resp.StatusCode)
+	}
+}

@@ -1,0 +1,576 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/corridor-carbon/corridor/internal/article6"
+	"github.com/corridor-carbon/corridor/internal/hub/agreements"
+	"github.com/corridor-carbon/corridor/internal/hub/protocol"
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/store"
+)
+
+// The hub is the corridor's system of record for Article 6 facts
+// (DESIGN.md, linking): it keeps one article6.Ledger, fed with
+//
+//   - each host registry's authorisation events and issuances under an
+//     authorisation, read from the registry's journal (kinds authorise,
+//     amend_authorisation, revoke_authorisation, issue_authorised), through
+//     an Article6Source: the node itself in an embedded corridor, its
+//     transactions API over the network — the same entries either way;
+//   - each completed cross-registry transfer of units the ledger knows,
+//     read from the hub's own event log (hub_events), as a transfer
+//     between the Parties of the two registries.
+//
+// Every fact is appended to the table hub_article6 in the order the ledger
+// took it, and Open replays that table, so the ledger is rebuilt
+// identically. Facts are pulled when the hub checks a proposal (before the
+// check, so it sees every authorisation recorded until then) and when a
+// report is read; each pull takes the completions first (see sync). At proposal the hub runs Ledger.Check on each block and
+// refuses (status 3) with the article6-* codes.
+
+// CodeArticle6Unavailable: the hub could not bring its Article 6 ledger up
+// to date (a source or its database failed), so it refuses rather than
+// check against stale facts.
+const CodeArticle6Unavailable = "article6-unavailable"
+
+// Article6Source reads a registry's journal entries of the Article 6
+// kinds (registry.Article6Kinds) after seq, in sequence order.
+type Article6Source interface {
+	Article6Entries(ctx context.Context, after int64) ([]registry.Transaction, error)
+}
+
+// NodeSource reads an in-process node's journal.
+type NodeSource struct{ Node *registry.Node }
+
+// Article6Entries implements Article6Source.
+func (s NodeSource) Article6Entries(ctx context.Context, after int64) ([]registry.Transaction, error) {
+	const page = 10000
+	var out []registry.Transaction
+	// A kind that fills its page may have more entries: keep only what
+	// precedes its last one, so the caller's cursor skips nothing.
+	upTo := int64(math.MaxInt64)
+	for _, k := range registry.Article6Kinds() {
+		ts, err := s.Node.Transactions(ctx, registry.Operator, after, k, page)
+		if err != nil {
+			return nil, fmt.Errorf("hub: article 6 entries of %s: %w", s.Node.Code(), err)
+		}
+		if len(ts) == page {
+			upTo = min(upTo, ts[len(ts)-1].Seq)
+		}
+		out = append(out, ts...)
+	}
+	out = slices.DeleteFunc(out, func(t registry.Transaction) bool { return t.Seq > upTo })
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out, nil
+}
+
+// Article6Config wires the hub's Article 6 ledger.
+type Article6Config struct {
+	// DB is the hub's database (hub_events is read from it, hub_article6
+	// written to it).
+	DB *store.DB
+	// Ledger holds the cooperative approaches and each Party's registry
+	// code (its Article 6 registry).
+	Ledger article6.Config
+	// Sources are the host registries whose journals the hub reads, by
+	// registry code.
+	Sources map[string]Article6Source
+	// Party maps a registry code to its Party (the trust list's party).
+	Party map[string]string
+	// ReadOnly: facts found are applied in memory but not recorded (the
+	// CLI reading a serving hub's database).
+	ReadOnly bool
+	Log      *slog.Logger
+}
+
+// Article6Fact is one fact the hub's Article 6 ledger took, in order.
+type Article6Fact struct {
+	Seq int64     `json:"seq"`
+	At  time.Time `json:"at"`
+	// Registry and Entry name the journal entry of a host registry.
+	Registry string `json:"registry,omitempty"`
+	Entry    int64  `json:"entry,omitempty"`
+	// Transfer and HubEvent name a completed cross-registry transfer.
+	Transfer string              `json:"transfer,omitempty"`
+	HubEvent int64               `json:"hub_event,omitempty"`
+	Event    *article6.AuthEvent `json:"event,omitempty"`
+	Actions  []article6.Action   `json:"actions,omitempty"`
+}
+
+// Article6Outcome is what the ledger made of a fact.
+type Article6Outcome struct {
+	Fact Article6Fact
+	// Refused is the first refusal (code and sentence); a refused fact
+	// changes nothing.
+	Refused article6.Code `json:"refused,omitempty"`
+	Detail  string        `json:"detail,omitempty"`
+	Records []article6.Record
+}
+
+type issuanceRef struct {
+	registry string
+	issuance int64
+}
+
+// Article6 is the hub's Article 6 ledger and its feed.
+type Article6 struct {
+	cfg    Article6Config
+	mu     sync.Mutex
+	ledger *article6.Ledger
+	facts  []Article6Outcome
+	// cursor is the last journal seq read per registry, hubEvent the last
+	// hub event read.
+	cursor   map[string]int64
+	hubEvent int64
+	seen     map[string]bool // completed transfers already taken
+	// refused remembers issuances the ledger refused, so a transfer of
+	// their units is refused with the issuance's own code.
+	refused map[issuanceRef]Article6Outcome
+}
+
+const article6Schema = `CREATE TABLE IF NOT EXISTS hub_article6 (seq BIGINT PRIMARY KEY, body TEXT NOT NULL)`
+
+// OpenArticle6 creates the table if needed and rebuilds the ledger from it.
+func OpenArticle6(ctx context.Context, cfg Article6Config) (*Article6, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	x := &Article6{cfg: cfg, ledger: article6.NewLedger(cfg.Ledger), cursor: map[string]int64{}, seen: map[string]bool{}, refused: map[issuanceRef]Article6Outcome{}}
+	db := cfg.DB.SQL()
+	if !cfg.ReadOnly {
+		for _, schema := range []string{hubSchema, article6Schema} {
+			if _, err := db.ExecContext(ctx, schema); err != nil {
+				return nil, fmt.Errorf("hub: creating article 6 table: %w", err)
+			}
+		}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT seq, body FROM hub_article6 ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("hub: reading article 6 facts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var body string
+		if err := rows.Scan(&seq, &body); err != nil {
+			return nil, fmt.Errorf("hub: reading article 6 facts: %w", err)
+		}
+		var f Article6Fact
+		if err := json.Unmarshal([]byte(body), &f); err != nil {
+			return nil, fmt.Errorf("hub: article 6 fact %d: %w", seq, err)
+		}
+		x.take(f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("hub: reading article 6 facts: %w", err)
+	}
+	return x, nil
+}
+
+// take applies a fact to the ledger and remembers it and its outcome.
+func (x *Article6) take(f Article6Fact) Article6Outcome {
+	o := Article6Outcome{Fact: f}
+	refuse := func(err error) {
+		if o.Refused == "" {
+			o.Refused, o.Detail = article6.CodeOf(err), err.Error()
+			if o.Refused == "" {
+				o.Refused = article6.CodeActionInvalid
+			}
+		}
+	}
+	if f.Event != nil {
+		if err := x.ledger.Record(*f.Event); err != nil {
+			refuse(err)
+		}
+	}
+	for _, a := range f.Actions {
+		if a.Kind != article6.ActionIssue && !x.ledger.State().Known(a.Units.Registry, a.Units.Issuance) {
+			// Units issued outside any authorisation move without Article 6
+			// accounting (a voluntary transfer).
+			continue
+		}
+		for _, a := range x.split(a) {
+			recs, err := x.ledger.Apply(a)
+			if err != nil {
+				refuse(err)
+				if a.Kind == article6.ActionIssue {
+					x.refused[issuanceRef{a.Units.Registry, a.Units.Issuance}] = o
+				}
+				continue
+			}
+			o.Records = append(o.Records, recs...)
+		}
+	}
+	if o.Refused != "" {
+		x.cfg.Log.Warn("hub: article 6 ledger refused a fact", "seq", f.Seq, "registry", f.Registry, "entry", f.Entry, "transfer", f.Transfer, "code", o.Refused, "detail", o.Detail)
+	}
+	x.facts = append(x.facts, o)
+	if f.Registry != "" {
+		x.cursor[f.Registry] = max(x.cursor[f.Registry], f.Entry)
+	}
+	if f.Transfer != "" {
+		x.seen[f.Transfer] = true
+		x.hubEvent = max(x.hubEvent, f.HubEvent)
+	}
+	return o
+}
+
+// split divides a transfer, use or cancellation along the ledger's blocks
+// (a registry merges units the ledger keeps apart, e.g. ITMOs that came
+// back and units never first-transferred) and states each part's first
+// transfer from the hub's record.
+func (x *Article6) split(a article6.Action) []article6.Action {
+	if a.Kind == article6.ActionIssue {
+		return []article6.Action{a}
+	}
+	var out []article6.Action
+	for _, p := range x.ledger.State().Parts(a.Units) {
+		part := a
+		part.Units = p
+		part.FirstTransfer = x.ledger.FirstTransferOf(part)
+		out = append(out, part)
+	}
+	return out
+}
+
+// Sync reads new facts from the sources and the hub's event log and
+// applies them, ordered by time.
+func (x *Article6) Sync(ctx context.Context) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.sync(ctx)
+}
+
+func (x *Article6) sync(ctx context.Context) error {
+	var fresh []Article6Fact
+	codes := make([]string, 0, len(x.cfg.Sources))
+	for c := range x.cfg.Sources {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	for _, code := range codes {
+		// A source may answer in pages: read until it has nothing more.
+		for after := x.cursor[code]; ; {
+			ts, err := x.cfg.Sources[code].Article6Entries(ctx, after)
+			if err != nil {
+				return err
+			}
+			if len(ts) == 0 {
+				break
+			}
+			for _, t := range ts {
+				f, err := x.factOf(code, t)
+				if err != nil {
+					return err
+				}
+				fresh = append(fresh, f)
+				after = max(after, t.Seq)
+			}
+		}
+	}
+	done, scanned, err := x.completions(ctx)
+	if err != nil {
+		return err
+	}
+	// Causal order, not the clocks of different machines: every completion
+	// found now was proposed and checked at an earlier sync, which took
+	// the issuance and authorisation it moves; every registry entry found
+	// now came after that check, and may depend on the completion (a
+	// retirement of the imported units) but never the other way round (a
+	// revocation after the check does not stop a transfer the hub passed).
+	// So completions first, in the hub's order, then the registries'
+	// entries by time, each registry's in its journal order.
+	sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].At.Before(fresh[j].At) })
+	fresh = append(done, fresh...)
+	if len(fresh) == 0 {
+		x.hubEvent = max(x.hubEvent, scanned)
+		return nil
+	}
+	next := int64(len(x.facts))
+	for i := range fresh {
+		next++
+		fresh[i].Seq = next
+	}
+	if !x.cfg.ReadOnly {
+		if err := x.record(ctx, fresh); err != nil {
+			return err
+		}
+	}
+	for _, f := range fresh {
+		x.take(f)
+	}
+	x.hubEvent = max(x.hubEvent, scanned)
+	return nil
+}
+
+func (x *Article6) record(ctx context.Context, fs []Article6Fact) error {
+	tx, err := x.cfg.DB.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("hub: recording article 6 facts: %w", err)
+	}
+	defer tx.Rollback()
+	for _, f := range fs {
+		body, err := json.Marshal(f)
+		if err != nil {
+			return fmt.Errorf("hub: encoding article 6 fact: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, x.cfg.DB.Rebind(`INSERT INTO hub_article6 (seq, body) VALUES (?, ?)`), f.Seq, string(body)); err != nil {
+			return fmt.Errorf("hub: recording article 6 fact %d: %w", f.Seq, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("hub: recording article 6 facts: %w", err)
+	}
+	return nil
+}
+
+// factOf turns a registry's journal entry into a fact.
+func (x *Article6) factOf(code string, t registry.Transaction) (Article6Fact, error) {
+	f := Article6Fact{At: t.At, Registry: code, Entry: t.Seq}
+	req, err := registry.DecodeRequest(t.Kind, t.Request)
+	if err != nil {
+		return f, fmt.Errorf("hub: %s entry %d: %w", code, t.Seq, err)
+	}
+	if ev, ok := registry.AuthEvent(req, t.At); ok {
+		f.Event = &ev
+		return f, nil
+	}
+	if r, ok := req.(registry.IssueAuthorised); ok {
+		a, err := registry.IssuanceActionOf(code, r, t.Result)
+		if err != nil {
+			return f, err
+		}
+		f.Actions = []article6.Action{a}
+		return f, nil
+	}
+	f.Actions = registry.UseActions(x.party(code), req, t.Result)
+	return f, nil
+}
+
+// party is the Party of registry code: the configured one, else the
+// first two letters of the code (the corridor's registry codes start with
+// their Party's).
+func (x *Article6) party(code string) string {
+	if p, ok := x.cfg.Party[code]; ok {
+		return p
+	}
+	if len(code) > 2 {
+		return code[:2]
+	}
+	return code
+}
+
+// completions reads the hub's event log after the last event taken and
+// returns each newly completed transfer as a fact, and the last event
+// read.
+func (x *Article6) completions(ctx context.Context) ([]Article6Fact, int64, error) {
+	db := x.cfg.DB
+	rows, err := db.SQL().QueryContext(ctx, db.Rebind(`SELECT seq, body FROM hub_events WHERE seq > ? ORDER BY seq`), x.hubEvent)
+	if err != nil {
+		return nil, 0, fmt.Errorf("hub: reading events for article 6: %w", err)
+	}
+	defer rows.Close()
+	var out []Article6Fact
+	var last int64
+	for rows.Next() {
+		var seq int64
+		var body string
+		if err := rows.Scan(&seq, &body); err != nil {
+			return nil, 0, fmt.Errorf("hub: reading events for article 6: %w", err)
+		}
+		last = seq
+		var e event
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			return nil, 0, fmt.Errorf("hub: event %d: %w", seq, err)
+		}
+		t := e.Transfer
+		if t == nil || t.Status != protocol.StatusCompleted || t.Completed != seq || x.seen[t.ID] {
+			continue
+		}
+		f, err := x.transferFact(*t, seq)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, f)
+	}
+	return out, last, rows.Err()
+}
+
+func (x *Article6) transferFact(t Transfer, seq int64) (Article6Fact, error) {
+	f := Article6Fact{At: t.Updated(), Transfer: t.ID, HubEvent: seq}
+	date := t.Updated().UTC().Format(time.DateOnly)
+	for _, b := range t.Proposal.Blocks {
+		a, err := x.transferAction(t.Proposal, b, date)
+		if err != nil {
+			return f, err
+		}
+		f.Actions = append(f.Actions, a)
+	}
+	return f, nil
+}
+
+func (x *Article6) transferAction(p protocol.Proposal, b protocol.Block, date string) (article6.Action, error) {
+	iss, err := strconv.ParseInt(b.IssuanceID, 10, 64)
+	if err != nil {
+		return article6.Action{}, fmt.Errorf("hub: block issuance %q: %w", b.IssuanceID, err)
+	}
+	return article6.Action{Kind: article6.ActionTransfer, Date: date,
+		Units: ledger.Serial{Registry: b.OriginRegistry, UnitType: b.UnitType, Project: b.Project, Vintage: b.Vintage, Issuance: iss, Start: b.Start, End: b.End},
+		From:  x.party(p.FromRegistry), To: x.party(p.ToRegistry)}, nil
+}
+
+// article6Purposes are the proposal purposes that need authorised units.
+var article6Purposes = []string{"ndc", "oimp", "icc"}
+
+// findings runs the Article 6 checks on a proposal (the hub's check
+// pipeline; nil when the hub keeps no Article 6 ledger). Units the ledger
+// knows are checked whatever the purpose; units it does not know pass
+// unless the purpose is an Article 6 one.
+func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Finding {
+	if x == nil {
+		return nil
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	// The check pipeline has no context of its own; the sync's reads are
+	// bounded by the sources' and the database's own timeouts.
+	if err := x.sync(context.Background()); err != nil {
+		return []protocol.Finding{{Code: CodeArticle6Unavailable, Detail: err.Error()}}
+	}
+	var fs []protocol.Finding
+	date := now.UTC().Format(time.DateOnly)
+	for _, b := range p.Blocks {
+		a, err := x.transferAction(p, b, date)
+		if err != nil {
+			fs = append(fs, protocol.Finding{Code: string(article6.CodeActionInvalid), Detail: err.Error()})
+			continue
+		}
+		if o, bad := x.refused[issuanceRef{a.Units.Registry, a.Units.Issuance}]; bad {
+			fs = append(fs, protocol.Finding{Code: string(o.Refused), Detail: "the issuance of these units was refused: " + o.Detail})
+			continue
+		}
+		if !x.ledger.State().Known(a.Units.Registry, a.Units.Issuance) {
+			if slices.Contains(article6Purposes, p.Purpose) {
+				fs = append(fs, protocol.Finding{Code: string(article6.CodeNoAuthorisation), Detail: fmt.Sprintf("units %s were not issued under an Article 6 authorisation; purpose %s needs one", a.Units, p.Purpose)})
+			}
+			continue
+		}
+		for _, a := range x.split(a) {
+			if err := x.ledger.Check(a); err != nil {
+				code := article6.CodeOf(err)
+				if code == "" {
+					code = article6.CodeActionInvalid
+				}
+				fs = append(fs, protocol.Finding{Code: string(code), Detail: err.Error()})
+			}
+		}
+	}
+	return fs
+}
+
+// Ledger runs fn on the ledger brought up to date (fn must not keep it).
+func (x *Article6) Ledger(ctx context.Context, fn func(*article6.Ledger) error) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err := x.sync(ctx); err != nil {
+		return err
+	}
+	return fn(x.ledger)
+}
+
+// Facts lists the facts taken, with their outcomes, in order.
+func (x *Article6) Facts() []Article6Outcome {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return slices.Clone(x.facts)
+}
+
+// AEF builds a Party's Agreed Electronic Format tables for a year from the
+// ledger brought up to date.
+func (x *Article6) AEF(ctx context.Context, sub article6.Submission) (article6.AEF, error) {
+	var out article6.AEF
+	err := x.Ledger(ctx, func(l *article6.Ledger) error {
+		var err error
+		out, err = l.BuildAEF(sub)
+		return err
+	})
+	return out, err
+}
+
+// EmbeddedArticle6 wires an Article 6 ledger for an embedded corridor's
+// members: every member is a source, its Party is the first two letters
+// of its code, and a Party's Article 6 registry is the member whose code
+// is the Party code.
+func EmbeddedArticle6(ctx context.Context, db *store.DB, members []Member, approaches article6.Approaches) (*Article6, error) {
+	cfg := Article6Config{DB: db, Ledger: article6.Config{Approaches: approaches, Registries: map[string]string{}}, Sources: map[string]Article6Source{}, Party: map[string]string{}}
+	for _, m := range members {
+		code := m.Node.Code()
+		party := code
+		if len(party) > 2 {
+			party = party[:2]
+		}
+		cfg.Sources[code] = NodeSource{Node: m.Node}
+		cfg.Party[code] = party
+		if code == party {
+			cfg.Ledger.Registries[party] = code
+		}
+	}
+	return OpenArticle6(ctx, cfg)
+}
+
+// Article6 is the embedded corridor's Article 6 ledger (nil when it keeps
+// none): what the API's and the CLI's reports read.
+func (c *Corridor) Article6() *Article6 { return c.cfg.Article6 }
+
+// ApproachTermsDisagree compares the two data sets that state Article 6
+// deductions: the corridor agreements (hub/agreements, per route, edited
+// by the hub administrator) and the cooperative approaches
+// (article6/data/approaches.yaml, which the registry nodes apply at
+// issuance and the hub's ledger checks). They are not one file yet: the
+// nodes take deductions at issuance without the hub's agreements, and the
+// approaches carry what agreements do not (purposes per approach, the
+// OIMP first-transfer default, coordinated issuance). Until they merge,
+// each disagreement is listed: an agreement whose share of proceeds or
+// OMGE differs from the approach between the same two Parties, and an
+// approach with deductions whose agreement states none.
+func ApproachTermsDisagree(set agreements.Set, aps article6.Approaches) []string {
+	hundred := decimal.NewFromInt(100)
+	pct := func(p *decimal.Decimal) decimal.Decimal {
+		if p == nil {
+			return decimal.Zero
+		}
+		return p.Div(hundred)
+	}
+	var out []string
+	ids := make([]string, 0, len(aps))
+	for id := range aps {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		ap := aps[id]
+		for _, a := range set.Agreements {
+			if len(ap.Parties) != 2 || !slices.Contains(a.Parties, ap.Parties[0]) || !slices.Contains(a.Parties, ap.Parties[1]) {
+				continue
+			}
+			sop, omge := pct(a.Terms.ShareOfProceedsPct), pct(a.Terms.OMGEPct)
+			if !sop.Equal(ap.ShareOfProceeds) || !omge.Equal(ap.OMGE) {
+				out = append(out, fmt.Sprintf("%s: share of proceeds %s, OMGE %s; agreement %s: %s, %s", id, ap.ShareOfProceeds, ap.OMGE, a.ID, sop, omge))
+			}
+		}
+	}
+	return out
+}

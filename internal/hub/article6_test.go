@@ -1,0 +1,581 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/corridor-carbon/corridor/internal/article6"
+	"github.com/corridor-carbon/corridor/internal/hub/agreements"
+	"github.com/corridor-carbon/corridor/internal/hub/protocol"
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/store"
+	"github.com/corridor-carbon/corridor/internal/store/storetest"
+)
+
+var updateAEF = flag.Bool("update", false, "rewrite the golden AEF files in testdata/")
+
+// clock is the corridor's shared, settable time.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
+// a6site is a registry node of the Article 6 test corridor.
+type a6site struct {
+	node   *registry.Node
+	db     *store.DB
+	hubOrg int64
+}
+
+func (s *a6site) do(t *testing.T, a registry.Actor, req registry.Request) registry.Result {
+	t.Helper()
+	res, err := s.node.Do(context.Background(), a, fmt.Sprintf("k-%d-%s", time.Now().UnixNano(), req.Kind()), req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", s.node.Code(), req.Kind(), err)
+	}
+	return res
+}
+
+func (s *a6site) holder(t *testing.T, name string) (registry.Actor, int64) {
+	t.Helper()
+	org := s.do(t, admin, registry.CreateOrganisation{Name: name, Country: s.node.Code()[:2]}).ID
+	acc := s.do(t, admin, registry.OpenAccount{OrgID: org, Type: ledger.Holding, Name: name}).ID
+	return registry.Actor{OrgID: org, Role: ledger.RoleHolder}, acc
+}
+
+// a6world is Indonesia (host of a Chinese-funded solar project), China
+// (the investor's Party) and Malaysia (a Party outside the pilot's
+// approach), with the hub keeping the Article 6 ledger.
+type a6world struct {
+	c          *Corridor
+	clk        *clock
+	id, cn, my *a6site
+	a6         *Article6
+	hubDB      *store.DB
+	// Indonesia's accounts: project developer, adaptation (share of
+	// proceeds), the Chinese investor's account; China's national account.
+	dev, adapt, inv, cnAcc, myAcc int64
+	devActor, invActor, cnActor   registry.Actor
+}
+
+var a6start = time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC)
+
+func newA6World(t *testing.T, tg storetest.Target, approaches article6.Approaches) *a6world {
+	t.Helper()
+	ctx := context.Background()
+	w := &a6world{clk: &clock{t: a6start}}
+	open := func(tg storetest.Target, code string) *a6site {
+		db := tg.Open(t)
+		n, err := registry.Open(ctx, db, registry.Options{Code: code, Now: w.clk.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(n.Close)
+		s := &a6site{node: n, db: db}
+		s.hubOrg = s.do(t, admin, registry.CreateOrganisation{Name: "Corridor hub", Country: "SG"}).ID
+		return s
+	}
+	w.id, w.cn, w.my = open(tg, "ID"), open(tg.Fresh(t), "CN"), open(tg.Fresh(t), "MY")
+	w.devActor, w.dev = w.id.holder(t, "PT Surya Energi (project developer)")
+	_, w.adapt = w.id.holder(t, "Indonesia adaptation account")
+	w.invActor, w.inv = w.id.holder(t, "China Solar Investment Co. (investor)")
+	w.cnActor, w.cnAcc = w.cn.holder(t, "China national holding")
+	_, w.myAcc = w.my.holder(t, "Malaysia holding")
+	set, err := agreements.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The pilot agreement covers voluntary use only; the mission's step 4
+	// moves the investor's share for China's NDC, so this corridor's
+	// revision adds that purpose (the embedded data are H3's to change).
+	for i := range set.Agreements {
+		if set.Agreements[i].ID == "pilot-cn-id" || set.Agreements[i].ID == "pilot-cn-my" {
+			set.Agreements[i].Purposes = append(set.Agreements[i].Purposes, "ndc")
+		}
+	}
+	set.Agreements = append(set.Agreements, agreements.Agreement{ID: "test-id-my", Kind: agreements.KindPilot, Title: "test route ID-MY", Status: agreements.StatusProposal,
+		Parties: []string{"ID", "MY"}, Routes: []agreements.Route{{From: "ID", To: "MY", UnitTypes: []string{"CCER"}}}, Purposes: []string{"ndc"}, Sources: []agreements.Cite{{ID: "mission-pilots"}}})
+	if err := set.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	members := []Member{{Node: w.id.node, HubOrg: w.id.hubOrg}, {Node: w.cn.node, HubOrg: w.cn.hubOrg}, {Node: w.my.node, HubOrg: w.my.hubOrg}}
+	w.hubDB = tg.Fresh(t).Open(t)
+	w.a6, err = EmbeddedArticle6(ctx, w.hubDB, members, approaches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.c, err = Embedded(ctx, EmbeddedConfig{HubDB: w.hubDB, Members: members, Agreements: set, Now: w.clk.now, Article6: w.a6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func defaultApproaches(t *testing.T) article6.Approaches {
+	t.Helper()
+	aps, err := article6.DefaultApproaches()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aps
+}
+
+func solarAuthorisation(id string, until string) registry.Authorisation {
+	return registry.Authorisation{ID: id, Version: 1, Host: "ID", Approach: "CN-ID-PILOT", Purposes: []string{"NDC"}, Quantity: 100_000,
+		From: "2026-01-01", Until: until, VintageFrom: 2026, VintageTo: 2030, Activities: []string{"ID-SOLAR-01"}, AcquiringParties: []string{"CN"},
+		Sector: "Energy", ActivityType: "Solar photovoltaic power", MitigationType: "emission reductions"}
+}
+
+// issueSolar issues gross tonnes of the solar project under auth, 60 % of
+// the net to the Chinese investor.
+func (w *a6world) issueSolar(t *testing.T, auth string, gross int64) registry.Result {
+	t.Helper()
+	return w.id.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", ProjectName: "Cirata floating solar (Chinese-funded)",
+		Methodology: "CCER-01-001-V01", HostCountry: "ID", Vintage: 2026, Quantity: gross, AccountID: w.dev},
+		Authorisation: auth, AdaptationAccount: w.adapt, Investor: "CN", InvestorFraction: "0.6", InvestorAccount: w.inv})
+}
+
+func (w *a6world) send(t *testing.T, actor registry.Actor, from int64, to string, toAcc int64, units registry.Units, purpose string) string {
+	t.Helper()
+	sent, err := w.c.Send(context.Background(), "ID", Send{Actor: actor, Key: fmt.Sprintf("send-%d", time.Now().UnixNano()), From: from, ToRegistry: to, ToAccount: toAcc, Units: units, Purpose: purpose})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return sent.ID
+}
+
+func (w *a6world) transfer(t *testing.T, id string) Transfer {
+	t.Helper()
+	tr, err := w.c.Transfer(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func a6codes(tr Transfer) []string {
+	var out []string
+	for _, h := range tr.History {
+		for _, f := range h.Findings {
+			out = append(out, f.Code)
+		}
+	}
+	return out
+}
+
+// TestArticle6ProjectAbroad: the mission's step 4 end to end through the
+// embedded corridor with real nodes, on both drivers. Indonesia's
+// administrator authorises the Chinese-funded solar project for NDC use by
+// China; the issuance takes 2 % OMGE (cancelled) and 5 % share of proceeds
+// (to the adaptation account) and splits the rest 40/60 host/investor; the
+// investor's share goes to China's registry through the hub, which records
+// it as the first transfer with Indonesia's corresponding adjustment;
+// China retires 3,000 t of it for its NDC (its own adjustment); the AEF
+// tables equal the golden files, and the hub's ledger rebuilt from its
+// database gives the same tables.
+func TestArticle6ProjectAbroad(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		ctx := context.Background()
+		w := newA6World(t, tg, defaultApproaches(t))
+		w.id.do(t, admin, registry.Authorise{Authorisation: solarAuthorisation("ID-A6-0001", "2030-12-31")})
+		res := w.issueSolar(t, "ID-A6-0001", 10_000)
+		// 2 % of 10,000 = 200 OMGE, 5 % = 500 SOP, net 9,300; the investor
+		// gets floor(0.6 × 9,300) = 5,580, the host keeps 3,720.
+		type part struct {
+			start, end, account int64
+			state               ledger.State
+		}
+		var got []part
+		for _, b := range res.Blocks {
+			got = append(got, part{b.Start, b.End, b.AccountID, b.State})
+		}
+		want := []part{{1, 200, w.dev, ledger.Cancelled}, {201, 700, w.adapt, ledger.Held}, {701, 4420, w.dev, ledger.Held}, {4421, 10_000, w.inv, ledger.Held}}
+		if !slices.Equal(got, want) {
+			t.Fatalf("issuance layout\n got %v\nwant %v", got, want)
+		}
+		w.clk.set(a6start.Add(24 * time.Hour))
+		tx := w.send(t, w.invActor, w.inv, "CN", w.cnAcc, registry.Units{Quantity: 5580, UnitType: "CCER"}, "ndc")
+		if tr := w.transfer(t, tx); !slices.Equal(tr.Statuses(), st(1, 2, 8, 4)) {
+			t.Fatalf("statuses %v (findings %v), want 1 2 8 4", tr.Statuses(), a6codes(tr))
+		}
+		if bad := CheckCorridor(w.id.node, w.cn.node, w.my.node); len(bad) > 0 {
+			t.Fatal(bad)
+		}
+		// China uses 3,000 t of them towards its NDC.
+		w.clk.set(a6start.Add(48 * time.Hour))
+		w.cn.do(t, w.cnActor, registry.Retire{From: w.cnAcc, Units: registry.Units{Quantity: 3000, UnitType: "CCER"}, Beneficiary: "People's Republic of China", Purpose: "ndc", ComplianceYear: 2026})
+		adj := map[string]int64{}
+		var firsts int
+		err := w.a6.Ledger(ctx, func(l *article6.Ledger) error {
+			for _, a := range l.State().Adjustments() {
+				adj[fmt.Sprintf("%s/%d", a.Party, a.Year)] += a.Quantity
+			}
+			for _, r := range l.State().Records() {
+				if r.Type == article6.RecordFirstTransfer {
+					firsts++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Indonesia adjusts for the OMGE cancellation and the first transfer
+		// of the investor's share, in the vintage year; China for its use,
+		// in the year of use.
+		if adj["ID/2026"] != 200+5580 || adj["CN/2026"] != -3000 || len(adj) != 2 || firsts != 2 {
+			t.Fatalf("adjustments %v, first transfers %d; want ID/2026 = 5780, CN/2026 = -3000 and 2 first transfers", adj, firsts)
+		}
+		for _, f := range w.a6.Facts() {
+			if f.Refused != "" {
+				t.Fatalf("fact %d refused: %s %s", f.Fact.Seq, f.Refused, f.Detail)
+			}
+		}
+		sub := func(p string) article6.Submission {
+			return article6.Submission{Party: p, Version: 1, Year: 2026, Date: "2027-04-10", NDCFirstYear: 2021, NDCLastYear: 2030}
+		}
+		tables := map[string]string{}
+		for _, p := range []string{"ID", "CN"} {
+			aef, err := w.a6.AEF(ctx, sub(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tab := range aef.Tables {
+				var buf bytes.Buffer
+				if err := tab.WriteCSV(&buf); err != nil {
+					t.Fatal(err)
+				}
+				name := fmt.Sprintf("aef-%s-2026-%s.csv", p, tab.Name)
+				tables[name] = buf.String()
+				golden(t, name, buf.String())
+			}
+		}
+		// Rebuilt from the hub's database alone.
+		again, err := OpenArticle6(ctx, Article6Config{DB: w.hubDB, Ledger: w.a6.cfg.Ledger, Party: w.a6.cfg.Party, ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"ID", "CN"} {
+			aef, err := again.AEF(ctx, sub(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tab := range aef.Tables {
+				var buf bytes.Buffer
+				_ = tab.WriteCSV(&buf)
+				if name := fmt.Sprintf("aef-%s-2026-%s.csv", p, tab.Name); tables[name] != buf.String() {
+					t.Fatalf("%s differs after rebuilding from the database:\n%s\nwant\n%s", name, buf.String(), tables[name])
+				}
+			}
+		}
+		for _, s := range []*a6site{w.id, w.cn, w.my} {
+			rep, err := registry.Verify(ctx, s.db)
+			if err != nil || !rep.OK() {
+				t.Fatalf("%s verify: %v %v", s.node.Code(), err, rep.Violations)
+			}
+		}
+	})
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *updateAEF {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if string(want) != got {
+		t.Fatalf("%s differs from the golden file:\n%s\nwant\n%s", name, got, want)
+	}
+}
+
+// TestArticle6ChecksAtHub: each Article 6 check the hub runs at proposal
+// refuses the transfer (status 3, the sender voids) with its code, on both
+// drivers.
+func TestArticle6ChecksAtHub(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		cases := []struct {
+			name string
+			code article6.Code
+			// setup returns the holder, account and units to send, the
+			// acquiring registry and the purpose.
+			setup func(t *testing.T, w *a6world) (registry.Actor, int64, registry.Units, string, int64, string)
+		}{
+			{"units issued without authorisation", article6.CodeNoAuthorisation, func(t *testing.T, w *a6world) (registry.Actor, int64, registry.Units, string, int64, string) {
+				w.id.do(t, admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", HostCountry: "ID", Vintage: 2026, Quantity: 100, AccountID: w.dev})
+				return w.devActor, w.dev, registry.Units{Quantity: 100, UnitType: "CCER"}, "CN", w.cnAcc, "ndc"
+			}},
+			{"acquiring Party outside the approach", article6.CodeScopeAcquirer, func(t *testing.T, w *a6world) (registry.Actor, int64, registry.Units, string, int64, string) {
+				w.id.do(t, admin, registry.Authorise{Authorisation: solarAuthorisation("ID-A6-0002", "2030-12-31")})
+				w.issueSolar(t, "ID-A6-0002", 1000)
+				return w.invActor, w.inv, registry.Units{Quantity: 100, UnitType: "CCER"}, "MY", w.myAcc, "ndc"
+			}},
+			{"revoked before first transfer", article6.CodeRevoked, func(t *testing.T, w *a6world) (registry.Actor, int64, registry.Units, string, int64, string) {
+				w.id.do(t, admin, registry.Authorise{Authorisation: solarAuthorisation("ID-A6-0003", "2030-12-31")})
+				w.issueSolar(t, "ID-A6-0003", 1000)
+				w.id.do(t, admin, registry.RevokeAuthorisation{ID: "ID-A6-0003", Reason: "project suspended"})
+				return w.invActor, w.inv, registry.Units{Quantity: 100, UnitType: "CCER"}, "CN", w.cnAcc, "ndc"
+			}},
+			{"first transfer after the timeframe", article6.CodeScopeTimeframe, func(t *testing.T, w *a6world) (registry.Actor, int64, registry.Units, string, int64, string) {
+				w.id.do(t, admin, registry.Authorise{Authorisation: solarAuthorisation("ID-A6-0004", "2026-06-30")})
+				w.issueSolar(t, "ID-A6-0004", 1000)
+				w.clk.set(time.Date(2026, 7, 15, 9, 0, 0, 0, time.UTC))
+				return w.invActor, w.inv, registry.Units{Quantity: 100, UnitType: "CCER"}, "CN", w.cnAcc, "ndc"
+			}},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				w := newA6World(t, tg.Fresh(t), defaultApproaches(t))
+				actor, from, units, to, toAcc, purpose := tc.setup(t, w)
+				tr := w.transfer(t, w.send(t, actor, from, to, toAcc, units, purpose))
+				if tr.Status != protocol.StatusTerminated || !slices.Contains(a6codes(tr), string(tc.code)) {
+					t.Fatalf("status %d, findings %v; want 5 with %s", tr.Status, a6codes(tr), tc.code)
+				}
+			})
+		}
+		// The hub's terms differ from the node's (here OMGE 3 % at the hub,
+		// 2 % at the node): the hub refuses the issuance, and a transfer of
+		// its units carries the issuance's code.
+		t.Run("issuance without the deduction the hub's terms require", func(t *testing.T) {
+			aps := defaultApproaches(t)
+			ap := aps["CN-ID-PILOT"]
+			ap.OMGE = decimal.RequireFromString("0.03")
+			aps["CN-ID-PILOT"] = ap
+			w := newA6World(t, tg.Fresh(t), aps)
+			w.id.do(t, admin, registry.Authorise{Authorisation: solarAuthorisation("ID-A6-0005", "2030-12-31")})
+			w.issueSolar(t, "ID-A6-0005", 1000)
+			tr := w.transfer(t, w.send(t, w.invActor, w.inv, "CN", w.cnAcc, registry.Units{Quantity: 100, UnitType: "CCER"}, "ndc"))
+			if tr.Status != protocol.StatusTerminated || !slices.Contains(a6codes(tr), string(article6.CodeMissingDeduction)) {
+				t.Fatalf("status %d, findings %v; want 5 with %s", tr.Status, a6codes(tr), article6.CodeMissingDeduction)
+			}
+		})
+		// A voluntary transfer of units outside any authorisation is not
+		// the Article 6 checks' business.
+		t.Run("voluntary units pass", func(t *testing.T) {
+			w := newA6World(t, tg.Fresh(t), defaultApproaches(t))
+			w.id.do(t, admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", HostCountry: "ID", Vintage: 2026, Quantity: 100, AccountID: w.dev})
+			tr := w.transfer(t, w.send(t, w.devActor, w.dev, "CN", w.cnAcc, registry.Units{Quantity: 100, UnitType: "CCER"}, "voluntary"))
+			if !slices.Equal(tr.Statuses(), st(1, 2, 8, 4)) {
+				t.Fatalf("statuses %v, findings %v", tr.Statuses(), a6codes(tr))
+			}
+		})
+	})
+}
+
+// TestApproachTermsDisagree: the embedded agreements and approaches agree
+// on the Singapore-Thailand terms (5 % and 2 %); the only disagreements
+// are the three China pilots, whose approaches carry placeholder 5 %/2 %
+// terms that the pilot agreements (voluntary use) do not state. A new
+// disagreement fails here.
+func TestApproachTermsDisagree(t *testing.T) {
+	set, err := agreements.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ApproachTermsDisagree(set, defaultApproaches(t))
+	want := []string{
+		"CN-ID-PILOT: share of proceeds 0.05, OMGE 0.02; agreement pilot-cn-id: 0, 0",
+		"CN-MY-PILOT: share of proceeds 0.05, OMGE 0.02; agreement pilot-cn-my: 0, 0",
+		"CN-TH-PILOT: share of proceeds 0.05, OMGE 0.02; agreement pilot-cn-th: 0, 0",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("disagreements\n got %q\nwant %q", got, want)
+	}
+	aps := defaultApproaches(t)
+	ap := aps["SG-TH-IA"]
+	ap.OMGE = decimal.RequireFromString("0.03")
+	aps["SG-TH-IA"] = ap
+	if got := ApproachTermsDisagree(set, aps); len(got) != 4 {
+		t.Fatalf("a changed SG-TH-IA OMGE is not reported: %q", got)
+	}
+}
+
+// TestArticle6CorridorSequence: seeded random sequences of sends of the
+// investor's share to China and back, NDC retirements in China, a
+// revocation and days passing, through the embedded corridor with real
+// nodes on both drivers. After each sequence: no serial is first-
+// transferred twice; each first transfer has exactly one corresponding
+// adjustment of its quantity; each Party's adjustments add up to what its
+// AEF Actions report; the ledger places every held and used unit where the
+// registries hold and retired them; conservation holds corridor-wide.
+func TestArticle6CorridorSequence(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		for seed := uint64(1); seed <= 2; seed++ {
+			t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+				article6Sequence(t, tg.Fresh(t), seed, 14)
+			})
+		}
+	})
+}
+
+func article6Sequence(t *testing.T, tg storetest.Target, seed uint64, steps int) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(seed, 6))
+	w := newA6World(t, tg, defaultApproaches(t))
+	a := solarAuthorisation("ID-A6-0001", "2030-12-31")
+	w.id.do(t, admin, registry.Authorise{Authorisation: a})
+	b := solarAuthorisation("ID-A6-0002", "2030-12-31")
+	b.AcquiringParties = nil
+	w.id.do(t, admin, registry.Authorise{Authorisation: b})
+	w.issueSolar(t, "ID-A6-0001", 2000)
+	w.issueSolar(t, "ID-A6-0002", 1000)
+	send := func(from string, actor registry.Actor, acc int64, to string, toAcc int64, q int64) {
+		_, err := w.c.Send(ctx, from, Send{Actor: actor, Key: fmt.Sprintf("s-%d-%d", seed, rng.Uint64()), From: acc, ToRegistry: to, ToAccount: toAcc,
+			Units: registry.Units{Quantity: q, UnitType: "CCER"}, Purpose: "ndc"})
+		if err != nil {
+			if e, ok := ledger.AsError(err); ok && e.Code == ledger.CodeInsufficientUnits {
+				return
+			}
+			t.Fatalf("send %s→%s %d: %v", from, to, q, err)
+		}
+		if err := w.c.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	revoked := false
+	for range steps {
+		q := 1 + rng.Int64N(400)
+		switch rng.IntN(5) {
+		case 0, 1:
+			send("ID", w.invActor, w.inv, "CN", w.cnAcc, q)
+		case 2:
+			send("CN", w.cnActor, w.cnAcc, "ID", w.inv, q)
+		case 3:
+			if _, err := w.cn.node.Do(ctx, w.cnActor, fmt.Sprintf("r-%d", rng.Uint64()), registry.Retire{From: w.cnAcc, Units: registry.Units{Quantity: q, UnitType: "CCER"},
+				Beneficiary: "People's Republic of China", Purpose: "ndc"}); err != nil {
+				if e, ok := ledger.AsError(err); !ok || e.Code != ledger.CodeInsufficientUnits {
+					t.Fatal(err)
+				}
+			}
+		case 4:
+			if !revoked {
+				w.id.do(t, admin, registry.RevokeAuthorisation{ID: "ID-A6-0002", Reason: "sequence"})
+				revoked = true
+			}
+			w.clk.set(w.clk.now().Add(24 * time.Hour))
+		}
+	}
+	if bad := CheckCorridor(w.id.node, w.cn.node, w.my.node); len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	type key struct {
+		party string
+		state string
+	}
+	ledgerUnits := map[key]int64{}
+	adjusted := map[string]int64{}
+	err := w.a6.Ledger(ctx, func(l *article6.Ledger) error {
+		recs := l.State().Records()
+		seen := map[int64][][2]int64{}
+		bySeq := map[int]article6.Record{}
+		for _, r := range recs {
+			bySeq[r.Seq] = r
+			if r.Type != article6.RecordFirstTransfer {
+				continue
+			}
+			for _, s := range seen[r.Units.Issuance] {
+				if r.Units.Start <= s[1] && s[0] <= r.Units.End {
+					t.Fatalf("serials %s first-transferred twice", r.Units)
+				}
+			}
+			seen[r.Units.Issuance] = append(seen[r.Units.Issuance], [2]int64{r.Units.Start, r.Units.End})
+		}
+		perRecord := map[int]int{}
+		for _, a := range l.State().Adjustments() {
+			adjusted[a.Party] += a.Quantity
+			r := bySeq[a.Record]
+			if a.Quantity > 0 {
+				perRecord[a.Record]++
+				if r.Type != article6.RecordFirstTransfer || r.Quantity() != a.Quantity {
+					t.Fatalf("adjustment %+v does not match its first transfer %+v", a, r)
+				}
+			}
+		}
+		for _, r := range recs {
+			if r.Type == article6.RecordFirstTransfer && perRecord[r.Seq] != 1 {
+				t.Fatalf("first transfer %d has %d adjustments", r.Seq, perRecord[r.Seq])
+			}
+		}
+		for _, b := range l.State().Blocks() {
+			if b.Status != article6.StatusCancelled {
+				ledgerUnits[key{b.Holder, string(b.Status)}] += b.Units.Count()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range w.a6.Facts() {
+		if f.Refused != "" {
+			t.Fatalf("fact %d refused: %s", f.Fact.Seq, f.Detail)
+		}
+	}
+	// Every unit of the two authorised issuances as the registries hold it.
+	nodeUnits := map[key]int64{}
+	for code, n := range map[string]*registry.Node{"ID": w.id.node, "CN": w.cn.node, "MY": w.my.node} {
+		for _, ob := range n.OriginBlocks() {
+			if ob.Origin.Registry != "ID" {
+				continue
+			}
+			switch ob.State {
+			case ledger.Held, ledger.Reserved:
+				nodeUnits[key{code, string(article6.StatusHeld)}] += ob.End - ob.Start + 1
+			case ledger.Retired:
+				nodeUnits[key{code, string(article6.StatusUsed)}] += ob.End - ob.Start + 1
+			}
+		}
+	}
+	if fmt.Sprint(nodeUnits) != fmt.Sprint(ledgerUnits) {
+		t.Fatalf("the ledger places units\n%v\nthe registries hold\n%v", ledgerUnits, nodeUnits)
+	}
+	for _, p := range []string{"ID", "CN"} {
+		aef, err := w.a6.AEF(ctx, article6.Submission{Party: p, Version: 1, Year: 2026, Date: "2027-04-10", NDCFirstYear: 2021, NDCLastYear: 2030})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tab, _ := aef.Table("Actions")
+		col := func(name string) int { return slices.Index(tab.Header, name) }
+		var sum int64
+		for _, row := range tab.Rows {
+			q, _ := strconv.ParseInt(row[col("QuantityTCo2")], 10, 64)
+			switch {
+			case row[col("Type")] == "First transfer" && row[col("FirstTransferringPartyId")] == p:
+				sum += q
+			case row[col("Type")] == "Use" && row[col("Subtype")] == "NDC" && row[col("UsingParticipatingPartyId")] == p:
+				sum -= q
+			}
+		}
+		if sum != adjusted[p] {
+			t.Fatalf("%s: AEF actions add up to %d, adjustments to %d", p, sum, adjusted[p])
+		}
+	}
+}

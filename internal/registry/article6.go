@@ -1,0 +1,549 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"encoding/json"
+	"github.com/corridor-carbon/corridor/internal/article6"
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/store"
+)
+
+// Article 6 facts at the host registry. The host Party's registry
+// administrator records authorisations of mitigation outcomes under a
+// cooperative approach (Paris Agreement, Article 6.2; decision 2/CMA.3,
+// annex) as journaled transactions, and issues units under one with the
+// deductions its approach requires already taken: the OMGE units
+// cancelled, the share of proceeds moved to the host's adaptation account,
+// and the investor's share of a project abroad moved to the investor's
+// account (article6.Split fixes the layout: OMGE, share of proceeds, host,
+// investor). The hub reads these entries from the journal and keeps the
+// Article 6 ledger (internal/hub/article6.go); the stateful checks that
+// need the whole corridor (first transfer, corresponding adjustment) are
+// its, and the ones the host can decide alone are also made here.
+
+// Authorisation is the body of an authorisation version, as the
+// administrator submits it (article6.Authorisation in JSON).
+type Authorisation struct {
+	ID       string   `json:"id" limit:"64"`
+	Version  int      `json:"version"`
+	Host     string   `json:"host" limit:"2"`
+	Approach string   `json:"approach" limit:"24"`
+	Purposes []string `json:"purposes" limit:"4"`
+	// Quantity is gross, deductions included.
+	Quantity          int64              `json:"quantity"`
+	From              string             `json:"from" limit:"10"`
+	Until             string             `json:"until" limit:"10"`
+	VintageFrom       int                `json:"vintage_from"`
+	VintageTo         int                `json:"vintage_to"`
+	Activities        []string           `json:"activities" limit:"64"`
+	AcquiringParties  []string           `json:"acquiring_parties,omitempty" limit:"2"`
+	Entities          []AuthorisedEntity `json:"entities,omitempty"`
+	FirstTransferOIMP string             `json:"first_transfer_oimp,omitempty" limit:"32"`
+	OIMPUse           string             `json:"oimp_use,omitempty" limit:"200"`
+	Sector            string             `json:"sector,omitempty" limit:"200"`
+	ActivityType      string             `json:"activity_type,omitempty" limit:"200"`
+	MitigationType    string             `json:"mitigation_type,omitempty" limit:"200"`
+	Terms             string             `json:"terms,omitempty" limit:"1000"`
+}
+
+// AuthorisedEntity is an entity the authorisation entitles to use the
+// ITMOs (AEF "Authorized entities"). Its text is checked in apply.
+type AuthorisedEntity struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Country    string `json:"country"`
+	Conditions string `json:"conditions,omitempty"`
+}
+
+// Authorise records version 1 of a host's authorisation (admin).
+type Authorise struct {
+	Authorisation Authorisation `json:"authorisation"`
+}
+
+// AmendAuthorisation records the next version of an authorisation (admin).
+type AmendAuthorisation struct {
+	Authorisation Authorisation `json:"authorisation"`
+}
+
+// RevokeAuthorisation revokes an authorisation (admin). Units already
+// first-transferred keep their status; the hub stops the others.
+type RevokeAuthorisation struct {
+	ID     string `json:"id" limit:"64"`
+	Reason string `json:"reason" limit:"1000"`
+}
+
+// IssueAuthorised issues units under an authorisation (admin), taking the
+// deductions the cooperative approach requires at issuance.
+type IssueAuthorised struct {
+	Issue         Issue  `json:"issue"`
+	Authorisation string `json:"authorisation" limit:"64"`
+	// AdaptationAccount receives the share of proceeds (required when the
+	// approach has one).
+	AdaptationAccount int64 `json:"adaptation_account,omitempty"`
+	// Investor is the Party of a project abroad's investor, with its share
+	// of the net issuance (a decimal fraction) and the account here that
+	// receives it.
+	Investor         string `json:"investor,omitempty" limit:"2"`
+	InvestorFraction string `json:"investor_fraction,omitempty" limit:"20"`
+	InvestorAccount  int64  `json:"investor_account,omitempty"`
+}
+
+func (Authorise) Kind() string           { return "authorise" }
+func (AmendAuthorisation) Kind() string  { return "amend_authorisation" }
+func (RevokeAuthorisation) Kind() string { return "revoke_authorisation" }
+func (IssueAuthorised) Kind() string     { return "issue_authorised" }
+
+// article6Kinds are the journal kinds the hub reads as Article 6 facts.
+var article6Kinds = []string{Authorise{}.Kind(), AmendAuthorisation{}.Kind(), RevokeAuthorisation{}.Kind(), IssueAuthorised{}.Kind()}
+
+// Article6Kinds lists the journal kinds that carry Article 6 facts: the
+// authorisation events and issuances, and the retirements and
+// cancellations that use or cancel units (UseActions).
+func Article6Kinds() []string {
+	return append(slices.Clone(article6Kinds), Retire{}.Kind(), Cancel{}.Kind())
+}
+
+// UseActions are the Article 6 actions a journaled retire or cancel
+// records, one per block, in the origin's serials: a retirement for
+// purpose "ndc" is use towards the NDC of party (the Party whose registry
+// holds the units), "oimp" or "op" use for that purpose by the
+// beneficiary; any other retirement, and a cancellation, cancels the units
+// (AEF action "Cancellation"). Units the hub's ledger does not know are
+// skipped there.
+func UseActions(party string, req Request, res Result) []article6.Action {
+	a := article6.Action{Kind: article6.ActionCancel, Date: res.At.UTC().Format(time.DateOnly)}
+	switch r := req.(type) {
+	case Retire:
+		switch p := strings.ToLower(strings.TrimSpace(r.Purpose)); p {
+		case "ndc":
+			a.Kind, a.Purpose, a.UsingParty = article6.ActionUse, article6.PurposeNDC, party
+		case "oimp", "op":
+			a.Kind, a.Purpose, a.UsingParty, a.UsingEntity = article6.ActionUse, article6.Purpose(strings.ToUpper(p)), party, r.Beneficiary
+		}
+	case Cancel:
+	default:
+		return nil
+	}
+	var out []article6.Action
+	for _, b := range res.Blocks {
+		s, err := ledger.ParseSerial(b.Serial)
+		if err != nil {
+			continue
+		}
+		x := a
+		x.Units = s
+		out = append(out, x)
+	}
+	return out
+}
+
+// authState is the node's record of one authorisation (a value: replaced,
+// never changed in place).
+type authState struct {
+	Current article6.Authorisation
+	Revoked string
+	// Issued is the gross quantity issued under it here.
+	Issued int64
+	// Frozen: a unit under it has been first-transferred at issuance (an
+	// OMGE cancellation or an OIMP authorisation that says so), so it can
+	// no longer change. First transfers by international transfer are
+	// known only to the hub, which refuses a late amendment there.
+	Frozen bool
+}
+
+var (
+	approachesOnce sync.Once
+	approaches     article6.Approaches
+	approachesErr  error
+)
+
+// Article6Config is the Article 6 configuration every node applies: the
+// embedded cooperative approaches (internal/article6/data/approaches.yaml),
+// the same set the hub uses by default.
+func Article6Config() (article6.Config, error) {
+	approachesOnce.Do(func() { approaches, approachesErr = article6.DefaultApproaches() })
+	return article6.Config{Approaches: approaches}, approachesErr
+}
+
+func a6err(kind ledger.Kind, code article6.Code, field, format string, args ...any) error {
+	return ledger.Errorf(kind, string(code), 0, field, format, args...)
+}
+
+// a6refusal turns the article6 package's refusal into the registry's error.
+func a6refusal(err error) error {
+	var e *article6.Error
+	if ok := asA6(err, &e); ok {
+		return ledger.Errorf(ledger.KindInvalid, string(e.Code), 0, "authorisation."+e.Field, "%s", e.Detail)
+	}
+	return err
+}
+
+func asA6(err error, target **article6.Error) bool {
+	e, ok := err.(*article6.Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+func (r Authorisation) event(kind article6.EventKind, date string) article6.AuthEvent {
+	a := article6.Authorisation{ID: r.ID, Version: r.Version, Host: r.Host, Approach: r.Approach, Quantity: r.Quantity,
+		From: r.From, Until: r.Until, VintageFrom: r.VintageFrom, VintageTo: r.VintageTo,
+		Activities: slices.Clone(r.Activities), AcquiringParties: slices.Clone(r.AcquiringParties),
+		FirstTransferOIMP: article6.FirstTransfer(r.FirstTransferOIMP), OIMPUse: r.OIMPUse, Sector: r.Sector,
+		ActivityType: r.ActivityType, MitigationType: r.MitigationType, Terms: r.Terms}
+	for _, p := range r.Purposes {
+		a.Purposes = append(a.Purposes, article6.Purpose(p))
+	}
+	for _, e := range r.Entities {
+		a.Entities = append(a.Entities, article6.Entity{ID: e.ID, Name: e.Name, Country: e.Country, Conditions: e.Conditions})
+	}
+	return article6.AuthEvent{Kind: kind, Date: date, Authorisation: a}
+}
+
+// AuthEvent is the Article 6 event a journaled authorise, amend or revoke
+// request records, dated by the entry (what the hub feeds its ledger).
+func AuthEvent(req Request, at time.Time) (article6.AuthEvent, bool) {
+	date := at.UTC().Format(time.DateOnly)
+	switch r := req.(type) {
+	case Authorise:
+		return r.Authorisation.event(article6.EventAuthorise, date), true
+	case AmendAuthorisation:
+		return r.Authorisation.event(article6.EventAmend, date), true
+	case RevokeAuthorisation:
+		return article6.AuthEvent{Kind: article6.EventRevoke, Date: date, ID: r.ID, Reason: r.Reason}, true
+	}
+	return article6.AuthEvent{}, false
+}
+
+// checkAuthorisation validates an authorise or amend at this registry.
+func (n *Node) checkAuthorisation(r Authorisation, kind article6.EventKind, at time.Time) (article6.Authorisation, error) {
+	cfg, err := Article6Config()
+	if err != nil {
+		return article6.Authorisation{}, fmt.Errorf("registry: article 6 approaches: %w", err)
+	}
+	for i, e := range r.Entities {
+		f := fmt.Sprintf("authorisation.entities[%d].", i)
+		for _, t := range []struct {
+			name, v string
+			n       int
+		}{{"id", e.ID, 64}, {"name", e.Name, 200}, {"country", e.Country, 2}, {"conditions", e.Conditions, 1000}} {
+			if err := text(f+t.name, t.v, t.n, t.name != "conditions"); err != nil {
+				return article6.Authorisation{}, err
+			}
+		}
+	}
+	// Only the host Party's own registry authorises for it: authorisation
+	// is the first transferring Party's prerogative (2/CMA.3, annex, para.
+	// 18 lists its elements [para. number seen cited in the SBSTA 60 draft
+	// text of 6 Dec 2024; the decision itself not read]).
+	if r.Host != n.party() {
+		return article6.Authorisation{}, a6err(ledger.KindPermission, article6.CodeAuthInvalid, "authorisation.host", "registry %s authorises for %s, not %s", n.code, n.party(), r.Host)
+	}
+	a, err := article6.ValidateAuthorisation(cfg, r.event(kind, at.UTC().Format(time.DateOnly)))
+	if err != nil {
+		return a, a6refusal(err)
+	}
+	return a, nil
+}
+
+// party is the Party this registry belongs to: the two letters of its code.
+func (n *Node) party() string {
+	if len(n.code) < 2 {
+		return n.code
+	}
+	return n.code[:2]
+}
+
+func (n *Node) authorise(w *writeSet, a Actor, r Authorise, res *Result) error {
+	auth, err := n.checkAuthorisation(r.Authorisation, article6.EventAuthorise, res.At)
+	if err != nil {
+		return err
+	}
+	if _, ok := n.st.auths.Lookup(auth.ID); ok {
+		return a6err(ledger.KindConflict, article6.CodeAuthExists, "authorisation.id", "authorisation %s exists; amend it instead", auth.ID)
+	}
+	if auth.Version != 1 {
+		return a6err(ledger.KindInvalid, article6.CodeAuthVersion, "authorisation.version", "a new authorisation starts at version 1, not %d", auth.Version)
+	}
+	n.st.auths.Set(auth.ID, authState{Current: auth})
+	return nil
+}
+
+func (n *Node) amendAuthorisation(w *writeSet, a Actor, r AmendAuthorisation, res *Result) error {
+	auth, err := n.checkAuthorisation(r.Authorisation, article6.EventAmend, res.At)
+	if err != nil {
+		return err
+	}
+	cur, ok := n.st.auths.Lookup(auth.ID)
+	switch {
+	case !ok:
+		return a6err(ledger.KindNotExist, article6.CodeAuthUnknown, "authorisation.id", "authorisation %s does not exist", auth.ID)
+	case cur.Revoked != "":
+		return a6err(ledger.KindConflict, article6.CodeRevoked, "authorisation.id", "authorisation %s was revoked on %s", auth.ID, cur.Revoked)
+	case auth.Version != cur.Current.Version+1:
+		return a6err(ledger.KindConflict, article6.CodeAuthVersion, "authorisation.version", "the next version of %s is %d, not %d", auth.ID, cur.Current.Version+1, auth.Version)
+	case auth.Approach != cur.Current.Approach:
+		return a6err(ledger.KindInvalid, article6.CodeAuthInvalid, "authorisation.approach", "an amendment cannot change the cooperative approach")
+	case cur.Frozen:
+		return a6err(ledger.KindConflict, article6.CodeAuthFrozen, "authorisation.id", "units under %s have been first-transferred; it can no longer change", auth.ID)
+	case auth.Quantity < cur.Issued:
+		return a6err(ledger.KindConflict, article6.CodeQuantityBelowUsed, "authorisation.quantity", "%d t already issued under %s exceed the new quantity %d", cur.Issued, auth.ID, auth.Quantity)
+	}
+	cur.Current = auth
+	n.st.auths.Set(auth.ID, cur)
+	return nil
+}
+
+func (n *Node) revokeAuthorisation(w *writeSet, a Actor, r RevokeAuthorisation, res *Result) error {
+	if err := text("reason", r.Reason, 1000, true); err != nil {
+		return err
+	}
+	cur, ok := n.st.auths.Lookup(r.ID)
+	if !ok {
+		return a6err(ledger.KindNotExist, article6.CodeAuthUnknown, "id", "authorisation %s does not exist", r.ID)
+	}
+	if cur.Revoked != "" {
+		return a6err(ledger.KindConflict, article6.CodeRevoked, "id", "authorisation %s was already revoked on %s", r.ID, cur.Revoked)
+	}
+	cur.Revoked = res.At.UTC().Format(time.DateOnly)
+	n.st.auths.Set(r.ID, cur)
+	return nil
+}
+
+// issueAuthorised issues the gross quantity, then in the same entry
+// cancels the OMGE units, moves the share of proceeds to the adaptation
+// account and the investor's share to the investor's account, with
+// article6.Split's layout, so the hub's Article 6 ledger finds the
+// deductions it requires.
+func (n *Node) issueAuthorised(w *writeSet, a Actor, r IssueAuthorised, res *Result) error {
+	cfg, err := Article6Config()
+	if err != nil {
+		return fmt.Errorf("registry: article 6 approaches: %w", err)
+	}
+	cur, ok := n.st.auths.Lookup(r.Authorisation)
+	if !ok {
+		return a6err(ledger.KindNotExist, article6.CodeNoAuthorisation, "authorisation", "authorisation %q does not exist in registry %s", r.Authorisation, n.code)
+	}
+	auth := cur.Current
+	date := res.At.UTC().Format(time.DateOnly)
+	iss := r.Issue
+	switch {
+	case cur.Revoked != "":
+		return a6err(ledger.KindConflict, article6.CodeRevoked, "authorisation", "authorisation %s was revoked on %s", auth.ID, cur.Revoked)
+	case iss.HostCountry != auth.Host:
+		return a6err(ledger.KindInvalid, article6.CodeScopeActivity, "issue.host_country", "the project is in %s; authorisation %s is %s's", iss.HostCountry, auth.ID, auth.Host)
+	case !slices.Contains(auth.Activities, iss.Project):
+		return a6err(ledger.KindInvalid, article6.CodeScopeActivity, "issue.project", "project %s is not an activity of %s", iss.Project, auth.ID)
+	case iss.Vintage < 2021:
+		// Decision 2/CMA.3, annex, para. 1(d) [recall]: mitigation from 2021.
+		return a6err(ledger.KindInvalid, article6.CodeVintageBefore2021, "issue.vintage", "vintage %d is before 2021", iss.Vintage)
+	case iss.Vintage < auth.VintageFrom || iss.Vintage > auth.VintageTo:
+		return a6err(ledger.KindInvalid, article6.CodeScopeVintage, "issue.vintage", "vintage %d is outside %d-%d of %s", iss.Vintage, auth.VintageFrom, auth.VintageTo, auth.ID)
+	case date < auth.From || date > auth.Until:
+		return a6err(ledger.KindInvalid, article6.CodeScopeTimeframe, "authorisation", "%s is outside the timeframe %s to %s of %s", date, auth.From, auth.Until, auth.ID)
+	case iss.Quantity > 0 && cur.Issued+iss.Quantity > auth.Quantity:
+		return a6err(ledger.KindConflict, article6.CodeScopeQuantity, "issue.quantity", "issuing %d t would bring %s to %d t, above its %d t", iss.Quantity, auth.ID, cur.Issued+iss.Quantity, auth.Quantity)
+	}
+	frac := decimal.Zero
+	if r.Investor != "" {
+		if err := country("investor", r.Investor); err != nil {
+			return err
+		}
+		if frac, err = decimal.NewFromString(r.InvestorFraction); err != nil {
+			return invalid("investor_fraction", "investor_fraction %q is not a decimal fraction", r.InvestorFraction)
+		}
+	} else if r.InvestorFraction != "" || r.InvestorAccount != 0 {
+		return invalid("investor", "an investor fraction or account needs the investor's Party")
+	}
+	ap := cfg.Approaches[auth.Approach]
+	if iss.Quantity <= 0 {
+		return n.issue(w, a, iss, res) // the issue's own quantity error
+	}
+	if omge, sop := article6.Deductions(ap, iss.Quantity); omge+sop > iss.Quantity {
+		return a6err(ledger.KindInvalid, article6.CodeTooSmall, "issue.quantity", "%d t cannot carry the %d t OMGE and %d t share of proceeds %s requires", iss.Quantity, omge, sop, ap.ID)
+	}
+	sh, err := article6.Split(ap, iss.Quantity, frac)
+	if err != nil {
+		return invalid("investor_fraction", "%v", err)
+	}
+	var sopAcc, invAcc *ledger.Account
+	if sh.ShareOfProceeds > 0 {
+		if sopAcc, err = n.destination(a, "adaptation_account", r.AdaptationAccount); err != nil {
+			return err
+		}
+	}
+	if sh.Investor > 0 {
+		if invAcc, err = n.destination(a, "investor_account", r.InvestorAccount); err != nil {
+			return err
+		}
+	}
+	if err := n.issue(w, a, iss, res); err != nil {
+		return err
+	}
+	id, acc := res.ID, iss.AccountID
+	res.Blocks, res.Quantity = nil, 0
+	next := int64(1)
+	place := func(q, account int64, st ledger.State) {
+		if q > 0 {
+			n.moveAll(w, res, []piece{{id, next, next + q - 1}}, account, st, 0)
+			next += q
+		}
+	}
+	place(sh.OMGE, acc, ledger.Cancelled)
+	if sopAcc != nil {
+		place(sh.ShareOfProceeds, sopAcc.ID, ledger.Held)
+	}
+	place(sh.Host, acc, ledger.Held)
+	if invAcc != nil {
+		place(sh.Investor, invAcc.ID, ledger.Held)
+	}
+	res.ID = id
+	cur.Issued += iss.Quantity
+	def := auth.FirstTransferOIMP
+	oimpAtIssue := (auth.Has(article6.PurposeOIMP) || auth.Has(article6.PurposeOther)) && (def == article6.FirstAtIssuance || def == article6.FirstAtAuthorisation)
+	cur.Frozen = cur.Frozen || sh.OMGE > 0 || oimpAtIssue
+	n.st.auths.Set(auth.ID, cur)
+	return nil
+}
+
+// IssuanceAction is the Article 6 action a journaled issue_authorised
+// records, given its result: the whole issuance as one serial block, with
+// the deductions it took.
+func (n *Node) IssuanceAction(r IssueAuthorised, res Result) (article6.Action, error) {
+	cfg, err := Article6Config()
+	if err != nil {
+		return article6.Action{}, err
+	}
+	return issuanceAction(cfg, n.code, r, res)
+}
+
+// IssuanceActionOf is IssuanceAction for a registry known by its code (the
+// hub reads journals of registries it only knows by code).
+func IssuanceActionOf(code string, r IssueAuthorised, res Result) (article6.Action, error) {
+	cfg, err := Article6Config()
+	if err != nil {
+		return article6.Action{}, err
+	}
+	return issuanceAction(cfg, code, r, res)
+}
+
+func issuanceAction(cfg article6.Config, code string, r IssueAuthorised, res Result) (article6.Action, error) {
+	a := article6.Action{Kind: article6.ActionIssue, Date: res.At.UTC().Format(time.DateOnly), Authorisation: r.Authorisation,
+		Units:    ledger.Serial{Registry: code, UnitType: r.Issue.UnitType, Project: r.Issue.Project, Vintage: r.Issue.Vintage, Issuance: res.ID, Start: 1, End: r.Issue.Quantity},
+		Investor: r.Investor}
+	if r.Investor != "" {
+		f, err := decimal.NewFromString(r.InvestorFraction)
+		if err != nil {
+			return a, fmt.Errorf("registry: issuance %d: investor fraction: %w", res.ID, err)
+		}
+		a.InvestorFraction = f
+	}
+	// The deductions as the entry took them: the cancelled OMGE block and
+	// the block moved to the adaptation account, in Split's order.
+	var next int64 = 1
+	for _, b := range res.Blocks {
+		if b.Start != next {
+			break
+		}
+		switch {
+		case b.State == ledger.Cancelled && a.OMGE == 0 && a.ShareOfProceeds == 0:
+			a.OMGE = b.Quantity
+		case b.State == ledger.Held && a.ShareOfProceeds == 0 && b.AccountID == r.AdaptationAccount && r.AdaptationAccount != 0:
+			a.ShareOfProceeds = b.Quantity
+		default:
+			return a, nil
+		}
+		next = b.End + 1
+	}
+	return a, nil
+}
+
+// loadArticle6 rebuilds the authorisations from the journal at start-up
+// (they have no table of their own: the journal is their record).
+func loadArticle6(ctx context.Context, db *store.DB, st *state) error {
+	var es []ledger.Entry
+	for _, k := range article6Kinds {
+		part, err := db.Entries(ctx, store.EntryFilter{Kind: k})
+		if err != nil {
+			return fmt.Errorf("registry: load: article 6 entries: %w", err)
+		}
+		es = append(es, part...)
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].Seq < es[j].Seq })
+	for _, e := range es {
+		var b entryBody
+		if err := json.Unmarshal([]byte(e.Body), &b); err != nil {
+			return fmt.Errorf("registry: load: entry %d: %w", e.Seq, err)
+		}
+		req, err := DecodeRequest(e.Kind, b.Request)
+		if err != nil {
+			return fmt.Errorf("registry: load: entry %d: %w", e.Seq, err)
+		}
+		if err := st.rememberArticle6(req, e.At); err != nil {
+			return fmt.Errorf("registry: load: entry %d: %w", e.Seq, err)
+		}
+	}
+	return nil
+}
+
+// rememberArticle6 applies a committed Article 6 entry to st without
+// checking it again (it was checked when it was decided).
+func (st *state) rememberArticle6(req Request, at time.Time) error {
+	cfg, err := Article6Config()
+	if err != nil {
+		return err
+	}
+	ev, _ := AuthEvent(req, at)
+	switch r := req.(type) {
+	case Authorise, AmendAuthorisation:
+		a, err := article6.ValidateAuthorisation(cfg, ev)
+		if err != nil {
+			return err
+		}
+		cur, _ := st.auths.Lookup(a.ID)
+		cur.Current = a
+		st.auths.Set(a.ID, cur)
+	case RevokeAuthorisation:
+		cur, _ := st.auths.Lookup(r.ID)
+		cur.Revoked = ev.Date
+		st.auths.Set(r.ID, cur)
+	case IssueAuthorised:
+		cur, _ := st.auths.Lookup(r.Authorisation)
+		cur.Issued += r.Issue.Quantity
+		ap := cfg.Approaches[cur.Current.Approach]
+		omge, _ := article6.Deductions(ap, r.Issue.Quantity)
+		def := cur.Current.FirstTransferOIMP
+		oimp := cur.Current.Has(article6.PurposeOIMP) || cur.Current.Has(article6.PurposeOther)
+		cur.Frozen = cur.Frozen || omge > 0 || oimp && (def == article6.FirstAtIssuance || def == article6.FirstAtAuthorisation)
+		st.auths.Set(r.Authorisation, cur)
+	}
+	return nil
+}
+
+// AuthorisationView is a node's record of one authorisation.
+type AuthorisationView struct {
+	Authorisation article6.Authorisation `json:"authorisation"`
+	Revoked       string                 `json:"revoked,omitempty"`
+	Issued        int64                  `json:"issued"`
+	Frozen        bool                   `json:"frozen"`
+}
+
+// Authorisations lists the authorisations recorded here, by id.
+func (n *Node) Authorisations() []AuthorisationView {
+	r := n.reader()
+	var out []AuthorisationView
+	for _, s := range r.st.auths.All() {
+		out = append(out, AuthorisationView{Authorisation: s.Current, Revoked: s.Revoked, Issued: s.Issued, Frozen: s.Frozen})
+	}
+	return out
+}
