@@ -261,8 +261,11 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !known {
-		writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Code: hub.CodeUnknownAcquirer, Field: "to_registry", Title: "Request rejected",
-			Detail: "The corridor has no registry " + strconv.Quote(req.ToRegistry) + "; GET /api/v1/registries lists them. Nothing was reserved."})
+		detail := "The corridor has no registry " + strconv.Quote(req.ToRegistry) + "; GET /api/v1/registries lists them (role node). Nothing was reserved."
+		if req.ToRegistry == hub.HubCode {
+			detail = "HUB is the corridor's hub (its transaction log), which holds no units: name a registry of role node from GET /api/v1/registries. Nothing was reserved."
+		}
+		writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Code: hub.CodeUnknownAcquirer, Field: "to_registry", Title: "Request rejected", Detail: detail})
 		return
 	}
 	sent, err := s.link.Send(r.Context(), n.Code(), hub.Send{Actor: actor, Key: key, From: req.FromAccount, ToRegistry: req.ToRegistry, ToAccount: req.ToAccount,
@@ -348,6 +351,19 @@ func (s *Server) handleTransfers(w http.ResponseWriter, r *http.Request) {
 	if err := registry.CheckText("registry", f.Registry, 12); err != nil {
 		badRequest(w, "invalid_query", "registry", "Query parameter registry must be a registry code.")
 		return
+	}
+	if f.Registry != "" {
+		// A typo must not read as "no transfers".
+		known, err := s.corridorNode(r.Context(), f.Registry)
+		if err != nil {
+			hubProblem(w, r, err)
+			return
+		}
+		if !known {
+			writeProblem(w, Problem{Status: http.StatusNotFound, Code: "unknown_registry", Field: "registry", Title: "Not found",
+				Detail: "The corridor has no registry " + strconv.Quote(f.Registry) + "; GET /api/v1/registries lists them."})
+			return
+		}
 	}
 	if a := q.Get("active"); a != "" {
 		b, err := strconv.ParseBool(a)

@@ -218,6 +218,9 @@ func TestCrossBorderThroughAPI(t *testing.T) {
 		if st, m, _ := cw.raw(t, "GET", "/api/v1/transfers?active=maybe", "", "", ""); st != 400 || m["code"] != "invalid_query" || m["field"] != "active" {
 			t.Fatalf("active=maybe: %d %v", st, m)
 		}
+		if st, m, _ := cw.raw(t, "GET", "/api/v1/transfers?registry=XX", "", "", ""); st != 404 || m["code"] != "unknown_registry" || m["field"] != "registry" {
+			t.Fatalf("registry=XX (not in the corridor): %d %v", st, m)
+		}
 		if st, m, _ := cw.raw(t, "GET", "/api/v1/transfers/CN:424242", "", "", ""); st != 404 || m["code"] != "transfer_not_found" {
 			t.Fatalf("unknown transfer: %d %v", st, m)
 		}

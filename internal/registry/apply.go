@@ -359,6 +359,10 @@ func (n *Node) selectSerials(from int64, u Units) ([]piece, error) {
 				return false
 			}
 			switch {
+			case b.State == ledger.Exported:
+				// Exported means "not in this registry" (they may come back
+				// by import), not retired or cancelled.
+				bad = ledger.Errorf(ledger.KindConflict, ledger.CodeRangeNotHeld, 10005, "units.serials", "units %d-%d of issuance %d are not in this registry (exported)", max(b.Start, r.Start), min(b.End, r.End), r.Issuance)
 			case b.State.Final():
 				bad = ledger.Errorf(ledger.KindConflict, ledger.CodeUnitsNotActive, 0, "units.serials", "units %d-%d of issuance %d are %s and can never move again", max(b.Start, r.Start), min(b.End, r.End), r.Issuance, b.State)
 			case b.Account != from || b.State != ledger.Held:

@@ -123,6 +123,19 @@ func TestImportKeepsSerials(t *testing.T) {
 		if len(info.Blocks) != 1 || info.Blocks[0].State != ledger.Held || info.Blocks[0].AccountID != th.acc || info.Blocks[0].Serial != serial {
 			t.Fatalf("TH lookup: %+v", info.Blocks)
 		}
+		// A range reaching beyond what came here lists only the block here,
+		// and the local record says where it comes from and how much of it
+		// is not here.
+		info = lookup(th.n, "CN-CCER-CCER-14-2024-001-2024-1-90-200")
+		if len(info.Blocks) != 1 || info.Blocks[0].State != ledger.Held || info.Blocks[0].Serial != serial {
+			t.Fatalf("TH lookup beyond the import lists blocks not here: %+v", info.Blocks)
+		}
+		if o := info.Issuance.Origin; o == nil || *o != (Origin{"CN", cn.iss}) || info.Issuance.NotHere != info.Issuance.Quantity-100 || info.Issuance.ByState[ledger.Exported] != 0 || info.Issuance.ByState[ledger.Held] != 100 {
+			t.Fatalf("TH's record of the CN issuance: origin %v, not here %d, by state %v", info.Issuance.Origin, info.Issuance.NotHere, info.Issuance.ByState)
+		}
+		if cnv, err := cn.n.Issuance(Operator, cn.iss); err != nil || cnv.Origin != nil || cnv.NotHere != 0 || cnv.ByState[ledger.Exported] != 100 {
+			t.Fatalf("CN's own issuance: %+v %v", cnv, err)
+		}
 		if info.Issuance.Serial != "CN-CCER-CCER-14-2024-001-2024-1-1-1000" {
 			t.Fatalf("TH shows the issuance as %s", info.Issuance.Serial)
 		}

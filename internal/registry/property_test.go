@@ -383,6 +383,8 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 			p := rapid.SampledFrom(places).Draw(rt, "foreign")
 			s := rapid.SampledFrom(m.at[p]).Draw(rt, "span")
 			switch {
+			case p.state == ledger.Exported:
+				c.code = ledger.CodeRangeNotHeld
 			case p.state.Final():
 				c.code = ledger.CodeUnitsNotActive
 			case p.state == ledger.Held:

@@ -29,6 +29,13 @@ type IssuanceView struct {
 	ledger.Issuance
 	Serial  string                 `json:"serial"`
 	ByState map[ledger.State]int64 `json:"by_state"`
+	// Origin is set on the local record of another registry's issuance
+	// (units imported here keep their origin serials). For such a record
+	// NotHere counts the serials that are not in this registry (in state
+	// exported here: never arrived, or moved on), and ByState counts only
+	// the units here, as the registry's totals do.
+	Origin  *Origin `json:"origin,omitempty"`
+	NotHere int64   `json:"not_here,omitempty"`
 }
 
 // Totals are the registry's headline numbers.
@@ -273,6 +280,10 @@ func (n *Node) issuanceView(x *ledger.Issuance) IssuanceView {
 	for s, i := range stateIndex {
 		v.ByState[s] = n.st.byState.Get(x.ID)[i]
 	}
+	if o := n.origin(x.ID); o.Registry != n.code {
+		v.Origin = &o
+		v.NotHere, v.ByState[ledger.Exported] = v.ByState[ledger.Exported], 0
+	}
 	return v
 }
 
@@ -331,9 +342,15 @@ func (n *Node) Lookup(ctx context.Context, v Actor, text string) (SerialInfo, er
 		return SerialInfo{}, ledger.Errorf(ledger.KindNotExist, ledger.CodeNotFound, 0, "serial", "serial %s names units that were never issued here", text)
 	}
 	info := SerialInfo{Serial: asked.String(), Issuance: n.issuanceViewFor(v, x), Blocks: []BlockView{}, History: []HistoryItem{}}
+	foreign := info.Issuance.Origin != nil
 	n.st.blocks.Get(s.Issuance).AscendGreaterOrEqual(ledger.Block{Start: n.blockStart(s.Issuance, s.Start)}, func(b ledger.Block) bool {
 		if b.Start > s.End || len(info.Blocks) >= maxLookupBlocks {
 			return false
+		}
+		if foreign && b.State == ledger.Exported {
+			// Not in this registry: its origin registry (or wherever it
+			// went) holds it; "blocks now here" lists only what is here.
+			return true
 		}
 		info.Blocks = append(info.Blocks, n.viewFor(v, b))
 		return true
