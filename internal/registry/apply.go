@@ -282,8 +282,11 @@ func (n *Node) selectUnits(from int64, u Units) ([]piece, error) {
 	if u.Quantity <= 0 || u.Quantity > ledger.MaxSerial {
 		return nil, ledger.Errorf(ledger.KindInvalid, ledger.CodeQuantityInvalid, 3008, "units.quantity", "quantity must be a positive integer of at most %d, not %d", ledger.MaxSerial, u.Quantity)
 	}
-	if !ledger.ValidCode(u.UnitType) {
+	if u.UnitType == "" {
 		return nil, ledger.Errorf(ledger.KindInvalid, ledger.CodeMixedUnitTypes, 3009, "units.unit_type", "a quantity selection needs one unit type (units.unit_type), so that a transaction never mixes unit types")
+	}
+	if !ledger.ValidCode(u.UnitType) {
+		return nil, invalid("units.unit_type", "unit type %q is not a unit-type code (2-12 upper-case letters or digits, e.g. CCER)", u.UnitType)
 	}
 	var out []piece
 	need := u.Quantity
