@@ -390,6 +390,11 @@ func (e *Endpoint) act(ctx context.Context, m envelope.Message, payload any, fre
 			return nil, e.settle(ctx, o, key, false, "hub check: "+findingCodes(p.Findings))
 		}
 		return nil, nil
+	case protocol.Freeze:
+		if !fresh {
+			return nil, nil
+		}
+		return nil, e.freeze(ctx, key, p)
 	case protocol.StatusReport:
 		if o != nil {
 			e.hear(o, p.Status)
@@ -537,6 +542,30 @@ func (e *Endpoint) importBlocks(ctx context.Context, tx, key string, n protocol.
 		return nil, err
 	}
 	return []string{c}, nil
+}
+
+// freeze records the hub's freeze at the node as the hub actor, keyed by
+// the message id, so a freeze delivered again (after a restart the inbox
+// is empty) is the same journal entry. A rule refusal (a block that does
+// not name an origin issuance, an empty freeze) is refused to the hub with
+// its code; anything else is an error, and the hub re-sends.
+func (e *Endpoint) freeze(ctx context.Context, key string, p protocol.Freeze) error {
+	f := registry.Freeze{Code: p.Code, Reconciliation: p.Reconciliation, Reason: p.Reason}
+	for _, b := range p.Blocks {
+		id, err := strconv.ParseInt(b.IssuanceID, 10, 64)
+		if err != nil {
+			return &envelope.Refusal{Code: envelope.CodeMalformed, Detail: fmt.Sprintf("issuance id %q", b.IssuanceID)}
+		}
+		f.Blocks = append(f.Blocks, registry.FreezeBlock{Origin: registry.Origin{Registry: b.OriginRegistry, Issuance: id}, Start: b.Start, End: b.End})
+	}
+	if _, err := e.Node.Do(ctx, e.hubActor(), key, f); err != nil {
+		if le, rule := ledger.AsError(err); rule {
+			return &envelope.Refusal{Code: envelope.Code(le.Code), Detail: err.Error()}
+		}
+		return fmt.Errorf("hub: %s freezing for %s: %w", e.Code, p.Reconciliation, err)
+	}
+	e.Log.Info("hub endpoint: frozen by the hub's reconciliation", "registry", e.Code, "reconciliation", p.Reconciliation, "code", p.Code, "blocks", len(f.Blocks))
+	return nil
 }
 
 // accountCodes are the refusals of an import that concern the acquiring

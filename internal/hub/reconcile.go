@@ -245,7 +245,8 @@ type ReconFinding struct {
 	End    int64            `json:"end,omitempty"`
 	Detail string           `json:"detail"`
 	// Freeze is the sequence number of the freeze at the node covering
-	// the serials (0 when not frozen).
+	// the serials (0 when not frozen, or when the freeze was sent as a
+	// message: the next reconciliation records its number).
 	Freeze int64 `json:"freeze,omitempty"`
 }
 
@@ -772,9 +773,10 @@ func tableExists(ctx context.Context, db *store.DB, name string) (bool, error) {
 
 // HTTPNode reads a node over its API for the reconciliation of a
 // networked hub: GET …/snapshot (with an auditor's token), …/head and
-// …/key. A freeze is a hub-only kind with no endpoint: over the network it
-// will travel as a hub protocol message; until then Freeze answers
-// ErrFreezeRemote and the reconciliation reports reconcile_freeze_failed.
+// …/key. A freeze is a hub-only kind with no API endpoint: it travels as
+// the hub protocol's freeze message through Hub's transport, and the
+// node's Endpoint records it. Without Hub, Freeze answers ErrFreezeRemote
+// and the reconciliation reports reconcile_freeze_failed.
 type HTTPNode struct {
 	Registry string
 	// BaseURL is the node's API root (https://th.example/), without
@@ -783,10 +785,12 @@ type HTTPNode struct {
 	// Token is an auditor's (or administrator's) API token of the node.
 	Token  string
 	Client *http.Client
+	// Hub sends the freeze message (its signer and transport).
+	Hub *Hub
 }
 
-// ErrFreezeRemote: freezing a node over HTTP is not available.
-var ErrFreezeRemote = errors.New("hub: freezing a remote node needs the hub protocol's freeze message (not yet available)")
+// ErrFreezeRemote: the HTTPNode has no hub to send the freeze message.
+var ErrFreezeRemote = errors.New("hub: freezing a remote node needs the hub's transport (HTTPNode.Hub not set)")
 
 func (n HTTPNode) Code() string { return n.Registry }
 
@@ -839,6 +843,33 @@ func (n HTTPNode) Key(ctx context.Context) (registry.PublicKey, error) {
 	return k, err
 }
 
-func (n HTTPNode) Freeze(context.Context, string, registry.Freeze) (int64, error) {
-	return 0, ErrFreezeRemote
+// Freeze sends the freeze as a protocol message. Delivery is
+// asynchronous, so it answers 0: the freeze's sequence number at the node
+// is recorded by the next reconciliation, which finds the discrepancy
+// again, covered by the freeze in the node's snapshot.
+func (n HTTPNode) Freeze(ctx context.Context, key string, f registry.Freeze) (int64, error) {
+	if n.Hub == nil {
+		return 0, ErrFreezeRemote
+	}
+	return 0, n.Hub.SendFreeze(ctx, n.Registry, strings.TrimPrefix(key, "hub:"), f)
+}
+
+// SendFreeze asks registry code, through the hub's transport, to freeze
+// f (protocol message freeze). id is the message's id, which the node's
+// Endpoint uses (as "hub:"+id) as the freeze's idempotency key: the same
+// id sent again has one effect.
+func (h *Hub) SendFreeze(ctx context.Context, code, id string, f registry.Freeze) error {
+	p := protocol.Freeze{Reconciliation: f.Reconciliation, Code: f.Code, Reason: f.Reason, Blocks: make([]protocol.FreezeRange, 0, len(f.Blocks))}
+	for _, b := range f.Blocks {
+		p.Blocks = append(p.Blocks, protocol.FreezeRange{OriginRegistry: b.Origin.Registry, IssuanceID: strconv.FormatInt(b.Origin.Issuance, 10), Start: b.Start, End: b.End})
+	}
+	hd := envelope.Header{ID: id, From: h.cfg.Code, To: code, TransactionID: f.Reconciliation, SentAt: h.cfg.Now().UTC()}
+	c, err := protocol.Seal(h.cfg.Signer, hd, p)
+	if err != nil {
+		return fmt.Errorf("hub: sealing freeze %s for %s: %w", id, code, err)
+	}
+	if err := h.cfg.Transport.Send(ctx, code, c); err != nil {
+		return fmt.Errorf("hub: sending freeze %s to %s: %w", id, code, err)
+	}
+	return nil
 }

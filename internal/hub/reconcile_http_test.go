@@ -17,8 +17,9 @@ import (
 // TestReconcileOverHTTP: the hub reconciles with nodes it reads over
 // their API (GET …/snapshot with an auditor's token, …/head, …/key): clean
 // after a transfer; without a token the node is unreachable; units the
-// origin exported outside the hub are found, and the freeze, which has no
-// endpoint, is reported as not done.
+// origin exported outside the hub are found; without the hub's transport
+// the freeze is reported as not done, with it the freeze travels as a
+// protocol message and the node records it (once, when re-sent).
 func TestReconcileOverHTTP(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
@@ -104,7 +105,44 @@ func TestReconcileOverHTTP(t *testing.T) {
 			codes = append(codes, f.Code)
 		}
 		if !slices.Equal(codes, []string{hub.CodeReconcileMissing, hub.CodeReconcileFreezeFailed}) || rs[0].Findings[0].Start != 101 || rs[0].Findings[0].End != 110 {
-			t.Fatalf("export outside the hub: %+v", rs[0].Findings)
+			t.Fatalf("export outside the hub, no hub transport: %+v", rs[0].Findings)
+		}
+
+		// With the hub's transport the freeze travels as a protocol
+		// message and the node's endpoint records it.
+		withHub := hub.HTTPNode{Registry: "CN", BaseURL: srv.URL, Token: tokens["CN"], Client: srv.Client(), Hub: c.Hub}
+		rs, _ = c.Hub.Reconcile(ctx, []hub.NodeView{withHub}, hub.ReconcileOptions{Grace: -1})
+		if got := rs[0].Findings; len(got) != 1 || got[0].Code != hub.CodeReconcileMissing || got[0].Freeze != 0 {
+			t.Fatalf("freeze sent as a message: %+v", got)
+		}
+		if err := c.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		snap, err := cn.Snapshot(registry.Operator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Frozen) != 1 || snap.Frozen[0].Reconciliation != rs[0].ID || len(snap.Frozen[0].Blocks) != 1 ||
+			snap.Frozen[0].Blocks[0].Start != 101 || snap.Frozen[0].Blocks[0].End != 110 {
+			t.Fatalf("frozen at CN after the freeze message: %+v", snap.Frozen)
+		}
+		// Delivered again (a re-send), it is the same freeze.
+		if err := c.Hub.SendFreeze(ctx, "CN", "reconcile:"+rs[0].ID+":0", registry.Freeze{Code: hub.CodeReconcileMissing, Reconciliation: rs[0].ID,
+			Reason: "hub reconciliation " + rs[0].ID + " found the registry's blocks differ from the hub's records",
+			Blocks: []registry.FreezeBlock{{Origin: *rs[0].Findings[0].Origin, Start: 101, End: 110}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if snap, _ := cn.Snapshot(registry.Operator); len(snap.Frozen) != 1 {
+			t.Fatalf("freeze re-sent: %+v", snap.Frozen)
+		}
+		// The next reconciliation finds the discrepancy covered by that
+		// freeze and records its number.
+		rs, _ = c.Hub.Reconcile(ctx, []hub.NodeView{withHub}, hub.ReconcileOptions{Grace: -1})
+		if got := rs[0].Findings; len(got) != 1 || got[0].Freeze != snap.Frozen[0].Seq {
+			t.Fatalf("reconciliation after the freeze: %+v (freeze %d)", got, snap.Frozen[0].Seq)
 		}
 	})
 }

@@ -164,6 +164,44 @@ func (n *Node) PublishHead(ctx context.Context) (ledger.SignedHead, error) {
 	return h.last, nil
 }
 
+// ErrNotOwnHead: a head the hub says it saw is not one this node signed.
+var ErrNotOwnHead = errors.New("registry: the head is not signed by this node")
+
+// RecordHubHead records that the hub, at reconciliation rec, recorded
+// head of this node's journal (hub protocol message head_seen; message is
+// the hub's signed envelope). The head must be this node's, signed with its
+// key: the node keeps only promises it made. Like a published head, it is
+// then a head verify checks the journal against, kept by the node on the
+// hub's word as well as its own.
+func (n *Node) RecordHubHead(ctx context.Context, head ledger.SignedHead, rec, message string) error {
+	if head.Registry != n.code {
+		return fmt.Errorf("%w: head of registry %q", ErrNotOwnHead, head.Registry)
+	}
+	if err := head.Verify(n.heads.priv.Public().(ed25519.PublicKey)); err != nil {
+		return fmt.Errorf("%w: %v", ErrNotOwnHead, err)
+	}
+	return n.heads.db.RecordHubHead(ctx, store.HubHead{PublishedHead: store.PublishedHead{Seq: head.Seq, Hash: head.Hash, At: head.At, KID: head.KID, Signature: head.Signature},
+		Reconciliation: rec, Message: message})
+}
+
+// checkHubHeads reports the heads the hub recorded (RecordHubHead) that
+// the journal does not reach or has another hash at (verify).
+func checkHubHeads(ctx context.Context, db *store.DB, rep *Report) error {
+	ms, err := db.HubHeadsOffJournal(ctx, maxViolations)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		ref := ledger.HeadRef{Seq: m.Head.Seq, Hash: m.Head.Hash}
+		if m.JournalHash == "" {
+			rep.add("heads: the journal has no entry %d, but the hub recorded head %s at reconciliation %s (the journal was cut short)", m.Head.Seq, ref, m.Head.Reconciliation)
+		} else {
+			rep.add("heads: journal entry %d has hash %s, but the hub recorded head %s at reconciliation %s (the journal was rewritten)", m.Head.Seq, m.JournalHash, ref, m.Head.Reconciliation)
+		}
+	}
+	return nil
+}
+
 // checkPublishedHeads reports the published heads the journal does not
 // reach or has another hash at (verify).
 func checkPublishedHeads(ctx context.Context, db *store.DB, rep *Report) error {

@@ -82,6 +82,9 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 	if err := checkPublishedHeads(ctx, db, &rep); err != nil {
 		return rep, err
 	}
+	if err := checkHubHeads(ctx, db, &rep); err != nil {
+		return rep, err
+	}
 	if m, found, err := db.FirstFinalMove(ctx); err != nil {
 		return rep, err
 	} else if found {

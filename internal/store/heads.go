@@ -152,3 +152,58 @@ func (d *DB) PublishedHeadsOffJournal(ctx context.Context, limit int) ([]HeadMis
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func unb64(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// HubHead is a head of this node's journal that the hub recorded at a
+// reconciliation and told the node about, with the hub's signed message.
+type HubHead struct {
+	PublishedHead
+	Reconciliation string
+	// Message is the hub's sealed head_seen envelope (compact JWS).
+	Message string
+}
+
+// RecordHubHead records h; recording the same head again keeps the first
+// row. Another hash at a seq already recorded is a second row: both are
+// the hub's records, and verify reports the one the journal differs from.
+func (d *DB) RecordHubHead(ctx context.Context, h HubHead) error {
+	args := []any{h.Seq, h.Hash, timeText(h.At), h.KID, h.Signature, h.Reconciliation, h.Message}
+	if err := checkRow("hub_heads", "seq, hash, at, kid, signature, reconciliation, message", args); err != nil {
+		return err
+	}
+	if _, err := d.rq.ExecContext(ctx, d.q(`INSERT INTO hub_heads (seq, hash, at, kid, signature, reconciliation, message) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (seq, hash) DO NOTHING`), args...); err != nil {
+		return fmt.Errorf("store: record hub head %d: %w", h.Seq, err)
+	}
+	return nil
+}
+
+// HubHeadMismatch is a hub head the journal does not bear out.
+type HubHeadMismatch struct {
+	Head        HubHead
+	JournalHash string
+}
+
+// HubHeadsOffJournal returns up to limit hub heads, lowest seq first, that
+// the journal does not reach or has another hash at.
+func (d *DB) HubHeadsOffJournal(ctx context.Context, limit int) ([]HubHeadMismatch, error) {
+	rows, err := d.rq.QueryContext(ctx, d.q(`SELECT p.seq, p.hash, p.at, p.kid, p.signature, p.reconciliation, COALESCE(j.hash, '')
+		FROM hub_heads p LEFT JOIN journal j ON j.seq = p.seq
+		WHERE j.seq IS NULL OR j.hash <> p.hash ORDER BY p.seq LIMIT ?`), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: compare hub heads with the journal: %w", err)
+	}
+	var out []HubHeadMismatch
+	for rows.Next() {
+		var m HubHeadMismatch
+		var at string
+		if err := rows.Scan(&m.Head.Seq, &m.Head.Hash, &at, &m.Head.KID, &m.Head.Signature, &m.Head.Reconciliation, &m.JournalHash); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: compare hub heads with the journal: %w", err)
+		}
+		m.Head.At = parseTime(at)
+		out = append(out, m)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("store: compare hub heads with the journal: %w", err)
+	}
+	return out, nil
+}

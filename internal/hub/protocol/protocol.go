@@ -167,6 +167,48 @@ type StatusReport struct {
 	Status Status `json:"status"`
 }
 
+// FreezeRange is a serial range of an origin issuance a Freeze covers.
+type FreezeRange struct {
+	OriginRegistry string `json:"origin_registry"`
+	IssuanceID     string `json:"issuance_id"`
+	Start          int64  `json:"start"`
+	End            int64  `json:"end"`
+}
+
+// Freeze: the hub's reconciliation found the registry's blocks differ
+// from the hub's records, and the registry blocks the serials (its
+// journaled kind freeze) until its administrator unfreezes them, as the
+// ITL keeps a unit block under reconciliation out of any transaction. It
+// is about no transfer: its transaction id is the reconciliation's id, it
+// carries no sequence number, and its message id is the freeze's
+// idempotency key at the registry, so a re-sent freeze has one effect.
+type Freeze struct {
+	Reconciliation string        `json:"reconciliation"`
+	Code           string        `json:"code"`
+	Reason         string        `json:"reason"`
+	Blocks         []FreezeRange `json:"blocks"`
+}
+
+// Head is a registry's signed journal head (ledger.SignedHead's fields).
+type Head struct {
+	Registry  string    `json:"registry"`
+	Seq       int64     `json:"seq"`
+	Hash      string    `json:"hash"`
+	At        time.Time `json:"at"`
+	KID       string    `json:"kid"`
+	Signature string    `json:"signature"`
+}
+
+// HeadSeen: the hub recorded the registry's signed head at a
+// reconciliation; the registry keeps it (with this signed message) as a
+// head its journal must reach. Like Freeze it is about no transfer: its
+// transaction id is the reconciliation's id, and it carries no sequence
+// number.
+type HeadSeen struct {
+	Reconciliation string `json:"reconciliation"`
+	Head           Head   `json:"head"`
+}
+
 // Spec is one row of the message-type table.
 type Spec struct {
 	Type    string
@@ -219,6 +261,9 @@ var Types = []Spec{
 	spec[ImportAck]("import_ack", acquiring, st(StatusCompleted), nil, true),
 	spec[StatusRequest]("status_request", anyone, nil, nil, false),
 	spec[StatusReport]("status_report", anyone, nil, nil, false),
+	// Freeze moves no transfer's status (reconciliation, not a transfer).
+	spec[Freeze]("freeze", hub, nil, nil, false),
+	spec[HeadSeen]("head_seen", hub, nil, nil, false),
 }
 
 // Lookup returns the table row of typ.
