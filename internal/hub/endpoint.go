@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -364,6 +365,16 @@ func (e *Endpoint) receive(ctx context.Context, compact string) ([]string, error
 			return nil, err
 		}
 	}
+	if hs, ok := payload.(protocol.HeadSeen); ok {
+		// Kept with the hub's signed message itself, the hub's word.
+		if disp == envelope.Act {
+			if err := e.headSeen(ctx, hs, compact); err != nil {
+				return nil, err
+			}
+			e.inbox.Record(m)
+		}
+		return nil, nil
+	}
 	reply, err := e.act(ctx, m, payload, disp == envelope.Act)
 	if err != nil {
 		return nil, err
@@ -565,6 +576,20 @@ func (e *Endpoint) freeze(ctx context.Context, key string, p protocol.Freeze) er
 		return fmt.Errorf("hub: %s freezing for %s: %w", e.Code, p.Reconciliation, err)
 	}
 	e.Log.Info("hub endpoint: frozen by the hub's reconciliation", "registry", e.Code, "reconciliation", p.Reconciliation, "code", p.Code, "blocks", len(f.Blocks))
+	return nil
+}
+
+// headSeen records the head the hub recorded of this node's journal. A
+// head this node did not sign is refused: the node keeps only its own
+// promises.
+func (e *Endpoint) headSeen(ctx context.Context, p protocol.HeadSeen, compact string) error {
+	h := ledger.SignedHead{Registry: p.Head.Registry, Seq: p.Head.Seq, Hash: p.Head.Hash, At: p.Head.At, KID: p.Head.KID, Signature: p.Head.Signature}
+	if err := e.Node.RecordHubHead(ctx, h, p.Reconciliation, compact); err != nil {
+		if errors.Is(err, registry.ErrNotOwnHead) {
+			return &envelope.Refusal{Code: envelope.CodeMalformed, Detail: err.Error()}
+		}
+		return fmt.Errorf("hub: %s recording the hub's head %d: %w", e.Code, h.Seq, err)
+	}
 	return nil
 }
 

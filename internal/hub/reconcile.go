@@ -332,6 +332,7 @@ func (h *Hub) reconcileOne(ctx context.Context, n NodeView, grace time.Duration,
 	r.Head, r.SnapshotSeq = head, snap.Seq
 	h.checkHead(code, head, key, snap, prev, add)
 
+	headOK := !slices.ContainsFunc(r.Findings, func(f ReconFinding) bool { return f.Code == CodeReconcileHeadInvalid })
 	r.Totals = compare(code, snap, places, flying, add)
 	if !opt.NoFreeze {
 		freezeFindings(ctx, n, r.ID, snap, r.Findings, add)
@@ -339,7 +340,36 @@ func (h *Hub) reconcileOne(ctx context.Context, n NodeView, grace time.Duration,
 	if len(r.Findings) > 0 {
 		h.log().Warn("hub: reconciliation found discrepancies", "registry", code, "reconciliation", r.ID, "findings", len(r.Findings))
 	}
-	return r, h.recordReconciliation(ctx, seq, r)
+	if err := h.recordReconciliation(ctx, seq, r); err != nil {
+		return r, err
+	}
+	if headOK && head.Seq > 0 {
+		// Recorded: the node now keeps the hub's view of its head too.
+		if err := h.SendHeadSeen(ctx, code, r.ID, head); err != nil {
+			h.log().Warn("hub: telling the node the head recorded", "registry", code, "reconciliation", r.ID, "err", err)
+		}
+	}
+	return r, nil
+}
+
+// SendHeadSeen tells registry code, through the hub's transport, that
+// reconciliation rec recorded head (protocol message head_seen); the node
+// keeps it as a head its journal must reach (registry.Node.RecordHubHead).
+// A hub without a transport (LoadRecords) sends nothing.
+func (h *Hub) SendHeadSeen(ctx context.Context, code, rec string, head ledger.SignedHead) error {
+	if h.cfg.Transport == nil || h.cfg.Signer.Key == nil {
+		return nil
+	}
+	p := protocol.HeadSeen{Reconciliation: rec, Head: protocol.Head{Registry: head.Registry, Seq: head.Seq, Hash: head.Hash, At: head.At, KID: head.KID, Signature: head.Signature}}
+	hd := envelope.Header{ID: "head_seen:" + rec, From: h.cfg.Code, To: code, TransactionID: rec, SentAt: h.cfg.Now().UTC()}
+	c, err := protocol.Seal(h.cfg.Signer, hd, p)
+	if err != nil {
+		return fmt.Errorf("hub: sealing head_seen %s for %s: %w", rec, code, err)
+	}
+	if err := h.cfg.Transport.Send(ctx, code, c); err != nil {
+		return fmt.Errorf("hub: sending head_seen %s to %s: %w", rec, code, err)
+	}
+	return nil
 }
 
 func (h *Hub) checkHead(code string, head ledger.SignedHead, key registry.PublicKey, snap registry.Snapshot, prev []Reconciliation, add func(ReconFinding)) {

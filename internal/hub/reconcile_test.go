@@ -162,11 +162,13 @@ func TestReconcileLostImport(t *testing.T) {
 		if rs := w.reconcile(t, noGrace); !rs["TH"].Clean() || rs["TH"].Head.Seq < cut {
 			t.Fatalf("before the loss: %+v head %d", rs["TH"].Findings, rs["TH"].Head.Seq)
 		}
+		w.run(t) // the hub's head_seen reaches TH before the loss
 
 		// The loss: entry cut (the import), its blocks as before it.
 		w.th.exec(t, `DELETE FROM movements WHERE seq >= ?`, cut)
 		w.th.exec(t, `DELETE FROM journal WHERE seq >= ?`, cut)
 		w.th.exec(t, `DELETE FROM published_heads WHERE seq >= ?`, cut)
+		w.th.exec(t, `DELETE FROM hub_heads WHERE seq >= ?`, cut) // lost with the rest (TestNodeKeepsHubHead)
 		w.th.exec(t, `DELETE FROM blocks WHERE issuance_id = ?`, x)
 		for _, r := range saved {
 			state := ledger.Exported
