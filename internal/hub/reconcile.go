@@ -731,25 +731,10 @@ func LoadRecords(ctx context.Context, db *store.DB, now func() time.Time) (*Hub,
 		now = time.Now
 	}
 	h := &Hub{cfg: Config{Code: HubCode, DB: db, Now: now}, xfers: map[string]*Transfer{}, seen: map[[2]string]envelope.Hash{}, progress: map[[2]string]uint64{}, out: map[string][]outMsg{}}
-	rows, err := db.SQL().QueryContext(ctx, `SELECT seq, body FROM hub_events ORDER BY seq`)
-	if err != nil {
-		return nil, fmt.Errorf("hub: reading events: %w", err)
+	if err := h.catchUp(ctx); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq int64
-		var body string
-		if err := rows.Scan(&seq, &body); err != nil {
-			return nil, fmt.Errorf("hub: reading events: %w", err)
-		}
-		var e event
-		if err := json.Unmarshal([]byte(body), &e); err != nil {
-			return nil, fmt.Errorf("hub: event %d: %w", seq, err)
-		}
-		h.events = seq
-		h.remember(e)
-	}
-	return h, rows.Err()
+	return h, nil
 }
 
 // CheckSnapshot compares a node's snapshot with the hub's copy, as
