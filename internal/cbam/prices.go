@@ -112,6 +112,7 @@ func ParsePriceTable(raw []byte, name string) (*PriceTable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cbam: price table %s: header: %w", name, err)
 	}
+	ncol := len(header)
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
@@ -151,6 +152,11 @@ func ParsePriceTable(raw []byte, name string) (*PriceTable, error) {
 		}
 		bad := func(format string, a ...any) error {
 			return fmt.Errorf("cbam: price table %s: row %d: %s", name, row, fmt.Sprintf(format, a...))
+		}
+		// A separator inside an unquoted source would otherwise cut the
+		// source short without a word.
+		if len(rec) > ncol {
+			return nil, bad("%d fields for %d columns: quote a value that contains the separator", len(rec), ncol)
 		}
 		p, err := ParsePricePeriod(get("period"))
 		if err != nil {

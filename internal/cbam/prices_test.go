@@ -105,3 +105,30 @@ func FuzzParsePriceTable(f *testing.F) {
 		}
 	})
 }
+
+// TestPriceTableRefusesExtraFields: a separator inside an unquoted source
+// used to cut the source short silently (the shipped table lost half of
+// its Q1 source that way); a row with more fields than columns is refused,
+// naming the row, and a quoted value is read whole.
+func TestPriceTableRefusesExtraFields(t *testing.T) {
+	t.Parallel()
+	_, err := ParsePriceTable([]byte("period;price_eur;source\n2026-Q3;70.10;Commission; CBAM web page\n"), "p.csv")
+	if err == nil || !strings.Contains(err.Error(), "row 2") || !strings.Contains(err.Error(), "quote") {
+		t.Fatalf("extra field: %v", err)
+	}
+	tb, err := ParsePriceTable([]byte("period;price_eur;source\n2026-Q3;70.10;\"Commission; CBAM web page\"\n"), "p.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp, _ := tb.Lookup(PricePeriod{Year: 2026, Quarter: 3}); cp.Source != "Commission; CBAM web page" {
+		t.Errorf("quoted source read as %q", cp.Source)
+	}
+	for _, r := range EmbeddedPrices().Rows() {
+		if !strings.Contains(r.Source, "IR (EU) 2025/2548") {
+			t.Errorf("%s: source cut short or without its legal basis: %q", r.PeriodS, r.Source)
+		}
+	}
+	if cp, _ := EmbeddedPrices().Lookup(PricePeriod{Year: 2026, Quarter: 1}); !strings.Contains(cp.Source, "https://") {
+		t.Errorf("Q1 source lost the address of the report it rests on: %q", cp.Source)
+	}
+}
