@@ -42,8 +42,9 @@ func newArticle6AEFCmd() *cobra.Command {
 		Use:   "aef",
 		Short: "A Party's Agreed Electronic Format tables for a year, as CSV or XLSX",
 		Long: `Build a Party's AEF for a year from the hub's Article 6 ledger: Submission,
-Authorizations, Actions, Holdings (start and end of the year) and Authorized
-entities, every cell filled ("not applicable" where a column does not apply).
+Authorizations, Actions, Holdings (on 31 December) and Authorized entities, in
+the columns of the UNFCCC template: every cell filled ("NA" where a column does
+not apply) except those the UNFCCC platform fills, which stay empty.
 
 The ledger is rebuilt from the hub's database (its hub_article6 table, plus the
 transfers completed in hub_events since the hub last read them); the database is

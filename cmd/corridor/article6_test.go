@@ -101,10 +101,10 @@ func TestArticle6AEFCommand(t *testing.T) {
 	hubFile := filepath.Join(dir, "hub.db")
 	r := mustRun(t, "article6", "aef", "--hub-db", hubFile, "--party", "ID", "--year", "2026", "--table", "actions", "--format", "csv")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "Date,CooperativeApproachId,") {
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "Action date,Action type,Action subtype,Cooperative approach ID,") {
 		t.Fatalf("want a header and 3 actions (OMGE first transfer and cancellation, first transfer to China), got:\n%s", r.stdout)
 	}
-	if !strings.Contains(lines[3], ",5580,2026,ID,CN,First transfer,") {
+	if !strings.HasPrefix(lines[3], "15/06/2026,First transfer,First transfer to another Party,CN-ID-PILOT,ID-A6-0001,IDN,IDN01,") || !strings.Contains(lines[3], ",5580,NA,not stated,2026,NA,CHN,") {
 		t.Fatalf("no first transfer of 5580 t from ID to CN in:\n%s", lines[3])
 	}
 	out := filepath.Join(dir, "id.xlsx")

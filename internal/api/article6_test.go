@@ -59,7 +59,7 @@ func TestAEFRead(t *testing.T) {
 	st, ct, body = get("party=TH&year=2026&table=actions&format=csv")
 	lines := strings.Split(strings.TrimSpace(body), "\n")
 	// The OMGE cancellation: its first transfer and the cancellation.
-	if st != 200 || !strings.HasPrefix(ct, "text/csv") || len(lines) != 3 || !strings.Contains(lines[1], ",20,2026,") || !strings.Contains(lines[1], "First transfer") {
+	if st != 200 || !strings.HasPrefix(ct, "text/csv") || len(lines) != 3 || !strings.HasPrefix(lines[1], "02/04/2026,First transfer,Mandatory cancellation to deliver OMGE,SG-TH-IA,TH-SG-0001,THA,") || !strings.Contains(lines[1], ",20,NA,") {
 		t.Fatalf("csv: %d %s\n%s", st, ct, body)
 	}
 	if st, _, body = get("party=TH&year=2026&format=xlsx"); st != 200 || !strings.HasPrefix(body, "PK") {

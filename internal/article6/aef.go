@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/language"
 )
 
 // Table is one AEF table: a header row and data rows, all text.
@@ -19,53 +21,211 @@ type Table struct {
 	Rows   [][]string `json:"rows"`
 }
 
-// AEF is a Party's agreed electronic format report for one year: five
-// tables (decision 4/CMA.6, annex II [recall]). The columns follow the
-// field lists of CAD Trust's AEF API (RPC API v2), which implements the
-// CMA.6 template; we did not compare them with the official spreadsheet,
-// so they are marked unverified in docs/article6.md. Holdings carry one
-// extra leading column, Snapshot, because the template reports holdings at
-// the start and at the end of the year.
+// AEF is a Party's agreed electronic format report for one year: the five
+// tables of the updated AEF (decision 4/CMA.6, annex II, as transcribed in
+// docs/sources.md "AEF template and common nomenclatures"; the decision
+// text itself was not read). Column labels, their order and the cell codes
+// follow that transcription of the UNFCCC file AEF_CMA6_second_iteration.csv
+// and of the "List of common nomenclatures under Article 6, paragraph 2"
+// of 17 February 2026 (status: secondary, unverified against the UNFCCC
+// originals). Where Corridor cannot yet fill a cell in the official form it
+// says so in docs/article6.md ("AEF: where we differ from the template").
 type AEF struct {
 	Party  string  `json:"party"`
 	Year   int     `json:"year"`
 	Tables []Table `json:"tables"`
 }
 
-// Column headers of the five tables.
-var (
-	headerSubmission     = []string{"Party", "Version", "ReportYear", "SubmissionDate", "ReviewStatus", "ResultCheck", "NdcFirstYear", "NdcLastYear", "ReferenceReviewReport"}
-	headerAuthorizations = []string{"Id", "Date", "CooperativeApproachId", "AuthorizedPartyId", "Version", "Quantity", "Metric", "GwpValue", "ApplicableNonGhgMetric", "Sector", "ActivityType", "PurposesForAuthorization", "AuthorizedEntityId", "OimpAuthorizedParty", "AuthorizedTimeframe", "AuthorizationTerms", "AuthorizationDocumentation", "FirstTransferDefinitionOimp", "AdditionalInformation"}
-	headerActions        = []string{"Date", "CooperativeApproachId", "AuthorizationId", "FirstTransferringPartyId", "PartyItmoRegistryId", "ItmoFirstId", "ItmoLastId", "UnitRegistryId", "UnitFirstId", "UnitLastId", "QuantityTCo2", "VintageYear", "TransferringPartyId", "AcquiringPartyId", "Type", "Subtype", "Metric", "GwpValue", "ApplicableNonGhgMetric", "QuantityNonGhg", "MitigationType", "PurposeOfUseOimp", "UsingParticipatingPartyId", "UsingAuthorizedEntityId", "ItmoUsedYear", "ConsistencyCheckResult", "AdditionalInformation"}
-	headerHoldings       = []string{"Snapshot", "CooperativeApproachId", "AuthorizationId", "FirstTransferringPartyId", "PartyItmoRegistryId", "ItmoFirstId", "ItmoLastId", "UnitRegistryId", "UnitFirstId", "UnitLastId", "QuantityTCo2", "VintageYear", "Metric", "GwpValue", "ApplicableNonGhgMetric", "QuantityNonGhg", "MitigationType"}
-	headerEntities       = []string{"AuthorizationDate", "Name", "Id", "CooperativeApproachId", "IncorporationCountry", "Conditions", "ChangeConditions", "AdditionalInformation"}
+// Column labels used by readers of the tables; the full lists are below.
+const (
+	ColActionType             = "Action type"
+	ColActionSubtype          = "Action subtype"
+	ColFirstTransferringParty = "First transferring participating Party ID"
+	ColTransferringParty      = "Transferring participating Party ID"
+	ColAcquiringParty         = "Acquiring participating Party ID"
+	ColQuantity               = "Quantity (t CO2 eq)"
+	ColUsingParty             = "Using/cancelling participating Party ID"
+	ColUsingEntity            = "Using/cancelling authorized entity ID"
+	ColYearUsedForNDC         = "Calendar year for which the ITMOs are used towards the Party's NDC"
+	ColFirstID                = "First ID"
+	ColLastID                 = "Last ID"
 )
 
-// Fixed cell texts. Metric and GWP: ITMOs here are in t CO2 eq with the
-// 100-year GWPs of the IPCC AR5, as Parties report under decision 18/CMA.1,
-// annex, para. 37 [recall]; a non-GHG metric never applies to corridor units.
-const (
-	na          = "not applicable"
-	metric      = "t CO2 eq"
-	gwp         = "AR5 GWP-100"
-	carpPending = "pending (set by the Article 6 database)"
+// Column headers of the five tables, in the template's order. Table 1 has
+// 9 columns, table 2 19, table 3 27, table 4 16 and table 5 8.
+var (
+	headerSubmission = []string{"Party", "Version", "Reported year", "Date of submission",
+		"Review status of the initial report", "Result of the consistency check of this AEF submission",
+		"First year of the NDC implementation period", "Last year of the NDC implementation period",
+		"Reference to the Article 6 technical expert review report of the initial report"}
+	headerAuthorizations = []string{"Authorization ID", "Date of authorization", "Cooperative approach ID",
+		"Version of the authorization", "Authorized quantity", "Metric", "Applicable GWP value(s)",
+		"Applicable non-GHG metric", "Sector(s)", "Activity type(s)", "Purposes for authorization",
+		"Authorized Party(ies) ID", "Authorized entity(ies) ID", "OIMP authorized by the Party",
+		"Authorized timeframe", "Authorization terms and conditions", "Authorization documentation",
+		"First transfer definition for OIMP", "Additional explanatory information"}
+	headerActions = []string{"Action date", ColActionType, ColActionSubtype, "Cooperative approach ID",
+		"Authorization ID", ColFirstTransferringParty, "Party ITMO registry ID", ColFirstID, ColLastID,
+		"Underlying unit registry ID", "First unit ID", "Last unit ID", "Metric", "Applicable GWP value(s)",
+		"Applicable non-GHG metric", ColQuantity, "Quantity (in non-GHG metric)", "Mitigation type", "Vintage",
+		ColTransferringParty, ColAcquiringParty,
+		"Purpose for which the ITMO has been used towards or cancelled for OIMP", ColUsingParty, ColUsingEntity,
+		ColYearUsedForNDC, "Result of the consistency checks", "Additional explanatory information"}
+	headerHoldings = []string{"Cooperative approach ID", "Authorization ID", ColFirstTransferringParty,
+		"Party ITMO registry ID", ColFirstID, ColLastID, "Underlying unit registry ID", "First unit ID",
+		"Last unit ID", "Metric", "Applicable GWP value(s)", "Applicable non-GHG metric", ColQuantity,
+		"Quantity (in non-GHG metric)", "Mitigation type", "Vintage"}
+	headerEntities = []string{"Date of the authorization", "Name", "Country of incorporation",
+		"Identification number", "Cooperative approach ID", "Conditions", "Change and revocation conditions",
+		"Additional explanatory information"}
 )
+
+// carpColumns are the columns the centralized accounting and reporting
+// platform fills (template footnotes: review status, consistency checks,
+// review report, authorization documentation). A Party leaves them empty.
+var carpColumns = map[string]bool{
+	"Review status of the initial report":                                             true,
+	"Result of the consistency check of this AEF submission":                          true,
+	"Reference to the Article 6 technical expert review report of the initial report": true,
+	"Authorization documentation":                                                     true,
+	"Result of the consistency checks":                                                true,
+}
+
+// CARPColumn reports whether the platform, not the Party, fills column
+// header; such cells are empty in a Party's AEF.
+func CARPColumn(header string) bool { return carpColumns[header] }
+
+// Action types (nomenclature table 25(b)) and subtypes (table 26(b)) that
+// Corridor's records produce.
+const (
+	TypeFirstTransfer         = "First transfer"
+	TypeTransfer              = "Transfer"
+	TypeAcquisition           = "Acquisition"
+	TypeUse                   = "Use"
+	TypeCancellation          = "Cancellation"
+	TypeVoluntaryCancellation = "Voluntary Cancellation"
+
+	SubtypeToAnotherParty = "First transfer to another Party"
+	SubtypeAuthorization  = "Authorization"
+	SubtypeIssuance       = "Issuance"
+	SubtypeUseOrCancel    = "Use or cancellation"
+	SubtypeOMGE           = "Mandatory cancellation to deliver OMGE"
+	SubtypeOther          = "Other cancellations"
+)
+
+// Fixed cell texts. "NA" is the template's "Not applicable (NA)". Metric:
+// corridor ITMOs are in a GHG metric (t CO2 eq), so the non-GHG columns are
+// NA. GWP: the 100-year GWPs of the IPCC AR5, which Parties use under
+// decision 18/CMA.1, annex, para. 37 [unverified: paragraph not read].
+const (
+	na     = "NA"
+	metric = "GHG"
+	gwp    = "AR5 GWP-100"
+)
+
+// PartyCode is the AEF form of a Party: ISO 3166-1 alpha-3 ("THA"), or the
+// reserved code EUE for the European Union (nomenclature, per the
+// transcription in docs/sources.md). Corridor keys Parties by alpha-2; ok is
+// false for a code that names no country.
+func PartyCode(alpha2 string) (code string, ok bool) {
+	if alpha2 == "EU" {
+		return "EUE", true
+	}
+	r, err := language.ParseRegion(alpha2)
+	if err != nil || !r.IsCountry() || len(alpha2) != 2 {
+		return alpha2, false
+	}
+	return r.ISO3(), true
+}
+
+func partyCode(alpha2 string) string {
+	c, _ := PartyCode(alpha2)
+	return c
+}
+
+func partyOrNA(alpha2 string) string {
+	if alpha2 == "" {
+		return na
+	}
+	return partyCode(alpha2)
+}
+
+// RegistryID is the AEF "Party ITMO registry ID" of Party p's registry:
+// the alpha-3 Party code and a two-digit number (nomenclature table 28, per
+// the transcription). Each corridor Party has one registry, numbered 01 by
+// us until the platform assigns numbers [assumption].
+func RegistryID(p string) string { return partyCode(p) + "01" }
+
+// aefDate turns YYYY-MM-DD into the template's dd/mm/yyyy.
+func aefDate(d string) string {
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return d
+	}
+	return t.Format("02/01/2006")
+}
+
+// purposesLabel maps authorised purposes to the nomenclature's values
+// (table 16(b): NDC, OIMP, IMP, OP, NDC and OIMP, NDC and IMP, NDC and OP).
+// OIMP covers IMP and OP (template footnote to "OIMP authorized by the
+// Party"), so OIMP together with OP is reported as OIMP.
+func purposesLabel(ps []Purpose) string {
+	ndc, oimp, op := slices.Contains(ps, PurposeNDC), slices.Contains(ps, PurposeOIMP), slices.Contains(ps, PurposeOther)
+	var rest string
+	switch {
+	case oimp:
+		rest = "OIMP"
+	case op:
+		rest = "OP"
+	}
+	switch {
+	case ndc && rest != "":
+		return "NDC and " + rest
+	case ndc:
+		return "NDC"
+	case rest != "":
+		return rest
+	}
+	return na
+}
+
+// firstTransferLabel is the nomenclature value (table 22(b), spelt as
+// there) of an OIMP first-transfer definition.
+func firstTransferLabel(f FirstTransfer) string {
+	switch f {
+	case FirstAtAuthorisation:
+		return "Authorisation"
+	case FirstAtIssuance:
+		return "Issuance"
+	case FirstAtUseOrCancellation:
+		return "Use or Cancellation"
+	}
+	return na
+}
+
+func joinCodes(ps []string) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = partyCode(p)
+	}
+	return strings.Join(out, "; ")
+}
 
 // BuildAEF assembles the AEF of sub.Party for sub.Year from the ledger.
 func (l *Ledger) BuildAEF(sub Submission) (AEF, error) {
 	p, y := sub.Party, sub.Year
-	if !validParty(p) || y < 2021 {
-		return AEF{}, refuse(CodeActionInvalid, "party", "AEF needs a Party code and a year from 2021, not %q %d", p, y)
+	if _, ok := PartyCode(p); !validParty(p) || !ok || y < 2021 {
+		return AEF{}, refuse(CodeActionInvalid, "party", "AEF needs a Party's ISO 3166-1 alpha-2 code and a year from 2021, not %q %d", p, y)
 	}
 	reg := l.cfg.Registries[p]
 	out := AEF{Party: p, Year: y}
-	submitted := "not submitted"
+	submitted := na
 	if validDate(sub.Date) {
-		submitted = sub.Date
+		submitted = aefDate(sub.Date)
 	}
 	out.Tables = append(out.Tables, Table{Name: "Submission", Header: headerSubmission, Rows: [][]string{{
-		p, strconv.Itoa(sub.Version), strconv.Itoa(y), submitted, "not yet reviewed", carpPending,
-		strconv.Itoa(sub.NDCFirstYear), strconv.Itoa(sub.NDCLastYear), "none yet"}}})
+		partyCode(p), fmt.Sprintf("%d.0", sub.Version), strconv.Itoa(y), submitted, "", "",
+		strconv.Itoa(sub.NDCFirstYear), strconv.Itoa(sub.NDCLastYear), ""}}})
 
 	auths := Table{Name: "Authorizations", Header: headerAuthorizations}
 	ents := Table{Name: "AuthorizedEntities", Header: headerEntities}
@@ -81,9 +241,15 @@ func (l *Ledger) BuildAEF(sub Submission) (AEF, error) {
 		if a.Host != p {
 			continue
 		}
-		acq := "any participant of " + a.Approach
-		if len(a.AcquiringParties) > 0 {
-			acq = strings.Join(a.AcquiringParties, ";")
+		// Unrestricted authorisations still only reach the other
+		// participants of the approach (the Article 6 checks refuse others).
+		acq := a.AcquiringParties
+		if len(acq) == 0 {
+			for _, q := range l.cfg.Approaches[a.Approach].Parties {
+				if q != a.Host {
+					acq = append(acq, q)
+				}
+			}
 		}
 		entIDs := na
 		if len(a.Entities) > 0 {
@@ -91,31 +257,27 @@ func (l *Ledger) BuildAEF(sub Submission) (AEF, error) {
 			for i, e := range a.Entities {
 				ids[i] = e.ID
 			}
-			entIDs = strings.Join(ids, ";")
-		}
-		purposes := make([]string, len(a.Purposes))
-		for i, pu := range a.Purposes {
-			purposes[i] = string(pu)
+			entIDs = strings.Join(ids, "; ")
 		}
 		oimp, ftd := na, na
 		if a.hasOIMPDefinition() {
-			oimp, ftd = cmpOr(a.OIMPUse, "not stated"), string(a.FirstTransferOIMP)
+			oimp, ftd = cmpOr(a.OIMPUse, "not stated"), firstTransferLabel(a.FirstTransferOIMP)
 		}
 		if info == "" {
-			info = fmt.Sprintf("%s; activities %s; vintages %d-%d", ev.Kind, strings.Join(a.Activities, ";"), a.VintageFrom, a.VintageTo)
+			info = fmt.Sprintf("%s; activities %s; vintages %d-%d; timeframe %s to %s", ev.Kind, strings.Join(a.Activities, ";"), a.VintageFrom, a.VintageTo, a.From, a.Until)
 		}
-		auths.Rows = append(auths.Rows, []string{a.ID, ev.Date, a.Approach, acq, strconv.Itoa(a.Version), strconv.FormatInt(a.Quantity, 10),
-			metric, gwp, na, cmpOr(a.Sector, "not stated"), cmpOr(a.ActivityType, "not stated"), strings.Join(purposes, ";"), entIDs, oimp,
-			a.From + "/" + a.Until, cmpOr(a.Terms, "none"), carpPending, ftd, info})
+		auths.Rows = append(auths.Rows, []string{a.ID, aefDate(ev.Date), a.Approach, strconv.Itoa(a.Version), strconv.FormatInt(a.Quantity, 10),
+			metric, gwp, na, cmpOr(a.Sector, "not stated"), cmpOr(a.ActivityType, "not stated"), purposesLabel(a.Purposes), cmpOr(joinCodes(acq), na), entIDs, oimp,
+			fmt.Sprintf("%d - %d", year(a.From), year(a.Until)), cmpOr(a.Terms, na), "", ftd, info})
 		if ev.Kind == EventRevoke {
 			continue
 		}
 		for _, e := range a.Entities {
-			change := "none"
+			change := "changes only before first transfer; revocation stops units not yet first-transferred"
 			if a.Version > 1 {
-				change = fmt.Sprintf("as of version %d", a.Version)
+				change = fmt.Sprintf("as of version %d; %s", a.Version, change)
 			}
-			ents.Rows = append(ents.Rows, []string{ev.Date, e.Name, e.ID, a.Approach, e.Country, cmpOr(e.Conditions, "none"), change, "authorisation " + a.ID})
+			ents.Rows = append(ents.Rows, []string{aefDate(ev.Date), e.Name, partyCode(e.Country), e.ID, a.Approach, cmpOr(e.Conditions, na), change, "authorisation " + a.ID})
 		}
 	}
 	out.Tables = append(out.Tables, auths)
@@ -127,36 +289,97 @@ func (l *Ledger) BuildAEF(sub Submission) (AEF, error) {
 		}
 		a, _ := l.log.Current(r.Authorisation)
 		first, last := ITMORange(r.Approach, r.FirstTransferringParty, r.Units)
-		oimpUse, usedYear := na, na
-		if r.Type == RecordUse {
-			usedYear = strconv.Itoa(year(r.Date))
-			if r.Purpose == PurposeOIMP {
-				oimpUse = cmpOr(a.OIMPUse, "not stated")
-			}
+		typ, subtype := l.actionType(r, a, p)
+		transferring, acquiring := na, na
+		switch typ {
+		case TypeAcquisition:
+			transferring = partyCode(cmpOr(r.TransferringParty, r.FirstTransferringParty))
+		case TypeFirstTransfer, TypeTransfer:
+			acquiring = partyOrNA(r.AcquiringParty)
 		}
-		acts.Rows = append(acts.Rows, []string{r.Date, r.Approach, r.Authorisation, r.FirstTransferringParty, reg,
-			first.String(), last.String(), r.Units.Registry, unitSerial(r.Units, r.Units.Start), unitSerial(r.Units, r.Units.End),
-			strconv.FormatInt(r.Quantity(), 10), strconv.Itoa(r.Units.Vintage), cmpOr(r.TransferringParty, na), cmpOr(r.AcquiringParty, na),
-			string(r.Type), cmpOr(r.Subtype, na), metric, gwp, na, na, cmpOr(a.MitigationType, "not stated"), oimpUse,
-			cmpOr(r.UsingParty, na), cmpOr(r.UsingEntity, na), usedYear, carpPending, fmt.Sprintf("record %d; units %s", r.Seq, r.Units)})
+		oimpUse, using, entity, usedYear := na, na, na, na
+		switch {
+		case r.Type == RecordUse && r.Purpose == PurposeNDC:
+			using, usedYear = partyOrNA(r.UsingParty), strconv.Itoa(year(r.Date))
+		case r.Type == RecordUse:
+			oimpUse, using, entity = string(r.Purpose)+": "+cmpOr(a.OIMPUse, "not stated"), partyOrNA(r.UsingParty), cmpOr(r.UsingEntity, na)
+		case r.Type == RecordCancellation:
+			using = partyOrNA(r.Holder)
+		}
+		acts.Rows = append(acts.Rows, []string{aefDate(r.Date), typ, subtype, r.Approach, r.Authorisation, partyCode(r.FirstTransferringParty), RegistryID(p),
+			first.String(), last.String(), na, na, na, metric, gwp, na, strconv.FormatInt(r.Quantity(), 10), na,
+			cmpOr(a.MitigationType, "not stated"), strconv.Itoa(r.Units.Vintage), transferring, acquiring, oimpUse, using, entity, usedYear, "",
+			fmt.Sprintf("record %d; units %s; registry %s", r.Seq, r.Units, reg)})
 	}
 	out.Tables = append(out.Tables, acts)
 
+	// Holdings are the ITMOs held in the Party's registry on 31 December
+	// (start-of-year holdings are the previous year's table).
 	hold := Table{Name: "Holdings", Header: headerHoldings}
-	for _, snap := range []struct{ label, before string }{
-		{fmt.Sprintf("start %d-01-01", y), fmt.Sprintf("%d-01-01", y)},
-		{fmt.Sprintf("end %d-12-31", y), fmt.Sprintf("%d-01-01", y+1)},
-	} {
-		for _, h := range l.holdings(p, snap.before) {
-			a, _ := l.log.Current(h.Authorisation)
-			first, last := ITMORange(h.Approach, h.FirstTransferringParty, h.Units)
-			hold.Rows = append(hold.Rows, []string{snap.label, h.Approach, h.Authorisation, h.FirstTransferringParty, reg,
-				first.String(), last.String(), h.Units.Registry, unitSerial(h.Units, h.Units.Start), unitSerial(h.Units, h.Units.End),
-				strconv.FormatInt(h.Units.Count(), 10), strconv.Itoa(h.Units.Vintage), metric, gwp, na, na, cmpOr(a.MitigationType, "not stated")})
-		}
+	for _, h := range l.holdings(p, fmt.Sprintf("%d-01-01", y+1)) {
+		a, _ := l.log.Current(h.Authorisation)
+		first, last := ITMORange(h.Approach, h.FirstTransferringParty, h.Units)
+		hold.Rows = append(hold.Rows, []string{h.Approach, h.Authorisation, partyCode(h.FirstTransferringParty), RegistryID(p),
+			first.String(), last.String(), na, na, na, metric, gwp, na, strconv.FormatInt(h.Units.Count(), 10), na,
+			cmpOr(a.MitigationType, "not stated"), strconv.Itoa(h.Units.Vintage)})
 	}
 	out.Tables = append(out.Tables, hold, ents)
 	return out, nil
+}
+
+// actionType is the template's action type and subtype of record r in
+// Party p's AEF. The transferring side reports a transfer and the acquiring
+// side an acquisition; a use for other purposes (OP) is reported as a
+// cancellation, because the template has ITMOs "cancelled for OP"; the
+// subtype of a first transfer says which event the authorisation made the
+// first transfer (2/CMA.3, annex, para. 2, per the template footnote to
+// "First transfer definition for OIMP").
+func (l *Ledger) actionType(r Record, a Authorisation, p string) (typ, subtype string) {
+	switch r.Type {
+	case RecordFirstTransfer:
+		if r.AcquiringParty == p && r.FirstTransferringParty != p {
+			return TypeAcquisition, na
+		}
+		switch {
+		case r.AcquiringParty != "":
+			return TypeFirstTransfer, SubtypeToAnotherParty
+		case l.omge(r.Units):
+			return TypeFirstTransfer, SubtypeOMGE
+		case a.FirstTransferOIMP == FirstAtAuthorisation:
+			return TypeFirstTransfer, SubtypeAuthorization
+		case a.FirstTransferOIMP == FirstAtIssuance:
+			return TypeFirstTransfer, SubtypeIssuance
+		case a.FirstTransferOIMP == FirstAtUseOrCancellation:
+			return TypeFirstTransfer, SubtypeUseOrCancel
+		}
+		return TypeFirstTransfer, na
+	case RecordTransfer:
+		if r.AcquiringParty == p {
+			return TypeAcquisition, na
+		}
+		return TypeTransfer, na
+	case RecordUse:
+		if r.Purpose == PurposeOther {
+			return TypeCancellation, SubtypeOther
+		}
+		return TypeUse, na
+	case RecordCancellation:
+		if r.Subtype == SubtypeOMGE {
+			return TypeCancellation, SubtypeOMGE
+		}
+		return TypeVoluntaryCancellation, SubtypeOther
+	}
+	return string(r.Type), cmpOr(r.Subtype, na)
+}
+
+// omge reports whether units s lie in an issuance's OMGE share.
+func (l *Ledger) omge(s ledger.Serial) bool {
+	for _, b := range l.st.blocks[issKey{s.Registry, s.Issuance}] {
+		if b.Units.Start <= s.Start && s.End <= b.Units.End {
+			return b.Share == ShareOMGE
+		}
+	}
+	return false
 }
 
 // involves reports whether Party p reports record r: as first transferring

@@ -211,11 +211,11 @@ func checkInvariants(t *rapid.T, l *Ledger, gross map[issKey]int64) {
 			acts, _ := aef.Table("Actions")
 			col := func(row []string, name string) string { return row[slices.Index(acts.Header, name)] }
 			for _, row := range acts.Rows {
-				q, _ := strconv.ParseInt(col(row, "QuantityTCo2"), 10, 64)
+				q, _ := strconv.ParseInt(col(row, ColQuantity), 10, 64)
 				switch {
-				case col(row, "Type") == string(RecordFirstTransfer) && col(row, "FirstTransferringPartyId") == p:
+				case col(row, ColActionType) == TypeFirstTransfer && col(row, ColFirstTransferringParty) == partyCode(p):
 					reported += q
-				case col(row, "Type") == string(RecordUse) && col(row, "Subtype") == "NDC" && col(row, "UsingParticipatingPartyId") == p:
+				case col(row, ColActionType) == TypeUse && col(row, ColYearUsedForNDC) != na && col(row, ColUsingParty) == partyCode(p):
 					reported -= q
 				}
 			}

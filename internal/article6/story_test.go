@@ -1,17 +1,9 @@
 package article6
 
 import (
-	"bytes"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/xuri/excelize/v2"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func TestStoryAdjustments(t *testing.T) {
 	l := storyLedger(t)
@@ -29,81 +21,6 @@ func TestStoryAdjustments(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("adjustments\n got %v\nwant %v", got, want)
-	}
-}
-
-func TestAEFGolden(t *testing.T) {
-	l := storyLedger(t)
-	for _, sub := range []Submission{
-		{Party: "ID", Version: 1, Year: 2026, Date: "2027-04-10", NDCFirstYear: 2021, NDCLastYear: 2030},
-		{Party: "CN", Version: 1, Year: 2026, Date: "2027-04-12", NDCFirstYear: 2021, NDCLastYear: 2030},
-		{Party: "TH", Version: 1, Year: 2026, Date: "2027-04-14", NDCFirstYear: 2021, NDCLastYear: 2030},
-		{Party: "SG", Version: 1, Year: 2026, Date: "2027-04-15", NDCFirstYear: 2021, NDCLastYear: 2030},
-	} {
-		aef, err := l.BuildAEF(sub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tab := range aef.Tables {
-			var buf bytes.Buffer
-			if err := tab.WriteCSV(&buf); err != nil {
-				t.Fatal(err)
-			}
-			for _, row := range tab.Rows {
-				if len(row) != len(tab.Header) {
-					t.Fatalf("%s %s: row has %d cells, header %d", sub.Party, tab.Name, len(row), len(tab.Header))
-				}
-				for i, c := range row {
-					if c == "" {
-						t.Errorf("%s %s: column %s is empty", sub.Party, tab.Name, tab.Header[i])
-					}
-				}
-			}
-			path := filepath.Join("testdata", fmt.Sprintf("aef-%s-%d-%s.csv", sub.Party, sub.Year, tab.Name))
-			if *update {
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("%s differs from the golden file:\n%s", path, buf.String())
-			}
-		}
-	}
-}
-
-func TestAEFXLSXEqualsCSV(t *testing.T) {
-	l := storyLedger(t)
-	aef, err := l.BuildAEF(Submission{Party: "TH", Version: 1, Year: 2026, Date: "2027-04-14", NDCFirstYear: 2021, NDCLastYear: 2030})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := aef.WriteXLSX(&buf); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if got := len(f.GetSheetList()); got != 5 {
-		t.Fatalf("%d sheets, want 5", got)
-	}
-	for _, tab := range aef.Tables {
-		rows, err := f.GetRows(tab.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := append([][]string{tab.Header}, tab.Rows...)
-		if fmt.Sprintf("%q", rows) != fmt.Sprintf("%q", want) {
-			t.Errorf("sheet %s\n got %q\nwant %q", tab.Name, rows, want)
-		}
 	}
 }
 

@@ -564,13 +564,14 @@ func article6Sequence(t *testing.T, tg storetest.Target, seed uint64, steps int)
 		}
 		tab, _ := aef.Table("Actions")
 		col := func(name string) int { return slices.Index(tab.Header, name) }
+		code, _ := article6.PartyCode(p)
 		var sum int64
 		for _, row := range tab.Rows {
-			q, _ := strconv.ParseInt(row[col("QuantityTCo2")], 10, 64)
+			q, _ := strconv.ParseInt(row[col(article6.ColQuantity)], 10, 64)
 			switch {
-			case row[col("Type")] == "First transfer" && row[col("FirstTransferringPartyId")] == p:
+			case row[col(article6.ColActionType)] == article6.TypeFirstTransfer && row[col(article6.ColFirstTransferringParty)] == code:
 				sum += q
-			case row[col("Type")] == "Use" && row[col("Subtype")] == "NDC" && row[col("UsingParticipatingPartyId")] == p:
+			case row[col(article6.ColActionType)] == article6.TypeUse && row[col(article6.ColYearUsedForNDC)] != "NA" && row[col(article6.ColUsingParty)] == code:
 				sum -= q
 			}
 		}
