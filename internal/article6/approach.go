@@ -9,8 +9,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Purpose is what an authorisation allows ITMOs to be used for (decision
-// 2/CMA.3, annex, para. 1(d) and (f) [recall]).
+// Purpose is what an authorisation allows ITMOs to be used for: towards an
+// NDC, or for other international mitigation purposes (decision 2/CMA.3,
+// annex, para. 1(d) and (f); cited, secondary: 6/CMA.4's mandate as quoted
+// in docs/sources.md "Article 6 texts", CCXG slides).
 type Purpose string
 
 // Purposes of authorisation.
@@ -26,8 +28,9 @@ func validPurpose(p Purpose) bool {
 
 // FirstTransfer is the event that counts as first transfer. For NDC use it is
 // the first international transfer; for OIMP the authorising Party states
-// authorisation, issuance or use/cancellation (2/CMA.3, annex, para. 2
-// [recall]).
+// authorisation, issuance or use/cancellation (2/CMA.3, annex, para. 2(a)
+// and (b); cited, secondary: Japan MoE Article 6 Rule Guide Book, citing
+// FCCC/PA/CMA/2021/L.18, para. 2(a)-(b); docs/sources.md).
 type FirstTransfer string
 
 // First-transfer definitions.

@@ -18,8 +18,11 @@ type Entity struct {
 
 // Authorisation is one version of a host Party's authorisation of
 // mitigation outcomes under a cooperative approach. Its content follows the
-// elements decision 6/CMA.4 and the CMA.6 decision on 6.2 list for
-// authorisations [recall: paragraph numbers not confirmed here].
+// columns of AEF table 2 "Authorizations" (decision 4/CMA.6, annex II, as
+// transcribed; docs/sources.md). The elements an authorisation must contain
+// are in the CMA.6 decision on 6.2 [unverified: only its SBSTA 60 draft of
+// 6 Dec 2024 was read, whose para. 8 lists them and refers to 2/CMA.3,
+// annex, para. 18].
 type Authorisation struct {
 	ID       string
 	Version  int
@@ -157,7 +160,9 @@ func normalise(cfg Config, ev AuthEvent) (Authorisation, error) {
 	if !validDate(a.From) || !validDate(a.Until) || a.Until < a.From {
 		return a, refuse(CodeAuthInvalid, "timeframe", "timeframe %q to %q is not a pair of ordered dates", a.From, a.Until)
 	}
-	// Decision 2/CMA.3, annex, para. 1(d) [recall]: mitigation from 2021 onward.
+	// Decision 2/CMA.3, annex, para. 1(e): mitigation from 2021 onward
+	// (secondary, docs/sources.md: the fifth of the seven elements 1(a)-(g)
+	// in the Japan MoE guide; 1(d) is use towards an NDC).
 	if a.VintageFrom < 2021 {
 		return a, refuse(CodeVintageBefore2021, "vintage_from", "vintage %d is before 2021", a.VintageFrom)
 	}
@@ -197,7 +202,9 @@ func normalise(cfg Config, ev AuthEvent) (Authorisation, error) {
 
 // ValidateEvent decides whether ev may be appended to log given the ITMO
 // state st. Changes are allowed only before the first transfer of any unit
-// under the authorisation (CMA.6 decision on 6.2 [recall]); a revocation is
+// under the authorisation (CMA.6 decision on 6.2 [unverified: decision not
+// read; 6/CMA.4 asked for work on "the scope of changes to authorization",
+// per the CCXG slides in docs/sources.md]); a revocation is
 // always allowed and affects only units not yet first-transferred.
 func ValidateEvent(cfg Config, log *AuthLog, st *State, ev AuthEvent) (AuthEvent, error) {
 	if !validDate(ev.Date) {

@@ -8,7 +8,8 @@ import (
 
 // Method is how a Party applies corresponding adjustments, declared in its
 // initial report and kept for the NDC period (2/CMA.3, annex, paras. 7-8
-// [recall]).
+// [unverified: the decision text was not in the search index; searched in
+// issue 10 by symbol FCCC/PA/CMA/2021/10/Add.1 and by wording]).
 type Method string
 
 // Methods of applying corresponding adjustments.

@@ -8,12 +8,18 @@ import (
 	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
-// ITMOID is the unique identifier of one ITMO (one tonne). Decision 6/CMA.4
-// requires at least the cooperative approach, the originating registry, the
-// first transferring Party, the vintage and a unique serial number [recall:
-// paragraph number not confirmed here]. The serial number is the unit's place
-// in its issuance: the originating registry numbers issuances uniquely and
-// units within each from 1, so (registry, issuance, unit) is unique. The
+// ITMOID is the unique identifier of one ITMO (one tonne). Decision 6/CMA.4,
+// annex I, para. 5 defines it (cited, secondary: the AEF template's footnote
+// to "First ID", docs/sources.md); that it holds at least the cooperative
+// approach, the originating registry, the first transferring Party, the
+// vintage and a unique serial number is unverified (para. 5 not read; AEF
+// tables 3 and 4 carry those parts as their own columns). The AEF wants an
+// integer in "First ID"/"Last ID"; we report this whole identifier there
+// because our serial numbers restart in each issuance (docs/article6.md,
+// "AEF: where we differ from the template"). The serial number is the
+// unit's place in its issuance: the originating registry numbers issuances
+// uniquely and units within each from 1, so (registry, issuance, unit) is
+// unique. The
 // identifier is fixed at first transfer and never changes afterwards; the
 // unit keeps its own ledger serial alongside it.
 //

@@ -91,8 +91,10 @@ const (
 	ActionCancel   ActionKind = "cancel"
 )
 
-// RecordType is the AEF action type of a record (decision 6/CMA.4, annex I,
-// para. 20(a) [recall]).
+// RecordType is the kind of a record; aef.go maps it to the AEF action type
+// and subtype of the nomenclature (action types per decision 2/CMA.3,
+// annex, para. 20(a), as the AEF template's footnote to "Action type"
+// says; cited, secondary: docs/sources.md).
 type RecordType string
 
 // Record types.
@@ -130,7 +132,7 @@ func (r Record) Quantity() int64 { return r.Units.Count() }
 // Adjustment is one corresponding adjustment to a Party's emissions
 // balance: +Quantity for the first transferring Party at first transfer,
 // -Quantity for the using Party when it uses ITMOs towards its NDC
-// (2/CMA.3, annex, paras. 7-8 [recall]).
+// (2/CMA.3, annex, paras. 7-8 [unverified: decision text not found]).
 type Adjustment struct {
 	Party    string
 	Year     int
@@ -243,8 +245,8 @@ func plan(cfg Config, log *AuthLog, st *State, a Action) (*change, error) {
 	if !validUnits(a.Units) {
 		return nil, refuse(CodeActionInvalid, "units", "units %s are not a valid serial block", a.Units)
 	}
-	// Decision 2/CMA.3, annex, para. 1(d) [recall]: ITMOs are mitigation
-	// from 2021 onward.
+	// Decision 2/CMA.3, annex, para. 1(e): ITMOs are mitigation from 2021
+	// onward (secondary, docs/sources.md).
 	if a.Units.Vintage < 2021 {
 		return nil, refuse(CodeVintageBefore2021, "units", "vintage %d is before 2021", a.Units.Vintage)
 	}
@@ -300,7 +302,8 @@ func plan(cfg Config, log *AuthLog, st *State, a Action) (*change, error) {
 			return nil, refuse(CodeScopeAcquirer, "to", "authorisation %s does not cover acquisition by %s", auth.ID, a.To)
 		}
 		// NDC authorisations: the first international transfer is the
-		// first transfer (2/CMA.3, annex, para. 2(a) [recall]).
+		// first transfer (2/CMA.3, annex, para. 2(a); cited, secondary:
+		// docs/sources.md).
 		wouldFirst = !already && auth.Has(PurposeNDC)
 		rec.Type, rec.TransferringParty, rec.AcquiringParty = RecordTransfer, a.From, a.To
 		after.Holder = a.To
@@ -328,8 +331,9 @@ func plan(cfg Config, log *AuthLog, st *State, a Action) (*change, error) {
 			after.Status = StatusCancelled
 		}
 		// OIMP and other purposes: the authorisation may define first
-		// transfer as use or cancellation (2/CMA.3, annex, para. 2(b)
-		// [recall]); use towards an NDC is never that event.
+		// transfer as use or cancellation (2/CMA.3, annex, para. 2(b);
+		// cited, secondary: docs/sources.md); use towards an NDC is never
+		// that event.
 		wouldFirst = !already && auth.hasOIMPDefinition() && auth.FirstTransferOIMP == FirstAtUseOrCancellation &&
 			(a.Kind == ActionCancel || a.Purpose != PurposeNDC)
 	}
@@ -489,7 +493,7 @@ func planIssue(cfg Config, log *AuthLog, st *State, a Action, c *change, add fun
 		iss := rec(RecordIssuance, "", Block{Units: net, Holder: holder, Status: StatusHeld})
 		add(iss)
 		// First transfer at issuance: OIMP authorisations that define it as
-		// authorisation or issuance (2/CMA.3, annex, para. 2(b) [recall];
+		// authorisation or issuance (2/CMA.3, annex, para. 2(b), cited;
 		// units issued under an authorisation given earlier are first-
 		// transferred when they come into being), and NDC units issued
 		// straight into another Party's registry by coordinated issuance,

@@ -345,7 +345,7 @@ func (n *Node) issueAuthorised(w *writeSet, a Actor, r IssueAuthorised, res *Res
 	case !slices.Contains(auth.Activities, iss.Project):
 		return a6err(ledger.KindInvalid, article6.CodeScopeActivity, "issue.project", "project %s is not an activity of %s", iss.Project, auth.ID)
 	case iss.Vintage < 2021:
-		// Decision 2/CMA.3, annex, para. 1(d) [recall]: mitigation from 2021.
+		// Decision 2/CMA.3, annex, para. 1(e): mitigation from 2021 (secondary, docs/sources.md).
 		return a6err(ledger.KindInvalid, article6.CodeVintageBefore2021, "issue.vintage", "vintage %d is before 2021", iss.Vintage)
 	case iss.Vintage < auth.VintageFrom || iss.Vintage > auth.VintageTo:
 		return a6err(ledger.KindInvalid, article6.CodeScopeVintage, "issue.vintage", "vintage %d is outside %d-%d of %s", iss.Vintage, auth.VintageFrom, auth.VintageTo, auth.ID)
