@@ -7,9 +7,9 @@ import (
 )
 
 // Method is how a Party applies corresponding adjustments, declared in its
-// initial report and kept for the NDC period (2/CMA.3, annex, paras. 7-8
-// [unverified: the decision text was not in the search index; searched in
-// issue 10 by symbol FCCC/PA/CMA/2021/10/Add.1 and by wording]).
+// initial report and kept for the NDC period (2/CMA.3, annex, para. 7(a)(i)
+// and (ii) for single-year, 7(b) for multi-year NDCs; cited, secondary: the
+// text as quoted in a third-party audit, docs/sources.md "Article 6 texts").
 type Method string
 
 // Methods of applying corresponding adjustments.
@@ -24,7 +24,9 @@ const (
 	SingleYearTrajectory Method = "single-year-trajectory"
 	// Single-year NDC with averaging: the target year's balance is adjusted
 	// by the average annual ITMOs first transferred and used over the
-	// period; other years carry no adjustment.
+	// period; other years carry no adjustment. Para. 7(a)(ii) as quoted
+	// divides the cumulative amount "by the number of elapsed years"; the
+	// period's length, used here, equals it once the period has ended.
 	SingleYearAveraging Method = "single-year-averaging"
 )
 

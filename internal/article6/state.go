@@ -132,7 +132,11 @@ func (r Record) Quantity() int64 { return r.Units.Count() }
 // Adjustment is one corresponding adjustment to a Party's emissions
 // balance: +Quantity for the first transferring Party at first transfer,
 // -Quantity for the using Party when it uses ITMOs towards its NDC
-// (2/CMA.3, annex, paras. 7-8 [unverified: decision text not found]).
+// (2/CMA.3, annex, para. 8(a)-(b), as quoted in docs/sources.md: ITMOs
+// first transferred are added "for the calendar year in which the
+// mitigation outcomes occurred", used ITMOs subtracted "for the calendar
+// year in which the mitigation outcomes are used"; hence the vintage year
+// and the year of use).
 type Adjustment struct {
 	Party    string
 	Year     int
