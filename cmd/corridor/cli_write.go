@@ -142,6 +142,23 @@ The issuance gets serials 1..quantity; the serial block printed names it.` + exi
 	return cmd
 }
 
+// submitFrom is the RunE of a command that takes units out of --from for
+// good (retire, cancel): it checks the account id and the units named,
+// puts the units in *units (a field of *req), and submits *req as what.
+func submitFrom[R registry.Request](f *apiFlags, u *unitFlags, what string, req *R, units *registry.Units, describe func(registry.Result) string) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if err := positiveIDs(cmd, "from"); err != nil {
+			return err
+		}
+		picked, err := u.units(cmd)
+		if err != nil {
+			return err
+		}
+		*units = picked
+		return submit(cmd, f, what, *req, describe)
+	}
+}
+
 func newRetireCmd() *cobra.Command {
 	var f apiFlags
 	var u unitFlags
@@ -154,19 +171,9 @@ compliance obligation with --compliance-year, or a voluntary claim). The record 
 		Example: `  corridor retire --from 4 --quantity 500 --unit-type CCER --beneficiary "Baowu Steel" \
     --purpose "China ETS compliance offset" --compliance-year 2025`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := positiveIDs(cmd, "from"); err != nil {
-				return err
-			}
-			units, err := u.units(cmd)
-			if err != nil {
-				return err
-			}
-			req.Units = units
-			return submit(cmd, &f, "retire", req, func(res registry.Result) string {
-				return movedSentence(fmt.Sprintf("retired from account %d for %s:", req.From, req.Beneficiary), res)
-			})
-		},
+		RunE: submitFrom(&f, &u, "retire", &req, &req.Units, func(res registry.Result) string {
+			return movedSentence(fmt.Sprintf("retired from account %d for %s:", req.From, req.Beneficiary), res)
+		}),
 	}
 	f.add(cmd.Flags())
 	f.addKey(cmd.Flags())
@@ -191,19 +198,9 @@ func newCancelCmd() *cobra.Command {
 		Example: `  corridor cancel --from 2 --quantity 100 --unit-type CCER --reason "voluntary cancellation"
   corridor cancel --from 2 --serial CN-CCER-CCER-DEMO-0001-2024-1-1-100`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := positiveIDs(cmd, "from"); err != nil {
-				return err
-			}
-			units, err := u.units(cmd)
-			if err != nil {
-				return err
-			}
-			req.Units = units
-			return submit(cmd, &f, "cancel", req, func(res registry.Result) string {
-				return movedSentence(fmt.Sprintf("cancelled from account %d:", req.From), res)
-			})
-		},
+		RunE: submitFrom(&f, &u, "cancel", &req, &req.Units, func(res registry.Result) string {
+			return movedSentence(fmt.Sprintf("cancelled from account %d:", req.From), res)
+		}),
 	}
 	f.add(cmd.Flags())
 	f.addKey(cmd.Flags())

@@ -69,22 +69,44 @@ func writeRulebookJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// writeRulebook writes v as JSON when format is json, else with text.
+func writeRulebook[T any](w io.Writer, format string, v T, text func(io.Writer, T) error) error {
+	if format == "json" {
+		return writeRulebookJSON(w, v)
+	}
+	return text(w, v)
+}
+
+// rulebookAnswer is the RunE of a subcommand that prints one answer of the
+// rulebook: answer finds it (a rulebook.InputError is bad input), text
+// writes it unless --format is json.
+func rulebookAnswer[T any](format *string, answer func(rb *rulebook.Rulebook, args []string) (T, error), text func(rb *rulebook.Rulebook, w io.Writer, v T) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		rb, err := loadRulebook(*format)
+		if err != nil {
+			return err
+		}
+		v, err := answer(rb, args)
+		if err != nil {
+			return badRulebookInput(err)
+		}
+		return writeRulebook(cmd.OutOrStdout(), *format, v, func(w io.Writer, v T) error { return text(rb, w, v) })
+	}
+}
+
+// plainText adapts a writer that needs no rulebook to rulebookAnswer.
+func plainText[T any](write func(io.Writer, T) error) func(*rulebook.Rulebook, io.Writer, T) error {
+	return func(_ *rulebook.Rulebook, w io.Writer, v T) error { return write(w, v) }
+}
+
 func rulebookJurisdictionsCmd(format *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "jurisdictions",
 		Short: "List jurisdictions",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := loadRulebook(*format)
-			if err != nil {
-				return err
-			}
-			list := rb.Jurisdictions()
-			if *format == "json" {
-				return writeRulebookJSON(cmd.OutOrStdout(), list)
-			}
-			return rulebook.WriteJurisdictions(cmd.OutOrStdout(), list)
-		},
+		RunE: rulebookAnswer(format, func(rb *rulebook.Rulebook, _ []string) ([]rulebook.Jurisdiction, error) {
+			return rb.Jurisdictions(), nil
+		}, plainText(rulebook.WriteJurisdictions)),
 	}
 }
 
@@ -94,20 +116,9 @@ func rulebookInstrumentsCmd(format *string) *cobra.Command {
 		Use:   "instruments",
 		Short: "List instruments (unit types)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := loadRulebook(*format)
-			if err != nil {
-				return err
-			}
-			if err := checkJurisdictionFlag(rb, jurisdiction); err != nil {
-				return err
-			}
-			list := rb.Instruments(jurisdiction)
-			if *format == "json" {
-				return writeRulebookJSON(cmd.OutOrStdout(), list)
-			}
-			return rulebook.WriteInstruments(cmd.OutOrStdout(), list)
-		},
+		RunE: rulebookAnswer(format, func(rb *rulebook.Rulebook, _ []string) ([]rulebook.Instrument, error) {
+			return rb.Instruments(jurisdiction), checkJurisdictionFlag(rb, jurisdiction)
+		}, plainText(rulebook.WriteInstruments)),
 	}
 	c.Flags().StringVar(&jurisdiction, "jurisdiction", "", "only this jurisdiction's instruments (e.g. ID)")
 	return c
@@ -129,20 +140,9 @@ func rulebookSchemesCmd(format *string) *cobra.Command {
 		Use:   "schemes",
 		Short: "List compliance schemes and their offset/credit limits",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := loadRulebook(*format)
-			if err != nil {
-				return err
-			}
-			if err := checkJurisdictionFlag(rb, jurisdiction); err != nil {
-				return err
-			}
-			list := rb.Schemes(jurisdiction)
-			if *format == "json" {
-				return writeRulebookJSON(cmd.OutOrStdout(), list)
-			}
-			return rulebook.WriteSchemes(cmd.OutOrStdout(), list)
-		},
+		RunE: rulebookAnswer(format, func(rb *rulebook.Rulebook, _ []string) ([]rulebook.Scheme, error) {
+			return rb.Schemes(jurisdiction), checkJurisdictionFlag(rb, jurisdiction)
+		}, plainText(rulebook.WriteSchemes)),
 	}
 	c.Flags().StringVar(&jurisdiction, "jurisdiction", "", "only this jurisdiction's schemes (e.g. CN)")
 	return c
@@ -153,25 +153,17 @@ func rulebookSchemeCmd(format *string) *cobra.Command {
 		Use:   "scheme ID",
 		Short: "Show one scheme's rules with their sources",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := loadRulebook(*format)
-			if err != nil {
-				return err
-			}
+		RunE: rulebookAnswer(format, func(rb *rulebook.Rulebook, args []string) (rulebook.Scheme, error) {
 			s, ok := rb.Scheme(args[0])
 			if !ok {
 				ids := []string{}
 				for _, s := range rb.Schemes("") {
 					ids = append(ids, s.ID)
 				}
-				return &exitError{code: exitUsage, err: fmt.Errorf("rulebook: unknown scheme %q (known: %s)", args[0], strings.Join(ids, ", "))}
+				return s, &exitError{code: exitUsage, err: fmt.Errorf("rulebook: unknown scheme %q (known: %s)", args[0], strings.Join(ids, ", "))}
 			}
-			out := cmd.OutOrStdout()
-			if *format == "json" {
-				return writeRulebookJSON(out, s)
-			}
-			return rb.WriteScheme(out, s)
-		},
+			return s, nil
+		}, (*rulebook.Rulebook).WriteScheme),
 	}
 }
 
@@ -180,18 +172,9 @@ func rulebookSourcesCmd(format *string) *cobra.Command {
 		Use:   "sources",
 		Short: "List every cited source and what of it was checked",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := loadRulebook(*format)
-			if err != nil {
-				return err
-			}
-			list := rb.Sources()
-			out := cmd.OutOrStdout()
-			if *format == "json" {
-				return writeRulebookJSON(out, list)
-			}
-			return rulebook.WriteSources(out, list)
-		},
+		RunE: rulebookAnswer(format, func(rb *rulebook.Rulebook, _ []string) ([]rulebook.Source, error) {
+			return rb.Sources(), nil
+		}, plainText(rulebook.WriteSources)),
 	}
 }
 
@@ -201,17 +184,9 @@ func rulebookMethodologiesCmd(format *string) *cobra.Command {
 		Use:   "methodologies",
 		Short: "List methodology records by programme and sector",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := loadRulebook(*format)
-			if err != nil {
-				return err
-			}
-			list := rb.Methodologies(programme, sector)
-			if *format == "json" {
-				return writeRulebookJSON(cmd.OutOrStdout(), list)
-			}
-			return rulebook.WriteMethodologies(cmd.OutOrStdout(), list)
-		},
+		RunE: rulebookAnswer(format, func(rb *rulebook.Rulebook, _ []string) ([]rulebook.Methodology, error) {
+			return rb.Methodologies(programme, sector), nil
+		}, plainText(rulebook.WriteMethodologies)),
 	}
 	c.Flags().StringVar(&programme, "programme", "", "only this programme (e.g. VCS)")
 	c.Flags().StringVar(&sector, "sector", "", "only this sector (e.g. cement)")
@@ -235,19 +210,15 @@ func rulebookRecognitionCmd(format *string) *cobra.Command {
 				if err != nil {
 					return badRulebookInput(err)
 				}
-				if *format == "json" {
-					return writeRulebookJSON(out, cell)
-				}
-				return rulebook.WriteRecognitionCell(out, cell, sector)
+				return writeRulebook(out, *format, cell, func(w io.Writer, cell rulebook.MatrixCell) error {
+					return rulebook.WriteRecognitionCell(w, cell, sector)
+				})
 			}
 			m, err := rb.RecognitionMatrix(sector)
 			if err != nil {
 				return badRulebookInput(err)
 			}
-			if *format == "json" {
-				return writeRulebookJSON(out, m)
-			}
-			return rulebook.WriteRecognitionMatrix(out, m)
+			return writeRulebook(out, *format, m, rulebook.WriteRecognitionMatrix)
 		},
 	}
 	c.Flags().StringVar(&sector, "sector", "power", "sector: power, steel or cement")
@@ -262,21 +233,9 @@ func rulebookMRVCmd(format *string) *cobra.Command {
 		Use:   "mrv",
 		Short: "MRV rules side by side (China ETS, Viet Nam ETS, EU CBAM) for a sector",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := loadRulebook(*format)
-			if err != nil {
-				return err
-			}
-			t, err := rb.MRVComparison(sector)
-			if err != nil {
-				return badRulebookInput(err)
-			}
-			out := cmd.OutOrStdout()
-			if *format == "json" {
-				return writeRulebookJSON(out, t)
-			}
-			return rulebook.WriteMRV(out, t)
-		},
+		RunE: rulebookAnswer(format, func(rb *rulebook.Rulebook, _ []string) (rulebook.MRVTable, error) {
+			return rb.MRVComparison(sector)
+		}, plainText(rulebook.WriteMRV)),
 	}
 	c.Flags().StringVar(&sector, "sector", "steel", "sector: power, steel, cement or aluminium")
 	return c
@@ -310,12 +269,7 @@ Exit code 3 when the unit is not eligible, 2 on bad input.`,
 			if err != nil {
 				return badRulebookInput(err)
 			}
-			out := cmd.OutOrStdout()
-			if *format == "json" {
-				if err := writeRulebookJSON(out, d); err != nil {
-					return err
-				}
-			} else if err := rulebook.WriteDecision(out, d); err != nil {
+			if err := writeRulebook(cmd.OutOrStdout(), *format, d, rulebook.WriteDecision); err != nil {
 				return err
 			}
 			if !d.Allowed {

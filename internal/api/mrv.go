@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -31,13 +30,7 @@ const mrvUnits = "Emissions in tCO2e, specific embedded emissions (see_*) in tCO
 func (s *Server) handleMRVReport(w http.ResponseWriter, r *http.Request) {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeProblem(w, Problem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
-				Detail: fmt.Sprintf("The request body exceeds %d bytes.", maxBodyBytes)})
-			return
-		}
-		badRequest(w, "malformed_json", "", "The request body could not be read.")
+		tooLarge(w, err)
 		return
 	}
 	inst, err := mrv.ParseInstallation(raw)

@@ -282,11 +282,16 @@ func (s *Server) handleIssuances(w http.ResponseWriter, r *http.Request, n *regi
 }
 
 func (s *Server) handleIssuance(w http.ResponseWriter, r *http.Request, n *registry.Node) {
+	writeByID(w, r, n.Issuance)
+}
+
+// writeByID answers with what read shows the caller of the path's {id}.
+func writeByID[T any](w http.ResponseWriter, r *http.Request, read func(v registry.Actor, id int64) (T, error)) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
 		return
 	}
-	v, err := n.Issuance(viewer(r), id)
+	v, err := read(viewer(r), id)
 	if err != nil {
 		ledgerError(w, r, err, false)
 		return
@@ -321,34 +326,26 @@ func (s *Server) handleSerial(w http.ResponseWriter, r *http.Request, n *registr
 }
 
 func (s *Server) handleOrganisations(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	out, err := n.Organisations(viewer(r))
+	writeList(w, r, "organisations", n.Organisations)
+}
+
+// writeList answers with what read shows the caller, as the one member
+// name of a JSON object.
+func writeList[T any](w http.ResponseWriter, r *http.Request, name string, read func(v registry.Actor) (T, error)) {
+	out, err := read(viewer(r))
 	if err != nil {
 		ledgerError(w, r, err, false)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"organisations": out})
+	writeJSON(w, http.StatusOK, map[string]any{name: out})
 }
 
 func (s *Server) handleAccounts(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	out, err := n.Accounts(viewer(r))
-	if err != nil {
-		ledgerError(w, r, err, false)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+	writeList(w, r, "accounts", n.Accounts)
 }
 
 func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	v, err := n.Account(viewer(r), id)
-	if err != nil {
-		ledgerError(w, r, err, false)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	writeByID(w, r, n.Account)
 }
 
 func (s *Server) handleHoldings(w http.ResponseWriter, r *http.Request, n *registry.Node) {

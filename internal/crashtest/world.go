@@ -315,16 +315,23 @@ func (w *world) readInitial() {
 		}
 		w.initial[reg] = u
 		w.view[reg] = u.clone()
-		tot, err := admin.Totals(ctx, reg)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		var byState int64
-		for _, q := range tot.ByState {
-			byState += q
-		}
+		tot, byState := w.totals(ctx, reg, admin)
 		w.imported[reg], w.exported[reg] = byState-tot.Issued, tot.ByState[ledger.Exported]
 	}
+}
+
+// totals is a registry's totals as its API shows them, and the sum of
+// its units by state.
+func (w *world) totals(ctx context.Context, reg string, admin *client.Client) (registry.Totals, int64) {
+	tot, err := admin.Totals(ctx, reg)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var byState int64
+	for _, q := range tot.ByState {
+		byState += q
+	}
+	return tot, byState
 }
 
 // read is a registry's units as its API shows them: the held and reserved
@@ -712,14 +719,7 @@ func (w *world) checkAfterRestart(all bool) {
 		if !shown.equal(got) {
 			w.problemLocked("%s: blocks differ from the acknowledged history:\n%s", reg, diff(shown, got))
 		}
-		tot, err := admin.Totals(ctx, reg)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		var byState int64
-		for _, q := range tot.ByState {
-			byState += q
-		}
+		tot, byState := w.totals(ctx, reg, admin)
 		retired := model.quantity(func(p place) bool { return p.state == ledger.Retired })
 		if byState != tot.Issued+w.imported[reg] {
 			w.problemLocked("%s: %d units issued and %d imported by the seed, %d counted by state", reg, tot.Issued, w.imported[reg], byState)

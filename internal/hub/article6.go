@@ -141,40 +141,21 @@ type Article6 struct {
 	refused map[issuanceRef]Article6Outcome
 }
 
-const article6Schema = `CREATE TABLE IF NOT EXISTS hub_article6 (seq BIGINT PRIMARY KEY, body TEXT NOT NULL)`
-
-// OpenArticle6 creates the table if needed and rebuilds the ledger from it.
+// OpenArticle6 rebuilds the ledger from the hub's Article 6 log.
 func OpenArticle6(ctx context.Context, cfg Article6Config) (*Article6, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
 	x := &Article6{cfg: cfg, ledger: article6.NewLedger(cfg.Ledger), cursor: map[string]int64{}, seen: map[string]bool{}, refused: map[issuanceRef]Article6Outcome{}}
-	db := cfg.DB.SQL()
-	if !cfg.ReadOnly {
-		for _, schema := range []string{hubSchema, article6Schema} {
-			if _, err := db.ExecContext(ctx, schema); err != nil {
-				return nil, fmt.Errorf("hub: creating article 6 table: %w", err)
-			}
-		}
-	}
-	rows, err := db.QueryContext(ctx, `SELECT seq, body FROM hub_article6 ORDER BY seq`)
-	if err != nil {
-		return nil, fmt.Errorf("hub: reading article 6 facts: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq int64
-		var body string
-		if err := rows.Scan(&seq, &body); err != nil {
-			return nil, fmt.Errorf("hub: reading article 6 facts: %w", err)
-		}
+	err := cfg.DB.Log(store.HubArticle6).ReadFrom(ctx, 0, func(r store.LogRecord) error {
 		var f Article6Fact
-		if err := json.Unmarshal([]byte(body), &f); err != nil {
-			return nil, fmt.Errorf("hub: article 6 fact %d: %w", seq, err)
+		if err := json.Unmarshal([]byte(r.Body), &f); err != nil {
+			return fmt.Errorf("hub: article 6 fact %d: %w", r.Seq, err)
 		}
 		x.take(f)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("hub: reading article 6 facts: %w", err)
 	}
 	return x, nil
@@ -317,21 +298,15 @@ func (x *Article6) sync(ctx context.Context) error {
 }
 
 func (x *Article6) record(ctx context.Context, fs []Article6Fact) error {
-	tx, err := x.cfg.DB.SQL().BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("hub: recording article 6 facts: %w", err)
-	}
-	defer tx.Rollback()
-	for _, f := range fs {
+	recs := make([]store.LogRecord, len(fs))
+	for i, f := range fs {
 		body, err := json.Marshal(f)
 		if err != nil {
 			return fmt.Errorf("hub: encoding article 6 fact: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, x.cfg.DB.Rebind(`INSERT INTO hub_article6 (seq, body) VALUES (?, ?)`), f.Seq, string(body)); err != nil {
-			return fmt.Errorf("hub: recording article 6 fact %d: %w", f.Seq, err)
-		}
+		recs[i] = store.LogRecord{Seq: f.Seq, Body: string(body)}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := x.cfg.DB.Log(store.HubArticle6).Append(ctx, recs...); err != nil {
 		return fmt.Errorf("hub: recording article 6 facts: %w", err)
 	}
 	return nil
@@ -377,36 +352,30 @@ func (x *Article6) party(code string) string {
 // returns each newly completed transfer as a fact, and the last event
 // read.
 func (x *Article6) completions(ctx context.Context) ([]Article6Fact, int64, error) {
-	db := x.cfg.DB
-	rows, err := db.SQL().QueryContext(ctx, db.Rebind(`SELECT seq, body FROM hub_events WHERE seq > ? ORDER BY seq`), x.hubEvent)
-	if err != nil {
-		return nil, 0, fmt.Errorf("hub: reading events for article 6: %w", err)
-	}
-	defer rows.Close()
 	var out []Article6Fact
 	var last int64
-	for rows.Next() {
-		var seq int64
-		var body string
-		if err := rows.Scan(&seq, &body); err != nil {
-			return nil, 0, fmt.Errorf("hub: reading events for article 6: %w", err)
-		}
+	err := x.cfg.DB.Log(store.HubEvents).ReadFrom(ctx, x.hubEvent, func(r store.LogRecord) error {
+		seq := r.Seq
 		last = seq
 		var e event
-		if err := json.Unmarshal([]byte(body), &e); err != nil {
-			return nil, 0, fmt.Errorf("hub: event %d: %w", seq, err)
+		if err := json.Unmarshal([]byte(r.Body), &e); err != nil {
+			return fmt.Errorf("hub: event %d: %w", seq, err)
 		}
 		t := e.Transfer
 		if t == nil || t.Status != protocol.StatusCompleted || t.Completed != seq || x.seen[t.ID] {
-			continue
+			return nil
 		}
 		f, err := x.transferFact(*t, seq)
 		if err != nil {
-			return nil, 0, err
+			return err
 		}
 		out = append(out, f)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("hub: reading events for article 6: %w", err)
 	}
-	return out, last, rows.Err()
+	return out, last, nil
 }
 
 func (x *Article6) transferFact(t Transfer, seq int64) (Article6Fact, error) {

@@ -162,8 +162,6 @@ type event struct {
 	Out      []outMsg  `json:"out,omitempty"`
 }
 
-const hubSchema = `CREATE TABLE IF NOT EXISTS hub_events (seq BIGINT PRIMARY KEY, body TEXT NOT NULL)`
-
 // Open loads the hub's state from its database and re-sends the messages
 // of unfinished transfers.
 func Open(ctx context.Context, cfg Config) (*Hub, error) {
@@ -190,12 +188,6 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	// that does not apply, so order is checked there; a sender's
 	// termination (sequence 2) may be the first message the hub gets.
 	h.verifier = envelope.Verifier{Trust: cfg.Trust, Self: cfg.Code, Now: cfg.Now, MaxSkew: cfg.MaxSkew, Versions: []int{protocol.Version}, Replay: (*hubInbox)(h), Sequence: (*hubInbox)(h), Gaps: true}
-	db := cfg.DB.SQL()
-	for _, ddl := range []string{hubSchema, reconcileSchema} {
-		if _, err := db.ExecContext(ctx, ddl); err != nil {
-			return nil, fmt.Errorf("hub: creating tables: %w", err)
-		}
-	}
 	if err := h.catchUp(ctx); err != nil {
 		return nil, err
 	}
@@ -366,26 +358,16 @@ func (h *Hub) receiveLocked(ctx context.Context, compact string) ([]outMsg, erro
 // one applied: all of them at Open, and after a failed insert whose
 // outcome is unknown (it may have committed).
 func (h *Hub) catchUp(ctx context.Context) error {
-	db := h.cfg.DB
-	rows, err := db.SQL().QueryContext(ctx, db.Rebind(`SELECT seq, body FROM hub_events WHERE seq > ? ORDER BY seq`), h.events)
-	if err != nil {
-		return fmt.Errorf("hub: reading events: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq int64
-		var body string
-		if err := rows.Scan(&seq, &body); err != nil {
-			return fmt.Errorf("hub: reading events: %w", err)
-		}
+	err := h.cfg.DB.Log(store.HubEvents).ReadFrom(ctx, h.events, func(r store.LogRecord) error {
 		var e event
-		if err := json.Unmarshal([]byte(body), &e); err != nil {
-			return fmt.Errorf("hub: event %d: %w", seq, err)
+		if err := json.Unmarshal([]byte(r.Body), &e); err != nil {
+			return fmt.Errorf("hub: event %d: %w", r.Seq, err)
 		}
-		h.events = seq
+		h.events = r.Seq
 		h.remember(e)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("hub: reading events: %w", err)
 	}
 	h.unsure = false
@@ -512,8 +494,7 @@ func (h *Hub) commit(ctx context.Context, e event) error {
 	if err != nil {
 		return fmt.Errorf("hub: encoding event: %w", err)
 	}
-	db := h.cfg.DB
-	if _, err := db.SQL().ExecContext(ctx, db.Rebind(`INSERT INTO hub_events (seq, body) VALUES (?, ?)`), h.events+1, string(body)); err != nil {
+	if err := h.cfg.DB.Log(store.HubEvents).Append(ctx, store.LogRecord{Seq: h.events + 1, Body: string(body)}); err != nil {
 		return fmt.Errorf("hub: recording event: %w", err)
 	}
 	h.events++

@@ -274,8 +274,6 @@ type ReconcileOptions struct {
 	NoFreeze bool
 }
 
-const reconcileSchema = `CREATE TABLE IF NOT EXISTS hub_reconciliations (seq BIGINT PRIMARY KEY, registry TEXT NOT NULL, body TEXT NOT NULL)`
-
 // reconcileMu serialises reconciliations in this process (one serving
 // process per database: that is all of them).
 var reconcileMu sync.Mutex
@@ -582,14 +580,11 @@ func freezeFindings(ctx context.Context, n NodeView, id string, snap registry.Sn
 }
 
 func nextReconciliation(ctx context.Context, db *store.DB) (int64, error) {
-	var seq *int64
-	if err := db.SQL().QueryRowContext(ctx, `SELECT MAX(seq) FROM hub_reconciliations`).Scan(&seq); err != nil {
+	head, err := db.Log(store.HubReconciliations).Head(ctx)
+	if err != nil {
 		return 0, fmt.Errorf("hub: reading reconciliations: %w", err)
 	}
-	if seq == nil {
-		return 1, nil
-	}
-	return *seq + 1, nil
+	return head + 1, nil
 }
 
 func (h *Hub) recordReconciliation(ctx context.Context, seq int64, r Reconciliation) error {
@@ -597,8 +592,7 @@ func (h *Hub) recordReconciliation(ctx context.Context, seq int64, r Reconciliat
 	if err != nil {
 		return fmt.Errorf("hub: encoding reconciliation: %w", err)
 	}
-	db := h.cfg.DB
-	if _, err := db.SQL().ExecContext(ctx, db.Rebind(`INSERT INTO hub_reconciliations (seq, registry, body) VALUES (?, ?, ?)`), seq, r.Registry, string(body)); err != nil {
+	if err := h.cfg.DB.Log(store.HubReconciliations).Append(ctx, store.LogRecord{Seq: seq, Key: r.Registry, Body: string(body)}); err != nil {
 		return fmt.Errorf("hub: recording reconciliation %s: %w", r.ID, err)
 	}
 	return nil
@@ -606,36 +600,34 @@ func (h *Hub) recordReconciliation(ctx context.Context, seq int64, r Reconciliat
 
 // reconciliations reads the recorded reconciliations, oldest first (of
 // one registry unless code is "").
-// The table is created once, by Open (creating it here raced with a
-// concurrent reader on PostgreSQL: two CREATE TABLE IF NOT EXISTS collide
-// on the catalogue).
+// The table is made by the store's migrations (creating it at the hub's
+// Open raced with a concurrent reader on PostgreSQL: two CREATE TABLE IF
+// NOT EXISTS collide on the catalogue).
 func reconciliations(ctx context.Context, db *store.DB, code string) ([]Reconciliation, error) {
 	return readReconciliations(ctx, db, code)
 }
 
 func readReconciliations(ctx context.Context, db *store.DB, code string) ([]Reconciliation, error) {
-	q, args := `SELECT body FROM hub_reconciliations ORDER BY seq`, []any{}
-	if code != "" {
-		q, args = `SELECT body FROM hub_reconciliations WHERE registry = ? ORDER BY seq`, []any{code}
+	var out []Reconciliation
+	take := func(rec store.LogRecord) error {
+		var r Reconciliation
+		if err := json.Unmarshal([]byte(rec.Body), &r); err != nil {
+			return fmt.Errorf("hub: reconciliation record: %w", err)
+		}
+		out = append(out, r)
+		return nil
 	}
-	rows, err := db.SQL().QueryContext(ctx, db.Rebind(q), args...)
+	l := db.Log(store.HubReconciliations)
+	var err error
+	if code == "" {
+		err = l.ReadFrom(ctx, 0, take)
+	} else {
+		err = l.ReadKey(ctx, code, take)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("hub: reading reconciliations: %w", err)
 	}
-	defer rows.Close()
-	var out []Reconciliation
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, fmt.Errorf("hub: reading reconciliations: %w", err)
-		}
-		var r Reconciliation
-		if err := json.Unmarshal([]byte(body), &r); err != nil {
-			return nil, fmt.Errorf("hub: reconciliation record: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Reconciliations lists every recorded reconciliation, oldest first.
@@ -757,10 +749,6 @@ func (h *Hub) CheckSnapshot(snap registry.Snapshot, grace time.Duration) ([]Tota
 // reconciliation that read one; none when the hub never reconciled. It
 // only reads.
 func RecordedHeads(ctx context.Context, db *store.DB) (map[string]ledger.SignedHead, error) {
-	ok, err := tableExists(ctx, db, "hub_reconciliations")
-	if err != nil || !ok {
-		return map[string]ledger.SignedHead{}, err
-	}
 	rs, err := readReconciliations(ctx, db, "")
 	if err != nil {
 		return nil, err
@@ -772,18 +760,6 @@ func RecordedHeads(ctx context.Context, db *store.DB) (map[string]ledger.SignedH
 		}
 	}
 	return out, nil
-}
-
-func tableExists(ctx context.Context, db *store.DB, name string) (bool, error) {
-	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
-	if db.Dialect() == store.Postgres {
-		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`
-	}
-	var n int
-	if err := db.SQL().QueryRowContext(ctx, db.Rebind(q), name).Scan(&n); err != nil {
-		return false, fmt.Errorf("hub: looking for table %s: %w", name, err)
-	}
-	return n > 0, nil
 }
 
 // HTTPNode reads a node over its API for the reconciliation of a

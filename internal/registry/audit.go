@@ -29,7 +29,12 @@ func (n *Node) Journal(ctx context.Context, v Actor, f JournalFilter) ([]Transac
 	if f.Limit <= 0 {
 		return []Transaction{}, nil // the store reads no limit as "all"
 	}
-	es, err := n.db.Entries(ctx, store.EntryFilter{AfterSeq: f.After, Kind: f.Kind, Limit: f.Limit, Account: f.Account, Since: f.Since, Until: f.Until})
+	return n.transactions(ctx, store.EntryFilter{AfterSeq: f.After, Kind: f.Kind, Limit: f.Limit, Account: f.Account, Since: f.Since, Until: f.Until})
+}
+
+// transactions reads the journal entries f selects as Transactions.
+func (n *Node) transactions(ctx context.Context, f store.EntryFilter) ([]Transaction, error) {
+	es, err := n.db.Entries(ctx, f)
 	if err != nil {
 		return nil, err
 	}

@@ -426,19 +426,7 @@ func (n *Node) Transactions(ctx context.Context, v Actor, after int64, kind stri
 	if limit <= 0 {
 		return []Transaction{}, nil // the store reads no limit as "all"
 	}
-	es, err := n.db.Entries(ctx, store.EntryFilter{AfterSeq: after, Kind: kind, Limit: limit})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Transaction, 0, len(es))
-	for _, e := range es {
-		var b entryBody
-		if err := json.Unmarshal([]byte(e.Body), &b); err != nil {
-			return nil, err
-		}
-		out = append(out, Transaction{Seq: e.Seq, At: e.At, Kind: e.Kind, Actor: e.Actor, Request: b.Request, Result: b.Result, Hash: e.Hash})
-	}
-	return out, nil
+	return n.transactions(ctx, store.EntryFilter{AfterSeq: after, Kind: kind, Limit: limit})
 }
 
 // Retirement is a public retirement record.

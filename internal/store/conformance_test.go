@@ -72,6 +72,7 @@ var conformance = []struct {
 	{"Heads", testHeads},
 	{"StaleHeadRefused", testStaleHeadRefused},
 	{"WriteTx", testWriteTx},
+	{"Logs", testLogs},
 }
 
 var (

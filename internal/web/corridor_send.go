@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -79,13 +78,8 @@ func (s *Site) sendFormFor(r *http.Request, n *registry.Node, a registry.Actor, 
 // the transfer's page; on refusal it shows the account page again with
 // the reason beside the form.
 func (s *Site) handleSend(w http.ResponseWriter, r *http.Request) {
-	n := s.nodeOr404(w, r)
-	if n == nil {
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "error.account_id")
+	n, id, ok := s.accountOf(w, r)
+	if !ok {
 		return
 	}
 	a := s.requireRole(w, r, n, ledger.RoleHolder)

@@ -215,11 +215,17 @@ func (s *Site) opsPage(r *http.Request, n *registry.Node, a *registry.Actor) ops
 // adminNode is the registry of the path and its signed-in administrator;
 // nil when either is missing, after answering (404, or sign-in/forbidden).
 func (s *Site) adminNode(w http.ResponseWriter, r *http.Request) (*registry.Node, *registry.Actor) {
+	return s.nodeAs(w, r, ledger.RoleAdmin)
+}
+
+// nodeAs is the registry of the path and its signed-in actor in one of
+// roles; nil when either is missing, after answering as adminNode does.
+func (s *Site) nodeAs(w http.ResponseWriter, r *http.Request, roles ...ledger.Role) (*registry.Node, *registry.Actor) {
 	n := s.nodeOr404(w, r)
 	if n == nil {
 		return nil, nil
 	}
-	return n, s.requireRole(w, r, n, ledger.RoleAdmin)
+	return n, s.requireRole(w, r, n, roles...)
 }
 
 func (s *Site) handleOperations(w http.ResponseWriter, r *http.Request) {
@@ -342,11 +348,7 @@ var journalKinds = func() []string {
 // handleJournal lists journal entries for an administrator or auditor,
 // filtered by account, kind and UTC date, 50 a page, each with its hash.
 func (s *Site) handleJournal(w http.ResponseWriter, r *http.Request) {
-	n := s.nodeOr404(w, r)
-	if n == nil {
-		return
-	}
-	a := s.requireRole(w, r, n, ledger.RoleAdmin, ledger.RoleAuditor)
+	n, a := s.nodeAs(w, r, ledger.RoleAdmin, ledger.RoleAuditor)
 	if a == nil {
 		return
 	}
@@ -428,11 +430,7 @@ const expiringSoon = time.Hour
 // handleEscrows lists the pending reservations; an administrator settles
 // them from here through the operations' settle form.
 func (s *Site) handleEscrows(w http.ResponseWriter, r *http.Request) {
-	n := s.nodeOr404(w, r)
-	if n == nil {
-		return
-	}
-	a := s.requireRole(w, r, n, ledger.RoleAdmin, ledger.RoleAuditor)
+	n, a := s.nodeAs(w, r, ledger.RoleAdmin, ledger.RoleAuditor)
 	if a == nil {
 		return
 	}

@@ -61,6 +61,20 @@ func (s *Site) nodeOr404(w http.ResponseWriter, r *http.Request) *registry.Node 
 	return n
 }
 
+// accountOf is the registry and the account id of the path; ok is false
+// after answering (404, or 400 for an id that is not a number).
+func (s *Site) accountOf(w http.ResponseWriter, r *http.Request) (n *registry.Node, id int64, ok bool) {
+	if n = s.nodeOr404(w, r); n == nil {
+		return nil, 0, false
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "error.account_id")
+		return nil, 0, false
+	}
+	return n, id, true
+}
+
 // viewerOf is the registry viewer for a signed-in actor (nil: anonymous).
 func viewerOf(a *registry.Actor) registry.Actor {
 	if a == nil {
@@ -107,13 +121,8 @@ type accountData struct {
 }
 
 func (s *Site) handleAccount(w http.ResponseWriter, r *http.Request) {
-	n := s.nodeOr404(w, r)
-	if n == nil {
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "error.account_id")
+	n, id, ok := s.accountOf(w, r)
+	if !ok {
 		return
 	}
 	d := accountData{Registry: n.Code(), Actor: s.actor(r, n), SignIn: signInForm{Registry: n.Code(), Next: r.URL.Path}}
