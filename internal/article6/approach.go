@@ -1,12 +1,12 @@
 package article6
 
 import (
-	_ "embed"
 	"fmt"
 	"slices"
 
 	"github.com/shopspring/decimal"
-	"gopkg.in/yaml.v3"
+
+	"github.com/corridor-carbon/corridor/internal/hub/agreements"
 )
 
 // Purpose is what an authorisation allows ITMOs to be used for: towards an
@@ -73,8 +73,11 @@ type Approach struct {
 	Rounding            Rounding
 	FirstTransferOIMP   FirstTransfer
 	CoordinatedIssuance bool
-	Status              string // in-force or proposal
-	Sources             []Source
+	// Status: in-force, signed (not operational yet) or proposal.
+	Status  string
+	Sources []Source
+	// Agreement is the corridor agreement whose terms the approach is.
+	Agreement string
 }
 
 // Participant reports whether party takes part in the approach.
@@ -86,39 +89,57 @@ func (a Approach) Proposal() bool { return a.Status == "proposal" }
 // Approaches indexes cooperative approaches by id.
 type Approaches map[string]Approach
 
-type approachRow struct {
-	ID                  string        `yaml:"id"`
-	Name                string        `yaml:"name"`
-	Parties             []string      `yaml:"parties"`
-	Purposes            []Purpose     `yaml:"purposes"`
-	ShareOfProceeds     string        `yaml:"share_of_proceeds"`
-	OMGE                string        `yaml:"omge"`
-	Rounding            Rounding      `yaml:"rounding"`
-	FirstTransferOIMP   FirstTransfer `yaml:"first_transfer_oimp"`
-	CoordinatedIssuance bool          `yaml:"coordinated_issuance"`
-	Status              string        `yaml:"status"`
-	Sources             []Source      `yaml:"sources"`
+// DefaultApproaches returns the approaches of the embedded corridor
+// agreements (internal/hub/agreements/data/agreements.yaml).
+func DefaultApproaches() (Approaches, error) {
+	set, err := agreements.Default()
+	if err != nil {
+		return nil, fmt.Errorf("article6: %w", err)
+	}
+	return ApproachesFrom(set)
 }
 
-//go:embed data/approaches.yaml
-var approachesYAML []byte
-
-// DefaultApproaches returns the embedded cooperative approaches.
-func DefaultApproaches() (Approaches, error) { return ParseApproaches(approachesYAML) }
-
-// ParseApproaches reads and validates an approaches file (the embedded one,
-// or a replacement the user supplies).
-func ParseApproaches(data []byte) (Approaches, error) {
-	var f struct {
-		Version    string        `yaml:"version"`
-		Approaches []approachRow `yaml:"approaches"`
+// ApproachesFrom reads the cooperative approaches from a revision of the
+// corridor agreements: every agreement with Article 6 terms is exactly
+// one approach, with the agreement's Parties. The agreements are the one
+// source because the hub administrator edits them as revisions; the
+// approaches then follow every edit instead of drifting from a second
+// file (as the former approaches.yaml did from the pilots' terms).
+func ApproachesFrom(set agreements.Set) (Approaches, error) {
+	hundred := decimal.NewFromInt(100)
+	var list []Approach
+	for _, a := range set.Agreements {
+		if !a.Article6() {
+			continue
+		}
+		t := a.Terms
+		ap := Approach{ID: t.Approach, Name: a.Title, Parties: slices.Clone(a.Parties),
+			ShareOfProceeds: t.SOP().Div(hundred), OMGE: t.OMGE().Div(hundred), Rounding: Rounding(t.Rounding),
+			FirstTransferOIMP: FirstTransfer(t.FirstTransfer), CoordinatedIssuance: t.CoordinatedIssuance, Agreement: a.ID}
+		for _, p := range t.Purposes {
+			ap.Purposes = append(ap.Purposes, Purpose(p))
+		}
+		switch a.Status {
+		case agreements.StatusProposal:
+			ap.Status = "proposal"
+		case agreements.StatusSigned:
+			ap.Status = "signed"
+		default:
+			ap.Status = "in-force"
+		}
+		for _, s := range t.Sources {
+			ap.Sources = append(ap.Sources, Source{Status: s.Status, Text: s.Text, URL: s.URL})
+		}
+		list = append(list, ap)
 	}
-	if err := yaml.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("article6: reading approaches: %w", err)
-	}
-	out := make(Approaches, len(f.Approaches))
-	for i, r := range f.Approaches {
-		at := func(field string) string { return fmt.Sprintf("approaches[%d].%s", i, field) }
+	return NewApproaches(list)
+}
+
+// NewApproaches validates approaches and indexes them by id.
+func NewApproaches(list []Approach) (Approaches, error) {
+	out := make(Approaches, len(list))
+	for i, r := range list {
+		at := func(field string) string { return fmt.Sprintf("approaches[%d] (%s).%s", i, r.ID, field) }
 		if !validApproachID(r.ID) {
 			return nil, fmt.Errorf("article6: %s: %q is not an approach id (2-24 upper-case letters, digits or '-')", at("id"), r.ID)
 		}
@@ -141,15 +162,12 @@ func ParseApproaches(data []byte) (Approaches, error) {
 				return nil, fmt.Errorf("article6: %s: unknown purpose %q", at("purposes"), p)
 			}
 		}
-		sop, err := parseShare(r.ShareOfProceeds)
-		if err != nil {
-			return nil, fmt.Errorf("article6: %s: %w", at("share_of_proceeds"), err)
+		for _, d := range []decimal.Decimal{r.ShareOfProceeds, r.OMGE} {
+			if d.IsNegative() || d.GreaterThan(decimal.NewFromInt(1)) {
+				return nil, fmt.Errorf("article6: %s: %s is not a fraction between 0 and 1", at("share_of_proceeds"), d)
+			}
 		}
-		omge, err := parseShare(r.OMGE)
-		if err != nil {
-			return nil, fmt.Errorf("article6: %s: %w", at("omge"), err)
-		}
-		if sop.Add(omge).GreaterThan(decimal.NewFromInt(1)) {
+		if r.ShareOfProceeds.Add(r.OMGE).GreaterThan(decimal.NewFromInt(1)) {
 			return nil, fmt.Errorf("article6: %s: share of proceeds and OMGE exceed the whole issuance", at("omge"))
 		}
 		if r.Rounding != RoundUp && r.Rounding != RoundDown {
@@ -158,8 +176,8 @@ func ParseApproaches(data []byte) (Approaches, error) {
 		if !validOIMPDefinition(r.FirstTransferOIMP) {
 			return nil, fmt.Errorf("article6: %s: %q is not an OIMP first-transfer definition", at("first_transfer_oimp"), r.FirstTransferOIMP)
 		}
-		if r.Status != "in-force" && r.Status != "proposal" {
-			return nil, fmt.Errorf("article6: %s: status must be in-force or proposal", at("status"))
+		if r.Status != "in-force" && r.Status != "signed" && r.Status != "proposal" {
+			return nil, fmt.Errorf("article6: %s: status must be in-force, signed or proposal", at("status"))
 		}
 		if len(r.Sources) == 0 {
 			return nil, fmt.Errorf("article6: %s: every approach needs a source", at("sources"))
@@ -169,22 +187,10 @@ func ParseApproaches(data []byte) (Approaches, error) {
 				return nil, fmt.Errorf("article6: %s[%d]: a source needs text and status cited, unverified or assumption", at("sources"), j)
 			}
 		}
-		out[r.ID] = Approach{ID: r.ID, Name: r.Name, Parties: r.Parties, Purposes: r.Purposes,
-			ShareOfProceeds: sop, OMGE: omge, Rounding: r.Rounding, FirstTransferOIMP: r.FirstTransferOIMP,
-			CoordinatedIssuance: r.CoordinatedIssuance, Status: r.Status, Sources: r.Sources}
+		r.Parties, r.Purposes, r.Sources = slices.Clone(r.Parties), slices.Clone(r.Purposes), slices.Clone(r.Sources)
+		out[r.ID] = r
 	}
 	return out, nil
-}
-
-func parseShare(s string) (decimal.Decimal, error) {
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		return decimal.Decimal{}, fmt.Errorf("%q is not a decimal fraction", s)
-	}
-	if d.IsNegative() || d.GreaterThan(decimal.NewFromInt(1)) {
-		return decimal.Decimal{}, fmt.Errorf("%s is not a fraction between 0 and 1", s)
-	}
-	return d, nil
 }
 
 // validParty reports whether p is an ISO 3166-1 alpha-2 code (upper case).

@@ -248,9 +248,8 @@ func TestAuthorisationEvents(t *testing.T) {
 // TestAcquiringPartyRestriction: an authorisation naming its acquiring
 // Parties refuses another participant of the same approach.
 func TestAcquiringPartyRestriction(t *testing.T) {
-	aps, err := ParseApproaches([]byte(`approaches:
-  - {id: TRI-TEST, parties: [TH, SG, MY], purposes: [NDC], share_of_proceeds: "0", omge: "0", rounding: up,
-     first_transfer_oimp: issuance, status: proposal, sources: [{status: assumption, text: test approach}]}`))
+	aps, err := NewApproaches([]Approach{{ID: "TRI-TEST", Parties: []string{"TH", "SG", "MY"}, Purposes: []Purpose{PurposeNDC}, Rounding: RoundUp,
+		FirstTransferOIMP: FirstAtIssuance, Status: "proposal", Sources: []Source{{Status: "assumption", Text: "test approach"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,16 +21,31 @@ func TestApproachesData(t *testing.T) {
 	if !aps["JP-TH-JCM"].CoordinatedIssuance {
 		t.Error("the JCM needs coordinated issuance")
 	}
-	for _, bad := range []string{
-		"approaches: [{id: X, parties: [SG, TH], purposes: [NDC], share_of_proceeds: '0', omge: '0', rounding: up, first_transfer_oimp: issuance, status: in-force, sources: [{status: cited, text: t}]}]",
-		"approaches: [{id: AB, parties: [SG], purposes: [NDC], share_of_proceeds: '0', omge: '0', rounding: up, first_transfer_oimp: issuance, status: in-force, sources: [{status: cited, text: t}]}]",
-		"approaches: [{id: AB, parties: [SG, TH], purposes: [NDC], share_of_proceeds: '0.6', omge: '0.5', rounding: up, first_transfer_oimp: issuance, status: in-force, sources: [{status: cited, text: t}]}]",
-		"approaches: [{id: AB, parties: [SG, TH], purposes: [NDC], share_of_proceeds: '0', omge: '0', rounding: up, first_transfer_oimp: issuance, status: in-force, sources: []}]",
-		"approaches: [{id: AB, parties: [SG, TH], purposes: [NDC], share_of_proceeds: '0', omge: '0', rounding: up, first_transfer_oimp: issuance, status: agreed, sources: [{status: cited, text: t}]}]",
-		"approaches: [{id: AB, parties: [SG, TH], purposes: [NDC], share_of_proceeds: '0', omge: '0', rounding: up, first_transfer_oimp: issuance, status: in-force, sources: [{status: sure, text: t}]}]",
+	good := func() Approach {
+		return Approach{ID: "AB", Parties: []string{"SG", "TH"}, Purposes: []Purpose{PurposeNDC}, Rounding: RoundUp,
+			FirstTransferOIMP: FirstAtIssuance, Status: "in-force", Sources: []Source{{Status: "cited", Text: "t"}}}
+	}
+	if _, err := NewApproaches([]Approach{good()}); err != nil {
+		t.Fatalf("a valid approach is refused: %v", err)
+	}
+	for name, breakIt := range map[string]func(*Approach){
+		"one-letter id": func(a *Approach) { a.ID = "X" },
+		"one Party":     func(a *Approach) { a.Parties = []string{"SG"} },
+		"deductions > 1": func(a *Approach) {
+			a.ShareOfProceeds, a.OMGE = decimal.RequireFromString("0.6"), decimal.RequireFromString("0.5")
+		},
+		"no sources":         func(a *Approach) { a.Sources = nil },
+		"unknown status":     func(a *Approach) { a.Status = "agreed" },
+		"source status":      func(a *Approach) { a.Sources[0].Status = "sure" },
+		"rounding":           func(a *Approach) { a.Rounding = "nearest" },
+		"purpose":            func(a *Approach) { a.Purposes = []Purpose{"CSR"} },
+		"first transfer":     func(a *Approach) { a.FirstTransferOIMP = FirstInternationalTransfer },
+		"negative deduction": func(a *Approach) { a.OMGE = decimal.RequireFromString("-0.01") },
 	} {
-		if _, err := ParseApproaches([]byte(bad)); err == nil {
-			t.Errorf("ParseApproaches accepted %s", bad)
+		a := good()
+		breakIt(&a)
+		if _, err := NewApproaches([]Approach{a}); err == nil {
+			t.Errorf("NewApproaches accepted an approach with a bad %s", name)
 		}
 	}
 }

@@ -12,10 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/corridor-carbon/corridor/internal/article6"
-	"github.com/corridor-carbon/corridor/internal/hub/agreements"
 	"github.com/corridor-carbon/corridor/internal/hub/protocol"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
@@ -503,43 +500,3 @@ func EmbeddedArticle6(ctx context.Context, db *store.DB, members []Member, appro
 // Article6 is the embedded corridor's Article 6 ledger (nil when it keeps
 // none): what the API's and the CLI's reports read.
 func (c *Corridor) Article6() *Article6 { return c.cfg.Article6 }
-
-// ApproachTermsDisagree compares the two data sets that state Article 6
-// deductions: the corridor agreements (hub/agreements, per route, edited
-// by the hub administrator) and the cooperative approaches
-// (article6/data/approaches.yaml, which the registry nodes apply at
-// issuance and the hub's ledger checks). They are not one file yet: the
-// nodes take deductions at issuance without the hub's agreements, and the
-// approaches carry what agreements do not (purposes per approach, the
-// OIMP first-transfer default, coordinated issuance). Until they merge,
-// each disagreement is listed: an agreement whose share of proceeds or
-// OMGE differs from the approach between the same two Parties, and an
-// approach with deductions whose agreement states none.
-func ApproachTermsDisagree(set agreements.Set, aps article6.Approaches) []string {
-	hundred := decimal.NewFromInt(100)
-	pct := func(p *decimal.Decimal) decimal.Decimal {
-		if p == nil {
-			return decimal.Zero
-		}
-		return p.Div(hundred)
-	}
-	var out []string
-	ids := make([]string, 0, len(aps))
-	for id := range aps {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		ap := aps[id]
-		for _, a := range set.Agreements {
-			if len(ap.Parties) != 2 || !slices.Contains(a.Parties, ap.Parties[0]) || !slices.Contains(a.Parties, ap.Parties[1]) {
-				continue
-			}
-			sop, omge := pct(a.Terms.ShareOfProceedsPct), pct(a.Terms.OMGEPct)
-			if !sop.Equal(ap.ShareOfProceeds) || !omge.Equal(ap.OMGE) {
-				out = append(out, fmt.Sprintf("%s: share of proceeds %s, OMGE %s; agreement %s: %s, %s", id, ap.ShareOfProceeds, ap.OMGE, a.ID, sop, omge))
-			}
-		}
-	}
-	return out
-}

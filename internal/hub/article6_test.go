@@ -101,14 +101,9 @@ func newA6World(t *testing.T, tg storetest.Target, approaches article6.Approache
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The pilot agreement covers voluntary use only; the mission's step 4
-	// moves the investor's share for China's NDC, so this corridor's
-	// revision adds that purpose (the embedded data are H3's to change).
-	for i := range set.Agreements {
-		if set.Agreements[i].ID == "pilot-cn-id" || set.Agreements[i].ID == "pilot-cn-my" {
-			set.Agreements[i].Purposes = append(set.Agreements[i].Purposes, "ndc")
-		}
-	}
+	// The pilots cover NDC use (their Article 6 terms); this corridor adds
+	// a route between Indonesia and Malaysia, Parties of no common
+	// approach.
 	set.Agreements = append(set.Agreements, agreements.Agreement{ID: "test-id-my", Kind: agreements.KindPilot, Title: "test route ID-MY", Status: agreements.StatusProposal,
 		Parties: []string{"ID", "MY"}, Routes: []agreements.Route{{From: "ID", To: "MY", UnitTypes: []string{"CCER"}}}, Purposes: []string{"ndc"}, Sources: []agreements.Cite{{ID: "mission-pilots"}}})
 	if err := set.Validate(); err != nil {
@@ -390,31 +385,68 @@ func TestArticle6ChecksAtHub(t *testing.T) {
 	})
 }
 
-// TestApproachTermsDisagree: the embedded agreements and approaches agree
-// on the Singapore-Thailand terms (5 % and 2 %); the only disagreements
-// are the three China pilots, whose approaches carry placeholder 5 %/2 %
-// terms that the pilot agreements (voluntary use) do not state. A new
-// disagreement fails here.
-func TestApproachTermsDisagree(t *testing.T) {
+// TestApproachesFromAgreements: the corridor agreements are the one source
+// of cooperative approaches. Each agreement with Article 6 terms yields
+// exactly one approach with its Parties and terms, an agreement without
+// yields none, an edit of an agreement's terms changes its approach, and
+// the JCM with Lao PDR (the demo's LA->JP transfer) is one.
+func TestApproachesFromAgreements(t *testing.T) {
 	set, err := agreements.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := ApproachTermsDisagree(set, defaultApproaches(t))
-	want := []string{
-		"CN-ID-PILOT: share of proceeds 0.05, OMGE 0.02; agreement pilot-cn-id: 0, 0",
-		"CN-MY-PILOT: share of proceeds 0.05, OMGE 0.02; agreement pilot-cn-my: 0, 0",
-		"CN-TH-PILOT: share of proceeds 0.05, OMGE 0.02; agreement pilot-cn-th: 0, 0",
-	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("disagreements\n got %q\nwant %q", got, want)
-	}
 	aps := defaultApproaches(t)
-	ap := aps["SG-TH-IA"]
-	ap.OMGE = decimal.RequireFromString("0.03")
-	aps["SG-TH-IA"] = ap
-	if got := ApproachTermsDisagree(set, aps); len(got) != 4 {
-		t.Fatalf("a changed SG-TH-IA OMGE is not reported: %q", got)
+	hundred := decimal.NewFromInt(100)
+	n := 0
+	for _, a := range set.Agreements {
+		if !a.Article6() {
+			continue
+		}
+		n++
+		ap, ok := aps[a.Terms.Approach]
+		if !ok || ap.Agreement != a.ID {
+			t.Errorf("agreement %s: approach %s = %+v", a.ID, a.Terms.Approach, ap)
+			continue
+		}
+		if !slices.Equal(ap.Parties, a.Parties) || !ap.ShareOfProceeds.Mul(hundred).Equal(a.Terms.SOP()) || !ap.OMGE.Mul(hundred).Equal(a.Terms.OMGE()) ||
+			ap.CoordinatedIssuance != a.Terms.CoordinatedIssuance || len(ap.Sources) != len(a.Terms.Sources) || ap.Proposal() != (a.Status == agreements.StatusProposal) {
+			t.Errorf("agreement %s and approach %s disagree: %+v / %+v", a.ID, ap.ID, a.Terms, ap)
+		}
+	}
+	if n != len(aps) || n == 0 {
+		t.Fatalf("%d agreements with Article 6 terms, %d approaches", n, len(aps))
+	}
+	for id, agreement := range map[string]string{"SG-TH-IA": "sg-th-ia", "JP-TH-JCM": "jcm-th", "JP-LA-JCM": "jcm-la", "CH-TH-BA": "ch-th",
+		"CN-ID-PILOT": "pilot-cn-id", "CN-MY-PILOT": "pilot-cn-my", "CN-TH-PILOT": "pilot-cn-th"} {
+		if aps[id].Agreement != agreement {
+			t.Errorf("approach %s is agreement %q, want %s", id, aps[id].Agreement, agreement)
+		}
+	}
+	if la := aps["JP-LA-JCM"]; !la.CoordinatedIssuance || !la.Participant("LA") || !la.Participant("JP") || !slices.Equal(la.Purposes, []article6.Purpose{article6.PurposeNDC}) {
+		t.Errorf("JP-LA-JCM = %+v", la)
+	}
+	// An administrator's edit of the terms is the approach's change.
+	i := slices.IndexFunc(set.Agreements, func(a agreements.Agreement) bool { return a.ID == "sg-th-ia" })
+	edited := set.Agreements[i]
+	three := decimal.NewFromInt(3)
+	edited.Terms.OMGEPct = &three
+	next, err := set.Apply(agreements.Edit{Op: agreements.OpReplace, Agreement: edited, AsOf: a6start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := article6.ApproachesFrom(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got["SG-TH-IA"].OMGE.Equal(decimal.RequireFromString("0.03")) {
+		t.Fatalf("edited OMGE not read: %s", got["SG-TH-IA"].OMGE)
+	}
+	edited.Terms = agreements.Terms{}
+	if next, err = set.Apply(agreements.Edit{Op: agreements.OpReplace, Agreement: edited, AsOf: a6start}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = article6.ApproachesFrom(next); err != nil || len(got) != len(aps)-1 {
+		t.Fatalf("an agreement without terms still yields an approach: %d of %d, %v", len(got), len(aps), err)
 	}
 }
 

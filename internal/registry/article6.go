@@ -167,7 +167,8 @@ var (
 )
 
 // Article6Config is the Article 6 configuration every node applies: the
-// embedded cooperative approaches (internal/article6/data/approaches.yaml),
+// embedded cooperative approaches (the Article 6 terms of the corridor
+// agreements, internal/hub/agreements/data/agreements.yaml),
 // the same set the hub uses by default.
 func Article6Config() (article6.Config, error) {
 	approachesOnce.Do(func() { approaches, approachesErr = article6.DefaultApproaches() })

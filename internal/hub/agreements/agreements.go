@@ -72,18 +72,120 @@ type Vintage struct {
 	To   int `yaml:"to"`
 }
 
-// Terms are the Article 6 deductions an agreement requires. The next
-// issue (Article 6 authorisation) adds the cooperative-approach id and the
-// first-transfer definition here.
+// Terms are an agreement's Article 6 terms: the cooperative approach it
+// is (Paris Agreement, Article 6.2) and what that approach requires. An
+// agreement with terms is exactly one approach of the Article 6 accounting
+// (article6.ApproachesFrom reads them); one without (a voluntary route)
+// is none. The terms live here, with the routes, because the hub
+// administrator edits agreements as revisions (Apply): a change of terms
+// is then one edit that both the hub's checks and its Article 6 ledger
+// see.
 type Terms struct {
-	// ShareOfProceedsPct and OMGEPct are per cent of the authorised credits.
+	// Approach is the corridor's identifier of the cooperative approach
+	// (2-24 upper-case letters, digits or '-'): the ITMO identifier's
+	// first part. CARP assigns official identifiers; CooperativeApproachID
+	// holds CARP's once known.
+	Approach              string `yaml:"approach,omitempty"`
+	CooperativeApproachID string `yaml:"cooperative_approach_id,omitempty"`
+	// Purposes are the authorisation purposes the approach admits (NDC,
+	// OIMP, OP: decision 2/CMA.3, annex, para. 1 [recall]).
+	Purposes []string `yaml:"purposes,omitempty"`
+	// ShareOfProceedsPct and OMGEPct are per cent of the gross quantity
+	// issued under an authorisation; absent means none (SOP, OMGE).
 	ShareOfProceedsPct *decimal.Decimal `yaml:"share_of_proceeds_pct,omitempty"`
 	OMGEPct            *decimal.Decimal `yaml:"omge_pct,omitempty"`
-	// CooperativeApproachID is the CARP identifier (6/CMA.4), once known.
-	CooperativeApproachID string `yaml:"cooperative_approach_id,omitempty"`
-	// FirstTransfer is the first-transfer definition for OIMP
-	// (authorisation, issuance or use_or_cancellation; 2/CMA.3 annex para. 2).
+	// Rounding turns a fractional deduction into whole tonnes: up (the
+	// deduction is never below the stated share) or down.
+	Rounding string `yaml:"rounding,omitempty"`
+	// FirstTransfer is the default first-transfer definition of an OIMP
+	// authorisation that states none (authorisation, issuance or
+	// use-or-cancellation; 2/CMA.3 annex para. 2(b) [recall]).
 	FirstTransfer string `yaml:"first_transfer,omitempty"`
+	// CoordinatedIssuance: one decision (a JCM Joint Committee's) issues
+	// each side's share in its own registry.
+	CoordinatedIssuance bool `yaml:"coordinated_issuance,omitempty"`
+	// Sources say, line by line, which term was checked against which
+	// text ("cited"), not checked ("unverified"), or is our assumption.
+	Sources []TermSource `yaml:"sources,omitempty"`
+}
+
+// SOP is the share of proceeds in per cent (0 when the terms state none).
+func (t Terms) SOP() decimal.Decimal { return pctOr0(t.ShareOfProceedsPct) }
+
+// OMGE is the OMGE cancellation in per cent (0 when the terms state none).
+func (t Terms) OMGE() decimal.Decimal { return pctOr0(t.OMGEPct) }
+
+func pctOr0(p *decimal.Decimal) decimal.Decimal {
+	if p == nil {
+		return decimal.Zero
+	}
+	return *p
+}
+
+// TermSource is one line behind an agreement's terms, with its status.
+type TermSource struct {
+	Status string `yaml:"status"`
+	Text   string `yaml:"text"`
+	URL    string `yaml:"url,omitempty"`
+}
+
+// Article6 reports whether the agreement carries Article 6 terms.
+func (a Agreement) Article6() bool { return a.Terms.Approach != "" }
+
+var (
+	approachPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,22}[A-Z0-9]$`)
+	a6Purposes      = map[string]string{"NDC": "ndc", "OIMP": "oimp", "OP": ""}
+)
+
+// validateTerms checks an agreement's Article 6 terms; approaches holds
+// the approach ids seen so far, so none is used twice.
+func (a Agreement) validateTerms(approaches map[string]string, bad func(string, ...any)) {
+	where := fmt.Sprintf("agreement %q", a.ID)
+	t := a.Terms
+	if !a.Article6() {
+		if t.CooperativeApproachID != "" || len(t.Purposes) > 0 || t.ShareOfProceedsPct != nil || t.OMGEPct != nil ||
+			t.Rounding != "" || t.FirstTransfer != "" || t.CoordinatedIssuance || len(t.Sources) > 0 {
+			bad("%s: Article 6 terms without an approach id", where)
+		}
+		return
+	}
+	if !approachPattern.MatchString(t.Approach) {
+		bad("%s: approach %q must be 2-24 upper-case letters, digits or '-'", where, t.Approach)
+	}
+	if other, dup := approaches[t.Approach]; dup {
+		bad("%s: approach %s is already agreement %q", where, t.Approach, other)
+	}
+	approaches[t.Approach] = a.ID
+	if len(t.Purposes) == 0 {
+		bad("%s: Article 6 terms without purposes", where)
+	}
+	for _, p := range t.Purposes {
+		use, ok := a6Purposes[p]
+		if !ok {
+			bad("%s: Article 6 purpose %q is not NDC, OIMP or OP", where, p)
+		} else if use != "" && !slices.Contains(a.Purposes, use) {
+			// An approach for NDC use whose routes refuse purpose ndc
+			// could authorise units no transfer may carry.
+			bad("%s: Article 6 purpose %s needs transfer purpose %q", where, p, use)
+		}
+	}
+	if t.SOP().Add(t.OMGE()).GreaterThan(decimal.NewFromInt(100)) {
+		bad("%s: share of proceeds and OMGE exceed the whole issuance", where)
+	}
+	if t.Rounding != "up" && t.Rounding != "down" {
+		bad("%s: rounding %q must be up or down", where, t.Rounding)
+	}
+	if !slices.Contains([]string{"authorisation", "issuance", "use-or-cancellation"}, t.FirstTransfer) {
+		bad("%s: first_transfer %q is not authorisation, issuance or use-or-cancellation", where, t.FirstTransfer)
+	}
+	if len(t.Sources) == 0 {
+		bad("%s: Article 6 terms need their source lines", where)
+	}
+	for i, s := range t.Sources {
+		if !slices.Contains([]string{"cited", "unverified", "assumption"}, s.Status) || s.Text == "" {
+			bad("%s: terms source %d needs text and status cited, unverified or assumption", where, i)
+		}
+	}
 }
 
 // Cite names a source and pins the part of it that says the fact.
@@ -212,6 +314,7 @@ func (s Set) Validate() error {
 		sources[src.ID] = true
 	}
 	ids := map[string]bool{}
+	approaches := map[string]string{}
 	covered := map[[3]string]string{}
 	for _, a := range s.Agreements {
 		where := fmt.Sprintf("agreement %q", a.ID)
@@ -258,6 +361,7 @@ func (s Set) Validate() error {
 				bad("%s: percentage %s outside 0-100", where, pct)
 			}
 		}
+		a.validateTerms(approaches, bad)
 		if len(a.Parties) != 2 {
 			bad("%s: %d parties, want 2", where, len(a.Parties))
 		}
@@ -480,6 +584,8 @@ func (s Set) clone() Set {
 		a.Parties = slices.Clone(a.Parties)
 		a.Purposes = slices.Clone(a.Purposes)
 		a.Sources = slices.Clone(a.Sources)
+		a.Terms.Purposes = slices.Clone(a.Terms.Purposes)
+		a.Terms.Sources = slices.Clone(a.Terms.Sources)
 		routes := make([]Route, len(a.Routes))
 		for j, r := range a.Routes {
 			r.UnitTypes = slices.Clone(r.UnitTypes)

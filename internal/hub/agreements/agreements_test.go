@@ -84,7 +84,8 @@ func TestAllowed(t *testing.T) {
 		{"no pair", "ID", "MY", "CCER", "voluntary", "2026-12-01", CodeNoAgreement, ""},
 		{"wrong direction", "SG", "TH", "PTVER", "ndc", "2026-12-01", CodeNoAgreement, ""},
 		{"unit type", "CN", "TH", "CEA", "voluntary", "2026-12-01", CodeUnitTypeNotCovered, ""},
-		{"purpose", "CN", "TH", "CCER", "ndc", "2026-12-01", CodePurposeNotCovered, ""},
+		{"pilot for an NDC", "CN", "TH", "CCER", "ndc", "2026-12-01", "", "pilot-cn-th"},
+		{"purpose", "CN", "TH", "CCER", "oimp", "2026-12-01", CodePurposeNotCovered, ""},
 		{"signed only", "PG", "SG", "ITMO", "ndc", "2026-12-01", CodeNotOperational, ""},
 		{"before operational", "TH", "SG", "PTVER", "icc", "2026-03-30", CodeNotInForce, ""},
 		{"before JCM authorisation", "VN", "JP", "JCM", "ndc", "2025-03-30", CodeNotInForce, ""},
@@ -155,6 +156,20 @@ func TestValidateRefuses(t *testing.T) {
 		{"vintage inverted", "vintage from", func(s *Set) { s.Agreements[3].Vintage = &Vintage{From: 2030, To: 2021} }},
 		{"registry twice", "listed twice", func(s *Set) { s.Registries = append(s.Registries, s.Registries[0]) }},
 		{"revision 0", "revision must", func(s *Set) { s.Revision = 0 }},
+		{"terms without approach", "without an approach id", func(s *Set) { s.Agreements[3].Terms.Approach = "" }},
+		{"approach twice", "is already agreement", func(s *Set) { s.Agreements[1].Terms.Approach = s.Agreements[0].Terms.Approach }},
+		{"bad approach id", "must be 2-24", func(s *Set) { s.Agreements[0].Terms.Approach = "cn.id" }},
+		{"NDC approach on a voluntary route", "needs transfer purpose", func(s *Set) { s.Agreements[0].Purposes = []string{"voluntary"} }},
+		{"unknown Article 6 purpose", "is not NDC, OIMP or OP", func(s *Set) { s.Agreements[0].Terms.Purposes = []string{"CSR"} }},
+		{"no Article 6 purpose", "without purposes", func(s *Set) { s.Agreements[0].Terms.Purposes = nil }},
+		{"deductions above the whole", "exceed the whole issuance", func(s *Set) {
+			sop, omge := decimal.NewFromInt(60), decimal.NewFromInt(50)
+			s.Agreements[3].Terms.ShareOfProceedsPct, s.Agreements[3].Terms.OMGEPct = &sop, &omge
+		}},
+		{"rounding", "must be up or down", func(s *Set) { s.Agreements[3].Terms.Rounding = "nearest" }},
+		{"first transfer", "is not authorisation, issuance", func(s *Set) { s.Agreements[3].Terms.FirstTransfer = "use" }},
+		{"terms without sources", "need their source lines", func(s *Set) { s.Agreements[3].Terms.Sources = nil }},
+		{"terms source status", "status cited, unverified or assumption", func(s *Set) { s.Agreements[3].Terms.Sources[0].Status = "sure" }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
