@@ -20,6 +20,8 @@ const (
 	CodeRevoked            Code = "article6-authorisation-revoked"
 	CodeDoubleFirst        Code = "article6-double-first-transfer"
 	CodeFirstMismatch      Code = "article6-first-transfer-mismatch"
+	CodeITMOMismatch       Code = "article6-itmo-mismatch"
+	CodeAuthMismatch       Code = "article6-authorisation-mismatch"
 	CodeVintageBefore2021  Code = "article6-vintage-before-2021"
 	CodeEntityNotEntitled  Code = "article6-entity-not-entitled"
 	CodePurposeNotAuth     Code = "article6-purpose-not-authorised"

@@ -80,12 +80,50 @@ func ValidateAuthorisation(cfg Config, ev AuthEvent) (Authorisation, error) {
 }
 
 // FirstTransferOf says whether the hub's record makes a the first transfer
-// of its units. The hub protocol carries no sender statement yet, so the
-// hub states it for the sender from its own record, and Check then runs
-// every other check on that statement.
+// of its units. A proposal without the sender's Article 6 statement (an
+// optional field of the protocol) has the hub state it for the sender from
+// its own record, and Check then runs every other check on that statement.
 func (l *Ledger) FirstTransferOf(a Action) bool {
 	a.FirstTransfer = false
 	return CodeOf(l.Check(a)) == CodeFirstMismatch
+}
+
+// CheckStatement compares a sender's statement about units s (the
+// authorisation and version they carry, the ITMO identifiers of their
+// first and last unit) with the record: CodeAuthMismatch for another
+// authorisation, CodeAuthVersion for a version that is not the current
+// one, CodeITMOMismatch for identifiers that are not the units' (decision
+// 6/CMA.4: approach, originating registry, first transferring Party,
+// vintage, unit [recall]). Units the accounting does not know are
+// CodeNoAuthorisation.
+func (l *Ledger) CheckStatement(s ledger.Serial, authorisation string, version int, firstITMO, lastITMO string) error {
+	var carried string
+	for _, b := range l.st.blocks[issKey{s.Registry, s.Issuance}] {
+		if b.Units.Start <= s.Start && s.Start <= b.Units.End {
+			carried = b.Authorisation
+			break
+		}
+	}
+	auth, ok := l.log.Current(carried)
+	if carried == "" || !ok {
+		return refuse(CodeNoAuthorisation, "article6.authorisation", "units %s carry no authorisation the hub knows; the sender states %s", s, authorisation)
+	}
+	if authorisation != auth.ID {
+		return refuse(CodeAuthMismatch, "article6.authorisation", "units %s carry authorisation %s, not %s", s, auth.ID, authorisation)
+	}
+	if version != auth.Version {
+		return refuse(CodeAuthVersion, "article6.version", "authorisation %s is at version %d, the sender states %d", auth.ID, auth.Version, version)
+	}
+	first, last := ITMORange(auth.Approach, auth.Host, s)
+	for _, c := range []struct{ stated, want string }{{firstITMO, first.String()}, {lastITMO, last.String()}} {
+		if _, err := ParseITMOID(c.stated); err != nil {
+			return err
+		}
+		if c.stated != c.want {
+			return refuse(CodeITMOMismatch, "article6.itmo", "units %s are ITMOs %s to %s, the sender states %s to %s", s, first, last, firstITMO, lastITMO)
+		}
+	}
+	return nil
 }
 
 // Known reports whether the accounting knows issuance of registry (it was

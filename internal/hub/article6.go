@@ -428,13 +428,25 @@ func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Findi
 			fs = append(fs, protocol.Finding{Code: string(o.Refused), Detail: "the issuance of these units was refused: " + o.Detail})
 			continue
 		}
+		stated := b.Article6
 		if !x.ledger.State().Known(a.Units.Registry, a.Units.Issuance) {
-			if slices.Contains(article6Purposes, p.Purpose) {
+			if slices.Contains(article6Purposes, p.Purpose) || stated.Stated() {
 				fs = append(fs, protocol.Finding{Code: string(article6.CodeNoAuthorisation), Detail: fmt.Sprintf("units %s were not issued under an Article 6 authorisation; purpose %s needs one", a.Units, p.Purpose)})
 			}
 			continue
 		}
+		if stated.Stated() {
+			if err := x.ledger.CheckStatement(a.Units, stated.Authorisation, stated.Version, stated.FirstITMO, stated.LastITMO); err != nil {
+				fs = append(fs, finding(err))
+				continue
+			}
+		}
 		for _, a := range x.split(a) {
+			if stated.Stated() {
+				// The sender's statement, not the hub's record: Check then
+				// refuses a double or a contradicted first transfer.
+				a.FirstTransfer = stated.FirstTransfer
+			}
 			if err := x.ledger.Check(a); err != nil {
 				code := article6.CodeOf(err)
 				if code == "" {
@@ -445,6 +457,15 @@ func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Findi
 		}
 	}
 	return fs
+}
+
+// finding is an Article 6 refusal as a protocol finding.
+func finding(err error) protocol.Finding {
+	code := article6.CodeOf(err)
+	if code == "" {
+		code = article6.CodeActionInvalid
+	}
+	return protocol.Finding{Code: string(code), Detail: err.Error()}
 }
 
 // Ledger runs fn on the ledger brought up to date (fn must not keep it).

@@ -612,3 +612,92 @@ func article6Sequence(t *testing.T, tg storetest.Target, seed uint64, steps int)
 		}
 	}
 }
+
+// sendA6 sends units from registry code with the sender's Article 6
+// statement and runs the corridor until it settles.
+func (w *a6world) sendA6(t *testing.T, code string, actor registry.Actor, from int64, to string, toAcc int64, units registry.Units, claim *registry.Article6Claim) Transfer {
+	t.Helper()
+	sent, err := w.c.Send(context.Background(), code, Send{Actor: actor, Key: fmt.Sprintf("send-%d", time.Now().UnixNano()), From: from, ToRegistry: to, ToAccount: toAcc,
+		Units: units, Purpose: "ndc", Article6: claim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return w.transfer(t, sent.ID)
+}
+
+// TestArticle6StatementAtHub: the proposal carries the sender's Article 6
+// statement per block (authorisation id and version, first transfer or
+// not, first and last ITMO identifier), so the hub refuses, with their
+// codes, a statement of another authorisation or version, ITMO
+// identifiers that are not the units', a first transfer denied, and a
+// second first transfer of units that came back; a true statement
+// completes, and the ledger records one first transfer.
+func TestArticle6StatementAtHub(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		w := newA6World(t, tg, defaultApproaches(t))
+		w.id.do(t, admin, registry.Authorise{Authorisation: solarAuthorisation("ID-A6-0001", "2030-12-31")})
+		w.issueSolar(t, "ID-A6-0001", 1000)
+		claim := func(edit func(*registry.Article6Claim)) *registry.Article6Claim {
+			c := &registry.Article6Claim{Authorisation: "ID-A6-0001", Version: 1, Approach: "CN-ID-PILOT", Party: "ID", FirstTransfer: true}
+			edit(c)
+			return c
+		}
+		hundred := registry.Units{Quantity: 100, UnitType: "CCER"}
+		refused := func(name string, c *registry.Article6Claim, code article6.Code) {
+			t.Helper()
+			tr := w.sendA6(t, "ID", w.invActor, w.inv, "CN", w.cnAcc, hundred, c)
+			if tr.Status != protocol.StatusTerminated || !slices.Contains(a6codes(tr), string(code)) {
+				t.Fatalf("%s: status %d, findings %v; want 5 with %s", name, tr.Status, a6codes(tr), code)
+			}
+		}
+		refused("another authorisation", claim(func(c *registry.Article6Claim) { c.Authorisation = "ID-A6-0009" }), article6.CodeAuthMismatch)
+		refused("another version", claim(func(c *registry.Article6Claim) { c.Version = 2 }), article6.CodeAuthVersion)
+		refused("ITMOs of another first transferring Party", claim(func(c *registry.Article6Claim) { c.Party = "CN" }), article6.CodeITMOMismatch)
+		refused("ITMOs of another approach", claim(func(c *registry.Article6Claim) { c.Approach = "CN-MY-PILOT" }), article6.CodeITMOMismatch)
+		refused("first transfer denied", claim(func(c *registry.Article6Claim) { c.FirstTransfer = false }), article6.CodeFirstMismatch)
+
+		out := w.sendA6(t, "ID", w.invActor, w.inv, "CN", w.cnAcc, hundred, claim(func(*registry.Article6Claim) {}))
+		if !slices.Equal(out.Statuses(), st(1, 2, 8, 4)) {
+			t.Fatalf("a true statement: statuses %v, findings %v", out.Statuses(), a6codes(out))
+		}
+		b := out.Proposal.Blocks[0]
+		if b.Article6.FirstITMO != fmt.Sprintf("CN-ID-PILOT.ID.ID.2026.%s.%d", b.IssuanceID, b.Start) || !b.Article6.FirstTransfer {
+			t.Fatalf("block statement %+v", b.Article6)
+		}
+		iss, _ := strconv.ParseInt(b.IssuanceID, 10, 64)
+		serial := ledger.Serial{Registry: b.OriginRegistry, UnitType: b.UnitType, Project: b.Project, Vintage: b.Vintage, Issuance: iss, Start: b.Start, End: b.End}.String()
+		// Back to Indonesia (not a first transfer any more), then out again
+		// declared as a first transfer: the double first transfer.
+		back := w.sendA6(t, "CN", w.cnActor, w.cnAcc, "ID", w.inv, registry.Units{Serials: []string{serial}}, claim(func(c *registry.Article6Claim) { c.FirstTransfer = false }))
+		if !slices.Equal(back.Statuses(), st(1, 2, 8, 4)) {
+			t.Fatalf("back to ID: statuses %v, findings %v", back.Statuses(), a6codes(back))
+		}
+		again := w.sendA6(t, "ID", w.invActor, w.inv, "CN", w.cnAcc, registry.Units{Serials: []string{serial}}, claim(func(*registry.Article6Claim) {}))
+		if again.Status != protocol.StatusTerminated || !slices.Contains(a6codes(again), string(article6.CodeDoubleFirst)) {
+			t.Fatalf("second first transfer: status %d, findings %v; want 5 with %s", again.Status, a6codes(again), article6.CodeDoubleFirst)
+		}
+		// A statement about units issued outside any authorisation.
+		plain := w.id.do(t, admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-02", HostCountry: "ID", Vintage: 2026, Quantity: 50, AccountID: w.dev})
+		vol := w.sendA6(t, "ID", w.devActor, w.dev, "CN", w.cnAcc, registry.Units{Quantity: 50, UnitType: "CCER", IssuanceID: plain.ID}, claim(func(*registry.Article6Claim) {}))
+		if vol.Status != protocol.StatusTerminated || !slices.Contains(a6codes(vol), string(article6.CodeNoAuthorisation)) {
+			t.Fatalf("a statement about unauthorised units: status %d, findings %v; want 5 with %s", vol.Status, a6codes(vol), article6.CodeNoAuthorisation)
+		}
+		firsts := 0
+		if err := w.a6.Ledger(context.Background(), func(l *article6.Ledger) error {
+			for _, r := range l.State().Records() {
+				if r.Type == article6.RecordFirstTransfer && r.Units.Project == "ID-SOLAR-01" && r.TransferringParty == "ID" {
+					firsts++
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if firsts != 1 {
+			t.Fatalf("%d first-transfer records of the international transfer, want 1", firsts)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/corridor-carbon/corridor/internal/article6"
 	"github.com/corridor-carbon/corridor/internal/hub/envelope"
 	"github.com/corridor-carbon/corridor/internal/hub/protocol"
 	"github.com/corridor-carbon/corridor/internal/ledger"
@@ -148,6 +149,9 @@ type Send struct {
 	Units      registry.Units
 	Purpose    string
 	ExpiresIn  int64
+	// Article6 is the sender's Article 6 statement (authorised units
+	// only); the proposal carries it per block with the ITMO identifiers.
+	Article6 *registry.Article6Claim
 }
 
 // Sent is the answer to a Send: the transaction id (registry code + the
@@ -169,13 +173,13 @@ type Sent struct {
 // derived from the journal, so Propose answers once the reserve committed.
 func (e *Endpoint) Propose(ctx context.Context, s Send) (Sent, error) {
 	req := registry.Reserve{From: s.From, Units: s.Units, ToRegistry: s.ToRegistry, ToAccountRef: strconv.FormatInt(s.ToAccount, 10),
-		Authority: &registry.Authority{Role: registry.AuthorityHub, OrgID: e.HubOrg}, ExpiresIn: s.ExpiresIn, Purpose: s.Purpose}
+		Authority: &registry.Authority{Role: registry.AuthorityHub, OrgID: e.HubOrg}, ExpiresIn: s.ExpiresIn, Purpose: s.Purpose, Article6: s.Article6}
 	res, err := e.Node.Do(ctx, s.Actor, s.Key, req)
 	if err != nil {
 		return Sent{}, err
 	}
 	esc := registry.HubEscrow{Pending: res.Pending, At: res.At, From: s.From, ToRegistry: s.ToRegistry, ToAccountRef: req.ToAccountRef, UnitType: s.Units.UnitType,
-		Purpose: s.Purpose, ExpiresAt: res.ExpiresAt, Quantity: res.Quantity, Blocks: res.Blocks}
+		Purpose: s.Purpose, Article6: s.Article6, ExpiresAt: res.ExpiresAt, Quantity: res.Quantity, Blocks: res.Blocks}
 	p, err := e.proposal(esc)
 	if err != nil {
 		return Sent{}, err
@@ -199,6 +203,15 @@ func (e *Endpoint) proposal(x registry.HubEscrow) (protocol.Proposal, error) {
 	blocks, err := protocolBlocks(x.Blocks)
 	if err != nil {
 		return protocol.Proposal{}, err
+	}
+	if c := x.Article6; c != nil {
+		for i, b := range blocks {
+			s := ledger.Serial{Registry: b.OriginRegistry, UnitType: b.UnitType, Project: b.Project, Vintage: b.Vintage, Start: b.Start, End: b.End}
+			s.Issuance, _ = strconv.ParseInt(b.IssuanceID, 10, 64)
+			first, last := article6.ITMORange(c.Approach, c.Party, s)
+			blocks[i].Article6 = protocol.Article6Units{Authorisation: c.Authorisation, Version: c.Version, FirstTransfer: c.FirstTransfer,
+				FirstITMO: first.String(), LastITMO: last.String()}
+		}
 	}
 	unitType := x.UnitType
 	if unitType == "" && len(blocks) > 0 {

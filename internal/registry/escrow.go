@@ -106,6 +106,8 @@ func (n *Node) reserve(w *writeSet, a Actor, r Reserve, res *Result) error {
 	}
 	p := &pendingTxn{Seq: res.Seq, From: from.ID, Authority: au, Expires: res.At.Add(time.Duration(secs) * time.Second)}
 	switch {
+	case r.Article6 != nil && r.ToRegistry == "":
+		return invalid("article6", "an Article 6 statement belongs to a cross-registry transfer (to_registry)")
 	case r.ToAccount != 0 && r.ToRegistry != "":
 		return invalid("to_account", "give either to_account (this registry) or to_registry, not both")
 	case r.ToAccount != 0:
@@ -118,6 +120,9 @@ func (n *Node) reserve(w *writeSet, a Actor, r Reserve, res *Result) error {
 		}
 		p.ToAccount = to.ID
 	case r.ToRegistry != "":
+		if c := r.Article6; c != nil && (c.Authorisation == "" || c.Version < 1 || c.Approach == "" || len(c.Party) != 2) {
+			return invalid("article6", "an Article 6 statement names the authorisation, its version (from 1), the approach and the first transferring Party")
+		}
 		if !ledger.ValidCode(r.ToRegistry) || r.ToRegistry == n.code {
 			return invalid("to_registry", "to_registry %q must be another registry's code", r.ToRegistry)
 		}

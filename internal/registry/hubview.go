@@ -19,16 +19,18 @@ import (
 // reserve entry records it, with how it was settled so far.
 type HubEscrow struct {
 	// Pending is the reserve entry's sequence number (the escrow id).
-	Pending      int64       `json:"pending"`
-	At           time.Time   `json:"at"`
-	From         int64       `json:"from_account"`
-	ToRegistry   string      `json:"to_registry"`
-	ToAccountRef string      `json:"to_account_ref"`
-	UnitType     string      `json:"unit_type,omitempty"`
-	Purpose      string      `json:"purpose,omitempty"`
-	ExpiresAt    time.Time   `json:"expires_at"`
-	Quantity     int64       `json:"quantity"`
-	Blocks       []BlockView `json:"blocks"`
+	Pending      int64     `json:"pending"`
+	At           time.Time `json:"at"`
+	From         int64     `json:"from_account"`
+	ToRegistry   string    `json:"to_registry"`
+	ToAccountRef string    `json:"to_account_ref"`
+	UnitType     string    `json:"unit_type,omitempty"`
+	Purpose      string    `json:"purpose,omitempty"`
+	// Article6 is the reserve's Article 6 statement, if it made one.
+	Article6  *Article6Claim `json:"article6,omitempty"`
+	ExpiresAt time.Time      `json:"expires_at"`
+	Quantity  int64          `json:"quantity"`
+	Blocks    []BlockView    `json:"blocks"`
 	// Settled is "" while pending, else "completed", "voided" or "expired".
 	Settled string `json:"settled,omitempty"`
 }
@@ -68,7 +70,7 @@ func (n *Node) HubEscrows(ctx context.Context, v Actor, org int64, after int64, 
 			continue
 		}
 		x := HubEscrow{Pending: e.Seq, At: e.At, From: q.From, ToRegistry: q.ToRegistry, ToAccountRef: q.ToAccountRef, UnitType: q.Units.UnitType,
-			Purpose: q.Purpose, ExpiresAt: res.ExpiresAt, Quantity: res.Quantity, Blocks: res.Blocks}
+			Purpose: q.Purpose, Article6: q.Article6, ExpiresAt: res.ExpiresAt, Quantity: res.Quantity, Blocks: res.Blocks}
 		if r.st.pending.Get(e.Seq) == nil {
 			x.Settled = r.st.settled.Get(e.Seq)
 		}

@@ -110,6 +110,22 @@ type Reserve struct {
 	// agreements name it (e.g. "voluntary"); journaled with the escrow so
 	// the hub endpoint can re-derive the proposal from the journal alone.
 	Purpose string `json:"purpose,omitempty" limit:"64"`
+	// Article6 is the sender's Article 6 statement for a cross-registry
+	// transfer of authorised units, journaled with the escrow for the same
+	// reason as Purpose; the hub checks it against its Article 6 ledger.
+	Article6 *Article6Claim `json:"article6,omitempty"`
+}
+
+// Article6Claim states which authorisation the units of a cross-registry
+// transfer carry and whether the sender declares the transfer their first
+// transfer. Approach and Party (the first transferring Party) make the
+// ITMO identifiers the proposal carries.
+type Article6Claim struct {
+	Authorisation string `json:"authorisation" limit:"64"`
+	Version       int    `json:"version"`
+	Approach      string `json:"approach" limit:"24"`
+	Party         string `json:"party" limit:"2"`
+	FirstTransfer bool   `json:"first_transfer,omitempty"`
 }
 
 // Complete settles a reservation: units go to the target account, or are

@@ -75,7 +75,30 @@ type Block struct {
 	Vintage        int    `json:"vintage"`
 	Start          int64  `json:"start"`
 	End            int64  `json:"end"`
+	// Article6 is the sender's Article 6 statement about the block's
+	// units, absent (omitted on the wire) for units outside any
+	// authorisation. An optional field of version 1: a message without it
+	// decodes as before, and the hub then states the first transfer from
+	// its own record.
+	Article6 Article6Units `json:"article6,omitzero"`
 }
+
+// Article6Units is what the hub needs to check Article 6 at proposal: the
+// authorisation (id and version) the units carry, whether the sender
+// declares this transfer their first transfer (decision 2/CMA.3, annex,
+// para. 2 [recall]), and the ITMO identifiers (decision 6/CMA.4: approach,
+// originating registry, first transferring Party, vintage, unit) of the
+// block's first and last unit, in article6.ITMOID's text form.
+type Article6Units struct {
+	Authorisation string `json:"authorisation"`
+	Version       int    `json:"version"`
+	FirstTransfer bool   `json:"first_transfer"`
+	FirstITMO     string `json:"first_itmo"`
+	LastITMO      string `json:"last_itmo"`
+}
+
+// Stated reports whether the sender made an Article 6 statement.
+func (a Article6Units) Stated() bool { return a != Article6Units{} }
 
 // Quantity is the number of units in the block.
 func (b Block) Quantity() int64 { return b.End - b.Start + 1 }
