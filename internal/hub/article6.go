@@ -38,6 +38,21 @@ import (
 // report is read; each pull takes the completions first (see sync). At proposal the hub runs Ledger.Check on each block and
 // refuses (status 3) with the article6-* codes.
 
+// Revocation between the check at proposal and completion. A revocation
+// never touches units already first-transferred (decision 2/CMA.3, annex,
+// para. 2 [recall], and the authorisation's own rules; docs/article6.md).
+// An NDC transfer's first transfer is the international transfer itself,
+// which the hub decides in two steps: the check at proposal (1 -> 2) and
+// its acceptance (2 -> 8), after which the protocol cancels nothing. So
+// the hub runs the Article 6 checks at both: a revocation recorded before
+// the acceptance cancels the transfer (7, article6-authorisation-revoked,
+// the sender voids its escrow and the units stay with the host, as the
+// registries then hold them); one recorded after finds the units
+// first-transferred, dated the day of acceptance, and the completion
+// applies as it does in both registries. The ledger therefore never has a
+// first transfer the revocation should have stopped, nor a revocation it
+// refused for coming after a later-dated completion.
+
 // CodeArticle6Unavailable: the hub could not bring its Article 6 ledger up
 // to date (a source or its database failed), so it refuses rather than
 // check against stale facts.
@@ -268,7 +283,8 @@ func (x *Article6) sync(ctx context.Context) error {
 	// the issuance and authorisation it moves; every registry entry found
 	// now came after that check, and may depend on the completion (a
 	// retirement of the imported units) but never the other way round (a
-	// revocation after the check does not stop a transfer the hub passed).
+	// revocation after the hub accepted a transfer does not stop it; one
+	// before, the hub's acceptance check refuses).
 	// So completions first, in the hub's order, then the registries'
 	// entries by time, each registry's in its journal order.
 	sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].At.Before(fresh[j].At) })
@@ -375,9 +391,19 @@ func (x *Article6) completions(ctx context.Context) ([]Article6Fact, int64, erro
 	return out, last, nil
 }
 
+// transferFact is a completed transfer as a fact, dated when the hub
+// accepted it: the hub's last check, after which the transfer can no
+// longer be refused, so a revocation recorded later finds the units
+// first-transferred (see revocation below).
 func (x *Article6) transferFact(t Transfer, seq int64) (Article6Fact, error) {
-	f := Article6Fact{At: t.Updated(), Transfer: t.ID, HubEvent: seq}
-	date := t.Updated().UTC().Format(time.DateOnly)
+	at := t.Updated()
+	for _, h := range t.History {
+		if h.Status == protocol.StatusAccepted {
+			at = h.At
+		}
+	}
+	f := Article6Fact{At: at, Transfer: t.ID, HubEvent: seq}
+	date := at.UTC().Format(time.DateOnly)
 	for _, b := range t.Proposal.Blocks {
 		a, err := x.transferAction(t.Proposal, b, date)
 		if err != nil {

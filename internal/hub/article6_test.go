@@ -701,3 +701,126 @@ func TestArticle6StatementAtHub(t *testing.T) {
 		}
 	})
 }
+
+// held sums the units held in account of site s.
+func (s *a6site) held(t *testing.T, account int64) int64 {
+	t.Helper()
+	bs, err := s.node.Holdings(admin, account, 0, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, b := range bs {
+		if b.State == ledger.Held {
+			n += b.Quantity
+		}
+	}
+	return n
+}
+
+// runUntil delivers messages one by one until the hub's record of tx
+// reaches status want.
+func (w *a6world) runUntil(t *testing.T, tx string, want protocol.Status) {
+	t.Helper()
+	for range 100 {
+		if tr, ok := w.c.Hub.Transfer(tx); ok && tr.Status == want {
+			return
+		}
+		// One delivery at a time: Run reports the queue still busy.
+		if n, _ := w.c.Transport.Run(context.Background(), 1); n == 0 {
+			t.Fatalf("transfer %s never reached %s: nothing left to deliver", tx, want)
+		}
+	}
+	t.Fatalf("transfer %s never reached %s", tx, want)
+}
+
+// TestArticle6RevocationBeforeCompletion: the host revokes the
+// authorisation after the hub checked a first transfer at proposal. Before
+// the hub accepted it, the hub's acceptance check cancels the transfer (7,
+// article6-authorisation-revoked) and the units stay with the investor in
+// Indonesia, as in the ledger. After the acceptance (and on a later day
+// than it, the completion later still), the transfer completes, the ledger
+// counts the units first-transferred, takes the revocation (not refused
+// as out of date order), and refuses the next transfer of units never
+// first-transferred with article6-authorisation-revoked.
+func TestArticle6RevocationBeforeCompletion(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		ctx := context.Background()
+		start := func(t *testing.T) (*a6world, string) {
+			w := newA6World(t, tg.Fresh(t), defaultApproaches(t))
+			w.id.do(t, admin, registry.Authorise{Authorisation: solarAuthorisation("ID-A6-0001", "2030-12-31")})
+			w.issueSolar(t, "ID-A6-0001", 1000) // the investor holds 558 t
+			sent, err := w.c.Send(ctx, "ID", Send{Actor: w.invActor, Key: "first", From: w.inv, ToRegistry: "CN", ToAccount: w.cnAcc,
+				Units: registry.Units{Quantity: 100, UnitType: "CCER"}, Purpose: "ndc"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return w, sent.ID
+		}
+		revoke := func(t *testing.T, w *a6world) {
+			w.id.do(t, admin, registry.RevokeAuthorisation{ID: "ID-A6-0001", Reason: "project suspended"})
+		}
+		firsts := func(t *testing.T, w *a6world) (n int) {
+			if err := w.a6.Ledger(ctx, func(l *article6.Ledger) error {
+				for _, r := range l.State().Records() {
+					if r.Type == article6.RecordFirstTransfer && r.AcquiringParty == "CN" {
+						n++
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range w.a6.Facts() {
+				if f.Refused != "" {
+					t.Fatalf("the ledger refused fact %d: %s %s", f.Fact.Seq, f.Refused, f.Detail)
+				}
+			}
+			return n
+		}
+		t.Run("before acceptance", func(t *testing.T) {
+			w, tx := start(t)
+			w.runUntil(t, tx, protocol.StatusChecked)
+			revoke(t, w)
+			if err := w.c.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			tr := w.transfer(t, tx)
+			if tr.Status != protocol.StatusCancelled || !slices.Contains(a6codes(tr), string(article6.CodeRevoked)) {
+				t.Fatalf("statuses %v, findings %v; want 7 with %s", tr.Statuses(), a6codes(tr), article6.CodeRevoked)
+			}
+			if inv, cn := w.id.held(t, w.inv), w.cn.held(t, w.cnAcc); inv != 558 || cn != 0 {
+				t.Fatalf("investor holds %d, China %d; want 558 and 0", inv, cn)
+			}
+			if n := firsts(t, w); n != 0 {
+				t.Fatalf("%d first transfers to China in the ledger, want 0", n)
+			}
+			if bad := CheckCorridor(w.id.node, w.cn.node, w.my.node); len(bad) > 0 {
+				t.Fatal(bad)
+			}
+		})
+		t.Run("after acceptance", func(t *testing.T) {
+			w, tx := start(t)
+			w.runUntil(t, tx, protocol.StatusAccepted)
+			w.clk.set(a6start.Add(24 * time.Hour))
+			revoke(t, w)
+			w.clk.set(a6start.Add(48 * time.Hour))
+			if err := w.c.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if tr := w.transfer(t, tx); !slices.Equal(tr.Statuses(), st(1, 2, 8, 4)) {
+				t.Fatalf("statuses %v, findings %v; want 1 2 8 4", tr.Statuses(), a6codes(tr))
+			}
+			if inv, cn := w.id.held(t, w.inv), w.cn.held(t, w.cnAcc); inv != 458 || cn != 100 {
+				t.Fatalf("investor holds %d, China %d; want 458 and 100", inv, cn)
+			}
+			if n := firsts(t, w); n != 1 {
+				t.Fatalf("%d first transfers to China in the ledger, want 1", n)
+			}
+			next := w.transfer(t, w.send(t, w.invActor, w.inv, "CN", w.cnAcc, registry.Units{Quantity: 100, UnitType: "CCER"}, "ndc"))
+			if next.Status != protocol.StatusTerminated || !slices.Contains(a6codes(next), string(article6.CodeRevoked)) {
+				t.Fatalf("a transfer after the revocation: status %d, findings %v; want 5 with %s", next.Status, a6codes(next), article6.CodeRevoked)
+			}
+		})
+	})
+}

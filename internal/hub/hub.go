@@ -631,6 +631,17 @@ func (h *Hub) follow(m envelope.Message, cur *Transfer, payload any, now time.Ti
 		if err := party(p.ToRegistry); err != nil {
 			return nil, nil, err
 		}
+		// Accepting is the last moment the hub can refuse (nothing is
+		// cancelled after 8), so the Article 6 checks run again: an
+		// authorisation revoked since the proposal stops units not yet
+		// first-transferred (article6.go, revocation).
+		if fs := h.cfg.Article6.findings(p, now); len(fs) > 0 {
+			if err := h.step(&t, "cancellation", protocol.RoleHub, protocol.StatusCancelled, now, fs); err != nil {
+				return nil, nil, err
+			}
+			out = append(out, h.message(t.ID, p.FromRegistry, 2, protocol.Notice{Status: protocol.StatusCancelled, Findings: fs}))
+			break
+		}
 		if err := h.step(&t, "acceptance", protocol.RoleAcquiring, protocol.StatusAccepted, now, nil); err != nil {
 			return nil, nil, err
 		}
