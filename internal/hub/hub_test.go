@@ -289,7 +289,7 @@ func TestHubChecks(t *testing.T) {
 		}{
 			{string(agreements.CodeNoAgreement), "CN", func(p *protocol.Proposal) { p.ToRegistry = "SG" }},
 			{string(agreements.CodeUnitTypeNotCovered), "CN", func(p *protocol.Proposal) { p.UnitType = "CEA"; p.Blocks[0].UnitType = "CEA" }},
-			{string(agreements.CodePurposeNotCovered), "CN", func(p *protocol.Proposal) { p.Purpose = "ndc" }},
+			{string(agreements.CodePurposeNotCovered), "CN", func(p *protocol.Proposal) { p.Purpose = "oimp" }},
 			{CodeQuantityMismatch, "CN", func(p *protocol.Proposal) { p.Quantity = 6 }},
 			{CodeUnitTypeMismatch, "CN", func(p *protocol.Proposal) {
 				p.Blocks = append(p.Blocks, block(600, 600))
