@@ -152,3 +152,65 @@ func TestCoordinatedIssuance(t *testing.T) {
 		t.Fatalf("coordinated issuance under SG-TH-IA: %v", err)
 	}
 }
+
+// TestCoordinatedIssuanceDecision: the issuances under one Joint Committee
+// decision, one in each registry, add up to the decision and each
+// registry issues its share once; a share above the decision, a second
+// share in the same registry, a decision stated with another quantity
+// and a decision under an approach without coordinated issuance are
+// refused with their codes.
+func TestCoordinatedIssuanceDecision(t *testing.T) {
+	issue := func(l *Ledger, reg string, issuance, n int64, to string, decision string, q int64) error {
+		_, err := l.Apply(Action{Kind: ActionIssue, Date: "2026-02-01", Authorisation: "TH-JCM-2026-001", IssueTo: to,
+			Units: units(reg, "JCM", "TH014", 2025, issuance, 1, n), Decision: decision, DecisionQuantity: q})
+		return err
+	}
+	ledger := func(t *testing.T) *Ledger {
+		l := NewLedger(testConfig(t))
+		if err := l.Record(AuthEvent{Kind: EventAuthorise, Date: "2026-01-05", Authorisation: thJCMAuth()}); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	l := ledger(t)
+	if err := issue(l, "JCMJP", 1, 504, "JP", "JC-TH-2026-01", 1009); err != nil {
+		t.Fatal(err)
+	}
+	if d := l.State().Decisions()["JC-TH-2026-01"]; d.Complete() || d.Issued["JCMJP"] != 504 {
+		t.Fatalf("after Japan's share: %+v", d)
+	}
+	for _, c := range []struct {
+		name     string
+		reg      string
+		n        int64
+		to       string
+		decision string
+		q        int64
+		want     Code
+	}{
+		{"above the decision", "TGO", 506, "", "JC-TH-2026-01", 1009, CodeDecisionExceeded},
+		{"another quantity", "TGO", 505, "", "JC-TH-2026-01", 1000, CodeDecisionMismatch},
+		{"Japan's share twice", "JCMJP", 1, "JP", "JC-TH-2026-01", 1009, CodeDecisionTwice},
+		{"no quantity", "TGO", 505, "", "JC-TH-2026-01", 0, CodeDecisionMismatch},
+	} {
+		if err := issue(l, c.reg, 2, c.n, c.to, c.decision, c.q); CodeOf(err) != c.want {
+			t.Errorf("%s: %v, want %s", c.name, err, c.want)
+		}
+	}
+	if err := issue(l, "TGO", 2, 505, "", "JC-TH-2026-01", 1009); err != nil {
+		t.Fatal(err)
+	}
+	if d := l.State().Decisions()["JC-TH-2026-01"]; !d.Complete() || d.Issued["TGO"] != 505 {
+		t.Fatalf("after both shares: %+v", d)
+	}
+	// Singapore's IA has no coordinated issuance: no decision under it.
+	l2 := NewLedger(testConfig(t))
+	if err := l2.Record(AuthEvent{Kind: EventAuthorise, Date: "2026-01-05", Authorisation: thICCAuth()}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l2.Apply(Action{Kind: ActionIssue, Date: "2026-02-01", Authorisation: "TH-A6-2026-001", Units: units("TGO", "TVER", "TH-TVER-SOLAR-7", 2025, 1, 1, 100),
+		OMGE: 2, ShareOfProceeds: 5, Decision: "JC-X", DecisionQuantity: 100})
+	if CodeOf(err) != CodeDecisionMismatch {
+		t.Fatalf("a decision under SG-TH-IA: %v, want %s", err, CodeDecisionMismatch)
+	}
+}

@@ -1,6 +1,7 @@
 package article6
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 
@@ -68,6 +69,11 @@ type Action struct {
 	// Issue into a registry other than the host's (coordinated issuance):
 	// the receiving Party.
 	IssueTo string
+	// Issue under a coordinated-issuance approach: the decision (a JCM
+	// Joint Committee's) that fixes the quantity both registries issue
+	// between them, each its share once.
+	Decision         string
+	DecisionQuantity int64
 	// Transfer
 	From, To string
 	// Use
@@ -159,11 +165,42 @@ type State struct {
 	records          []Record
 	adjustments      []Adjustment
 	lastDate         string
+	decisions        map[string]Decision
+}
+
+// Decision is one coordinated-issuance decision as the issuances under it
+// state it: its quantity and what each registry issued.
+type Decision struct {
+	ID            string
+	Authorisation string
+	Quantity      int64
+	Issued        map[string]int64 // registry code -> gross quantity issued
+}
+
+// Complete reports whether the registries' issuances add up to the
+// decision.
+func (d Decision) Complete() bool {
+	var n int64
+	for _, q := range d.Issued {
+		n += q
+	}
+	return n == d.Quantity
+}
+
+// Decisions returns the coordinated-issuance decisions by id; an
+// incomplete one is a share not issued yet.
+func (st *State) Decisions() map[string]Decision {
+	out := make(map[string]Decision, len(st.decisions))
+	for id, d := range st.decisions {
+		d.Issued = maps.Clone(d.Issued)
+		out[id] = d
+	}
+	return out
 }
 
 // NewState returns an empty ITMO state.
 func NewState() *State {
-	return &State{blocks: map[issKey][]Block{}, issued: map[string]int64{}, firstTransferred: map[string]int64{}}
+	return &State{blocks: map[issKey][]Block{}, issued: map[string]int64{}, firstTransferred: map[string]int64{}, decisions: map[string]Decision{}}
 }
 
 // Records returns a copy of the records in order.
@@ -204,6 +241,7 @@ type change struct {
 	ftAuth      string
 	ft          int64
 	date        string
+	decision    *Decision
 }
 
 // Check runs the Article 6 checks of action a against the authorisation log
@@ -231,6 +269,9 @@ func (st *State) Apply(cfg Config, log *AuthLog, a Action) ([]Record, error) {
 		st.firstTransferred[c.ftAuth] += c.ft
 	}
 	st.lastDate = c.date
+	if c.decision != nil {
+		st.decisions[c.decision.ID] = *c.decision
+	}
 	return c.records, nil
 }
 
@@ -402,6 +443,13 @@ func planIssue(cfg Config, log *AuthLog, st *State, a Action, c *change, add fun
 		}
 		holder = a.IssueTo
 	}
+	if a.Decision != "" || a.DecisionQuantity != 0 {
+		d, err := planDecision(st, ap, auth, a)
+		if err != nil {
+			return err
+		}
+		c.decision = d
+	}
 	if reg, ok := cfg.Registries[holder]; !ok || reg != a.Units.Registry {
 		return refuse(CodeActionInvalid, "units", "units must be issued in %s's registry %q, not %q", holder, cfg.Registries[holder], a.Units.Registry)
 	}
@@ -521,6 +569,43 @@ func planIssue(cfg Config, log *AuthLog, st *State, a Action, c *change, add fun
 	}
 	c.blocks = blocks
 	return nil
+}
+
+// planDecision checks an issuance under a coordinated-issuance decision:
+// one decision fixes the quantity and each registry issues its share
+// once (the JCM: the Joint Committee decides, each side issues in its own
+// registry [page Common Specifications of the JCM Registry]); the shares
+// never exceed the decision, and every issuance states the same decision.
+func planDecision(st *State, ap Approach, auth Authorisation, a Action) (*Decision, error) {
+	if !ap.CoordinatedIssuance {
+		return nil, refuse(CodeDecisionMismatch, "decision", "%s has no coordinated issuance; an issuance under it names no decision", ap.ID)
+	}
+	if a.Decision == "" || a.DecisionQuantity < 1 {
+		return nil, refuse(CodeDecisionMismatch, "decision", "a coordinated issuance names its decision and the decision's quantity")
+	}
+	d, seen := st.decisions[a.Decision]
+	if !seen {
+		d = Decision{ID: a.Decision, Authorisation: auth.ID, Quantity: a.DecisionQuantity}
+	}
+	if d.Authorisation != auth.ID || d.Quantity != a.DecisionQuantity {
+		return nil, refuse(CodeDecisionMismatch, "decision", "decision %s is %d t under %s, this issuance states %d t under %s", d.ID, d.Quantity, d.Authorisation, a.DecisionQuantity, auth.ID)
+	}
+	if _, twice := d.Issued[a.Units.Registry]; twice {
+		return nil, refuse(CodeDecisionTwice, "decision", "registry %s already issued its share of decision %s", a.Units.Registry, d.ID)
+	}
+	var sum int64
+	for _, q := range d.Issued {
+		sum += q
+	}
+	if sum+a.Units.Count() > d.Quantity {
+		return nil, refuse(CodeDecisionExceeded, "units", "issuing %d t would bring decision %s to %d t, above its %d t", a.Units.Count(), d.ID, sum+a.Units.Count(), d.Quantity)
+	}
+	d.Issued = maps.Clone(d.Issued)
+	if d.Issued == nil {
+		d.Issued = map[string]int64{}
+	}
+	d.Issued[a.Units.Registry] = a.Units.Count()
+	return &d, nil
 }
 
 // take splits the blocks of one issuance so that s covers whole blocks
