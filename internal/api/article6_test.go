@@ -88,7 +88,9 @@ func TestAEFRead(t *testing.T) {
 	}
 }
 
-func (r ledgerReports) Ledger(_ context.Context, fn func(*article6.Ledger) error) error { return fn(r.l) }
+func (r ledgerReports) Ledger(_ context.Context, fn func(*article6.Ledger) error) error {
+	return fn(r.l)
+}
 
 // TestArticle6ReadsRefuse: the Article 6 reads take only their own query
 // parameters, once each, and answer a wrong one with 400 and its code
