@@ -128,6 +128,7 @@ type ITMO struct {
 	FirstTransferred       bool   `json:"first_transferred"`
 	FirstTransferDate      string `json:"first_transfer_date,omitempty"`
 	FirstTransferType      string `json:"first_transfer_type,omitempty"`
+	FirstTransferSubtype   string `json:"first_transfer_subtype,omitempty"`
 	FirstTransferringParty string `json:"first_transferring_party,omitempty"`
 	UsedFor                string `json:"used_for,omitempty"`
 	UsedBy                 string `json:"used_by,omitempty"`
@@ -151,10 +152,7 @@ func ITMOs(l *article6.Ledger, party string) []ITMO {
 			first, last := article6.ITMORange(b.Approach, r.FirstTransferringParty, b.Units)
 			it.First, it.Last = first.String(), last.String()
 			it.FirstTransferred, it.FirstTransferDate, it.FirstTransferringParty = true, r.Date, r.FirstTransferringParty
-			it.FirstTransferType = string(r.Type)
-			if r.Subtype != "" {
-				it.FirstTransferType += ": " + r.Subtype
-			}
+			it.FirstTransferType, it.FirstTransferSubtype = string(r.Type), r.Subtype
 		}
 		out = append(out, it)
 	}
