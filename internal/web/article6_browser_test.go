@@ -113,8 +113,18 @@ func TestArticle6PagesInBrowser(t *testing.T) {
 				t.Errorf("%s authorisations %q, want %q", name, gotAuth, wantAuth)
 			}
 			var wantITMO []string
-			for _, it := range article6report.ITMOs(l, party) {
-				wantITMO = append(wantITMO, it.Serial+" "+strconv.FormatInt(it.Quantity, 10)+" "+it.Status+" "+it.First)
+			// Straight from the ledger's blocks: here the host is the first
+			// transferring Party of every first-transferred block.
+			for _, b := range l.State().Blocks() {
+				if b.Host != party && b.Holder != party {
+					continue
+				}
+				first := ""
+				if b.FirstTransfer > 0 {
+					f, _ := article6.ITMORange(b.Approach, b.Host, b.Units)
+					first = f.String()
+				}
+				wantITMO = append(wantITMO, b.Units.String()+" "+strconv.FormatInt(b.Units.Count(), 10)+" "+string(b.Status)+" "+first)
 			}
 			gotITMO := eval(name+" itmos", `[...document.querySelectorAll('#itmos tr[data-serial]')].map(r => r.dataset.serial + ' ' + r.querySelector('.quantity').textContent.replace(/\D/g, '') + ' ' + r.dataset.status + ' ' + r.cells[0].textContent.replace('–', ''))`)
 			if strings.Join(gotITMO, "|") != strings.Join(wantITMO, "|") {
