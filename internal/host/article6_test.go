@@ -140,10 +140,10 @@ func checkDemoArticle6(t *testing.T, ns *Nodes, useYear int) {
 		t.Fatalf("AEF actions lack column %s: %v", name, rows[0])
 		return 0
 	}
-	typ, qty := col("Type"), col("QuantityTCo2")
+	typ, qty := col(article6.ColActionType), col(article6.ColQuantity)
 	var aefFT int64
 	for _, r := range rows[1:] {
-		if r[typ] == string(article6.RecordFirstTransfer) {
+		if r[typ] == article6.TypeFirstTransfer {
 			n, _ := strconv.ParseInt(r[qty], 10, 64)
 			aefFT += n
 		}

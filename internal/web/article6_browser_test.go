@@ -185,7 +185,7 @@ func TestArticle6PagesInBrowser(t *testing.T) {
 	}
 	// The downloads are the article6 writers' output.
 	for _, c := range []struct{ path, ctype, first string }{
-		{"/corridor/article6/aef?party=ID&year=2026&table=Actions&format=csv", "text/csv", "Date,CooperativeApproachId"},
+		{"/corridor/article6/aef?party=ID&year=2026&table=Actions&format=csv", "text/csv", "Action date,"},
 		{"/corridor/article6/aef?party=ID&year=2026&format=xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "PK"},
 	} {
 		resp, err := http.Get(srv.URL + c.path)
