@@ -24,6 +24,7 @@ func newArticle6Cmd() *cobra.Command {
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newArticle6AEFCmd())
+	cmd.AddCommand(newArticle6ReadCmds()...)
 	return cmd
 }
 

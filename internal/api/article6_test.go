@@ -87,3 +87,60 @@ func TestAEFRead(t *testing.T) {
 		t.Fatalf("without a ledger: %d, want 503", resp.StatusCode)
 	}
 }
+
+func (r ledgerReports) Ledger(_ context.Context, fn func(*article6.Ledger) error) error {
+	return fn(r.l)
+}
+
+// TestArticle6ReadsRefuse: the Article 6 reads take only their own query
+// parameters, once each, and answer a wrong one with 400 and its code
+// naming the field; a server without a ledger answers 503.
+func TestArticle6ReadsRefuse(t *testing.T) {
+	aps, err := article6.DefaultApproaches()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := article6.NewLedger(article6.Config{Approaches: aps, Registries: map[string]string{"TH": "TH"}})
+	if err := l.Record(article6.AuthEvent{Kind: article6.EventAuthorise, Date: "2026-04-01", Authorisation: article6.Authorisation{ID: "TH-SG-0001", Version: 1, Host: "TH",
+		Approach: "SG-TH-IA", Purposes: []article6.Purpose{article6.PurposeNDC}, Quantity: 5000, From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030,
+		Activities: []string{"TH-EBUS-01"}}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New().WithArticle6(ledgerReports{l}).Handler())
+	defer srv.Close()
+	bare := httptest.NewServer(api.New().Handler())
+	defer bare.Close()
+	for _, c := range []struct {
+		base, path  string
+		status      int
+		code, field string
+	}{
+		{srv.URL, "/api/v1/article6/authorisations?party=TH", 200, "", ""},
+		{srv.URL, "/api/v1/article6/authorisations?party=th", 400, "invalid_query", "party"},
+		{srv.URL, "/api/v1/article6/authorisations?host=TH", 400, "unknown_parameter", "host"},
+		{srv.URL, "/api/v1/article6/itmos?party=TH&party=SG", 400, "duplicate_parameter", "party"},
+		{srv.URL, "/api/v1/article6/adjustments?year=2026", 400, "unknown_parameter", "year"},
+		{srv.URL, "/api/v1/article6/balances?method=guess", 400, "invalid_query", "method"},
+		{srv.URL, "/api/v1/article6/balances?first_year=2020", 400, "invalid_query", "first_year"},
+		{srv.URL, "/api/v1/article6/balances?first_year=2030&last_year=2025", 400, "invalid_query", "last_year"},
+		{srv.URL, "/api/v1/article6/balances?method=single-year-averaging&target_year=2031", 400, "invalid_query", "target_year"},
+		{bare.URL, "/api/v1/article6/itmos", 503, "article6_unavailable", ""},
+	} {
+		resp, err := http.Get(c.base + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || c.code != "" && (m["code"] != c.code || c.field != "" && m["field"] != c.field) {
+			t.Errorf("%s: %d %v; want %d %s %s", c.path, resp.StatusCode, m, c.status, c.code, c.field)
+		}
+		if c.status == 200 {
+			as, _ := m["authorisations"].([]any)
+			if len(as) != 1 || as[0].(map[string]any)["status"] != "in force" {
+				t.Errorf("%s: %v", c.path, m)
+			}
+		}
+	}
+}

@@ -55,6 +55,7 @@ func (s *Server) Handler() http.Handler {
 	s.routesLinkage(mux)
 	s.routesCorridor(mux)
 	s.routesArticle6(mux)
+	s.routesArticle6Reads(mux)
 	mux.HandleFunc("/api/", unmatched(mux, "/api/"))
 	return withDeadline(s.instrument(mux))
 }

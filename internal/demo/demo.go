@@ -320,7 +320,9 @@ type Pilot struct {
 	ToHolder   int
 	Quantity   int64
 	UnitType   string
-	Purpose    string
+	// Vintage, when set, selects only units of that vintage.
+	Vintage int
+	Purpose string
 	// ExpiresIn is the escrow's lifetime in seconds (0: the default).
 	ExpiresIn int64
 }
@@ -338,8 +340,10 @@ var Pilots = []Pilot{
 // JCM project's credits first-transferred to Japan (agreement jcm-la). The
 // Lao PDR node is stopped in the demo (Stopped): Japan accepts (8), and the
 // completion waits for the sender to run again. Its escrow lasts the
-// longest a registry allows.
-var InFlight = Pilot{Key: "demo-inflight-la-jp", From: "LA", FromHolder: 1, To: "JP", ToHolder: 1, Quantity: 1000, UnitType: "JCM", Purpose: "ndc", ExpiresIn: registry.MaxEscrowSeconds}
+// longest a registry allows. It moves units issued under Lao PDR's
+// Article 6 authorisation (LAAuthorisation, LAIssue), since its purpose
+// ndc needs authorised units.
+var InFlight = Pilot{Key: "demo-inflight-la-jp", From: "LA", FromHolder: 1, To: "JP", ToHolder: 1, Quantity: 1000, UnitType: "JCM", Vintage: InFlightVintage, Purpose: "ndc", ExpiresIn: registry.MaxEscrowSeconds}
 
 // HolderActor is holder i (from 1) of a seeded demo registry acting for
 // itself, and HolderAccount its holding account.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corridor-carbon/corridor/internal/article6"
 	"github.com/corridor-carbon/corridor/internal/demo"
 	"github.com/corridor-carbon/corridor/internal/hub"
 	"github.com/corridor-carbon/corridor/internal/hub/protocol"
@@ -47,8 +48,11 @@ func corridorState(t *testing.T, ns *Nodes) (heads map[string]string, transfers 
 // statuses 1 2 8 4, their units held at the acquirer as blocks of the
 // Chinese issuance with the serials the hub forwarded, the corridor
 // conserved and every node verified; the LA → JP transfer stays accepted
-// (8), waiting for the stopped Lao PDR node. A second Open changes
-// nothing: the same journal heads, the same transfer records, no tokens.
+// (8), waiting for the stopped Lao PDR node. With Article 6 on, the
+// voluntary pilots (unauthorised CCERs) pass as non-ITMOs and the project
+// abroad is seeded end to end (checkDemoArticle6, through the HTTP API).
+// A second Open changes nothing: the same journal heads, the same
+// transfer records, no tokens.
 func TestDemoCorridor(t *testing.T) {
 	// Each run has its own storage.
 	t.Parallel()
@@ -78,7 +82,8 @@ func TestDemoCorridor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ts) != len(demo.Pilots)+1 {
+		// The pilots, the in-flight transfer and the project abroad's.
+		if len(ts) != len(demo.Pilots)+2 {
 			t.Fatalf("the hub has %d transfers: %+v", len(ts), ts)
 		}
 		completed := st(protocol.StatusProposed, protocol.StatusChecked, protocol.StatusAccepted, protocol.StatusCompleted)
@@ -127,6 +132,7 @@ func TestDemoCorridor(t *testing.T) {
 				t.Errorf("%s verify: %v %v", ns.all[i].Code(), err, rep.Violations)
 			}
 		}
+		checkDemoArticle6(t, ns, demoClock.Year())
 		heads, transfers := corridorState(t, ns)
 		ns.Close()
 
@@ -195,6 +201,20 @@ func TestDemoInFlightCompletesWhenLANodeRuns(t *testing.T) {
 	if atJP != demo.InFlight.Quantity {
 		t.Errorf("JP holds %d units of Lao PDR origin, want %d", atJP, demo.InFlight.Quantity)
 	}
+	// They were authorised by Lao PDR: the hub's ledger records their first
+	// transfer and Lao PDR's adjustment.
+	var laAdj int64
+	err = ns.Corridor.Article6().Ledger(ctx, func(l *article6.Ledger) error {
+		for _, a := range l.State().Adjustments() {
+			if a.Party == demo.InFlight.From {
+				laAdj += a.Quantity
+			}
+		}
+		return nil
+	})
+	if err != nil || laAdj != demo.InFlight.Quantity {
+		t.Errorf("Lao PDR's corresponding adjustment %d (%v), want %d", laAdj, err, demo.InFlight.Quantity)
+	}
 }
 
 func st(s ...protocol.Status) []protocol.Status { return s }
@@ -216,14 +236,15 @@ func mapsEqual(a, b map[string]string) bool {
 // lost) leaves the escrow in CN's journal; the next start finds it by its
 // key, proposes that same transfer again and runs the rest, so the
 // corridor ends as after an uninterrupted first start: three completed
-// pilots, one in flight, one escrow per pilot at the sender.
+// pilots, one in flight, the project abroad's investor share sent once,
+// one escrow per pilot at the sender.
 func TestDemoPilotsResumeAfterCrash(t *testing.T) {
 	// Each run has its own storage.
 	t.Parallel()
 	eachStorage(t, func(t *testing.T, s Storage) {
 		ctx := context.Background()
 		crash := errors.New("crash")
-		for _, at := range []string{demo.Pilots[0].Key, demo.Pilots[2].Key, demo.InFlight.Key} {
+		for _, at := range []string{demo.Pilots[0].Key, demo.Pilots[2].Key, demo.InFlight.Key, demo.AbroadSendKey} {
 			opt := OpenOptions{SeedDemo: true, Now: func() time.Time { return demoClock }, afterPilot: func(key string) error {
 				if key == at {
 					return crash
@@ -243,19 +264,21 @@ func TestDemoPilotsResumeAfterCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var done, flying int
+		var done, flying, abroad int
 		for _, x := range ts {
 			switch {
 			case x.Status == protocol.StatusCompleted && x.Proposal.FromRegistry == "CN":
 				done++
+			case x.Status == protocol.StatusCompleted && x.Proposal.FromRegistry == demo.Abroad.Host:
+				abroad++
 			case x.Status == protocol.StatusAccepted && x.Proposal.FromRegistry == "LA":
 				flying++
 			default:
 				t.Errorf("unexpected transfer %s %v", x.ID, x.Statuses())
 			}
 		}
-		if done != len(demo.Pilots) || flying != 1 {
-			t.Errorf("%d pilots completed, %d in flight: %+v", done, flying, ts)
+		if done != len(demo.Pilots) || flying != 1 || abroad != 1 {
+			t.Errorf("%d pilots completed, %d in flight, %d for the project abroad: %+v", done, flying, abroad, ts)
 		}
 		for _, n := range ns.all {
 			if n.Code() != "CN" {
@@ -311,13 +334,21 @@ func TestDemoSeedResumes(t *testing.T) {
 			}
 			spec, _ := demo.Spec(n.Code())
 			tot := n.Totals()
-			if tot.Organisations != len(spec.Holders)+2 || tot.Accounts != len(spec.Holders)+1 || tot.Issuances != len(spec.Issuances) {
+			// China also holds the project abroad's investor share it
+			// imported: one more issuance record, and the account the
+			// import opens for the rest of the foreign issuance's serials.
+			imported := 0
+			if n.Code() == demo.Abroad.To {
+				imported = 1
+			}
+			if tot.Organisations != len(spec.Holders)+2 || tot.Accounts != len(spec.Holders)+1+imported || tot.Issuances != len(spec.Issuances)+imported {
 				t.Errorf("%s after the resumed seed: %d organisations, %d accounts, %d issuances", n.Code(), tot.Organisations, tot.Accounts, tot.Issuances)
 			}
 		}
 		fly, _ := ns.Link.Transfers(ctx, hub.TransferFilter{Active: true})
 		all, _ := ns.Link.Transfers(ctx, hub.TransferFilter{})
-		if len(all) != len(demo.Pilots)+1 || len(fly) != 1 {
+		// The pilots, the in-flight transfer and the project abroad's.
+		if len(all) != len(demo.Pilots)+2 || len(fly) != 1 {
 			t.Errorf("%d transfers, %d in flight", len(all), len(fly))
 		}
 	})

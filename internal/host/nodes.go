@@ -14,7 +14,6 @@ import (
 
 	"github.com/corridor-carbon/corridor/internal/demo"
 	"github.com/corridor-carbon/corridor/internal/hub"
-	"github.com/corridor-carbon/corridor/internal/hub/agreements"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store"
@@ -199,9 +198,9 @@ func (ns *Nodes) stoppedCodes(ctx context.Context, s Storage, codes []string, op
 // with an endpoint per node, delivers what the reopened hub re-sends, runs
 // the demo pilots not yet run (with SeedDemo), and starts the message pump.
 func (ns *Nodes) openCorridor(ctx context.Context, s Storage, opt OpenOptions) error {
-	set, err := agreements.Default()
+	set, err := corridorAgreements()
 	if err != nil {
-		return fmt.Errorf("host: corridor agreements: %w", err)
+		return err
 	}
 	members := make([]hub.Member, len(ns.all))
 	for i, n := range ns.all {
@@ -216,7 +215,11 @@ func (ns *Nodes) openCorridor(ctx context.Context, s Storage, opt OpenOptions) e
 		return fmt.Errorf("host: open the hub's database: %w", err)
 	}
 	ns.hubDB = db
-	c, err := hub.Embedded(ctx, hub.EmbeddedConfig{HubDB: db, Members: members, Agreements: set, Now: opt.Now})
+	a6, err := ns.openArticle6(ctx, members)
+	if err != nil {
+		return err
+	}
+	c, err := hub.Embedded(ctx, hub.EmbeddedConfig{HubDB: db, Members: members, Agreements: set, Now: opt.Now, Article6: a6})
 	if err != nil {
 		return fmt.Errorf("host: open the corridor: %w", err)
 	}
@@ -230,7 +233,14 @@ func (ns *Nodes) openCorridor(ctx context.Context, s Storage, opt OpenOptions) e
 	}
 	ns.Corridor, ns.Link = c, c
 	if opt.SeedDemo {
+		abroad, err := ns.seedArticle6(ctx, members)
+		if err != nil {
+			return err
+		}
 		if err := ns.runPilots(ctx, members, opt); err != nil {
+			return err
+		}
+		if err := ns.runAbroad(ctx, abroad, opt); err != nil {
 			return err
 		}
 	}
@@ -285,39 +295,62 @@ func (ns *Nodes) runPilots(ctx context.Context, members []hub.Member, opt OpenOp
 		if !okFrom || !okTo || members[from].HubOrg == 0 || members[to].HubOrg == 0 {
 			continue
 		}
-		done, err := ns.dbs[from].EntriesByKey(ctx, []string{p.Key})
+		id, err := ns.sendOnce(ctx, p.From, hub.Send{Actor: demo.HolderActor(p.FromHolder), Key: p.Key, From: demo.HolderAccount(p.FromHolder),
+			ToRegistry: p.To, ToAccount: demo.HolderAccount(p.ToHolder), Units: registry.Units{Quantity: p.Quantity, UnitType: p.UnitType, Vintage: p.Vintage}, Purpose: p.Purpose, ExpiresIn: p.ExpiresIn}, opt)
 		if err != nil {
-			return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
+			return err
 		}
-		if e, ok := done[p.Key]; ok {
-			if _, err := ns.Corridor.Transfer(ctx, p.From+":"+strconv.FormatInt(e.Seq, 10)); err == nil {
-				continue
-			}
-		}
-		sent, err := ns.Corridor.Send(ctx, p.From, hub.Send{Actor: demo.HolderActor(p.FromHolder), Key: p.Key, From: demo.HolderAccount(p.FromHolder),
-			ToRegistry: p.To, ToAccount: demo.HolderAccount(p.ToHolder), Units: registry.Units{Quantity: p.Quantity, UnitType: p.UnitType}, Purpose: p.Purpose, ExpiresIn: p.ExpiresIn})
-		if _, isLedger := ledger.AsError(err); isLedger {
-			slog.Warn("demo pilot not sent", "pilot", p.Key, "err", err)
+		if id == "" {
 			continue
 		}
-		if err != nil {
-			return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
-		}
-		if opt.afterPilot != nil {
-			if err := opt.afterPilot(p.Key); err != nil {
-				return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
-			}
-		}
-		if err := ns.Corridor.Run(ctx); err != nil {
-			return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
-		}
-		t, err := ns.Corridor.Transfer(ctx, sent.ID)
+		t, err := ns.Corridor.Transfer(ctx, id)
 		if err != nil {
 			return fmt.Errorf("host: demo pilot %s: %w", p.Key, err)
 		}
 		slog.Info("demo pilot transfer", "id", t.ID, "from", p.From, "to", p.To, "quantity", p.Quantity, "unit_type", p.UnitType, "status", t.Status)
 	}
 	return nil
+}
+
+// sendOnce sends a demo transfer from registry from under its fixed key
+// and delivers its messages, unless the hub already has it: a transfer
+// whose escrow is in the sender's journal is sent again only if the hub
+// lacks it (a crash between the two), which replays the escrow and
+// re-proposes the same transfer. It returns the transfer's id, or "" when
+// the sender refused it (its units moved on), which is logged: the demo
+// never stops a start.
+func (ns *Nodes) sendOnce(ctx context.Context, from string, send hub.Send, opt OpenOptions) (string, error) {
+	i := slices.IndexFunc(ns.all, func(n *registry.Node) bool { return n.Code() == from })
+	if i < 0 {
+		return "", fmt.Errorf("host: demo transfer %s: no registry %s", send.Key, from)
+	}
+	done, err := ns.dbs[i].EntriesByKey(ctx, []string{send.Key})
+	if err != nil {
+		return "", fmt.Errorf("host: demo transfer %s: %w", send.Key, err)
+	}
+	if e, ok := done[send.Key]; ok {
+		id := from + ":" + strconv.FormatInt(e.Seq, 10)
+		if _, err := ns.Corridor.Transfer(ctx, id); err == nil {
+			return id, nil
+		}
+	}
+	sent, err := ns.Corridor.Send(ctx, from, send)
+	if _, isLedger := ledger.AsError(err); isLedger {
+		slog.Warn("demo transfer not sent", "key", send.Key, "err", err)
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("host: demo transfer %s: %w", send.Key, err)
+	}
+	if opt.afterPilot != nil {
+		if err := opt.afterPilot(send.Key); err != nil {
+			return "", fmt.Errorf("host: demo transfer %s: %w", send.Key, err)
+		}
+	}
+	if err := ns.Corridor.Run(ctx); err != nil {
+		return "", fmt.Errorf("host: demo transfer %s: %w", send.Key, err)
+	}
+	return sent.ID, nil
 }
 
 // hubOrg finds the organisation acting for the hub in node n: the one

@@ -26,6 +26,9 @@ func Handler(nodes []*registry.Node, link hub.Link) http.Handler {
 		// The corridor page's reconciliation section, cached: the hub reads
 		// its reconciliation table on every call.
 		site = site.WithReconciler(web.HubReconciler(c.Hub.LatestReconciliations, 5*time.Second))
+		if a6 := c.Article6(); a6 != nil {
+			site = site.WithArticle6(a6)
+		}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv.Handler())

@@ -40,6 +40,8 @@ type Site struct {
 	// hub's reconciliation results, when wired.
 	link  hub.Link
 	recon Reconciler
+	// article6 is the hub's Article 6 ledger (nil: none).
+	article6 Article6Ledger
 
 	mu    sync.Mutex
 	pages map[string]*template.Template
@@ -69,6 +71,7 @@ func (s *Site) Handler() http.Handler {
 	s.routesRulebook(mux)
 	s.routesLinkage(mux)
 	s.routesCorridor(mux)
+	s.routesArticle6(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {

@@ -1,0 +1,84 @@
+package demo
+
+import "github.com/corridor-carbon/corridor/internal/registry"
+
+// Article 6 in the demo: the mission's project abroad (step 4) and the
+// authorisation the in-flight JCM transfer needs. Like the rest of the
+// demo these are illustrative: no Chinese Article 6.2 authorisation
+// framework is published and CCERs are domestic only (2023 CCER Measures,
+// Art. 2), so the project abroad shows what the mission proposes, not
+// current law.
+
+// ProjectAbroad is a project in a host Party funded by an investor of
+// another Party: authorised by the host for the investor Party's NDC,
+// issued with the approach's deductions and the sharing agreement's split,
+// the investor's share first-transferred to its Party's registry through
+// the hub and partly used there toward that Party's NDC.
+type ProjectAbroad struct {
+	Host          string // the host registry (and Party)
+	Authorisation registry.Authorisation
+	// Issue is the issuance under the authorisation; its AccountID is set
+	// to the developer's account when it runs.
+	Issue            registry.Issue
+	Developer        string // organisation names in the host registry
+	Adaptation       string
+	InvestorOrg      string
+	Investor         string // the investor's Party
+	InvestorFraction string // of the net issuance
+	// To is the investor Party's registry; the share arrives in its
+	// national holding account (account 1), from which Use tonnes are
+	// retired toward its NDC.
+	To  string
+	Use int64
+}
+
+// Abroad is the mission's project abroad: a Chinese-funded solar thermal
+// plant in Indonesia under the CCER methodology for grid-connected solar
+// thermal power (the rulebook's CCER-SOLAR-THERMAL-2023), authorised by
+// Indonesia for China's NDC under the proposed China–Indonesia approach
+// (CN-ID-PILOT, whose 5 % share of proceeds and 2 % OMGE are placeholders).
+var Abroad = ProjectAbroad{
+	Host: "ID",
+	Authorisation: registry.Authorisation{ID: "ID-A6-DEMO-0001", Version: 1, Host: "ID", Approach: "CN-ID-PILOT", Purposes: []string{"NDC"}, Quantity: 100000,
+		From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030, Activities: []string{"IDN-DEMO-CNSOLAR-01"}, AcquiringParties: []string{"CN"},
+		Sector: "Energy", ActivityType: "Grid-connected solar thermal power", MitigationType: "emission reductions",
+		Terms: "demo: the mission's proposed project abroad; no official authorisation exists"},
+	Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "IDN-DEMO-CNSOLAR-01", ProjectName: "Chinese-funded solar thermal plant, West Java (demo)",
+		Methodology: "CCER-SOLAR-THERMAL-2023", HostCountry: "ID", Vintage: 2026, Quantity: 20000},
+	Developer:        "PT Surya Jawa Solar Thermal (demo)",
+	Adaptation:       "Indonesia adaptation fund, share of proceeds (demo)",
+	InvestorOrg:      "China Solar Overseas Investment Co. (demo)",
+	Investor:         "CN",
+	InvestorFraction: "0.6",
+	To:               "CN",
+	Use:              6000,
+}
+
+// InFlightVintage is the vintage of the authorised JCM units the
+// in-flight transfer moves (InFlight); LAAuthorisation covers them.
+const InFlightVintage = 2025
+
+// LAAuthorisation is Lao PDR's authorisation of its JCM project's credits
+// for Japan's NDC under the Japan–Lao PDR JCM (JP-LA-JCM), which the
+// in-flight LA → JP transfer (purpose ndc) needs.
+var LAAuthorisation = registry.Authorisation{ID: "LA-A6-DEMO-0001", Version: 1, Host: "LA", Approach: "JP-LA-JCM", Purposes: []string{"NDC"}, Quantity: 10000,
+	From: "2025-04-01", Until: "2030-12-31", VintageFrom: InFlightVintage, VintageTo: 2030, Activities: []string{"JCM-DEMO-LA-01"}, AcquiringParties: []string{"JP"},
+	Sector: "Energy", ActivityType: "Biogas digesters", MitigationType: "emission reductions",
+	Terms: "demo: illustrative authorisation for the in-flight JCM transfer"}
+
+// LAIssue is the JCM issuance under LAAuthorisation, into holder 1's
+// account (the in-flight transfer's sender).
+var LAIssue = registry.Issue{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-LA-01", ProjectName: "Biogas digesters, Vientiane Province (demo)",
+	Methodology: "JCM methodology (demo description)", HostCountry: "LA", Vintage: InFlightVintage, Quantity: 2000, AccountID: HolderAccount(1)}
+
+// Article6Key is the fixed idempotency key of the Article 6 seed's step
+// name in registry code.
+func Article6Key(code, name string) string { return "demo-a6-" + code + "-" + name }
+
+// AbroadSendKey is the host registry's key for the escrow of the
+// investor's share sent to its Party, and AbroadUseKey the investor
+// registry's key for the NDC use.
+var (
+	AbroadSendKey = Article6Key(Abroad.Host, "send-investor-share")
+	AbroadUseKey  = Article6Key(Abroad.To, "ndc-use")
+)

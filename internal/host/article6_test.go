@@ -1,0 +1,154 @@
+package host
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/corridor-carbon/corridor/internal/article6"
+	"github.com/corridor-carbon/corridor/internal/article6report"
+	"github.com/corridor-carbon/corridor/internal/demo"
+)
+
+// checkDemoArticle6 reads the seeded demo's Article 6 state through the
+// served HTTP API and checks it against what the cooperative approach's
+// terms make of the demo's issuance: the project abroad's OMGE and
+// investor share first-transferred by Indonesia (its adjustment, vintage
+// year), China's NDC use (its adjustment, year of use), Lao PDR's
+// authorisation with nothing first-transferred while its transfer waits,
+// and no ITMO from the voluntary CCER pilots.
+func checkDemoArticle6(t *testing.T, ns *Nodes, useYear int) {
+	t.Helper()
+	srv := httptest.NewServer(Handler(ns.List, ns.Link))
+	defer srv.Close()
+	get := func(path string, into any) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+		}
+		if s, ok := into.(*string); ok {
+			*s = string(body)
+			return
+		}
+		if err := json.Unmarshal(body, into); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	aps, err := article6.DefaultApproaches()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := demo.Abroad
+	sh, err := article6.Split(aps[p.Authorisation.Approach], p.Issue.Quantity, decimal.RequireFromString(p.InvestorFraction))
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstTransferred := sh.OMGE + sh.Investor
+
+	var auths struct {
+		Authorisations []article6report.Authorisation
+	}
+	get("/api/v1/article6/authorisations", &auths)
+	byID := map[string]article6report.Authorisation{}
+	for _, a := range auths.Authorisations {
+		byID[a.ID] = a
+	}
+	id, la := byID[p.Authorisation.ID], byID[demo.LAAuthorisation.ID]
+	if len(byID) != 2 || id.Status != article6report.StatusInForce || id.Version != 1 || id.Issued != p.Issue.Quantity || id.FirstTransferred != firstTransferred {
+		t.Errorf("authorisations %+v; want %s issued %d, %d first-transferred", auths.Authorisations, p.Authorisation.ID, p.Issue.Quantity, firstTransferred)
+	}
+	if la.Host != "LA" || la.Issued != demo.LAIssue.Quantity || la.FirstTransferred != 0 {
+		t.Errorf("LA authorisation %+v: want %d issued, none first-transferred while the transfer waits", la, demo.LAIssue.Quantity)
+	}
+
+	var itmos struct{ ITMOs []article6report.ITMO }
+	get("/api/v1/article6/itmos", &itmos)
+	var ftQ, usedQ, atCN int64
+	for _, it := range itmos.ITMOs {
+		if it.Host != p.Host && it.Host != "LA" {
+			t.Errorf("ITMO block of %s: only authorised issuances are ITMOs, not the voluntary pilots' CCERs: %+v", it.Host, it)
+		}
+		if it.FirstTransferred {
+			ftQ += it.Quantity
+			if !strings.HasPrefix(it.First, p.Authorisation.Approach+"."+p.Host+"."+p.Host+"."+strconv.Itoa(p.Issue.Vintage)+".") {
+				t.Errorf("ITMO id %s does not name approach, registry, first transferring Party and vintage", it.First)
+			}
+		}
+		if it.Holder == p.To && it.Share == string(article6.ShareInvestor) {
+			atCN += it.Quantity
+			if it.Status == string(article6.StatusUsed) {
+				usedQ += it.Quantity
+			}
+		}
+	}
+	if ftQ != firstTransferred || atCN != sh.Investor || usedQ != p.Use {
+		t.Errorf("ITMOs: %d first-transferred (want %d), %d at %s (want %d), %d used (want %d)", ftQ, firstTransferred, atCN, p.To, sh.Investor, usedQ, p.Use)
+	}
+
+	var adj struct{ Adjustments []article6report.Adjustment }
+	get("/api/v1/article6/adjustments", &adj)
+	sum := map[string]int64{}
+	for _, a := range adj.Adjustments {
+		sum[a.Party+"/"+strconv.Itoa(a.Year)] += a.Quantity
+	}
+	hostKey, useKey := p.Host+"/"+strconv.Itoa(p.Issue.Vintage), p.To+"/"+strconv.Itoa(useYear)
+	if len(sum) != 2 || sum[hostKey] != firstTransferred || sum[useKey] != -p.Use {
+		t.Errorf("adjustments %v; want %s %d and %s %d", sum, hostKey, firstTransferred, useKey, -p.Use)
+	}
+
+	var bal struct{ Balances []article6report.Balance }
+	get("/api/v1/article6/balances?party="+p.To, &bal)
+	if len(bal.Balances) != 1 {
+		t.Fatalf("balances %+v", bal)
+	}
+	for _, r := range bal.Balances[0].Rows {
+		want := int64(0)
+		if r.Year == useYear {
+			want = p.Use
+		}
+		if r.Used != want || !r.Adjustment.Equal(decimal.NewFromInt(-want)) {
+			t.Errorf("%s balance %d: used %d, adjustment %s; want %d", p.To, r.Year, r.Used, r.Adjustment, want)
+		}
+	}
+
+	// The host's AEF Actions add up to its adjustment.
+	var text string
+	get("/api/v1/article6/aef?party="+p.Host+"&year="+strconv.Itoa(p.Issue.Vintage)+"&table=actions&format=csv", &text)
+	rows, err := csv.NewReader(strings.NewReader(text)).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("AEF actions: %v %q", err, text)
+	}
+	col := func(name string) int {
+		for i, h := range rows[0] {
+			if h == name {
+				return i
+			}
+		}
+		t.Fatalf("AEF actions lack column %s: %v", name, rows[0])
+		return 0
+	}
+	typ, qty := col(article6.ColActionType), col(article6.ColQuantity)
+	var aefFT int64
+	for _, r := range rows[1:] {
+		if r[typ] == article6.TypeFirstTransfer {
+			n, _ := strconv.ParseInt(r[qty], 10, 64)
+			aefFT += n
+		}
+	}
+	if aefFT != firstTransferred {
+		t.Errorf("AEF %s first transfers add up to %d, want %d", p.Host, aefFT, firstTransferred)
+	}
+}

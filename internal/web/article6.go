@@ -1,0 +1,230 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/article6"
+	"github.com/corridor-carbon/corridor/internal/article6report"
+)
+
+// Article6Ledger is the hub's Article 6 ledger as the pages read it
+// (*hub.Article6 implements it).
+type Article6Ledger interface {
+	Ledger(ctx context.Context, fn func(*article6.Ledger) error) error
+	AEF(ctx context.Context, sub article6.Submission) (article6.AEF, error)
+}
+
+// WithArticle6 gives the site the hub's Article 6 ledger for the Article 6
+// pages; without it they say the server keeps none.
+func (s *Site) WithArticle6(l Article6Ledger) *Site {
+	s.article6 = l
+	return s
+}
+
+func (s *Site) routesArticle6(mux *http.ServeMux) {
+	mux.HandleFunc("GET /corridor/article6", s.handleArticle6)
+	mux.HandleFunc("GET /corridor/article6/aef", s.handleArticle6AEF)
+}
+
+// article6Page is the Article 6 page of one Party and year.
+type article6Page struct {
+	Wired          bool
+	Unreadable     bool
+	Parties        []string
+	Party          string
+	Year           int
+	Years          []int
+	Authorisations []article6report.Authorisation
+	ITMOs          []article6report.ITMO
+	Adjustments    []article6report.Adjustment
+	Balance        []article6report.BalanceRow
+	Chart          balanceChart
+	AEF            []article6.Table
+}
+
+var partyParam = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// aefYears are the years the page offers: the NDC period the balances use.
+const aefFirstYear, aefLastYear = 2021, 2030
+
+func (s *Site) handleArticle6(w http.ResponseWriter, r *http.Request) {
+	d := article6Page{Wired: s.article6 != nil}
+	for y := aefFirstYear; y <= aefLastYear; y++ {
+		d.Years = append(d.Years, y)
+	}
+	if !d.Wired {
+		s.render(w, r, "article6.html", d)
+		return
+	}
+	party, year, ok := s.article6Params(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), linkTimeout)
+	defer cancel()
+	err := s.article6.Ledger(ctx, func(l *article6.Ledger) error {
+		all := article6report.Authorisations(l, "")
+		for _, a := range all {
+			if !slices.Contains(d.Parties, a.Host) {
+				d.Parties = append(d.Parties, a.Host)
+			}
+		}
+		for _, a := range article6report.Adjustments(l, "") {
+			if !slices.Contains(d.Parties, a.Party) {
+				d.Parties = append(d.Parties, a.Party)
+			}
+		}
+		slices.Sort(d.Parties)
+		if party == "" && len(d.Parties) > 0 {
+			party = d.Parties[0]
+		}
+		d.Party, d.Year = party, year
+		if party == "" {
+			return nil
+		}
+		d.Authorisations = article6report.Authorisations(l, party)
+		d.ITMOs = article6report.ITMOs(l, party)
+		d.Adjustments = article6report.Adjustments(l, party)
+		bs, err := article6report.Balances(l, article6report.BalanceParams{Parties: []string{party}, Method: article6.MultiYearTrajectory, FirstYear: aefFirstYear, LastYear: aefLastYear})
+		if err != nil {
+			return err
+		}
+		d.Balance = bs[0].Rows
+		d.Chart = chartOf(d.Balance)
+		aef, err := l.BuildAEF(article6.Submission{Party: party, Version: 1, Year: year, NDCFirstYear: aefFirstYear, NDCLastYear: aefLastYear})
+		if err != nil {
+			return err
+		}
+		d.AEF = aef.Tables
+		return nil
+	})
+	if err != nil {
+		slog.WarnContext(r.Context(), "web: article 6 ledger", "err", err)
+		d.Unreadable = true
+	}
+	s.render(w, r, "article6.html", d)
+}
+
+// article6Params reads ?party= (optional) and ?year= (default: this
+// year, within the NDC period), answering 400 for a malformed one.
+func (s *Site) article6Params(w http.ResponseWriter, r *http.Request) (string, int, bool) {
+	q := r.URL.Query()
+	party := q.Get("party")
+	if party != "" && !partyParam.MatchString(party) {
+		s.renderError(w, r, http.StatusBadRequest, "article6.bad_party")
+		return "", 0, false
+	}
+	year := min(max(time.Now().UTC().Year(), aefFirstYear), aefLastYear)
+	if v := q.Get("year"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < aefFirstYear || n > aefLastYear {
+			s.renderError(w, r, http.StatusBadRequest, "article6.bad_year", aefFirstYear, aefLastYear)
+			return "", 0, false
+		}
+		year = n
+	}
+	return party, year, true
+}
+
+// handleArticle6AEF downloads a Party's AEF for a year: one table as CSV
+// (?table=) or the workbook (format=xlsx), with the article6 writers.
+func (s *Site) handleArticle6AEF(w http.ResponseWriter, r *http.Request) {
+	if s.article6 == nil {
+		s.renderError(w, r, http.StatusServiceUnavailable, "article6.not_wired")
+		return
+	}
+	party, year, ok := s.article6Params(w, r)
+	if !ok {
+		return
+	}
+	if party == "" {
+		s.renderError(w, r, http.StatusBadRequest, "article6.bad_party")
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format != "csv" && format != "xlsx" {
+		s.renderError(w, r, http.StatusBadRequest, "article6.bad_format")
+		return
+	}
+	aef, err := s.article6.AEF(r.Context(), article6.Submission{Party: party, Version: 1, Year: year, NDCFirstYear: aefFirstYear, NDCLastYear: aefLastYear})
+	if err != nil {
+		slog.WarnContext(r.Context(), "web: article 6 AEF", "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "article6.unreadable")
+		return
+	}
+	var buf bytes.Buffer
+	name := fmt.Sprintf("aef-%s-%d", party, year)
+	if format == "csv" {
+		t, ok := aef.Table(strings.ReplaceAll(r.URL.Query().Get("table"), "-", ""))
+		if !ok {
+			s.renderError(w, r, http.StatusBadRequest, "article6.bad_table")
+			return
+		}
+		err = t.WriteCSV(&buf)
+		name += "-" + t.Name + ".csv"
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	} else {
+		err = aef.WriteXLSX(&buf)
+		name += ".xlsx"
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	}
+	if err != nil {
+		slog.ErrorContext(r.Context(), "web: article 6 AEF", "err", err)
+		http.Error(w, "The AEF could not be written; the error has been logged.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	_, _ = buf.WriteTo(w)
+}
+
+// balanceChart is the SVG of a Party's adjustments per year: a bar up for
+// ITMOs first transferred (added to its balance), one down for ITMOs used.
+type balanceChart struct {
+	Width, Height, Zero int
+	Bars                []balanceBar
+	Max                 int64
+}
+
+type balanceBar struct {
+	Year          int
+	X, LabelX     int
+	UpY, UpH      int
+	DownH         int
+	First, Used   int64
+	Net           string
+	Width, LabelY int
+}
+
+func chartOf(rows []article6report.BalanceRow) balanceChart {
+	c := balanceChart{Width: 760, Height: 240}
+	c.Zero = c.Height / 2
+	for _, r := range rows {
+		c.Max = max(c.Max, r.FirstTransferred, r.Used)
+	}
+	half := int64(c.Zero - 24)
+	step := (c.Width - 40) / max(len(rows), 1)
+	for i, r := range rows {
+		scale := func(q int64) int {
+			if c.Max == 0 {
+				return 0
+			}
+			return int(q * half / c.Max)
+		}
+		b := balanceBar{Year: r.Year, X: 30 + i*step + step/4, Width: step / 2, LabelX: 30 + i*step + step/2, LabelY: c.Height - 4,
+			First: r.FirstTransferred, Used: r.Used, Net: r.Adjustment.String()}
+		b.UpH = scale(r.FirstTransferred)
+		b.UpY = c.Zero - b.UpH
+		b.DownH = scale(r.Used)
+		c.Bars = append(c.Bars, b)
+	}
+	return c
+}
