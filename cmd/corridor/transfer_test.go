@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -131,7 +132,17 @@ func TestCLITransferAbroad(t *testing.T) {
 				t.Errorf("transfers show lacks %q:\n%s", want, r.stdout)
 			}
 		}
-		tr := decode[client.Transfer](t, mustRun(t, "transfers", "show", id, "--format", "json", "--token", s.tokens["TH/holder"]))
+		tr := decode[client.Transfer](t, mustRun(t, "transfers", "show", id, "--json", "--token", s.tokens["TH/holder"]))
+		// --format json is the older spelling, kept (hidden) as an alias.
+		if old := decode[client.Transfer](t, mustRun(t, "transfers", "show", id, "--format", "json", "--token", s.tokens["TH/holder"])); !reflect.DeepEqual(old, tr) {
+			t.Errorf("transfers show --format json differs from --json:\n%+v\n%+v", old, tr)
+		}
+		if l := decode[map[string][]client.Transfer](t, mustRun(t, "transfers", "list", "--json")); len(l["transfers"]) == 0 || l["transfers"][0].ID != id {
+			t.Errorf("transfers list --json: %+v", l)
+		}
+		if r := mustRun(t, "transfers", "--help"); strings.Contains(r.stdout, "--format") || !strings.Contains(r.stdout, "--json") {
+			t.Errorf("transfers --help shows --format (hidden) or lacks --json:\n%s", r.stdout)
+		}
 		var sts []int
 		for _, h := range tr.History {
 			sts = append(sts, h.Status)
@@ -192,19 +203,28 @@ func TestCLITransferAbroadRefused(t *testing.T) {
 		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", "0"}, "--to-account must be a positive id"},
 		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--wait-timeout", "-1s"}, "--wait-timeout must be positive"},
 		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--expires-in", "1500ms"}, "--expires-in must be whole seconds"},
+		// A purpose outside the protocol's list: refused before any
+		// reservation (it used to reach the hub, which voided the escrow).
+		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--purpose", "bogus"}, `--purpose "bogus" is not one of the corridor's purposes: ndc, oimp, icc, voluntary`},
+		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--purpose", "VOLUNTARY"}, "is not one of the corridor's purposes"},
 	} {
 		r := run(append(tt.args, units...)...)
 		if r.code() != exitUsage || !strings.Contains(r.err.Error(), tt.want) {
 			t.Errorf("%v: exit %d %v (want 2 and %q)", tt.args, r.code(), r.err, tt.want)
 		}
 	}
-	for _, args := range [][]string{{"transfers", "show"}, {"transfers", "list", "--format", "xml"}, {"transfers", "list", "--limit", "5000"}, {"transfers", "bogus"}} {
+	for _, args := range [][]string{{"transfers", "show"}, {"transfers", "list", "--format", "xml"}, {"transfers", "list", "--limit", "5000"},
+		{"transfers", "list", "--limit", "0"}, {"transfers", "list", "--limit", "-1"}, {"transfers", "bogus"}} {
 		if r := run(args...); r.code() != exitUsage {
 			t.Errorf("%v: exit %d %v (want 2)", args, r.code(), r.err)
 		}
 	}
 	if got := s.nodes["CN"].Totals().JournalSeq; got != seq {
 		t.Fatalf("usage errors moved CN's journal from %d to %d", seq, got)
+	}
+	// --limit is the API's 1 to 1000: both ends are accepted by both.
+	for _, l := range []string{"1", "1000"} {
+		mustRun(t, "transfers", "list", "--limit", l)
 	}
 
 	r := run(append([]string{"transfer", "--from", from, "--to-registry", "XX", "--to-account", "1"}, units...)...)
