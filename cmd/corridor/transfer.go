@@ -132,6 +132,14 @@ until the units are recorded there.` + transferExitHelp,
 	return cmd
 }
 
+// count is n with the English noun for it: 1 unit, 0 units, 2 units.
+func count[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // envDuration is the duration in environment variable name, or def when
 // unset or not a duration.
 func envDuration(name string, def time.Duration) time.Duration {
