@@ -469,21 +469,3 @@ func side(reg, acc string) string {
 	}
 	return reg + "/" + acc
 }
-
-// serialAcross is `corridor serial --json` for a serial held outside its
-// origin registry: the registry's view with the origin's.
-type serialAcross struct {
-	registry.SerialInfo
-	// Origin is the origin registry's view of the same serials (its
-	// journal: issuance, reservation, export).
-	Origin *registry.SerialInfo `json:"origin,omitempty"`
-}
-
-// originOf is the registry that issued the serial (its first field), or "".
-func originOf(serial string) string {
-	s, err := ledger.ParseSerial(serial)
-	if err != nil {
-		return ""
-	}
-	return s.Registry
-}
