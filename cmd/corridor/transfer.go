@@ -163,8 +163,8 @@ func sendAbroad(cmd *cobra.Command, f *apiFlags, x client.CrossBorder, wait bool
 		if f.json {
 			return printJSON(out, sent)
 		}
-		fmt.Fprintf(out, "transfer %s from %s account %d to %s account %d: status %d (%s); %d units in %d block(s) reserved in escrow until %s\n",
-			sent.ID, f.registry, x.FromAccount, x.ToRegistry, x.ToAccount, sent.Status, sent.StatusName, sent.Quantity, len(sent.Blocks), sent.EscrowExpiresAt.UTC().Format(time.RFC3339))
+		fmt.Fprintf(out, "transfer %s from %s account %d to %s account %d: status %d (%s); %s in %s reserved in escrow until %s\n",
+			sent.ID, f.registry, x.FromAccount, x.ToRegistry, x.ToAccount, sent.Status, sent.StatusName, count(sent.Quantity, "unit", "units"), count(len(sent.Blocks), "block", "blocks"), sent.EscrowExpiresAt.UTC().Format(time.RFC3339))
 		if err := printCorridorBlocks(out, sent.Blocks); err != nil {
 			return err
 		}
@@ -172,8 +172,8 @@ func sendAbroad(cmd *cobra.Command, f *apiFlags, x client.CrossBorder, wait bool
 		return nil
 	}
 	if !f.json {
-		fmt.Fprintf(out, "transfer %s from %s account %d to %s account %d: status %d (%s), %d units; waiting up to %s for the outcome\n",
-			sent.ID, f.registry, x.FromAccount, x.ToRegistry, x.ToAccount, sent.Status, sent.StatusName, sent.Quantity, timeout)
+		fmt.Fprintf(out, "transfer %s from %s account %d to %s account %d: status %d (%s), %s; waiting up to %s for the outcome\n",
+			sent.ID, f.registry, x.FromAccount, x.ToRegistry, x.ToAccount, sent.Status, sent.StatusName, count(sent.Quantity, "unit", "units"), timeout)
 	}
 	deadline := time.Now().Add(timeout)
 	tr, err := awaitFinal(cmd.Context(), c, sent.ID, timeout)
@@ -333,7 +333,7 @@ func printTransfer(out io.Writer, tr client.Transfer) error {
 	if !tr.EscrowExpiresAt.IsZero() {
 		fmt.Fprintf(out, "  escrow   expires %s\n", tr.EscrowExpiresAt.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(out, "\nHistory (%d)\n", len(tr.History))
+	fmt.Fprintf(out, "\nHistory (%s)\n", count(len(tr.History), "status change", "status changes"))
 	t := newTable(out, "STATUS", "NAME", "AT", "FINDINGS")
 	for _, h := range tr.History {
 		var fs []string
@@ -345,7 +345,7 @@ func printTransfer(out io.Writer, tr client.Transfer) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nSerial ranges (%d)\n", len(tr.Blocks))
+	fmt.Fprintf(out, "\nSerial ranges (%s)\n", count(len(tr.Blocks), "range", "ranges"))
 	return printCorridorBlocks(out, tr.Blocks)
 }
 

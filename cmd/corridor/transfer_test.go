@@ -247,8 +247,17 @@ func TestCLITransferAbroadRefused(t *testing.T) {
 
 	// Within the registry, as before.
 	r = mustRun(t, "transfer", "--from", from, "--to", fmt.Sprint(s.accs["CN/holder"]+1), "--quantity", "1", "--unit-type", "CCER", "--token", tok)
-	if !strings.Contains(r.stdout, "transferred from account "+from) {
+	if !strings.Contains(r.stdout, "transferred from account "+from) || !strings.Contains(r.stdout, ": 1 unit in 1 block") {
 		t.Fatalf("local transfer printed:\n%s", r.stdout)
+	}
+	// Abroad, one unit: singular nouns, and the hub's record too.
+	r = mustRun(t, "transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--quantity", "1", "--unit-type", "CCER", "--token", tok)
+	if !strings.Contains(r.stdout, "; 1 unit in 1 block reserved in escrow") {
+		t.Fatalf("send of 1 unit printed:\n%s", r.stdout)
+	}
+	r = mustRun(t, "transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--quantity", "1", "--unit-type", "CCER", "--token", tok, "--wait")
+	if !strings.Contains(r.stdout, "), 1 unit; waiting") || !strings.Contains(r.stdout, "Serial ranges (1 range)") || !strings.Contains(r.stdout, "History (4 status changes)") {
+		t.Fatalf("send of 1 unit with --wait printed:\n%s", r.stdout)
 	}
 }
 
@@ -310,4 +319,15 @@ func TestCLISerialAcrossRegistries(t *testing.T) {
 			t.Errorf("serial --registry TH does not give the origin's issuance time (%s) and the import's:\n%s", issued, r.stdout)
 		}
 	})
+}
+
+func TestCount(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{{0, "0 units"}, {1, "1 unit"}, {2, "2 units"}, {-1, "-1 units"}, {1000, "1000 units"}} {
+		if got := count(c.n, "unit", "units"); got != c.want {
+			t.Errorf("count(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
 }
