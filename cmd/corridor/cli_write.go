@@ -99,7 +99,7 @@ func positiveIDs(cmd *cobra.Command, names ...string) error {
 }
 
 func movedSentence(verb string, res registry.Result) string {
-	return fmt.Sprintf("%s %d units in %d block(s)", verb, res.Quantity, len(res.Blocks))
+	return fmt.Sprintf("%s %s in %s", verb, count(res.Quantity, "unit", "units"), count(len(res.Blocks), "block", "blocks"))
 }
 
 func newIssueCmd() *cobra.Command {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/corridor-carbon/corridor/internal/client"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
@@ -256,89 +254,6 @@ func newAccountStatusCmd(f *apiFlags, use string, status ledger.AccountStatus, s
 		},
 	}
 	f.addKey(cmd.Flags())
-	return cmd
-}
-
-func newSerialCmd() *cobra.Command {
-	var f apiFlags
-	cmd := &cobra.Command{
-		Use:   "serial SERIAL",
-		Short: "Look up a serial block: its issuance, current blocks and history (across registries)",
-		Long: `Look up a serial number or block (REGISTRY-UNITTYPE-PROJECT-VINTAGE-ISSUANCE-START-END)
-in --registry and print the blocks that now hold the range and every event that touched
-it. Serials keep their origin registry's form wherever the units go: looked up in
-another registry of the corridor (--registry TH for a CN serial), it shows where the
-units are held there, and the history across both registries: the origin's journal
-entries (issuance, escrow, export) and this registry's (import and after), when the
-server runs the origin too. Without a token (or with a holder's) account numbers are
-left out; an admin or auditor token shows them with each request's details.` + exitCodesHelp,
-		Example: `  corridor serial CN-CCER-CCER-DEMO-0001-2024-1-1-250000
-  corridor serial CN-CCER-CCER-DEMO-0001-2024-1-1-500 --registry TH
-  corridor serial CN-CCER-CCER-DEMO-0001-2024-1-500-500 --json`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c := f.client()
-			info, err := c.Serial(cmd.Context(), f.registry, args[0])
-			if err != nil {
-				return f.apiError("serial", err)
-			}
-			view := serialAcross{SerialInfo: info}
-			note := ""
-			if origin := originOf(args[0]); origin != "" && origin != f.registry {
-				o, err := c.Serial(cmd.Context(), origin, args[0])
-				var p *client.Problem
-				switch {
-				case err == nil:
-					view.Origin = &o
-				case errors.As(err, &p) && p.Code == "registry_not_found":
-					note = fmt.Sprintf("(the origin registry %s is not on this server: its history is not shown)", origin)
-				default:
-					return f.apiError("serial (origin "+origin+")", err)
-				}
-			}
-			out := cmd.OutOrStdout()
-			if f.json {
-				return printJSON(out, view)
-			}
-			x := info.Issuance
-			fmt.Fprintf(out, "Serial %s\n  issuance      %d (%s), %d units issued %s\n  project       %s %q\n  methodology   %s\n  vintage       %d, host country %s, standard %s\n",
-				info.Serial, x.ID, x.Serial, x.Quantity, x.CreatedAt.UTC().Format(time.RFC3339), x.Project, x.ProjectName, x.Methodology, x.Vintage, x.HostCountry, x.Standard)
-			fmt.Fprintf(out, "\nBlocks now in %s (%d)\n", f.registry, len(info.Blocks))
-			if err := printBlocks(out, info.Blocks); err != nil {
-				return err
-			}
-			sections := []struct {
-				reg  string
-				info registry.SerialInfo
-			}{{f.registry, info}}
-			if view.Origin != nil {
-				sections = []struct {
-					reg  string
-					info registry.SerialInfo
-				}{{originOf(args[0]), *view.Origin}, {f.registry, info}}
-			}
-			n := 0
-			for _, s := range sections {
-				n += len(s.info.History)
-			}
-			fmt.Fprintf(out, "\nHistory (%d events)\n", n)
-			t := newTable(out, "REGISTRY", "SEQ", "AT", "KIND", "RANGE", "FROM", "TO", "STATE", "DETAILS")
-			for _, s := range sections {
-				for _, h := range s.info.History {
-					t.row(s.reg, h.Seq, h.At.UTC().Format(time.RFC3339), h.Kind, fmt.Sprintf("%d-%d", h.Start, h.End), optID(h.FromAccount), optID(h.ToAccount),
-						stateChange(h.FromState, h.ToState), compactJSON(h.Details))
-				}
-			}
-			if err := t.flush(); err != nil {
-				return err
-			}
-			if note != "" {
-				fmt.Fprintln(out, note)
-			}
-			return nil
-		},
-	}
-	f.add(cmd.Flags())
 	return cmd
 }
 

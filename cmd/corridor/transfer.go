@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/corridor-carbon/corridor/internal/api"
 	"github.com/corridor-carbon/corridor/internal/client"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
@@ -31,6 +33,10 @@ findings are printed), 4 the server cannot be reached, 5 --wait-timeout passed
 before the transfer was final (it goes on: follow it with 'corridor transfers
 show ID').
 Environment: CORRIDOR_SERVER, CORRIDOR_TOKEN, CORRIDOR_REGISTRY, CORRIDOR_WAIT_TIMEOUT.`
+
+// maxTransfersLimit is the most records 'transfers list' asks for: the
+// API's bound (GET /api/v1/transfers?limit=1..1000).
+const maxTransfersLimit = 1000
 
 // DES statuses the CLI names in its messages (internal/hub/protocol).
 const statusCompleted = 4
@@ -89,6 +95,10 @@ until the units are recorded there.` + transferExitHelp,
 				return usageError(cmd, "--wait-timeout must be positive, not %s", waitTimeout)
 			case expiresIn < 0 || expiresIn%time.Second != 0:
 				return usageError(cmd, "--expires-in must be whole seconds, not %s", expiresIn)
+			case abroad && x.Purpose != "" && !slices.Contains(api.PurposeCodes(), x.Purpose):
+				// Refused here, before anything is reserved (the server
+				// refuses it too, 400 purpose_unknown).
+				return usageError(cmd, "--purpose %q is not one of the corridor's purposes: %s", x.Purpose, strings.Join(api.PurposeCodes(), ", "))
 			}
 			units, err := u.units(cmd)
 			if err != nil {
@@ -114,12 +124,20 @@ until the units are recorded there.` + transferExitHelp,
 	fs.Int64Var(&req.To, "to", 0, "acquiring account of this registry")
 	fs.StringVar(&x.ToRegistry, "to-registry", "", "acquiring registry of the corridor, for a transfer abroad ('corridor registries' lists them)")
 	fs.Int64Var(&x.ToAccount, "to-account", 0, "acquiring account's id in --to-registry")
-	fs.StringVar(&x.Purpose, "purpose", "", "purpose code of the corridor agreement: ndc, oimp, icc or voluntary (default voluntary)")
+	fs.StringVar(&x.Purpose, "purpose", "", "purpose code of the corridor agreement: "+strings.Join(api.PurposeCodes(), ", ")+" (default "+api.DefaultPurpose+")")
 	fs.DurationVar(&expiresIn, "expires-in", 0, "lifetime of the escrow abroad (default: the registry's, 24h); it voids itself if the transfer has not completed")
 	fs.BoolVar(&wait, "wait", false, "follow the transfer abroad until it is final; exit 0 only if it completed")
 	fs.DurationVar(&waitTimeout, "wait-timeout", envDuration("CORRIDOR_WAIT_TIMEOUT", 2*time.Minute), "how long --wait waits for a final status (env CORRIDOR_WAIT_TIMEOUT)")
 	required(cmd, "from")
 	return cmd
+}
+
+// count is n with the English noun for it: 1 unit, 0 units, 2 units.
+func count[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // envDuration is the duration in environment variable name, or def when
@@ -145,8 +163,8 @@ func sendAbroad(cmd *cobra.Command, f *apiFlags, x client.CrossBorder, wait bool
 		if f.json {
 			return printJSON(out, sent)
 		}
-		fmt.Fprintf(out, "transfer %s from %s account %d to %s account %d: status %d (%s); %d units in %d block(s) reserved in escrow until %s\n",
-			sent.ID, f.registry, x.FromAccount, x.ToRegistry, x.ToAccount, sent.Status, sent.StatusName, sent.Quantity, len(sent.Blocks), sent.EscrowExpiresAt.UTC().Format(time.RFC3339))
+		fmt.Fprintf(out, "transfer %s from %s account %d to %s account %d: status %d (%s); %s in %s reserved in escrow until %s\n",
+			sent.ID, f.registry, x.FromAccount, x.ToRegistry, x.ToAccount, sent.Status, sent.StatusName, count(sent.Quantity, "unit", "units"), count(len(sent.Blocks), "block", "blocks"), sent.EscrowExpiresAt.UTC().Format(time.RFC3339))
 		if err := printCorridorBlocks(out, sent.Blocks); err != nil {
 			return err
 		}
@@ -154,8 +172,8 @@ func sendAbroad(cmd *cobra.Command, f *apiFlags, x client.CrossBorder, wait bool
 		return nil
 	}
 	if !f.json {
-		fmt.Fprintf(out, "transfer %s from %s account %d to %s account %d: status %d (%s), %d units; waiting up to %s for the outcome\n",
-			sent.ID, f.registry, x.FromAccount, x.ToRegistry, x.ToAccount, sent.Status, sent.StatusName, sent.Quantity, timeout)
+		fmt.Fprintf(out, "transfer %s from %s account %d to %s account %d: status %d (%s), %s; waiting up to %s for the outcome\n",
+			sent.ID, f.registry, x.FromAccount, x.ToRegistry, x.ToAccount, sent.Status, sent.StatusName, count(sent.Quantity, "unit", "units"), timeout)
 	}
 	deadline := time.Now().Add(timeout)
 	tr, err := awaitFinal(cmd.Context(), c, sent.ID, timeout)
@@ -315,7 +333,7 @@ func printTransfer(out io.Writer, tr client.Transfer) error {
 	if !tr.EscrowExpiresAt.IsZero() {
 		fmt.Fprintf(out, "  escrow   expires %s\n", tr.EscrowExpiresAt.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(out, "\nHistory (%d)\n", len(tr.History))
+	fmt.Fprintf(out, "\nHistory (%s)\n", count(len(tr.History), "status change", "status changes"))
 	t := newTable(out, "STATUS", "NAME", "AT", "FINDINGS")
 	for _, h := range tr.History {
 		var fs []string
@@ -327,7 +345,7 @@ func printTransfer(out io.Writer, tr client.Transfer) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nSerial ranges (%d)\n", len(tr.Blocks))
+	fmt.Fprintf(out, "\nSerial ranges (%s)\n", count(len(tr.Blocks), "range", "ranges"))
 	return printCorridorBlocks(out, tr.Blocks)
 }
 
@@ -339,18 +357,29 @@ func (f *apiFlags) addConn(fs *pflag.FlagSet) {
 	f.tokenFlag = fs.Lookup("token")
 }
 
-// formatFlag is --format table|json.
-func formatFlag(fs *pflag.FlagSet, dst *string) {
-	def := envDefault("CORRIDOR_FORMAT", "")
-	if def == "" {
-		def = "table"
-	}
-	fs.StringVar(dst, "format", def, "output: table or json (env CORRIDOR_FORMAT)")
+// jsonFlags are the machine-output flags of a command group: --json, as
+// on every registry command, and --format table|json, its older spelling
+// (hidden; CORRIDOR_FORMAT sets it).
+type jsonFlags struct {
+	json   *bool
+	format string
 }
 
-func checkFormat(cmd *cobra.Command, format string) error {
-	if format != "table" && format != "json" {
-		return usageError(cmd, "--format must be table or json, not %q", format)
+func (j *jsonFlags) add(fs *pflag.FlagSet, dst *bool) {
+	j.json = dst
+	fs.BoolVar(dst, "json", false, "print the API's JSON instead of readable text")
+	fs.StringVar(&j.format, "format", envDefault("CORRIDOR_FORMAT", ""), "output: table or json (env CORRIDOR_FORMAT); the same as --json")
+	_ = fs.MarkHidden("format")
+}
+
+// resolve checks --format and folds it into --json.
+func (j *jsonFlags) resolve(cmd *cobra.Command) error {
+	switch j.format {
+	case "", "table":
+	case "json":
+		*j.json = true
+	default:
+		return usageError(cmd, "--format must be table or json, not %q (or use --json)", j.format)
 	}
 	return nil
 }
@@ -359,29 +388,29 @@ func checkFormat(cmd *cobra.Command, format string) error {
 // cross-registry transfers.
 func newTransfersCmd() *cobra.Command {
 	var f apiFlags
-	var format string
+	var out jsonFlags
 	cmd := &cobra.Command{
 		Use:   "transfers",
 		Short: "Show the hub's records of transfers abroad (status history, serial ranges)",
 		Long: `Read the corridor hub's records of cross-registry transfers through the server's API.
 The records are public; the account numbers are shown only with a token of a party
 (the sending or acquiring account's holder, or either registry's administrator or
-auditor).` + exitCodesHelp + `, CORRIDOR_FORMAT.`,
+auditor).` + exitCodesHelp,
 		Example: `  corridor transfers show CN:57
-  corridor transfers show CN:57 --format json
+  corridor transfers show CN:57 --json
   corridor transfers list --registry TH --active`,
 	}
 	f.addConn(cmd.PersistentFlags())
-	formatFlag(cmd.PersistentFlags(), &format)
+	out.add(cmd.PersistentFlags(), &f.json)
 
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one transfer: its status, DES status history with findings, and serial ranges",
 		Example: `  corridor transfers show CN:57
-  corridor transfers show CN:57 --format json --token $CORRIDOR_TOKEN`,
+  corridor transfers show CN:57 --json --token $CORRIDOR_TOKEN`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(cmd, format); err != nil {
+			if err := out.resolve(cmd); err != nil {
 				return err
 			}
 			if args[0] == "" || strings.ContainsAny(args[0], "/?#") {
@@ -391,7 +420,7 @@ auditor).` + exitCodesHelp + `, CORRIDOR_FORMAT.`,
 			if err != nil {
 				return f.apiError("transfers show", err)
 			}
-			if format == "json" {
+			if f.json {
 				return printJSON(cmd.OutOrStdout(), tr)
 			}
 			return printTransfer(cmd.OutOrStdout(), tr)
@@ -405,21 +434,21 @@ auditor).` + exitCodesHelp + `, CORRIDOR_FORMAT.`,
   corridor transfers list --registry TH --active --limit 20`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(cmd, format); err != nil {
+			if err := out.resolve(cmd); err != nil {
 				return err
 			}
-			if q.Limit < 0 || q.Limit > 1000 {
-				return usageError(cmd, "--limit must be from 1 to 1000, not %d", q.Limit)
+			if q.Limit < 1 || q.Limit > maxTransfersLimit {
+				return usageError(cmd, "--limit must be from 1 to %d, not %d", maxTransfersLimit, q.Limit)
 			}
 			ts, err := f.client().Transfers(cmd.Context(), q)
 			if err != nil {
 				return f.apiError("transfers list", err)
 			}
-			out := cmd.OutOrStdout()
-			if format == "json" {
-				return printJSON(out, map[string]any{"transfers": ts})
+			w := cmd.OutOrStdout()
+			if f.json {
+				return printJSON(w, map[string]any{"transfers": ts})
 			}
-			t := newTable(out, "ID", "STATUS", "NAME", "FROM", "TO", "QUANTITY", "UNIT TYPE", "PURPOSE", "STARTED", "UPDATED")
+			t := newTable(w, "ID", "STATUS", "NAME", "FROM", "TO", "QUANTITY", "UNIT TYPE", "PURPOSE", "STARTED", "UPDATED")
 			for _, tr := range ts {
 				t.row(tr.ID, tr.Status, tr.StatusName, side(tr.FromRegistry, tr.FromAccount), side(tr.ToRegistry, tr.ToAccount), tr.Quantity, tr.UnitType, tr.Purpose,
 					tr.StartedAt.UTC().Format(time.RFC3339), tr.UpdatedAt.UTC().Format(time.RFC3339))
@@ -429,7 +458,7 @@ auditor).` + exitCodesHelp + `, CORRIDOR_FORMAT.`,
 	}
 	list.Flags().StringVar(&q.Registry, "registry", "", "only transfers from or to this registry")
 	list.Flags().BoolVar(&q.Active, "active", false, "only transfers that are not final")
-	list.Flags().IntVar(&q.Limit, "limit", 100, "at most this many (1 to 1000)")
+	list.Flags().IntVar(&q.Limit, "limit", 100, fmt.Sprintf("at most this many (1 to %d, as the API's limit)", maxTransfersLimit))
 	cmd.AddCommand(show, list)
 	return cmd
 }
@@ -439,22 +468,4 @@ func side(reg, acc string) string {
 		return reg
 	}
 	return reg + "/" + acc
-}
-
-// serialAcross is `corridor serial --json` for a serial held outside its
-// origin registry: the registry's view with the origin's.
-type serialAcross struct {
-	registry.SerialInfo
-	// Origin is the origin registry's view of the same serials (its
-	// journal: issuance, reservation, export).
-	Origin *registry.SerialInfo `json:"origin,omitempty"`
-}
-
-// originOf is the registry that issued the serial (its first field), or "".
-func originOf(serial string) string {
-	s, err := ledger.ParseSerial(serial)
-	if err != nil {
-		return ""
-	}
-	return s.Registry
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corridor-carbon/corridor/internal/api"
 	"github.com/corridor-carbon/corridor/internal/client"
@@ -131,7 +133,17 @@ func TestCLITransferAbroad(t *testing.T) {
 				t.Errorf("transfers show lacks %q:\n%s", want, r.stdout)
 			}
 		}
-		tr := decode[client.Transfer](t, mustRun(t, "transfers", "show", id, "--format", "json", "--token", s.tokens["TH/holder"]))
+		tr := decode[client.Transfer](t, mustRun(t, "transfers", "show", id, "--json", "--token", s.tokens["TH/holder"]))
+		// --format json is the older spelling, kept (hidden) as an alias.
+		if old := decode[client.Transfer](t, mustRun(t, "transfers", "show", id, "--format", "json", "--token", s.tokens["TH/holder"])); !reflect.DeepEqual(old, tr) {
+			t.Errorf("transfers show --format json differs from --json:\n%+v\n%+v", old, tr)
+		}
+		if l := decode[map[string][]client.Transfer](t, mustRun(t, "transfers", "list", "--json")); len(l["transfers"]) == 0 || l["transfers"][0].ID != id {
+			t.Errorf("transfers list --json: %+v", l)
+		}
+		if r := mustRun(t, "transfers", "--help"); strings.Contains(r.stdout, "--format") || !strings.Contains(r.stdout, "--json") {
+			t.Errorf("transfers --help shows --format (hidden) or lacks --json:\n%s", r.stdout)
+		}
 		var sts []int
 		for _, h := range tr.History {
 			sts = append(sts, h.Status)
@@ -147,7 +159,7 @@ func TestCLITransferAbroad(t *testing.T) {
 		}
 
 		r = mustRun(t, "serial", serial, "--registry", "TH")
-		for _, want := range []string{"Blocks now in TH (1)", "held", "CN        ", "reserve", "complete", "TH        ", "import"} {
+		for _, want := range []string{"Blocks now in TH (1 block)", "held", "CN        ", "reserve", "complete", "TH        ", "import"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("serial --registry TH lacks %q:\n%s", want, r.stdout)
 			}
@@ -192,19 +204,28 @@ func TestCLITransferAbroadRefused(t *testing.T) {
 		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", "0"}, "--to-account must be a positive id"},
 		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--wait-timeout", "-1s"}, "--wait-timeout must be positive"},
 		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--expires-in", "1500ms"}, "--expires-in must be whole seconds"},
+		// A purpose outside the protocol's list: refused before any
+		// reservation (it used to reach the hub, which voided the escrow).
+		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--purpose", "bogus"}, `--purpose "bogus" is not one of the corridor's purposes: ndc, oimp, icc, voluntary`},
+		{[]string{"transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--purpose", "VOLUNTARY"}, "is not one of the corridor's purposes"},
 	} {
 		r := run(append(tt.args, units...)...)
 		if r.code() != exitUsage || !strings.Contains(r.err.Error(), tt.want) {
 			t.Errorf("%v: exit %d %v (want 2 and %q)", tt.args, r.code(), r.err, tt.want)
 		}
 	}
-	for _, args := range [][]string{{"transfers", "show"}, {"transfers", "list", "--format", "xml"}, {"transfers", "list", "--limit", "5000"}, {"transfers", "bogus"}} {
+	for _, args := range [][]string{{"transfers", "show"}, {"transfers", "list", "--format", "xml"}, {"transfers", "list", "--limit", "5000"},
+		{"transfers", "list", "--limit", "0"}, {"transfers", "list", "--limit", "-1"}, {"transfers", "bogus"}} {
 		if r := run(args...); r.code() != exitUsage {
 			t.Errorf("%v: exit %d %v (want 2)", args, r.code(), r.err)
 		}
 	}
 	if got := s.nodes["CN"].Totals().JournalSeq; got != seq {
 		t.Fatalf("usage errors moved CN's journal from %d to %d", seq, got)
+	}
+	// --limit is the API's 1 to 1000: both ends are accepted by both.
+	for _, l := range []string{"1", "1000"} {
+		mustRun(t, "transfers", "list", "--limit", l)
 	}
 
 	r := run(append([]string{"transfer", "--from", from, "--to-registry", "XX", "--to-account", "1"}, units...)...)
@@ -226,7 +247,87 @@ func TestCLITransferAbroadRefused(t *testing.T) {
 
 	// Within the registry, as before.
 	r = mustRun(t, "transfer", "--from", from, "--to", fmt.Sprint(s.accs["CN/holder"]+1), "--quantity", "1", "--unit-type", "CCER", "--token", tok)
-	if !strings.Contains(r.stdout, "transferred from account "+from) {
+	if !strings.Contains(r.stdout, "transferred from account "+from) || !strings.Contains(r.stdout, ": 1 unit in 1 block") {
 		t.Fatalf("local transfer printed:\n%s", r.stdout)
+	}
+	// Abroad, one unit: singular nouns, and the hub's record too.
+	r = mustRun(t, "transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--quantity", "1", "--unit-type", "CCER", "--token", tok)
+	if !strings.Contains(r.stdout, "; 1 unit in 1 block reserved in escrow") {
+		t.Fatalf("send of 1 unit printed:\n%s", r.stdout)
+	}
+	r = mustRun(t, "transfer", "--from", from, "--to-registry", "TH", "--to-account", to, "--quantity", "1", "--unit-type", "CCER", "--token", tok, "--wait")
+	if !strings.Contains(r.stdout, "), 1 unit; waiting") || !strings.Contains(r.stdout, "Serial ranges (1 range)") || !strings.Contains(r.stdout, "History (4 status changes)") {
+		t.Fatalf("send of 1 unit with --wait printed:\n%s", r.stdout)
+	}
+}
+
+// TestCLISerialAcrossRegistries: units go CN → TH and back TH → CN; the
+// serial's history, looked up from either registry, is one list of every
+// registry's events in time order, each naming its registry (it was the
+// looked-up registry's events only, or the origin's followed by the
+// other's); the blocks in the other registry are listed; a record of a
+// foreign issuance gives the origin's issuance time and says when the
+// import recorded it.
+func TestCLISerialAcrossRegistries(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		s := startCorridorCLI(t, tg)
+		cn, th := fmt.Sprint(s.accs["CN/holder"]), fmt.Sprint(s.accs["TH/holder"])
+		r := mustRun(t, "transfer", "--registry", "CN", "--from", cn, "--to-registry", "TH", "--to-account", th,
+			"--quantity", "300", "--unit-type", "CCER", "--wait", "--token", s.tokens["CN/holder"])
+		serial := regexp.MustCompile(`CN-CCER-CCER-DEMO-0001-2024-1-\d+-\d+`).FindString(r.stdout)
+		if serial == "" {
+			t.Fatalf("no serial printed:\n%s", r.stdout)
+		}
+		// Half of it comes back.
+		sr, err := ledger.ParseSerial(serial)
+		if err != nil {
+			t.Fatal(err)
+		}
+		half := sr
+		half.End = sr.Start + 149
+		mustRun(t, "transfer", "--registry", "TH", "--from", th, "--to-registry", "CN", "--to-account", cn,
+			"--serial", half.String(), "--wait", "--token", s.tokens["TH/holder"])
+
+		want := []string{"CN/issue", "CN/reserve", "CN/complete", "TH/import", "TH/reserve", "TH/complete", "CN/import"}
+		for _, reg := range []string{"CN", "TH"} {
+			v := decode[serialAcross](t, mustRun(t, "serial", serial, "--registry", reg, "--json"))
+			var got []string
+			for i, h := range v.History {
+				got = append(got, h.Registry+"/"+h.Kind)
+				if i > 0 && h.At.Before(v.History[i-1].At) {
+					t.Errorf("--registry %s: event %d (%s) is before event %d", reg, i, got[i], i-1)
+				}
+			}
+			// The demo may have moved the range before (a local transfer):
+			// compare the events from the issuance's escrow on.
+			got = slices.DeleteFunc(got, func(e string) bool { return e == "CN/transfer" })
+			if !slices.Equal(got, want) {
+				t.Errorf("--registry %s: history %v, want %v", reg, got, want)
+			}
+		}
+
+		r = mustRun(t, "serial", serial, "--registry", "CN")
+		for _, want := range []string{"Blocks now in CN (", "Blocks in other registries (1 block)", "TH        " + sr.Registry, "History (", "in CN, TH, in time order"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("serial --registry CN lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		cnView := decode[serialAcross](t, mustRun(t, "serial", serial, "--registry", "CN", "--json"))
+		issued := "issued in CN " + cnView.Issuance.CreatedAt.UTC().Format(time.RFC3339)
+		r = mustRun(t, "serial", serial, "--registry", "TH")
+		if !strings.Contains(r.stdout, issued) || !strings.Contains(r.stdout, "recorded      in TH as issuance") || !strings.Contains(r.stdout, "by the first import") {
+			t.Errorf("serial --registry TH does not give the origin's issuance time (%s) and the import's:\n%s", issued, r.stdout)
+		}
+	})
+}
+
+func TestCount(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{{0, "0 units"}, {1, "1 unit"}, {2, "2 units"}, {-1, "-1 units"}, {1000, "1000 units"}} {
+		if got := count(c.n, "unit", "units"); got != c.want {
+			t.Errorf("count(%d) = %q, want %q", c.n, got, c.want)
+		}
 	}
 }

@@ -78,7 +78,7 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 				if !rep.OK() {
 					status = "VIOLATION: " + rep.Violations[0]
 				}
-				fmt.Fprintf(out, "%-4s %d journal entries, %d issuances, %d units in %d blocks: %s\n", v.Code, rep.Entries, rep.Issuances, rep.Units, rep.Blocks, status)
+				fmt.Fprintf(out, "%-5s %s: %s\n", v.Code, reportLine(rep), status)
 			}
 			if asJSON {
 				if err := printJSON(out, reports); err != nil {
@@ -134,7 +134,7 @@ func verifyCorridor(cmd *cobra.Command, s host.Storage, asJSON bool) error {
 			if !r.OK() {
 				status = "VIOLATION"
 			}
-			fmt.Fprintf(out, "%-5s %d journal entries, %d issuances, %d units in %d blocks: %s\n", v.Code, r.Entries, r.Issuances, r.Units, r.Blocks, status)
+			fmt.Fprintf(out, "%-5s %s: %s\n", v.Code, reportLine(r), status)
 			for _, x := range r.Violations {
 				fmt.Fprintf(out, "      %s\n", x)
 			}
@@ -145,9 +145,9 @@ func verifyCorridor(cmd *cobra.Command, s host.Storage, asJSON bool) error {
 		}
 		status := "ok"
 		if len(rep.Violations) > 0 {
-			status = fmt.Sprintf("%d violations", len(rep.Violations))
+			status = count(len(rep.Violations), "violation", "violations")
 		}
-		fmt.Fprintf(out, "corridor: %d registries, %s: %s\n", len(rep.Nodes), hubNote, status)
+		fmt.Fprintf(out, "corridor: %s, %s: %s\n", count(len(rep.Nodes), "registry", "registries"), hubNote, status)
 		for _, x := range rep.Violations {
 			fmt.Fprintf(out, "      %s\n", x)
 		}
@@ -157,7 +157,20 @@ func verifyCorridor(cmd *cobra.Command, s host.Storage, asJSON bool) error {
 		for _, v := range rep.Nodes {
 			n += len(v.Report.Violations)
 		}
-		return &exitError{code: exitRejected, err: fmt.Errorf("verify --corridor: %d violations", n)}
+		return &exitError{code: exitRejected, err: fmt.Errorf("verify --corridor: %s", count(n, "violation", "violations"))}
 	}
 	return nil
+}
+
+// reportLine sums up one registry's check: what its journal and blocks
+// hold, the units it issued apart from the units in it now (a record of a
+// foreign issuance spans the origin's whole quantity, most of it
+// elsewhere, so the records' quantities add up to neither).
+func reportLine(r registry.Report) string {
+	iss := count(r.Issuances, "issuance", "issuances")
+	if r.ForeignIssuances > 0 {
+		iss += fmt.Sprintf(" (%d recorded from another registry)", r.ForeignIssuances)
+	}
+	return fmt.Sprintf("%s, %s, %s issued here, %s in this registry in %s",
+		count(r.Entries, "journal entry", "journal entries"), iss, count(r.UnitsIssued, "unit", "units"), count(r.UnitsHere, "unit", "units"), count(r.Blocks, "block", "blocks"))
 }

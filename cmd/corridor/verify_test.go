@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,10 +13,13 @@ import (
 
 	"github.com/corridor-carbon/corridor/internal/demo"
 	"github.com/corridor-carbon/corridor/internal/host"
+	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
-// TestVerifyCommand: a seeded data directory verifies (exit 0); after a
-// block is moved behind the registry's back, verify exits 3 naming it.
+// TestVerifyCommand: a seeded data directory verifies (exit 0), each line
+// telling the units issued here from the units in the registry (a record
+// of a foreign issuance is not counted whole); after a block is moved
+// behind the registry's back, verify exits 3 naming it.
 func TestVerifyCommand(t *testing.T) {
 	dir := t.TempDir()
 	nodes, err := host.Open(context.Background(), host.Storage{DataDir: dir}, host.OpenOptions{SeedDemo: true})
@@ -23,19 +27,46 @@ func TestVerifyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodes.Close()
-	run := func() (string, error) {
+	runWith := func(extra ...string) (string, error) {
 		root := newRootCmd()
 		var out bytes.Buffer
 		root.SetOut(&out)
-		root.SetArgs([]string{"verify", "--data-dir", dir})
+		root.SetArgs(append([]string{"verify", "--data-dir", dir}, extra...))
 		err := root.ExecuteContext(context.Background())
 		return out.String(), err
+	}
+	run := func() (string, error) { return runWith() }
+	runArgs := func(extra ...string) string {
+		out, err := runWith(extra...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
 	}
 	out, err := run()
 	// The served demo registries and the stopped one (LA), whose
 	// database is there too.
 	if err != nil || strings.Count(out, ": ok") != len(demo.Registries)+len(demo.Stopped) {
 		t.Fatalf("verify of a fresh demo: %v\n%s", err, out)
+	}
+	// ID holds CCER of a CN issuance (a demo pilot): the record of that
+	// issuance spans CN's whole quantity, so "units" must not add it up.
+	// ID issued 120,000 + 300,000 and holds those plus the 10,000 CCER.
+	for _, want := range []string{
+		"ID    19 journal entries, 3 issuances (1 recorded from another registry), 420000 units issued here, 430000 units in this registry in 7 blocks: ok",
+		"SG    11 journal entries, 0 issuances, 0 units issued here, 0 units in this registry in 0 blocks: ok",
+		"JP    13 journal entries, 1 issuance, 8000 units issued here,",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify lacks %q:\n%s", want, out)
+		}
+	}
+	var reports map[string]registry.Report
+	if err := json.Unmarshal([]byte(runArgs("--json")), &reports); err != nil {
+		t.Fatal(err)
+	}
+	if r := reports["ID"]; r.Issuances != 3 || r.ForeignIssuances != 1 || r.UnitsIssued != 420000 || r.UnitsHere != 430000 {
+		t.Errorf("verify --json ID: %+v", r)
 	}
 	db, err := sql.Open("sqlite", filepath.Join(dir, "registries", "TH.db"))
 	if err != nil {

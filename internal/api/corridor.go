@@ -7,10 +7,15 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/hub"
+	"github.com/corridor-carbon/corridor/internal/hub/agreements"
 	"github.com/corridor-carbon/corridor/internal/hub/envelope"
 	"github.com/corridor-carbon/corridor/internal/hub/protocol"
 	"github.com/corridor-carbon/corridor/internal/ledger"
@@ -42,11 +47,15 @@ const (
 	codeTransferNotFound  = "transfer_not_found"
 	codeHubUnavailable    = "hub_unavailable"
 	codeSameRegistry      = "same_registry"
+	codeUnknownPurpose    = "purpose_unknown"
 )
 
 // DefaultPurpose is the purpose of a cross-border transfer that names none:
 // voluntary use, which claims no Article 6 authorisation.
 const DefaultPurpose = "voluntary"
+
+// maxTransfersLimit is the most records GET /api/v1/transfers answers.
+const maxTransfersLimit = 1000
 
 // maxPurposeLength bounds a transfer's purpose code, in characters.
 const maxPurposeLength = 32
@@ -235,6 +244,12 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 		ledgerError(w, r, err, true)
 		return
 	}
+	// A purpose the protocol does not know must be refused before the
+	// escrow is made, not by the hub after it (which voids it again).
+	if codes := PurposeCodes(); len(codes) > 0 && !slices.Contains(codes, req.Purpose) {
+		badRequest(w, codeUnknownPurpose, "purpose", "purpose "+strconv.Quote(req.Purpose)+" is not one of the corridor's purposes ("+strings.Join(codes, ", ")+"). Nothing was reserved.")
+		return
+	}
 	switch {
 	case req.FromAccount <= 0:
 		badRequest(w, ledger.CodeInvalid, "from_account", "from_account must be the id of the sending account.")
@@ -272,7 +287,7 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 		Units:   registry.Units{Quantity: req.Quantity, UnitType: req.UnitType, IssuanceID: req.IssuanceID, Vintage: req.Vintage, Serials: req.Serials},
 		Purpose: req.Purpose, ExpiresIn: req.ExpiresIn})
 	if err != nil {
-		sendProblem(w, r, err)
+		sendProblem(w, r, bodyFields(err))
 		return
 	}
 	loc := transferPath(sent.ID)
@@ -280,6 +295,46 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, SentView{ID: sent.ID, Status: int(sent.Status), StatusName: sent.Status.String(), Final: sent.Status.Final(),
 		Quantity: sent.Quantity, Blocks: blockViews(sent.Blocks), EscrowExpiresAt: sent.EscrowExpiry, Location: loc})
 }
+
+// PurposeCodes are the purposes a transfer abroad may name: the purpose
+// list of the corridor agreements' data (decision 2/CMA.3 uses and
+// voluntary use), in their order. Nil if the embedded data does not load,
+// which its own tests prevent; the hub then is the only check.
+var PurposeCodes = sync.OnceValue(func() []string {
+	set, err := agreements.Default()
+	if err != nil {
+		slog.Error("api: corridor purposes", "err", err)
+		return nil
+	}
+	out := make([]string, 0, len(set.Purposes))
+	for _, p := range set.Purposes {
+		out = append(out, p.Code)
+	}
+	return out
+})
+
+// bodyFields rewrites a registry refusal of the reserve behind a send so
+// that its field, and a field its detail names, are the request body's
+// (flat) fields: the reserve's units.quantity is quantity, units.serials[2]
+// is serials[2], and units (serials given with a quantity selection) is
+// serials.
+func bodyFields(err error) error {
+	e, ok := ledger.AsError(err)
+	if !ok {
+		return err
+	}
+	c := *e
+	if f, ok := strings.CutPrefix(c.Field, "units."); ok {
+		c.Field = f
+	} else if c.Field == "units" {
+		c.Field = "serials"
+	}
+	c.Detail = unitsPath.ReplaceAllString(c.Detail, "$1")
+	return &c
+}
+
+// unitsPath finds "units.<field>" in a detail sentence.
+var unitsPath = regexp.MustCompile(`\bunits\.([a-z_]+)`)
 
 // corridorNode reports whether code is a registry of the corridor.
 func (s *Server) corridorNode(ctx context.Context, code string) (bool, error) {
@@ -373,12 +428,14 @@ func (s *Server) handleTransfers(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Active = b
 	}
-	limit, ok := queryInt(w, r, "limit", 100, 1000)
+	limit, ok := queryInt(w, r, "limit", 100, maxTransfersLimit)
 	if !ok {
 		return
 	}
 	if limit == 0 {
-		writeJSON(w, http.StatusOK, map[string]any{"transfers": []TransferView{}})
+		// 0 would read as "none" here and as "no cap" to the hub: neither
+		// is what a caller means, so it is refused, as the CLI refuses it.
+		badRequest(w, "invalid_query", "limit", "Query parameter limit must be an integer from 1 to "+strconv.Itoa(maxTransfersLimit)+" (default 100).")
 		return
 	}
 	f.Limit = int(limit)

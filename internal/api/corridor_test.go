@@ -215,6 +215,16 @@ func TestCrossBorderThroughAPI(t *testing.T) {
 		if l, err := anon.Transfers(ctx, client.TransferQuery{Limit: 1}); err != nil || len(l) != 1 || l[0].ID != rejected {
 			t.Fatalf("limit 1: %+v %v", l, err)
 		}
+		// limit is 1 to 1000, as the CLI's --limit: 0 is no silent "none"
+		// (or "everything").
+		for _, q := range []string{"limit=0", "limit=1001", "limit=-1", "limit=x"} {
+			if st, m, _ := cw.raw(t, "GET", "/api/v1/transfers?"+q, "", "", ""); st != 400 || m["code"] != "invalid_query" || m["field"] != "limit" {
+				t.Errorf("%s: %d %v", q, st, m)
+			}
+		}
+		if l, err := anon.Transfers(ctx, client.TransferQuery{Limit: 1000}); err != nil || len(l) != 2 {
+			t.Fatalf("limit 1000: %+v %v", l, err)
+		}
 		if st, m, _ := cw.raw(t, "GET", "/api/v1/transfers?active=maybe", "", "", ""); st != 400 || m["code"] != "invalid_query" || m["field"] != "active" {
 			t.Fatalf("active=maybe: %d %v", st, m)
 		}
@@ -260,11 +270,28 @@ func TestCrossBorderRefusals(t *testing.T) {
 			{"no token", "", "r9", cw.send(5, to, ""), 401, "unauthenticated", ""},
 			{"auditor", cw.tokens["CN/auditor"], "r10", cw.send(5, to, ""), 403, ledger.CodeForbidden, ""},
 			{"another holder's account (not probeable)", cw.tokens["CN/other"], "r11", cw.send(5, to, ""), 422, ledger.CodeAccountNotFound, "from_account"},
-			{"more than held", tok, "r12", cw.send(ledger.MaxSerial, to, ""), 409, "insufficient_units", ""},
+			{"more than held", tok, "r12", cw.send(ledger.MaxSerial, to, ""), 409, "insufficient_units", "quantity"},
+			// The body is flat: a refusal names its own fields, never the
+			// registry's reserve request (units.quantity).
+			{"negative quantity", tok, "r14", cw.send(-5, to, ""), 400, ledger.CodeQuantityInvalid, "quantity"},
+			{"no unit type", tok, "r15", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"quantity":5}`, from, to), 400, ledger.CodeMixedUnitTypes, "unit_type"},
+			{"bad unit type", tok, "r16", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"quantity":5,"unit_type":"ccer"}`, from, to), 400, ledger.CodeInvalid, "unit_type"},
+			{"bad serial", tok, "r17", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"serials":["CN-CCER-CCER-DEMO-0001-2024-1-1-1","bogus"]}`, from, to), 400, ledger.CodeSerialInvalid, "serials[1]"},
+			{"serials and a quantity", tok, "r18", cw.send(5, to, `,"serials":["CN-CCER-CCER-DEMO-0001-2024-1-1-1"]`), 400, ledger.CodeInvalid, "serials"},
+			{"escrow too short", tok, "r19", cw.send(5, to, `,"expires_in":1`), 400, ledger.CodeInvalid, "expires_in"},
+			{"no from_account", tok, "r20", fmt.Sprintf(`{"to_registry":"TH","to_account":%d,"quantity":5,"unit_type":"CCER"}`, to), 400, ledger.CodeInvalid, "from_account"},
+			{"no to_registry", tok, "r21", fmt.Sprintf(`{"from_account":%d,"to_account":%d,"quantity":5,"unit_type":"CCER"}`, from, to), 400, ledger.CodeInvalid, "to_registry"},
+			// A purpose outside the protocol's list is refused before the
+			// escrow is made, not by the hub after it.
+			{"unknown purpose", tok, "r22", cw.send(5, to, `,"purpose":"bogus"`), 400, "purpose_unknown", "purpose"},
+			{"purpose in another case", tok, "r23", cw.send(5, to, `,"purpose":"Voluntary"`), 400, "purpose_unknown", "purpose"},
 		} {
 			st, m, _ := cw.raw(t, "POST", crossBorder, c.token, c.key, c.body)
 			if st != c.status || m["code"] != c.code || c.field != "" && m["field"] != c.field {
 				t.Errorf("%d %s: %d %v, want %d %s [%s]", i, c.name, st, m, c.status, c.code, c.field)
+			}
+			if d, _ := m["detail"].(string); strings.Contains(d, "units.") {
+				t.Errorf("%d %s: the detail names the registry's fields: %q", i, c.name, d)
 			}
 		}
 		if got := cw.nodes["CN"].Totals().JournalSeq; got != seq {

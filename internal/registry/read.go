@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sort"
 	"time"
 
@@ -33,7 +34,9 @@ type IssuanceView struct {
 	// (units imported here keep their origin serials). For such a record
 	// NotHere counts the serials that are not in this registry (in state
 	// exported here: never arrived, or moved on), and ByState counts only
-	// the units here, as the registry's totals do.
+	// the units here, as the registry's totals do. Its created_at is when
+	// the first import recorded it here, not when the origin issued it
+	// (the origin's own lookup has that).
 	Origin  *Origin `json:"origin,omitempty"`
 	NotHere int64   `json:"not_here,omitempty"`
 }
@@ -301,11 +304,13 @@ type SerialInfo struct {
 
 // HistoryItem is one event in a serial's life.
 type HistoryItem struct {
-	Seq   int64     `json:"seq"`
-	At    time.Time `json:"at"`
-	Kind  string    `json:"kind"`
-	Start int64     `json:"start"`
-	End   int64     `json:"end"`
+	// Registry is the registry whose journal has the event (Seq is in it).
+	Registry string    `json:"registry"`
+	Seq      int64     `json:"seq"`
+	At       time.Time `json:"at"`
+	Kind     string    `json:"kind"`
+	Start    int64     `json:"start"`
+	End      int64     `json:"end"`
 	// TouchedStart..TouchedEnd is the part of the looked-up range this
 	// movement touched (Start..End may reach beyond it).
 	TouchedStart int64           `json:"touched_start"`
@@ -363,7 +368,7 @@ func (n *Node) Lookup(ctx context.Context, v Actor, text string) (SerialInfo, er
 		ms, info.HistoryTruncated = ms[:maxLookupHistory], true
 	}
 	for i, m := range ms {
-		h := HistoryItem{Seq: m.Seq, At: es[i].At, Kind: es[i].Kind, Start: m.Start, End: m.End,
+		h := HistoryItem{Registry: n.code, Seq: m.Seq, At: es[i].At, Kind: es[i].Kind, Start: m.Start, End: m.End,
 			TouchedStart: max(m.Start, s.Start), TouchedEnd: min(m.End, s.End),
 			FromAccount: m.FromAccount, ToAccount: m.ToAccount, FromState: m.FromState, ToState: m.ToState}
 		switch {
@@ -381,6 +386,20 @@ func (n *Node) Lookup(ctx context.Context, v Actor, text string) (SerialInfo, er
 		info.History = append(info.History, h)
 	}
 	return info, nil
+}
+
+// MergeHistory is one history of a serial range from its lookups in the
+// registries that touched it (each SerialInfo from Lookup in one of
+// them): every event, naming its registry, in time order. Events at the
+// same instant keep the order of infos (give the origin first: its export
+// precedes the import) and, within one registry, their journal order.
+func MergeHistory(infos ...SerialInfo) []HistoryItem {
+	var out []HistoryItem
+	for _, in := range infos {
+		out = append(out, in.History...)
+	}
+	slices.SortStableFunc(out, func(a, b HistoryItem) int { return a.At.Compare(b.At) })
+	return out
 }
 
 func requestOf(body string) json.RawMessage {

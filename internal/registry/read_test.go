@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
@@ -148,5 +149,27 @@ func TestReadVisibility(t *testing.T) {
 				t.Errorf("%s as %s: %q, want %q", rd.name, who, got, rd.want[who])
 			}
 		}
+	}
+}
+
+// TestMergeHistory: events of several registries come out in time order,
+// each keeping its registry; at one instant the order of the lookups
+// given (origin first) and each registry's journal order hold.
+func TestMergeHistory(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ev := func(reg string, seq int64, s int) HistoryItem {
+		return HistoryItem{Registry: reg, Seq: seq, At: at.Add(time.Duration(s) * time.Second)}
+	}
+	cn := SerialInfo{History: []HistoryItem{ev("CN", 1, 0), ev("CN", 5, 10), ev("CN", 6, 20), ev("CN", 9, 40)}}
+	th := SerialInfo{History: []HistoryItem{ev("TH", 3, 20), ev("TH", 4, 30), ev("TH", 7, 30)}}
+	var got []string
+	for _, h := range MergeHistory(cn, th) {
+		got = append(got, fmt.Sprintf("%s%d", h.Registry, h.Seq))
+	}
+	if want := []string{"CN1", "CN5", "CN6", "TH3", "TH4", "TH7", "CN9"}; !slices.Equal(got, want) {
+		t.Fatalf("merged %v, want %v", got, want)
+	}
+	if MergeHistory() != nil || len(MergeHistory(SerialInfo{})) != 0 {
+		t.Fatal("no lookups: no events")
 	}
 }

@@ -15,10 +15,19 @@ import (
 
 // Report is what Verify found.
 type Report struct {
-	Entries   int64 `json:"entries"`
-	Issuances int   `json:"issuances"`
-	Blocks    int64 `json:"blocks"`
-	Units     int64 `json:"units"`
+	Entries int64 `json:"entries"`
+	// Issuances counts the issuance records, ForeignIssuances those of
+	// them that record another registry's issuance (made by an import).
+	Issuances        int   `json:"issuances"`
+	ForeignIssuances int   `json:"foreign_issuances"`
+	Blocks           int64 `json:"blocks"`
+	// UnitsIssued is what this registry issued (its own issuances);
+	// UnitsHere the units in this registry now, whoever issued them (held,
+	// reserved, retired or cancelled: not exported). A foreign issuance's
+	// record spans the origin's whole quantity, most of it elsewhere, so
+	// neither is the sum of the records' quantities.
+	UnitsIssued int64 `json:"units_issued"`
+	UnitsHere   int64 `json:"units_here"`
 	// Violations lists what is wrong, first found first; empty means the
 	// ledger is consistent.
 	Violations []string `json:"violations"`
@@ -104,7 +113,11 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 	qty := map[int64]int64{}
 	for _, x := range issuances {
 		qty[x.ID] = x.Quantity
-		rep.Units += x.Quantity
+		if rn.origin(x.ID).Registry != code {
+			rep.ForeignIssuances++
+		} else {
+			rep.UnitsIssued += x.Quantity
+		}
 	}
 	var cur int64
 	var next int64 = 1
@@ -117,6 +130,9 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 	}
 	err = db.EachBlock(ctx, func(b ledger.Block) error {
 		rep.Blocks++
+		if b.State != ledger.Exported {
+			rep.UnitsHere += b.Count()
+		}
 		if b.Issuance != cur {
 			closeIssuance()
 			cur, next = b.Issuance, 1

@@ -2,7 +2,9 @@ package web
 
 import (
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -221,6 +223,48 @@ type serialData struct {
 	ErrorCode string
 	Info      *registry.SerialInfo
 	Public    bool
+	// Blocks are the range's blocks in every registry of the server that
+	// has a record of it (the origin's first; another registry's exported
+	// blocks, serials not there, left out); History is one history across
+	// them, in time order (registry.MergeHistory).
+	Blocks  []serialBlock
+	History []registry.HistoryItem
+}
+
+// serialBlock is a block of the looked-up range in one registry.
+type serialBlock struct {
+	Registry string
+	registry.BlockView
+}
+
+// lookupElsewhere adds to d, looked up in origin registry n, the range's
+// blocks and events in every other registry of the server that has a
+// record of it (an import), each read as the session's actor there.
+func (s *Site) lookupElsewhere(r *http.Request, d *serialData, n *registry.Node) {
+	infos := []registry.SerialInfo{*d.Info}
+	for _, b := range d.Info.Blocks {
+		d.Blocks = append(d.Blocks, serialBlock{n.Code(), b})
+	}
+	codes := slices.Sorted(maps.Keys(s.nodes))
+	for _, code := range codes {
+		o := s.nodes[code]
+		if o == n {
+			continue
+		}
+		info, err := o.Lookup(r.Context(), viewerOf(s.actor(r, o)), d.Query)
+		if e, ok := ledger.AsError(err); ok && e.Kind == ledger.KindNotExist {
+			continue // no record of the range there
+		}
+		if err != nil {
+			slog.ErrorContext(r.Context(), "web: serial lookup", "registry", code, "err", err)
+			continue
+		}
+		infos = append(infos, info)
+		for _, b := range info.Blocks {
+			d.Blocks = append(d.Blocks, serialBlock{code, b})
+		}
+	}
+	d.History = registry.MergeHistory(infos...)
 }
 
 // handleSerials shows the serial lookup page; with HX-Request it returns
@@ -242,6 +286,9 @@ func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 			var info registry.SerialInfo
 			info, err = n.Lookup(r.Context(), viewerOf(a), d.Query)
 			d.Info = &info
+			if err == nil {
+				s.lookupElsewhere(r, &d, n)
+			}
 		}
 		if err != nil {
 			d.Info = nil
