@@ -74,7 +74,9 @@ func newArticle6ReadCmds() []*cobra.Command {
 	for _, rd := range reads {
 		var f apiFlags
 		var q client.Article6Query
-		var format, period string
+		var period string
+		var asJSON bool
+		var output jsonFlags
 		cmd := &cobra.Command{
 			Use:   rd.use,
 			Short: rd.short,
@@ -82,8 +84,12 @@ func newArticle6ReadCmds() []*cobra.Command {
 server's API (public: no token needed). --party keeps one Party's.` + exitCodesHelp + `, CORRIDOR_FORMAT.`,
 			Example: "  corridor article6 " + rd.use + " --server http://127.0.0.1:8181 --party ID",
 			RunE: func(cmd *cobra.Command, args []string) error {
-				if err := checkFormat(cmd, format); err != nil {
+				if err := output.resolve(cmd); err != nil {
 					return err
+				}
+				format := "table"
+				if asJSON {
+					format = "json"
 				}
 				if q.Party != "" && (len(q.Party) != 2 || strings.ToUpper(q.Party) != q.Party) {
 					return usageError(cmd, "--party must be an ISO 3166-1 alpha-2 code such as ID, not %q", q.Party)
@@ -99,7 +105,7 @@ server's API (public: no token needed). --party keeps one Party's.` + exitCodesH
 			},
 		}
 		f.addConn(cmd.Flags())
-		formatFlag(cmd.Flags(), &format)
+		output.add(cmd.Flags(), &asJSON)
 		cmd.Flags().StringVar(&q.Party, "party", "", "keep one Party's (ISO 3166-1 alpha-2)")
 		if rd.use == "balances" {
 			cmd.Flags().StringVar(&q.Method, "method", "", "method of applying corresponding adjustments: multi-year-trajectory (default), multi-year-budget, single-year-trajectory, single-year-averaging")
