@@ -2,6 +2,8 @@ package hub
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -762,9 +764,11 @@ func RecordedHeads(ctx context.Context, db *store.DB) (map[string]ledger.SignedH
 	return out, nil
 }
 
-// HTTPNode reads a node over its API for the reconciliation of a
-// networked hub: GET …/snapshot (with an auditor's token), …/head and
-// …/key. A freeze is a hub-only kind with no API endpoint: it travels as
+// HTTPNode reads a node over HTTP for the reconciliation of a networked
+// hub: the snapshot with a request signed by the hub (GET
+// /hub/v1/snapshot, see SignSnapshotRequest; with an API token when Hub
+// is not set), the head and key from the API (GET …/head, …/key).
+// A freeze is a hub-only kind with no API endpoint: it travels as
 // the hub protocol's freeze message through Hub's transport, and the
 // node's Endpoint records it. Without Hub, Freeze answers ErrFreezeRemote
 // and the reconciliation reports reconcile_freeze_failed.
@@ -787,13 +791,19 @@ func (n HTTPNode) Code() string { return n.Registry }
 
 func (n HTTPNode) get(ctx context.Context, path string, auth bool, v any) error {
 	u := strings.TrimSuffix(n.BaseURL, "/") + "/api/v1/registries/" + url.PathEscape(n.Registry) + path
+	return n.do(ctx, u, func(r *http.Request) {
+		if auth && n.Token != "" {
+			r.Header.Set("Authorization", "Bearer "+n.Token)
+		}
+	}, v)
+}
+
+func (n HTTPNode) do(ctx context.Context, u string, prep func(*http.Request), v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return fmt.Errorf("hub: reading %s: %w", u, err)
 	}
-	if auth && n.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+n.Token)
-	}
+	prep(req)
 	c := n.Client
 	if c == nil {
 		c = http.DefaultClient
@@ -816,9 +826,22 @@ func (n HTTPNode) get(ctx context.Context, path string, auth bool, v any) error 
 	return nil
 }
 
+// Snapshot reads the node's snapshot: with Token, the API's GET
+// …/snapshot as that auditor; otherwise, with Hub set (a networked hub),
+// GET <BaseURL>/hub/v1/snapshot with a snapshot request signed by the
+// hub's key (SignSnapshotRequest), so the hub needs no token of the node.
 func (n HTTPNode) Snapshot(ctx context.Context) (registry.Snapshot, error) {
 	var s registry.Snapshot
-	err := n.get(ctx, "/snapshot", true, &s)
+	if n.Token != "" || n.Hub == nil || n.Hub.cfg.Signer.Key == nil {
+		err := n.get(ctx, "/snapshot", true, &s)
+		return s, err
+	}
+	req, err := n.Hub.SignSnapshotRequest(n.Registry)
+	if err != nil {
+		return s, err
+	}
+	u := strings.TrimSuffix(n.BaseURL, "/") + "/" + SnapshotPath
+	err = n.do(ctx, u, func(r *http.Request) { r.Header.Set("Authorization", SnapshotAuthScheme+" "+req) }, &s)
 	return s, err
 }
 
@@ -863,4 +886,47 @@ func (h *Hub) SendFreeze(ctx context.Context, code, id string, f registry.Freeze
 		return fmt.Errorf("hub: sending freeze %s to %s: %w", id, code, err)
 	}
 	return nil
+}
+
+// The snapshot request (docs/linking.md, "How the hub reads a node"): a
+// networked hub reads a node's snapshot with GET <endpoint>/hub/v1/snapshot
+// and, in its Authorization header, an envelope of type snapshot_request
+// signed by the hub's key: addressed to the node (to), with a fresh random
+// id and sent_at. The node verifies it against the hub key of the trust list
+// it pinned (package hubhttp, SnapshotHandler): forged, misaddressed, stale
+// or future (a window of SnapshotSkew), replayed (an id seen before) and
+// other types are refused with their codes. The request is not a protocol
+// message: /hub/v1/messages refuses its type (unknown_type).
+const (
+	SnapshotPath        = "hub/v1/snapshot"
+	SnapshotRequestType = "snapshot_request"
+	SnapshotAuthScheme  = "Corridor-Hub"
+	// SnapshotSkew bounds |sent_at - now| of a snapshot request at the
+	// node: a request lives this long, and the node remembers ids for
+	// twice as long. Our choice, not a regulatory figure.
+	SnapshotSkew = time.Minute
+)
+
+// SnapshotRequest is the body of a snapshot request.
+type SnapshotRequest struct {
+	Registry string `json:"registry"`
+}
+
+// SignSnapshotRequest seals a snapshot request to registry code.
+func (h *Hub) SignSnapshotRequest(code string) (string, error) {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", fmt.Errorf("hub: snapshot request id: %w", err)
+	}
+	body, err := json.Marshal(SnapshotRequest{Registry: code})
+	if err != nil {
+		return "", fmt.Errorf("hub: snapshot request: %w", err)
+	}
+	hd := envelope.Header{ID: "snapshot:" + hex.EncodeToString(id[:]), From: h.cfg.Code, To: code, Version: protocol.Version,
+		SentAt: h.cfg.Now().UTC(), Type: SnapshotRequestType}
+	c, err := h.cfg.Signer.Seal(hd, body)
+	if err != nil {
+		return "", fmt.Errorf("hub: sealing the snapshot request for %s: %w", code, err)
+	}
+	return c, nil
 }
