@@ -344,12 +344,100 @@ func (h *Hub) reconcileOne(ctx context.Context, n NodeView, grace time.Duration,
 		return r, err
 	}
 	if headOK && head.Seq > 0 {
-		// Recorded: the node now keeps the hub's view of its head too.
+		// Recorded: the node now keeps the hub's view of its head too. Sent
+		// now and again on Tick until the node answers head_kept.
+		h.mu.Lock()
+		h.pendHead(code, r.ID, head, now)
+		h.mu.Unlock()
 		if err := h.SendHeadSeen(ctx, code, r.ID, head); err != nil {
-			h.log().Warn("hub: telling the node the head recorded", "registry", code, "reconciliation", r.ID, "err", err)
+			h.log().Warn("hub: telling the node the head recorded (re-sent on Tick)", "registry", code, "reconciliation", r.ID, "err", err)
 		}
 	}
 	return r, nil
+}
+
+// pendingHead is a head_seen the node has not answered yet.
+type pendingHead struct {
+	rec   string
+	head  ledger.SignedHead
+	retry retry
+}
+
+// pendHead schedules the re-sends of head_seen rec to code (h.mu held):
+// the first send is the caller's, at now.
+func (h *Hub) pendHead(code, rec string, head ledger.SignedHead, now time.Time) {
+	if h.heads == nil {
+		h.heads = map[string]*pendingHead{}
+	}
+	h.heads[code] = &pendingHead{rec: rec, head: head, retry: retry{attempt: 1, next: now.Add(h.cfg.RetryMin)}}
+}
+
+// loadPendingHeads derives, at Open, the head_seen owed to each registry
+// from its latest reconciliation that recorded a valid head: it is sent
+// again on the first Tick (the node keeps a head once, so a head it had
+// already kept costs one message and its answer).
+func (h *Hub) loadPendingHeads(ctx context.Context) error {
+	rs, err := reconciliations(ctx, h.cfg.DB, "")
+	if err != nil {
+		return err
+	}
+	h.heads = map[string]*pendingHead{}
+	for _, r := range rs {
+		invalid := slices.ContainsFunc(r.Findings, func(f ReconFinding) bool { return f.Code == CodeReconcileHeadInvalid })
+		if r.Head.KID == "" || r.Head.Seq == 0 || invalid {
+			continue
+		}
+		h.heads[r.Registry] = &pendingHead{rec: r.ID, head: r.Head}
+	}
+	return nil
+}
+
+// headsDue appends the head_seen messages whose re-send is due (h.mu
+// held), with the backoff of the hub's other re-sends.
+func (h *Hub) headsDue(out []outMsg, now time.Time) []outMsg {
+	if h.cfg.Transport == nil || h.cfg.Signer.Key == nil {
+		return out
+	}
+	codes := make([]string, 0, len(h.heads))
+	for code := range h.heads {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		p := h.heads[code]
+		if now.Before(p.retry.next) {
+			continue
+		}
+		p.retry.attempt++
+		p.retry.next = now.Add(backoff(p.retry.attempt, h.cfg.RetryMin, h.cfg.RetryMax))
+		out = append(out, h.headSeenMessage(code, p.rec, p.head))
+	}
+	return out
+}
+
+// headKept ends the re-sends of head_seen when the node answers the
+// latest one (an answer to an older head_seen ends nothing).
+func (h *Hub) headKept(from string, k protocol.HeadKept) {
+	if p := h.heads[from]; p != nil && p.rec == k.Reconciliation {
+		delete(h.heads, from)
+	}
+}
+
+// PendingHeads lists, by registry, the reconciliation whose head_seen the
+// node has not answered yet.
+func (h *Hub) PendingHeads() map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string]string{}
+	for code, p := range h.heads {
+		out[code] = p.rec
+	}
+	return out
+}
+
+func (h *Hub) headSeenMessage(code, rec string, head ledger.SignedHead) outMsg {
+	body, _ := json.Marshal(protocol.HeadSeen{Reconciliation: rec, Head: protocol.Head{Registry: head.Registry, Seq: head.Seq, Hash: head.Hash, At: head.At, KID: head.KID, Signature: head.Signature}})
+	return outMsg{Header: envelope.Header{ID: "head_seen:" + rec, From: h.cfg.Code, To: code, TransactionID: rec}, Type: "head_seen", Payload: body}
 }
 
 // SendHeadSeen tells registry code, through the hub's transport, that
@@ -360,16 +448,7 @@ func (h *Hub) SendHeadSeen(ctx context.Context, code, rec string, head ledger.Si
 	if h.cfg.Transport == nil || h.cfg.Signer.Key == nil {
 		return nil
 	}
-	p := protocol.HeadSeen{Reconciliation: rec, Head: protocol.Head{Registry: head.Registry, Seq: head.Seq, Hash: head.Hash, At: head.At, KID: head.KID, Signature: head.Signature}}
-	hd := envelope.Header{ID: "head_seen:" + rec, From: h.cfg.Code, To: code, TransactionID: rec, SentAt: h.cfg.Now().UTC()}
-	c, err := protocol.Seal(h.cfg.Signer, hd, p)
-	if err != nil {
-		return fmt.Errorf("hub: sealing head_seen %s for %s: %w", rec, code, err)
-	}
-	if err := h.cfg.Transport.Send(ctx, code, c); err != nil {
-		return fmt.Errorf("hub: sending head_seen %s to %s: %w", rec, code, err)
-	}
-	return nil
+	return h.transmit(ctx, h.headSeenMessage(code, rec, head))
 }
 
 func (h *Hub) checkHead(code string, head ledger.SignedHead, key registry.PublicKey, snap registry.Snapshot, prev []Reconciliation, add func(ReconFinding)) {
