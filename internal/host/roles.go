@@ -417,3 +417,23 @@ func listenAndServe(ctx context.Context, addr string, h http.Handler, cfg *tls.C
 	}
 	return nil
 }
+
+// ReconcileRemote asks the running hub at hubURL to reconcile with every
+// node now (POST /hub/v1/reconcile with the hub administrator's token)
+// and returns its results.
+func ReconcileRemote(ctx context.Context, hubURL, token string, o TLSOptions) ([]hub.Reconciliation, error) {
+	cfg, err := o.ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	u, err := hubhttp.Join(hubURL, hubhttp.PathReconcile)
+	if err != nil {
+		return nil, fmt.Errorf("host: --hub-url: %w: %w", err, ErrInvalid)
+	}
+	// A reconciliation reads every node: longer than a protocol call.
+	rs, err := hubhttp.NewClient(cfg, 10*time.Minute).Reconcile(ctx, u, token)
+	if err != nil {
+		return nil, fmt.Errorf("host: reconcile at %s: %w", hubURL, err)
+	}
+	return rs, nil
+}

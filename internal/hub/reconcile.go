@@ -223,6 +223,19 @@ func (l LocalNode) Freeze(ctx context.Context, key string, f registry.Freeze) (i
 	return res.Seq, err
 }
 
+// headKeeper is a node view that can keep the hub's record of its head
+// directly (a node open in this process), for a hub with no transport.
+type headKeeper interface {
+	KeepHubHead(ctx context.Context, rec string, head ledger.SignedHead) error
+}
+
+// KeepHubHead records at the node the head reconciliation rec recorded, as
+// the head_seen message would; the message column says it came from an
+// offline run (no hub envelope).
+func (l LocalNode) KeepHubHead(ctx context.Context, rec string, head ledger.SignedHead) error {
+	return l.Node.RecordHubHead(ctx, head, rec, "offline reconciliation "+rec+" (corridor hub reconcile on the storage; no hub envelope)")
+}
+
 // Totals is one origin issuance's figures at a node in a reconciliation.
 type Totals struct {
 	Origin registry.Origin `json:"origin"`
@@ -342,6 +355,14 @@ func (h *Hub) reconcileOne(ctx context.Context, n NodeView, grace time.Duration,
 	}
 	if err := h.recordReconciliation(ctx, seq, r); err != nil {
 		return r, err
+	}
+	if k, ok := n.(headKeeper); ok && headOK && head.Seq > 0 && (h.cfg.Transport == nil || h.cfg.Signer.Key == nil) {
+		// Offline (corridor hub reconcile on the stopped storage): no
+		// transport, but the node is open here; it keeps the head at once.
+		if err := k.KeepHubHead(ctx, r.ID, head); err != nil {
+			h.log().Warn("hub: the node keeping the head recorded", "registry", code, "reconciliation", r.ID, "err", err)
+		}
+		return r, nil
 	}
 	if headOK && head.Seq > 0 {
 		// Recorded: the node now keeps the hub's view of its head too. Sent

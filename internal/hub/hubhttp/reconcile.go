@@ -3,6 +3,9 @@ package hubhttp
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -139,4 +142,33 @@ func (r *Reconciler) Register(mux *http.ServeMux) {
 		}
 		writeJSON(w, reconciliationsDoc{Reconciliations: rs})
 	})
+}
+
+// Reconcile POSTs to url (a hub's /hub/v1/reconcile) with the hub
+// administrator's token and returns the reconciliations it ran. A 4xx
+// answer is an error carrying the problem's code and detail.
+func (c *Client) Reconcile(ctx context.Context, url, token string) ([]hub.Reconciliation, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("hubhttp: request to %s: %w", url, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("hubhttp: %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var p Problem
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(body, &p) == nil && p.Code != "" {
+			return nil, fmt.Errorf("hubhttp: %s: %s: %s", url, p.Code, p.Detail)
+		}
+		return nil, fmt.Errorf("hubhttp: %s: %s: %.300s", url, resp.Status, body)
+	}
+	var doc reconciliationsDoc
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("hubhttp: %s: %w", url, err)
+	}
+	return doc.Reconciliations, nil
 }
