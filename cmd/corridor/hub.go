@@ -29,7 +29,8 @@ func newHubReconcileCmd() *cobra.Command {
 	var sf storageFlags
 	var asJSON, dryRun bool
 	var grace time.Duration
-	var hubURL, token, tlsCA string
+	var hubURL, token string
+	var tlsOpt host.TLSOptions
 	cmd := &cobra.Command{
 		Use:   "reconcile",
 		Short: "Reconcile the hub's records with every registry node now; freeze the blocks of each discrepancy",
@@ -84,9 +85,10 @@ Exit code 0: clean. Exit code 3: findings. Exit code 1: it could not run. Exit c
 a flag is wrong.
 
 Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_HUB_URL,
-CORRIDOR_HUB_ADMIN_TOKEN, CORRIDOR_TLS_CA.`,
+CORRIDOR_HUB_ADMIN_TOKEN, CORRIDOR_TLS_CA, CORRIDOR_TLS_CLIENT_CERT, CORRIDOR_TLS_CLIENT_KEY.`,
 		Example: `  corridor hub reconcile --data-dir ./data
-  CORRIDOR_HUB_ADMIN_TOKEN=… corridor hub reconcile --hub-url https://hub.example:8443 --tls-ca ca.pem`,
+  CORRIDOR_HUB_ADMIN_TOKEN=… corridor hub reconcile --hub-url https://hub.example:8443 --tls-ca ca.pem \
+      --tls-client-cert admin.pem --tls-client-key admin-key.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rs []hub.Reconciliation
@@ -95,7 +97,7 @@ CORRIDOR_HUB_ADMIN_TOKEN, CORRIDOR_TLS_CA.`,
 				if token == "" {
 					return usageError(cmd, "--hub-url needs the hub administrator's token (--token or env CORRIDOR_HUB_ADMIN_TOKEN)")
 				}
-				rs, err = host.ReconcileRemote(cmd.Context(), hubURL, token, host.TLSOptions{CA: tlsCA})
+				rs, err = host.ReconcileRemote(cmd.Context(), hubURL, token, tlsOpt)
 			} else {
 				opt := hub.ReconcileOptions{Grace: grace, NoFreeze: dryRun}
 				if grace == 0 {
@@ -130,7 +132,9 @@ CORRIDOR_HUB_ADMIN_TOKEN, CORRIDOR_TLS_CA.`,
 	cmd.Flags().DurationVar(&grace, "grace", 0, "offline: leave out transfers completed less than this long ago (default: none, the server is stopped)")
 	cmd.Flags().StringVar(&hubURL, "hub-url", envDefault("CORRIDOR_HUB_URL", ""), "ask this running hub (serve --role hub) to reconcile now (env CORRIDOR_HUB_URL)")
 	cmd.Flags().StringVar(&token, "token", envDefault("CORRIDOR_HUB_ADMIN_TOKEN", ""), "with --hub-url: the hub administrator's token; prefer the env (env CORRIDOR_HUB_ADMIN_TOKEN)")
-	cmd.Flags().StringVar(&tlsCA, "tls-ca", envDefault("CORRIDOR_TLS_CA", ""), "with --hub-url: verify the hub against this PEM CA instead of the system roots (env CORRIDOR_TLS_CA)")
+	cmd.Flags().StringVar(&tlsOpt.CA, "tls-ca", envDefault("CORRIDOR_TLS_CA", ""), "with --hub-url: verify the hub against this PEM CA instead of the system roots (env CORRIDOR_TLS_CA)")
+	cmd.Flags().StringVar(&tlsOpt.ClientCert, "tls-client-cert", envDefault("CORRIDOR_TLS_CLIENT_CERT", ""), "with --hub-url: present this PEM client certificate (a hub started with --tls-client-ca requires one) (env CORRIDOR_TLS_CLIENT_CERT)")
+	cmd.Flags().StringVar(&tlsOpt.ClientKey, "tls-client-key", envDefault("CORRIDOR_TLS_CLIENT_KEY", ""), "the PEM private key of --tls-client-cert (env CORRIDOR_TLS_CLIENT_KEY)")
 	return withUsageExit(cmd)
 }
 
