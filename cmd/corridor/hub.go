@@ -93,6 +93,10 @@ CORRIDOR_HUB_ADMIN_TOKEN, CORRIDOR_TLS_CA, CORRIDOR_TLS_CLIENT_CERT, CORRIDOR_TL
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rs []hub.Reconciliation
 			var err error
+			if !cmd.Flags().Changed("token") {
+				// Read here, not as the flag's default: --help never shows it.
+				token = envDefault("CORRIDOR_HUB_ADMIN_TOKEN", "")
+			}
 			if hubURL != "" {
 				if token == "" {
 					return usageError(cmd, "--hub-url needs the hub administrator's token (--token or env CORRIDOR_HUB_ADMIN_TOKEN)")
@@ -131,7 +135,7 @@ CORRIDOR_HUB_ADMIN_TOKEN, CORRIDOR_TLS_CA, CORRIDOR_TLS_CLIENT_CERT, CORRIDOR_TL
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "offline: record the findings but freeze nothing")
 	cmd.Flags().DurationVar(&grace, "grace", 0, "offline: leave out transfers completed less than this long ago (default: none, the server is stopped)")
 	cmd.Flags().StringVar(&hubURL, "hub-url", envDefault("CORRIDOR_HUB_URL", ""), "ask this running hub (serve --role hub) to reconcile now (env CORRIDOR_HUB_URL)")
-	cmd.Flags().StringVar(&token, "token", envDefault("CORRIDOR_HUB_ADMIN_TOKEN", ""), "with --hub-url: the hub administrator's token; prefer the env (env CORRIDOR_HUB_ADMIN_TOKEN)")
+	cmd.Flags().StringVar(&token, "token", "", "with --hub-url: the hub administrator's token; prefer the env (env CORRIDOR_HUB_ADMIN_TOKEN)")
 	cmd.Flags().StringVar(&tlsOpt.CA, "tls-ca", envDefault("CORRIDOR_TLS_CA", ""), "with --hub-url: verify the hub against this PEM CA instead of the system roots (env CORRIDOR_TLS_CA)")
 	cmd.Flags().StringVar(&tlsOpt.ClientCert, "tls-client-cert", envDefault("CORRIDOR_TLS_CLIENT_CERT", ""), "with --hub-url: present this PEM client certificate (a hub started with --tls-client-ca requires one) (env CORRIDOR_TLS_CLIENT_CERT)")
 	cmd.Flags().StringVar(&tlsOpt.ClientKey, "tls-client-key", envDefault("CORRIDOR_TLS_CLIENT_KEY", ""), "the PEM private key of --tls-client-cert (env CORRIDOR_TLS_CLIENT_KEY)")

@@ -140,3 +140,20 @@ func TestHubReconcileAndVerifyCorridor(t *testing.T) {
 		t.Fatalf("--corridor with --registry accepted:\n%s", out)
 	}
 }
+
+// TestHubAdminTokenNotInHelp: the hub administrator's token is read from
+// CORRIDOR_HUB_ADMIN_TOKEN when the flag is not given, and --help never
+// shows it; --hub-url without any token is a usage error.
+func TestHubAdminTokenNotInHelp(t *testing.T) {
+	t.Setenv("CORRIDOR_HUB_ADMIN_TOKEN", "very-secret-admin-token")
+	for _, args := range [][]string{{"hub", "reconcile", "--help"}, {"serve", "--help"}} {
+		out, err := runCLI(args...)
+		if err != nil || strings.Contains(out, "very-secret-admin-token") || !strings.Contains(out, "CORRIDOR_HUB_ADMIN_TOKEN") {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+	t.Setenv("CORRIDOR_HUB_ADMIN_TOKEN", "")
+	if _, err := runCLI("hub", "reconcile", "--hub-url", "https://127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "token") {
+		t.Errorf("--hub-url without a token: %v", err)
+	}
+}

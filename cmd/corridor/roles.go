@@ -68,7 +68,7 @@ func (f *roleFlags) add(cmd *cobra.Command) {
 	fs.StringVar(&f.hubPub, "hub-public-key", envDefault("CORRIDOR_HUB_PUBLIC_KEY", ""), "node: the hub's pinned public key, KID:PUBLIC as keygen prints it (env CORRIDOR_HUB_PUBLIC_KEY)")
 	fs.StringVar(&f.nodeKey, "node-key", envDefault("CORRIDOR_NODE_KEY", ""), "node: this node's ed25519 key file from 'corridor keygen' (env CORRIDOR_NODE_KEY)")
 	fs.DurationVar(&f.retryMax, "retry-max", envDuration("CORRIDOR_RETRY_MAX", 0), "hub, node: cap of the protocol's re-send backoff (0: the default, 5m) (env CORRIDOR_RETRY_MAX)")
-	fs.StringVar(&f.adminToken, "hub-admin-token", envDefault("CORRIDOR_HUB_ADMIN_TOKEN", ""), "hub: the administrator's token for POST /hub/v1/reconcile ('corridor hub reconcile --hub-url'); empty: off. Prefer the env, a flag shows in the process list (env CORRIDOR_HUB_ADMIN_TOKEN)")
+	fs.StringVar(&f.adminToken, "hub-admin-token", "", "hub: the administrator's token for POST /hub/v1/reconcile ('corridor hub reconcile --hub-url'); empty: off. Prefer the env, a flag shows in the process list (env CORRIDOR_HUB_ADMIN_TOKEN)")
 	fs.DurationVar(&f.grace, "reconcile-grace", envDuration("CORRIDOR_RECONCILE_GRACE", 0), "hub: leave out of a reconciliation the serials of transfers completed less than this long ago (0: the default, 2m) (env CORRIDOR_RECONCILE_GRACE)")
 	fs.StringVar(&f.tls.Cert, "tls-cert", envDefault("CORRIDOR_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) (env CORRIDOR_TLS_CERT)")
 	fs.StringVar(&f.tls.Key, "tls-key", envDefault("CORRIDOR_TLS_KEY", ""), "the PEM private key of --tls-cert (env CORRIDOR_TLS_KEY)")
@@ -86,6 +86,10 @@ func (f *roleFlags) serve(cmd *cobra.Command, s host.Storage, addr string) (done
 		return false, nil
 	case "hub":
 		every, _ := cmd.Flags().GetDuration("reconcile-every")
+		if !cmd.Flags().Changed("hub-admin-token") {
+			// Read here, not as the flag's default: --help never shows it.
+			f.adminToken = envDefault("CORRIDOR_HUB_ADMIN_TOKEN", "")
+		}
 		err = host.ServeHub(cmd.Context(), host.HubOptions{Addr: addr, Storage: s, KeyFile: f.hubKey, TrustFile: f.trust, AgreementsFile: f.agreements, TLS: f.tls, RetryMax: f.retryMax,
 			ReconcileEvery: every, ReconcileGrace: f.grace, AdminToken: f.adminToken})
 	case "node":
