@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -429,14 +430,18 @@ func (c *procCorridor) hubTransfer(id string) (hub.Transfer, bool) {
 	return tr, ok
 }
 
-// verifyAll stops every process and runs verify on each node's database.
-func (c *procCorridor) verifyAll() {
+// verifyAll stops every process and runs verify on each node's database
+// but those of skip (a database edited by hand).
+func (c *procCorridor) verifyAll(skip ...string) {
 	c.t.Helper()
 	for _, code := range c.codes {
 		c.procs[code].stop(c.t)
 	}
 	c.procs["HUB"].stop(c.t)
 	for _, code := range c.codes {
+		if slices.Contains(skip, code) {
+			continue
+		}
 		out := runBin(c.t, c.bin, append([]string{"verify", "--registry", code}, c.stores[code]...)...)
 		if !strings.Contains(out, code) {
 			c.t.Fatalf("verify %s printed %q", code, out)
@@ -446,7 +451,9 @@ func (c *procCorridor) verifyAll() {
 
 func corridorProcesses(t *testing.T, bin, pgURL string) {
 	codes := []string{"CN", "TH", "SG"}
-	c := startCorridor(t, bin, pgURL, codes)
+	// The hub reconciles every second, leaving out transfers completed in
+	// the last 3 s (the imports land within milliseconds here).
+	c := startCorridor(t, bin, pgURL, codes, "--reconcile-every", "1s", "--reconcile-grace", "3s", "--hub-admin-token", procAdminToken)
 	p, hubURL, keys := c.p, c.hubURL, c.keys
 	// Client certificates are required: without one, the TLS handshake fails.
 	noCert := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.client.RootCAs}}}
@@ -540,8 +547,155 @@ func corridorProcesses(t *testing.T, bin, pgURL string) {
 	}
 	waitHeldAt("SG", serial)
 
-	// Stop every process, then verify each node's database.
-	c.verifyAll()
+	c.reconciliation(cnSigner)
+}
+
+const procAdminToken = "proc-test-hub-admin"
+
+// latestReconciliations reads GET /hub/v1/reconciliations, by registry.
+func (c *procCorridor) latestReconciliations() map[string]hub.Reconciliation {
+	c.t.Helper()
+	resp, err := c.httpc.Get(c.hubURL + "/hub/v1/reconciliations")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Reconciliations []hub.Reconciliation `json:"reconciliations"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || resp.StatusCode != 200 {
+		c.t.Fatalf("GET reconciliations: %d %v", resp.StatusCode, err)
+	}
+	out := map[string]hub.Reconciliation{}
+	for _, r := range doc.Reconciliations {
+		out[r.Registry] = r
+	}
+	return out
+}
+
+// reconciliation: the hub process reconciles with the three node
+// processes on its schedule, with no node token: clean after the
+// transfers; a snapshot request without the hub's signature is refused
+// with its code; units removed from SG's database by hand (SG stopped,
+// edited, restarted) are found by the next scheduled run and frozen at SG
+// by the freeze message; 'corridor hub reconcile --hub-url' asks the
+// running hub and prints the finding with its labelled totals.
+func (c *procCorridor) reconciliation(cnSigner envelope.Signer) {
+	t := c.t
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(40 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting for %s; latest reconciliations %+v", what, c.latestReconciliations())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	since := time.Now().Add(3 * time.Second)
+	waitFor("a clean reconciliation of every node past the grace", func() bool {
+		rs := c.latestReconciliations()
+		for _, code := range c.codes {
+			r, ok := rs[code]
+			if !ok || r.At.Before(since) {
+				return false
+			}
+			if !r.Clean() {
+				t.Fatalf("%s: %+v", code, r.Findings)
+			}
+		}
+		return rs["SG"].Head.Seq > 0 && len(rs["SG"].Totals) == 1 && rs["SG"].Totals[0].Node == 100
+	})
+
+	// The node's snapshot answers only a request signed by the hub.
+	get := func(authz string) (int, string) {
+		req, _ := http.NewRequest("GET", "https://"+c.addrs["SG"]+"/hub/v1/snapshot", nil)
+		if authz != "" {
+			req.Header.Set("Authorization", authz)
+		}
+		resp, err := c.httpc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var pr hubhttp.Problem
+		_ = json.NewDecoder(resp.Body).Decode(&pr)
+		return resp.StatusCode, pr.Code
+	}
+	if st, code := get(""); st != http.StatusUnauthorized || code != string(hubhttp.CodeUnauthenticated) {
+		t.Fatalf("snapshot without a request: %d %q", st, code)
+	}
+	body, _ := json.Marshal(hub.SnapshotRequest{Registry: "SG"})
+	byCN, err := cnSigner.Seal(envelope.Header{ID: "snapshot:cn", From: "CN", To: "SG", Version: protocol.Version, SentAt: time.Now().UTC(), Type: hub.SnapshotRequestType}, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, code := get(hub.SnapshotAuthScheme + " " + byCN); st != http.StatusForbidden || code != string(hubhttp.CodeNotHub) {
+		t.Fatalf("snapshot request signed by CN: %d %q", st, code)
+	}
+
+	// SG loses its units: stopped, its blocks deleted by hand, restarted.
+	c.procs["SG"].stop(t)
+	c.execSQL("SG", "DELETE FROM blocks")
+	c.start("SG")
+	cut := time.Now()
+	var found hub.Reconciliation
+	waitFor("the scheduled run to find SG's loss and freeze it", func() bool {
+		r := c.latestReconciliations()["SG"]
+		if r.At.Before(cut) || len(r.Findings) != 1 || r.Findings[0].Code != hub.CodeReconcileMissing {
+			return false
+		}
+		found = r
+		st, body := c.api("SG").do("GET", "/api/v1/registries/SG/freezes", nil, "")
+		fs, _ := body["freezes"].([]any)
+		return st == 200 && len(fs) > 0
+	})
+	if f := found.Findings[0]; f.Origin == nil || f.Origin.Registry != "CN" || f.Start != 1 || f.End != 100 || found.Totals[0].Node != 0 || found.Totals[0].Hub != 100 {
+		t.Fatalf("SG finding %+v totals %+v", found.Findings, found.Totals)
+	}
+	if rs := c.latestReconciliations(); !rs["CN"].Clean() || !rs["TH"].Clean() {
+		t.Fatalf("CN %+v TH %+v", rs["CN"].Findings, rs["TH"].Findings)
+	}
+
+	// On demand, through the running hub with its administrator's token.
+	args := []string{"hub", "reconcile", "--hub-url", c.hubURL, "--tls-ca", c.p.ca, "--tls-client-cert", c.p.clientCert, "--tls-client-key", c.p.clientKey}
+	out, err := exec.Command(c.bin, append(args, "--token", "wrong")...).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "unauthenticated") {
+		t.Fatalf("hub reconcile with a wrong token: %v\n%s", err, out)
+	}
+	cmd := exec.Command(c.bin, args...)
+	cmd.Env = append(os.Environ(), "CORRIDOR_HUB_ADMIN_TOKEN="+procAdminToken)
+	out, err = cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitRejected || !strings.Contains(string(out), "registry SG  origin CN/") ||
+		!strings.Contains(string(out), "node 0  hub 100") || !strings.Contains(string(out), "reconcile_missing: the hub places CN/") || !strings.Contains(string(out), "[frozen by entry") {
+		t.Fatalf("hub reconcile --hub-url: %v\n%s", err, out)
+	}
+
+	// Stop every process, then verify each node's database (SG's was
+	// edited by hand: its journal no longer matches its blocks).
+	c.verifyAll("SG")
+}
+
+// execSQL runs q on the database of participant code (stopped).
+func (c *procCorridor) execSQL(code, q string) {
+	c.t.Helper()
+	st := c.stores[code]
+	var db *sql.DB
+	var err error
+	if i := slices.Index(st, "--database-url"); i >= 0 {
+		db, err = sql.Open("pgx", st[i+1])
+		q = strings.Replace(q, "FROM ", "FROM registry_"+strings.ToLower(code)+".", 1)
+	} else {
+		db, err = sql.Open("sqlite", filepath.Join(st[1], "registries", code+".db"))
+	}
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(q); err != nil {
+		c.t.Fatalf("%s: %s: %v", code, q, err)
+	}
 }
 
 // freshDatabase creates an empty PostgreSQL database next to the one of

@@ -105,8 +105,20 @@ func TestHubReconcileAndVerifyCorridor(t *testing.T) {
 		t.Fatalf("verify --corridor: %v\n%s", err, out)
 	}
 	out, err = runCLI("hub", "reconcile", "--data-dir", dir)
-	if err != nil || strings.Count(out, ": clean") != 2 || !strings.Contains(out, "CN/1: node 100, hub 100") {
+	if err != nil || strings.Count(out, ": clean") != 2 || !strings.Contains(out, "registry CN  origin CN/1  state exported=100,held=900  node 100  hub 100  in-flight 0  (compared: units exported by CN)") || !strings.Contains(out, "registry TH  origin CN/1  state held=100  node 100  hub 100") {
 		t.Fatalf("hub reconcile: %v\n%s", err, out)
+	}
+	// Offline, each node keeps the head the hub recorded at once.
+	for _, code := range []string{"CN", "TH"} {
+		ndb, err := sql.Open("sqlite", filepath.Join(dir, "registries", code+".db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := ndb.QueryRow(`SELECT COUNT(*) FROM hub_heads WHERE reconciliation LIKE 'REC-%'`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%s keeps %d hub heads after the offline run: %v", code, n, err)
+		}
+		ndb.Close()
 	}
 	db, err := sql.Open("sqlite", filepath.Join(dir, "hub.db"))
 	if err != nil {
@@ -126,5 +138,22 @@ func TestHubReconcileAndVerifyCorridor(t *testing.T) {
 	}
 	if out, err := runCLI("verify", "--corridor", "--registry", "CN", "--data-dir", dir); err == nil {
 		t.Fatalf("--corridor with --registry accepted:\n%s", out)
+	}
+}
+
+// TestHubAdminTokenNotInHelp: the hub administrator's token is read from
+// CORRIDOR_HUB_ADMIN_TOKEN when the flag is not given, and --help never
+// shows it; --hub-url without any token is a usage error.
+func TestHubAdminTokenNotInHelp(t *testing.T) {
+	t.Setenv("CORRIDOR_HUB_ADMIN_TOKEN", "very-secret-admin-token")
+	for _, args := range [][]string{{"hub", "reconcile", "--help"}, {"serve", "--help"}} {
+		out, err := runCLI(args...)
+		if err != nil || strings.Contains(out, "very-secret-admin-token") || !strings.Contains(out, "CORRIDOR_HUB_ADMIN_TOKEN") {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+	t.Setenv("CORRIDOR_HUB_ADMIN_TOKEN", "")
+	if _, err := runCLI("hub", "reconcile", "--hub-url", "https://127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "token") {
+		t.Errorf("--hub-url without a token: %v", err)
 	}
 }

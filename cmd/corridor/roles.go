@@ -22,6 +22,8 @@ type roleFlags struct {
 	hubPub     string
 	nodeKey    string
 	retryMax   time.Duration
+	adminToken string
+	grace      time.Duration
 	tls        host.TLSOptions
 }
 
@@ -32,8 +34,12 @@ corridor runs each participant as its own process on its own database, over HTTP
   corridor serve --role hub --hub-key hub.key --trust trust.yaml [--agreements FILE]
       the hub (transaction log): its state in SQLite --data-dir/hub.db or schema
       "hub" of --database-url; serves the signed trust list at /hub/v1/trust,
-      takes messages at /hub/v1/messages, answers /hub/v1/transfers[/{id}] and
-      /hub/v1/participants.
+      takes messages at /hub/v1/messages, answers /hub/v1/transfers[/{id}],
+      /hub/v1/participants and /hub/v1/reconciliations. It reconciles with every
+      node of the trust list at start and every --reconcile-every (0: never),
+      reading each node's snapshot with a request signed by the hub's key (no node
+      token needed); with --hub-admin-token (better: env CORRIDOR_HUB_ADMIN_TOKEN)
+      'corridor hub reconcile --hub-url' asks it to reconcile now.
   corridor serve --role node --registry TH --hub-url https://hub.example:8443
       --hub-public-key KID:PUBLIC --node-key th.key
       one registry node (SQLite --data-dir/registries/TH.db or schema registry_th):
@@ -46,6 +52,7 @@ certificates signed by that CA; outgoing calls verify servers against --tls-ca
 
 Environment: CORRIDOR_ROLE, CORRIDOR_HUB_KEY, CORRIDOR_TRUST, CORRIDOR_AGREEMENTS,
 CORRIDOR_REGISTRY, CORRIDOR_HUB_URL, CORRIDOR_HUB_PUBLIC_KEY, CORRIDOR_NODE_KEY, CORRIDOR_RETRY_MAX,
+CORRIDOR_HUB_ADMIN_TOKEN, CORRIDOR_RECONCILE_GRACE, CORRIDOR_RECONCILE_EVERY,
 CORRIDOR_TLS_CERT, CORRIDOR_TLS_KEY, CORRIDOR_TLS_CLIENT_CA, CORRIDOR_TLS_CA,
 CORRIDOR_TLS_CLIENT_CERT, CORRIDOR_TLS_CLIENT_KEY.`
 
@@ -61,6 +68,8 @@ func (f *roleFlags) add(cmd *cobra.Command) {
 	fs.StringVar(&f.hubPub, "hub-public-key", envDefault("CORRIDOR_HUB_PUBLIC_KEY", ""), "node: the hub's pinned public key, KID:PUBLIC as keygen prints it (env CORRIDOR_HUB_PUBLIC_KEY)")
 	fs.StringVar(&f.nodeKey, "node-key", envDefault("CORRIDOR_NODE_KEY", ""), "node: this node's ed25519 key file from 'corridor keygen' (env CORRIDOR_NODE_KEY)")
 	fs.DurationVar(&f.retryMax, "retry-max", envDuration("CORRIDOR_RETRY_MAX", 0), "hub, node: cap of the protocol's re-send backoff (0: the default, 5m) (env CORRIDOR_RETRY_MAX)")
+	fs.StringVar(&f.adminToken, "hub-admin-token", "", "hub: the administrator's token for POST /hub/v1/reconcile ('corridor hub reconcile --hub-url'); empty: off. Prefer the env, a flag shows in the process list (env CORRIDOR_HUB_ADMIN_TOKEN)")
+	fs.DurationVar(&f.grace, "reconcile-grace", envDuration("CORRIDOR_RECONCILE_GRACE", 0), "hub: leave out of a reconciliation the serials of transfers completed less than this long ago (0: the default, 2m) (env CORRIDOR_RECONCILE_GRACE)")
 	fs.StringVar(&f.tls.Cert, "tls-cert", envDefault("CORRIDOR_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) (env CORRIDOR_TLS_CERT)")
 	fs.StringVar(&f.tls.Key, "tls-key", envDefault("CORRIDOR_TLS_KEY", ""), "the PEM private key of --tls-cert (env CORRIDOR_TLS_KEY)")
 	fs.StringVar(&f.tls.ClientCA, "tls-client-ca", envDefault("CORRIDOR_TLS_CLIENT_CA", ""), "require client certificates signed by this PEM CA (env CORRIDOR_TLS_CLIENT_CA)")
@@ -76,7 +85,13 @@ func (f *roleFlags) serve(cmd *cobra.Command, s host.Storage, addr string) (done
 	case "", "embedded":
 		return false, nil
 	case "hub":
-		err = host.ServeHub(cmd.Context(), host.HubOptions{Addr: addr, Storage: s, KeyFile: f.hubKey, TrustFile: f.trust, AgreementsFile: f.agreements, TLS: f.tls, RetryMax: f.retryMax})
+		every, _ := cmd.Flags().GetDuration("reconcile-every")
+		if !cmd.Flags().Changed("hub-admin-token") {
+			// Read here, not as the flag's default: --help never shows it.
+			f.adminToken = envDefault("CORRIDOR_HUB_ADMIN_TOKEN", "")
+		}
+		err = host.ServeHub(cmd.Context(), host.HubOptions{Addr: addr, Storage: s, KeyFile: f.hubKey, TrustFile: f.trust, AgreementsFile: f.agreements, TLS: f.tls, RetryMax: f.retryMax,
+			ReconcileEvery: every, ReconcileGrace: f.grace, AdminToken: f.adminToken})
 	case "node":
 		err = host.ServeNode(cmd.Context(), host.NodeOptions{Addr: addr, Code: f.registry, Storage: s, HubURL: f.hubURL, HubPublicKey: f.hubPub, KeyFile: f.nodeKey, TLS: f.tls, RetryMax: f.retryMax})
 	default:

@@ -55,7 +55,7 @@ CORRIDOR_RECONCILE_EVERY.`,
 	sf.add(cmd.Flags())
 	cmd.Flags().StringVar(&addr, "addr", envDefault("CORRIDOR_ADDR", "127.0.0.1:8080"), "listen address (env CORRIDOR_ADDR)")
 	cmd.Flags().StringVar(&codes, "registries", envDefault("CORRIDOR_REGISTRIES", strings.Join(demo.Codes(), ",")), "comma-separated registry codes to run (env CORRIDOR_REGISTRIES)")
-	cmd.Flags().DurationVar(&reconcileEvery, "reconcile-every", envDuration("CORRIDOR_RECONCILE_EVERY", 10*time.Minute), "reconcile the embedded hub with every node at start and then at this interval; 0 turns it off (our default, not a regulatory figure) (env CORRIDOR_RECONCILE_EVERY)")
+	cmd.Flags().DurationVar(&reconcileEvery, "reconcile-every", envDuration("CORRIDOR_RECONCILE_EVERY", 10*time.Minute), "reconcile the hub (embedded, or --role hub: every node of its trust list) with every node at start and then at this interval; 0 turns it off (our default, not a regulatory figure) (env CORRIDOR_RECONCILE_EVERY)")
 	cmd.Flags().BoolVar(&seed, "seed-demo", true, "seed empty demo registries with demo data and run the demo pilots")
 	rf.add(cmd)
 	return withUsageExit(cmd)

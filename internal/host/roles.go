@@ -115,6 +115,15 @@ type HubOptions struct {
 	TLS            TLSOptions
 	// RetryMax caps the re-send backoff (the hub's default when 0).
 	RetryMax time.Duration
+	// ReconcileEvery, when positive, reconciles the hub with every node
+	// of the trust list at start and then at this interval.
+	ReconcileEvery time.Duration
+	// ReconcileGrace: see hub.ReconcileOptions (the default when 0).
+	ReconcileGrace time.Duration
+	// AdminToken is the hub administrator's token for POST
+	// /hub/v1/reconcile (corridor hub reconcile --hub-url); empty: the
+	// endpoint is off.
+	AdminToken string
 }
 
 // NetworkHubStore is where a hub process (--role hub) keeps its own
@@ -182,10 +191,18 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 		return err
 	}
 	go tick(ctx, "hub", h.Tick)
+	// Reconciliation reads each node of the trust list with requests
+	// signed by the hub's key: the hub holds no node's token.
+	rec := &hubhttp.Reconciler{Hub: h, Nodes: func() []hub.NodeView { return hubhttp.RemoteNodes(h, pub.Current, client) },
+		AdminToken: o.AdminToken, Options: hub.ReconcileOptions{Grace: o.ReconcileGrace}}
+	if o.ReconcileEvery > 0 {
+		go rec.Run(ctx, o.ReconcileEvery)
+	}
 	mux := http.NewServeMux()
+	rec.Register(mux)
 	mux.Handle("/hub/", hubhttp.HubHandler(h, pub, set, nil))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	slog.Info("corridor hub", "code", signer.Code, "kid", signer.KID, "trust_version", pub.Current().Version, "database", hubWhere(o.Storage))
+	slog.Info("corridor hub", "code", signer.Code, "kid", signer.KID, "trust_version", pub.Current().Version, "database", hubWhere(o.Storage), "reconcile_every", o.ReconcileEvery, "reconcile_on_demand", o.AdminToken != "")
 	return listenAndServe(ctx, o.Addr, mux, serverTLS)
 }
 
@@ -305,6 +322,7 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	go src.Run(ctx, refresh)
 	link := &hubhttp.NodeLink{Endpoint: ep, Client: client, HubURL: o.HubURL}
 	mux := http.NewServeMux()
+	mux.Handle("GET /"+hubhttp.PathSnapshot, &hubhttp.SnapshotHandler{Node: n, HubOrg: org.ID, HubCode: src.Current().Issuer, Trust: src.Current})
 	mux.Handle("/hub/", hubhttp.NodeHandler(ep, nil))
 	mux.Handle("/", nodeHandler([]*registry.Node{n}, link))
 	slog.Info("corridor node", "registry", o.Code, "kid", signer.KID, "hub", o.HubURL, "trust_version", src.Current().Version, "storage", o.Storage.Where())
@@ -398,4 +416,24 @@ func listenAndServe(ctx context.Context, addr string, h http.Handler, cfg *tls.C
 		return fmt.Errorf("host: shut down: %w", err)
 	}
 	return nil
+}
+
+// ReconcileRemote asks the running hub at hubURL to reconcile with every
+// node now (POST /hub/v1/reconcile with the hub administrator's token)
+// and returns its results.
+func ReconcileRemote(ctx context.Context, hubURL, token string, o TLSOptions) ([]hub.Reconciliation, error) {
+	cfg, err := o.ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	u, err := hubhttp.Join(hubURL, hubhttp.PathReconcile)
+	if err != nil {
+		return nil, fmt.Errorf("host: --hub-url: %w: %w", err, ErrInvalid)
+	}
+	// A reconciliation reads every node: longer than a protocol call.
+	rs, err := hubhttp.NewClient(cfg, 10*time.Minute).Reconcile(ctx, u, token)
+	if err != nil {
+		return nil, fmt.Errorf("host: reconcile at %s: %w", hubURL, err)
+	}
+	return rs, nil
 }

@@ -386,7 +386,12 @@ func (e *Endpoint) receive(ctx context.Context, compact string) ([]string, error
 			}
 			e.inbox.Record(m)
 		}
-		return nil, nil
+		// Answered (a duplicate too: the hub re-sends until it hears it).
+		c, err := e.seal(hs.Reconciliation, 0, protocol.HeadKept{Reconciliation: hs.Reconciliation, Seq: hs.Head.Seq})
+		if err != nil {
+			return nil, err
+		}
+		return []string{c}, nil
 	}
 	reply, err := e.act(ctx, m, payload, disp == envelope.Act)
 	if err != nil {

@@ -140,6 +140,7 @@ type Hub struct {
 	out      map[string][]outMsg // per transfer, every message sent, in order
 	retries  map[string]*retry   // per transfer, the re-send schedule to its acquirer
 	polls    uint64
+	heads    map[string]*pendingHead // per registry, a head_seen not yet answered (reconcile.go)
 }
 
 type inMsg struct {
@@ -189,6 +190,9 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	// termination (sequence 2) may be the first message the hub gets.
 	h.verifier = envelope.Verifier{Trust: cfg.Trust, Self: cfg.Code, Now: cfg.Now, MaxSkew: cfg.MaxSkew, Versions: []int{protocol.Version}, Replay: (*hubInbox)(h), Sequence: (*hubInbox)(h), Gaps: true}
 	if err := h.catchUp(ctx); err != nil {
+		return nil, err
+	}
+	if err := h.loadPendingHeads(ctx); err != nil {
 		return nil, err
 	}
 	// Re-send what unfinished transfers sent (receivers de-duplicate) and
@@ -327,6 +331,9 @@ func (h *Hub) receiveLocked(ctx context.Context, compact string) ([]outMsg, erro
 			return nil, &envelope.Refusal{Code: envelope.CodeOutOfSequence, Detail: fmt.Sprintf("no transfer %s", m.TransactionID)}
 		}
 		next, out, err = h.follow(m, t, p, now)
+	case protocol.HeadKept:
+		h.headKept(m.From, p)
+		return nil, nil
 	case protocol.StatusRequest:
 		// A poll is answered with the transfer's status and the last
 		// message the hub sent the poller (which carries what it must do).
@@ -465,7 +472,7 @@ func (h *Hub) tick(ctx context.Context) ([]outMsg, error) {
 			delete(h.retries, t.ID)
 		}
 	}
-	return out, nil
+	return h.headsDue(out, now), nil
 }
 
 // due appends the last message to t's acquirer if its re-send is due.

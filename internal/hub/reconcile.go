@@ -2,6 +2,8 @@ package hub
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -221,6 +223,19 @@ func (l LocalNode) Freeze(ctx context.Context, key string, f registry.Freeze) (i
 	return res.Seq, err
 }
 
+// headKeeper is a node view that can keep the hub's record of its head
+// directly (a node open in this process), for a hub with no transport.
+type headKeeper interface {
+	KeepHubHead(ctx context.Context, rec string, head ledger.SignedHead) error
+}
+
+// KeepHubHead records at the node the head reconciliation rec recorded, as
+// the head_seen message would; the message column says it came from an
+// offline run (no hub envelope).
+func (l LocalNode) KeepHubHead(ctx context.Context, rec string, head ledger.SignedHead) error {
+	return l.Node.RecordHubHead(ctx, head, rec, "offline reconciliation "+rec+" (corridor hub reconcile on the storage; no hub envelope)")
+}
+
 // Totals is one origin issuance's figures at a node in a reconciliation.
 type Totals struct {
 	Origin registry.Origin `json:"origin"`
@@ -341,13 +356,109 @@ func (h *Hub) reconcileOne(ctx context.Context, n NodeView, grace time.Duration,
 	if err := h.recordReconciliation(ctx, seq, r); err != nil {
 		return r, err
 	}
+	if k, ok := n.(headKeeper); ok && headOK && head.Seq > 0 && (h.cfg.Transport == nil || h.cfg.Signer.Key == nil) {
+		// Offline (corridor hub reconcile on the stopped storage): no
+		// transport, but the node is open here; it keeps the head at once.
+		if err := k.KeepHubHead(ctx, r.ID, head); err != nil {
+			h.log().Warn("hub: the node keeping the head recorded", "registry", code, "reconciliation", r.ID, "err", err)
+		}
+		return r, nil
+	}
 	if headOK && head.Seq > 0 {
-		// Recorded: the node now keeps the hub's view of its head too.
+		// Recorded: the node now keeps the hub's view of its head too. Sent
+		// now and again on Tick until the node answers head_kept.
+		h.mu.Lock()
+		h.pendHead(code, r.ID, head, now)
+		h.mu.Unlock()
 		if err := h.SendHeadSeen(ctx, code, r.ID, head); err != nil {
-			h.log().Warn("hub: telling the node the head recorded", "registry", code, "reconciliation", r.ID, "err", err)
+			h.log().Warn("hub: telling the node the head recorded (re-sent on Tick)", "registry", code, "reconciliation", r.ID, "err", err)
 		}
 	}
 	return r, nil
+}
+
+// pendingHead is a head_seen the node has not answered yet.
+type pendingHead struct {
+	rec   string
+	head  ledger.SignedHead
+	retry retry
+}
+
+// pendHead schedules the re-sends of head_seen rec to code (h.mu held):
+// the first send is the caller's, at now.
+func (h *Hub) pendHead(code, rec string, head ledger.SignedHead, now time.Time) {
+	if h.heads == nil {
+		h.heads = map[string]*pendingHead{}
+	}
+	h.heads[code] = &pendingHead{rec: rec, head: head, retry: retry{attempt: 1, next: now.Add(h.cfg.RetryMin)}}
+}
+
+// loadPendingHeads derives, at Open, the head_seen owed to each registry
+// from its latest reconciliation that recorded a valid head: it is sent
+// again on the first Tick (the node keeps a head once, so a head it had
+// already kept costs one message and its answer).
+func (h *Hub) loadPendingHeads(ctx context.Context) error {
+	rs, err := reconciliations(ctx, h.cfg.DB, "")
+	if err != nil {
+		return err
+	}
+	h.heads = map[string]*pendingHead{}
+	for _, r := range rs {
+		invalid := slices.ContainsFunc(r.Findings, func(f ReconFinding) bool { return f.Code == CodeReconcileHeadInvalid })
+		if r.Head.KID == "" || r.Head.Seq == 0 || invalid {
+			continue
+		}
+		h.heads[r.Registry] = &pendingHead{rec: r.ID, head: r.Head}
+	}
+	return nil
+}
+
+// headsDue appends the head_seen messages whose re-send is due (h.mu
+// held), with the backoff of the hub's other re-sends.
+func (h *Hub) headsDue(out []outMsg, now time.Time) []outMsg {
+	if h.cfg.Transport == nil || h.cfg.Signer.Key == nil {
+		return out
+	}
+	codes := make([]string, 0, len(h.heads))
+	for code := range h.heads {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		p := h.heads[code]
+		if now.Before(p.retry.next) {
+			continue
+		}
+		p.retry.attempt++
+		p.retry.next = now.Add(backoff(p.retry.attempt, h.cfg.RetryMin, h.cfg.RetryMax))
+		out = append(out, h.headSeenMessage(code, p.rec, p.head))
+	}
+	return out
+}
+
+// headKept ends the re-sends of head_seen when the node answers the
+// latest one (an answer to an older head_seen ends nothing).
+func (h *Hub) headKept(from string, k protocol.HeadKept) {
+	if p := h.heads[from]; p != nil && p.rec == k.Reconciliation {
+		delete(h.heads, from)
+	}
+}
+
+// PendingHeads lists, by registry, the reconciliation whose head_seen the
+// node has not answered yet.
+func (h *Hub) PendingHeads() map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string]string{}
+	for code, p := range h.heads {
+		out[code] = p.rec
+	}
+	return out
+}
+
+func (h *Hub) headSeenMessage(code, rec string, head ledger.SignedHead) outMsg {
+	body, _ := json.Marshal(protocol.HeadSeen{Reconciliation: rec, Head: protocol.Head{Registry: head.Registry, Seq: head.Seq, Hash: head.Hash, At: head.At, KID: head.KID, Signature: head.Signature}})
+	return outMsg{Header: envelope.Header{ID: "head_seen:" + rec, From: h.cfg.Code, To: code, TransactionID: rec}, Type: "head_seen", Payload: body}
 }
 
 // SendHeadSeen tells registry code, through the hub's transport, that
@@ -358,16 +469,7 @@ func (h *Hub) SendHeadSeen(ctx context.Context, code, rec string, head ledger.Si
 	if h.cfg.Transport == nil || h.cfg.Signer.Key == nil {
 		return nil
 	}
-	p := protocol.HeadSeen{Reconciliation: rec, Head: protocol.Head{Registry: head.Registry, Seq: head.Seq, Hash: head.Hash, At: head.At, KID: head.KID, Signature: head.Signature}}
-	hd := envelope.Header{ID: "head_seen:" + rec, From: h.cfg.Code, To: code, TransactionID: rec, SentAt: h.cfg.Now().UTC()}
-	c, err := protocol.Seal(h.cfg.Signer, hd, p)
-	if err != nil {
-		return fmt.Errorf("hub: sealing head_seen %s for %s: %w", rec, code, err)
-	}
-	if err := h.cfg.Transport.Send(ctx, code, c); err != nil {
-		return fmt.Errorf("hub: sending head_seen %s to %s: %w", rec, code, err)
-	}
-	return nil
+	return h.transmit(ctx, h.headSeenMessage(code, rec, head))
 }
 
 func (h *Hub) checkHead(code string, head ledger.SignedHead, key registry.PublicKey, snap registry.Snapshot, prev []Reconciliation, add func(ReconFinding)) {
@@ -762,9 +864,11 @@ func RecordedHeads(ctx context.Context, db *store.DB) (map[string]ledger.SignedH
 	return out, nil
 }
 
-// HTTPNode reads a node over its API for the reconciliation of a
-// networked hub: GET …/snapshot (with an auditor's token), …/head and
-// …/key. A freeze is a hub-only kind with no API endpoint: it travels as
+// HTTPNode reads a node over HTTP for the reconciliation of a networked
+// hub: the snapshot with a request signed by the hub (GET
+// /hub/v1/snapshot, see SignSnapshotRequest; with an API token when Hub
+// is not set), the head and key from the API (GET …/head, …/key).
+// A freeze is a hub-only kind with no API endpoint: it travels as
 // the hub protocol's freeze message through Hub's transport, and the
 // node's Endpoint records it. Without Hub, Freeze answers ErrFreezeRemote
 // and the reconciliation reports reconcile_freeze_failed.
@@ -787,13 +891,19 @@ func (n HTTPNode) Code() string { return n.Registry }
 
 func (n HTTPNode) get(ctx context.Context, path string, auth bool, v any) error {
 	u := strings.TrimSuffix(n.BaseURL, "/") + "/api/v1/registries/" + url.PathEscape(n.Registry) + path
+	return n.do(ctx, u, func(r *http.Request) {
+		if auth && n.Token != "" {
+			r.Header.Set("Authorization", "Bearer "+n.Token)
+		}
+	}, v)
+}
+
+func (n HTTPNode) do(ctx context.Context, u string, prep func(*http.Request), v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return fmt.Errorf("hub: reading %s: %w", u, err)
 	}
-	if auth && n.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+n.Token)
-	}
+	prep(req)
 	c := n.Client
 	if c == nil {
 		c = http.DefaultClient
@@ -816,9 +926,22 @@ func (n HTTPNode) get(ctx context.Context, path string, auth bool, v any) error 
 	return nil
 }
 
+// Snapshot reads the node's snapshot: with Token, the API's GET
+// …/snapshot as that auditor; otherwise, with Hub set (a networked hub),
+// GET <BaseURL>/hub/v1/snapshot with a snapshot request signed by the
+// hub's key (SignSnapshotRequest), so the hub needs no token of the node.
 func (n HTTPNode) Snapshot(ctx context.Context) (registry.Snapshot, error) {
 	var s registry.Snapshot
-	err := n.get(ctx, "/snapshot", true, &s)
+	if n.Token != "" || n.Hub == nil || n.Hub.cfg.Signer.Key == nil {
+		err := n.get(ctx, "/snapshot", true, &s)
+		return s, err
+	}
+	req, err := n.Hub.SignSnapshotRequest(n.Registry)
+	if err != nil {
+		return s, err
+	}
+	u := strings.TrimSuffix(n.BaseURL, "/") + "/" + SnapshotPath
+	err = n.do(ctx, u, func(r *http.Request) { r.Header.Set("Authorization", SnapshotAuthScheme+" "+req) }, &s)
 	return s, err
 }
 
@@ -863,4 +986,47 @@ func (h *Hub) SendFreeze(ctx context.Context, code, id string, f registry.Freeze
 		return fmt.Errorf("hub: sending freeze %s to %s: %w", id, code, err)
 	}
 	return nil
+}
+
+// The snapshot request (docs/linking.md, "How the hub reads a node"): a
+// networked hub reads a node's snapshot with GET <endpoint>/hub/v1/snapshot
+// and, in its Authorization header, an envelope of type snapshot_request
+// signed by the hub's key: addressed to the node (to), with a fresh random
+// id and sent_at. The node verifies it against the hub key of the trust list
+// it pinned (package hubhttp, SnapshotHandler): forged, misaddressed, stale
+// or future (a window of SnapshotSkew), replayed (an id seen before) and
+// other types are refused with their codes. The request is not a protocol
+// message: /hub/v1/messages refuses its type (unknown_type).
+const (
+	SnapshotPath        = "hub/v1/snapshot"
+	SnapshotRequestType = "snapshot_request"
+	SnapshotAuthScheme  = "Corridor-Hub"
+	// SnapshotSkew bounds |sent_at - now| of a snapshot request at the
+	// node: a request lives this long, and the node remembers ids for
+	// twice as long. Our choice, not a regulatory figure.
+	SnapshotSkew = time.Minute
+)
+
+// SnapshotRequest is the body of a snapshot request.
+type SnapshotRequest struct {
+	Registry string `json:"registry"`
+}
+
+// SignSnapshotRequest seals a snapshot request to registry code.
+func (h *Hub) SignSnapshotRequest(code string) (string, error) {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", fmt.Errorf("hub: snapshot request id: %w", err)
+	}
+	body, err := json.Marshal(SnapshotRequest{Registry: code})
+	if err != nil {
+		return "", fmt.Errorf("hub: snapshot request: %w", err)
+	}
+	hd := envelope.Header{ID: "snapshot:" + hex.EncodeToString(id[:]), From: h.cfg.Code, To: code, Version: protocol.Version,
+		SentAt: h.cfg.Now().UTC(), Type: SnapshotRequestType}
+	c, err := h.cfg.Signer.Seal(hd, body)
+	if err != nil {
+		return "", fmt.Errorf("hub: sealing the snapshot request for %s: %w", code, err)
+	}
+	return c, nil
 }

@@ -232,6 +232,14 @@ type HeadSeen struct {
 	Head           Head   `json:"head"`
 }
 
+// HeadKept answers HeadSeen: the registry kept the head the hub recorded
+// at the reconciliation, so the hub stops re-sending it. Not sequenced;
+// its transaction id is the reconciliation's id.
+type HeadKept struct {
+	Reconciliation string `json:"reconciliation"`
+	Seq            int64  `json:"seq"`
+}
+
 // Spec is one row of the message-type table.
 type Spec struct {
 	Type    string
@@ -287,6 +295,7 @@ var Types = []Spec{
 	// Freeze moves no transfer's status (reconciliation, not a transfer).
 	spec[Freeze]("freeze", hub, nil, nil, false),
 	spec[HeadSeen]("head_seen", hub, nil, nil, false),
+	spec[HeadKept]("head_kept", []Role{RoleTransferring, RoleAcquiring}, nil, nil, false),
 }
 
 // Lookup returns the table row of typ.

@@ -43,6 +43,7 @@ var samples = map[string]any{
 	"status_report":  StatusReport{Status: StatusAccepted},
 	"import_ack":     ImportAck{ToAccount: "7"},
 	"head_seen":      HeadSeen{Reconciliation: "REC-3", Head: Head{Registry: "CN", Seq: 42, Hash: "9f2c", At: t0, KID: "cn-key-1", Signature: "c2ln"}},
+	"head_kept":      HeadKept{Reconciliation: "REC-3", Seq: 42},
 	"freeze": Freeze{Reconciliation: "REC-3", Code: "reconcile_missing", Reason: "hub reconciliation REC-3 found the registry's blocks differ from the hub's records",
 		Blocks: []FreezeRange{{OriginRegistry: "CN", IssuanceID: "1", Start: 101, End: 110}}},
 }

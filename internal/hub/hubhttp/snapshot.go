@@ -1,0 +1,164 @@
+package hubhttp
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/corridor-carbon/corridor/internal/hub"
+	"github.com/corridor-carbon/corridor/internal/hub/envelope"
+	"github.com/corridor-carbon/corridor/internal/hub/protocol"
+	"github.com/corridor-carbon/corridor/internal/registry"
+)
+
+// PathSnapshot is a node's snapshot for the hub's reconciliation.
+const PathSnapshot = hub.SnapshotPath
+
+// Refusal codes of a snapshot request (besides the envelope's forged,
+// misaddressed, stale, future, malformed, unsupported_version).
+const (
+	// CodeUnauthenticated: no snapshot request in the Authorization header.
+	CodeUnauthenticated envelope.Code = "unauthenticated"
+	// CodeReplayed: a snapshot request whose id the node has seen before.
+	CodeReplayed envelope.Code = "replayed"
+	// CodeNotHub: a request signed by a participant that is not the hub,
+	// or of another type than snapshot_request.
+	CodeNotHub envelope.Code = "not_hub"
+)
+
+// SnapshotHandler is GET <endpoint>/hub/v1/snapshot at a registry node: it
+// answers the node's snapshot (registry.Snapshot, as the hub's actor) to
+// a snapshot request signed by the hub (hub.SignSnapshotRequest) and
+// refuses anything else with a problem and its code. The hub's key is the
+// one of the trust list the node fetched under its pinned hub key.
+type SnapshotHandler struct {
+	Node *registry.Node
+	// HubOrg is the organisation acting for the hub at the node.
+	HubOrg int64
+	// HubCode is the hub's code (the trust list's issuer).
+	HubCode string
+	Trust   func() envelope.TrustList
+	// Now is the node's clock (time.Now when nil); Skew the request's
+	// window (hub.SnapshotSkew when 0).
+	Now  func() time.Time
+	Skew time.Duration
+	Log  *slog.Logger
+
+	mu   sync.Mutex
+	seen map[string]time.Time // request id → when it was taken
+}
+
+func (s *SnapshotHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		writeProblem(w, Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Detail: "the snapshot is read with GET"})
+		return
+	}
+	if err := s.Check(r.Context(), r.Header.Get("Authorization")); err != nil {
+		rf, ok := err.(*envelope.Refusal)
+		if !ok {
+			s.log().Error("hubhttp: snapshot request", "err", err)
+			writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: "unavailable", Detail: "the node could not check the request now; retry"})
+			return
+		}
+		s.log().Warn("hubhttp: snapshot request refused", "code", rf.Code, "detail", rf.Detail, "remote", r.RemoteAddr)
+		status := refusalStatus(rf.Code)
+		switch rf.Code {
+		case CodeUnauthenticated:
+			status = http.StatusUnauthorized
+			w.Header().Set("WWW-Authenticate", hub.SnapshotAuthScheme)
+		case CodeNotHub:
+			status = http.StatusForbidden
+		case CodeReplayed:
+			status = http.StatusConflict
+		}
+		writeProblem(w, Problem{Status: status, Code: string(rf.Code), Title: "Snapshot request refused", Detail: rf.Detail})
+		return
+	}
+	snap, err := s.Node.Snapshot(registry.Actor{OrgID: s.HubOrg, Role: registry.RoleHub})
+	if err != nil {
+		s.log().Error("hubhttp: snapshot", "err", err)
+		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: "unavailable", Detail: "the node could not take its snapshot now; retry"})
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, snap)
+}
+
+// Check verifies the Authorization header value of a snapshot request and,
+// when it passes, remembers its id (a second use is refused as replayed).
+// Refusals are *envelope.Refusal.
+func (s *SnapshotHandler) Check(ctx context.Context, authz string) error {
+	compact, ok := strings.CutPrefix(authz, hub.SnapshotAuthScheme+" ")
+	if !ok || strings.TrimSpace(compact) == "" {
+		return &envelope.Refusal{Code: CodeUnauthenticated, Detail: "GET /" + PathSnapshot + " needs 'Authorization: " + hub.SnapshotAuthScheme + " <request signed by the hub>'"}
+	}
+	now := s.now()
+	skew := s.skew()
+	v := envelope.Verifier{Trust: s.Trust, Self: s.Node.Code(), Now: func() time.Time { return now }, MaxSkew: skew,
+		Versions: []int{protocol.Version}, Replay: noReplay{}, Unsequenced: func(string) bool { return true }}
+	m, _, err := v.Open(ctx, strings.TrimSpace(compact))
+	if err != nil {
+		return err
+	}
+	if m.From != s.HubCode {
+		return &envelope.Refusal{Code: CodeNotHub, Detail: "the request is signed by " + m.From + ", not the hub " + s.HubCode}
+	}
+	if m.Type != hub.SnapshotRequestType {
+		return &envelope.Refusal{Code: CodeNotHub, Detail: "a message of type " + m.Type + " is not a snapshot request"}
+	}
+	var body hub.SnapshotRequest
+	if err := json.Unmarshal(m.Body, &body); err != nil || body.Registry != s.Node.Code() {
+		return &envelope.Refusal{Code: envelope.CodeMisaddressed, Detail: "the request asks for the snapshot of " + body.Registry + ", this node is " + s.Node.Code()}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.seen[m.ID]; dup {
+		return &envelope.Refusal{Code: CodeReplayed, Detail: "snapshot request " + m.ID + " was used before"}
+	}
+	if s.seen == nil {
+		s.seen = map[string]time.Time{}
+	}
+	// Forget ids older than the window on both sides: a request that old
+	// is refused as stale anyway.
+	for id, at := range s.seen {
+		if now.Sub(at) > 2*skew {
+			delete(s.seen, id)
+		}
+	}
+	s.seen[m.ID] = now
+	return nil
+}
+
+func (s *SnapshotHandler) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *SnapshotHandler) skew() time.Duration {
+	if s.Skew > 0 {
+		return s.Skew
+	}
+	return hub.SnapshotSkew
+}
+
+func (s *SnapshotHandler) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// noReplay is the envelope verifier's replay store: none; Check keeps
+// the ids taken itself and refuses a second use as replayed.
+type noReplay struct{}
+
+func (noReplay) Lookup(context.Context, string, string) (envelope.Hash, bool, error) {
+	return envelope.Hash{}, false, nil
+}
