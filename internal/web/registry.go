@@ -57,6 +57,13 @@ func (s *Site) nodeOr404(w http.ResponseWriter, r *http.Request) *registry.Node 
 	n := s.nodes[r.PathValue("registry")]
 	if n == nil {
 		s.renderError(w, r, http.StatusNotFound, "error.no_registry", r.PathValue("registry"))
+		return nil
+	}
+	// A node that lost its serving lock shows nothing from memory, as the
+	// API does not (registry.Node.Serving says why).
+	if err := n.Serving(); err != nil {
+		s.renderError(w, r, http.StatusServiceUnavailable, "error.not_serving", n.Code())
+		return nil
 	}
 	return n
 }
