@@ -209,14 +209,20 @@ func (s *Site) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		actors[code] = act
 	}
 	actors[n.Code()] = a
-	s.sessions.delete(old.id)
-	setSessionCookie(w, r, s.sessions.create(actors))
+	ns, err := s.sessions.create(r.Context(), actors)
+	if err != nil {
+		slog.ErrorContext(r.Context(), "web: sign-in", "registry", n.Code(), "err", err)
+		fail(http.StatusServiceUnavailable, "signin.error.unavailable", n.Code())
+		return
+	}
+	s.sessions.delete(r.Context(), old.id) // a new id: one planted before sign-in is worthless after it
+	setSessionCookie(w, r, ns)
 	http.Redirect(w, r, d.SignIn.Next, http.StatusSeeOther)
 }
 
 func (s *Site) handleSignOut(w http.ResponseWriter, r *http.Request) {
 	if old := s.currentSession(r); old != nil {
-		s.sessions.delete(old.id)
+		s.sessions.delete(r.Context(), old.id)
 	}
 	clearSessionCookie(w, r)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
