@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
+	"github.com/corridor-carbon/corridor/internal/web"
 )
 
 // holdWriteLock takes the node's database write lock from another session,
@@ -286,6 +288,7 @@ func TestReadyzServingLockLost(t *testing.T) {
 		mux := http.NewServeMux()
 		mux.Handle("/api/", s.Handler())
 		mux.Handle("GET /readyz", s.ReadyHandler())
+		mux.Handle("/", web.New(w.node).Handler())
 		srv := httptest.NewServer(mux)
 		t.Cleanup(srv.Close)
 		other := tg.Open(t)
@@ -340,6 +343,16 @@ func TestReadyzServingLockLost(t *testing.T) {
 						t.Fatalf("GET %s (token %v) after the lock was lost: %d %v, want 503 %s", path, tok != "", code, m, registry.CodeNotServing)
 					}
 				}
+			}
+			// The dashboard says so too, instead of showing totals.
+			resp, err := http.Get(srv.URL + "/registries/CN")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(page), "no longer served by this server") {
+				t.Fatalf("dashboard page after the lock was lost: %d\n%.300s", resp.StatusCode, page)
 			}
 			return
 		}
