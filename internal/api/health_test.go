@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
+	"github.com/corridor-carbon/corridor/internal/web"
 )
 
 // holdWriteLock takes the node's database write lock from another session,
@@ -286,6 +288,7 @@ func TestReadyzServingLockLost(t *testing.T) {
 		mux := http.NewServeMux()
 		mux.Handle("/api/", s.Handler())
 		mux.Handle("GET /readyz", s.ReadyHandler())
+		mux.Handle("/", web.New(w.node).Handler())
 		srv := httptest.NewServer(mux)
 		t.Cleanup(srv.Close)
 		other := tg.Open(t)
@@ -329,6 +332,28 @@ func TestReadyzServingLockLost(t *testing.T) {
 			if code != http.StatusServiceUnavailable || m["code"] != registry.CodeNotServing {
 				t.Fatalf("write after the lock was lost: %d %v, want 503 %s", code, m, registry.CodeNotServing)
 			}
+			// Reads too: the node's memory may be behind what the
+			// lock's new holder wrote, so it serves no answer from it
+			// (before, totals and balances were answered 200 as if current).
+			for _, path := range []string{"/api/v1/registries/CN", fmt.Sprintf("/api/v1/registries/CN/accounts/%d/holdings", w.account),
+				"/api/v1/registries/CN/head", "/api/v1/registries/CN/serials/CN-CCER-CCER-DEMO-0001-2024-1-1-1"} {
+				for _, tok := range []string{"", w.tokens["holder"]} {
+					code, m, _ = w.raw(t, "GET", path, tok, "", "")
+					if code != http.StatusServiceUnavailable || m["code"] != registry.CodeNotServing || !strings.Contains(fmt.Sprint(m["detail"]), "no reads") {
+						t.Fatalf("GET %s (token %v) after the lock was lost: %d %v, want 503 %s", path, tok != "", code, m, registry.CodeNotServing)
+					}
+				}
+			}
+			// The dashboard says so too, instead of showing totals.
+			resp, err := http.Get(srv.URL + "/registries/CN")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(page), "no longer served by this server") {
+				t.Fatalf("dashboard page after the lock was lost: %d\n%.300s", resp.StatusCode, page)
+			}
 			return
 		}
 		if _, err := registry.Open(context.Background(), other, registry.Options{Code: "CN"}); !errors.Is(err, registry.ErrDatabaseInUse) {
@@ -336,6 +361,9 @@ func TestReadyzServingLockLost(t *testing.T) {
 		}
 		if code, m := getReady(t, srv.URL); code != http.StatusOK {
 			t.Fatalf("/readyz of the serving node: %d %v", code, m)
+		}
+		if code, m, _ := w.raw(t, "GET", "/api/v1/registries/CN", "", "", ""); code != http.StatusOK {
+			t.Fatalf("read from the serving node: %d %v", code, m)
 		}
 	})
 }

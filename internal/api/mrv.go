@@ -1,12 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 
 	"github.com/corridor-carbon/corridor/internal/mrv"
+	"github.com/corridor-carbon/corridor/internal/strictjson"
 )
 
 // routesMRV registers the MRV endpoint: an installation's monitoring data in,
@@ -27,15 +28,30 @@ const mrvUnits = "Emissions in tCO2e, specific embedded emissions (see_*) in tCO
 	"Calculation-based Em = AD × EF × OF with AD = quantity × NCV for fuels; mass balance Em = Σ ± quantity × carbon content × 3.664; " +
 	"PFCs by the slope method with GWP CF4 6630, C2F6 11100; indirect = MWh × factor."
 
+// handleMRVReport reads the body as every write does: JSON with
+// Content-Type application/json (415 otherwise) decoded strictly (a key
+// given twice, an unknown or miscased field, data after the object or a
+// body that is not an object are refused with strictjson's codes). YAML is
+// for the CLI's files (corridor mrv), not the API.
 func (s *Server) handleMRVReport(w http.ResponseWriter, r *http.Request) {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		tooLarge(w, err)
+	raw, ok := readBody(w, r, false)
+	if !ok {
 		return
 	}
-	inst, err := mrv.ParseInstallation(raw)
-	if err != nil {
-		mrvProblem(w, "malformed_json", err)
+	var inst mrv.Installation
+	if err := strictjson.Decode(raw, &inst); err != nil {
+		var e *strictjson.Error
+		if errors.As(err, &e) && (e.Code == strictjson.CodeType || e.Code == strictjson.CodeMalformed) &&
+			bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+			// A value of the wrong kind: mrv's reader names the field
+			// down to the list index (streams[1].ef), which a decimal's
+			// own decoding error does not.
+			if _, perr := mrv.ParseInstallation(raw); perr != nil {
+				mrvProblem(w, strictjson.CodeMalformed, perr)
+				return
+			}
+		}
+		bodyProblem(w, err)
 		return
 	}
 	res, err := mrv.Compute(inst)

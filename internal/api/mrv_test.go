@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/strictjson"
 )
 
 const kilnJSON = `{
@@ -76,7 +77,7 @@ func TestMRVReportBadInputNamesField(t *testing.T) {
 	defer srv.Close()
 	for _, tc := range []struct{ body, code, field string }{
 		{strings.Replace(kilnJSON, `"ef": 0.44`, `"ef": [1]`, 1), "malformed_json", "streams[1].ef"},
-		{strings.Replace(kilnJSON, `"name"`, `"colour": "red", "name"`, 1), "malformed_json", "colour"},
+		{strings.Replace(kilnJSON, `"name"`, `"colour": "red", "name"`, 1), "unknown_field", "colour"},
 		{strings.Replace(kilnJSON, `"quantity": 12000`, `"quantity": -12000`, 1), "invalid_installation", "streams[1].quantity"},
 		{`{"name": "empty", "year": 2026, "processes": []}`, "invalid_installation", "processes"},
 		{``, "malformed_json", ""},
@@ -140,4 +141,107 @@ func TestMRVReportPrecursorsPrecisionBiomass(t *testing.T) {
 	if em["biomass_counted_co2"] != "100" || em["rounding"] == "" {
 		t.Errorf("biomass counted %v rounding %v", em["biomass_counted_co2"], em["rounding"])
 	}
+}
+
+// TestMRVReportStrictBody: the MRV body is read like every write's
+// (before, the endpoint used encoding/json alone: a repeated key kept its
+// last value, "Name" filled name, a body that was not an object was read as
+// YAML, and any Content-Type or none was taken).
+func TestMRVReportStrictBody(t *testing.T) {
+	srv := httptest.NewServer(api.New().Handler())
+	defer srv.Close()
+	body := strings.TrimSuffix(strings.TrimSpace(kilnJSON), "}")
+	for _, tc := range []struct {
+		name, body, ctype string
+		status            int
+		code, field       string
+	}{
+		{"key repeated", body + `, "year": 2027}`, "application/json", 400, "duplicate_key", "year"},
+		{"key repeated in other case", body + `, "NAME": "Other kiln"}`, "application/json", 400, "duplicate_key", "NAME"},
+		{"nested key repeated", strings.Replace(kilnJSON, `"mwh": "800"`, `"mwh": "800", "mwh": "8"`, 1), "application/json", 400, "duplicate_key", "electricity[0].mwh"},
+		{"field in other case", strings.Replace(kilnJSON, `"name"`, `"Name"`, 1), "application/json", 400, "unknown_field", "Name"},
+		{"data after the object", kilnJSON + ` {"name": "again"}`, "application/json", 400, "malformed_json", ""},
+		{"array body", `[1, 2]`, "application/json", 400, "body_not_object", ""},
+		{"null body", `null`, "application/json", 400, "body_not_object", ""},
+		{"string body", `"kiln"`, "application/json", 400, "body_not_object", ""},
+		{"YAML body", "name: Clinker kiln\nyear: 2026\n", "application/json", 400, "malformed_json", ""},
+		{"invalid UTF-8", strings.Replace(kilnJSON, `"Clinker kiln"`, "\"Clinker\xffkiln\"", 1), "application/json", 400, "text_invalid", "name"},
+		{"no Content-Type", kilnJSON, "", 415, "unsupported_media_type", "Content-Type"},
+		{"text Content-Type", kilnJSON, "text/plain", 415, "unsupported_media_type", "Content-Type"},
+		{"YAML Content-Type", kilnJSON, "application/yaml", 415, "unsupported_media_type", "Content-Type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/mrv/report", strings.NewReader(tc.body))
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			st, res := doMRV(t, req)
+			if st != tc.status || res["code"] != tc.code || (tc.field != "" && res["field"] != tc.field) || res["detail"] == "" {
+				t.Fatalf("status %d %v; want %d code %s field %q", st, res, tc.status, tc.code, tc.field)
+			}
+		})
+	}
+	// JSON with parameters is still JSON.
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/mrv/report", strings.NewReader(kilnJSON))
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	if st, res := doMRV(t, req); st != 200 {
+		t.Fatalf("exact body with charset: %d %v", st, res)
+	}
+	for _, m := range []string{"GET", "PUT", "DELETE"} {
+		req, _ := http.NewRequest(m, srv.URL+"/api/v1/mrv/report", strings.NewReader(kilnJSON))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var res map[string]any
+		_ = json.Unmarshal(raw, &res)
+		if resp.StatusCode != 405 || res["code"] != "method_not_allowed" || resp.Header.Get("Allow") != "POST" {
+			t.Errorf("%s: %d Allow %q %s; want 405 method_not_allowed, Allow POST", m, resp.StatusCode, resp.Header.Get("Allow"), raw)
+		}
+	}
+}
+
+func doMRV(t *testing.T, req *http.Request) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("status %d, body not JSON: %s", resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// FuzzMRVReportBody posts arbitrary bodies to the MRV endpoint: the answer
+// is 200 with a report or a 4xx problem+json, never a 5xx; and a body the
+// endpoint accepts has no key given twice (strictjson's check agrees).
+func FuzzMRVReportBody(f *testing.F) {
+	for _, s := range []string{kilnJSON, `{}`, `null`, `[]`, `{"name":"a","name":"b"}`, `{"processes":[{"id":"k","activity_level":"1"}]}`,
+		`{"streams":[{"id":"s","process":"k","kind":"combustion","quantity":"1e400","ncv":"1","ef":"1"}],"processes":[{"id":"k","cn":"25231000","activity_level":"0.000001"}]}`} {
+		f.Add(s)
+	}
+	h := api.New().Handler()
+	f.Fuzz(func(t *testing.T, body string) {
+		req := httptest.NewRequest("POST", "/api/v1/mrv/report", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch {
+		case rec.Code >= 500:
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
+		case rec.Code == http.StatusOK:
+			if err := strictjson.CheckKeys([]byte(body)); err != nil {
+				t.Fatalf("accepted %q, which strictjson refuses: %v", body, err)
+			}
+		case !strings.Contains(rec.Header().Get("Content-Type"), "problem+json"):
+			t.Fatalf("status %d without problem+json for %q", rec.Code, body)
+		}
+	})
 }

@@ -106,6 +106,10 @@ func (s *Server) read(h nodeHandler) http.HandlerFunc {
 		if n == nil {
 			return
 		}
+		if err := n.Serving(); err != nil {
+			ledgerError(w, r, err, false)
+			return
+		}
 		actor := registry.Anonymous
 		if tok, ok := bearer(r); ok {
 			a, found, err := n.Authenticate(r.Context(), tok)

@@ -107,6 +107,22 @@ func errNotServing(reason error) error {
 		Detail: reason.Error() + "; nothing was written, send the write to the server that holds the lock"}
 }
 
+// Serving is nil while the node holds its serving lock; after the lock was
+// lost to another process it is the registry_not_serving error every read
+// is answered with. The node's state in memory is what it last committed,
+// and the other process may since have moved those units: a read served
+// from it would be wrong without knowing it, so reads are refused like
+// writes rather than marked stale, and a client (or load balancer) goes to
+// the server that holds the lock, as /readyz already tells it to.
+func (n *Node) Serving() error {
+	lost := n.excl.lostErr()
+	if lost == nil {
+		return nil
+	}
+	return &ledger.Error{Kind: ledger.KindTransient, Code: CodeNotServing,
+		Detail: lost.Error() + "; this node's state may be behind the database, so it answers no reads either: read from the server that holds the lock"}
+}
+
 func holdExclusive(ctx context.Context, db *store.DB, log *slog.Logger) (*exclusive, error) {
 	if db.Dialect() == store.Postgres {
 		return holdAdvisory(ctx, db, log)

@@ -22,7 +22,10 @@ func FuzzOperationForm(f *testing.F) {
 	n := d.nodes["CN"]
 	admin := d.tokens["CN"][ledger.RoleAdmin].Token
 	actor, _, _ := n.Authenticate(f.Context(), admin)
-	ss := d.site.sessions.create(map[string]registry.Actor{"CN": actor})
+	ss, err := d.site.sessions.create(f.Context(), map[string]registry.Actor{"CN": actor})
+	if err != nil {
+		f.Fatal(err)
+	}
 	ops := make([]string, 0, len(operations))
 	for op := range operations {
 		ops = append(ops, op)

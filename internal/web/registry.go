@@ -59,6 +59,13 @@ func (s *Site) nodeOr404(w http.ResponseWriter, r *http.Request) *registry.Node 
 	n := s.nodes[r.PathValue("registry")]
 	if n == nil {
 		s.renderError(w, r, http.StatusNotFound, "error.no_registry", r.PathValue("registry"))
+		return nil
+	}
+	// A node that lost its serving lock shows nothing from memory, as the
+	// API does not (registry.Node.Serving says why).
+	if err := n.Serving(); err != nil {
+		s.renderError(w, r, http.StatusServiceUnavailable, "error.not_serving", n.Code())
+		return nil
 	}
 	return n
 }
@@ -204,14 +211,20 @@ func (s *Site) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		actors[code] = act
 	}
 	actors[n.Code()] = a
-	s.sessions.delete(old.id)
-	setSessionCookie(w, r, s.sessions.create(actors))
+	ns, err := s.sessions.create(r.Context(), actors)
+	if err != nil {
+		slog.ErrorContext(r.Context(), "web: sign-in", "registry", n.Code(), "err", err)
+		fail(http.StatusServiceUnavailable, "signin.error.unavailable", n.Code())
+		return
+	}
+	s.sessions.delete(r.Context(), old.id) // a new id: one planted before sign-in is worthless after it
+	setSessionCookie(w, r, ns)
 	http.Redirect(w, r, d.SignIn.Next, http.StatusSeeOther)
 }
 
 func (s *Site) handleSignOut(w http.ResponseWriter, r *http.Request) {
 	if old := s.currentSession(r); old != nil {
-		s.sessions.delete(old.id)
+		s.sessions.delete(r.Context(), old.id)
 	}
 	clearSessionCookie(w, r)
 	http.Redirect(w, r, "/", http.StatusSeeOther)

@@ -1,11 +1,15 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/registry"
@@ -22,9 +26,6 @@ const sessionCookie = "corridor_session"
 const (
 	signedInTTL  = 8 * time.Hour
 	anonymousTTL = 2 * time.Hour
-	// maxSessions bounds memory against a client that never keeps cookies;
-	// past it the session closest to expiry is dropped.
-	maxSessions = 20000
 )
 
 // session is one browser's state on this server.
@@ -36,16 +37,19 @@ type session struct {
 	actors map[string]registry.Actor
 }
 
-// sessions is the server-side session store. It lives in memory: a restart
-// signs everyone out, which costs a sign-in and keeps no secret on disk.
+// sessions is the server-side session store. A sign-in is stored in the
+// database of the registry it signs in to (registry.Node.StartSession),
+// under the hash of the session id, so a restart signs nobody out and a
+// copy of a database signs nobody in. An anonymous session is not stored:
+// it is only its id, and its CSRF token is derived from the id, so
+// visitors without a sign-in cost no rows.
 type sessions struct {
-	mu  sync.Mutex
-	m   map[string]*session
-	now func() time.Time
+	nodes map[string]*registry.Node
+	now   func() time.Time
 }
 
-func newSessions() *sessions {
-	return &sessions{m: map[string]*session{}, now: time.Now}
+func newSessions(nodes map[string]*registry.Node) *sessions {
+	return &sessions{nodes: nodes, now: time.Now}
 }
 
 // randomID returns 32 random bytes, URL-safe base64 (256 bits: not guessable).
@@ -55,59 +59,88 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// get returns the live session with id, or nil.
-func (ss *sessions) get(id string) *session {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	s := ss.m[id]
-	if s == nil {
-		return nil
-	}
-	if !ss.now().Before(s.expires) {
-		delete(ss.m, id)
-		return nil
-	}
-	return s
+// wellFormed reports whether id could have come from randomID.
+func wellFormed(id string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(id)
+	return err == nil && len(b) == 32
 }
 
-// create stores a new session with actors (nil for an anonymous one).
-func (ss *sessions) create(actors map[string]registry.Actor) *session {
-	ttl := anonymousTTL
-	if len(actors) > 0 {
-		ttl = signedInTTL
-	}
-	s := &session{id: randomID(), csrf: randomID(), expires: ss.now().Add(ttl), actors: actors}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if len(ss.m) >= maxSessions {
-		ss.evict()
-	}
-	ss.m[s.id] = s
-	return s
+// idHash is what a registry stores for session id: its SHA-256, hex.
+func idHash(id string) string {
+	h := sha256.Sum256([]byte("corridor session id\x00" + id))
+	return hex.EncodeToString(h[:])
 }
 
-// evict drops expired sessions, or if none, the one that expires first.
-func (ss *sessions) evict() {
-	now := ss.now()
-	var first *session
-	for id, s := range ss.m {
-		if !now.Before(s.expires) {
-			delete(ss.m, id)
+// csrfFor is session id's CSRF token. It is derived from the id, which
+// never leaves the HttpOnly cookie, under another label than idHash: a
+// page that shows the token gives away neither the id nor its stored hash.
+func csrfFor(id string) string {
+	h := sha256.Sum256([]byte("corridor csrf\x00" + id))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// get returns the session with id, signed in wherever a registry holds a
+// live sign-in for it, or nil for an id randomID could not have made.
+func (ss *sessions) get(ctx context.Context, id string) *session {
+	if !wellFormed(id) {
+		return nil
+	}
+	s := &session{id: id, csrf: csrfFor(id), actors: map[string]registry.Actor{}}
+	h, now := idHash(id), ss.now()
+	for code, n := range ss.nodes {
+		a, exp, found, err := n.Session(ctx, h, now)
+		if err != nil {
+			slog.WarnContext(ctx, "web: read session; not signed in there for this request", "registry", code, "err", err)
 			continue
 		}
-		if first == nil || s.expires.Before(first.expires) {
-			first = s
+		if found {
+			s.actors[code] = a
+			if s.expires.IsZero() || exp.Before(s.expires) {
+				s.expires = exp
+			}
 		}
 	}
-	if len(ss.m) >= maxSessions && first != nil {
-		delete(ss.m, first.id)
+	if len(s.actors) == 0 {
+		s.expires = now.Add(anonymousTTL)
 	}
+	return s
 }
 
-func (ss *sessions) delete(id string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	delete(ss.m, id)
+// create starts a new session signed in as actors (none: anonymous),
+// storing each sign-in in its registry's database. If one cannot be
+// stored, those already stored are removed and the error returned.
+func (ss *sessions) create(ctx context.Context, actors map[string]registry.Actor) (*session, error) {
+	id, now := randomID(), ss.now()
+	s := &session{id: id, csrf: csrfFor(id), expires: now.Add(anonymousTTL), actors: actors}
+	if len(actors) == 0 {
+		return s, nil
+	}
+	s.expires = now.Add(signedInTTL)
+	h := idHash(id)
+	for code, a := range actors {
+		n := ss.nodes[code]
+		if n == nil {
+			continue
+		}
+		if err := n.StartSession(ctx, h, a, now, s.expires); err != nil {
+			ss.delete(ctx, id)
+			return nil, fmt.Errorf("web: store the sign-in on registry %s: %w", code, err)
+		}
+	}
+	return s, nil
+}
+
+// delete signs session id out of every registry.
+func (ss *sessions) delete(ctx context.Context, id string) {
+	if !wellFormed(id) {
+		return
+	}
+	h := idHash(id)
+	for code, n := range ss.nodes {
+		if err := n.EndSession(ctx, h); err != nil {
+			slog.ErrorContext(ctx, "web: delete session", "registry", code, "err", err)
+		}
+	}
 }
 
 // actor returns the session's actor on registry code, if signed in there.
@@ -149,7 +182,7 @@ func (s *Site) currentSession(r *http.Request) *session {
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	return s.sessions.get(c.Value)
+	return s.sessions.get(r.Context(), c.Value)
 }
 
 // ensureSession returns the request's session, creating an anonymous one
@@ -159,7 +192,7 @@ func (s *Site) ensureSession(w http.ResponseWriter, r *http.Request) *session {
 	if ss := s.currentSession(r); ss != nil {
 		return ss
 	}
-	ss := s.sessions.create(nil)
+	ss, _ := s.sessions.create(r.Context(), nil) // an anonymous session stores nothing, so cannot fail
 	setSessionCookie(w, r, ss)
 	return ss
 }

@@ -27,6 +27,8 @@ type demoSite struct {
 	srv    *httptest.Server
 	nodes  map[string]*registry.Node
 	tokens map[string]map[ledger.Role]demo.Token
+	// targets are the registries' databases, for a restart.
+	targets map[string]storetest.Target
 }
 
 // newDemoSite seeds the first count demo registries on target tg (each its
@@ -34,10 +36,11 @@ type demoSite struct {
 // 'corridor serve' routes them.
 func newDemoSite(t testing.TB, count int, target func(t testing.TB) storetest.Target) *demoSite {
 	t.Helper()
-	d := &demoSite{nodes: map[string]*registry.Node{}, tokens: map[string]map[ledger.Role]demo.Token{}}
+	d := &demoSite{nodes: map[string]*registry.Node{}, tokens: map[string]map[ledger.Role]demo.Token{}, targets: map[string]storetest.Target{}}
 	var nodes []*registry.Node
 	for _, spec := range demo.Registries[:count] {
-		n, err := registry.Open(context.Background(), target(t).Open(t), registry.Options{Code: spec.Code})
+		d.targets[spec.Code] = target(t)
+		n, err := registry.Open(context.Background(), d.targets[spec.Code].Open(t), registry.Options{Code: spec.Code})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,13 +58,37 @@ func newDemoSite(t testing.TB, count int, target func(t testing.TB) storetest.Ta
 		d.nodes[spec.Code] = n
 		nodes = append(nodes, n)
 	}
+	d.serve(t, nodes)
+	return d
+}
+
+// serve starts the dashboard and the API over nodes.
+func (d *demoSite) serve(t testing.TB, nodes []*registry.Node) {
 	d.site = New(nodes...)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.New(nodes...).Handler())
 	mux.Handle("/", d.site.Handler())
 	d.srv = httptest.NewServer(mux)
 	t.Cleanup(d.srv.Close)
-	return d
+}
+
+// restart stops the server and its nodes and starts new ones on the same
+// databases, as a new process would: nothing in memory survives.
+func (d *demoSite) restart(t testing.TB) {
+	t.Helper()
+	d.srv.Close()
+	var nodes []*registry.Node
+	for code, n := range d.nodes {
+		n.Close()
+		again, err := registry.Open(context.Background(), d.targets[code].Open(t), registry.Options{Code: code})
+		if err != nil {
+			t.Fatalf("reopen %s: %v", code, err)
+		}
+		t.Cleanup(again.Close)
+		d.nodes[code] = again
+		nodes = append(nodes, again)
+	}
+	d.serve(t, nodes)
 }
 
 // visitor is one browser without JavaScript: a cookie jar, no redirects
@@ -193,8 +220,8 @@ func TestSessionCookie(t *testing.T) {
 	if time.Until(c.Expires) > signedInTTL || time.Until(c.Expires) < signedInTTL-time.Minute {
 		t.Fatalf("cookie expires %v, want in %v", c.Expires, signedInTTL)
 	}
-	if d.site.sessions.get(anonymous) != nil {
-		t.Fatal("the anonymous session survived sign-in (session fixation)")
+	if len(d.site.currentSessionFor(anonymous).actors) != 0 {
+		t.Fatal("the anonymous session id is signed in after sign-in (session fixation)")
 	}
 	signedIn := v.session()
 	if p := v.get("/registries/CN"); !strings.Contains(p.body, `id="accounts"`) {
@@ -266,7 +293,7 @@ func TestSignInSaysWhy(t *testing.T) {
 
 // currentSessionFor returns the live session with id (nil-safe for tests).
 func (s *Site) currentSessionFor(id string) *session {
-	ss := s.sessions.get(id)
+	ss := s.sessions.get(context.Background(), id)
 	if ss == nil {
 		return &session{}
 	}
@@ -319,4 +346,70 @@ func TestPostWithoutCSRFRefused(t *testing.T) {
 	if got := n.Totals().JournalSeq; got != head+1 {
 		t.Fatalf("journal at %d after one issue, want %d", got, head+1)
 	}
+}
+
+// TestSessionSurvivesRestart: on both databases, a browser signed in to two
+// registries is still signed in to both after the server restarts (before,
+// sessions lived in memory and a restart signed everyone out); each
+// registry's database holds the session id's hash, never the id; after
+// sign-out the stolen cookie signs in nowhere, on this server or after
+// another restart.
+func TestSessionSurvivesRestart(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		d := newDemoSite(t, 2, func(t testing.TB) storetest.Target { return tg.Fresh(t) })
+		v := d.visitor(t)
+		for _, code := range []string{"CN", "ID"} {
+			if p := v.signIn(code, d.tokens[code][ledger.RoleAdmin].Token); p.status != http.StatusSeeOther {
+				t.Fatalf("sign-in to %s: %d\n%s", code, p.status, p.text())
+			}
+		}
+		id := v.session()
+		for _, code := range []string{"CN", "ID"} {
+			var n int
+			db := d.nodes[code].DB().SQL()
+			if err := db.QueryRow(`SELECT count(*) FROM web_sessions WHERE id_hash = '` + idHash(id) + `'`).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("%s: %d rows for the session's hash (%v), want 1", code, n, err)
+			}
+			if err := db.QueryRow(`SELECT count(*) FROM web_sessions WHERE id_hash = '` + id + `' OR role LIKE '%` + id[:10] + `%'`).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("%s: the session id itself is stored (%d rows, %v)", code, n, err)
+			}
+		}
+
+		d.restart(t)
+		stolen := d.visitor(t) // the cookie, moved to the new server's address
+		u, _ := url.Parse(d.srv.URL)
+		stolen.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: id}})
+		for _, code := range []string{"CN", "ID"} {
+			if p := stolen.get("/registries/" + code); !strings.Contains(p.body, `id="accounts"`) {
+				t.Fatalf("signed out of %s by a restart:\n%.300s", code, p.text())
+			}
+		}
+		// A form still works: its CSRF token is the one the session had.
+		p := stolen.get("/registries/CN/operations")
+		if p.status != http.StatusOK {
+			t.Fatalf("operations page after restart: %d", p.status)
+		}
+
+		if p := stolen.post("/signout", url.Values{"csrf": {p.csrf(t)}}); p.status != http.StatusSeeOther {
+			t.Fatalf("sign-out: %d", p.status)
+		}
+		thief := d.visitor(t)
+		thief.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: id}})
+		check := func(when string) {
+			for _, code := range []string{"CN", "ID"} {
+				if p := thief.get("/registries/" + code); strings.Contains(p.body, `id="accounts"`) {
+					t.Fatalf("%s: the signed-out cookie still signs in to %s", when, code)
+				}
+				if p := thief.get("/registries/" + code + "/accounts/1"); p.status != http.StatusUnauthorized {
+					t.Fatalf("%s: an account page with the signed-out cookie on %s: %d, want 401", when, code, p.status)
+				}
+			}
+		}
+		check("after sign-out")
+		d.restart(t)
+		u, _ = url.Parse(d.srv.URL)
+		thief.base = d.srv.URL
+		thief.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: id}})
+		check("after sign-out and a restart")
+	})
 }

@@ -49,7 +49,8 @@ type Site struct {
 
 // New returns a Site showing the given registry nodes.
 func New(nodes ...*registry.Node) *Site {
-	s := &Site{nodes: map[string]*registry.Node{}, pages: map[string]*template.Template{}, sessions: newSessions()}
+	s := &Site{nodes: map[string]*registry.Node{}, pages: map[string]*template.Template{}}
+	s.sessions = newSessions(s.nodes)
 	for _, n := range nodes {
 		s.nodes[n.Code()] = n
 		s.codes = append(s.codes, n.Code())
