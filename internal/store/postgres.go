@@ -243,8 +243,9 @@ const pgHeadMoved = "CJ001"
 // own statement with its own snapshot (READ COMMITTED), so the head check
 // sees every commit the lock waited for. One round trip instead of five
 // (BEGIN, lock, head read, writes, COMMIT); the parameters are sent as text
-// of unspecified type, which the server types from the columns they go
-// into, as it would literals, so no statement needs preparing first.
+// of unspecified type, which the statements' casts type (each a column as
+// one array, pgStatements), so no statement needs preparing first, and the
+// statement text depends only on which tables the batch writes.
 //
 // The answer: an ERROR the server reports for any statement or for the
 // commit means the transaction rolled back (known not committed; ErrStale

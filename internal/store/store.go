@@ -23,8 +23,8 @@
 //     cannot append); on PostgreSQL it is one round trip;
 //   - Config.Fault lets tests fail a Commit or CommitOn at each point.
 //
-// A new table is a migration in each migrations folder, a Batch field
-// planned in WriteTx.Commit (writePlan.rows checks its text), a read
+// A new table is a migration in each migrations folder, a tableSpec and a
+// Batch field planned in planBatch (writePlan.rows checks its text), a read
 // method, and a conformance case; a new database is a driver file, its
 // migrations folder, a case in Open and a target in storetest.
 package store
