@@ -276,6 +276,8 @@ func benchTransfers(b *testing.B, tg storetest.Target, accounts int, viaHTTP boo
 	b.ReportMetric(res.PerSecond, "transfers/s")
 	b.ReportMetric(float64(res.Latency.P50.Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(res.Latency.P99.Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(res.CPUPerTransfer.Nanoseconds())/1000, "cpu-µs/transfer")
+	b.ReportMetric(res.MeanBatch, "transfers/commit")
 	if rate, err := fsyncRate(); err == nil && b.N >= 1000 {
 		b.ReportMetric(res.PerSecond/rate, "x-fsync")
 	}

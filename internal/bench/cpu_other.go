@@ -4,5 +4,5 @@ package bench
 
 import "time"
 
-// processCPU is unknown here; CPU per transfer then reads 0.
-func processCPU() time.Duration { return 0 }
+// ProcessCPU is unknown here; CPU per transfer then reads 0.
+func ProcessCPU() time.Duration { return 0 }

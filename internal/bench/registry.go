@@ -247,7 +247,7 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 	lats := make([]Latency, p.Clients)
 	stats := p.Fixture.Node.Stats()
 	commits0, committed0 := stats.Commits.Load(), stats.Committed.Load()
-	cpu0 := processCPU()
+	cpu0 := ProcessCPU()
 	start := time.Now()
 	deadline := start.Add(p.Duration)
 	for c := range p.Clients {
@@ -277,7 +277,7 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := processCPU() - cpu0
+	cpu := ProcessCPU() - cpu0
 	commits, committed := stats.Commits.Load()-commits0, stats.Committed.Load()-committed0
 	if firstErr != nil {
 		return LoadResult{}, firstErr

@@ -48,9 +48,7 @@ func (n *Node) apply(w *writeSet, c *call) (Result, error) {
 	// The token text goes to the caller once, never into the journal.
 	token := res.Token
 	res.Token = ""
-	reqJSON, _ := json.Marshal(c.req)
-	body, _ := json.Marshal(entryBody{Request: reqJSON, Result: res})
-	e.Body = string(body)
+	e.Body = encodeBody(c.req, res)
 	e.PrevHash = n.st.head.Hash
 	if e.PrevHash == "" {
 		e.PrevHash = ledger.GenesisHash
@@ -60,6 +58,25 @@ func (n *Node) apply(w *writeSet, c *call) (Result, error) {
 	w.batch.Entries = append(w.batch.Entries, e)
 	res.Token = token
 	return res, nil
+}
+
+// encodeBody is json.Marshal(entryBody{Request: json.Marshal(req), Result:
+// res}) byte for byte (TestEncodeBody), without encoding the request twice:
+// Marshal re-reads a RawMessage field to compact and HTML-escape it, which
+// Marshal's own output already is.
+func encodeBody(req Request, res Result) string {
+	reqJSON, err := json.Marshal(req)
+	if err != nil {
+		reqJSON = []byte("null") // a nil RawMessage
+	}
+	resJSON, _ := json.Marshal(res)
+	b := make([]byte, 0, len(`{"request":,"result":}`)+len(reqJSON)+len(resJSON))
+	b = append(b, `{"request":`...)
+	b = append(b, reqJSON...)
+	b = append(b, `,"result":`...)
+	b = append(b, resJSON...)
+	b = append(b, '}')
+	return string(b)
 }
 
 // checkTouched asserts the invariants on every block this entry moved.

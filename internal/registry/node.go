@@ -563,11 +563,7 @@ func (n *Node) priorOutcomes(ctx context.Context, batch []*call) (map[string]pri
 	for i, c := range batch {
 		keys[i] = c.key
 	}
-	es, err := n.db.EntriesByKey(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := n.db.RejectionsByKey(ctx, keys)
+	es, rs, err := n.db.Outcomes(ctx, keys)
 	if err != nil {
 		return nil, err
 	}

@@ -69,6 +69,7 @@ var conformance = []struct {
 	{"Scratch", testScratch},
 	{"ReadOnly", testReadOnly},
 	{"Rejections", testRejections},
+	{"Outcomes", testOutcomes},
 	{"Heads", testHeads},
 	{"StaleHeadRefused", testStaleHeadRefused},
 	{"WriteTx", testWriteTx},
@@ -524,6 +525,9 @@ func testInvalidTextLookups(t *testing.T, tg storetest.Target) {
 		}
 		if es, err := db.Entries(ctx, store.EntryFilter{Kind: bad}); len(es) != 0 || err != nil {
 			t.Errorf("Entries(kind %q) = %v, %v", bad, es, err)
+		}
+		if es, rs, err := db.Outcomes(ctx, []string{bad, "k2"}); err != nil || len(es) != 1 || es["k2"].Seq != 2 || len(rs) != 0 {
+			t.Errorf("Outcomes(%q, k2) = %v, %v, %v; want only k2", bad, es, rs, err)
 		}
 		if m, err := db.RejectionsByKey(ctx, []string{bad, "r1"}); err != nil || len(m) != 1 {
 			t.Errorf("RejectionsByKey(%q, r1) = %v, %v; want only r1", bad, m, err)
@@ -1100,6 +1104,68 @@ func testRejections(t *testing.T, tg storetest.Target) {
 	}
 	if h := head(t, db); h != 3 {
 		t.Errorf("head %d after a refused batch, want 3", h)
+	}
+}
+
+// testOutcomes: one lookup finds a key's journal entry or its rejection,
+// for any number of keys and for keys holding the characters the drivers'
+// key lists quote (JSON on SQLite, array text on PostgreSQL), on the pool
+// and on a snapshot.
+func testOutcomes(t *testing.T, tg storetest.Target) {
+	db := tg.Open(t)
+	odd := []string{`a"b`, `c\d`, `{x,y}`, `NULL`, `e f`, `"`, `\`, `,`, `'`, "中文", `[1]`, `\"`}
+	b := &store.Batch{}
+	var keys []string
+	for i := int64(1); i <= 600; i++ {
+		key := fmt.Sprintf("k-%d", i)
+		if int(i) <= len(odd) {
+			key = odd[i-1]
+		}
+		keys = append(keys, key)
+		b.Entries = append(b.Entries, entry(i, "x", key))
+	}
+	b.Entries = append(b.Entries, entry(601, "x", ""))
+	for i := range 600 {
+		key := fmt.Sprintf("r-%d", i)
+		if i < len(odd) {
+			key = "r" + odd[i]
+		}
+		keys = append(keys, key)
+		b.Rejections = append(b.Rejections, store.Rejection{Key: key, RequestHash: fmt.Sprintf("h%d", i), AfterSeq: int64(i % 5), At: t0.Add(time.Duration(i) * time.Millisecond), Body: fmt.Sprintf(`{"n":%d}`, i)})
+	}
+	mustCommit(t, db, b)
+	view, done, err := db.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	for name, q := range map[string]*store.DB{"pool": db, "snapshot": view} {
+		for _, ask := range [][]string{keys, {keys[0], "missing", "rmissing", "", keys[700]}, nil, {"missing"}} {
+			es, rs, err := q.Outcomes(ctx, ask)
+			if err != nil {
+				t.Fatalf("%s: Outcomes: %v", name, err)
+			}
+			want := map[string]bool{}
+			for _, k := range ask {
+				want[k] = true
+			}
+			var nes, nrs int
+			for _, e := range b.Entries {
+				if e.IdemKey != "" && want[e.IdemKey] {
+					nes++
+					equal(t, name+" entry "+e.IdemKey, es[e.IdemKey], e)
+				}
+			}
+			for _, r := range b.Rejections {
+				if want[r.Key] {
+					nrs++
+					equal(t, name+" rejection "+r.Key, rs[r.Key], r)
+				}
+			}
+			if len(es) != nes || len(rs) != nrs {
+				t.Errorf("%s: Outcomes(%d keys) found %d entries and %d rejections, want %d and %d", name, len(ask), len(es), len(rs), nes, nrs)
+			}
+		}
 	}
 }
 

@@ -26,12 +26,16 @@ type driver interface {
 	// lock takes the node's write lock inside tx, which BeginWrite has
 	// just begun; writers in other processes wait for it.
 	lock(ctx context.Context, tx *sql.Tx) error
-	// exec runs a write plan's statements, in order, in tx.
-	exec(ctx context.Context, tx *sql.Tx, stmts []stmt) error
+	// exec runs a write plan's writes, in order, in tx (a transaction on
+	// d's pool).
+	exec(ctx context.Context, d *DB, tx *sql.Tx, writes []tableWrite) error
 	// commitOn runs a write plan's statements in one transaction of their
 	// own, under the write lock, if and only if the journal head is head
 	// (DB.CommitOn); d's fault hook is called as in WriteTx.Commit.
-	commitOn(ctx context.Context, d *DB, head ledger.Entry, stmts []stmt) error
+	commitOn(ctx context.Context, d *DB, head ledger.Entry, writes []tableWrite) error
+	// keySet is a subquery of one parameter, arg, whose rows are keys: a
+	// statement looking up any number of keys has one text.
+	keySet(keys []string) (subquery string, arg any)
 	// isUniqueViolation says, from the driver's error code, whether err is
 	// a duplicate key.
 	isUniqueViolation(err error) bool

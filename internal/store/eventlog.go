@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"sync"
 )
 
 // LogName names one of the database's append-only logs; each is a table
@@ -91,6 +91,22 @@ func (l *Log) cols() string {
 	return "seq, " + l.key + ", body"
 }
 
+// logTables are the logs' write specs (as planBatch's tables), one per log.
+var logTables sync.Map // LogName → *tableSpec
+
+// table is the log's write spec: its columns in LogRecord's order.
+func (l *Log) table() *tableSpec {
+	if t, ok := logTables.Load(l.name); ok {
+		return t.(*tableSpec)
+	}
+	t := &tableSpec{table: string(l.name), cols: []string{"seq", "body"}, types: []string{"bigint", "text"}}
+	if l.key != "" {
+		t.cols, t.types = []string{"seq", l.key, "body"}, []string{"bigint", "text", "text"}
+	}
+	got, _ := logTables.LoadOrStore(l.name, t)
+	return got.(*tableSpec)
+}
+
 // Head returns the seq of the log's last record, 0 when it is empty.
 func (l *Log) Head(ctx context.Context) (int64, error) {
 	if l.err != nil {
@@ -125,7 +141,7 @@ func (l *Log) Append(ctx context.Context, recs ...LogRecord) (err error) {
 		return nil
 	}
 	var p writePlan
-	p.rows(string(l.name), l.cols(), "", len(strings.Split(l.cols(), ",")), len(recs), func(i int, a []any) []any {
+	p.rows(l.table(), len(recs), func(i int, a []any) []any {
 		r := recs[i]
 		if l.key == "" {
 			return append(a, r.Seq, r.Body)
@@ -163,7 +179,7 @@ func (l *Log) Append(ctx context.Context, recs ...LogRecord) (err error) {
 	if recs[0].Seq != head+1 {
 		return &LogSeqError{Log: l.name, Seq: recs[0].Seq, Head: head}
 	}
-	if err := d.drv.exec(ctx, tx, p.stmts); err != nil {
+	if err := d.drv.exec(ctx, d, tx, p.writes); err != nil {
 		if d.drv.isUniqueViolation(err) {
 			// Another appender took the seq after the head was read.
 			return &LogSeqError{Log: l.name, Seq: recs[0].Seq, Head: -1}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
@@ -72,18 +73,18 @@ func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
 		w.Rollback()
 		return p.err
 	}
-	return w.commit(ctx, p.stmts)
+	return w.commit(ctx, p.writes)
 }
 
 // commit runs a planned batch in the transaction and commits it.
-func (w *WriteTx) commit(ctx context.Context, stmts []stmt) (err error) {
+func (w *WriteTx) commit(ctx context.Context, writes []tableWrite) (err error) {
 	d, tx := w.d, w.tx
 	defer func() {
 		if err != nil {
 			tx.Rollback()
 		}
 	}()
-	if err := d.drv.exec(ctx, tx, stmts); err != nil {
+	if err := d.drv.exec(ctx, d, tx, writes); err != nil {
 		if d.drv.isUniqueViolation(err) {
 			return ErrStale
 		}
@@ -116,13 +117,13 @@ func (d *DB) CommitOn(ctx context.Context, head ledger.Entry, b *Batch) error {
 	if p.err != nil {
 		return p.err
 	}
-	return d.drv.commitOn(ctx, d, head, p.stmts)
+	return d.drv.commitOn(ctx, d, head, p.writes)
 }
 
 // commitOnTx is CommitOn as BeginWrite, a comparison and Commit: for a
 // database in this process, where a statement is a function call rather
 // than a round trip.
-func commitOnTx(ctx context.Context, d *DB, head ledger.Entry, stmts []stmt) error {
+func commitOnTx(ctx context.Context, d *DB, head ledger.Entry, writes []tableWrite) error {
 	w, got, err := d.BeginWrite(ctx)
 	if err != nil {
 		return err
@@ -131,15 +132,51 @@ func commitOnTx(ctx context.Context, d *DB, head ledger.Entry, stmts []stmt) err
 		w.Rollback()
 		return fmt.Errorf("%w: the journal head is %d %s, not %d %s", ErrStale, got.Seq, got.Hash, head.Seq, head.Hash)
 	}
-	return w.commit(ctx, stmts)
+	return w.commit(ctx, writes)
 }
 
-// planBatch plans b's statements, checking its text.
+// The tables a batch writes, in the order it writes them. The journal goes
+// first: it is the optimistic lock, and failing on it before any other
+// write keeps a stale writer's attempt cheap. Deleted (merged-away) and
+// upserted blocks are disjoint keys, so those two may run in either order.
+// types are the columns' PostgreSQL types (postgres.go sends each column as
+// one array).
+var (
+	journalTable = &tableSpec{table: "journal",
+		cols:  []string{"seq", "at", "kind", "actor", "idem_key", "request_hash", "body", "prev_hash", "hash"},
+		types: []string{"bigint", "text", "text", "text", "text", "text", "text", "text", "text"}}
+	orgsTable = &tableSpec{table: "organisations",
+		cols:  []string{"id", "name", "country", "created_at"},
+		types: []string{"bigint", "text", "text", "text"}}
+	accountsTable = &tableSpec{table: "accounts",
+		cols:   []string{"id", "org_id", "type", "status", "name", "created_at"},
+		types:  []string{"bigint", "bigint", "text", "text", "text", "text"},
+		suffix: "ON CONFLICT (id) DO UPDATE SET status = excluded.status, name = excluded.name"}
+	issuancesTable = &tableSpec{table: "issuances",
+		cols:  []string{"id", "standard", "unit_type", "project", "project_name", "methodology", "host_country", "vintage", "quantity", "account_id", "seq", "created_at"},
+		types: []string{"bigint", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "text"}}
+	blockDeletes = &tableSpec{table: "blocks", delete: true,
+		cols:  []string{"issuance_id", "start_serial"},
+		types: []string{"bigint", "bigint"}}
+	blocksTable = &tableSpec{table: "blocks",
+		cols:   []string{"issuance_id", "start_serial", "end_serial", "account_id", "state", "pending"},
+		types:  []string{"bigint", "bigint", "bigint", "bigint", "text", "bigint"},
+		suffix: "ON CONFLICT (issuance_id, start_serial) DO UPDATE SET end_serial = excluded.end_serial, account_id = excluded.account_id, state = excluded.state, pending = excluded.pending"}
+	movementsTable = &tableSpec{table: "movements",
+		cols:  []string{"seq", "issuance_id", "start_serial", "end_serial", "from_account", "to_account", "from_state", "to_state", "span_level"},
+		types: []string{"bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "text", "text", "bigint"}}
+	tokensTable = &tableSpec{table: "tokens",
+		cols:  []string{"hash", "org_id", "role", "name", "created_at"},
+		types: []string{"text", "bigint", "text", "text", "text"}}
+	rejectionsTable = &tableSpec{table: "rejections",
+		cols:  []string{"idem_key", "request_hash", "after_seq", "at", "body"},
+		types: []string{"text", "text", "bigint", "text", "text"}}
+)
+
+// planBatch plans b's writes, checking its text.
 func planBatch(b *Batch) writePlan {
 	var p writePlan
-	// The journal goes first: it is the optimistic lock, and failing on it
-	// before any other write keeps a stale writer's attempt cheap.
-	p.rows("journal", "seq, at, kind, actor, idem_key, request_hash, body, prev_hash, hash", "", 9, len(b.Entries), func(i int, a []any) []any {
+	p.rows(journalTable, len(b.Entries), func(i int, a []any) []any {
 		e := b.Entries[i]
 		var key any
 		if e.IdemKey != "" {
@@ -147,40 +184,31 @@ func planBatch(b *Batch) writePlan {
 		}
 		return append(a, e.Seq, timeText(e.At), e.Kind, e.Actor, key, e.RequestHash, e.Body, e.PrevHash, e.Hash)
 	})
-	p.rows("organisations", "id, name, country, created_at", "", 4, len(b.Orgs), func(i int, a []any) []any {
+	p.rows(orgsTable, len(b.Orgs), func(i int, a []any) []any {
 		o := b.Orgs[i]
 		return append(a, o.ID, o.Name, o.Country, timeText(o.CreatedAt))
 	})
-	p.rows("accounts", "id, org_id, type, status, name, created_at",
-		"ON CONFLICT (id) DO UPDATE SET status = excluded.status, name = excluded.name", 6, len(b.Accounts), func(i int, a []any) []any {
-			x := b.Accounts[i]
-			return append(a, x.ID, x.OrgID, string(x.Type), string(x.Status), x.Name, timeText(x.CreatedAt))
-		})
-	p.rows("issuances", "id, standard, unit_type, project, project_name, methodology, host_country, vintage, quantity, account_id, seq, created_at", "", 12, len(b.Issuances), func(i int, a []any) []any {
+	p.rows(accountsTable, len(b.Accounts), func(i int, a []any) []any {
+		x := b.Accounts[i]
+		return append(a, x.ID, x.OrgID, string(x.Type), string(x.Status), x.Name, timeText(x.CreatedAt))
+	})
+	p.rows(issuancesTable, len(b.Issuances), func(i int, a []any) []any {
 		x := b.Issuances[i]
 		return append(a, x.ID, x.Standard, x.UnitType, x.Project, x.ProjectName, x.Methodology, x.HostCountry, x.Vintage, x.Quantity, x.AccountID, x.Seq, timeText(x.CreatedAt))
 	})
-	// Deleted (merged-away) and upserted blocks are disjoint keys, so the
-	// two statements may run in either order, or as one.
-	for lo := 0; lo < len(b.DeleteBlocks); lo += rowsPerStatement {
-		chunk := b.DeleteBlocks[lo:min(len(b.DeleteBlocks), lo+rowsPerStatement)]
-		args := make([]any, 0, 2*len(chunk))
-		for _, k := range chunk {
-			args = append(args, k.Issuance, k.Start)
-		}
-		p.add("DELETE FROM blocks WHERE (issuance_id, start_serial) IN ((?, ?)"+strings.Repeat(", (?, ?)", len(chunk)-1)+")", args)
-	}
-	p.rows("blocks", "issuance_id, start_serial, end_serial, account_id, state, pending",
-		"ON CONFLICT (issuance_id, start_serial) DO UPDATE SET end_serial = excluded.end_serial, account_id = excluded.account_id, state = excluded.state, pending = excluded.pending",
-		6, len(b.PutBlocks), func(i int, a []any) []any {
-			x := b.PutBlocks[i]
-			return append(a, x.Issuance, x.Start, x.End, x.Account, string(x.State), x.Pending)
-		})
-	p.rows("movements", "seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state, span_level", "", 9, len(b.Movements), func(i int, a []any) []any {
+	p.rows(blockDeletes, len(b.DeleteBlocks), func(i int, a []any) []any {
+		k := b.DeleteBlocks[i]
+		return append(a, k.Issuance, k.Start)
+	})
+	p.rows(blocksTable, len(b.PutBlocks), func(i int, a []any) []any {
+		x := b.PutBlocks[i]
+		return append(a, x.Issuance, x.Start, x.End, x.Account, string(x.State), x.Pending)
+	})
+	p.rows(movementsTable, len(b.Movements), func(i int, a []any) []any {
 		m := b.Movements[i]
 		return append(a, m.Seq, m.Issuance, m.Start, m.End, m.FromAccount, m.ToAccount, string(m.FromState), string(m.ToState), spanLevel(m.Start, m.End))
 	})
-	p.rows("tokens", "hash, org_id, role, name, created_at", "", 5, len(b.Tokens), func(i int, a []any) []any {
+	p.rows(tokensTable, len(b.Tokens), func(i int, a []any) []any {
 		t := b.Tokens[i]
 		return append(a, t.Hash, t.OrgID, string(t.Role), t.Name, timeText(t.CreatedAt))
 	})
@@ -196,43 +224,122 @@ func (d *DB) injectFault(p FaultPoint) error {
 	return d.fault(p)
 }
 
-// rowsPerStatement keeps every statement under SQLite's and PostgreSQL's
+// rowsPerStatement keeps every key lookup under SQLite's and PostgreSQL's
 // parameter limits (32,766 and 65,535).
 const rowsPerStatement = 400
 
-// writePlan is a batch's statements, in order. err is the first text
-// value no driver can store (see checkText): the plan is not run.
-type writePlan struct {
-	stmts []stmt
-	err   error
+// tableSpec is one kind of write a batch makes: rows inserted into (or,
+// with delete, deleted by key from) a table.
+type tableSpec struct {
+	table  string
+	cols   []string
+	types  []string // PostgreSQL types of cols
+	suffix string   // after the rows: ON CONFLICT …
+	delete bool     // delete the rows whose cols equal the values
+
+	colList  string
+	once     sync.Once
+	sqlite   map[int]string // the statement of each chunk size (sqliteChunks)
+	postgres string
 }
 
-func (p *writePlan) add(query string, args []any) { p.stmts = append(p.stmts, stmt{query, args}) }
+func (t *tableSpec) init() {
+	t.once.Do(func() {
+		t.colList = strings.Join(t.cols, ", ")
+		t.sqlite = make(map[int]string, len(sqliteChunks))
+		for _, n := range sqliteChunks {
+			t.sqlite[n] = t.sqliteSQL(n)
+		}
+		t.postgres = t.postgresSQL()
+	})
+}
 
-// rows plans multi-row INSERT statements of n rows into table.
-func (p *writePlan) rows(table, cols, suffix string, width, n int, row func(i int, args []any) []any) {
-	one := "(" + strings.Repeat("?, ", width-1) + "?)"
-	for lo := 0; lo < n; lo += rowsPerStatement {
-		hi := min(n, lo+rowsPerStatement)
-		var sb strings.Builder
-		sb.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
-		args := make([]any, 0, width*(hi-lo))
-		for i := lo; i < hi; i++ {
-			if i > lo {
+// sqliteSQL writes n rows as one statement: a multi-row INSERT, or a
+// DELETE of a row-value IN list, which SQLite answers with one primary key
+// search per key (TestSQLiteWritesSearchByKey).
+func (t *tableSpec) sqliteSQL(n int) string {
+	var sb strings.Builder
+	if t.delete {
+		sb.WriteString("DELETE FROM " + t.table + " WHERE (" + t.colList + ") IN (")
+		one := "(" + strings.Repeat("?, ", len(t.cols)-1) + "?)"
+		for i := range n {
+			if i > 0 {
 				sb.WriteString(", ")
 			}
 			sb.WriteString(one)
-			at := len(args)
-			args = row(i, args)
-			if p.err == nil {
-				p.err = checkRow(table, cols, args[at:])
-			}
 		}
-		if suffix != "" {
-			sb.WriteString(" " + suffix)
-		}
-		p.add(sb.String(), args)
+		return sb.String() + ")"
 	}
+	one := "(" + strings.Repeat("?, ", len(t.cols)-1) + "?)"
+	sb.WriteString("INSERT INTO " + t.table + " (" + t.colList + ") VALUES ")
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(one)
+	}
+	if t.suffix != "" {
+		sb.WriteString(" " + t.suffix)
+	}
+	return sb.String()
+}
+
+// postgresSQL writes any number of rows as one statement with one
+// parameter per column, an array (in PostgreSQL's text form, typed by the
+// cast): the text does not depend on the row count, so the server never
+// parses a statement of thousands of parameters, and the parameter limit
+// never splits a batch.
+func (t *tableSpec) postgresSQL() string {
+	arrays := make([]string, len(t.cols))
+	for i, typ := range t.types {
+		arrays[i] = "?::text::" + typ + "[]"
+	}
+	rows := "SELECT * FROM unnest(" + strings.Join(arrays, ", ") + ")"
+	if t.delete {
+		return "DELETE FROM " + t.table + " WHERE (" + t.colList + ") IN (" + rows + ")"
+	}
+	q := "INSERT INTO " + t.table + " (" + t.colList + ") " + rows
+	if t.suffix != "" {
+		q += " " + t.suffix
+	}
+	return q
+}
+
+// tableWrite is one table's rows in a batch.
+type tableWrite struct {
+	spec *tableSpec
+	n    int
+	args []any // n rows of len(spec.cols) values each, row after row
+}
+
+// row returns the values of rows [lo, hi).
+func (w tableWrite) rowArgs(lo, hi int) []any {
+	width := len(w.spec.cols)
+	return w.args[lo*width : hi*width]
+}
+
+// writePlan is a batch's writes, in order. err is the first text value no
+// driver can store (see checkText): the plan is not run.
+type writePlan struct {
+	writes []tableWrite
+	err    error
+}
+
+// rows plans n rows into table t.
+func (p *writePlan) rows(t *tableSpec, n int, row func(i int, args []any) []any) {
+	if n == 0 {
+		return
+	}
+	t.init()
+	args := make([]any, 0, len(t.cols)*n)
+	for i := range n {
+		at := len(args)
+		args = row(i, args)
+		if p.err == nil {
+			p.err = checkRow(t.table, t.colList, args[at:])
+		}
+	}
+	p.writes = append(p.writes, tableWrite{spec: t, n: n, args: args})
 }
 
 // Snapshot is a node's whole state as loaded at start-up.
@@ -385,6 +492,60 @@ func (d *DB) EntriesByKey(ctx context.Context, keys []string) (map[string]ledger
 		}
 	}
 	return out, nil
+}
+
+// Outcomes returns what the given idempotency keys already stand for:
+// the journal entries and the rejections recorded under them (a key is in
+// one or the other, never both). It is one statement whatever the number
+// of keys, prepared once: the writer reads it for every batch. A key that
+// cannot be stored (ErrInvalidText) matches nothing.
+func (d *DB) Outcomes(ctx context.Context, keys []string) (map[string]ledger.Entry, map[string]Rejection, error) {
+	entries, rejections := map[string]ledger.Entry{}, map[string]Rejection{}
+	stored := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if storable(k) {
+			stored = append(stored, k)
+		}
+	}
+	if len(stored) == 0 {
+		return entries, rejections, nil
+	}
+	set, arg := d.drv.keySet(stored)
+	query := d.q(`SELECT 0, ` + entryCols + ` FROM journal WHERE idem_key IN (` + set + `)
+		UNION ALL SELECT 1, after_seq, at, '', '', idem_key, request_hash, body, '', '' FROM rejections WHERE idem_key IN (` + set + `)`)
+	var rows *sql.Rows
+	var err error
+	if d.rq == querier(d.sql) {
+		var ps *sql.Stmt
+		if ps, err = d.prepared(ctx, query); err != nil {
+			return nil, nil, err
+		}
+		rows, err = ps.QueryContext(ctx, arg, arg)
+	} else {
+		rows, err = d.rq.QueryContext(ctx, query, arg, arg)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: read outcomes by key: %w", err)
+	}
+	for rows.Next() {
+		var rejected bool
+		var e ledger.Entry
+		var at string
+		if err := rows.Scan(&rejected, &e.Seq, &at, &e.Kind, &e.Actor, &e.IdemKey, &e.RequestHash, &e.Body, &e.PrevHash, &e.Hash); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("store: read outcomes by key: %w", err)
+		}
+		if rejected {
+			rejections[e.IdemKey] = Rejection{Key: e.IdemKey, RequestHash: e.RequestHash, AfterSeq: e.Seq, At: parseTime(at), Body: e.Body}
+			continue
+		}
+		e.At = parseTime(at)
+		entries[e.IdemKey] = e
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, nil, err
+	}
+	return entries, rejections, nil
 }
 
 // keyChunks splits keys into query arguments of at most rowsPerStatement

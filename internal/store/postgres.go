@@ -136,15 +136,64 @@ func (*pgDriver) lock(ctx context.Context, tx *sql.Tx) error {
 // allows 65,535).
 const maxParams = 60000
 
-// exec sends consecutive statements as one (combine), since each
+// exec sends the writes as one statement (combine), since each
 // statement is a network round trip.
-func (p *pgDriver) exec(ctx context.Context, tx *sql.Tx, stmts []stmt) error {
-	for _, s := range p.combine(stmts) {
+func (p *pgDriver) exec(ctx context.Context, _ *DB, tx *sql.Tx, writes []tableWrite) error {
+	for _, s := range p.combine(pgStatements(writes)) {
 		if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {
 			return fmt.Errorf("store: write: %w", err)
 		}
 	}
 	return nil
+}
+
+// pgStatements turns each write into one statement whose parameters are
+// its columns as arrays (tableSpec.postgresSQL).
+func pgStatements(writes []tableWrite) []stmt {
+	out := make([]stmt, len(writes))
+	for i, w := range writes {
+		width := len(w.spec.cols)
+		args := make([]any, width)
+		for c := range width {
+			args[c] = pgArray(w.args, c, width)
+		}
+		out[i] = stmt{w.spec.postgres, args}
+	}
+	return out
+}
+
+// pgArray writes column c of rows (width values each) as a PostgreSQL
+// array in text form (PostgreSQL documentation, "Arrays", §8.15.2 and
+// §8.15.6): every text element double-quoted with " and \ escaped, nil as
+// NULL. Text never holds NUL (checkRow refused it).
+func pgArray(rows []any, c, width int) string {
+	b := make([]byte, 0, 16*len(rows)/width+2)
+	b = append(b, '{')
+	for i := c; i < len(rows); i += width {
+		if i > c {
+			b = append(b, ',')
+		}
+		switch v := rows[i].(type) {
+		case nil:
+			b = append(b, "NULL"...)
+		case int64:
+			b = strconv.AppendInt(b, v, 10)
+		case int:
+			b = strconv.AppendInt(b, int64(v), 10)
+		case string:
+			b = append(b, '"')
+			for j := 0; j < len(v); j++ {
+				if v[j] == '"' || v[j] == '\\' {
+					b = append(b, '\\')
+				}
+				b = append(b, v[j])
+			}
+			b = append(b, '"')
+		default:
+			panic(fmt.Sprintf("store: no array encoding for %T", v))
+		}
+	}
+	return string(append(b, '}'))
 }
 
 // combine joins consecutive statements into one, as data-modifying CTEs
@@ -194,15 +243,16 @@ const pgHeadMoved = "CJ001"
 // own statement with its own snapshot (READ COMMITTED), so the head check
 // sees every commit the lock waited for. One round trip instead of five
 // (BEGIN, lock, head read, writes, COMMIT); the parameters are sent as text
-// of unspecified type, which the server types from the columns they go
-// into, as it would literals, so no statement needs preparing first.
+// of unspecified type, which the statements' casts type (each a column as
+// one array, pgStatements), so no statement needs preparing first, and the
+// statement text depends only on which tables the batch writes.
 //
 // The answer: an ERROR the server reports for any statement or for the
 // commit means the transaction rolled back (known not committed; ErrStale
 // for a moved head or a taken key); anything else once the pipeline may
 // have left (a broken connection, a FATAL, the context ended) is
 // ErrOutcomeUnknown, as for COMMIT (commitError).
-func (p *pgDriver) commitOn(ctx context.Context, d *DB, head ledger.Entry, stmts []stmt) error {
+func (p *pgDriver) commitOn(ctx context.Context, d *DB, head ledger.Entry, writes []tableWrite) error {
 	conn, err := d.sql.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: write: %w", err)
@@ -211,7 +261,7 @@ func (p *pgDriver) commitOn(ctx context.Context, d *DB, head ledger.Entry, stmts
 	var b pgconn.Batch
 	b.ExecParams(`SELECT pg_advisory_xact_lock(hashtext(current_schema()))`, nil, nil, nil, nil)
 	b.ExecParams(`SELECT expect_journal_head($1, $2)`, [][]byte{strconv.AppendInt(nil, head.Seq, 10), pgText(head.Hash)}, nil, nil, nil)
-	for _, s := range p.combine(stmts) {
+	for _, s := range p.combine(pgStatements(writes)) {
 		vals, err := pgTextParams(s.args)
 		if err != nil {
 			return err
@@ -304,6 +354,15 @@ func pgTextParams(args []any) ([][]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// keySet sends the keys as one text array.
+func (*pgDriver) keySet(keys []string) (string, any) {
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	return "SELECT unnest(?::text::text[])", pgArray(args, 0, 1)
 }
 
 // pgUniqueViolation is SQLSTATE unique_violation (PostgreSQL documentation,

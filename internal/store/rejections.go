@@ -21,7 +21,7 @@ type Rejection struct {
 
 // planRejections adds the batch's rejections to the plan.
 func planRejections(p *writePlan, rs []Rejection) {
-	p.rows("rejections", "idem_key, request_hash, after_seq, at, body", "", 5, len(rs), func(i int, a []any) []any {
+	p.rows(rejectionsTable, len(rs), func(i int, a []any) []any {
 		r := rs[i]
 		return append(a, r.Key, r.RequestHash, r.AfterSeq, timeText(r.At), r.Body)
 	})

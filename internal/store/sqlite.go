@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -30,8 +31,13 @@ func (*sqliteDriver) open(_ context.Context, cfg Config) (*sql.DB, error) {
 	// WAL lets readers run beside the writer; synchronous(FULL) makes every
 	// commit durable (the WAL is synced at each commit); _txlock=immediate
 	// takes the write lock at BEGIN so two writers queue instead of deadlocking.
+	// temp_store(MEMORY) keeps statement journals in memory: a multi-row
+	// INSERT that may fail on a constraint journals the pages it changes so
+	// it can be undone alone (https://www.sqlite.org/tempfiles.html, 2.5),
+	// which otherwise opened and wrote a temporary file in every commit. It
+	// is not needed after a crash (the WAL is), so durability is unchanged.
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", sqliteSynchronous, "busy_timeout(10000)", "foreign_keys(ON)"} {
+	for _, p := range []string{"journal_mode(WAL)", sqliteSynchronous, "busy_timeout(10000)", "foreign_keys(ON)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -69,12 +75,38 @@ func (*sqliteDriver) rebind(query string) string { return query }
 // lock: BEGIN IMMEDIATE (the pool's _txlock) already holds the write lock.
 func (*sqliteDriver) lock(context.Context, *sql.Tx) error { return nil }
 
-// exec runs each statement on its own: SQLite runs in-process, so a
-// statement is a function call, not a round trip.
-func (*sqliteDriver) exec(ctx context.Context, tx *sql.Tx, stmts []stmt) error {
-	for _, s := range stmts {
-		if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {
-			return fmt.Errorf("store: write: %w", err)
+// sqliteChunks are the row counts of the statements a write is cut into,
+// largest first: a fixed set of statement texts, each prepared once per
+// connection (DB.prepared), so a commit parses no SQL. Any count is a sum
+// of them with at most three of each size.
+var sqliteChunks = []int{256, 64, 16, 4, 1}
+
+// sqliteChunk is the largest chunk size of at most n rows.
+func sqliteChunk(n int) int {
+	for _, c := range sqliteChunks {
+		if c <= n {
+			return c
+		}
+	}
+	return 1
+}
+
+// exec runs each write as prepared statements of fixed row counts: SQLite
+// runs in-process, so a statement is a function call, not a round trip, and
+// what costs is parsing (a batch of varying size made a new statement
+// text every commit).
+func (*sqliteDriver) exec(ctx context.Context, d *DB, tx *sql.Tx, writes []tableWrite) error {
+	for _, w := range writes {
+		for lo := 0; lo < w.n; {
+			size := sqliteChunk(w.n - lo)
+			ps, err := d.prepared(ctx, w.spec.sqlite[size])
+			if err != nil {
+				return err
+			}
+			if _, err := tx.StmtContext(ctx, ps).ExecContext(ctx, w.rowArgs(lo, lo+size)...); err != nil {
+				return fmt.Errorf("store: write: %w", err)
+			}
+			lo += size
 		}
 	}
 	return nil
@@ -82,8 +114,16 @@ func (*sqliteDriver) exec(ctx context.Context, tx *sql.Tx, stmts []stmt) error {
 
 // commitOn: BEGIN IMMEDIATE, the head read and the comparison cost no
 // round trip here.
-func (*sqliteDriver) commitOn(ctx context.Context, d *DB, head ledger.Entry, stmts []stmt) error {
-	return commitOnTx(ctx, d, head, stmts)
+func (*sqliteDriver) commitOn(ctx context.Context, d *DB, head ledger.Entry, writes []tableWrite) error {
+	return commitOnTx(ctx, d, head, writes)
+}
+
+// keySet reads the keys from one JSON array (json_each,
+// https://www.sqlite.org/json1.html#jeach); SQLite then searches the
+// key's index once per key.
+func (*sqliteDriver) keySet(keys []string) (string, any) {
+	b, _ := json.Marshal(keys)
+	return "SELECT value FROM json_each(?)", string(b)
 }
 
 // isUniqueViolation reads SQLite's extended result code (the driver turns

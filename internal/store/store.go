@@ -23,8 +23,8 @@
 //     cannot append); on PostgreSQL it is one round trip;
 //   - Config.Fault lets tests fail a Commit or CommitOn at each point.
 //
-// A new table is a migration in each migrations folder, a Batch field
-// planned in WriteTx.Commit (writePlan.rows checks its text), a read
+// A new table is a migration in each migrations folder, a tableSpec and a
+// Batch field planned in planBatch (writePlan.rows checks its text), a read
 // method, and a conformance case; a new database is a driver file, its
 // migrations folder, a case in Open and a target in storetest.
 package store
@@ -39,6 +39,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -63,6 +64,7 @@ type DB struct {
 	rq    querier
 	drv   driver
 	fault func(FaultPoint) error
+	prep  *stmtCache
 }
 
 // Config says which database to open.
@@ -100,7 +102,7 @@ func open(ctx context.Context, cfg Config, readOnly bool) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{sql: db, rq: db, drv: drv, fault: cfg.Fault}
+	d := &DB{sql: db, rq: db, drv: drv, fault: cfg.Fault, prep: &stmtCache{m: map[string]*sql.Stmt{}}}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", drv.dialect(), err)
@@ -139,7 +141,44 @@ func validIdent(s string) bool {
 func (d *DB) Dialect() Dialect { return d.drv.dialect() }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.sql.Close() }
+func (d *DB) Close() error {
+	d.prep.close()
+	return d.sql.Close()
+}
+
+// stmtCache holds the statements prepared on a pool, by text.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// prepared returns query prepared on the pool: database/sql prepares it
+// once on each connection it then runs on (also inside a transaction,
+// through Tx.StmtContext), so a fixed text is parsed once per connection,
+// not once per use.
+func (d *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	c := d.prep
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[query]; ok {
+		return s, nil
+	}
+	s, err := d.sql.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("store: prepare: %w", err)
+	}
+	c.m[query] = s
+	return s, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, s := range c.m {
+		s.Close()
+		delete(c.m, q)
+	}
+}
 
 // q rewrites a query written with ? placeholders for the driver.
 func (d *DB) q(query string) string { return d.drv.rebind(query) }
