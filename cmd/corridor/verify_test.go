@@ -5,12 +5,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/shopspring/decimal"
 	_ "modernc.org/sqlite"
 
+	"github.com/corridor-carbon/corridor/internal/article6"
 	"github.com/corridor-carbon/corridor/internal/demo"
 	"github.com/corridor-carbon/corridor/internal/host"
 	"github.com/corridor-carbon/corridor/internal/registry"
@@ -51,9 +54,21 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	// ID holds CCER of a CN issuance (a demo pilot): the record of that
 	// issuance spans CN's whole quantity, so "units" must not add it up.
-	// ID issued 120,000 + 300,000 and holds those plus the 10,000 CCER.
+	// ID issued 120,000 + 300,000 and the project abroad's issuance, and
+	// holds those plus the 10,000 CCER, less the investor's share sent to
+	// China (the OMGE cancelled stays in ID, cancelled).
+	aps, err := article6.DefaultApproaches()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, err := article6.Split(aps[demo.Abroad.Authorisation.Approach], demo.Abroad.Issue.Quantity, decimal.RequireFromString(demo.Abroad.InvestorFraction))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idIssued := 420000 + demo.Abroad.Issue.Quantity
+	idHere := idIssued + 10000 - sh.Investor
 	for _, want := range []string{
-		"ID    19 journal entries, 3 issuances (1 recorded from another registry), 420000 units issued here, 430000 units in this registry in 7 blocks: ok",
+		fmt.Sprintf("ID    29 journal entries, 4 issuances (1 recorded from another registry), %d units issued here, %d units in this registry in 11 blocks: ok", idIssued, idHere),
 		"SG    11 journal entries, 0 issuances, 0 units issued here, 0 units in this registry in 0 blocks: ok",
 		"JP    13 journal entries, 1 issuance, 8000 units issued here,",
 	} {
@@ -65,7 +80,7 @@ func TestVerifyCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(runArgs("--json")), &reports); err != nil {
 		t.Fatal(err)
 	}
-	if r := reports["ID"]; r.Issuances != 3 || r.ForeignIssuances != 1 || r.UnitsIssued != 420000 || r.UnitsHere != 430000 {
+	if r := reports["ID"]; r.Issuances != 4 || r.ForeignIssuances != 1 || r.UnitsIssued != idIssued || r.UnitsHere != idHere {
 		t.Errorf("verify --json ID: %+v", r)
 	}
 	db, err := sql.Open("sqlite", filepath.Join(dir, "registries", "TH.db"))

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/corridor-carbon/corridor/internal/cbam"
 	"github.com/corridor-carbon/corridor/internal/hub/protocol"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
@@ -287,5 +288,17 @@ func TestNotFoundPage(t *testing.T) {
 	}
 	if p := v.get("/signout"); p.status != http.StatusMethodNotAllowed {
 		t.Errorf("GET /signout: %d, want 405", p.status)
+	}
+}
+
+// TestSupersededNoteCatalogued: the CBAM pages show the catalogue's copy of
+// the superseded-dataset note (so it can be translated); the English copy
+// must say what the cbam package says.
+func TestSupersededNoteCatalogued(t *testing.T) {
+	en := siteCatalogue.messages[defaultLanguage]
+	for _, k := range []string{"cbam.superseded_note", "cbam.js.superseded_note"} {
+		if en[k] != cbam.SupersededNote {
+			t.Errorf("%s = %q, want cbam.SupersededNote %q", k, en[k], cbam.SupersededNote)
+		}
 	}
 }
