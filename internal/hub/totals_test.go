@@ -25,7 +25,7 @@ func TestTotalsCountUnitsSentOn(t *testing.T) {
 			t.Fatalf("TH totals after sending 5 of 100 on: %+v", tot)
 		}
 		iss := w.th.node.Issuances(registry.Operator)
-		if len(iss) != 1 || iss[0].Origin == nil || iss[0].ByState[ledger.Exported] != 5 || iss[0].ByState[ledger.Held] != 95 {
+		if len(iss) != 1 || iss[0].Origin == nil || iss[0].Here() != 100 || iss[0].ByState[ledger.Exported] != 5 || iss[0].ByState[ledger.Held] != 95 {
 			t.Fatalf("TH's record of the CN issuance: %+v", iss)
 		}
 	})

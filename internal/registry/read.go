@@ -41,6 +41,17 @@ type IssuanceView struct {
 	NotHere int64   `json:"not_here,omitempty"`
 }
 
+// Here is the quantity of the issuance that is or was in this registry:
+// all of it for a local issuance; for another registry's issuance the
+// serials that came here (Quantity is then the origin's quantity).
+func (v IssuanceView) Here() int64 {
+	if v.Origin == nil {
+		return v.Quantity
+	}
+	// NotHere counts the serials sent on too; they came here.
+	return v.Quantity - v.NotHere + v.ByState[ledger.Exported]
+}
+
 // Totals are the registry's headline numbers.
 type Totals struct {
 	Registry      string                 `json:"registry"`
