@@ -23,9 +23,10 @@ import (
 // exitCodesHelp is appended to the long help of every API command.
 const exitCodesHelp = `
 
-Exit codes: 0 ok, 1 internal error, 2 usage error (nothing sent), 3 the server
-rejected the request (its problem code, detail and field are printed), 4 the
-server cannot be reached.
+Exit codes: 0 ok, 1 internal error, 2 usage error or input the server found
+malformed (HTTP 400/413/415), 3 the server rejected the request (HTTP
+401/403 permission, 404 unknown registry or resource, 409/422 the rules; its
+problem code, detail and field are printed), 4 the server cannot be reached.
 Environment: CORRIDOR_SERVER, CORRIDOR_TOKEN, CORRIDOR_REGISTRY.`
 
 // apiFlags are the connection and output flags of the API commands.
@@ -78,7 +79,20 @@ func (f *apiFlags) idempotencyKey(cmd *cobra.Command) string {
 	return key
 }
 
-// apiError turns a client error into an exit code: 3 with the problem's
+// problemExit is the one mapping of a server problem's HTTP status to an
+// exit code: malformed input (400, too large 413, wrong media type 415) is
+// 2, as a usage error is; everything else the server refused (401/403
+// permission, 404 an unknown registry, account or transfer, 409/422 the
+// rules) is 3.
+func problemExit(status int) int {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		return exitUsage
+	}
+	return exitRejected
+}
+
+// apiError turns a client error into an exit code (problemExit) with the problem's
 // code, detail and field when the server answered, 4 when it did not.
 func (f *apiFlags) apiError(what string, err error) error {
 	if err == nil {
@@ -96,7 +110,7 @@ func (f *apiFlags) apiError(what string, err error) error {
 		if p.Field != "" {
 			msg += " [field " + p.Field + "]"
 		}
-		return &exitError{code: exitRejected, err: errors.New(msg)}
+		return &exitError{code: problemExit(p.Status), err: errors.New(msg)}
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) {

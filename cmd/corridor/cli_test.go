@@ -348,11 +348,17 @@ func TestCLIMoves(t *testing.T) {
 	if bal(4, ledger.Reserved) != 0 || bal(3, ledger.Held) != h3+300 || !strings.Contains(r.stdout, "completed") {
 		t.Errorf("complete: reserved %d, account 3 held %d → %d\n%s", bal(4, ledger.Reserved), h3, bal(3, ledger.Held), r.stdout)
 	}
-	// Out of the registry: reserve for TH, then void; the units come back.
+	// Out of the registry only through the hub: a reservation for TH that
+	// the administrator would settle is refused, and nothing moves.
 	h4 = bal(4, ledger.Held)
-	r = mustRun(t, "reserve", "--from", "4", "--to-registry", "TH", "--to-account-ref", "TH-4", "--quantity", "200", "--unit-type", "CCER", "--token", baowu)
+	if r := run("reserve", "--from", "4", "--to-registry", "TH", "--to-account-ref", "TH-4", "--quantity", "200", "--unit-type", "CCER", "--token", baowu); r.code() == 0 ||
+		!strings.Contains(fmt.Sprint(r.err), registry.CodeAbroadNeedsHub) || !strings.Contains(fmt.Sprint(r.err), "corridor transfer --to-registry TH") || bal(4, ledger.Held) != h4 {
+		t.Fatalf("reserve abroad by the registry authority: exit %d: %v (held %d, was %d)", r.code(), r.err, bal(4, ledger.Held), h4)
+	}
+	// Reserve, then void; the units come back.
+	r = mustRun(t, "reserve", "--from", "4", "--to", "3", "--quantity", "200", "--unit-type", "CCER", "--token", baowu)
 	if bal(4, ledger.Held) != h4-200 || !strings.Contains(r.stdout, "corridor void") {
-		t.Fatalf("reserve out:\n%s", r.stdout)
+		t.Fatalf("reserve:\n%s", r.stdout)
 	}
 	pending := s.nodes["CN"].Totals().JournalSeq
 	// The owner cannot void its escrow; the registry administrator settles it.

@@ -222,15 +222,16 @@ func newReserveCmd() *cobra.Command {
 		Use:   "reserve",
 		Short: "Put units in escrow for a two-phase transfer (its authority completes or voids it)",
 		Long: `Put units of --from in escrow for a two-phase transfer: to an account of this registry (--to)
-or out of it (--to-registry and --to-account-ref). The escrow names its settlement authority
-(--authority): the registry administrator (default, a local two-phase transfer), the hub
-(a cross-registry transfer) or a trading venue (delivery versus payment), the last two with
---authority-org. Only the authority settles it with 'corridor complete ID' or 'corridor void ID';
+or out of it (--to-registry and --to-account-ref, only with --authority hub: units leave for
+another registry only through the hub; send them with 'corridor transfer --to-registry').
+The escrow names its settlement authority (--authority): the registry administrator (default,
+a local two-phase transfer), the hub (a cross-registry transfer) or a trading venue (delivery
+versus payment), the last two with --authority-org. Only the authority settles it with 'corridor complete ID' or 'corridor void ID';
 the owner cannot void it. After --expires-in (default 24h, from 1m to 720h) the registry voids
 it itself.` + exitCodesHelp,
 		Example: `  corridor reserve --from 4 --to 3 --quantity 250 --unit-type CCER
   corridor reserve --from 4 --to 3 --quantity 250 --unit-type CCER --authority venue --authority-org 9 --expires-in 2h
-  corridor reserve --from 4 --to-registry TH --to-account-ref TH-4 --quantity 250 --unit-type CCER`,
+  corridor reserve --from 4 --to-registry TH --to-account-ref TH-4 --quantity 250 --unit-type CCER --authority hub --authority-org 7`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := positiveIDs(cmd, "from", "to"); err != nil {

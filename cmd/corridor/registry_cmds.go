@@ -88,10 +88,16 @@ func newIssuancesCmd() *cobra.Command {
 			if f.json {
 				return printJSON(out, map[string]any{"issuances": list})
 			}
-			t := newTable(out, "ID", "SERIAL", "PROJECT NAME", "VINTAGE", "QUANTITY", "HELD", "RESERVED", "RETIRED", "CANCELLED", "EXPORTED")
+			// QUANTITY is what is or was here; ORIGIN names another
+			// registry's issuance with its quantity there.
+			t := newTable(out, "ID", "SERIAL", "PROJECT NAME", "VINTAGE", "QUANTITY", "HELD", "RESERVED", "RETIRED", "CANCELLED", "EXPORTED", "ORIGIN")
 			for _, x := range list {
-				t.row(x.ID, x.Serial, x.ProjectName, x.Vintage, x.Quantity, x.ByState[ledger.Held], x.ByState[ledger.Reserved],
-					x.ByState[ledger.Retired], x.ByState[ledger.Cancelled], x.ByState[ledger.Exported])
+				origin := "-"
+				if x.Origin != nil {
+					origin = fmt.Sprintf("%s (%d issued)", x.Origin.Registry, x.Quantity)
+				}
+				t.row(x.ID, x.Serial, x.ProjectName, x.Vintage, x.Here(), x.ByState[ledger.Held], x.ByState[ledger.Reserved],
+					x.ByState[ledger.Retired], x.ByState[ledger.Cancelled], x.ByState[ledger.Exported], origin)
 			}
 			return t.flush()
 		},

@@ -107,7 +107,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		holder := client.New(w.srv.URL, w.tokens["holder"])
 		var pendings []int64
 		for i := 0; i < 10; i++ {
-			r, err := holder.Submit(ctx, "CN", fmt.Sprintf("setup-res-%d", i), registry.Reserve{From: w.account, Units: registry.Units{Quantity: 1, UnitType: "CCER"}, ToRegistry: "TH", ToAccountRef: "X"})
+			r, err := holder.Submit(ctx, "CN", fmt.Sprintf("setup-res-%d", i), registry.Reserve{From: w.account, Units: registry.Units{Quantity: 1, UnitType: "CCER"}, ToAccount: w.otherAc})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +123,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			case "cancellations":
 				return fmt.Sprintf(`{"from_account":%d,"units":{"quantity":1,"unit_type":"CCER"}}`, w.account)
 			default:
-				return fmt.Sprintf(`{"from_account":%d,"units":{"quantity":1,"unit_type":"CCER"},"to_registry":"TH","to_account_ref":"X"}`, w.account)
+				return fmt.Sprintf(`{"from_account":%d,"units":{"quantity":1,"unit_type":"CCER"},"to_account":%d}`, w.account, w.otherAc)
 			}
 		}
 		roles := []string{"anonymous", "holder", "other", "auditor", "admin"}

@@ -90,13 +90,16 @@ func TestReconcileOverHTTP(t *testing.T) {
 			t.Fatalf("without a token: %+v", got)
 		}
 
-		// CN exports 10 units behind the hub's back (its own authority).
+		// CN exports 10 units behind the hub's back: its hub organisation
+		// settles an escrow the hub never proposed.
 		cn := nodes["CN"]
-		res, err := cn.Do(ctx, holder, "r", registry.Reserve{From: accs["CN"], Units: registry.Units{Quantity: 10, UnitType: "CCER"}, ToRegistry: "TH", ToAccountRef: "1"})
+		cnHub := registry.Actor{OrgID: members[0].HubOrg, Role: registry.RoleHub}
+		res, err := cn.Do(ctx, holder, "r", registry.Reserve{From: accs["CN"], Units: registry.Units{Quantity: 10, UnitType: "CCER"}, ToRegistry: "TH", ToAccountRef: "1",
+			Authority: &registry.Authority{Role: registry.AuthorityHub, OrgID: cnHub.OrgID}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cn.Do(ctx, admin, "c", registry.Complete{Pending: res.Pending}); err != nil {
+		if _, err := cn.Do(ctx, cnHub, "c", registry.Complete{Pending: res.Pending}); err != nil {
 			t.Fatal(err)
 		}
 		rs, _ = c.Hub.Reconcile(ctx, []hub.NodeView{view("CN", tokens["CN"])}, hub.ReconcileOptions{Grace: -1})

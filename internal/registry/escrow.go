@@ -66,6 +66,13 @@ func (au Authority) permits(a Actor) bool {
 // expires.
 const CodeAuthorityUnknown = "authority_unknown"
 
+// CodeAbroadNeedsHub refuses a reservation towards another registry that
+// the corridor hub does not settle. Only the hub relays units between
+// registries (it reserves with a hub authority, internal/hub Endpoint.Propose):
+// an escrow the administrator could complete would mark units exported that
+// no registry imports, and the hub's reconciliation would freeze them.
+const CodeAbroadNeedsHub = "abroad_needs_hub"
+
 // Escrow lifetimes, in seconds. These are this registry's own bounds, not a
 // regulatory figure: long enough for a hub round trip or a venue's
 // settlement cycle, short enough that units are never locked for good.
@@ -128,6 +135,11 @@ func (n *Node) reserve(w *writeSet, a Actor, r Reserve, res *Result) error {
 		}
 		if err := text("to_account_ref", r.ToAccountRef, 100, true); err != nil {
 			return err
+		}
+		if au.Role != AuthorityHub {
+			return ledger.Errorf(ledger.KindInvalid, CodeAbroadNeedsHub, 0, "to_registry",
+				"units leave for registry %s only through the corridor hub: send them with `corridor transfer --to-registry %s` (POST cross-border-transfers), not a reservation settled by %s",
+				r.ToRegistry, r.ToRegistry, au)
 		}
 		p.ToRemote = r.ToRegistry + "/" + r.ToAccountRef
 	default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -258,7 +259,8 @@ func runEscrowMachine(t *testing.T, rt *rapid.T, n *Node, clk *clock, run int) {
 			secs := rapid.Int64Range(MinEscrowSeconds, 7200).Draw(rt, "expires_in")
 			r := Reserve{From: from, Units: Units{Quantity: qty, UnitType: "CCER"}, Authority: &au, ExpiresIn: secs}
 			dest := int64(0)
-			if rapid.Bool().Draw(rt, "local") {
+			// Only a hub escrow may name another registry (CodeAbroadNeedsHub).
+			if au.Role != AuthorityHub || rapid.Bool().Draw(rt, "local") {
 				r.ToAccount, dest = to, to
 			} else {
 				r.ToRegistry, r.ToAccountRef = "TH", "TH-9"
@@ -358,4 +360,33 @@ func authOf(m *escrowModel) string {
 		return "none (settled)"
 	}
 	return m.auth.String()
+}
+
+// TestReserveAbroadOnlyThroughHub: a reservation towards another registry
+// that the registry administrator would settle is refused (only the hub
+// relays units between registries), and the administrator cannot complete
+// one the hub settles: the units never leave.
+func TestReserveAbroadOnlyThroughHub(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		f := newFixture(t, tg)
+		before := held(t, f.n, f.a1)
+		q := Units{Quantity: 5, UnitType: "CCER"}
+		for _, au := range []*Authority{nil, {Role: AuthorityRegistry}} {
+			_, err := f.do(t, f.holder, Reserve{From: f.a1, Units: q, ToRegistry: "TH", ToAccountRef: "TH-7", Authority: au})
+			if e, ok := ledger.AsError(err); !ok || e.Code != CodeAbroadNeedsHub || e.Kind != ledger.KindInvalid || !strings.Contains(e.Detail, "corridor transfer --to-registry TH") {
+				t.Fatalf("reserve abroad settled by the administrator (%v): %v", au, err)
+			}
+		}
+		hubOrg := f.must(t, system, CreateOrganisation{Name: "Corridor hub", Country: "SG"}).ID
+		r := f.must(t, f.holder, Reserve{From: f.a1, Units: q, ToRegistry: "TH", ToAccountRef: "TH-7", Authority: &Authority{Role: AuthorityHub, OrgID: hubOrg}})
+		if _, err := f.do(t, system, Complete{Pending: r.Pending}); err == nil {
+			t.Fatal("the administrator completed an escrow the hub settles")
+		}
+		if got := held(t, f.n, f.a1); got != before-5 {
+			t.Fatalf("held %d after the refused complete, want %d (5 still reserved)", got, before-5)
+		}
+		if tot := f.n.Totals(); tot.ByState[ledger.Exported] != 0 || tot.ByState[ledger.Reserved] != 5 {
+			t.Fatalf("totals after the refused complete: %+v, want 5 reserved, 0 exported", tot)
+		}
+	})
 }

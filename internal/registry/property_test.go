@@ -257,6 +257,9 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 			m.orgOf[a] = org
 		}
 	}
+	// Reservations abroad name the hub, which settles them.
+	hubOrg := mustDo(rt, n, system, next(), CreateOrganisation{Name: "Hub", Country: "SG"}).ID
+	hubActor := Actor{OrgID: hubOrg, Role: RoleHub}
 	unitTypes := []string{"CCER", "TVER"}
 	var history []*pdone
 	acct := func(rt *rapid.T, label string) int64 { return rapid.SampledFrom(accounts).Draw(rt, label) }
@@ -345,6 +348,9 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 			default:
 				c.req, c.to = Complete{Pending: id}, pplace{rsv.from, ledger.Exported, 0}
 			}
+			if rsv.to == 0 {
+				c.actor = hubActor
+			}
 			if dst != 0 && !r.canGive(dst) {
 				return nil
 			}
@@ -431,7 +437,7 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 		default: // reserve
 			u, spans, ok, _ := units(rt, from)
 			rsv := &preservation{from: from, spans: spans}
-			req := Reserve{From: from, Units: u, ToRegistry: "TH", ToAccountRef: "x"}
+			req := Reserve{From: from, Units: u, ToRegistry: "TH", ToAccountRef: "x", Authority: &Authority{Role: AuthorityHub, OrgID: hubOrg}}
 			if rapid.Bool().Draw(rt, "internal") {
 				to := acct(rt, "to")
 				if to == from {

@@ -41,6 +41,17 @@ type IssuanceView struct {
 	NotHere int64   `json:"not_here,omitempty"`
 }
 
+// Here is the quantity of the issuance that is or was in this registry:
+// all of it for a local issuance; for another registry's issuance the
+// serials that came here (Quantity is then the origin's quantity).
+func (v IssuanceView) Here() int64 {
+	if v.Origin == nil {
+		return v.Quantity
+	}
+	// NotHere counts the serials sent on too; they came here.
+	return v.Quantity - v.NotHere + v.ByState[ledger.Exported]
+}
+
 // Totals are the registry's headline numbers.
 type Totals struct {
 	Registry      string                 `json:"registry"`
@@ -65,12 +76,14 @@ func (n *Node) Totals() Totals {
 	for id, x := range n.st.issuances.All() {
 		if n.origin(id).Registry != n.code {
 			// A foreign issuance's record (crossborder.go) was not issued
-			// here; only the units in this registry count.
+			// here; only the units that came here count, those sent on
+			// included (exported from an account of this registry).
 			for s, i := range stateIndex {
 				if s != ledger.Exported {
 					t.ByState[s] += n.st.byState.Get(id)[i]
 				}
 			}
+			t.ByState[ledger.Exported] += n.sentOn(id)
 			continue
 		}
 		t.Issued += x.Quantity
@@ -285,9 +298,24 @@ func (n *Node) issuanceView(x *ledger.Issuance) IssuanceView {
 	}
 	if o := n.origin(x.ID); o.Registry != n.code {
 		v.Origin = &o
-		v.NotHere, v.ByState[ledger.Exported] = v.ByState[ledger.Exported], 0
+		sent := n.sentOn(x.ID)
+		v.NotHere, v.ByState[ledger.Exported] = v.ByState[ledger.Exported], sent
 	}
 	return v
+}
+
+// sentOn counts the serials of foreign issuance id that came here and left
+// again: exported from an account of this registry. Serials that never
+// arrived are exported in the corridor account (importUnits).
+func (n *Node) sentOn(id int64) int64 {
+	var q int64
+	n.st.blocks.Get(id).Ascend(func(b ledger.Block) bool {
+		if b.State == ledger.Exported && b.Account != n.st.origins.corridor {
+			q += b.Count()
+		}
+		return true
+	})
+	return q
 }
 
 // SerialInfo is what a serial lookup returns: the issuance, the blocks that

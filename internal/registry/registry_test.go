@@ -239,7 +239,9 @@ func TestIdempotency(t *testing.T) {
 func TestTwoPhase(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		f := newFixture(t, tg)
-		r := f.must(t, f.holder, Reserve{From: f.a1, Units: Units{Quantity: 100, UnitType: "CCER"}, ToRegistry: "TH", ToAccountRef: "TH-100"})
+		hub := Actor{OrgID: f.must(t, system, CreateOrganisation{Name: "Corridor hub", Country: "SG"}).ID, Role: RoleHub}
+		r := f.must(t, f.holder, Reserve{From: f.a1, Units: Units{Quantity: 100, UnitType: "CCER"}, ToRegistry: "TH", ToAccountRef: "TH-100",
+			Authority: &Authority{Role: AuthorityHub, OrgID: hub.OrgID}})
 		if held(t, f.n, f.a1) != 900 {
 			t.Fatal("reserved units still count as held")
 		}
@@ -253,7 +255,7 @@ func TestTwoPhase(t *testing.T) {
 		// Survives a restart.
 		f.n.Close()
 		f.n = openNode(t, tg)
-		c := f.must(t, system, Complete{Pending: r.Pending})
+		c := f.must(t, hub, Complete{Pending: r.Pending})
 		if c.Quantity != 100 || c.Blocks[0].State != ledger.Exported {
 			t.Fatalf("complete: %+v", c)
 		}
