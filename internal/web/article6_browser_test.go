@@ -74,24 +74,8 @@ func TestArticle6PagesInBrowser(t *testing.T) {
 	l := projectAbroadLedger(t)
 	srv := httptest.NewServer(New().WithArticle6(a6Ledger{l}).Handler())
 	defer srv.Close()
-	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	eval := func(name, js string) []string {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		v, err := chromedp.Run(sctx, chromedp.Evaluate[[]string](js))
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		return v
-	}
+	run := actionRunner(t, ctx, 30*time.Second)
+	eval := stringsEvaluator(t, ctx)
 	han := regexp.MustCompile(`\p{Han}`)
 	var fragments []string
 	for _, f := range englishFragments("zh-Hans") {

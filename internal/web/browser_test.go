@@ -77,6 +77,33 @@ func serveSite(t *testing.T, nodes ...*registry.Node) *httptest.Server {
 
 // textReader returns a function that reads the visible text of the first
 // element matching a CSS selector, failing the test if there is none.
+// actionRunner runs chromedp actions with a timeout, failing the test with
+// the step's name.
+func actionRunner(t *testing.T, ctx context.Context, timeout time.Duration) func(name string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}
+
+// stringsEvaluator evaluates a script that returns a list of strings.
+func stringsEvaluator(t *testing.T, ctx context.Context) func(name, js string) []string {
+	return func(name, js string) []string {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		v, err := chromedp.Run(sctx, chromedp.Evaluate[[]string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return v
+	}
+}
+
 func textReader(t *testing.T, ctx context.Context) func(sel string) string {
 	return func(sel string) string {
 		t.Helper()

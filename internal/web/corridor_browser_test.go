@@ -28,24 +28,8 @@ func TestCorridorInBrowser(t *testing.T) {
 	done, flying := cs.completedAndInFlight(t)
 	srv := cs.srv
 
-	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	eval := func(name, js string) []string {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		v, err := chromedp.Run(sctx, chromedp.Evaluate[[]string](js))
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		return v
-	}
+	run := actionRunner(t, ctx, 20*time.Second)
+	eval := stringsEvaluator(t, ctx)
 	text := textReader(t, ctx)
 
 	run("home", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`#nav-corridor`)))
@@ -143,14 +127,7 @@ func TestCorridorPagesInBothLanguages(t *testing.T) {
 	cs := newCorridorSite(t, storetest.SQLite(t))
 	done, _ := cs.completedAndInFlight(t)
 	srv := cs.srv
-	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
+	run := actionRunner(t, ctx, 30*time.Second)
 	run("sign in", chromedp.Navigate(srv.URL+"/registries/CN"), chromedp.WaitVisible(chromedp.CSS(`#signin`)),
 		chromedp.SendKeys(chromedp.CSS(`#signin input[name=token]`), cs.nodes["CN"].token), chromedp.Submit(chromedp.CSS(`#signin input[name=token]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#accounts`)))

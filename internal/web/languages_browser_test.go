@@ -87,14 +87,7 @@ func TestPagesInBothLanguages(t *testing.T) {
 	rets, _ := n.Retirements(context.Background(), registry.Operator, 0, 1)
 	iss := n.Issuances(registry.Operator)[0]
 
-	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
+	run := actionRunner(t, ctx, 30*time.Second)
 	run("viewport", chromedp.EmulateViewport(1280, 900))
 	run("registry page", chromedp.Navigate(d.srv.URL+"/registries/CN"), chromedp.WaitVisible(chromedp.CSS(`#signin`)))
 	run("sign in", chromedp.SendKeys(chromedp.CSS(`#signin input[name=token]`), d.tokens["CN"][ledger.RoleAdmin].Token),

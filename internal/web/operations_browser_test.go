@@ -30,14 +30,7 @@ func TestOperationsInBrowser(t *testing.T) {
 	n := d.nodes["CN"]
 	srv := d.srv
 
-	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
+	run := actionRunner(t, ctx, 20*time.Second)
 	text := textReader(t, ctx)
 	admin := registry.Actor{Role: ledger.RoleAdmin}
 	balance := func(acc int64, st ledger.State) int64 {
