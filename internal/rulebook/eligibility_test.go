@@ -105,8 +105,23 @@ func TestEligibilityBySchemeRules(t *testing.T) {
 			want{false, 0, false, map[string]string{"SG-CT.host": OutcomeFail}}},
 		{"SG: Mongolia signed, no operational agreement found", Unit{Instrument: "GS-VER", Host: "MN", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
 			want{false, 0, false, map[string]string{"SG-CT.host": OutcomeFail}}},
-		{"SG: Papua New Guinea operational from 1 Jan 2024", Unit{Instrument: "VCU", Host: "PG", Vintage: 2022, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2024, Obligation: 100000},
-			want{true, 5000, true, map[string]string{"SG-CT.host": OutcomePass}}},
+		// PNG's Eligibility List is in force from 1 Jan 2024, but no call for
+		// projects under its agreement was found (MSE, 30 Jan 2026: the four
+		// calls were Ghana, Peru, Bhutan, Rwanda), so the pass is unconfirmed.
+		{"SG: Papua New Guinea's list in force from 1 Jan 2024, no call for projects found", Unit{Instrument: "VCU", Host: "PG", Vintage: 2022, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2024, Obligation: 100000},
+			want{true, 5000, false, map[string]string{"SG-CT.host": OutcomePass}}},
+		// Rwanda's call for projects opened on 30 Jan 2026 (MSE release of
+		// that day); its Eligibility List was not captured: a condition.
+		{"SG: Rwandan credit the day before Rwanda's call for projects", Unit{Instrument: "VCU", Host: "RW", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000, Date: "2026-01-29"},
+			want{false, 0, true, map[string]string{"SG-CT.host": OutcomeFail}}},
+		{"SG: Rwandan credit on the day of Rwanda's call for projects", Unit{Instrument: "VCU", Host: "RW", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000, Date: "2026-01-30"},
+			want{true, 5000, true, map[string]string{"SG-CT.host": OutcomeCondition}}},
+		// Bhutan's call came before Rwanda's (the third); its date was not
+		// found, so 30 Jan 2026 bounds it and the pass is unconfirmed.
+		{"SG: Bhutanese credit before 30 Jan 2026, the day Bhutan's call is known to be open", Unit{Instrument: "VCU", Host: "BT", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000, Date: "2026-01-29"},
+			want{false, 0, false, map[string]string{"SG-CT.host": OutcomeFail}}},
+		{"SG: Bhutanese VCS credit on its list from 30 Jan 2026", Unit{Instrument: "VCU", Host: "BT", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000, Date: "2026-01-30"},
+			want{true, 5000, false, map[string]string{"SG-CT.host": OutcomePass}}},
 		{"SG: Peru before its call for projects of 24 Oct 2025", Unit{Instrument: "VCU", Host: "PE", Vintage: 2022, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2025, Obligation: 100000, Date: "2025-10-23"},
 			want{false, 0, true, map[string]string{"SG-CT.host": OutcomeFail}}},
 		{"SG: Vietnamese credit: agreement signed, not operational", Unit{Instrument: "GS-VER", Host: "VN", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 40000},
