@@ -86,6 +86,10 @@ func TestEligibilityBySchemeRules(t *testing.T) {
 			want{false, 0, true, map[string]string{"SG-CT.vintage": OutcomeFail, "GLOBAL.article6-vintage": OutcomeFail}}},
 		{"SG: vintage 2031", Unit{Instrument: "VCU", Host: "GH", Vintage: 2031, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
 			want{false, 0, true, map[string]string{"SG-CT.vintage": OutcomeFail}}},
+		// Ghana's list admits GS4GG and VCS only (Quantum, 15 Jul 2024): a
+		// VCU passes the host's list instead of leaving it to be checked.
+		{"SG: Ghanaian VCU on Ghana's Eligibility List", Unit{Instrument: "VCU", Host: "GH", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
+			want{true, 5000, true, map[string]string{"SG-CT.host": OutcomePass}}},
 		{"SG: T-VER programme not on the list", Unit{Instrument: "PREMIUM-T-VER", Host: "TH", Vintage: 2024, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
 			want{false, 0, true, map[string]string{"SG-CT.programme": OutcomeFail}}},
 		{"SG: before the ICC framework (no agreement was operational yet either)", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2023, Obligation: 100000},
