@@ -153,6 +153,20 @@ func TestAttributionKeepsFullPrecision(t *testing.T) {
 	if a, b := r.Goods[1].PrecursorDirect, r.Goods[2].PrecursorDirect; a.String() != "18666.6666666667" || b.String() != "9333.3333333333" || !a.Add(b).Equal(d("28000")) {
 		t.Errorf("split: %s + %s", a, b)
 	}
+	// Large emissions split by thirds: a share carried as a float (1/3 ≈
+	// 0.33333333333333331) would give 4115226.2999999998 after the final
+	// rounding; exact fractions give 12,345,678.9 / 3 = 4,115,226.3.
+	inst.Streams[0].Quantity = d("12345678.9")
+	inst.Processes[0].ActivityLevel = d("3000000")
+	inst.Processes[1].Precursors[0].Tonnes = d("1000000")
+	inst.Processes[2].Precursors[0].Tonnes = d("2000000")
+	r, err = Compute(inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := r.Goods[1].PrecursorDirect, r.Goods[2].PrecursorDirect; a.String() != "4115226.3" || b.String() != "8230452.6" {
+		t.Errorf("thirds: %s and %s, want 4115226.3 and 8230452.6", a, b)
+	}
 }
 
 // IR (EU) 2025/2547 Annex II B.3.3: biomass is zero-rated only where it
