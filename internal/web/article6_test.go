@@ -1,0 +1,108 @@
+package web
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// renderErrorKeys lists the message keys the package's handlers pass to
+// renderError as a literal, read from the source (not a hand-kept list).
+func renderErrorKeys(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var keys []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "renderError" || len(call.Args) < 4 {
+				return true
+			}
+			lit, ok := call.Args[3].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				t.Errorf("%s: renderError with a key that is not a literal; the catalogue check cannot see it", fset.Position(call.Pos()))
+				return true
+			}
+			k, _ := strconv.Unquote(lit.Value)
+			keys = append(keys, k)
+			return true
+		})
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// TestRenderErrorKeysCatalogued: every key an error page is rendered with
+// has its sentence and its heading (key.title) in every language's own
+// file, so no page shows a raw key or falls back to English.
+func TestRenderErrorKeysCatalogued(t *testing.T) {
+	keys := renderErrorKeys(t)
+	if len(keys) < 12 {
+		t.Fatalf("only %d renderError keys found: the scan is broken", len(keys))
+	}
+	for _, tag := range siteCatalogue.tags {
+		msgs := siteCatalogue.messages[tag]
+		for _, k := range keys {
+			for _, want := range []string{k, k + ".title"} {
+				if msgs[want] == "" {
+					t.Errorf("%s lacks %s (used by renderError)", tag, want)
+				}
+			}
+		}
+	}
+}
+
+// TestArticle6ErrorPagesTranslated: the Article 6 pages' refusals show a
+// heading from the catalogue in the page's language, never the key.
+func TestArticle6ErrorPagesTranslated(t *testing.T) {
+	srv := httptest.NewServer(New().WithArticle6(a6Ledger{projectAbroadLedger(t)}).Handler())
+	defer srv.Close()
+	h1 := regexp.MustCompile(`<h1 id="error-title">([^<]*)</h1>`)
+	title := regexp.MustCompile(`<title>([^<]*)</title>`)
+	for _, c := range []struct{ path, key string }{
+		{"/corridor/article6?party=ID&year=1999", "article6.bad_year"},
+		{"/corridor/article6?party=I", "article6.bad_party"},
+		{"/corridor/article6/aef?party=ID&year=2026&format=pdf", "article6.bad_format"},
+		{"/corridor/article6/aef?party=ID&year=2026&table=x&format=csv", "article6.bad_table"},
+	} {
+		for _, tag := range siteCatalogue.tags {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+c.path, nil)
+			req.Header.Set("Accept-Language", tag.String())
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			want := siteCatalogue.messages[tag][c.key+".title"]
+			m, tm := h1.FindStringSubmatch(string(b)), title.FindStringSubmatch(string(b))
+			if resp.StatusCode != http.StatusBadRequest || m == nil || tm == nil || want == "" || m[1] != want || !strings.HasPrefix(tm[1], want) || strings.Contains(string(b), c.key+".title") {
+				t.Errorf("%s %s: %d, h1 %q title %q, want 400 with heading %q", tag, c.path, resp.StatusCode, m, tm, want)
+			}
+		}
+	}
+}
