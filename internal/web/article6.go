@@ -3,10 +3,10 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +20,6 @@ import (
 // (*hub.Article6 implements it).
 type Article6Ledger interface {
 	Ledger(ctx context.Context, fn func(*article6.Ledger) error) error
-	AEF(ctx context.Context, sub article6.Submission) (article6.AEF, error)
 }
 
 // WithArticle6 gives the site the hub's Article 6 ledger for the Article 6
@@ -51,8 +50,6 @@ type article6Page struct {
 	AEF            []article6.Table
 }
 
-var partyParam = regexp.MustCompile(`^[A-Z]{2}$`)
-
 // aefYears are the years the page offers: the NDC period the balances use.
 const aefFirstYear, aefLastYear = 2021, 2030
 
@@ -72,6 +69,13 @@ func (s *Site) handleArticle6(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), linkTimeout)
 	defer cancel()
 	err := s.article6.Ledger(ctx, func(l *article6.Ledger) error {
+		if party != "" {
+			p, err := article6report.ParseParty(l, party)
+			if err != nil {
+				return err
+			}
+			party = p
+		}
 		all := article6report.Authorisations(l, "")
 		for _, a := range all {
 			if !slices.Contains(d.Parties, a.Host) {
@@ -108,21 +112,42 @@ func (s *Site) handleArticle6(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
+		if s.article6Refused(w, r, err) {
+			return
+		}
 		slog.WarnContext(r.Context(), "web: article 6 ledger", "err", err)
 		d.Unreadable = true
 	}
 	s.render(w, r, "article6.html", d)
 }
 
-// article6Params reads ?party= (optional) and ?year= (default: this
-// year, within the NDC period), answering 400 for a malformed one.
+// article6Refused answers 400 when err is the visitor's mistake (a Party
+// of no approach, a code the AEF refuses) and reports whether it did; any
+// other error is the ledger's and the caller says it could not be read.
+func (s *Site) article6Refused(w http.ResponseWriter, r *http.Request, err error) bool {
+	var pe *article6report.PartyError
+	if errors.As(err, &pe) {
+		if pe.Code == article6report.CodePartyUnknown {
+			s.renderError(w, r, http.StatusBadRequest, "article6.unknown_party")
+		} else {
+			s.renderError(w, r, http.StatusBadRequest, "article6.bad_party")
+		}
+		return true
+	}
+	var ae *article6.Error
+	if errors.As(err, &ae) {
+		s.renderError(w, r, http.StatusBadRequest, "article6.refused", ae.Detail)
+		return true
+	}
+	return false
+}
+
+// article6Params reads ?party= (optional; checked against the ledger's
+// Parties by article6report.ParseParty) and ?year= (default: this year,
+// within the NDC period), answering 400 for a malformed year.
 func (s *Site) article6Params(w http.ResponseWriter, r *http.Request) (string, int, bool) {
 	q := r.URL.Query()
 	party := q.Get("party")
-	if party != "" && !partyParam.MatchString(party) {
-		s.renderError(w, r, http.StatusBadRequest, "article6.bad_party")
-		return "", 0, false
-	}
 	year := min(max(time.Now().UTC().Year(), aefFirstYear), aefLastYear)
 	if v := q.Get("year"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -155,8 +180,20 @@ func (s *Site) handleArticle6AEF(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "article6.bad_format")
 		return
 	}
-	aef, err := s.article6.AEF(r.Context(), article6.Submission{Party: party, Version: 1, Year: year, NDCFirstYear: aefFirstYear, NDCLastYear: aefLastYear})
+	var aef article6.AEF
+	err := s.article6.Ledger(r.Context(), func(l *article6.Ledger) error {
+		p, err := article6report.ParseParty(l, party)
+		if err != nil {
+			return err
+		}
+		party = p
+		aef, err = l.BuildAEF(article6.Submission{Party: party, Version: 1, Year: year, NDCFirstYear: aefFirstYear, NDCLastYear: aefLastYear})
+		return err
+	})
 	if err != nil {
+		if s.article6Refused(w, r, err) {
+			return
+		}
 		slog.WarnContext(r.Context(), "web: article 6 AEF", "err", err)
 		s.renderError(w, r, http.StatusServiceUnavailable, "article6.unreadable")
 		return

@@ -183,7 +183,7 @@ func TestArticle6PagesInBrowser(t *testing.T) {
 			t.Errorf("%s: %d %s %q", c.path, resp.StatusCode, resp.Header.Get("Content-Type"), buf[:n])
 		}
 	}
-	for _, bad := range []string{"/corridor/article6?party=id", "/corridor/article6?year=2019", "/corridor/article6/aef?party=ID&year=2026&format=pdf", "/corridor/article6/aef?party=ID&year=2026&table=x&format=csv"} {
+	for _, bad := range []string{"/corridor/article6?party=i", "/corridor/article6?year=2019", "/corridor/article6/aef?party=ID&year=2026&format=pdf", "/corridor/article6/aef?party=ID&year=2026&table=x&format=csv"} {
 		resp, err := http.Get(srv.URL + bad)
 		if err != nil {
 			t.Fatal(err)

@@ -106,3 +106,38 @@ func TestArticle6ErrorPagesTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestArticle6UnknownPartyRefused: a Party code of no cooperative approach
+// is the visitor's mistake, answered 400 with the unknown-Party page, never
+// a "try again" 503 or a page with the unreadable banner; a lower-case code
+// of a Party is that Party.
+func TestArticle6UnknownPartyRefused(t *testing.T) {
+	srv := httptest.NewServer(New().WithArticle6(a6Ledger{projectAbroadLedger(t)}).Handler())
+	defer srv.Close()
+	en := siteCatalogue.messages[defaultLanguage]
+	for _, c := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/corridor/article6/aef?party=XX&year=2026&format=csv&table=actions", 400, en["article6.unknown_party.title"]},
+		{"/corridor/article6/aef?party=ZZ&year=2026&format=xlsx", 400, en["article6.unknown_party.title"]},
+		{"/corridor/article6/aef?party=FR&year=2026&format=xlsx", 400, en["article6.unknown_party.title"]},
+		{"/corridor/article6?party=XX", 400, en["article6.unknown_party.title"]},
+		{"/corridor/article6?party=I1", 400, en["article6.bad_party.title"]},
+		{"/corridor/article6?party=id&year=2026", 200, `data-party="ID"`},
+		{"/corridor/article6/aef?party=id&year=2026&format=csv&table=actions", 200, "Action date,"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+c.path, nil)
+		req.Header.Set("Accept-Language", "en")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || c.want == "" || !strings.Contains(string(b), c.want) || strings.Contains(string(b), "article6-unreadable") {
+			t.Errorf("%s: %d, want %d with %q:\n%.400s", c.path, resp.StatusCode, c.status, c.want, b)
+		}
+	}
+}
