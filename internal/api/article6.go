@@ -1,11 +1,12 @@
 package api
 
 import (
-	"context"
-	"errors"
+	"cmp"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/corridor-carbon/corridor/internal/article6"
 	"github.com/corridor-carbon/corridor/internal/hub"
@@ -14,7 +15,7 @@ import (
 // Article6Reports is what the API reads of the hub's Article 6 ledger
 // (*hub.Article6 implements it).
 type Article6Reports interface {
-	AEF(ctx context.Context, sub article6.Submission) (article6.AEF, error)
+	Article6Ledger
 }
 
 // WithArticle6 gives the server the hub's Article 6 ledger. Without it the
@@ -49,68 +50,31 @@ func (s *Server) routesArticle6(mux *http.ServeMux) {
 // FCCC/PA/CMA/2022/10/Add.2), whose non-confidential part is published
 // (same, para. 28, citing 2/CMA.3, annex, para. 24), so no token is needed.
 func (s *Server) handleAEF(w http.ResponseWriter, r *http.Request) {
-	reports := s.article6Reports()
-	if reports == nil {
-		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: "article6_unavailable", Detail: "this server has no hub Article 6 ledger"})
-		return
-	}
-	q := r.URL.Query()
-	num := func(name string, def int) (int, bool) {
-		v := q.Get(name)
-		if v == "" {
-			return def, true
+	sub, table, format, perr := aefParamsOf(r)
+	var aef article6.AEF
+	done := false
+	s.a6read(w, r, []string{"party", "year", "table", "format", "submitted", "version", "ndc_first_year", "ndc_last_year"}, true, func(l *article6.Ledger, party string) error {
+		if perr != nil {
+			return perr
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			badRequest(w, "invalid_request", name, name+" must be an integer")
-			return 0, false
+		sub.Party = party
+		var err error
+		if aef, err = l.BuildAEF(sub); err != nil {
+			return fmt.Errorf("api: AEF of %s for %d: %w", party, sub.Year, err)
 		}
-		return n, true
-	}
-	year, ok := num("year", 0)
-	if !ok {
+		done = true
+		return nil
+	})
+	if !done {
 		return
 	}
-	version, ok := num("version", 1)
-	if !ok {
-		return
-	}
-	first, ok := num("ndc_first_year", 2021)
-	if !ok {
-		return
-	}
-	last, ok := num("ndc_last_year", 2030)
-	if !ok {
-		return
-	}
-	format := q.Get("format")
-	if format == "" {
-		format = "json"
-	}
-	if format != "json" && format != "csv" && format != "xlsx" {
-		badRequest(w, "invalid_request", "format", "format must be json, csv or xlsx")
-		return
-	}
-	aef, err := reports.AEF(r.Context(), article6.Submission{Party: q.Get("party"), Version: version, Year: year, Date: q.Get("submitted"), NDCFirstYear: first, NDCLastYear: last})
-	if err != nil {
-		var e *article6.Error
-		if errors.As(err, &e) {
-			badRequest(w, string(e.Code), e.Field, e.Detail)
-			return
-		}
-		internalError(w, r, err)
-		return
-	}
-	if name := q.Get("table"); name != "" {
-		t, ok := aef.Table(strings.ReplaceAll(name, "-", ""))
+	if table != "" {
+		t, ok := aef.Table(strings.ReplaceAll(table, "-", ""))
 		if !ok {
-			badRequest(w, "invalid_request", "table", "table must be submission, authorizations, actions, holdings or authorized-entities")
+			badRequest(w, "table_invalid", "table", "table must be submission, authorizations, actions, holdings or authorized-entities, not "+strconv.Quote(table)+".")
 			return
 		}
 		aef.Tables = []article6.Table{t}
-	} else if format == "csv" {
-		badRequest(w, "invalid_request", "table", "a CSV holds one table: give table")
-		return
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch format {
@@ -123,4 +87,54 @@ func (s *Server) handleAEF(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, aef)
 	}
+}
+
+// aefParamsOf reads the AEF route's year (required), version,
+// ndc_first_year, ndc_last_year, submitted, format and table; the Party is
+// parsed against the ledger by a6read.
+func aefParamsOf(r *http.Request) (sub article6.Submission, table, format string, err error) {
+	q := r.URL.Query()
+	sub = article6.Submission{Version: 1, NDCFirstYear: 2021, NDCLastYear: 2030}
+	if !q.Has("year") {
+		return sub, "", "", &badParam{"missing_parameter", "year", "year is required: the reported year, from 2021."}
+	}
+	for _, f := range []struct {
+		name string
+		to   *int
+	}{{"year", &sub.Year}, {"ndc_first_year", &sub.NDCFirstYear}, {"ndc_last_year", &sub.NDCLastYear}} {
+		v := q.Get(f.name)
+		if v == "" && f.name != "year" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2021 || n > 2100 {
+			return sub, "", "", &badParam{"year_invalid", f.name, f.name + " must be a year from 2021 to 2100 (Article 6.2 ITMOs are mitigation from 2021 on), not " + strconv.Quote(v) + "."}
+		}
+		*f.to = n
+	}
+	if sub.NDCLastYear < sub.NDCFirstYear {
+		return sub, "", "", &badParam{"year_invalid", "ndc_last_year", "ndc_last_year must not be before ndc_first_year."}
+	}
+	if v := q.Get("version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return sub, "", "", &badParam{"version_invalid", "version", "version must be a whole number from 1, not " + strconv.Quote(v) + "."}
+		}
+		sub.Version = n
+	}
+	if v := q.Get("submitted"); v != "" {
+		if _, err := time.Parse(time.DateOnly, v); err != nil {
+			return sub, "", "", &badParam{"submitted_invalid", "submitted", "submitted must be a date YYYY-MM-DD, not " + strconv.Quote(v) + "."}
+		}
+		sub.Date = v
+	}
+	format = cmp.Or(q.Get("format"), "json")
+	if format != "json" && format != "csv" && format != "xlsx" {
+		return sub, "", "", &badParam{"format_invalid", "format", "format must be json, csv or xlsx, not " + strconv.Quote(format) + "."}
+	}
+	table = q.Get("table")
+	if table == "" && format == "csv" {
+		return sub, "", "", &badParam{"missing_parameter", "table", "a CSV holds one table: give table (submission, authorizations, actions, holdings or authorized-entities)."}
+	}
+	return sub, table, format, nil
 }

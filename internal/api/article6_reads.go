@@ -2,8 +2,8 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,12 +27,12 @@ func (s *Server) routesArticle6Reads(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/article6/balances", s.handleA6Balances)
 }
 
-var partyCode = regexp.MustCompile(`^[A-Z]{2}$`)
-
-// a6read checks the query (only the names allowed, each at most once, a
-// party in the ISO form) and runs fn on the ledger; it answers the
-// problem itself when it cannot.
-func (s *Server) a6read(w http.ResponseWriter, r *http.Request, allowed []string, fn func(l *article6.Ledger, party string) error) {
+// a6read checks the query (only the names allowed, each at most once) and
+// runs fn on the ledger with the party parsed against it
+// (article6report.ParseParty: case normalised, a Party of an approach);
+// it answers the problem itself when it cannot. A route that needs a party
+// says so with needParty.
+func (s *Server) a6read(w http.ResponseWriter, r *http.Request, allowed []string, needParty bool, fn func(l *article6.Ledger, party string) error) {
 	q := r.URL.Query()
 	for name, vs := range q {
 		if !slices.Contains(allowed, name) {
@@ -44,33 +44,50 @@ func (s *Server) a6read(w http.ResponseWriter, r *http.Request, allowed []string
 			return
 		}
 	}
-	party := q.Get("party")
-	if party != "" && !partyCode.MatchString(party) {
-		badRequest(w, "invalid_query", "party", "party must be an ISO 3166-1 alpha-2 code in capitals, such as ID, not "+strconv.Quote(party)+".")
+	if needParty && !q.Has("party") {
+		badRequest(w, "missing_parameter", "party", "party is required: an ISO 3166-1 alpha-2 code such as ID.")
 		return
 	}
-	reports := s.article6Reports()
-	l, ok := reports.(Article6Ledger)
-	if !ok {
+	l := s.article6Reports()
+	if l == nil {
 		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: "article6_unavailable", Detail: "this server has no hub Article 6 ledger"})
 		return
 	}
-	err := l.Ledger(r.Context(), func(l *article6.Ledger) error { return fn(l, party) })
-	if err != nil {
-		if e, ok := err.(*badParam); ok {
-			badRequest(w, "invalid_query", e.name, e.detail)
-			return
+	err := l.Ledger(r.Context(), func(l *article6.Ledger) error {
+		party := ""
+		if q.Has("party") {
+			p, err := article6report.ParseParty(l, q.Get("party"))
+			if err != nil {
+				return err
+			}
+			party = p
 		}
+		return fn(l, party)
+	})
+	var pe *article6report.PartyError
+	var bp *badParam
+	var ae *article6.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &pe):
+		badRequest(w, pe.Code, "party", pe.Detail+".")
+	case errors.As(err, &bp):
+		badRequest(w, bp.code, bp.name, bp.detail)
+	case errors.As(err, &ae):
+		badRequest(w, "article6_refused", ae.Field, ae.Detail+" ("+string(ae.Code)+").")
+	default:
 		internalError(w, r, err)
 	}
 }
 
-type badParam struct{ name, detail string }
+// badParam is a query parameter refused, with its snake_case code
+// (year_invalid, method_invalid, …).
+type badParam struct{ code, name, detail string }
 
 func (e *badParam) Error() string { return e.name + ": " + e.detail }
 
 func (s *Server) handleA6Authorisations(w http.ResponseWriter, r *http.Request) {
-	s.a6read(w, r, []string{"party"}, func(l *article6.Ledger, party string) error {
+	s.a6read(w, r, []string{"party"}, false, func(l *article6.Ledger, party string) error {
 		out := article6report.Authorisations(l, party)
 		if out == nil {
 			out = []article6report.Authorisation{}
@@ -81,7 +98,7 @@ func (s *Server) handleA6Authorisations(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) handleA6ITMOs(w http.ResponseWriter, r *http.Request) {
-	s.a6read(w, r, []string{"party"}, func(l *article6.Ledger, party string) error {
+	s.a6read(w, r, []string{"party"}, false, func(l *article6.Ledger, party string) error {
 		out := article6report.ITMOs(l, party)
 		if out == nil {
 			out = []article6report.ITMO{}
@@ -92,7 +109,7 @@ func (s *Server) handleA6ITMOs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleA6Adjustments(w http.ResponseWriter, r *http.Request) {
-	s.a6read(w, r, []string{"party"}, func(l *article6.Ledger, party string) error {
+	s.a6read(w, r, []string{"party"}, false, func(l *article6.Ledger, party string) error {
 		out := article6report.Adjustments(l, party)
 		if out == nil {
 			out = []article6report.Adjustment{}
@@ -114,7 +131,7 @@ func balanceParamsOf(r *http.Request) (article6report.BalanceParams, error) {
 	if m := q.Get("method"); m != "" {
 		p.Method = article6.Method(m)
 		if !slices.Contains(balanceMethods, p.Method) {
-			return p, &badParam{"method", "method must be multi-year-trajectory, multi-year-budget, single-year-trajectory or single-year-averaging, not " + strconv.Quote(m) + "."}
+			return p, &badParam{"method_invalid", "method", "method must be multi-year-trajectory, multi-year-budget, single-year-trajectory or single-year-averaging, not " + strconv.Quote(m) + "."}
 		}
 	}
 	for _, f := range []struct {
@@ -127,18 +144,18 @@ func balanceParamsOf(r *http.Request) (article6report.BalanceParams, error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 2021 || n > 2100 {
-			return p, &badParam{f.name, f.name + " must be a year from 2021 to 2100, not " + strconv.Quote(v) + "."}
+			return p, &badParam{"year_invalid", f.name, f.name + " must be a year from 2021 to 2100, not " + strconv.Quote(v) + "."}
 		}
 		*f.to = n
 	}
 	if p.LastYear < p.FirstYear {
-		return p, &badParam{"last_year", "last_year must not be before first_year."}
+		return p, &badParam{"year_invalid", "last_year", "last_year must not be before first_year."}
 	}
 	if p.TargetYear == 0 {
 		p.TargetYear = p.LastYear
 	}
 	if p.TargetYear < p.FirstYear || p.TargetYear > p.LastYear {
-		return p, &badParam{"target_year", "target_year must be within first_year to last_year."}
+		return p, &badParam{"year_invalid", "target_year", "target_year must be within first_year to last_year."}
 	}
 	return p, nil
 }
@@ -149,7 +166,7 @@ func balanceParamsOf(r *http.Request) (article6report.BalanceParams, error) {
 // the Party's reported emissions.
 func (s *Server) handleA6Balances(w http.ResponseWriter, r *http.Request) {
 	p, perr := balanceParamsOf(r)
-	s.a6read(w, r, []string{"party", "method", "first_year", "last_year", "target_year"}, func(l *article6.Ledger, party string) error {
+	s.a6read(w, r, []string{"party", "method", "first_year", "last_year", "target_year"}, false, func(l *article6.Ledger, party string) error {
 		if perr != nil {
 			return perr
 		}

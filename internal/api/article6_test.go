@@ -65,16 +65,38 @@ func TestAEFRead(t *testing.T) {
 	if st, _, body = get("party=TH&year=2026&format=xlsx"); st != 200 || !strings.HasPrefix(body, "PK") {
 		t.Fatalf("xlsx: %d", st)
 	}
-	for _, c := range []struct{ query, code string }{
-		{"party=TH&year=2019", string(article6.CodeActionInvalid)},
-		{"party=TH&year=2026&format=pdf", "invalid_request"},
-		{"party=TH&year=2026&format=csv", "invalid_request"},
-		{"party=TH&year=x", "invalid_request"},
+	// One set of snake_case codes across the Article 6 reads, each naming
+	// the parameter at fault.
+	for _, c := range []struct{ query, code, field string }{
+		{"party=TH&year=2019", "year_invalid", "year"},
+		{"party=ID&year=2020", "year_invalid", "year"},
+		{"party=TH&year=x", "year_invalid", "year"},
+		{"party=TH", "missing_parameter", "year"},
+		{"year=2026", "missing_parameter", "party"},
+		{"party=zz&year=2026", "party_unknown", "party"},
+		{"party=XX&year=2026", "party_unknown", "party"},
+		{"party=FR&year=2026", "party_unknown", "party"},
+		{"party=THA&year=2026", "party_invalid", "party"},
+		{"party=TH&year=2026&format=pdf", "format_invalid", "format"},
+		{"party=TH&year=2026&format=csv", "missing_parameter", "table"},
+		{"party=TH&year=2026&table=x", "table_invalid", "table"},
+		{"party=TH&year=2026&version=0", "version_invalid", "version"},
+		{"party=TH&year=2026&submitted=April", "submitted_invalid", "submitted"},
+		{"party=TH&year=2026&ndc_first_year=2030&ndc_last_year=2025", "year_invalid", "ndc_last_year"},
+		{"party=TH&year=2026&host=TH", "unknown_parameter", "host"},
+		{"party=TH&year=2026&year=2027", "duplicate_parameter", "year"},
 	} {
 		st, _, body := get(c.query)
-		if st != 400 || !strings.Contains(body, `"code":"`+c.code+`"`) {
-			t.Errorf("%s: %d %s, want 400 %s", c.query, st, body, c.code)
+		var m map[string]any
+		_ = json.Unmarshal([]byte(body), &m)
+		if st != 400 || m["code"] != c.code || m["field"] != c.field {
+			t.Errorf("%s: %d %s, want 400 %s field %s", c.query, st, body, c.code, c.field)
 		}
+	}
+	// A lower-case Party code is that Party.
+	var th article6.AEF
+	if st, _, body := get("party=th&year=2026"); st != 200 || json.Unmarshal([]byte(body), &th) != nil || th.Party != "TH" {
+		t.Errorf("party=th: %d %.200s", st, body)
 	}
 	bare := httptest.NewServer(api.New().Handler())
 	defer bare.Close()
@@ -116,14 +138,19 @@ func TestArticle6ReadsRefuse(t *testing.T) {
 		code, field string
 	}{
 		{srv.URL, "/api/v1/article6/authorisations?party=TH", 200, "", ""},
-		{srv.URL, "/api/v1/article6/authorisations?party=th", 400, "invalid_query", "party"},
+		{srv.URL, "/api/v1/article6/authorisations?party=th", 200, "", ""},
+		{srv.URL, "/api/v1/article6/authorisations?party=T", 400, "party_invalid", "party"},
+		{srv.URL, "/api/v1/article6/itmos?party=zz", 400, "party_unknown", "party"},
+		{srv.URL, "/api/v1/article6/balances?party=XX", 400, "party_unknown", "party"},
+		{srv.URL, "/api/v1/article6/adjustments?party=FR", 400, "party_unknown", "party"},
+		{srv.URL, "/api/v1/article6/authorisations?party=XX", 400, "party_unknown", "party"},
 		{srv.URL, "/api/v1/article6/authorisations?host=TH", 400, "unknown_parameter", "host"},
 		{srv.URL, "/api/v1/article6/itmos?party=TH&party=SG", 400, "duplicate_parameter", "party"},
 		{srv.URL, "/api/v1/article6/adjustments?year=2026", 400, "unknown_parameter", "year"},
-		{srv.URL, "/api/v1/article6/balances?method=guess", 400, "invalid_query", "method"},
-		{srv.URL, "/api/v1/article6/balances?first_year=2020", 400, "invalid_query", "first_year"},
-		{srv.URL, "/api/v1/article6/balances?first_year=2030&last_year=2025", 400, "invalid_query", "last_year"},
-		{srv.URL, "/api/v1/article6/balances?method=single-year-averaging&target_year=2031", 400, "invalid_query", "target_year"},
+		{srv.URL, "/api/v1/article6/balances?method=guess", 400, "method_invalid", "method"},
+		{srv.URL, "/api/v1/article6/balances?first_year=2020", 400, "year_invalid", "first_year"},
+		{srv.URL, "/api/v1/article6/balances?first_year=2030&last_year=2025", 400, "year_invalid", "last_year"},
+		{srv.URL, "/api/v1/article6/balances?method=single-year-averaging&target_year=2031", 400, "year_invalid", "target_year"},
 		{bare.URL, "/api/v1/article6/itmos", 503, "article6_unavailable", ""},
 	} {
 		resp, err := http.Get(c.base + c.path)
