@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/corridor-carbon/corridor/internal/article6"
+	"github.com/corridor-carbon/corridor/internal/article6report"
 	"github.com/corridor-carbon/corridor/internal/hub"
 	"github.com/corridor-carbon/corridor/internal/hub/agreements"
 	"github.com/corridor-carbon/corridor/internal/store"
@@ -65,9 +67,6 @@ flag is wrong, 3 the ledger refuses the request (e.g. a year before 2021).`,
 			if (hubDB == "") == (hubURL == "") {
 				return usageError(cmd, "give the hub's database: --hub-db FILE (SQLite) or --hub-url URL (PostgreSQL)")
 			}
-			if len(party) != 2 || strings.ToUpper(party) != party {
-				return usageError(cmd, "--party must be an ISO 3166-1 alpha-2 code such as TH, not %q", party)
-			}
 			if format != "csv" && format != "xlsx" {
 				return usageError(cmd, "--format must be csv or xlsx, not %q", format)
 			}
@@ -79,6 +78,14 @@ flag is wrong, 3 the ledger refuses the request (e.g. a year before 2021).`,
 				}
 			} else if format == "csv" {
 				name = "Actions"
+			}
+			aps, err := article6.DefaultApproaches()
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			var pe *article6report.PartyError
+			if party, err = article6report.ParseParty(aps, party); errors.As(err, &pe) {
+				return usageError(cmd, "--party: %s (%s)", pe.Detail, pe.Code)
 			}
 			m := ndcPeriod.FindStringSubmatch(period)
 			if m == nil {
@@ -92,10 +99,6 @@ flag is wrong, 3 the ledger refuses the request (e.g. a year before 2021).`,
 				return &exitError{code: exitFailure, err: fmt.Errorf("article6 aef: opening the hub's database: %w", err)}
 			}
 			defer db.Close()
-			aps, err := article6.DefaultApproaches()
-			if err != nil {
-				return &exitError{code: exitFailure, err: err}
-			}
 			set, err := agreements.Default()
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}

@@ -91,8 +91,14 @@ server's API (public: no token needed). --party keeps one Party's.` + exitCodesH
 				if asJSON {
 					format = "json"
 				}
-				if q.Party != "" && (len(q.Party) != 2 || strings.ToUpper(q.Party) != q.Party) {
-					return usageError(cmd, "--party must be an ISO 3166-1 alpha-2 code such as ID, not %q", q.Party)
+				// Case is normalised here; whether the code is a Party of a
+				// cooperative approach the server decides (400 party_unknown).
+				if q.Party != "" {
+					p := strings.ToUpper(strings.TrimSpace(q.Party))
+					if len(p) != 2 || strings.Trim(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+						return usageError(cmd, "--party must be an ISO 3166-1 alpha-2 code such as ID, not %q", q.Party)
+					}
+					q.Party = p
 				}
 				if rd.use == "balances" {
 					m := ndcPeriod.FindStringSubmatch(period)

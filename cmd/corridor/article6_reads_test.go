@@ -81,6 +81,19 @@ func TestArticle6ReadCommands(t *testing.T) {
 		t.Errorf("balances table lacks the adjustment -%d:\n%s", p.Use, out)
 	}
 
+	// A lower-case code is the Party; a code of no cooperative approach is
+	// refused by the server (400 party_unknown), so the command exits 2.
+	if lower := decode[[]article6report.ITMO](t, mustRun(t, "article6", "itmos", "--server", srv.URL, "--party", strings.ToLower(p.To), "--format", "json")); len(lower) != len(itmos) {
+		t.Errorf("--party %s: %d ITMOs, --party %s %d", strings.ToLower(p.To), len(lower), p.To, len(itmos))
+	}
+	for _, read := range []string{"authorisations", "itmos", "balances"} {
+		for _, party := range []string{"XX", "zz", "FR"} {
+			r := run("article6", read, "--server", srv.URL, "--party", party)
+			if r.code() != exitUsage || r.err == nil || !strings.Contains(r.err.Error(), "party_unknown") || r.stdout != "" {
+				t.Errorf("article6 %s --party %s: exit %d (%v) %q, want %d party_unknown", read, party, r.code(), r.err, r.stdout, exitUsage)
+			}
+		}
+	}
 	for _, c := range []struct {
 		args []string
 		code int

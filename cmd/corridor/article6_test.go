@@ -107,6 +107,9 @@ func TestArticle6AEFCommand(t *testing.T) {
 	if !strings.HasPrefix(lines[3], "15/06/2026,First transfer,First transfer to another Party,CN-ID-PILOT,ID-A6-0001,IDN,IDN01,") || !strings.Contains(lines[3], ",5580,NA,not stated,2026,NA,CHN,") {
 		t.Fatalf("no first transfer of 5580 t from ID to CN in:\n%s", lines[3])
 	}
+	if lower := mustRun(t, "article6", "aef", "--hub-db", hubFile, "--party", "id", "--year", "2026", "--table", "actions", "--format", "csv"); lower.stdout != r.stdout {
+		t.Errorf("--party id differs from --party ID:\n%s", lower.stdout)
+	}
 	out := filepath.Join(dir, "id.xlsx")
 	mustRun(t, "article6", "aef", "--hub-db", hubFile, "--party", "ID", "--year", "2026", "--format", "xlsx", "--out", out)
 	if b, err := os.ReadFile(out); err != nil || !strings.HasPrefix(string(b), "PK") {
@@ -114,7 +117,9 @@ func TestArticle6AEFCommand(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"article6", "aef", "--party", "ID", "--year", "2026"},
-		{"article6", "aef", "--hub-db", hubFile, "--party", "id", "--year", "2026"},
+		{"article6", "aef", "--hub-db", hubFile, "--party", "I1", "--year", "2026"},
+		{"article6", "aef", "--hub-db", hubFile, "--party", "XX", "--year", "2026"},
+		{"article6", "aef", "--hub-db", hubFile, "--party", "FR", "--year", "2026"},
 		{"article6", "aef", "--hub-db", hubFile, "--party", "ID", "--year", "2026", "--table", "nope"},
 		{"article6", "aef", "--hub-db", hubFile, "--party", "ID", "--year", "2026", "--format", "pdf"},
 	} {

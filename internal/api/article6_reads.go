@@ -56,7 +56,7 @@ func (s *Server) a6read(w http.ResponseWriter, r *http.Request, allowed []string
 	err := l.Ledger(r.Context(), func(l *article6.Ledger) error {
 		party := ""
 		if q.Has("party") {
-			p, err := article6report.ParseParty(l, q.Get("party"))
+			p, err := article6report.ParseParty(l.Config().Approaches, q.Get("party"))
 			if err != nil {
 				return err
 			}

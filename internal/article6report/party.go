@@ -23,12 +23,12 @@ type PartyError struct {
 
 func (e *PartyError) Error() string { return "article6report: " + e.Detail }
 
-// Parties lists, sorted, the Parties of the ledger's cooperative
-// approaches (the corridor agreements): the only Parties the ledger can
-// hold anything of.
-func Parties(l *article6.Ledger) []string {
+// Parties lists, sorted, the Parties of the cooperative approaches (a
+// ledger's: l.Config().Approaches, from the corridor agreements): the only
+// Parties the ledger can hold anything of.
+func Parties(aps article6.Approaches) []string {
 	var out []string
-	for _, ap := range l.Config().Approaches {
+	for _, ap := range aps {
 		for _, p := range ap.Parties {
 			if !slices.Contains(out, p) {
 				out = append(out, p)
@@ -41,14 +41,14 @@ func Parties(l *article6.Ledger) []string {
 
 // ParseParty reads a Party code as a person types it: surrounding space
 // dropped, letters upper-cased ("id" is ID). A code that is not two
-// letters, or names no Party of the ledger's approaches, is refused, so a
-// mistyped code gets an answer instead of an empty table.
-func ParseParty(l *article6.Ledger, s string) (string, error) {
+// letters, or names no Party of the approaches, is refused, so a mistyped
+// code gets an answer instead of an empty table.
+func ParseParty(aps article6.Approaches, s string) (string, error) {
 	p := strings.ToUpper(strings.TrimSpace(s))
 	if len(p) != 2 || p[0] < 'A' || p[0] > 'Z' || p[1] < 'A' || p[1] > 'Z' {
 		return "", &PartyError{Code: CodePartyInvalid, Party: s, Detail: fmt.Sprintf("party must be an ISO 3166-1 alpha-2 code such as ID, not %q", s)}
 	}
-	known := Parties(l)
+	known := Parties(aps)
 	if !slices.Contains(known, p) {
 		return "", &PartyError{Code: CodePartyUnknown, Party: s, Detail: fmt.Sprintf("%s is not a Party of any cooperative approach in the corridor agreements (Parties: %s)", p, strings.Join(known, ", "))}
 	}

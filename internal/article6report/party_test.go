@@ -16,8 +16,7 @@ func TestParseParty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := article6.NewLedger(article6.Config{Approaches: aps})
-	if ps := article6report.Parties(l); !slices.Contains(ps, "ID") || !slices.Contains(ps, "CN") || slices.Contains(ps, "FR") || !slices.IsSorted(ps) {
+	if ps := article6report.Parties(aps); !slices.Contains(ps, "ID") || !slices.Contains(ps, "CN") || slices.Contains(ps, "FR") || !slices.IsSorted(ps) {
 		t.Fatalf("Parties %v", ps)
 	}
 	for _, c := range []struct{ in, want, code string }{
@@ -32,7 +31,7 @@ func TestParseParty(t *testing.T) {
 		{"I1", "", article6report.CodePartyInvalid},
 		{"ÀB", "", article6report.CodePartyInvalid},
 	} {
-		got, err := article6report.ParseParty(l, c.in)
+		got, err := article6report.ParseParty(aps, c.in)
 		var pe *article6report.PartyError
 		if c.code == "" && (err != nil || got != c.want) || c.code != "" && (!errors.As(err, &pe) || pe.Code != c.code || got != "") {
 			t.Errorf("ParseParty(%q) = %q, %v; want %q %s", c.in, got, err, c.want, c.code)

@@ -70,7 +70,7 @@ func (s *Site) handleArticle6(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	err := s.article6.Ledger(ctx, func(l *article6.Ledger) error {
 		if party != "" {
-			p, err := article6report.ParseParty(l, party)
+			p, err := article6report.ParseParty(l.Config().Approaches, party)
 			if err != nil {
 				return err
 			}
@@ -182,7 +182,7 @@ func (s *Site) handleArticle6AEF(w http.ResponseWriter, r *http.Request) {
 	}
 	var aef article6.AEF
 	err := s.article6.Ledger(r.Context(), func(l *article6.Ledger) error {
-		p, err := article6report.ParseParty(l, party)
+		p, err := article6report.ParseParty(l.Config().Approaches, party)
 		if err != nil {
 			return err
 		}
