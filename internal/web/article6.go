@@ -14,6 +14,7 @@ import (
 
 	"github.com/corridor-carbon/corridor/internal/article6"
 	"github.com/corridor-carbon/corridor/internal/article6report"
+	"github.com/corridor-carbon/corridor/internal/numfmt"
 )
 
 // Article6Ledger is the hub's Article 6 ledger as the pages read it
@@ -45,7 +46,7 @@ type article6Page struct {
 	Authorisations []article6report.Authorisation
 	ITMOs          []article6report.ITMO
 	Adjustments    []article6report.Adjustment
-	Balance        []article6report.BalanceRow
+	Balance        []balanceRow
 	Chart          balanceChart
 	AEF            []article6.Table
 }
@@ -102,8 +103,8 @@ func (s *Site) handleArticle6(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		d.Balance = bs[0].Rows
-		d.Chart = chartOf(d.Balance)
+		d.Balance = balanceRows(bs[0].Rows)
+		d.Chart = chartOf(bs[0].Rows)
 		aef, err := l.BuildAEF(article6.Submission{Party: party, Version: 1, Year: year, NDCFirstYear: aefFirstYear, NDCLastYear: aefLastYear})
 		if err != nil {
 			return err
@@ -224,11 +225,17 @@ func (s *Site) handleArticle6AEF(w http.ResponseWriter, r *http.Request) {
 }
 
 // balanceChart is the SVG of a Party's adjustments per year: a bar up for
-// ITMOs first transferred (added to its balance), one down for ITMOs used.
+// ITMOs first transferred (added to its balance), one down for ITMOs used,
+// on a y-axis in t CO2e whose ticks are round numbers. Every number it
+// shows is written by numfmt, as in the balance table.
 type balanceChart struct {
 	Width, Height, Zero int
+	AxisX, LabelX       int
 	Bars                []balanceBar
-	Max                 int64
+	Ticks               []balanceTick
+	// Top is the axis' end on each side of zero (a multiple of the tick
+	// step, at least the largest bar).
+	Top int64
 }
 
 type balanceBar struct {
@@ -237,27 +244,72 @@ type balanceBar struct {
 	UpY, UpH      int
 	DownH         int
 	First, Used   int64
-	Net           string
+	FirstLabel    string // "+5,580"
+	UsedLabel     string // "-6,000"
 	Width, LabelY int
 }
 
+// balanceTick is one y-axis tick: its height and its label.
+type balanceTick struct {
+	Y     int
+	Label string
+}
+
+// balanceRow is a row of the balance table as the page prints it.
+type balanceRow struct {
+	article6report.BalanceRow
+	AdjustmentLabel string
+}
+
+func balanceRows(rows []article6report.BalanceRow) []balanceRow {
+	out := make([]balanceRow, len(rows))
+	for i, r := range rows {
+		out[i] = balanceRow{BalanceRow: r, AdjustmentLabel: numfmt.Decimal(r.Adjustment)}
+	}
+	return out
+}
+
+// tickStep is the round step (1, 2 or 5 times a power of ten) that puts at
+// most four ticks between zero and max.
+func tickStep(max int64) int64 {
+	if max <= 0 {
+		return 0
+	}
+	for p := int64(1); ; p *= 10 {
+		for _, m := range []int64{1, 2, 5} {
+			if step := m * p; step*4 >= max {
+				return step
+			}
+		}
+	}
+}
+
 func chartOf(rows []article6report.BalanceRow) balanceChart {
-	c := balanceChart{Width: 760, Height: 240}
+	c := balanceChart{Width: 760, Height: 240, AxisX: 64, LabelX: 58}
 	c.Zero = c.Height / 2
+	var most int64
 	for _, r := range rows {
-		c.Max = max(c.Max, r.FirstTransferred, r.Used)
+		most = max(most, r.FirstTransferred, r.Used)
 	}
 	half := int64(c.Zero - 24)
-	step := (c.Width - 40) / max(len(rows), 1)
-	for i, r := range rows {
-		scale := func(q int64) int {
-			if c.Max == 0 {
-				return 0
-			}
-			return int(q * half / c.Max)
+	step := tickStep(most)
+	if step > 0 {
+		c.Top = (most + step - 1) / step * step
+	}
+	scale := func(q int64) int {
+		if c.Top == 0 {
+			return 0
 		}
-		b := balanceBar{Year: r.Year, X: 30 + i*step + step/4, Width: step / 2, LabelX: 30 + i*step + step/2, LabelY: c.Height - 4,
-			First: r.FirstTransferred, Used: r.Used, Net: r.Adjustment.String()}
+		return int(q * half / c.Top)
+	}
+	c.Ticks = append(c.Ticks, balanceTick{Y: c.Zero, Label: "0"})
+	for v := step; step > 0 && v <= c.Top; v += step {
+		c.Ticks = append(c.Ticks, balanceTick{Y: c.Zero - scale(v), Label: "+" + numfmt.Int(v)}, balanceTick{Y: c.Zero + scale(v), Label: numfmt.Int(-v)})
+	}
+	slot := (c.Width - c.AxisX - 10) / max(len(rows), 1)
+	for i, r := range rows {
+		b := balanceBar{Year: r.Year, X: c.AxisX + 6 + i*slot + slot/4, Width: slot / 2, LabelX: c.AxisX + 6 + i*slot + slot/2, LabelY: c.Height - 4,
+			First: r.FirstTransferred, Used: r.Used, FirstLabel: "+" + numfmt.Int(r.FirstTransferred), UsedLabel: numfmt.Int(-r.Used)}
 		b.UpH = scale(r.FirstTransferred)
 		b.UpY = c.Zero - b.UpH
 		b.DownH = scale(r.Used)

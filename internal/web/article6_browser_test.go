@@ -139,6 +139,15 @@ func TestArticle6PagesInBrowser(t *testing.T) {
 			if bars := eval(name+" bars", `[...document.querySelectorAll('#balance-chart rect.first, #balance-chart rect.used')].filter(r => r.getBBox().height > 10).map(r => r.className.baseVal)`); len(bars) == 0 {
 				t.Errorf("%s: no bar drawn", name)
 			}
+			// The y-axis is labelled, inside the chart, as chartOf labels it.
+			var wantTicks []string
+			for _, tk := range chartOf(bs[0].Rows).Ticks {
+				wantTicks = append(wantTicks, tk.Label)
+			}
+			gotTicks := eval(name+" y-axis", `(() => { const svg = document.querySelector('#balance-chart').getBoundingClientRect(); return [...document.querySelectorAll('#balance-chart .tick-label')].filter(t => { const r = t.getBoundingClientRect(); return r.width > 0 && r.left >= svg.left && r.top >= svg.top && r.bottom <= svg.bottom }).map(t => t.textContent) })()`)
+			if len(wantTicks) < 3 || strings.Join(gotTicks, "|") != strings.Join(wantTicks, "|") {
+				t.Errorf("%s y-axis labels %q, want %q", name, gotTicks, wantTicks)
+			}
 			aef, err := l.BuildAEF(article6.Submission{Party: party, Version: 1, Year: 2026, NDCFirstYear: 2021, NDCLastYear: 2030})
 			if err != nil {
 				t.Fatal(err)

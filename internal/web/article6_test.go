@@ -13,6 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/corridor-carbon/corridor/internal/article6report"
+	"github.com/corridor-carbon/corridor/internal/numfmt"
 )
 
 // renderErrorKeys lists the message keys the package's handlers pass to
@@ -138,6 +143,88 @@ func TestArticle6UnknownPartyRefused(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != c.status || c.want == "" || !strings.Contains(string(b), c.want) || strings.Contains(string(b), "article6-unreadable") {
 			t.Errorf("%s: %d, want %d with %q:\n%.400s", c.path, resp.StatusCode, c.status, c.want, b)
+		}
+	}
+}
+
+// TestBalanceChartTicks: the y-axis steps by a round number, reaches the
+// largest bar, labels every tick with numfmt, and the bars are drawn on
+// the axis' scale (a bar of the top value ends at the top tick).
+func TestBalanceChartTicks(t *testing.T) {
+	for _, c := range []struct {
+		first, used int64
+		top         int64
+		labels      []string
+	}{
+		{11_560, 6_000, 15_000, []string{"0", "+5,000", "-5,000", "+10,000", "-10,000", "+15,000", "-15,000"}},
+		{0, 6_000, 6_000, []string{"0", "+2,000", "-2,000", "+4,000", "-4,000", "+6,000", "-6,000"}},
+		{3, 0, 3, []string{"0", "+1", "-1", "+2", "-2", "+3", "-3"}},
+		{0, 0, 0, []string{"0"}},
+	} {
+		rows := []article6report.BalanceRow{{Year: 2025}, {Year: 2026, FirstTransferred: c.first, Used: c.used}}
+		ch := chartOf(rows)
+		var labels []string
+		for _, tk := range ch.Ticks {
+			labels = append(labels, tk.Label)
+		}
+		if ch.Top != c.top || !slices.Equal(labels, c.labels) {
+			t.Errorf("%d/%d: top %d ticks %v, want %d %v", c.first, c.used, ch.Top, labels, c.top, c.labels)
+			continue
+		}
+		if c.top == 0 {
+			continue
+		}
+		topY, bottomY := ch.Ticks[len(ch.Ticks)-2].Y, ch.Ticks[len(ch.Ticks)-1].Y
+		b := ch.Bars[1]
+		if c.first == c.top && b.UpY != topY || c.used == c.top && ch.Zero+b.DownH != bottomY {
+			t.Errorf("%d/%d: bar up to %d / down to %d, ticks at %d / %d", c.first, c.used, b.UpY, ch.Zero+b.DownH, topY, bottomY)
+		}
+		if b.FirstLabel != "+"+numfmt.Int(c.first) || b.UsedLabel != numfmt.Int(-c.used) {
+			t.Errorf("bar labels %q %q", b.FirstLabel, b.UsedLabel)
+		}
+	}
+}
+
+// TestArticle6PageNumbers: outside the AEF tables (which show the file's
+// cells) and identifiers, every quantity on the Article 6 page is written
+// with numfmt's thousands separators: the balance table's adjustments, the
+// chart's bars and its y-axis.
+func TestArticle6PageNumbers(t *testing.T) {
+	l := projectAbroadLedger(t)
+	srv := httptest.NewServer(New().WithArticle6(a6Ledger{l}).Handler())
+	defer srv.Close()
+	cell := regexp.MustCompile(`<td class="num adjustment" data-adjustment="([^"]*)">([^<]*)</td>`)
+	ungrouped := regexp.MustCompile(`(?:^|[\s(:+])(-\d{4,}|\d{5,})\b`)
+	strip := regexp.MustCompile(`(?s)<table class="aef".*?</table>|<code>.*?</code>|<[^>]*>`)
+	for _, party := range []string{"ID", "CN"} {
+		resp, err := http.Get(srv.URL + "/corridor/article6?party=" + party + "&year=2026")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page := string(b)
+		cells := cell.FindAllStringSubmatch(page, -1)
+		if len(cells) != 10 {
+			t.Fatalf("%s: %d balance rows", party, len(cells))
+		}
+		nonZero := 0
+		for _, m := range cells {
+			if m[1] != "0" {
+				nonZero++
+			}
+			if want := numfmt.Decimal(decimal.RequireFromString(m[1])); m[2] != want {
+				t.Errorf("%s: adjustment %s printed %q, want %q", party, m[1], m[2], want)
+			}
+		}
+		if nonZero == 0 {
+			t.Errorf("%s: no adjustment to check", party)
+		}
+		if !strings.Contains(page, `class="tick-label"`) {
+			t.Errorf("%s: the chart has no y-axis labels", party)
+		}
+		if bad := ungrouped.FindAllString(strip.ReplaceAllString(page, " "), -1); len(bad) > 0 {
+			t.Errorf("%s: numbers without thousands separators on the page: %q", party, bad)
 		}
 	}
 }
