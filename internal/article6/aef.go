@@ -150,6 +150,26 @@ func partyOrNA(alpha2 string) string {
 	return partyCode(alpha2)
 }
 
+// underlyingRegistries maps the unit types Corridor's registries issue as
+// the registry of an underlying cooperative approach to that registry's
+// value in the nomenclature's table 31(b) (VCS, GS, CAR, ACR, ART, GCC,
+// Cercarbono, Isometric, ISFL, FCPF, T-VER, JCM; per the transcription in
+// docs/sources.md): JCM credits are issued in the JCM registries and T-VER
+// units in TGO's T-VER registry, so their serials are that registry's unit
+// numbers. Other units (CCERs, SRN-PPI units, ...) have no underlying
+// registry in the list and the template's footnote asks for "NA".
+var underlyingRegistries = map[string]string{"JCM": "JCM", "TVER": "T-VER", "PTVER": "T-VER"}
+
+// underlying is the AEF "Underlying unit registry ID", "First unit ID" and
+// "Last unit ID" of block s.
+func underlying(s ledger.Serial) (reg, first, last string) {
+	reg, ok := underlyingRegistries[s.UnitType]
+	if !ok {
+		return na, na, na
+	}
+	return reg, strconv.FormatInt(s.Start, 10), strconv.FormatInt(s.End, 10)
+}
+
 // RegistryID is the AEF "Party ITMO registry ID" of Party p's registry:
 // the alpha-3 Party code and a two-digit number (nomenclature table 28, per
 // the transcription). Each corridor Party has one registry, numbered 01 by
@@ -290,7 +310,13 @@ func (l *Ledger) BuildAEF(sub Submission) (AEF, error) {
 		a, _ := l.log.Current(r.Authorisation)
 		first, last := ITMORange(r.Approach, r.FirstTransferringParty, r.Units)
 		typ, subtype := l.actionType(r, a, p)
-		transferring, acquiring := na, na
+		// The template reports the transferring Party on an acquisition
+		// and the acquiring Party on a (first) transfer, "otherwise NA"
+		// (footnotes, per docs/sources.md); the explanatory text names both.
+		transferring, acquiring, moved := na, na, ""
+		if r.AcquiringParty != "" {
+			moved = fmt.Sprintf("; from %s to %s", partyCode(cmpOr(r.TransferringParty, r.FirstTransferringParty)), partyCode(r.AcquiringParty))
+		}
 		switch typ {
 		case TypeAcquisition:
 			transferring = partyCode(cmpOr(r.TransferringParty, r.FirstTransferringParty))
@@ -306,10 +332,11 @@ func (l *Ledger) BuildAEF(sub Submission) (AEF, error) {
 		case r.Type == RecordCancellation:
 			using = partyOrNA(r.Holder)
 		}
+		ureg, ufirst, ulast := underlying(r.Units)
 		acts.Rows = append(acts.Rows, []string{aefDate(r.Date), typ, subtype, r.Approach, r.Authorisation, partyCode(r.FirstTransferringParty), RegistryID(p),
-			first.String(), last.String(), na, na, na, metric, gwp, na, strconv.FormatInt(r.Quantity(), 10), na,
+			first.String(), last.String(), ureg, ufirst, ulast, metric, gwp, na, strconv.FormatInt(r.Quantity(), 10), na,
 			cmpOr(a.MitigationType, "not stated"), strconv.Itoa(r.Units.Vintage), transferring, acquiring, oimpUse, using, entity, usedYear, "",
-			fmt.Sprintf("record %d; units %s; registry %s", r.Seq, r.Units, reg)})
+			fmt.Sprintf("record %d; units %s; registry %s%s", r.Seq, r.Units, reg, moved)})
 	}
 	out.Tables = append(out.Tables, acts)
 
@@ -319,8 +346,9 @@ func (l *Ledger) BuildAEF(sub Submission) (AEF, error) {
 	for _, h := range l.holdings(p, fmt.Sprintf("%d-01-01", y+1)) {
 		a, _ := l.log.Current(h.Authorisation)
 		first, last := ITMORange(h.Approach, h.FirstTransferringParty, h.Units)
+		ureg, ufirst, ulast := underlying(h.Units)
 		hold.Rows = append(hold.Rows, []string{h.Approach, h.Authorisation, partyCode(h.FirstTransferringParty), RegistryID(p),
-			first.String(), last.String(), na, na, na, metric, gwp, na, strconv.FormatInt(h.Units.Count(), 10), na,
+			first.String(), last.String(), ureg, ufirst, ulast, metric, gwp, na, strconv.FormatInt(h.Units.Count(), 10), na,
 			cmpOr(a.MitigationType, "not stated"), strconv.Itoa(h.Units.Vintage)})
 	}
 	out.Tables = append(out.Tables, hold, ents)
