@@ -10,38 +10,19 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/corridor-carbon/corridor/internal/problem"
 	"github.com/corridor-carbon/corridor/internal/strictjson"
 )
 
 // maxBodyBytes bounds every request body; a larger body is rejected with 413.
 const maxBodyBytes = 1 << 20
 
-// Problem is an RFC 9457 problem document. Code is stable and machine-readable;
-// Title and Detail are for people.
-type Problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Code   string `json:"code"`
-	Detail string `json:"detail,omitempty"`
-	// Field names the request field at fault, when there is one.
-	Field string `json:"field,omitempty"`
-}
+// Problem is an RFC 9457 problem document (see package problem).
+type Problem = problem.Problem
 
 // writeProblem sends a problem+json response. It never includes internal error
 // text for 5xx responses: that goes to the log only.
-func writeProblem(w http.ResponseWriter, p Problem) {
-	if p.Type == "" {
-		p.Type = "https://corridor.invalid/problems/" + p.Code
-	}
-	if p.Title == "" {
-		p.Title = http.StatusText(p.Status)
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
-}
+func writeProblem(w http.ResponseWriter, p Problem) { problem.Write(w, p) }
 
 // badRequest is the common 400 with a field name.
 func badRequest(w http.ResponseWriter, code, field, detail string) {

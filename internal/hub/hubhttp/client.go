@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/hub/envelope"
+	"github.com/corridor-carbon/corridor/internal/problem"
 )
 
 // ContentType is the media type of a JWS compact serialisation (RFC 7515
@@ -92,13 +93,7 @@ func (c *Client) Post(ctx context.Context, url, compact string) error {
 }
 
 // Problem is the RFC 9457 body of a refusal; Code is the refusal code.
-type Problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Code   string `json:"code"`
-	Detail string `json:"detail,omitempty"`
-}
+type Problem = problem.Problem
 
 // answerError turns a non-success answer into an error: a 4xx problem with
 // a code is a refusal, everything else a failure.

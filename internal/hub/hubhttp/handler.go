@@ -14,6 +14,7 @@ import (
 	"github.com/corridor-carbon/corridor/internal/hub"
 	"github.com/corridor-carbon/corridor/internal/hub/envelope"
 	"github.com/corridor-carbon/corridor/internal/hub/protocol"
+	"github.com/corridor-carbon/corridor/internal/problem"
 )
 
 // Refusal codes of the HTTP layer itself (the envelope's codes are in
@@ -107,18 +108,7 @@ func refuse(w http.ResponseWriter, r *envelope.Refusal) {
 	writeProblem(w, Problem{Status: refusalStatus(r.Code), Code: string(r.Code), Title: "Message refused", Detail: r.Detail})
 }
 
-func writeProblem(w http.ResponseWriter, p Problem) {
-	if p.Type == "" {
-		p.Type = "https://corridor.invalid/problems/" + p.Code
-	}
-	if p.Title == "" {
-		p.Title = http.StatusText(p.Status)
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
-}
+func writeProblem(w http.ResponseWriter, p Problem) { problem.Write(w, p) }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
