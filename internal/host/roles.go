@@ -340,18 +340,7 @@ func nodeHandler(nodes []*registry.Node, link hub.Link) http.Handler {
 const TickEvery = 200 * time.Millisecond
 
 func tick(ctx context.Context, who string, f func(context.Context) error) {
-	t := time.NewTicker(TickEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := f(ctx); err != nil && ctx.Err() == nil {
-			slog.Warn("corridor timers", "participant", who, "err", err)
-		}
-	}
+	hub.Every(ctx, TickEvery, f, func(err error) { slog.Warn("corridor timers", "participant", who, "err", err) })
 }
 
 func keyValid(e envelope.Entry, kid string) bool {

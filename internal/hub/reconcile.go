@@ -800,20 +800,11 @@ func (c *Corridor) Reconcile(ctx context.Context, opt ReconcileOptions) ([]Recon
 // StartReconciler reconciles every interval until ctx ends. It returns at
 // once.
 func (c *Corridor) StartReconciler(ctx context.Context, every time.Duration) {
-	go func() {
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			if _, err := c.Reconcile(ctx, ReconcileOptions{}); err != nil && ctx.Err() == nil {
-				c.log().Warn("hub: reconciling", "err", err)
-			}
-		}
-	}()
+	reconcile := func(ctx context.Context) error {
+		_, err := c.Reconcile(ctx, ReconcileOptions{})
+		return err
+	}
+	go Every(ctx, every, reconcile, func(err error) { c.log().Warn("hub: reconciling", "err", err) })
 }
 
 // LoadRecords reads the hub's records from its database without opening

@@ -141,14 +141,5 @@ func (l *Loopback) serve(ln net.Listener, h http.Handler) {
 
 // tickLoop runs a participant's protocol timers until ctx ends.
 func tickLoop(ctx context.Context, f func(context.Context) error) {
-	t := time.NewTicker(50 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		_ = f(ctx)
-	}
+	hub.Every(ctx, 50*time.Millisecond, f, nil)
 }

@@ -17,6 +17,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"gopkg.in/yaml.v3"
 
+	"github.com/corridor-carbon/corridor/internal/hub"
 	"github.com/corridor-carbon/corridor/internal/hub/envelope"
 )
 
@@ -340,16 +341,9 @@ func (s *Source) get(ctx context.Context) (string, error) {
 // Run refreshes the list every interval until ctx ends, logging failures
 // (the list in force stays in force).
 func (s *Source) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := s.Fetch(ctx); err != nil && ctx.Err() == nil && s.Log != nil {
+	hub.Every(ctx, every, s.Fetch, func(err error) {
+		if s.Log != nil {
 			s.Log.Warn("hubhttp: refreshing the trust list", "err", err)
 		}
-	}
+	})
 }
