@@ -2,10 +2,6 @@ package host
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -42,23 +38,5 @@ func Handler(nodes []*registry.Node, link hub.Link) http.Handler {
 // Serve answers HTTP on addr for the nodes and their corridor link until
 // ctx ends, then shuts down gracefully (up to 10 s for requests in flight).
 func Serve(ctx context.Context, addr string, nodes []*registry.Node, link hub.Link) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("host: listen on %s: %w", addr, err)
-	}
-	srv := api.NewHTTPServer(Handler(nodes, link))
-	slog.Info("corridor serving", "addr", "http://"+ln.Addr().String())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("host: serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("host: shut down: %w", err)
-	}
-	return nil
+	return listenAndServe(ctx, addr, Handler(nodes, link), nil)
 }
