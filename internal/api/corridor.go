@@ -208,13 +208,8 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 	if n == nil || s.noCorridor(w) {
 		return
 	}
-	actor, ok := s.authenticate(w, r, n)
+	actor, ok := s.tokenHolder(w, r, n)
 	if !ok {
-		return
-	}
-	if actor == registry.Anonymous {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="corridor"`)
-		writeProblem(w, Problem{Status: http.StatusUnauthorized, Code: "unauthenticated", Detail: "This endpoint needs an API token: Authorization: Bearer <token>."})
 		return
 	}
 	// Sending abroad is a reservation: whoever may reserve (the holder of

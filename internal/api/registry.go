@@ -97,6 +97,21 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, n *registr
 	return actor, true
 }
 
+// tokenHolder is authenticate for an endpoint that needs a token: an
+// anonymous caller is answered 401.
+func (s *Server) tokenHolder(w http.ResponseWriter, r *http.Request, n *registry.Node) (registry.Actor, bool) {
+	actor, ok := s.authenticate(w, r, n)
+	if !ok {
+		return registry.Actor{}, false
+	}
+	if actor == registry.Anonymous {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="corridor"`)
+		writeProblem(w, Problem{Status: http.StatusUnauthorized, Code: "unauthenticated", Detail: "This endpoint needs an API token: Authorization: Bearer <token>."})
+		return registry.Actor{}, false
+	}
+	return actor, true
+}
+
 // read serves a read: the registry decides what the viewer sees. A token
 // that is not valid here reads as anonymous (a CLI may hold another
 // registry's token for public reads); a read that needs a valid one says so.
@@ -202,13 +217,8 @@ func (s *Server) write(k *registry.Kind) http.HandlerFunc {
 		if n == nil {
 			return
 		}
-		actor, ok := s.authenticate(w, r, n)
+		actor, ok := s.tokenHolder(w, r, n)
 		if !ok {
-			return
-		}
-		if actor == registry.Anonymous {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="corridor"`)
-			writeProblem(w, Problem{Status: http.StatusUnauthorized, Code: "unauthenticated", Detail: "This endpoint needs an API token: Authorization: Bearer <token>."})
 			return
 		}
 		if !k.MayCall(actor) {
@@ -303,16 +313,24 @@ func writeByID[T any](w http.ResponseWriter, r *http.Request, read func(v regist
 	writeJSON(w, http.StatusOK, v)
 }
 
+// journalPage reads the page of a journal read: the entries after
+// sequence number after (default 0), at most limit of them (1 to 1000,
+// default 100).
+func journalPage(w http.ResponseWriter, r *http.Request) (after int64, limit int, ok bool) {
+	after, ok = queryInt(w, r, "after", 0, 1<<62)
+	if !ok {
+		return 0, 0, false
+	}
+	l, ok := queryInt(w, r, "limit", 100, 1000)
+	return after, int(l), ok
+}
+
 func (s *Server) handleRetirements(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	after, ok := queryInt(w, r, "after", 0, 1<<62)
+	after, limit, ok := journalPage(w, r)
 	if !ok {
 		return
 	}
-	limit, ok := queryInt(w, r, "limit", 100, 1000)
-	if !ok {
-		return
-	}
-	out, err := n.Retirements(r.Context(), viewer(r), after, int(limit))
+	out, err := n.Retirements(r.Context(), viewer(r), after, limit)
 	if err != nil {
 		ledgerError(w, r, err, false)
 		return
@@ -383,11 +401,7 @@ func (s *Server) handleReservations(w http.ResponseWriter, r *http.Request, n *r
 }
 
 func (s *Server) handleTransactions(w http.ResponseWriter, r *http.Request, n *registry.Node) {
-	after, ok := queryInt(w, r, "after", 0, 1<<62)
-	if !ok {
-		return
-	}
-	limit, ok := queryInt(w, r, "limit", 100, 1000)
+	after, limit, ok := journalPage(w, r)
 	if !ok {
 		return
 	}
@@ -396,7 +410,7 @@ func (s *Server) handleTransactions(w http.ResponseWriter, r *http.Request, n *r
 		badRequest(w, "invalid_query", "kind", "Unknown transaction kind "+strconv.Quote(kind)+".")
 		return
 	}
-	out, err := n.Transactions(r.Context(), viewer(r), after, kind, int(limit))
+	out, err := n.Transactions(r.Context(), viewer(r), after, kind, limit)
 	if err != nil {
 		ledgerError(w, r, err, false)
 		return
