@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,6 +65,9 @@ type party struct {
 	ep     *hub.Endpoint
 	link   *NodeLink
 	tr     *Transport
+	// ticking is held while the endpoint's timers run: a test holds it to
+	// write to the node with no relay pass in between.
+	ticking sync.Mutex
 }
 
 type corridorNet struct {
@@ -175,7 +179,11 @@ func newNet(t *testing.T, tg storetest.Target, codes ...string) *corridorNet {
 		if err != nil {
 			t.Fatal(err)
 		}
-		go tickLoop(ctx, p.ep.Tick)
+		go tickLoop(ctx, func(ctx context.Context) error {
+			p.ticking.Lock()
+			defer p.ticking.Unlock()
+			return p.ep.Tick(ctx)
+		})
 		p.sw.set(NodeHandler(p.ep, nil))
 		p.link = &NodeLink{Endpoint: p.ep, Client: n.client, HubURL: n.hub.srv.URL}
 	}

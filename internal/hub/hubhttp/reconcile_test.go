@@ -187,11 +187,17 @@ func TestReconcileRemoteNodes(t *testing.T) {
 
 		// CN exports 10 units behind the hub's back: its hub organisation
 		// settles an escrow the hub never proposed (a reservation abroad
-		// must name the hub as its authority).
+		// must name the hub as its authority). CN's timers wait meanwhile:
+		// a relay pass between the reserve and the completion would propose
+		// the escrow to the hub, which then knows the export (or voids it).
 		cnHub := registry.Actor{OrgID: cn.ep.HubOrg, Role: registry.RoleHub}
-		res := do(t, cn.node, cn.holder, "r", registry.Reserve{From: cn.acc, Units: registry.Units{Quantity: 10, UnitType: "CCER"}, ToRegistry: "TH", ToAccountRef: "1",
-			Authority: &registry.Authority{Role: registry.AuthorityHub, OrgID: cnHub.OrgID}})
-		do(t, cn.node, cnHub, "c", registry.Complete{Pending: res.Pending})
+		func() {
+			cn.ticking.Lock()
+			defer cn.ticking.Unlock()
+			res := do(t, cn.node, cn.holder, "r", registry.Reserve{From: cn.acc, Units: registry.Units{Quantity: 10, UnitType: "CCER"}, ToRegistry: "TH", ToAccountRef: "1",
+				Authority: &registry.Authority{Role: registry.AuthorityHub, OrgID: cnHub.OrgID}})
+			do(t, cn.node, cnHub, "c", registry.Complete{Pending: res.Pending})
+		}()
 		rs, err := rec.Reconcile(ctx)
 		if err != nil {
 			t.Fatal(err)
