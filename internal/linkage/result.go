@@ -69,6 +69,12 @@ type MarketResult struct {
 	Withdrawn      float64 `json:"withdrawn"`
 	QuotaRent      float64 `json:"quota_rent"`
 	PermitPayments float64 `json:"permit_payments"`
+	Costs
+}
+
+// Costs are the compliance costs of a market, or summed over all markets
+// (see Result for private and social cost).
+type Costs struct {
 	// AutarkyCost, LinkedCost and Gain are the private compliance cost.
 	AutarkyCost float64 `json:"autarky_cost"`
 	LinkedCost  float64 `json:"linked_cost"`
@@ -81,6 +87,22 @@ type MarketResult struct {
 	AutarkySocialCost float64 `json:"autarky_social_cost"`
 	LinkedSocialCost  float64 `json:"linked_social_cost"`
 	SocialGain        float64 `json:"social_gain"`
+}
+
+// addCosts adds o's costs (not its gains: see settle) to c.
+func (c *Costs) addCosts(o Costs) {
+	c.AutarkyCost += o.AutarkyCost
+	c.LinkedCost += o.LinkedCost
+	c.AutarkyRevenue += o.AutarkyRevenue
+	c.LinkedRevenue += o.LinkedRevenue
+	c.AutarkySocialCost += o.AutarkySocialCost
+	c.LinkedSocialCost += o.LinkedSocialCost
+}
+
+// settle sets the gains from the costs.
+func (c *Costs) settle() {
+	c.Gain = c.AutarkyCost - c.LinkedCost
+	c.SocialGain = c.AutarkySocialCost - c.LinkedSocialCost
 }
 
 // RegionResult is one region's outcome inside its market.
@@ -110,16 +132,9 @@ type Flow struct {
 
 // Totals sums the result over all markets (costs as in MarketResult).
 type Totals struct {
-	AutarkyCost       float64 `json:"autarky_cost"`
-	LinkedCost        float64 `json:"linked_cost"`
-	Gain              float64 `json:"gain"`
-	AutarkyRevenue    float64 `json:"autarky_revenue"`
-	LinkedRevenue     float64 `json:"linked_revenue"`
-	AutarkySocialCost float64 `json:"autarky_social_cost"`
-	LinkedSocialCost  float64 `json:"linked_social_cost"`
-	SocialGain        float64 `json:"social_gain"`
-	AutarkyEmissions  float64 `json:"autarky_emissions"`
-	LinkedEmissions   float64 `json:"linked_emissions"`
+	Costs
+	AutarkyEmissions float64 `json:"autarky_emissions"`
+	LinkedEmissions  float64 `json:"linked_emissions"`
 	// EmissionsChange is linked minus autarky emissions: non-zero through
 	// exchange rates ((r − 1)·flow), floors, ceilings and taxes.
 	EmissionsChange float64 `json:"emissions_change"`
@@ -190,22 +205,14 @@ func (s *Solver) Fill(res *Result) {
 		mr.QuotaRent = (s.worldPrice[k] - s.price[k]) * s.net[k]
 		w := s.marketWelfare(k)
 		mr.AutarkyCost, mr.LinkedCost = w.privateA(), w.privateL()
-		mr.Gain = mr.AutarkyCost - mr.LinkedCost
 		mr.AutarkyRevenue, mr.LinkedRevenue = w.revenueA, w.revenueL
 		mr.AutarkySocialCost, mr.LinkedSocialCost = w.socialA(), w.socialL()
-		mr.SocialGain = mr.AutarkySocialCost - mr.LinkedSocialCost
+		mr.settle()
 		mr.Binding = s.binding(k)
-		t := &res.Totals
-		t.AutarkyCost += mr.AutarkyCost
-		t.LinkedCost += mr.LinkedCost
-		t.AutarkyRevenue += mr.AutarkyRevenue
-		t.LinkedRevenue += mr.LinkedRevenue
-		t.AutarkySocialCost += mr.AutarkySocialCost
-		t.LinkedSocialCost += mr.LinkedSocialCost
+		res.Totals.addCosts(mr.Costs)
 		res.Markets = append(res.Markets, mr)
 	}
-	res.Totals.Gain = res.Totals.AutarkyCost - res.Totals.LinkedCost
-	res.Totals.SocialGain = res.Totals.AutarkySocialCost - res.Totals.LinkedSocialCost
+	res.Totals.settle()
 	res.Totals.EmissionsChange = res.Totals.LinkedEmissions - res.Totals.AutarkyEmissions
 	for _, comp := range m.comps {
 		ids := make([]string, len(comp))
