@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -392,6 +393,11 @@ func TestHubMemoryBehindDatabase(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		w := newWorld(t, tg)
 		ctx := context.Background()
+		// Both hubs know the first transfer; the second hub then takes
+		// one the first does not, so the stale one catches up from the
+		// middle of the log.
+		w.send(t, w.cn, w.th, 10, w.th.acc, "m0")
+		w.run(t)
 		stale := w.c.Hub
 		if err := w.c.OpenHub(ctx); err != nil {
 			t.Fatal(err)
@@ -408,8 +414,101 @@ func TestHubMemoryBehindDatabase(t *testing.T) {
 				t.Fatalf("transfer %s at the stale hub: %+v (found %v)", id, tr.Statuses(), ok)
 			}
 		}
-		if got := w.th.balance(t, ledger.Held); got != 50 {
-			t.Fatalf("TH holds %d, want 50", got)
+		if got := w.th.balance(t, ledger.Held); got != 60 {
+			t.Fatalf("TH holds %d, want 60", got)
+		}
+		// The stale hub caught up by replaying the events the other hub
+		// wrote: its memory is what every event in the database adds up
+		// to. One event skipped leaves a message it would act on again
+		// (its inbox) and one it would never re-send (its outbox), though
+		// the transfers' last statuses look right.
+		got, want := memoryOf(stale), memoryOf(replayAll(t, stale.cfg.DB))
+		if got.Events == 0 || len(got.Seen) < 2*len(got.Transfers) {
+			t.Fatalf("the stale hub's memory holds %d events, %d messages, %d transfers", got.Events, len(got.Seen), len(got.Transfers))
+		}
+		if diff := got.diff(want); len(diff) > 0 {
+			t.Fatalf("the stale hub's memory after catching up differs from the database's events replayed: %v", diff)
 		}
 	})
+}
+
+// hubMemory is what a hub's events build in its memory, as text (times
+// compared as their JSON form, not with their monotonic clock readings).
+type hubMemory struct {
+	Events    int64
+	Transfers map[string]string
+	Seen      map[string]string
+	Progress  map[string]uint64
+	Out       map[string]string
+}
+
+// diff names what differs between m and o.
+func (m hubMemory) diff(o hubMemory) []string {
+	var out []string
+	if m.Events != o.Events {
+		out = append(out, fmt.Sprintf("events %d, want %d", m.Events, o.Events))
+	}
+	for _, part := range []struct {
+		name string
+		a, b map[string]string
+	}{{"transfer", m.Transfers, o.Transfers}, {"inbox", m.Seen, o.Seen}, {"outbox of", m.Out, o.Out}} {
+		for k := range part.b {
+			if part.a[k] != part.b[k] {
+				out = append(out, part.name+" "+k)
+			}
+		}
+		for k := range part.a {
+			if _, ok := part.b[k]; !ok {
+				out = append(out, part.name+" "+k+" (extra)")
+			}
+		}
+	}
+	for k, seq := range o.Progress {
+		if m.Progress[k] != seq {
+			out = append(out, fmt.Sprintf("progress %s %d, want %d", k, m.Progress[k], seq))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func memoryOf(h *Hub) hubMemory {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := hubMemory{Events: h.events, Transfers: map[string]string{}, Seen: map[string]string{}, Progress: map[string]uint64{}, Out: map[string]string{}}
+	for id, t := range h.xfers {
+		raw, _ := json.Marshal(t)
+		m.Transfers[id] = string(raw)
+	}
+	for k, hash := range h.seen {
+		m.Seen[k[0]+" "+k[1]] = fmt.Sprintf("%x", hash)
+	}
+	for k, seq := range h.progress {
+		m.Progress[k[0]+" "+k[1]] = seq
+	}
+	for id, msgs := range h.out {
+		raw, _ := json.Marshal(msgs)
+		m.Out[id] = string(raw)
+	}
+	return m
+}
+
+// replayAll applies every event db holds, from the first, to an empty
+// hub's memory: the reference a hub that caught up must equal.
+func replayAll(t *testing.T, db *store.DB) *Hub {
+	t.Helper()
+	h := &Hub{xfers: map[string]*Transfer{}, seen: map[[2]string]envelope.Hash{}, progress: map[[2]string]uint64{}, out: map[string][]outMsg{}}
+	err := db.Log(store.HubEvents).ReadFrom(context.Background(), 0, func(r store.LogRecord) error {
+		var e event
+		if err := json.Unmarshal([]byte(r.Body), &e); err != nil {
+			return err
+		}
+		h.events = r.Seq
+		h.remember(e)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
