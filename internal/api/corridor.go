@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
+	"github.com/corridor-carbon/corridor/internal/corridorjson"
 	"github.com/corridor-carbon/corridor/internal/hub"
 	"github.com/corridor-carbon/corridor/internal/hub/agreements"
 	"github.com/corridor-carbon/corridor/internal/hub/envelope"
@@ -66,98 +66,16 @@ func (s *Server) routesCorridor(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/transfers/{id}", s.handleTransfer)
 }
 
-// CrossBorderRequest is the body of POST …/transfers/cross-border: send
-// units of from_account to an account of another registry of the corridor.
-// Units are a quantity of one unit type, or explicit serial blocks.
-type CrossBorderRequest struct {
-	FromAccount int64    `json:"from_account"`
-	ToRegistry  string   `json:"to_registry"`
-	ToAccount   int64    `json:"to_account"`
-	Quantity    int64    `json:"quantity,omitempty"`
-	UnitType    string   `json:"unit_type,omitempty"`
-	IssuanceID  int64    `json:"issuance_id,omitempty"`
-	Vintage     int      `json:"vintage,omitempty"`
-	Serials     []string `json:"serials,omitempty"`
-	// Purpose is an agreement purpose code (DefaultPurpose when empty).
-	Purpose string `json:"purpose,omitempty"`
-	// ExpiresIn is the escrow's lifetime in seconds (the registry's
-	// default when 0); the escrow voids itself if the transfer has not
-	// completed by then.
-	ExpiresIn int64 `json:"expires_in,omitempty"`
-}
-
-// SentView answers a cross-border send (202): the transaction id, its
-// status at the sender and the serial blocks reserved in escrow.
-type SentView struct {
-	ID              string      `json:"id"`
-	Status          int         `json:"status"`
-	StatusName      string      `json:"status_name"`
-	Final           bool        `json:"final"`
-	Quantity        int64       `json:"quantity"`
-	Blocks          []BlockView `json:"blocks"`
-	EscrowExpiresAt time.Time   `json:"escrow_expires_at,omitzero"`
-	// Location is the transfer's record at the hub.
-	Location string `json:"location"`
-}
-
-// BlockView is a serial range of one origin issuance, with its serial
-// block in the origin registry's form (unchanged in every registry).
-type BlockView struct {
-	Serial         string `json:"serial"`
-	OriginRegistry string `json:"origin_registry"`
-	IssuanceID     int64  `json:"issuance_id"`
-	UnitType       string `json:"unit_type"`
-	Project        string `json:"project"`
-	Vintage        int    `json:"vintage"`
-	Start          int64  `json:"start"`
-	End            int64  `json:"end"`
-	Quantity       int64  `json:"quantity"`
-}
-
-// StatusChangeView is one step of a transfer's DES status history.
-type StatusChangeView struct {
-	Status     int                `json:"status"`
-	StatusName string             `json:"status_name"`
-	At         time.Time          `json:"at"`
-	Findings   []protocol.Finding `json:"findings,omitempty"`
-}
-
-// TransferView is the hub's record of one cross-registry transfer. The
-// account numbers are present only for a viewer who is party to it (see
-// seesAccounts).
-type TransferView struct {
-	ID           string             `json:"id"`
-	Status       int                `json:"status"`
-	StatusName   string             `json:"status_name"`
-	Final        bool               `json:"final"`
-	FromRegistry string             `json:"from_registry"`
-	FromAccount  string             `json:"from_account,omitempty"`
-	ToRegistry   string             `json:"to_registry"`
-	ToAccount    string             `json:"to_account,omitempty"`
-	UnitType     string             `json:"unit_type"`
-	Purpose      string             `json:"purpose"`
-	Quantity     int64              `json:"quantity"`
-	Blocks       []BlockView        `json:"blocks"`
-	EscrowExpiry time.Time          `json:"escrow_expires_at,omitzero"`
-	StartedAt    time.Time          `json:"started_at,omitzero"`
-	UpdatedAt    time.Time          `json:"updated_at,omitzero"`
-	History      []StatusChangeView `json:"history"`
-}
-
-// RegistryEntry is one registry of GET /api/v1/registries: every
-// participant of the corridor's trust list, and the registries this server
-// runs with their totals (flattened, as the endpoint answered before the
-// corridor existed).
-type RegistryEntry struct {
-	Code  string `json:"code"`
-	Name  string `json:"name,omitempty"`
-	Party string `json:"party,omitempty"`
-	// Role is "node" for a registry, "hub" for the transaction log.
-	Role string `json:"role"`
-	// Served says this server runs the registry (its totals follow).
-	Served bool `json:"served"`
-	*registry.Totals
-}
+// The corridor routes' bodies (package corridorjson, which the client
+// reads too).
+type (
+	CrossBorderRequest = corridorjson.CrossBorder
+	SentView           = corridorjson.Sent
+	BlockView          = corridorjson.Block
+	StatusChangeView   = corridorjson.StatusChange
+	TransferView       = corridorjson.Transfer
+	RegistryEntry      = corridorjson.Registry
+)
 
 func transferPath(id string) string { return "/api/v1/transfers/" + url.PathEscape(id) }
 
@@ -507,12 +425,16 @@ func (v *transferViewer) view(t hub.Transfer) TransferView {
 	p := t.Proposal
 	out := TransferView{ID: t.ID, Status: int(t.Status), StatusName: t.Status.String(), Final: t.Status.Final(),
 		FromRegistry: p.FromRegistry, ToRegistry: p.ToRegistry, UnitType: p.UnitType, Purpose: p.Purpose, Quantity: p.Quantity,
-		Blocks: blockViews(p.Blocks), EscrowExpiry: p.EscrowExpiry, StartedAt: t.Started(), UpdatedAt: t.Updated(), History: []StatusChangeView{}}
+		Blocks: blockViews(p.Blocks), EscrowExpiresAt: p.EscrowExpiry, StartedAt: t.Started(), UpdatedAt: t.Updated(), History: []StatusChangeView{}}
 	if v.seesSide(p.FromRegistry, p.FromAccount) || v.seesSide(p.ToRegistry, p.ToAccount) {
 		out.FromAccount, out.ToAccount = p.FromAccount, p.ToAccount
 	}
 	for _, c := range t.History {
-		out.History = append(out.History, StatusChangeView{Status: int(c.Status), StatusName: c.Status.String(), At: c.At, Findings: c.Findings})
+		var fs []corridorjson.Finding
+		for _, f := range c.Findings {
+			fs = append(fs, corridorjson.Finding(f))
+		}
+		out.History = append(out.History, StatusChangeView{Status: int(c.Status), StatusName: c.Status.String(), At: c.At, Findings: fs})
 	}
 	return out
 }

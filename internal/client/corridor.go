@@ -5,101 +5,21 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
-	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/corridorjson"
 )
 
 // The corridor's routes: send units abroad, follow the hub's records. The
-// types mirror the API's JSON (internal/api/corridor.go) rather than
-// importing it, so that the client depends on no server package.
-
-// CrossBorder is the body of a cross-border send. Units are a quantity of
-// one unit type (optionally of one issuance or vintage) or serial blocks.
-type CrossBorder struct {
-	FromAccount int64    `json:"from_account"`
-	ToRegistry  string   `json:"to_registry"`
-	ToAccount   int64    `json:"to_account"`
-	Quantity    int64    `json:"quantity,omitempty"`
-	UnitType    string   `json:"unit_type,omitempty"`
-	IssuanceID  int64    `json:"issuance_id,omitempty"`
-	Vintage     int      `json:"vintage,omitempty"`
-	Serials     []string `json:"serials,omitempty"`
-	Purpose     string   `json:"purpose,omitempty"`
-	ExpiresIn   int64    `json:"expires_in,omitempty"`
-}
-
-// Block is a serial range of one origin issuance; Serial is its block in
-// the origin registry's form.
-type Block struct {
-	Serial         string `json:"serial"`
-	OriginRegistry string `json:"origin_registry"`
-	IssuanceID     int64  `json:"issuance_id"`
-	UnitType       string `json:"unit_type"`
-	Project        string `json:"project"`
-	Vintage        int    `json:"vintage"`
-	Start          int64  `json:"start"`
-	End            int64  `json:"end"`
-	Quantity       int64  `json:"quantity"`
-}
-
-// Sent answers a cross-border send: the transfer goes on at the hub.
-type Sent struct {
-	ID              string    `json:"id"`
-	Status          int       `json:"status"`
-	StatusName      string    `json:"status_name"`
-	Final           bool      `json:"final"`
-	Quantity        int64     `json:"quantity"`
-	Blocks          []Block   `json:"blocks"`
-	EscrowExpiresAt time.Time `json:"escrow_expires_at"`
-	Location        string    `json:"location"`
-}
-
-// Finding is one check's verdict, with its stable code.
-type Finding struct {
-	Code   string `json:"code"`
-	Detail string `json:"detail"`
-}
-
-// StatusChange is one step of a transfer's history (DES status numbers).
-type StatusChange struct {
-	Status     int       `json:"status"`
-	StatusName string    `json:"status_name"`
-	At         time.Time `json:"at"`
-	Findings   []Finding `json:"findings,omitempty"`
-}
-
-// Transfer is the hub's record of a cross-registry transfer; the account
-// numbers are empty unless the token is a party's.
-type Transfer struct {
-	ID              string         `json:"id"`
-	Status          int            `json:"status"`
-	StatusName      string         `json:"status_name"`
-	Final           bool           `json:"final"`
-	FromRegistry    string         `json:"from_registry"`
-	FromAccount     string         `json:"from_account,omitempty"`
-	ToRegistry      string         `json:"to_registry"`
-	ToAccount       string         `json:"to_account,omitempty"`
-	UnitType        string         `json:"unit_type"`
-	Purpose         string         `json:"purpose"`
-	Quantity        int64          `json:"quantity"`
-	Blocks          []Block        `json:"blocks"`
-	EscrowExpiresAt time.Time      `json:"escrow_expires_at"`
-	StartedAt       time.Time      `json:"started_at"`
-	UpdatedAt       time.Time      `json:"updated_at"`
-	History         []StatusChange `json:"history"`
-}
-
-// Registry is one registry of the corridor (or the hub, Role "hub"), with
-// its totals when the server runs it (Served; Totals nil otherwise).
-type Registry struct {
-	Code   string `json:"code"`
-	Name   string `json:"name"`
-	Party  string `json:"party"`
-	Role   string `json:"role"`
-	Served bool   `json:"served"`
-	*registry.Totals
-}
+// bodies are package corridorjson's, which the server writes.
+type (
+	CrossBorder  = corridorjson.CrossBorder
+	Sent         = corridorjson.Sent
+	Block        = corridorjson.Block
+	Finding      = corridorjson.Finding
+	StatusChange = corridorjson.StatusChange
+	Transfer     = corridorjson.Transfer
+	Registry     = corridorjson.Registry
+)
 
 // SendAbroad sends units of registry reg to another registry of the
 // corridor. The answer is 202: check the transfer with Transfer.
