@@ -601,7 +601,7 @@ func (e *Endpoint) freeze(ctx context.Context, key string, p protocol.Freeze) er
 // head this node did not sign is refused: the node keeps only its own
 // promises.
 func (e *Endpoint) headSeen(ctx context.Context, p protocol.HeadSeen, compact string) error {
-	h := ledger.SignedHead{Registry: p.Head.Registry, Seq: p.Head.Seq, Hash: p.Head.Hash, At: p.Head.At, KID: p.Head.KID, Signature: p.Head.Signature}
+	h := p.Head
 	if err := e.Node.RecordHubHead(ctx, h, p.Reconciliation, compact); err != nil {
 		if errors.Is(err, registry.ErrNotOwnHead) {
 			return &envelope.Refusal{Code: envelope.CodeMalformed, Detail: err.Error()}

@@ -457,7 +457,7 @@ func (h *Hub) PendingHeads() map[string]string {
 }
 
 func (h *Hub) headSeenMessage(code, rec string, head ledger.SignedHead) outMsg {
-	body, _ := json.Marshal(protocol.HeadSeen{Reconciliation: rec, Head: protocol.Head{Registry: head.Registry, Seq: head.Seq, Hash: head.Hash, At: head.At, KID: head.KID, Signature: head.Signature}})
+	body, _ := json.Marshal(protocol.HeadSeen{Reconciliation: rec, Head: head})
 	return outMsg{Header: envelope.Header{ID: "head_seen:" + rec, From: h.cfg.Code, To: code, TransactionID: rec}, Type: "head_seen", Payload: body}
 }
 

@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"slices"
 	"time"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
 // Version is the protocol version these types encode. A change to any
@@ -212,15 +214,10 @@ type Freeze struct {
 	Blocks         []FreezeRange `json:"blocks"`
 }
 
-// Head is a registry's signed journal head (ledger.SignedHead's fields).
-type Head struct {
-	Registry  string    `json:"registry"`
-	Seq       int64     `json:"seq"`
-	Hash      string    `json:"hash"`
-	At        time.Time `json:"at"`
-	KID       string    `json:"kid"`
-	Signature string    `json:"signature"`
-}
+// Head is a registry's signed journal head. Its JSON is fixed as a
+// payload's must be: the signature covers its fields (SigningBytes), and
+// the golden wire test holds its encoding.
+type Head = ledger.SignedHead
 
 // HeadSeen: the hub recorded the registry's signed head at a
 // reconciliation; the registry keeps it (with this signed message) as a
