@@ -107,9 +107,11 @@ func Embedded(ctx context.Context, cfg EmbeddedConfig) (*Corridor, error) {
 	trust := func() envelope.TrustList { return c.Trust }
 	for _, m := range cfg.Members {
 		code := m.Node.Code()
-		e := &Endpoint{Code: code, Node: m.Node, HubOrg: m.HubOrg, HubCode: HubCode, Signer: signers[code], Transport: c.Transport, Origins: origins, Now: cfg.Now,
-			Suspense: m.Suspense, RetryMin: cfg.RetryMin, RetryMax: cfg.RetryMax}
-		e.init(trust, 5*time.Minute)
+		e, err := NewEndpoint(EndpointConfig{Code: code, Node: m.Node, HubOrg: m.HubOrg, HubCode: HubCode, Signer: signers[code], Transport: c.Transport,
+			Trust: trust, Origins: origins, Now: cfg.Now, Suspense: m.Suspense, RetryMin: cfg.RetryMin, RetryMax: cfg.RetryMax})
+		if err != nil {
+			return nil, err
+		}
 		c.Endpoints[code] = e
 		c.Transport.Attach(code, e)
 	}

@@ -34,29 +34,7 @@ import (
 // the reserve commit and the send loses nothing and no commit waits on a
 // send.
 type Endpoint struct {
-	Code string
-	Node *registry.Node
-	// HubOrg is the organisation that acts for the hub in this registry
-	// (the escrows' settlement authority).
-	HubOrg    int64
-	HubCode   string
-	Signer    envelope.Signer
-	Transport Transport
-	// Origins describes origin issuances (their public issuance record)
-	// for imports.
-	Origins Origins
-	// Suspense is the account that takes an import whose acquiring account
-	// can no longer receive it (closed or suspended between 8 and 4): the
-	// units left the sender at 4, so refusing the import would leave them
-	// in no registry. An open holding or national holding account the
-	// registry administrator designates; the units wait there for the
-	// administrator. 0: none, the import is retried and logged.
-	Suspense int64
-	Now      func() time.Time
-	Log      *slog.Logger
-	// RetryMin and RetryMax bound the re-send backoff (defaults
-	// DefaultRetryMin, DefaultRetryMax).
-	RetryMin, RetryMax time.Duration
+	EndpointConfig
 
 	mu       sync.Mutex
 	verifier envelope.Verifier
@@ -100,13 +78,10 @@ func (m NodeOrigins) Origin(_ context.Context, o registry.Origin) (registry.Orig
 	return x, nil
 }
 
-// Init prepares the endpoint to receive: trust is the trust list in force,
-// maxSkew the clock skew it accepts on sent_at.
-func (e *Endpoint) Init(trust func() envelope.TrustList, maxSkew time.Duration) {
-	e.init(trust, maxSkew)
-}
-
-func (e *Endpoint) init(trust func() envelope.TrustList, maxSkew time.Duration) {
+func (e *Endpoint) init() {
+	if e.MaxSkew == 0 {
+		e.MaxSkew = 5 * time.Minute
+	}
 	if e.Now == nil {
 		e.Now = time.Now
 	}
@@ -129,7 +104,7 @@ func (e *Endpoint) init(trust func() envelope.TrustList, maxSkew time.Duration) 
 	e.inbox = envelope.NewMemoryInbox()
 	e.relay = map[string]*owed{}
 	e.answers = map[string]any{}
-	e.verifier = envelope.Verifier{Trust: trust, Self: e.Code, Now: e.Now, MaxSkew: maxSkew, Versions: []int{protocol.Version}, Replay: e.inbox, Sequence: e.inbox, Gaps: true}
+	e.verifier = envelope.Verifier{Trust: e.Trust, Self: e.Code, Now: e.Now, MaxSkew: e.MaxSkew, Versions: []int{protocol.Version}, Replay: e.inbox, Sequence: e.inbox, Gaps: true}
 }
 
 // hubActor is who the endpoint acts as in its node.

@@ -22,21 +22,32 @@ type EndpointConfig struct {
 	// Code is the registry's code in the trust list.
 	Code string
 	Node *registry.Node
-	// HubOrg is the organisation acting for the hub in the node.
+	// HubOrg is the organisation that acts for the hub in this registry
+	// (the escrows' settlement authority).
 	HubOrg int64
 	// HubCode is the hub's code in the trust list (its issuer).
 	HubCode   string
 	Signer    envelope.Signer
 	Transport Transport
-	// Trust is the trust list in force (refreshed from the hub).
-	Trust   func() envelope.TrustList
+	// Trust is the trust list in force (in a networked corridor,
+	// refreshed from the hub).
+	Trust func() envelope.TrustList
+	// Origins describes origin issuances (their public issuance record)
+	// for imports.
 	Origins Origins
-	Now     func() time.Time
+	// Suspense is the account that takes an import whose acquiring account
+	// can no longer receive it (closed or suspended between 8 and 4): the
+	// units left the sender at 4, so refusing the import would leave them
+	// in no registry. An open holding or national holding account the
+	// registry administrator designates; the units wait there for the
+	// administrator. 0: none, the import is retried and logged.
+	Suspense int64
+	Now      func() time.Time
 	// MaxSkew is the clock skew allowed on incoming messages (5 min when 0).
 	MaxSkew time.Duration
 	Log     *slog.Logger
-	// Suspense, RetryMin, RetryMax: as Endpoint's (zero: none, defaults).
-	Suspense           int64
+	// RetryMin and RetryMax bound the re-send backoff (defaults
+	// DefaultRetryMin, DefaultRetryMax).
 	RetryMin, RetryMax time.Duration
 }
 
@@ -51,12 +62,8 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	if cfg.Signer.Code != cfg.Code {
 		return nil, fmt.Errorf("hub: endpoint %s: the signer is %q", cfg.Code, cfg.Signer.Code)
 	}
-	if cfg.MaxSkew == 0 {
-		cfg.MaxSkew = 5 * time.Minute
-	}
-	e := &Endpoint{Code: cfg.Code, Node: cfg.Node, HubOrg: cfg.HubOrg, HubCode: cfg.HubCode, Signer: cfg.Signer, Transport: cfg.Transport,
-		Origins: cfg.Origins, Now: cfg.Now, Log: cfg.Log, Suspense: cfg.Suspense, RetryMin: cfg.RetryMin, RetryMax: cfg.RetryMax}
-	e.init(cfg.Trust, cfg.MaxSkew)
+	e := &Endpoint{EndpointConfig: cfg}
+	e.init()
 	return e, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/corridor-carbon/corridor/internal/hub/envelope"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
@@ -51,7 +50,7 @@ func (w *world) reopen(t *testing.T, s *site) {
 	s.node = n
 	e := w.c.Endpoints[code]
 	e.Node = n
-	e.init(func() envelope.TrustList { return w.c.Trust }, 5*time.Minute)
+	e.init()
 	e.Origins.(NodeOrigins)[code] = n
 }
 

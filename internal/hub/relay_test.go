@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/hub/agreements"
-	"github.com/corridor-carbon/corridor/internal/hub/envelope"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
@@ -108,9 +107,8 @@ func TestRelayAfterCrashBeforeSend(t *testing.T) {
 			t.Fatalf("dropped %d, want the proposal", lost)
 		}
 		old := w.c.Endpoints["CN"]
-		fresh := &Endpoint{Code: old.Code, Node: old.Node, HubOrg: old.HubOrg, HubCode: old.HubCode, Signer: old.Signer, Transport: old.Transport,
-			Origins: old.Origins, Now: old.Now, RetryMin: old.RetryMin, RetryMax: old.RetryMax}
-		fresh.Init(func() envelope.TrustList { return w.c.Trust }, 5*time.Minute)
+		fresh := &Endpoint{EndpointConfig: old.EndpointConfig}
+		fresh.init()
 		w.c.Endpoints["CN"] = fresh
 		w.c.Transport.Attach("CN", fresh)
 		if err := w.c.Tick(ctx); err != nil {
@@ -189,9 +187,8 @@ func TestRedeliveryAfterAcquirerRestart(t *testing.T) {
 			t.Fatalf("TH holds %d before the restart", w.th.balance(t, ledger.Held))
 		}
 		old := w.c.Endpoints["TH"]
-		fresh := &Endpoint{Code: old.Code, Node: old.Node, HubOrg: old.HubOrg, HubCode: old.HubCode, Signer: old.Signer, Transport: old.Transport,
-			Origins: old.Origins, Now: old.Now, RetryMin: old.RetryMin, RetryMax: old.RetryMax}
-		fresh.Init(func() envelope.TrustList { return w.c.Trust }, 5*time.Minute)
+		fresh := &Endpoint{EndpointConfig: old.EndpointConfig}
+		fresh.init()
 		w.c.Endpoints["TH"] = fresh
 		w.c.Transport.Attach("TH", fresh)
 		for range 3 {

@@ -235,9 +235,10 @@ func (s *sim) openNode(n *simNode) {
 	}
 	n.db, n.node = db, node
 	s.origins[n.code] = node
-	n.ep = &Endpoint{Code: n.code, Node: node, HubOrg: n.hubOrg, HubCode: HubCode, Signer: n.signer, Transport: simTransport{s.net, n.code},
-		Origins: s.origins, Suspense: n.suspense, Now: s.net.Clock(simnet.Addr(n.code)), Log: quiet, RetryMin: simRetryMin, RetryMax: simRetryMax}
-	n.ep.Init(func() envelope.TrustList { return s.trust }, simMaxSkew)
+	n.ep = &Endpoint{EndpointConfig: EndpointConfig{Code: n.code, Node: node, HubOrg: n.hubOrg, HubCode: HubCode, Signer: n.signer, Transport: simTransport{s.net, n.code},
+		Trust: func() envelope.TrustList { return s.trust }, MaxSkew: simMaxSkew, Origins: s.origins, Suspense: n.suspense, Now: s.net.Clock(simnet.Addr(n.code)),
+		Log: quiet, RetryMin: simRetryMin, RetryMax: simRetryMax}}
+	n.ep.init()
 }
 
 func (s *sim) crashNode(n *simNode) {
