@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"iter"
 	"reflect"
 	"strconv"
 	"strings"
@@ -102,19 +103,10 @@ func walkText(v reflect.Value, path string, check func(field, v string, limit in
 		}
 		return walkText(v.Elem(), path, check)
 	case reflect.Struct:
-		if v.Type() == timeType {
-			return nil
-		}
 		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name := jsonName(f)
-			if name == "" {
-				continue
-			}
-			p := join(path, name)
+		for i, p := range jsonFields(t, path) {
 			fv := v.Field(i)
-			limit, _ := strconv.Atoi(f.Tag.Get("limit"))
+			limit, _ := strconv.Atoi(t.Field(i).Tag.Get("limit"))
 			switch {
 			case fv.Kind() == reflect.String:
 				if err := check(p, fv.String(), limit); err != nil {
@@ -141,16 +133,8 @@ func walkTextType(t reflect.Type, path string, out map[string]int) error {
 	case reflect.Pointer:
 		return walkTextType(t.Elem(), path, out)
 	case reflect.Struct:
-		if t == timeType {
-			return nil
-		}
-		for i := range t.NumField() {
+		for i, p := range jsonFields(t, path) {
 			f := t.Field(i)
-			name := jsonName(f)
-			if name == "" {
-				continue
-			}
-			p := join(path, name)
 			isText := f.Type.Kind() == reflect.String || f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.String
 			if !isText {
 				if err := walkTextType(f.Type, p, out); err != nil {
@@ -169,6 +153,23 @@ func walkTextType(t reflect.Type, path string, out map[string]int) error {
 		}
 	}
 	return nil
+}
+
+// jsonFields yields the index and JSON path (below path) of each field
+// of struct type t that JSON encodes; none for a time.Time, which holds
+// no text.
+func jsonFields(t reflect.Type, path string) iter.Seq2[int, string] {
+	return func(yield func(int, string) bool) {
+		if t == timeType {
+			return
+		}
+		for i := range t.NumField() {
+			name := jsonName(t.Field(i))
+			if name != "" && !yield(i, join(path, name)) {
+				return
+			}
+		}
+	}
 }
 
 func jsonName(f reflect.StructField) string {
