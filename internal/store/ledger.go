@@ -510,9 +510,7 @@ func (d *DB) Outcomes(ctx context.Context, keys []string) (map[string]ledger.Ent
 	if len(stored) == 0 {
 		return entries, rejections, nil
 	}
-	set, arg := d.drv.keySet(stored)
-	query := d.q(`SELECT 0, ` + entryCols + ` FROM journal WHERE idem_key IN (` + set + `)
-		UNION ALL SELECT 1, after_seq, at, '', '', idem_key, request_hash, body, '', '' FROM rejections WHERE idem_key IN (` + set + `)`)
+	query, arg := d.outcomesQuery(stored)
 	var rows *sql.Rows
 	var err error
 	if d.rq == querier(d.sql) {
@@ -546,6 +544,14 @@ func (d *DB) Outcomes(ctx context.Context, keys []string) (map[string]ledger.Ent
 		return nil, nil, err
 	}
 	return entries, rejections, nil
+}
+
+// outcomesQuery is Outcomes' statement, whose two parameters are both arg.
+func (d *DB) outcomesQuery(keys []string) (query string, arg any) {
+	journal, arg := d.drv.keyed("journal", keys)
+	rejections, _ := d.drv.keyed("rejections", keys)
+	return d.q(`SELECT 0, ` + entryCols + ` FROM ` + journal + `
+		UNION ALL SELECT 1, after_seq, at, '', '', idem_key, request_hash, body, '', '' FROM ` + rejections), arg
 }
 
 // keyChunks splits keys into query arguments of at most rowsPerStatement

@@ -356,13 +356,17 @@ func pgTextParams(args []any) ([][]byte, error) {
 	return out, nil
 }
 
-// keySet sends the keys as one text array.
-func (*pgDriver) keySet(keys []string) (string, any) {
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		args[i] = k
-	}
-	return "SELECT unnest(?::text::text[])", pgArray(args, 0, 1)
+// keyed joins the keys, one text[] parameter sent in binary, to one
+// index search each: a LIMIT keeps the lateral subquery from being pulled
+// up into a join, so the plan is an index search per key even when it was
+// made on an empty table. (database/sql statements are prepared and, after
+// five runs, keep a generic plan: `idem_key IN (SELECT unnest($1))`
+// planned on a new node's empty journal stayed a sequential scan of the
+// whole journal, 13 ms a batch at 22,000 entries; TestPostgresKeyedSearchesByIndex.)
+// A key is at most once in table (primary key or UNIQUE), so the LIMIT
+// drops nothing.
+func (*pgDriver) keyed(table string, keys []string) (string, any) {
+	return "unnest(?::text[]) AS k(key) CROSS JOIN LATERAL (SELECT * FROM " + table + " WHERE idem_key = k.key LIMIT 1) AS " + table, keys
 }
 
 // pgUniqueViolation is SQLSTATE unique_violation (PostgreSQL documentation,
