@@ -77,3 +77,24 @@ func TestPostgresKeyedSearchesByIndex(t *testing.T) {
 		t.Errorf("generic plan of Outcomes on empty tables scans a table or uses no key index:\n%s", plan)
 	}
 }
+
+// TestPostgresWritesSearchByKey: every statement a transfer's commit runs
+// on PostgreSQL, planned generic on a new node's empty tables (as pgx
+// prepares and caches the WriteTx path's statements), finds its rows
+// through an index or writes without reading, so a commit's cost does not
+// grow with the registry.
+func TestPostgresWritesSearchByKey(t *testing.T) {
+	t.Parallel()
+	db := openPostgres(t)
+	for _, spec := range []*tableSpec{journalTable, blockDeletes, blocksTable, movementsTable, rejectionsTable} {
+		spec.init()
+		args := make([]string, len(spec.types))
+		for i, typ := range spec.types {
+			args[i] = "'{1}'::" + typ + "[]"
+		}
+		plan := genericPlan(t, db, db.drv.rebind(spec.postgres), args...)
+		if strings.Contains(plan, "Seq Scan") {
+			t.Errorf("%.60s…: generic plan on empty tables scans a table:\n%s", spec.postgres, plan)
+		}
+	}
+}
