@@ -86,15 +86,29 @@ func TestPostgresKeyedSearchesByIndex(t *testing.T) {
 func TestPostgresWritesSearchByKey(t *testing.T) {
 	t.Parallel()
 	db := openPostgres(t)
-	for _, spec := range []*tableSpec{journalTable, blockDeletes, blocksTable, movementsTable, rejectionsTable} {
+	specs := []*tableSpec{journalTable, blockDeletes, blocksTable, movementsTable, rejectionsTable}
+	var all []string // the parameters of the statement combining them all
+	for _, spec := range specs {
 		spec.init()
 		args := make([]string, len(spec.types))
 		for i, typ := range spec.types {
 			args[i] = "'{1}'::" + typ + "[]"
 		}
+		all = append(all, args...)
 		plan := genericPlan(t, db, db.drv.rebind(spec.postgres), args...)
 		if strings.Contains(plan, "Seq Scan") {
 			t.Errorf("%.60s…: generic plan on empty tables scans a table:\n%s", spec.postgres, plan)
 		}
+	}
+	var writes []tableWrite
+	for _, spec := range specs {
+		writes = append(writes, tableWrite{spec: spec})
+	}
+	combined := db.drv.(*pgDriver).combine(pgStatements(writes))
+	if len(combined) != 1 {
+		t.Fatalf("%d statements, want the writes combined in one", len(combined))
+	}
+	if plan := genericPlan(t, db, combined[0].sql, all...); strings.Contains(plan, "Seq Scan") {
+		t.Errorf("the combined writes' generic plan on empty tables scans a table:\n%s", plan)
 	}
 }

@@ -148,11 +148,10 @@ func (p *pgDriver) exec(ctx context.Context, _ *DB, tx *sql.Tx, writes []tableWr
 	return nil
 }
 
-// pgStmt is one statement of a commit with its parameters' types (OIDs).
+// pgStmt is one statement of a commit.
 type pgStmt struct {
 	sql  string
 	args []any
-	oids []uint32
 }
 
 // pgStatements turns each write into one statement whose parameters are
@@ -163,13 +162,13 @@ func pgStatements(writes []tableWrite) []pgStmt {
 	out := make([]pgStmt, len(writes))
 	for i, w := range writes {
 		width := len(w.spec.cols)
-		s := pgStmt{sql: w.spec.postgres, args: make([]any, width), oids: make([]uint32, width)}
+		s := pgStmt{sql: w.spec.postgres, args: make([]any, width)}
 		for c, typ := range w.spec.types {
 			switch typ {
 			case "bigint":
-				s.args[c], s.oids[c] = pgInts(w.args, c, width), pgtype.Int8ArrayOID
+				s.args[c] = pgInts(w.args, c, width)
 			case "text":
-				s.args[c], s.oids[c] = pgTexts(w.args, c, width), pgtype.TextArrayOID
+				s.args[c] = pgTexts(w.args, c, width)
 			default:
 				panic("store: no PostgreSQL array for column type " + typ)
 			}
@@ -227,7 +226,7 @@ func (p *pgDriver) combine(stmts []pgStmt) []pgStmt {
 		one := stmts[lo]
 		if hi-lo > 1 {
 			var sb strings.Builder
-			one = pgStmt{args: make([]any, 0, params), oids: make([]uint32, 0, params)}
+			one = pgStmt{args: make([]any, 0, params)}
 			sb.WriteString("WITH ")
 			for i, s := range stmts[lo:hi] {
 				if i > 0 {
@@ -235,7 +234,6 @@ func (p *pgDriver) combine(stmts []pgStmt) []pgStmt {
 				}
 				fmt.Fprintf(&sb, "s%d AS (%s)", i, s.sql)
 				one.args = append(one.args, s.args...)
-				one.oids = append(one.oids, s.oids...)
 			}
 			sb.WriteString(" SELECT 1")
 			one.sql = sb.String()
@@ -259,11 +257,15 @@ const pgHeadMoved = "CJ001"
 // "Frontend/Backend Protocol", "Pipelining", §55.2.4). Each message is its
 // own statement with its own snapshot (READ COMMITTED), so the head check
 // sees every commit the lock waited for. One round trip instead of five
-// (BEGIN, lock, head read, writes, COMMIT). The statements are unnamed, so
-// none needs preparing first (a round trip the first time on each
-// connection), and the server plans each one for its parameters; those, a
-// column each (pgStatements), are sent in binary with their types, so the
-// server copies the elements rather than parsing array literals.
+// (BEGIN, lock, head read, writes, COMMIT). Each statement is prepared once
+// per connection (pgx keeps it by its text, which depends only on which
+// tables the batch writes; the first commit of a text on a connection
+// costs one more round trip, before anything is sent), so the server
+// neither parses nor plans a commit's statements, and the parameters, a
+// column each (pgStatements), are sent in binary. A prepared statement
+// keeps a generic plan made on the tables as they were, so every statement
+// must search by key whatever the tables' size
+// (TestPostgresWritesSearchByKey).
 //
 // The answer: an ERROR the server reports for any statement or for the
 // commit means the transaction rolled back (known not committed; ErrStale
@@ -278,20 +280,33 @@ func (p *pgDriver) commitOn(ctx context.Context, d *DB, head ledger.Entry, write
 	defer conn.Close()
 	var b pgconn.Batch
 	err = conn.Raw(func(dc any) error {
-		tm := dc.(*stdlib.Conn).Conn().TypeMap()
-		b.ExecParams(`SELECT pg_advisory_xact_lock(hashtext(current_schema()))`, nil, nil, nil, nil)
-		b.ExecParams(`SELECT expect_journal_head($1, $2)`, [][]byte{strconv.AppendInt(nil, head.Seq, 10), pgText(head.Hash)}, nil, nil, nil)
-		for _, s := range p.combine(pgStatements(writes)) {
-			vals := make([][]byte, len(s.args))
-			formats := make([]int16, len(s.args))
-			for i, a := range s.args {
-				v, err := tm.Encode(s.oids[i], pgtype.BinaryFormatCode, a, nil)
-				if err != nil {
+		pc := dc.(*stdlib.Conn).Conn()
+		queue := func(query string, args ...any) error {
+			sd, err := pc.Prepare(ctx, query, query)
+			if err != nil {
+				return fmt.Errorf("store: write: prepare: %w", err)
+			}
+			vals := make([][]byte, len(args))
+			formats := make([]int16, len(args))
+			for i, a := range args {
+				if vals[i], err = pc.TypeMap().Encode(sd.ParamOIDs[i], pgtype.BinaryFormatCode, a, nil); err != nil {
 					return fmt.Errorf("store: write: encode parameter %d: %w", i+1, err)
 				}
-				vals[i], formats[i] = v, pgtype.BinaryFormatCode
+				formats[i] = pgtype.BinaryFormatCode
 			}
-			b.ExecParams(s.sql, vals, s.oids, formats, nil)
+			b.ExecStatement(sd, vals, formats, nil)
+			return nil
+		}
+		if err := queue(`SELECT pg_advisory_xact_lock(hashtext(current_schema()))`); err != nil {
+			return err
+		}
+		if err := queue(`SELECT expect_journal_head($1::bigint, $2::text)`, head.Seq, head.Hash); err != nil {
+			return err
+		}
+		for _, s := range p.combine(pgStatements(writes)) {
+			if err := queue(s.sql, s.args...); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -360,9 +375,6 @@ func pgRefused(err error) error {
 	}
 	return fmt.Errorf("store: write: %w", err)
 }
-
-// pgText is s as a parameter: never nil, which would be NULL.
-func pgText(s string) []byte { return append(make([]byte, 0, len(s)), s...) }
 
 // keyed joins the keys, one text[] parameter sent in binary, to one
 // index search each: a LIMIT keeps the lateral subquery from being pulled
