@@ -33,9 +33,11 @@ type driver interface {
 	// own, under the write lock, if and only if the journal head is head
 	// (DB.CommitOn); d's fault hook is called as in WriteTx.Commit.
 	commitOn(ctx context.Context, d *DB, head ledger.Entry, writes []tableWrite) error
-	// keySet is a subquery of one parameter, arg, whose rows are keys: a
-	// statement looking up any number of keys has one text.
-	keySet(keys []string) (subquery string, arg any)
+	// keyed is what follows FROM in a query of table's rows whose idem_key
+	// is one of keys, with one parameter, arg: a statement looking up any
+	// number of keys has one text. It finds each key through the key's
+	// index whatever the table's size was when the statement was planned.
+	keyed(table string, keys []string) (from string, arg any)
 	// isUniqueViolation says, from the driver's error code, whether err is
 	// a duplicate key.
 	isUniqueViolation(err error) bool

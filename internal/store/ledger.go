@@ -285,24 +285,45 @@ func (t *tableSpec) sqliteSQL(n int) string {
 }
 
 // postgresSQL writes any number of rows as one statement with one
-// parameter per column, an array (in PostgreSQL's text form, typed by the
-// cast): the text does not depend on the row count, so the server never
-// parses a statement of thousands of parameters, and the parameter limit
-// never splits a batch.
+// parameter per column, an array of the column's type: the text does not
+// depend on the row count, so the server never parses a statement of
+// thousands of parameters, and the parameter limit never splits a batch.
 func (t *tableSpec) postgresSQL() string {
 	arrays := make([]string, len(t.cols))
 	for i, typ := range t.types {
-		arrays[i] = "?::text::" + typ + "[]"
+		arrays[i] = "?::" + typ + "[]"
 	}
 	rows := "SELECT * FROM unnest(" + strings.Join(arrays, ", ") + ")"
 	if t.delete {
-		return "DELETE FROM " + t.table + " WHERE (" + t.colList + ") IN (" + rows + ")"
+		// Each key is one index search (a LIMIT keeps the lateral subquery
+		// a nested loop) and each row found is deleted by its physical
+		// address (Tid Scan): `(cols) IN (SELECT * FROM unnest(…))`, planned
+		// generic on a new node's empty table, stayed a hash join over a
+		// scan of the whole table (TestPostgresWritesSearchByKey). The
+		// columns are the primary key, so the LIMIT drops nothing; no other
+		// writer moves a row between the search and the delete, as every
+		// writer holds the node's write lock.
+		keys := make([]string, len(t.cols))
+		for i, c := range t.cols {
+			keys[i] = fmt.Sprintf("%s = k.c%d", c, i)
+		}
+		return "DELETE FROM " + t.table + " USING (SELECT found.ctid FROM unnest(" + strings.Join(arrays, ", ") + ") AS k(" + colNames("c", len(t.cols)) +
+			") CROSS JOIN LATERAL (SELECT ctid FROM " + t.table + " WHERE " + strings.Join(keys, " AND ") + " LIMIT 1) AS found) AS gone WHERE " + t.table + ".ctid = gone.ctid"
 	}
 	q := "INSERT INTO " + t.table + " (" + t.colList + ") " + rows
 	if t.suffix != "" {
 		q += " " + t.suffix
 	}
 	return q
+}
+
+// colNames is prefix0, prefix1, … prefix(n-1).
+func colNames(prefix string, n int) string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s%d", prefix, i)
+	}
+	return strings.Join(names, ", ")
 }
 
 // tableWrite is one table's rows in a batch.
@@ -510,9 +531,7 @@ func (d *DB) Outcomes(ctx context.Context, keys []string) (map[string]ledger.Ent
 	if len(stored) == 0 {
 		return entries, rejections, nil
 	}
-	set, arg := d.drv.keySet(stored)
-	query := d.q(`SELECT 0, ` + entryCols + ` FROM journal WHERE idem_key IN (` + set + `)
-		UNION ALL SELECT 1, after_seq, at, '', '', idem_key, request_hash, body, '', '' FROM rejections WHERE idem_key IN (` + set + `)`)
+	query, arg := d.outcomesQuery(stored)
 	var rows *sql.Rows
 	var err error
 	if d.rq == querier(d.sql) {
@@ -546,6 +565,14 @@ func (d *DB) Outcomes(ctx context.Context, keys []string) (map[string]ledger.Ent
 		return nil, nil, err
 	}
 	return entries, rejections, nil
+}
+
+// outcomesQuery is Outcomes' statement, whose two parameters are both arg.
+func (d *DB) outcomesQuery(keys []string) (query string, arg any) {
+	journal, arg := d.drv.keyed("journal", keys)
+	rejections, _ := d.drv.keyed("rejections", keys)
+	return d.q(`SELECT 0, ` + entryCols + ` FROM ` + journal + `
+		UNION ALL SELECT 1, after_seq, at, '', '', idem_key, request_hash, body, '', '' FROM ` + rejections), arg
 }
 
 // keyChunks splits keys into query arguments of at most rowsPerStatement

@@ -28,8 +28,9 @@ func TestSQLiteWritesSearchByKey(t *testing.T) {
 			queries[s.sqlite[n]] = len(s.cols) * n
 		}
 	}
-	set, _ := db.drv.keySet([]string{"k"})
-	queries[`SELECT seq FROM journal WHERE idem_key IN (`+set+`) UNION ALL SELECT after_seq FROM rejections WHERE idem_key IN (`+set+`)`] = 2
+	journal, _ := db.drv.keyed("journal", []string{"k"})
+	rejections, _ := db.drv.keyed("rejections", []string{"k"})
+	queries[`SELECT seq FROM `+journal+` UNION ALL SELECT after_seq FROM `+rejections] = 2
 	for q, params := range queries {
 		args := make([]any, params)
 		for i := range args {

@@ -118,12 +118,12 @@ func (*sqliteDriver) commitOn(ctx context.Context, d *DB, head ledger.Entry, wri
 	return commitOnTx(ctx, d, head, writes)
 }
 
-// keySet reads the keys from one JSON array (json_each,
+// keyed reads the keys from one JSON array (json_each,
 // https://www.sqlite.org/json1.html#jeach); SQLite then searches the
 // key's index once per key.
-func (*sqliteDriver) keySet(keys []string) (string, any) {
+func (*sqliteDriver) keyed(table string, keys []string) (string, any) {
 	b, _ := json.Marshal(keys)
-	return "SELECT value FROM json_each(?)", string(b)
+	return table + " WHERE idem_key IN (SELECT value FROM json_each(?))", string(b)
 }
 
 // isUniqueViolation reads SQLite's extended result code (the driver turns
