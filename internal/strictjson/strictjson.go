@@ -85,6 +85,14 @@ const maxDepth = 64
 func CheckKeys(data []byte) error { return check(data, nil) }
 
 func check(data []byte, t reflect.Type) error {
+	if fastOK(data, t) {
+		return nil
+	}
+	return walkCheck(data, t)
+}
+
+// walkCheck is check without the fast scan: it finds and names the error.
+func walkCheck(data []byte, t reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	w := walker{dec: dec, data: data}

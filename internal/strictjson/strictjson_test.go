@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -252,4 +253,90 @@ func depthOK(v any, d int) bool {
 		}
 	}
 	return true
+}
+
+// fastSeeds are bodies the fast scan and the walker must agree on; the
+// valid ones must take the fast path.
+var fastSeeds = []string{
+	`{"from_account":2,"to_account":3,"units":{"quantity":1}}`,
+	`{"from_account":2,"to_account":3,"units":{"quantity":1,"serials":["CN-1-5","a\"b\\c\/\n\u00e9"]}}`,
+	`{"any":{"k":1,"K":2}}`, `{"any":{"k":1,"\u212a":2}}`, `{"any":{"a":1,"b":[1,-2.5e+3,true,false,null,{}]}}`,
+	`{"from_account":1,"from_\u0061ccount":2}`, `{"From_Account":2}`, `{"units":{"Quantity":1}}`,
+	`{"from_account":2,"to_account":3,"from_account":4}`, `{"units":{"quantity":1,"serials":[],"quantity":2}}`,
+	"{\"units\":{\"serials\":[\"a\xffb\"]}}", "{\"any\":{\"a\xff\":1}}", "{\"any\":\"\xed\xa0\x80\"}",
+	`{"any":"a\ud800b"}`, `{"any":"\udc00"}`, `{"any":"\ud800"}`, `{"any":"\ud83d\ude00"}`, `{"any":"\\ud800"}`,
+	`null`, `[]`, `"x"`, ` 5 `, `5x`, `truex`, `"s"x`, `{} {}`, `{}x`, `[1,]`, `{"a":1,}`, `{,}`, `[01]`, `-`, `1.`, `1e`, `-0.5E-7`,
+	"{\"any\":\"tab\there\"}", `{"any":` + deep(70) + `}`, `{"any":` + deep(60) + `}`, `{"from_account" 1}`, `{"from_account":`,
+	`{"m":{"a":1,"a":2}}`, `{"m":{"a":1,"A":2}}`, `{"m":{"\u00e9":1,"é":2}}`, `{"r":{"x":1}}`, `{"r":5}`, `{"t":"2026-01-01T00:00:00Z"}`,
+}
+
+type fastBody struct {
+	body
+	M map[string]int  `json:"m"`
+	R json.RawMessage `json:"r"`
+	T string          `json:"t"`
+}
+
+// TestFastAgreesWithWalker: a body the fast scan passes is one the walker
+// passes, and the ordinary valid bodies do take the fast path.
+func TestFastAgreesWithWalker(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeFor[*body](), reflect.TypeFor[*fastBody](), nil} {
+		for _, in := range fastSeeds {
+			fast, slow := fastOK([]byte(in), typ), walkCheck([]byte(in), typ)
+			if fast && slow != nil {
+				t.Errorf("type %v, body %q: the fast scan passed what the walker refuses: %v", typ, in, slow)
+			}
+		}
+	}
+	for _, in := range []string{fastSeeds[0], fastSeeds[1], `{"any":{"a":1,"b":[1,-2.5e+3,true,false,null,{}]}}`, `{"m":{"a":1,"A":2},"r":{"x":1}}`} {
+		if !fastOK([]byte(in), reflect.TypeFor[*fastBody]()) {
+			t.Errorf("body %q: valid, but the fast scan sent it to the walker", in)
+		}
+	}
+}
+
+func FuzzFastAgreesWithWalker(f *testing.F) {
+	for _, s := range fastSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for _, typ := range []reflect.Type{reflect.TypeFor[*fastBody](), nil} {
+			if fastOK(in, typ) {
+				if err := walkCheck(in, typ); err != nil {
+					t.Fatalf("type %v, body %q: the fast scan passed what the walker refuses: %v", typ, in, err)
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkDecodeTransfer decodes a transfer body as the API does.
+//
+//	go test -run XXX -bench BenchmarkDecodeTransfer ./internal/strictjson/
+func BenchmarkDecodeTransfer(b *testing.B) {
+	in := []byte(`{"from_account":2,"to_account":3,"units":{"quantity":1,"unit_type":"BU"}}`)
+	type units struct {
+		Quantity int64  `json:"quantity"`
+		UnitType string `json:"unit_type"`
+	}
+	type transfer struct {
+		From  int64 `json:"from_account"`
+		To    int64 `json:"to_account"`
+		Units units `json:"units"`
+	}
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			var v transfer
+			if err := Decode(in, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("walker", func(b *testing.B) {
+		for b.Loop() {
+			if err := walkCheck(in, reflect.TypeFor[*transfer]()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
