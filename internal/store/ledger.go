@@ -38,6 +38,9 @@ type WriteTx struct {
 	tx *sql.Tx
 }
 
+// headQuery reads the journal head.
+const headQuery = `SELECT ` + entryCols + ` FROM journal ORDER BY seq DESC LIMIT 1`
+
 // BeginWrite starts a write transaction and returns the journal head.
 func (d *DB) BeginWrite(ctx context.Context) (*WriteTx, ledger.Entry, error) {
 	tx, err := d.sql.BeginTx(ctx, nil)
@@ -48,7 +51,14 @@ func (d *DB) BeginWrite(ctx context.Context) (*WriteTx, ledger.Entry, error) {
 		tx.Rollback()
 		return nil, ledger.Entry{}, err
 	}
-	head, err := scanEntry(tx.QueryRowContext(ctx, `SELECT `+entryCols+` FROM journal ORDER BY seq DESC LIMIT 1`))
+	// Prepared once per connection: parsing it cost SQLite more than
+	// running it, once per group commit.
+	ps, err := d.prepared(ctx, headQuery)
+	if err != nil {
+		tx.Rollback()
+		return nil, ledger.Entry{}, err
+	}
+	head, err := scanEntry(tx.StmtContext(ctx, ps).QueryRowContext(ctx))
 	if errors.Is(err, sql.ErrNoRows) {
 		head, err = ledger.Entry{}, nil
 	}
