@@ -218,7 +218,7 @@ func benchRegistry(ctx context.Context, out, errOut io.Writer, f benchRegistryFl
 			}
 			fmt.Fprintf(out, "registry %s, %s, %d clients, %d accounts, %s: %.0f durable transfers/s (%d transfers; latency %s)\n",
 				res.Driver, via, res.Clients, res.Accounts, f.duration, res.PerSecond, res.Transfers, res.Latency)
-			fmt.Fprintf(out, "  %d database commits, %.1f transfers per commit on average; CPU %s per transfer (this process)\n", res.Commits, res.MeanBatch, res.CPUPerTransfer)
+			fmt.Fprintf(out, "  %d database commits, %.1f transfers per commit on average, committer busy %.0f%% of the run; CPU %s per transfer (this process)\n", res.Commits, res.MeanBatch, 100*res.CommitBusy, res.CPUPerTransfer)
 			fmt.Fprintf(out, "  = %.1f × the fsync rate (target ≥ %g×: %s)\n", ratio, target, verdict)
 		}
 	}

@@ -216,6 +216,9 @@ type LoadResult struct {
 	// during the run, and MeanBatch the ledger transactions per commit.
 	Commits   int64   `json:"commits"`
 	MeanBatch float64 `json:"mean_batch"`
+	// CommitBusy is the share of the run the committer spent committing
+	// (writes, COMMIT and its fsync): near 1, commits are the bound.
+	CommitBusy float64 `json:"commit_busy"`
 	// CPUPerTransfer is this process's CPU time (user + system: clients,
 	// node, and for HTTP runs the server too) over the run, per transfer.
 	// A PostgreSQL server's own CPU is not in it.
@@ -246,7 +249,7 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 	)
 	lats := make([]Latency, p.Clients)
 	stats := p.Fixture.Node.Stats()
-	commits0, committed0 := stats.Commits.Load(), stats.Committed.Load()
+	commits0, committed0, busy0 := stats.Commits.Load(), stats.Committed.Load(), stats.CommitNanos.Load()
 	cpu0 := ProcessCPU()
 	start := time.Now()
 	deadline := start.Add(p.Duration)
@@ -279,6 +282,7 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 	elapsed := time.Since(start)
 	cpu := ProcessCPU() - cpu0
 	commits, committed := stats.Commits.Load()-commits0, stats.Committed.Load()-committed0
+	busy := time.Duration(stats.CommitNanos.Load() - busy0)
 	if firstErr != nil {
 		return LoadResult{}, firstErr
 	}
@@ -288,7 +292,7 @@ func Load(ctx context.Context, p LoadParams) (LoadResult, error) {
 	}
 	all.Finish()
 	res := LoadResult{Clients: p.Clients, Accounts: len(hs), Transfers: int64(all.N), Elapsed: elapsed,
-		PerSecond: float64(all.N) / elapsed.Seconds(), Latency: all, Commits: commits}
+		PerSecond: float64(all.N) / elapsed.Seconds(), Latency: all, Commits: commits, CommitBusy: busy.Seconds() / elapsed.Seconds()}
 	if commits > 0 {
 		res.MeanBatch = float64(committed) / float64(commits)
 	}
