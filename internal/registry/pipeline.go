@@ -304,6 +304,10 @@ func (n *Node) extend(open *decided, calls []*call) *decided {
 		return open
 	}
 	n.sealBlocks(open.w)
+	// Plan the new journal entries' and movements' rows now, while the
+	// committer commits the batch before: the commit plans only blocks
+	// and accounts.
+	open.w.batch.Prepare()
 	n.tip = open.st
 	return open
 }

@@ -26,6 +26,8 @@ type Batch struct {
 	Movements    []ledger.Movement
 	Tokens       []ledger.Token
 	Rejections   []Rejection
+
+	ahead *aheadRows // rows planned by Prepare
 }
 
 // WriteTx is the one write transaction of a batch. BeginWrite takes the
@@ -183,29 +185,21 @@ var (
 		types: []string{"text", "text", "bigint", "text", "text"}}
 )
 
-// planBatch plans b's writes, checking its text.
+// planBatch plans b's writes, checking its text. Rows of the append-only
+// lists that Prepare planned already are taken as planned.
 func planBatch(b *Batch) writePlan {
 	var p writePlan
-	p.rows(journalTable, len(b.Entries), func(i int, a []any) []any {
-		e := b.Entries[i]
-		var key any
-		if e.IdemKey != "" {
-			key = e.IdemKey
-		}
-		return append(a, e.Seq, timeText(e.At), e.Kind, e.Actor, key, e.RequestHash, e.Body, e.PrevHash, e.Hash)
-	})
-	p.rows(orgsTable, len(b.Orgs), func(i int, a []any) []any {
-		o := b.Orgs[i]
-		return append(a, o.ID, o.Name, o.Country, timeText(o.CreatedAt))
-	})
+	var ah aheadRows
+	if b.ahead != nil {
+		ah = *b.ahead
+	}
+	p.rowsAfter(journalTable, &ah.entries, len(b.Entries), b.entryRow)
+	p.rowsAfter(orgsTable, &ah.orgs, len(b.Orgs), b.orgRow)
 	p.rows(accountsTable, len(b.Accounts), func(i int, a []any) []any {
 		x := b.Accounts[i]
 		return append(a, x.ID, x.OrgID, string(x.Type), string(x.Status), x.Name, timeText(x.CreatedAt))
 	})
-	p.rows(issuancesTable, len(b.Issuances), func(i int, a []any) []any {
-		x := b.Issuances[i]
-		return append(a, x.ID, x.Standard, x.UnitType, x.Project, x.ProjectName, x.Methodology, x.HostCountry, x.Vintage, x.Quantity, x.AccountID, x.Seq, timeText(x.CreatedAt))
-	})
+	p.rowsAfter(issuancesTable, &ah.issuances, len(b.Issuances), b.issuanceRow)
 	p.rows(blockDeletes, len(b.DeleteBlocks), func(i int, a []any) []any {
 		k := b.DeleteBlocks[i]
 		return append(a, k.Issuance, k.Start)
@@ -214,16 +208,63 @@ func planBatch(b *Batch) writePlan {
 		x := b.PutBlocks[i]
 		return append(a, x.Issuance, x.Start, x.End, x.Account, string(x.State), x.Pending)
 	})
-	p.rows(movementsTable, len(b.Movements), func(i int, a []any) []any {
-		m := b.Movements[i]
-		return append(a, m.Seq, m.Issuance, m.Start, m.End, m.FromAccount, m.ToAccount, string(m.FromState), string(m.ToState), spanLevel(m.Start, m.End))
-	})
-	p.rows(tokensTable, len(b.Tokens), func(i int, a []any) []any {
-		t := b.Tokens[i]
-		return append(a, t.Hash, t.OrgID, string(t.Role), t.Name, timeText(t.CreatedAt))
-	})
-	planRejections(&p, b.Rejections)
+	p.rowsAfter(movementsTable, &ah.movements, len(b.Movements), b.movementRow)
+	p.rowsAfter(tokensTable, &ah.tokens, len(b.Tokens), b.tokenRow)
+	p.rowsAfter(rejectionsTable, &ah.rejections, len(b.Rejections), b.rejectionRow)
 	return p
+}
+
+// aheadRows are the rows of a batch's append-only lists planned ahead.
+type aheadRows struct {
+	entries, orgs, issuances, movements, tokens, rejections rowPrefix
+}
+
+// Prepare plans the rows appended so far to b's append-only lists
+// (entries, organisations, issuances, movements, tokens, rejections), so
+// that the commit plans only the rest: a writer that grows a batch while
+// the one before commits moves that work out of the commit. Rows planned
+// must not change afterwards (lists may only grow); accounts and blocks,
+// which a batch rewrites, are always planned at commit.
+func (b *Batch) Prepare() {
+	if b.ahead == nil {
+		b.ahead = &aheadRows{}
+	}
+	ah := b.ahead
+	ah.entries.plan(journalTable, len(b.Entries), b.entryRow)
+	ah.orgs.plan(orgsTable, len(b.Orgs), b.orgRow)
+	ah.issuances.plan(issuancesTable, len(b.Issuances), b.issuanceRow)
+	ah.movements.plan(movementsTable, len(b.Movements), b.movementRow)
+	ah.tokens.plan(tokensTable, len(b.Tokens), b.tokenRow)
+	ah.rejections.plan(rejectionsTable, len(b.Rejections), b.rejectionRow)
+}
+
+func (b *Batch) entryRow(i int, a []any) []any {
+	e := b.Entries[i]
+	var key any
+	if e.IdemKey != "" {
+		key = e.IdemKey
+	}
+	return append(a, e.Seq, timeText(e.At), e.Kind, e.Actor, key, e.RequestHash, e.Body, e.PrevHash, e.Hash)
+}
+
+func (b *Batch) orgRow(i int, a []any) []any {
+	o := b.Orgs[i]
+	return append(a, o.ID, o.Name, o.Country, timeText(o.CreatedAt))
+}
+
+func (b *Batch) issuanceRow(i int, a []any) []any {
+	x := b.Issuances[i]
+	return append(a, x.ID, x.Standard, x.UnitType, x.Project, x.ProjectName, x.Methodology, x.HostCountry, x.Vintage, x.Quantity, x.AccountID, x.Seq, timeText(x.CreatedAt))
+}
+
+func (b *Batch) movementRow(i int, a []any) []any {
+	m := b.Movements[i]
+	return append(a, m.Seq, m.Issuance, m.Start, m.End, m.FromAccount, m.ToAccount, string(m.FromState), string(m.ToState), spanLevel(m.Start, m.End))
+}
+
+func (b *Batch) tokenRow(i int, a []any) []any {
+	t := b.Tokens[i]
+	return append(a, t.Hash, t.OrgID, string(t.Role), t.Name, timeText(t.CreatedAt))
 }
 
 // injectFault calls the test's fault hook, if any.
@@ -358,19 +399,52 @@ type writePlan struct {
 
 // rows plans n rows into table t.
 func (p *writePlan) rows(t *tableSpec, n int, row func(i int, args []any) []any) {
+	p.rowsAfter(t, nil, n, row)
+}
+
+// rowsAfter plans n rows into table t, taking the first ones from ahead
+// when it holds no more rows than that.
+func (p *writePlan) rowsAfter(t *tableSpec, ahead *rowPrefix, n int, row func(i int, args []any) []any) {
 	if n == 0 {
 		return
 	}
+	var pre rowPrefix
+	if ahead != nil && ahead.n <= n {
+		// A full slice expression: the rest is appended to a copy, never
+		// into the planned array.
+		pre = rowPrefix{n: ahead.n, args: ahead.args[:len(ahead.args):len(ahead.args)], err: ahead.err}
+	}
+	pre.plan(t, n, row)
+	if p.err == nil {
+		p.err = pre.err
+	}
+	p.writes = append(p.writes, tableWrite{spec: t, n: n, args: pre.args})
+}
+
+// rowPrefix is the first n rows of one table's write, planned.
+type rowPrefix struct {
+	n    int
+	args []any
+	err  error // the first text value no driver can store
+}
+
+// plan adds rows [r.n, n) of table t.
+func (r *rowPrefix) plan(t *tableSpec, n int, row func(i int, args []any) []any) {
+	if n <= r.n {
+		return
+	}
 	t.init()
-	args := make([]any, 0, len(t.cols)*n)
-	for i := range n {
-		at := len(args)
-		args = row(i, args)
-		if p.err == nil {
-			p.err = checkRow(t.table, t.colList, args[at:])
+	if r.args == nil {
+		r.args = make([]any, 0, len(t.cols)*n)
+	}
+	for i := r.n; i < n; i++ {
+		at := len(r.args)
+		r.args = row(i, r.args)
+		if r.err == nil {
+			r.err = checkRow(t.table, t.colList, r.args[at:])
 		}
 	}
-	p.writes = append(p.writes, tableWrite{spec: t, n: n, args: args})
+	r.n = n
 }
 
 // Snapshot is a node's whole state as loaded at start-up.

@@ -19,12 +19,9 @@ type Rejection struct {
 	Body string
 }
 
-// planRejections adds the batch's rejections to the plan.
-func planRejections(p *writePlan, rs []Rejection) {
-	p.rows(rejectionsTable, len(rs), func(i int, a []any) []any {
-		r := rs[i]
-		return append(a, r.Key, r.RequestHash, r.AfterSeq, timeText(r.At), r.Body)
-	})
+func (b *Batch) rejectionRow(i int, a []any) []any {
+	r := b.Rejections[i]
+	return append(a, r.Key, r.RequestHash, r.AfterSeq, timeText(r.At), r.Body)
 }
 
 // RejectionsByKey returns the rejections recorded under the given keys. A
