@@ -103,10 +103,10 @@ func walkText(v reflect.Value, path string, check func(field, v string, limit in
 		}
 		return walkText(v.Elem(), path, check)
 	case reflect.Struct:
-		t := v.Type()
-		for i, p := range jsonFields(t, path) {
-			fv := v.Field(i)
-			limit, _ := strconv.Atoi(t.Field(i).Tag.Get("limit"))
+		for _, f := range textFieldsOf(v.Type()) {
+			p := join(path, f.name)
+			fv := v.Field(f.index)
+			limit := f.limit
 			switch {
 			case fv.Kind() == reflect.String:
 				if err := check(p, fv.String(), limit); err != nil {
