@@ -427,6 +427,10 @@ func TestCLIRejected(t *testing.T) {
 	if r := run("transfer", "--from", "2", "--to", "4", "--quantity", "1", "--unit-type", "CCER"); r.code() != exitRejected || !strings.Contains(r.err.Error(), "unauthenticated") {
 		t.Errorf("no token: exit %d %v", r.code(), r.err)
 	}
+	// A registry code in lower case is the registry, not "no such registry".
+	if out := mustRun(t, "issuances", "--registry", "cn").stdout; !strings.Contains(out, "CN-CCER-") {
+		t.Errorf("issuances --registry cn: %q", out)
+	}
 }
 
 // TestCLIIdempotentReplay: the same --idempotency-key returns the first

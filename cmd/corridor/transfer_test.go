@@ -183,7 +183,7 @@ func TestCLITransferAbroad(t *testing.T) {
 
 // TestCLITransferAbroadRefused: input wrong on its face exits 2 with its
 // message and sends nothing; an acquiring registry outside the corridor is
-// refused by the server (exit 3, acquiring_registry_unknown) before any
+// refused by the server (exit 3, registry_not_found) before any
 // reservation; --wait-timeout passing before the outcome exits 5; a local
 // transfer without --to-registry works as before.
 func TestCLITransferAbroadRefused(t *testing.T) {
@@ -229,7 +229,7 @@ func TestCLITransferAbroadRefused(t *testing.T) {
 	}
 
 	r := run(append([]string{"transfer", "--from", from, "--to-registry", "XX", "--to-account", "1"}, units...)...)
-	if r.code() != exitRejected || !strings.Contains(r.err.Error(), hub.CodeUnknownAcquirer) {
+	if r.code() != exitRejected || !strings.Contains(r.err.Error(), "registry_not_found") || strings.Contains(r.err.Error(), "role node") {
 		t.Fatalf("unknown registry: exit %d %v", r.code(), r.err)
 	}
 	if got := s.nodes["CN"].Totals().JournalSeq; got != seq {

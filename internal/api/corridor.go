@@ -150,6 +150,7 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 		bodyProblem(w, err)
 		return
 	}
+	req.ToRegistry = registryCode(req.ToRegistry)
 	if req.Purpose == "" {
 		req.Purpose = DefaultPurpose
 	}
@@ -189,11 +190,12 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !known {
-		detail := "The corridor has no registry " + strconv.Quote(req.ToRegistry) + "; GET /api/v1/registries lists them (role node). Nothing was reserved."
 		if req.ToRegistry == hub.HubCode {
-			detail = "HUB is the corridor's hub (its transaction log), which holds no units: name a registry of role node from GET /api/v1/registries. Nothing was reserved."
+			writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Code: codeRegistryNotFound, Field: "to_registry", Title: "Request rejected",
+				Detail: "HUB is the corridor's hub (its transaction log), which holds no units: name a registry from GET /api/v1/registries. Nothing was reserved."})
+			return
 		}
-		writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Code: hub.CodeUnknownAcquirer, Field: "to_registry", Title: "Request rejected", Detail: detail})
+		registryNotFound(w, http.StatusUnprocessableEntity, "to_registry", req.ToRegistry, "in the corridor", " Nothing was reserved.")
 		return
 	}
 	sent, err := s.link.Send(r.Context(), n.Code(), hub.Send{Actor: actor, Key: key, From: req.FromAccount, ToRegistry: req.ToRegistry, ToAccount: req.ToAccount,
@@ -315,7 +317,7 @@ func (s *Server) handleTransfers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f := hub.TransferFilter{Registry: q.Get("registry")}
+	f := hub.TransferFilter{Registry: registryCode(q.Get("registry"))}
 	if err := registry.CheckText("registry", f.Registry, 12); err != nil {
 		badRequest(w, "invalid_query", "registry", "Query parameter registry must be a registry code.")
 		return
@@ -328,8 +330,7 @@ func (s *Server) handleTransfers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !known {
-			writeProblem(w, Problem{Status: http.StatusNotFound, Code: "unknown_registry", Field: "registry", Title: "Not found",
-				Detail: "The corridor has no registry " + strconv.Quote(f.Registry) + "; GET /api/v1/registries lists them."})
+			registryNotFound(w, http.StatusNotFound, "registry", f.Registry, "in the corridor", "")
 			return
 		}
 	}

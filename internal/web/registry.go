@@ -56,9 +56,10 @@ type registryData struct {
 }
 
 func (s *Site) nodeOr404(w http.ResponseWriter, r *http.Request) *registry.Node {
-	n := s.nodes[r.PathValue("registry")]
+	code := strings.ToUpper(r.PathValue("registry")) // "th" is TH, as in the API
+	n := s.nodes[code]
 	if n == nil {
-		s.renderError(w, r, http.StatusNotFound, "error.no_registry", r.PathValue("registry"))
+		s.renderError(w, r, http.StatusNotFound, "error.no_registry", code)
 		return nil
 	}
 	// A node that lost its serving lock shows nothing from memory, as the
