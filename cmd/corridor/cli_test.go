@@ -654,3 +654,24 @@ func TestCLIEscrowAuthority(t *testing.T) {
 		t.Error("the escrow did not stay in place")
 	}
 }
+
+// TestCLIUnknownUnitType: --unit-type BOGUS on transfer or retire exits 2
+// with unit_type_unknown and the unit types the registry knows (it exited
+// 3 with insufficient_units); nothing moves.
+func TestCLIUnknownUnitType(t *testing.T) {
+	s := startCLIServer(t)
+	tok := s.tokens["CN/holder/2"]
+	seq := s.nodes["CN"].Totals().JournalSeq
+	for _, args := range [][]string{
+		{"transfer", "--from", "2", "--to", "4", "--quantity", "1", "--unit-type", "BOGUS"},
+		{"retire", "--from", "2", "--quantity", "1", "--unit-type", "BOGUS", "--beneficiary", "x", "--purpose", "voluntary"},
+	} {
+		r := run(append(args, "--token", tok)...)
+		if r.code() != exitUsage || r.err == nil || !strings.Contains(r.err.Error(), "unit_type_unknown") || !strings.Contains(r.err.Error(), "CCER") {
+			t.Errorf("%v: exit %d %v; want 2, unit_type_unknown naming CCER", args[0], r.code(), r.err)
+		}
+	}
+	if got := s.nodes["CN"].Totals().JournalSeq; got != seq {
+		t.Fatalf("refused moves moved CN's journal from %d to %d", seq, got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -191,4 +192,23 @@ func join(path, name string) string {
 		return name
 	}
 	return path + "." + name
+}
+
+// CodeUnitTypeUnknown is the code of a quantity selection whose unit type
+// this registry has never issued nor imported.
+const CodeUnitTypeUnknown = "unit_type_unknown"
+
+// checkUnitTypeKnown refuses a unit type no issuance here has (its own or
+// an origin's it imported), naming those it has: "holds 0 BOGUS units"
+// would read as too few units rather than a mistyped type.
+func (n *Node) checkUnitTypeKnown(unitType string) error {
+	if _, found := slices.BinarySearch(n.st.unitTypes, unitType); found {
+		return nil
+	}
+	known := "none yet"
+	if len(n.st.unitTypes) > 0 {
+		known = strings.Join(n.st.unitTypes, ", ")
+	}
+	return ledger.Errorf(ledger.KindInvalid, CodeUnitTypeUnknown, 0, "units.unit_type",
+		"unit type %q is not one registry %s knows (it has: %s)", unitType, n.code, known)
 }
