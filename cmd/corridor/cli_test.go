@@ -675,3 +675,19 @@ func TestCLIUnknownUnitType(t *testing.T) {
 		t.Fatalf("refused moves moved CN's journal from %d to %d", seq, got)
 	}
 }
+
+// TestCLIIssueUnknownHostCountry: --host-country ZZ is two upper-case
+// letters but no ISO 3166-1 country: exit 2, host_country_unknown, nothing
+// issued (it was accepted).
+func TestCLIIssueUnknownHostCountry(t *testing.T) {
+	s := startCLIServer(t)
+	before := s.nodes["CN"].Totals()
+	r := run("issue", "--standard", "CCER", "--unit-type", "CCER", "--project", "CCER-TEST-ZZ", "--host-country", "ZZ",
+		"--vintage", "2025", "--quantity", "10", "--account", "2", "--token", s.tokens["CN/admin"])
+	if r.code() != exitUsage || r.err == nil || !strings.Contains(r.err.Error(), "host_country_unknown") || !strings.Contains(r.err.Error(), "field host_country") {
+		t.Fatalf("issue --host-country ZZ: exit %d %v; want 2 host_country_unknown", r.code(), r.err)
+	}
+	if after := s.nodes["CN"].Totals(); after.Issued != before.Issued || after.JournalSeq != before.JournalSeq {
+		t.Fatalf("a refused issue changed the ledger: issued %d -> %d", before.Issued, after.Issued)
+	}
+}

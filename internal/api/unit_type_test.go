@@ -40,3 +40,31 @@ func TestUnknownUnitType(t *testing.T) {
 		}
 	})
 }
+
+// TestIssueUnknownHostCountry: host_country ZZ is 400
+// host_country_unknown, on a plain and on an authorised issuance; an
+// assigned code is issued.
+func TestIssueUnknownHostCountry(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		w := newWorld(t, tg)
+		body := func(c string) string {
+			return fmt.Sprintf(`{"standard":"CCER","unit_type":"CCER","project":"P-ZZ","host_country":%q,"vintage":2025,"quantity":10,"account_id":%d}`, c, w.account)
+		}
+		seq := w.node.Totals().JournalSeq
+		for _, c := range []struct{ path, body, field string }{
+			{"/api/v1/registries/CN/issuances", body("ZZ"), "host_country"},
+			{"/api/v1/registries/CN/issuances/authorised", `{"issue":` + body("ZZ") + `,"authorisation":"A-1"}`, "issue.host_country"},
+		} {
+			st, m, _ := w.raw(t, "POST", c.path, w.tokens["admin"], "hc-"+c.field, c.body)
+			if st != 400 || m["code"] != "host_country_unknown" || m["field"] != c.field {
+				t.Errorf("%s: %d %v; want 400 host_country_unknown [%s]", c.path, st, m, c.field)
+			}
+		}
+		if got := w.node.Totals().JournalSeq; got != seq {
+			t.Fatalf("refused issues moved the journal from %d to %d", seq, got)
+		}
+		if st, m, _ := w.raw(t, "POST", "/api/v1/registries/CN/issuances", w.tokens["admin"], "hc-ok", body("KH")); st != 201 {
+			t.Fatalf("host_country KH: %d %v", st, m)
+		}
+	})
+}

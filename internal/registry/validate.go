@@ -74,7 +74,39 @@ func checkCall(actor Actor, key string, req Request) error {
 	if req == nil {
 		return ledger.Errorf(ledger.KindInvalid, ledger.CodeInvalid, 0, "", "no request")
 	}
-	return CheckRequestText(req)
+	if err := CheckRequestText(req); err != nil {
+		return err
+	}
+	return checkHostCountry(req)
+}
+
+// CodeHostCountryUnknown is the code of an issuance whose host country is
+// two letters but no assigned ISO 3166-1 alpha-2 code (ZZ).
+const CodeHostCountryUnknown = "host_country_unknown"
+
+// checkHostCountry refuses a new issuance in a country that does not
+// exist. It is checked here, before the call is queued, and not where the
+// journal is applied, so that replaying a journal written before the check
+// still reproduces it.
+func checkHostCountry(req Request) error {
+	var c, field string
+	switch r := req.(type) {
+	case Issue:
+		c, field = r.HostCountry, "host_country"
+	case *Issue:
+		c, field = r.HostCountry, "host_country"
+	case IssueAuthorised:
+		c, field = r.Issue.HostCountry, "issue.host_country"
+	case *IssueAuthorised:
+		c, field = r.Issue.HostCountry, "issue.host_country"
+	default:
+		return nil
+	}
+	if err := country(field, c); err != nil || ISOCountry(c) {
+		return err // the form is apply's check
+	}
+	return ledger.Errorf(ledger.KindInvalid, CodeHostCountryUnknown, 0, field,
+		"%s %q is not an assigned ISO 3166-1 alpha-2 country code (such as CN, ID or TH)", field, c)
 }
 
 // CheckRequestText checks every string field of a request (at any depth)
