@@ -15,9 +15,13 @@ import (
 // /api/, /metrics, /healthz, /readyz and the web dashboard at /. link is
 // the corridor the nodes belong to (Nodes.Link; nil for none), for the
 // API's and the pages' cross-registry parts.
-func Handler(nodes []*registry.Node, link hub.Link) http.Handler {
+func Handler(nodes []*registry.Node, link hub.Link) http.Handler { return handler(nodes, link, "") }
+
+// handler is Handler with the demo tokens file the dashboard's sign-in
+// hint names ("": none).
+func handler(nodes []*registry.Node, link hub.Link, tokensFile string) http.Handler {
 	apiSrv := api.New(nodes...).WithLink(link)
-	site := web.New(nodes...).WithLink(link)
+	site := web.New(nodes...).WithLink(link).WithTokensFile(tokensFile)
 	if c, ok := link.(*hub.Corridor); ok && c != nil {
 		// The corridor page's reconciliation section, cached: the hub reads
 		// its reconciliation table on every call.
@@ -37,6 +41,7 @@ func Handler(nodes []*registry.Node, link hub.Link) http.Handler {
 
 // Serve answers HTTP on addr for the nodes and their corridor link until
 // ctx ends, then shuts down gracefully (up to 10 s for requests in flight).
-func Serve(ctx context.Context, addr string, nodes []*registry.Node, link hub.Link) error {
-	return listenAndServe(ctx, addr, Handler(nodes, link), nil)
+// tokensFile is the demo tokens file the dashboard names ("": none).
+func Serve(ctx context.Context, addr string, nodes []*registry.Node, link hub.Link, tokensFile string) error {
+	return listenAndServe(ctx, addr, handler(nodes, link, tokensFile), nil)
 }

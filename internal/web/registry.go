@@ -53,6 +53,8 @@ type registryData struct {
 	// latest cross-registry transfers from or to this registry.
 	Corridor  bool
 	Transfers []transferRow
+	// TokensFile is the demo tokens file the sign-in hint names ("": none).
+	TokensFile string
 }
 
 func (s *Site) nodeOr404(w http.ResponseWriter, r *http.Request) *registry.Node {
@@ -103,7 +105,7 @@ func (s *Site) handleRegistry(w http.ResponseWriter, r *http.Request) {
 	if n == nil {
 		return
 	}
-	d := registryData{Totals: n.Totals(), Actor: s.actor(r, n),
+	d := registryData{Totals: n.Totals(), Actor: s.actor(r, n), TokensFile: s.tokensFile,
 		SignIn: signInForm{Registry: n.Code(), Next: "/registries/" + n.Code()}}
 	v := viewerOf(d.Actor)
 	d.Issuances = n.Issuances(v)
