@@ -287,13 +287,14 @@ func (s *Site) lookupElsewhere(r *http.Request, d *serialData, n *registry.Node)
 // only the result fragment for htmx to swap in.
 func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 	d := serialData{Query: strings.TrimSpace(r.URL.Query().Get("q")), Public: true}
+	status := http.StatusOK
 	if d.Query != "" {
 		sr, err := ledger.ParseSerial(d.Query)
 		var n *registry.Node
 		if err == nil {
 			n = s.nodes[sr.Registry]
 			if n == nil {
-				err = ledger.Errorf(ledger.KindNotExist, ledger.CodeSerialInvalid, 0, "serial", "registry %s is not on this server", sr.Registry)
+				err = ledger.Errorf(ledger.KindNotExist, "registry_not_found", 0, "serial", "registry %s is not on this server", sr.Registry)
 			}
 		}
 		if err == nil {
@@ -308,8 +309,15 @@ func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			d.Info = nil
+			status = http.StatusInternalServerError
 			if e, ok := ledger.AsError(err); ok {
 				d.Error, d.ErrorCode = e.Detail, e.Code
+				// A serial that does not parse is a bad query (400), not
+				// a form refused (statusOf's 422); unknown is 404.
+				status = statusOf(e)
+				if e.Kind == ledger.KindInvalid {
+					status = http.StatusBadRequest
+				}
 			} else {
 				slog.ErrorContext(r.Context(), "web: serial lookup", "err", err)
 				d.Error = siteCatalogue.localizer(siteCatalogue.pick(r)).T("serials.failed")
@@ -317,8 +325,8 @@ func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.Header.Get("HX-Request") == "true" {
-		s.renderFragment(w, r, "serials.html", "result", d)
+		s.execute(w, r, status, "serials.html", "result", d)
 		return
 	}
-	s.render(w, r, "serials.html", d)
+	s.renderStatus(w, r, status, "serials.html", d)
 }
