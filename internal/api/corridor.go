@@ -77,6 +77,18 @@ type (
 	RegistryEntry      = corridorjson.Registry
 )
 
+// servedEntry fills e for node n that this server runs: its totals while
+// it serves, none once it lost its serving lock (they may be stale).
+func servedEntry(e *RegistryEntry, n *registry.Node) {
+	e.Served = true
+	if err := n.Serving(); err != nil {
+		e.NotServing = "this server's node lost its serving lock to another process, so its totals here may be stale and are not shown"
+		return
+	}
+	t := n.Totals()
+	e.Serving, e.Totals = true, &t
+}
+
 func transferPath(id string) string { return "/api/v1/transfers/" + url.PathEscape(id) }
 
 func (s *Server) noCorridor(w http.ResponseWriter) bool {
@@ -99,9 +111,11 @@ func (s *Server) handleRegistries(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, p := range ps {
 			e := RegistryEntry{Code: p.Code, Name: p.Name, Party: p.Party, Role: string(p.Role)}
-			if n := s.nodes[p.Code]; n != nil && p.Role == envelope.RoleNode {
-				t := n.Totals()
-				e.Served, e.Totals = true, &t
+			switch n := s.nodes[p.Code]; {
+			case n != nil && p.Role == envelope.RoleNode:
+				servedEntry(&e, n)
+			case p.Role == envelope.RoleNode:
+				e.NotServing = "not run by this server: no totals here"
 			}
 			seen[p.Code] = true
 			out = append(out, e)
@@ -111,8 +125,9 @@ func (s *Server) handleRegistries(w http.ResponseWriter, r *http.Request) {
 		if seen[c] {
 			continue
 		}
-		t := s.nodes[c].Totals()
-		out = append(out, RegistryEntry{Code: c, Role: string(envelope.RoleNode), Served: true, Totals: &t})
+		e := RegistryEntry{Code: c, Role: string(envelope.RoleNode)}
+		servedEntry(&e, s.nodes[c])
+		out = append(out, e)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"registries": out})
 }

@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/corridor-carbon/corridor/internal/api"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
 )
 
@@ -65,4 +67,32 @@ func TestNoSuchRegistryIsOneCode(t *testing.T) {
 			t.Fatalf("the transfer to th: %d %v", st, m)
 		}
 	})
+}
+
+// TestRegistriesServing: GET /api/v1/registries marks each registry
+// serving or not; only a serving one carries totals. A registry of the
+// corridor this server does not run (as LA in the demo) is serving false
+// with no totals and a reason.
+func TestRegistriesServing(t *testing.T) {
+	cw := newCorridorWorld(t, storetest.SQLite(t))
+	srv := httptest.NewServer(api.New(cw.nodes["CN"]).WithLink(cw.c).Handler())
+	t.Cleanup(srv.Close)
+	only := &world{srv: srv, node: cw.nodes["CN"]}
+	st, m, _ := only.raw(t, "GET", "/api/v1/registries", "", "", "")
+	if st != 200 {
+		t.Fatalf("%d %v", st, m)
+	}
+	got := map[string]map[string]any{}
+	for _, e := range m["registries"].([]any) {
+		e := e.(map[string]any)
+		got[e["code"].(string)] = e
+	}
+	if e := got["CN"]; e["served"] != true || e["serving"] != true || e["issued"] == nil || e["not_serving"] != nil {
+		t.Errorf("CN (served here): %v", e)
+	}
+	for _, c := range []string{"ID", "TH"} {
+		if e := got[c]; e["served"] != false || e["serving"] != false || e["issued"] != nil || e["journal_seq"] != nil || e["not_serving"] == "" || e["not_serving"] == nil {
+			t.Errorf("%s (not run here): %v", c, e)
+		}
+	}
 }

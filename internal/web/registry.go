@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/corridor-carbon/corridor/internal/hub/envelope"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
@@ -23,13 +25,42 @@ func (s *Site) routesRegistry(mux *http.ServeMux) {
 }
 
 type homeData struct {
-	Registries []registry.Totals
+	Registries []homeRow
+}
+
+// homeRow is one registry of the home page: its totals while this server
+// serves it, else (Totals nil) a catalogue key saying why there are none:
+// a node that lost its serving lock may be behind its database, and a
+// registry of the corridor not run here has no totals here.
+type homeRow struct {
+	Code       string
+	Totals     *registry.Totals
+	NotServing string
 }
 
 func (s *Site) handleHome(w http.ResponseWriter, r *http.Request) {
 	var d homeData
 	for _, c := range s.codes {
-		d.Registries = append(d.Registries, s.nodes[c].Totals())
+		row := homeRow{Code: c, NotServing: "home.not_serving"}
+		if s.nodes[c].Serving() == nil {
+			t := s.nodes[c].Totals()
+			row.Totals, row.NotServing = &t, ""
+		}
+		d.Registries = append(d.Registries, row)
+	}
+	if s.link != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), linkTimeout)
+		parts, err := s.link.Participants(ctx)
+		cancel()
+		if err != nil {
+			slog.WarnContext(r.Context(), "web: home: corridor participants", "err", err)
+		}
+		for _, p := range parts {
+			if p.Role == envelope.RoleNode && s.nodes[p.Code] == nil {
+				d.Registries = append(d.Registries, homeRow{Code: p.Code, NotServing: "home.not_served"})
+			}
+		}
+		slices.SortFunc(d.Registries, func(a, b homeRow) int { return strings.Compare(a.Code, b.Code) })
 	}
 	s.render(w, r, "home.html", d)
 }
