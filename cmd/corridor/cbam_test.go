@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/corridor-carbon/corridor/internal/cbam"
 )
 
 func runCBAMArgs(t *testing.T, args ...string) (string, string, error) {
@@ -130,5 +132,22 @@ func TestCBAMDatasetFlagsOnSubcommand(t *testing.T) {
 	}
 	if r := run("cbam", "dataset", "--price-table", "/nonexistent.csv"); r.code() != exitUsage {
 		t.Errorf("cbam dataset with a missing price table: exit %d, %v", r.code(), r.err)
+	}
+}
+
+// TestCBAMSupersededSaidOnce: the shipped dataset's superseded sentence is
+// printed once per report (a SUPERSEDED row and a note said it twice).
+func TestCBAMSupersededSaidOnce(t *testing.T) {
+	for _, args := range [][]string{
+		{"--origin", "CN", "--cn", "72081000", "--tonnes", "1000", "--year", "2026", "--quarter", "1"},
+		{"--origin", "CN", "--cn", "72081000", "--tonnes", "1000", "--year", "2026", "--projection"},
+	} {
+		out, _, err := runCBAMArgs(t, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(out, cbam.SupersededNote); n != 1 {
+			t.Errorf("%v: the superseded sentence is printed %d times:\n%s", args, n, out)
+		}
 	}
 }

@@ -427,6 +427,10 @@ func TestCLIRejected(t *testing.T) {
 	if r := run("transfer", "--from", "2", "--to", "4", "--quantity", "1", "--unit-type", "CCER"); r.code() != exitRejected || !strings.Contains(r.err.Error(), "unauthenticated") {
 		t.Errorf("no token: exit %d %v", r.code(), r.err)
 	}
+	// A registry code in lower case is the registry, not "no such registry".
+	if out := mustRun(t, "issuances", "--registry", "cn").stdout; !strings.Contains(out, "CN-CCER-") {
+		t.Errorf("issuances --registry cn: %q", out)
+	}
 }
 
 // TestCLIIdempotentReplay: the same --idempotency-key returns the first
@@ -648,5 +652,42 @@ func TestCLIEscrowAuthority(t *testing.T) {
 	}
 	if s.balance(t, "CN", 4, "CCER", ledger.Reserved) != 10 {
 		t.Error("the escrow did not stay in place")
+	}
+}
+
+// TestCLIUnknownUnitType: --unit-type BOGUS on transfer or retire exits 2
+// with unit_type_unknown and the unit types the registry knows (it exited
+// 3 with insufficient_units); nothing moves.
+func TestCLIUnknownUnitType(t *testing.T) {
+	s := startCLIServer(t)
+	tok := s.tokens["CN/holder/2"]
+	seq := s.nodes["CN"].Totals().JournalSeq
+	for _, args := range [][]string{
+		{"transfer", "--from", "2", "--to", "4", "--quantity", "1", "--unit-type", "BOGUS"},
+		{"retire", "--from", "2", "--quantity", "1", "--unit-type", "BOGUS", "--beneficiary", "x", "--purpose", "voluntary"},
+	} {
+		r := run(append(args, "--token", tok)...)
+		if r.code() != exitUsage || r.err == nil || !strings.Contains(r.err.Error(), "unit_type_unknown") || !strings.Contains(r.err.Error(), "CCER") {
+			t.Errorf("%v: exit %d %v; want 2, unit_type_unknown naming CCER", args[0], r.code(), r.err)
+		}
+	}
+	if got := s.nodes["CN"].Totals().JournalSeq; got != seq {
+		t.Fatalf("refused moves moved CN's journal from %d to %d", seq, got)
+	}
+}
+
+// TestCLIIssueUnknownHostCountry: --host-country ZZ is two upper-case
+// letters but no ISO 3166-1 country: exit 2, host_country_unknown, nothing
+// issued (it was accepted).
+func TestCLIIssueUnknownHostCountry(t *testing.T) {
+	s := startCLIServer(t)
+	before := s.nodes["CN"].Totals()
+	r := run("issue", "--standard", "CCER", "--unit-type", "CCER", "--project", "CCER-TEST-ZZ", "--host-country", "ZZ",
+		"--vintage", "2025", "--quantity", "10", "--account", "2", "--token", s.tokens["CN/admin"])
+	if r.code() != exitUsage || r.err == nil || !strings.Contains(r.err.Error(), "host_country_unknown") || !strings.Contains(r.err.Error(), "field host_country") {
+		t.Fatalf("issue --host-country ZZ: exit %d %v; want 2 host_country_unknown", r.code(), r.err)
+	}
+	if after := s.nodes["CN"].Totals(); after.Issued != before.Issued || after.JournalSeq != before.JournalSeq {
+		t.Fatalf("a refused issue changed the ledger: issued %d -> %d", before.Issued, after.Issued)
 	}
 }

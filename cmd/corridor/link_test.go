@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -102,6 +103,24 @@ func TestLinkBadInputExitCodes(t *testing.T) {
 		var ee *exitError
 		if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%v: error %v, want exit %d naming %q", tc.args, err, exitUsage, tc.msg)
+		}
+	}
+}
+
+// negativeZero is a number that prints as zero with a minus sign: -0,
+// -0.0, -0.00 …, not followed by another digit.
+var negativeZero = regexp.MustCompile(`(^|[^0-9A-Za-z.])-0(\.0+)?([^0-9.]|$)`)
+
+// TestLinkPrintsNoNegativeZero: a value that rounds to zero prints as 0.0,
+// never -0.0 (the default scenario's revenue columns showed -0.0).
+func TestLinkPrintsNoNegativeZero(t *testing.T) {
+	out, err := runLinkArgs(t, "--runs", "20", "--seed", "7", "--progress", "never")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(out, "\n") {
+		if negativeZero.MatchString(line) {
+			t.Errorf("line %d prints a negative zero: %q", i+1, line)
 		}
 	}
 }

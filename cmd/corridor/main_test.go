@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/corridor-carbon/corridor/internal/export"
+	"github.com/corridor-carbon/corridor/internal/host"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
 )
 
@@ -135,5 +136,22 @@ func TestEveryCommandRefusesBogusArgs(t *testing.T) {
 	walk(newRootCmd(), nil)
 	if n < 40 {
 		t.Fatalf("walked only %d commands", n)
+	}
+}
+
+// TestDemoTokensFile: serve names the tokens file of its own --data-dir
+// to the dashboard, and none when that directory has no demo tokens.
+func TestDemoTokensFile(t *testing.T) {
+	dir := t.TempDir()
+	s := host.Storage{DataDir: dir}
+	if got := demoTokensFile(s); got != "" {
+		t.Fatalf("no tokens yet: %q", got)
+	}
+	want := filepath.Join(dir, "demo-tokens.json")
+	if err := os.WriteFile(want, []byte(`{"tokens":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := demoTokensFile(s); got != want {
+		t.Fatalf("tokens file %q, want %q", got, want)
 	}
 }

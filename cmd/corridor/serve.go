@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"time"
 
@@ -49,7 +50,7 @@ CORRIDOR_RECONCILE_EVERY.`,
 				return hostError(err)
 			}
 			defer nodes.Close()
-			return host.Serve(cmd.Context(), addr, nodes.List, nodes.Link)
+			return host.Serve(cmd.Context(), addr, nodes.List, nodes.Link, demoTokensFile(sf.Storage))
 		},
 	}
 	sf.add(cmd.Flags())
@@ -69,4 +70,15 @@ func splitCodes(s string) []string {
 		}
 	}
 	return out
+}
+
+// demoTokensFile is the storage's demo tokens file when it exists (a
+// seeded demo, this start or an earlier one), for the dashboard's sign-in
+// hint; "" when there is none.
+func demoTokensFile(s host.Storage) string {
+	path := s.TokensFile()
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	return path
 }

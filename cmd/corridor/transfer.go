@@ -330,7 +330,7 @@ func printTransfer(out io.Writer, tr client.Transfer) error {
 	fmt.Fprintf(out, "Transfer %s: status %d (%s)%s\n  from     %s %s\n  to       %s %s\n  units    %d %s, purpose %s\n",
 		tr.ID, tr.Status, tr.StatusName, map[bool]string{true: ", final", false: ", in progress"}[tr.Final],
 		tr.FromRegistry, acc(tr.FromAccount), tr.ToRegistry, acc(tr.ToAccount), tr.Quantity, tr.UnitType, tr.Purpose)
-	if !tr.EscrowExpiresAt.IsZero() {
+	if !tr.EscrowExpiresAt.IsZero() && !tr.Final { // a final transfer's escrow is settled
 		fmt.Fprintf(out, "  escrow   expires %s\n", tr.EscrowExpiresAt.UTC().Format(time.RFC3339))
 	}
 	fmt.Fprintf(out, "\nHistory (%s)\n", count(len(tr.History), "status change", "status changes"))

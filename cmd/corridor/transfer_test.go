@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
@@ -133,6 +134,9 @@ func TestCLITransferAbroad(t *testing.T) {
 				t.Errorf("transfers show lacks %q:\n%s", want, r.stdout)
 			}
 		}
+		if strings.Contains(r.stdout, "expires") {
+			t.Errorf("a completed transfer shows an escrow expiry:\n%s", r.stdout)
+		}
 		tr := decode[client.Transfer](t, mustRun(t, "transfers", "show", id, "--json", "--token", s.tokens["TH/holder"]))
 		// --format json is the older spelling, kept (hidden) as an alias.
 		if old := decode[client.Transfer](t, mustRun(t, "transfers", "show", id, "--format", "json", "--token", s.tokens["TH/holder"])); !reflect.DeepEqual(old, tr) {
@@ -183,7 +187,7 @@ func TestCLITransferAbroad(t *testing.T) {
 
 // TestCLITransferAbroadRefused: input wrong on its face exits 2 with its
 // message and sends nothing; an acquiring registry outside the corridor is
-// refused by the server (exit 3, acquiring_registry_unknown) before any
+// refused by the server (exit 3, registry_not_found) before any
 // reservation; --wait-timeout passing before the outcome exits 5; a local
 // transfer without --to-registry works as before.
 func TestCLITransferAbroadRefused(t *testing.T) {
@@ -229,7 +233,7 @@ func TestCLITransferAbroadRefused(t *testing.T) {
 	}
 
 	r := run(append([]string{"transfer", "--from", from, "--to-registry", "XX", "--to-account", "1"}, units...)...)
-	if r.code() != exitRejected || !strings.Contains(r.err.Error(), hub.CodeUnknownAcquirer) {
+	if r.code() != exitRejected || !strings.Contains(r.err.Error(), "registry_not_found") || strings.Contains(r.err.Error(), "role node") {
 		t.Fatalf("unknown registry: exit %d %v", r.code(), r.err)
 	}
 	if got := s.nodes["CN"].Totals().JournalSeq; got != seq {
@@ -328,6 +332,28 @@ func TestCount(t *testing.T) {
 	}{{0, "0 units"}, {1, "1 unit"}, {2, "2 units"}, {-1, "-1 units"}, {1000, "1000 units"}} {
 		if got := count(c.n, "unit", "units"); got != c.want {
 			t.Errorf("count(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+}
+
+// TestPrintTransferEscrowOnlyWhileOpen: the escrow's expiry is printed
+// while the transfer is in flight, not once it is final (its escrow is
+// settled then, and "expires" read as still pending).
+func TestPrintTransferEscrowOnlyWhileOpen(t *testing.T) {
+	exp := time.Date(2026, 12, 2, 17, 3, 44, 0, time.UTC)
+	for _, c := range []struct {
+		status int
+		name   string
+		final  bool
+	}{{8, "accepted", false}, {4, "completed", true}, {7, "cancelled", true}} {
+		var out bytes.Buffer
+		tr := client.Transfer{ID: "CN:26", Status: c.status, StatusName: c.name, Final: c.final, FromRegistry: "CN", ToRegistry: "TH",
+			Quantity: 4000, UnitType: "CCER", Purpose: "voluntary", EscrowExpiresAt: exp}
+		if err := printTransfer(&out, tr); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(out.String(), "escrow   expires 2026-12-02T17:03:44Z"); got == c.final {
+			t.Errorf("status %d (final %v): expiry printed %v:\n%s", c.status, c.final, got, out.String())
 		}
 	}
 }

@@ -77,6 +77,18 @@ type (
 	RegistryEntry      = corridorjson.Registry
 )
 
+// servedEntry fills e for node n that this server runs: its totals while
+// it serves, none once it lost its serving lock (they may be stale).
+func servedEntry(e *RegistryEntry, n *registry.Node) {
+	e.Served = true
+	if err := n.Serving(); err != nil {
+		e.NotServing = "this server's node lost its serving lock to another process, so its totals here may be stale and are not shown"
+		return
+	}
+	t := n.Totals()
+	e.Serving, e.Totals = true, &t
+}
+
 func transferPath(id string) string { return "/api/v1/transfers/" + url.PathEscape(id) }
 
 func (s *Server) noCorridor(w http.ResponseWriter) bool {
@@ -99,9 +111,11 @@ func (s *Server) handleRegistries(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, p := range ps {
 			e := RegistryEntry{Code: p.Code, Name: p.Name, Party: p.Party, Role: string(p.Role)}
-			if n := s.nodes[p.Code]; n != nil && p.Role == envelope.RoleNode {
-				t := n.Totals()
-				e.Served, e.Totals = true, &t
+			switch n := s.nodes[p.Code]; {
+			case n != nil && p.Role == envelope.RoleNode:
+				servedEntry(&e, n)
+			case p.Role == envelope.RoleNode:
+				e.NotServing = "not run by this server: no totals here"
 			}
 			seen[p.Code] = true
 			out = append(out, e)
@@ -111,8 +125,9 @@ func (s *Server) handleRegistries(w http.ResponseWriter, r *http.Request) {
 		if seen[c] {
 			continue
 		}
-		t := s.nodes[c].Totals()
-		out = append(out, RegistryEntry{Code: c, Role: string(envelope.RoleNode), Served: true, Totals: &t})
+		e := RegistryEntry{Code: c, Role: string(envelope.RoleNode)}
+		servedEntry(&e, s.nodes[c])
+		out = append(out, e)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"registries": out})
 }
@@ -150,6 +165,7 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 		bodyProblem(w, err)
 		return
 	}
+	req.ToRegistry = registryCode(req.ToRegistry)
 	if req.Purpose == "" {
 		req.Purpose = DefaultPurpose
 	}
@@ -189,11 +205,12 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !known {
-		detail := "The corridor has no registry " + strconv.Quote(req.ToRegistry) + "; GET /api/v1/registries lists them (role node). Nothing was reserved."
 		if req.ToRegistry == hub.HubCode {
-			detail = "HUB is the corridor's hub (its transaction log), which holds no units: name a registry of role node from GET /api/v1/registries. Nothing was reserved."
+			writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Code: codeRegistryNotFound, Field: "to_registry", Title: "Request rejected",
+				Detail: "HUB is the corridor's hub (its transaction log), which holds no units: name a registry from GET /api/v1/registries. Nothing was reserved."})
+			return
 		}
-		writeProblem(w, Problem{Status: http.StatusUnprocessableEntity, Code: hub.CodeUnknownAcquirer, Field: "to_registry", Title: "Request rejected", Detail: detail})
+		registryNotFound(w, http.StatusUnprocessableEntity, "to_registry", req.ToRegistry, "in the corridor", " Nothing was reserved.")
 		return
 	}
 	sent, err := s.link.Send(r.Context(), n.Code(), hub.Send{Actor: actor, Key: key, From: req.FromAccount, ToRegistry: req.ToRegistry, ToAccount: req.ToAccount,
@@ -315,7 +332,7 @@ func (s *Server) handleTransfers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f := hub.TransferFilter{Registry: q.Get("registry")}
+	f := hub.TransferFilter{Registry: registryCode(q.Get("registry"))}
 	if err := registry.CheckText("registry", f.Registry, 12); err != nil {
 		badRequest(w, "invalid_query", "registry", "Query parameter registry must be a registry code.")
 		return
@@ -328,8 +345,7 @@ func (s *Server) handleTransfers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !known {
-			writeProblem(w, Problem{Status: http.StatusNotFound, Code: "unknown_registry", Field: "registry", Title: "Not found",
-				Detail: "The corridor has no registry " + strconv.Quote(f.Registry) + "; GET /api/v1/registries lists them."})
+			registryNotFound(w, http.StatusNotFound, "registry", f.Registry, "in the corridor", "")
 			return
 		}
 	}

@@ -228,7 +228,7 @@ func TestCrossBorderThroughAPI(t *testing.T) {
 		if st, m, _ := cw.raw(t, "GET", "/api/v1/transfers?active=maybe", "", "", ""); st != 400 || m["code"] != "invalid_query" || m["field"] != "active" {
 			t.Fatalf("active=maybe: %d %v", st, m)
 		}
-		if st, m, _ := cw.raw(t, "GET", "/api/v1/transfers?registry=XX", "", "", ""); st != 404 || m["code"] != "unknown_registry" || m["field"] != "registry" {
+		if st, m, _ := cw.raw(t, "GET", "/api/v1/transfers?registry=XX", "", "", ""); st != 404 || m["code"] != "registry_not_found" || m["field"] != "registry" {
 			t.Fatalf("registry=XX (not in the corridor): %d %v", st, m)
 		}
 		if st, m, _ := cw.raw(t, "GET", "/api/v1/transfers/CN:424242", "", "", ""); st != 404 || m["code"] != "transfer_not_found" {
@@ -258,8 +258,8 @@ func TestCrossBorderRefusals(t *testing.T) {
 			status                 int
 			code, field            string
 		}{
-			{"unknown registry", tok, "r1", fmt.Sprintf(`{"from_account":%d,"to_registry":"XX","to_account":1,"quantity":5,"unit_type":"CCER"}`, from), 422, hub.CodeUnknownAcquirer, "to_registry"},
-			{"the hub is no registry", tok, "r2", fmt.Sprintf(`{"from_account":%d,"to_registry":"HUB","to_account":1,"quantity":5,"unit_type":"CCER"}`, from), 422, hub.CodeUnknownAcquirer, "to_registry"},
+			{"unknown registry", tok, "r1", fmt.Sprintf(`{"from_account":%d,"to_registry":"XX","to_account":1,"quantity":5,"unit_type":"CCER"}`, from), 422, "registry_not_found", "to_registry"},
+			{"the hub is no registry", tok, "r2", fmt.Sprintf(`{"from_account":%d,"to_registry":"HUB","to_account":1,"quantity":5,"unit_type":"CCER"}`, from), 422, "registry_not_found", "to_registry"},
 			{"same registry", tok, "r3", fmt.Sprintf(`{"from_account":%d,"to_registry":"CN","to_account":%d,"quantity":5,"unit_type":"CCER"}`, from, to), 400, "same_registry", "to_registry"},
 			{"unknown field", tok, "r4", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"quantity":5,"unit_type":"CCER","memo":"x"}`, from, to), 400, "unknown_field", "memo"},
 			{"duplicate key", tok, "r5", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_registry":"ID","to_account":%d,"quantity":5,"unit_type":"CCER"}`, from, to), 400, "duplicate_key", "to_registry"},

@@ -354,6 +354,25 @@ func TestReadyzServingLockLost(t *testing.T) {
 			if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(page), "no longer served by this server") {
 				t.Fatalf("dashboard page after the lock was lost: %d\n%.300s", resp.StatusCode, page)
 			}
+			// The registry list and the home page mark it not serving,
+			// without its (possibly stale) totals.
+			code, m, _ = w.raw(t, "GET", "/api/v1/registries", "", "", "")
+			regs, _ := m["registries"].([]any)
+			if code != http.StatusOK || len(regs) != 1 {
+				t.Fatalf("GET /api/v1/registries after the lock was lost: %d %v", code, m)
+			}
+			if e := regs[0].(map[string]any); e["served"] != true || e["serving"] != false || e["issued"] != nil || e["not_serving"] == nil {
+				t.Fatalf("registry list after the lock was lost: %v", e)
+			}
+			resp, err = http.Get(srv.URL + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(page), `<tr data-registry="CN" data-serving="false">`) || strings.Contains(string(page), `class="num issued"`) {
+				t.Fatalf("home page after the lock was lost:\n%s", page)
+			}
 			return
 		}
 		if _, err := registry.Open(context.Background(), other, registry.Options{Code: "CN"}); !errors.Is(err, registry.ErrDatabaseInUse) {

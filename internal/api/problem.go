@@ -49,9 +49,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // no unknown fields and no duplicate keys (strictjson). On failure it has
 // already written the problem response and returns false.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		tooLarge(w, err)
+	raw, ok := readBody(w, r, false) // 413, or 415 for a body not sent as JSON
+	if !ok {
 		return false
 	}
 	if err := strictjson.Decode(raw, dst); err != nil {

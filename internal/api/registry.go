@@ -66,15 +66,41 @@ const (
 
 type nodeHandler func(w http.ResponseWriter, r *http.Request, n *registry.Node)
 
-// node finds the registry named in the path.
+// codeRegistryNotFound is the one code for "no such registry", whether a
+// path, a query parameter or a body names it.
+const codeRegistryNotFound = "registry_not_found"
+
+// registryCode is a registry code as a client typed it, in the corridor's
+// spelling: codes are upper case ("cn" is CN).
+func registryCode(code string) string { return strings.ToUpper(code) }
+
+// registryNotFound answers that no registry code exists where the request
+// looked: status 404 for a path or query, 422 for a body field (as every
+// other reference a body makes), where "on this server" or "in the
+// corridor", then the sentence's end (after). One code, one sentence.
+func registryNotFound(w http.ResponseWriter, status int, field, code, where, after string) {
+	writeProblem(w, Problem{Status: status, Code: codeRegistryNotFound, Field: field,
+		Detail: "No registry " + strconv.Quote(code) + " " + where + "; GET /api/v1/registries lists the registry codes." + after})
+}
+
+// node finds the registry named in the path (in any letter case). A code
+// of the corridor that this server does not run says so.
 func (s *Server) node(w http.ResponseWriter, r *http.Request) *registry.Node {
-	code := r.PathValue("registry")
+	code := registryCode(r.PathValue("registry"))
+	r.SetPathValue("registry", code)
 	n := s.nodes[code]
-	if n == nil {
-		writeProblem(w, Problem{Status: http.StatusNotFound, Code: "registry_not_found", Field: "registry",
-			Detail: "No registry " + strconv.Quote(code) + " on this server; GET /api/v1/registries lists them."})
+	if n != nil {
+		return n
 	}
-	return n
+	if s.link != nil {
+		if known, err := s.corridorNode(r.Context(), code); err == nil && known {
+			writeProblem(w, Problem{Status: http.StatusNotFound, Code: codeRegistryNotFound, Field: "registry",
+				Detail: "Registry " + code + " is in the corridor but this server does not run it (serving false in GET /api/v1/registries)."})
+			return nil
+		}
+	}
+	registryNotFound(w, http.StatusNotFound, "registry", code, "on this server", "")
+	return nil
 }
 
 // authenticate resolves the request's token: registry.Anonymous without

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -47,6 +48,9 @@ func WriteLineReport(w io.Writer, r LineResult, proj *Projection, whatIf *WhatIf
 		row("cost", "unknown: no certificate price (see the note)")
 	}
 	for _, n := range r.Notes {
+		if r.DatasetSuperseded != "" && strings.HasSuffix(n, r.DatasetSuperseded) {
+			continue // the SUPERSEDED row above says it
+		}
 		row("note", n)
 	}
 	if err := tw.Flush(); err != nil {

@@ -106,7 +106,13 @@ type Registry struct {
 	Party string `json:"party,omitempty"`
 	// Role is "node" for a registry, "hub" for the transaction log.
 	Role string `json:"role"`
-	// Served says the server runs the registry (its totals follow).
+	// Served says the server runs the registry.
 	Served bool `json:"served"`
+	// Serving says the server answers for the registry's current state
+	// now: its totals follow. A registry not served there, or a node that
+	// lost its serving lock (its state in memory may be behind its
+	// database), is serving false with no totals, and NotServing says why.
+	Serving    bool   `json:"serving"`
+	NotServing string `json:"not_serving,omitempty"`
 	*registry.Totals
 }

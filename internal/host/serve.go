@@ -16,8 +16,15 @@ import (
 // the corridor the nodes belong to (Nodes.Link; nil for none), for the
 // API's and the pages' cross-registry parts.
 func Handler(nodes []*registry.Node, link hub.Link) http.Handler {
+	h, _ := handler(nodes, link, "")
+	return h
+}
+
+// handler is Handler with the demo tokens file the dashboard's sign-in
+// hint names ("": none); it returns the dashboard too.
+func handler(nodes []*registry.Node, link hub.Link, tokensFile string) (http.Handler, *web.Site) {
 	apiSrv := api.New(nodes...).WithLink(link)
-	site := web.New(nodes...).WithLink(link)
+	site := web.New(nodes...).WithLink(link).WithTokensFile(tokensFile)
 	if c, ok := link.(*hub.Corridor); ok && c != nil {
 		// The corridor page's reconciliation section, cached: the hub reads
 		// its reconciliation table on every call.
@@ -32,11 +39,22 @@ func Handler(nodes []*registry.Node, link hub.Link) http.Handler {
 	mux.Handle("/", site.Handler())
 	mux.Handle("GET /healthz", apiSrv.HealthHandler())
 	mux.Handle("GET /readyz", apiSrv.ReadyHandler())
-	return mux
+	return mux, site
 }
 
 // Serve answers HTTP on addr for the nodes and their corridor link until
 // ctx ends, then shuts down gracefully (up to 10 s for requests in flight).
-func Serve(ctx context.Context, addr string, nodes []*registry.Node, link hub.Link) error {
-	return listenAndServe(ctx, addr, Handler(nodes, link), nil)
+// tokensFile is the demo tokens file the dashboard names ("": none).
+func Serve(ctx context.Context, addr string, nodes []*registry.Node, link hub.Link, tokensFile string) error {
+	h, site := handler(nodes, link, tokensFile)
+	// Expired dashboard sessions are swept while the server runs, not only
+	// when someone signs in.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		site.SweepSessions(sweepCtx, web.SessionSweepEvery)
+	}()
+	defer func() { stopSweep(); <-swept }() // before the nodes close
+	return listenAndServe(ctx, addr, h, nil)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -17,7 +18,7 @@ func WriteTable(w io.Writer, res *Result) error {
 	fmt.Fprintln(tw, "market\tjurisdiction\tinstrument\tautarky price\tlinked price\tworld price\tnet exports\tbinding\t")
 	for _, m := range res.Markets {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t\n",
-			m.ID, m.Jurisdiction, m.Instrument, m.AutarkyPrice, m.LinkedPrice, m.WorldPrice, m.NetExports, dash(m.Binding))
+			m.ID, m.Jurisdiction, m.Instrument, fixed(m.AutarkyPrice), fixed(m.LinkedPrice), fixed(m.WorldPrice), fixed(m.NetExports), dash(m.Binding))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -27,7 +28,8 @@ func WriteTable(w io.Writer, res *Result) error {
 	fmt.Fprintln(tw, "market\tprivate autarky\tprivate linked\tprivate gain\trevenue autarky\trevenue linked\tpaid abroad\tsocial autarky\tsocial linked\tsocial gain\t")
 	for _, m := range res.Markets {
 		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n",
-			m.ID, m.AutarkyCost, m.LinkedCost, m.Gain, m.AutarkyRevenue, m.LinkedRevenue, m.PermitPayments, m.AutarkySocialCost, m.LinkedSocialCost, m.SocialGain)
+			m.ID, fixed(m.AutarkyCost), fixed(m.LinkedCost), fixed(m.Gain), fixed(m.AutarkyRevenue), fixed(m.LinkedRevenue), fixed(m.PermitPayments),
+			fixed(m.AutarkySocialCost), fixed(m.LinkedSocialCost), fixed(m.SocialGain))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -36,7 +38,7 @@ func WriteTable(w io.Writer, res *Result) error {
 	fmt.Fprintln(tw, "region\tmarket\tBAU\trequired\tautarky abatement\tlinked abatement\tautarky cost\tlinked cost\tgain\t")
 	for _, r := range res.Regions {
 		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.2f\t%.2f\t%.2f\t%.1f\t%.1f\t%.1f\t\n",
-			r.ID, r.Market, r.BAU, r.Required, r.AutarkyAbatement, r.LinkedAbatement, r.AutarkyCost, r.LinkedCost, r.Gain)
+			r.ID, r.Market, fixed(r.BAU), fixed(r.Required), fixed(r.AutarkyAbatement), fixed(r.LinkedAbatement), fixed(r.AutarkyCost), fixed(r.LinkedCost), fixed(r.Gain))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -47,7 +49,7 @@ func WriteTable(w io.Writer, res *Result) error {
 	} else {
 		fmt.Fprintln(tw, "from\tto\tunits\tvalue\t")
 		for _, f := range res.Flows {
-			fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.2f\t\n", f.From, f.To, f.Units, f.Value)
+			fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.2f\t\n", f.From, f.To, fixed(f.Units), fixed(f.Value))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -55,8 +57,8 @@ func WriteTable(w io.Writer, res *Result) error {
 	}
 	t := res.Totals
 	fmt.Fprintf(w, "\nTotals: social gain from linking %.1f (social cost %.1f → %.1f); private gain %.1f (private cost %.1f → %.1f); revenue %.1f → %.1f\n",
-		t.SocialGain, t.AutarkySocialCost, t.LinkedSocialCost, t.Gain, t.AutarkyCost, t.LinkedCost, t.AutarkyRevenue, t.LinkedRevenue)
-	fmt.Fprintf(w, "Emissions %.2f → %.2f (%+.3f); unused %.3f\n", t.AutarkyEmissions, t.LinkedEmissions, t.EmissionsChange, t.Unused)
+		fixed(t.SocialGain), fixed(t.AutarkySocialCost), fixed(t.LinkedSocialCost), fixed(t.Gain), fixed(t.AutarkyCost), fixed(t.LinkedCost), fixed(t.AutarkyRevenue), fixed(t.LinkedRevenue))
+	fmt.Fprintf(w, "Emissions %.2f → %.2f (%+.3f); unused %.3f\n", fixed(t.AutarkyEmissions), fixed(t.LinkedEmissions), fixed(t.EmissionsChange), fixed(t.Unused))
 	if c := res.CBAM; c != nil {
 		fmt.Fprintf(w, "\nCBAM %d (free allocation retained %s, CSCF %s, certificate EUR %s; computed by the cbam package, dataset %s)\n", c.Year, c.RetainedShare, c.CSCF, c.CertificatePrice.StringFixed(2), c.DatasetVersion)
 		fmt.Fprintln(tw, "market\tsector\tCN\tdata\temissions t\tcertificates autarky\tcertificates linked\tEUR autarky\tEUR linked\tkept in Asia EUR\t")
@@ -90,8 +92,27 @@ func WriteTable(w io.Writer, res *Result) error {
 }
 
 func band(b Band, prec int) string {
-	f := func(x float64) string { return strconv.FormatFloat(x, 'f', prec, 64) }
+	f := func(x float64) string { return fmt.Sprintf("%.*f", prec, fixed(x)) }
 	return f(b.P5) + " / " + f(b.P50) + " / " + f(b.P95)
+}
+
+// fixed prints a float64 with %f (its precision and + flag), never as
+// negative zero: a value that rounds to zero where the table stops is 0.
+type fixed float64
+
+func (x fixed) Format(st fmt.State, verb rune) {
+	prec, ok := st.Precision()
+	if !ok {
+		prec = 6
+	}
+	s := strconv.FormatFloat(float64(x), 'f', prec, 64)
+	if s[0] == '-' && strings.Trim(s[1:], "0.") == "" {
+		s = s[1:]
+	}
+	if st.Flag('+') && s[0] != '-' {
+		s = "+" + s
+	}
+	_, _ = io.WriteString(st, s)
 }
 
 func dash(s string) string {

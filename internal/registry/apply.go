@@ -327,6 +327,9 @@ func (n *Node) selectUnits(from int64, u Units) ([]piece, error) {
 		})
 	}
 	if need > 0 {
+		if err := n.checkUnitTypeKnown(u.UnitType); err != nil {
+			return nil, err // checked on refusal only: the hot path is unchanged
+		}
 		return nil, ledger.Errorf(ledger.KindConflict, ledger.CodeInsufficientUnits, 3005, "units.quantity",
 			"account %d holds %d %s units matching the selection; %d requested", from, u.Quantity-need, u.UnitType, u.Quantity)
 	}

@@ -53,6 +53,18 @@ type model struct {
 	issued  int64
 }
 
+// shortCode is the refusal of a quantity selection the account cannot
+// fill: unit_type_unknown while no issuance has the type, else
+// insufficient_units.
+func (m *model) shortCode(unitType string) string {
+	for _, x := range m.iss {
+		if x.unitType == unitType {
+			return ledger.CodeInsufficientUnits
+		}
+	}
+	return CodeUnitTypeUnknown
+}
+
 func (m *model) add(p pplace, s pspan) {
 	m.at[p] = normalSpans(append(m.at[p], s))
 }
@@ -416,7 +428,7 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 			case !r.canGive(to):
 				return nil
 			case !ok:
-				c.code = ledger.CodeInsufficientUnits
+				c.code = m.shortCode(u.UnitType)
 			default:
 				r.dst[to] = true
 				c.spans, c.to = spans, held(to)
@@ -430,7 +442,7 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 				c.req, c.to = Cancel{From: from, Units: u}, pplace{from, ledger.Cancelled, 0}
 			}
 			if !ok {
-				c.code = ledger.CodeInsufficientUnits
+				c.code = m.shortCode(u.UnitType)
 			}
 			c.spans = spans
 			return c
@@ -448,7 +460,7 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 			c.req, c.reserve, c.spans = req, rsv, spans
 			c.to = pplace{from, ledger.Reserved, 0} // the pending id is the ledger's name for it
 			if !ok {
-				c.code = ledger.CodeInsufficientUnits
+				c.code = m.shortCode(u.UnitType)
 			}
 			return c
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,7 +74,39 @@ func checkCall(actor Actor, key string, req Request) error {
 	if req == nil {
 		return ledger.Errorf(ledger.KindInvalid, ledger.CodeInvalid, 0, "", "no request")
 	}
-	return CheckRequestText(req)
+	if err := CheckRequestText(req); err != nil {
+		return err
+	}
+	return checkHostCountry(req)
+}
+
+// CodeHostCountryUnknown is the code of an issuance whose host country is
+// two letters but no assigned ISO 3166-1 alpha-2 code (ZZ).
+const CodeHostCountryUnknown = "host_country_unknown"
+
+// checkHostCountry refuses a new issuance in a country that does not
+// exist. It is checked here, before the call is queued, and not where the
+// journal is applied, so that replaying a journal written before the check
+// still reproduces it.
+func checkHostCountry(req Request) error {
+	var c, field string
+	switch r := req.(type) {
+	case Issue:
+		c, field = r.HostCountry, "host_country"
+	case *Issue:
+		c, field = r.HostCountry, "host_country"
+	case IssueAuthorised:
+		c, field = r.Issue.HostCountry, "issue.host_country"
+	case *IssueAuthorised:
+		c, field = r.Issue.HostCountry, "issue.host_country"
+	default:
+		return nil
+	}
+	if err := country(field, c); err != nil || ISOCountry(c) {
+		return err // the form is apply's check
+	}
+	return ledger.Errorf(ledger.KindInvalid, CodeHostCountryUnknown, 0, field,
+		"%s %q is not an assigned ISO 3166-1 alpha-2 country code (such as CN, ID or TH)", field, c)
 }
 
 // CheckRequestText checks every string field of a request (at any depth)
@@ -191,4 +224,23 @@ func join(path, name string) string {
 		return name
 	}
 	return path + "." + name
+}
+
+// CodeUnitTypeUnknown is the code of a quantity selection whose unit type
+// this registry has never issued nor imported.
+const CodeUnitTypeUnknown = "unit_type_unknown"
+
+// checkUnitTypeKnown refuses a unit type no issuance here has (its own or
+// an origin's it imported), naming those it has: "holds 0 BOGUS units"
+// would read as too few units rather than a mistyped type.
+func (n *Node) checkUnitTypeKnown(unitType string) error {
+	if _, found := slices.BinarySearch(n.st.unitTypes, unitType); found {
+		return nil
+	}
+	known := "none yet"
+	if len(n.st.unitTypes) > 0 {
+		known = strings.Join(n.st.unitTypes, ", ")
+	}
+	return ledger.Errorf(ledger.KindInvalid, CodeUnitTypeUnknown, 0, "units.unit_type",
+		"unit type %q is not one registry %s knows (it has: %s)", unitType, n.code, known)
 }

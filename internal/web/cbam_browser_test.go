@@ -49,6 +49,10 @@ func TestCBAMPageBrowser(t *testing.T) {
 			t.Errorf("%s shows %q", sel, got)
 		}
 	}
+	// ... once: the explanation table's notes do not repeat it.
+	if got := text("#r-table"); strings.Contains(got, "2026/1740") {
+		t.Errorf("the explanation table repeats the superseded note:\n%s", got)
+	}
 	if got := text("#r-whatif-text"); !strings.Contains(got, "EUR 70,111.65") {
 		t.Errorf("what-if: %q", got)
 	}

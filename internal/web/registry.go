@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/corridor-carbon/corridor/internal/hub/envelope"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
@@ -23,13 +25,42 @@ func (s *Site) routesRegistry(mux *http.ServeMux) {
 }
 
 type homeData struct {
-	Registries []registry.Totals
+	Registries []homeRow
+}
+
+// homeRow is one registry of the home page: its totals while this server
+// serves it, else (Totals nil) a catalogue key saying why there are none:
+// a node that lost its serving lock may be behind its database, and a
+// registry of the corridor not run here has no totals here.
+type homeRow struct {
+	Code       string
+	Totals     *registry.Totals
+	NotServing string
 }
 
 func (s *Site) handleHome(w http.ResponseWriter, r *http.Request) {
 	var d homeData
 	for _, c := range s.codes {
-		d.Registries = append(d.Registries, s.nodes[c].Totals())
+		row := homeRow{Code: c, NotServing: "home.not_serving"}
+		if s.nodes[c].Serving() == nil {
+			t := s.nodes[c].Totals()
+			row.Totals, row.NotServing = &t, ""
+		}
+		d.Registries = append(d.Registries, row)
+	}
+	if s.link != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), linkTimeout)
+		parts, err := s.link.Participants(ctx)
+		cancel()
+		if err != nil {
+			slog.WarnContext(r.Context(), "web: home: corridor participants", "err", err)
+		}
+		for _, p := range parts {
+			if p.Role == envelope.RoleNode && s.nodes[p.Code] == nil {
+				d.Registries = append(d.Registries, homeRow{Code: p.Code, NotServing: "home.not_served"})
+			}
+		}
+		slices.SortFunc(d.Registries, func(a, b homeRow) int { return strings.Compare(a.Code, b.Code) })
 	}
 	s.render(w, r, "home.html", d)
 }
@@ -53,12 +84,15 @@ type registryData struct {
 	// latest cross-registry transfers from or to this registry.
 	Corridor  bool
 	Transfers []transferRow
+	// TokensFile is the demo tokens file the sign-in hint names ("": none).
+	TokensFile string
 }
 
 func (s *Site) nodeOr404(w http.ResponseWriter, r *http.Request) *registry.Node {
-	n := s.nodes[r.PathValue("registry")]
+	code := strings.ToUpper(r.PathValue("registry")) // "th" is TH, as in the API
+	n := s.nodes[code]
 	if n == nil {
-		s.renderError(w, r, http.StatusNotFound, "error.no_registry", r.PathValue("registry"))
+		s.renderError(w, r, http.StatusNotFound, "error.no_registry", code)
 		return nil
 	}
 	// A node that lost its serving lock shows nothing from memory, as the
@@ -102,7 +136,7 @@ func (s *Site) handleRegistry(w http.ResponseWriter, r *http.Request) {
 	if n == nil {
 		return
 	}
-	d := registryData{Totals: n.Totals(), Actor: s.actor(r, n),
+	d := registryData{Totals: n.Totals(), Actor: s.actor(r, n), TokensFile: s.tokensFile,
 		SignIn: signInForm{Registry: n.Code(), Next: "/registries/" + n.Code()}}
 	v := viewerOf(d.Actor)
 	d.Issuances = n.Issuances(v)
@@ -284,13 +318,14 @@ func (s *Site) lookupElsewhere(r *http.Request, d *serialData, n *registry.Node)
 // only the result fragment for htmx to swap in.
 func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 	d := serialData{Query: strings.TrimSpace(r.URL.Query().Get("q")), Public: true}
+	status := http.StatusOK
 	if d.Query != "" {
 		sr, err := ledger.ParseSerial(d.Query)
 		var n *registry.Node
 		if err == nil {
 			n = s.nodes[sr.Registry]
 			if n == nil {
-				err = ledger.Errorf(ledger.KindNotExist, ledger.CodeSerialInvalid, 0, "serial", "registry %s is not on this server", sr.Registry)
+				err = ledger.Errorf(ledger.KindNotExist, "registry_not_found", 0, "serial", "registry %s is not on this server", sr.Registry)
 			}
 		}
 		if err == nil {
@@ -305,8 +340,15 @@ func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			d.Info = nil
+			status = http.StatusInternalServerError
 			if e, ok := ledger.AsError(err); ok {
 				d.Error, d.ErrorCode = e.Detail, e.Code
+				// A serial that does not parse is a bad query (400), not
+				// a form refused (statusOf's 422); unknown is 404.
+				status = statusOf(e)
+				if e.Kind == ledger.KindInvalid {
+					status = http.StatusBadRequest
+				}
 			} else {
 				slog.ErrorContext(r.Context(), "web: serial lookup", "err", err)
 				d.Error = siteCatalogue.localizer(siteCatalogue.pick(r)).T("serials.failed")
@@ -314,8 +356,8 @@ func (s *Site) handleSerials(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.Header.Get("HX-Request") == "true" {
-		s.renderFragment(w, r, "serials.html", "result", d)
+		s.execute(w, r, status, "serials.html", "result", d)
 		return
 	}
-	s.render(w, r, "serials.html", d)
+	s.renderStatus(w, r, status, "serials.html", d)
 }

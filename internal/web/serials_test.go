@@ -53,3 +53,33 @@ func TestSerialLookupAcrossRegistries(t *testing.T) {
 		}
 	})
 }
+
+// TestSerialLookupStatus: a serial that does not parse is a 400 page with
+// the reason, a well-formed one nobody issued (or of a registry not on
+// this server) a 404, a real one 200; the htmx fragment answers with the
+// same status (it was 200 for all of them).
+func TestSerialLookupStatus(t *testing.T) {
+	cs := newCorridorSite(t, storetest.SQLite(t))
+	anon := cs.visitor(t)
+	for _, c := range []struct {
+		q      string
+		status int
+		code   string
+	}{
+		{"BOGUS", http.StatusBadRequest, "serial_invalid"},
+		{"CN-CCER-CCER-14-2024-001-2024-1-0-5", http.StatusBadRequest, "serial_invalid"},
+		{"CN-CCER-NOPE-2024-7-1-1", http.StatusNotFound, "not_found"},
+		{"XX-CCER-CCER-14-2024-001-2024-1-1-5", http.StatusNotFound, "registry_not_found"},
+		{"CN-CCER-CCER-14-2024-001-2024-1-1-5", http.StatusOK, ""},
+	} {
+		p := anon.get("/serials?q=" + c.q)
+		if p.status != c.status || (c.code != "") != strings.Contains(p.body, `id="lookup-error" data-code="`+c.code+`"`) {
+			t.Errorf("%s: %d, want %d with error code %q", c.q, p.status, c.status, c.code)
+		}
+		req, _ := http.NewRequest(http.MethodGet, anon.base+"/serials?q="+c.q, nil)
+		req.Header.Set("HX-Request", "true")
+		if f := anon.do(req); f.status != c.status || strings.Contains(f.body, "<html") {
+			t.Errorf("%s (htmx): %d, want %d (fragment)", c.q, f.status, c.status)
+		}
+	}
+}

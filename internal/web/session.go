@@ -130,6 +130,40 @@ func (ss *sessions) create(ctx context.Context, actors map[string]registry.Actor
 	return s, nil
 }
 
+// SessionSweepEvery is how often a serving dashboard deletes expired
+// sessions from its registries (our choice, not a regulatory figure).
+const SessionSweepEvery = 10 * time.Minute
+
+// SweepSessions deletes the expired sessions of every registry now and
+// then every interval until ctx ends; a sign-in sweeps its own registry
+// too, but one nobody signs in to would keep its expired rows forever.
+func (s *Site) SweepSessions(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		s.sessions.sweep(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweep deletes every registry's sessions expired by now.
+func (ss *sessions) sweep(ctx context.Context) {
+	now := ss.now()
+	for code, n := range ss.nodes {
+		swept, err := n.SweepSessions(ctx, now)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			slog.WarnContext(ctx, "web: sweep expired sessions", "registry", code, "err", err)
+		case swept > 0:
+			slog.InfoContext(ctx, "web: swept expired sessions", "registry", code, "sessions", swept)
+		}
+	}
+}
+
 // delete signs session id out of every registry.
 func (ss *sessions) delete(ctx context.Context, id string) {
 	if !wellFormed(id) {

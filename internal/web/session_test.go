@@ -413,3 +413,51 @@ func TestSessionSurvivesRestart(t *testing.T) {
 		check("after sign-out and a restart")
 	})
 }
+
+// TestSessionsSweptOnATimer: SweepSessions (run by serve) deletes the
+// sessions that expired, though nobody signs in again (sign-in was the only
+// sweep), and keeps the live ones; it stops when its context ends.
+func TestSessionsSweptOnATimer(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		d := newDemoSite(t, 1, func(testing.TB) storetest.Target { return tg })
+		n := d.nodes["CN"]
+		ctx := context.Background()
+		t0 := time.Now()
+		a := registry.Actor{OrgID: 1, Role: ledger.RoleAdmin}
+		if err := n.StartSession(ctx, "old", a, t0, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.StartSession(ctx, "live", a, t0, t0.Add(3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		later := t0.Add(2 * time.Hour)
+		d.site.sessions.now = func() time.Time { return later }
+		// A row is found at t0 while it exists: the sweep at "later" deletes
+		// "old" (expired by then), not "live".
+		stored := func(h string) bool {
+			_, _, found, err := n.Session(ctx, h, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return found
+		}
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); d.site.SweepSessions(sctx, 10*time.Millisecond) }()
+		for deadline := time.Now().Add(5 * time.Second); stored("old"); {
+			if time.Now().After(deadline) {
+				t.Fatal("the expired session was never swept")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("SweepSessions did not stop with its context")
+		}
+		if !stored("live") {
+			t.Fatal("the sweep deleted a live session")
+		}
+	})
+}

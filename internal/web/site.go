@@ -42,6 +42,8 @@ type Site struct {
 	recon Reconciler
 	// article6 is the hub's Article 6 ledger (nil: none).
 	article6 Article6Ledger
+	// tokensFile is where this server's demo tokens are ("": none).
+	tokensFile string
 
 	mu    sync.Mutex
 	pages map[string]*template.Template
@@ -56,6 +58,14 @@ func New(nodes ...*registry.Node) *Site {
 		s.codes = append(s.codes, n.Code())
 	}
 	sort.Strings(s.codes)
+	return s
+}
+
+// WithTokensFile names the file holding the demo's API tokens (the data
+// directory's demo-tokens.json), which the sign-in hint points to; ""
+// (the default) names none. It returns s.
+func (s *Site) WithTokensFile(path string) *Site {
+	s.tokensFile = path
 	return s
 }
 

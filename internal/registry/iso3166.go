@@ -1,0 +1,36 @@
+package registry
+
+import (
+	"slices"
+	"strings"
+	"sync"
+)
+
+// isoAlpha2 are the 249 officially assigned ISO 3166-1 alpha-2 codes
+// (ISO 3166 Maintenance Agency, https://www.iso.org/iso-3166-country-codes.html),
+// as the Debian iso-codes package 4.15.0 lists them (iso_3166-1.json, from the
+// ISO 3166 Maintenance Agency's data; https://salsa.debian.org/iso-codes-team/iso-codes).
+// User-assigned codes (AA, QM-QZ, XA-XZ, ZZ) and reserved ones are not in it.
+const isoAlpha2 = "" +
+	"AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE " +
+	"BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD " +
+	"CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM " +
+	"DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF " +
+	"GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU " +
+	"ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN " +
+	"KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME " +
+	"MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA " +
+	"NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM " +
+	"PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI " +
+	"SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK " +
+	"TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI " +
+	"VN VU WF WS YE YT ZA ZM ZW"
+
+var isoCountries = sync.OnceValue(func() []string { return strings.Fields(isoAlpha2) })
+
+// ISOCountry reports whether code is an officially assigned ISO 3166-1
+// alpha-2 code (upper case).
+func ISOCountry(code string) bool {
+	_, found := slices.BinarySearch(isoCountries(), code)
+	return found
+}
