@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -89,6 +90,12 @@ func Open(ctx context.Context, s Storage, opt OpenOptions) (*Nodes, error) {
 	for _, code := range codes {
 		if err := checkCode(code); err != nil {
 			return nil, err
+		}
+		if _, isDemo := demo.Spec(code); opt.SeedDemo && !isDemo {
+			// A typo would otherwise create and serve an empty registry
+			// beside the demo's.
+			return nil, fmt.Errorf("host: registry %s is not one of the demo's (%s); run a registry of your own with --seed-demo=false after 'corridor bootstrap': %w",
+				code, strings.Join(demoCodes(), ", "), ErrInvalid)
 		}
 	}
 	ns := &Nodes{}
@@ -375,6 +382,15 @@ func hubOrg(ctx context.Context, db *store.DB, n *registry.Node) (int64, error) 
 		return 0, fmt.Errorf("host: the hub's organisation in %s: %w", spec.Code, err)
 	}
 	return res.ID, nil
+}
+
+// demoCodes are the codes of every demo registry, served and stopped.
+func demoCodes() []string {
+	codes := demo.Codes()
+	for _, r := range demo.Stopped {
+		codes = append(codes, r.Code)
+	}
+	return codes
 }
 
 // TokensFile is where Open writes the demo tokens it seeds.

@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -35,8 +37,23 @@ func Handler(nodes []*registry.Node, link hub.Link) http.Handler {
 	return mux
 }
 
-// Serve answers HTTP on addr for the nodes and their corridor link until
-// ctx ends, then shuts down gracefully (up to 10 s for requests in flight).
-func Serve(ctx context.Context, addr string, nodes []*registry.Node, link hub.Link) error {
-	return listenAndServe(ctx, addr, Handler(nodes, link), nil)
+// Listen binds addr for Serve. Commands bind before they open or seed
+// any registry, so a busy port or a malformed address fails with nothing
+// written; a malformed address is ErrInvalid.
+func Listen(addr string) (net.Listener, error) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, fmt.Errorf("host: --addr %q is not host:port (such as 127.0.0.1:8080): %w", addr, ErrInvalid)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("host: listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve answers HTTP on ln (from Listen) for the nodes and their corridor
+// link until ctx ends, then shuts down gracefully (up to 10 s for requests
+// in flight). It closes ln.
+func Serve(ctx context.Context, ln net.Listener, nodes []*registry.Node, link hub.Link) error {
+	return serveOn(ctx, ln, Handler(nodes, link), nil)
 }
