@@ -1,13 +1,30 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
+
+// runFor runs the command line like run, but cancels it after d: a serve
+// that should have refused to start ends instead of serving forever.
+func runFor(d time.Duration, args ...string) cliRun {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	root := newRootCmd()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return cliRun{stdout: out.String(), stderr: errb.String(), err: err}
+}
 
 // TestServeWritesNothingWhenItCannotListen: serve binds its address before
 // it opens (and seeds) any registry, so a busy port or a malformed --addr
@@ -27,7 +44,7 @@ func TestServeWritesNothingWhenItCannotListen(t *testing.T) {
 		{"bogus", exitUsage, "--addr"},
 	} {
 		dir := filepath.Join(t.TempDir(), "data")
-		r := run("serve", "--addr", tc.addr, "--data-dir", dir, "--reconcile-every", "0")
+		r := runFor(30*time.Second, "serve", "--addr", tc.addr, "--data-dir", dir, "--reconcile-every", "0")
 		if r.code() != tc.code || r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
 			t.Errorf("serve --addr %s: exit %d, %v; want exit %d naming %q", tc.addr, r.code(), r.err, tc.code, tc.want)
 		}
@@ -42,7 +59,7 @@ func TestServeWritesNothingWhenItCannotListen(t *testing.T) {
 // nothing is created; --seed-demo=false runs a registry of one's own.
 func TestServeUnknownDemoRegistry(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	r := run("serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--registries", "CN,XX", "--reconcile-every", "0")
+	r := runFor(30*time.Second, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--registries", "CN,XX", "--reconcile-every", "0")
 	if r.code() != exitUsage || r.err == nil || !strings.Contains(r.err.Error(), "XX") || !strings.Contains(r.err.Error(), "CNETS") || !strings.Contains(r.err.Error(), "LA") {
 		t.Fatalf("serve --registries CN,XX: exit %d, %v", r.code(), r.err)
 	}
