@@ -56,7 +56,7 @@ CORRIDOR_RECONCILE_EVERY.`,
 				return hostError(err)
 			}
 			defer nodes.Close()
-			return host.Serve(cmd.Context(), ln, nodes.List, nodes.Link)
+			return host.Serve(cmd.Context(), ln, nodes.Handler())
 		},
 	}
 	sf.add(cmd.Flags())

@@ -103,6 +103,10 @@ func (s *Server) handleRegistries(w http.ResponseWriter, r *http.Request) {
 				t := n.Totals()
 				e.Served, e.Totals = true, &t
 			}
+			if p.Role == envelope.RoleHub {
+				// The embedded hub runs in this process.
+				_, e.Served = s.link.(*hub.Corridor)
+			}
 			seen[p.Code] = true
 			out = append(out, e)
 		}

@@ -51,6 +51,9 @@ type Nodes struct {
 	Corridor *hub.Corridor
 	// Link is the corridor as the API and web pages see it (Corridor).
 	Link hub.Link
+	// Demo: a registry of List holds the demo's seeded data (seeded now
+	// or by an earlier start), so the pages show the demo's notes.
+	Demo bool
 
 	// all is List then the stopped demo nodes (not served), in the order
 	// of dbs.
@@ -108,6 +111,12 @@ func Open(ctx context.Context, s Storage, opt OpenOptions) (*Nodes, error) {
 		}
 		ns.List = append(ns.List, n)
 		seeded = append(seeded, t...)
+		if !ns.Demo {
+			if ns.Demo, err = demoSeeded(ctx, ns.dbs[len(ns.dbs)-1], code); err != nil {
+				ns.Close()
+				return nil, err
+			}
+		}
 	}
 	// The demo's stopped registries are in the corridor (the trust list)
 	// whenever their database exists or the demo is being seeded, so the
@@ -176,6 +185,19 @@ func (ns *Nodes) open(ctx context.Context, s Storage, code string, opt OpenOptio
 		return nil, nil, fmt.Errorf("host: %w", err)
 	}
 	return n, t, nil
+}
+
+// demoSeeded reports whether registry code's database holds the demo's
+// seed (its first step's key is in the journal).
+func demoSeeded(ctx context.Context, db *store.DB, code string) (bool, error) {
+	if _, isDemo := demo.Spec(code); !isDemo {
+		return false, nil
+	}
+	done, err := db.EntriesByKey(ctx, []string{demo.SeedKey(code, 1)})
+	if err != nil {
+		return false, fmt.Errorf("host: open registry %s: %w", code, err)
+	}
+	return len(done) > 0, nil
 }
 
 // stoppedCodes are the demo's stopped registries to open beside codes:

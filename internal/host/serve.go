@@ -18,8 +18,16 @@ import (
 // the corridor the nodes belong to (Nodes.Link; nil for none), for the
 // API's and the pages' cross-registry parts.
 func Handler(nodes []*registry.Node, link hub.Link) http.Handler {
+	return handler(nodes, link, false)
+}
+
+// Handler is the HTTP surface of the open nodes (as the package's Handler),
+// with the demo's notes on the pages when they hold the demo's data.
+func (ns *Nodes) Handler() http.Handler { return handler(ns.List, ns.Link, ns.Demo) }
+
+func handler(nodes []*registry.Node, link hub.Link, demo bool) http.Handler {
 	apiSrv := api.New(nodes...).WithLink(link)
-	site := web.New(nodes...).WithLink(link)
+	site := web.New(nodes...).WithLink(link).WithDemo(demo)
 	if c, ok := link.(*hub.Corridor); ok && c != nil {
 		// The corridor page's reconciliation section, cached: the hub reads
 		// its reconciliation table on every call.
@@ -51,9 +59,9 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// Serve answers HTTP on ln (from Listen) for the nodes and their corridor
-// link until ctx ends, then shuts down gracefully (up to 10 s for requests
-// in flight). It closes ln.
-func Serve(ctx context.Context, ln net.Listener, nodes []*registry.Node, link hub.Link) error {
-	return serveOn(ctx, ln, Handler(nodes, link), nil)
+// Serve answers HTTP on ln (from Listen) with h (Nodes.Handler) until ctx
+// ends, then shuts down gracefully (up to 10 s for requests in flight). It
+// closes ln.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	return serveOn(ctx, ln, h, nil)
 }

@@ -42,6 +42,9 @@ type Site struct {
 	recon Reconciler
 	// article6 is the hub's Article 6 ledger (nil: none).
 	article6 Article6Ledger
+	// demo: the registries hold the demo's seeded data, so the pages
+	// say so (and where its tokens are).
+	demo bool
 
 	mu    sync.Mutex
 	pages map[string]*template.Template
@@ -56,6 +59,14 @@ func New(nodes ...*registry.Node) *Site {
 		s.codes = append(s.codes, n.Code())
 	}
 	sort.Strings(s.codes)
+	return s
+}
+
+// WithDemo says whether the registries hold the demo's seeded data: the
+// pages then show the demo's notes (its legal caveats, where its tokens
+// are), which a production registry must not.
+func (s *Site) WithDemo(on bool) *Site {
+	s.demo = on
 	return s
 }
 
@@ -225,6 +236,7 @@ func (s *Site) requestFuncs(r *http.Request, ss *session) template.FuncMap {
 			}
 			return out
 		},
+		"demo": func() bool { return s.demo },
 		"num":  l.Num,
 		"date": l.DateTime,
 		"lang": func() string { return l.tag.String() },
@@ -258,6 +270,7 @@ var parseFuncs = template.FuncMap{
 	"tv":         func(string, any) string { return "" },
 	"tcode":      func(string) string { return "" },
 	"jsmessages": func(string) map[string]string { return nil },
+	"demo":       func() bool { return false },
 	"num":        func(int64) string { return "" },
 	"date":       func(time.Time) string { return "" },
 	"lang":       func() string { return "" },
