@@ -225,6 +225,7 @@ func (s *Site) requestFuncs(r *http.Request, ss *session) template.FuncMap {
 	return template.FuncMap{
 		"t":     l.T,
 		"tl":    func(key string, args []any) string { return l.T(key, args...) },
+		"tn":    l.TN,
 		"tv":    l.Value,
 		"tcode": l.Code,
 		"jsmessages": func(prefix string) map[string]string {
@@ -267,6 +268,7 @@ func (s *Site) requestFuncs(r *http.Request, ss *session) template.FuncMap {
 var parseFuncs = template.FuncMap{
 	"t":          func(string, ...any) string { return "" },
 	"tl":         func(string, []any) string { return "" },
+	"tn":         func(string, int, ...any) string { return "" },
 	"tv":         func(string, any) string { return "" },
 	"tcode":      func(string) string { return "" },
 	"jsmessages": func(string) map[string]string { return nil },
