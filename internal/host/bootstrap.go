@@ -63,6 +63,9 @@ func Bootstrap(ctx context.Context, s Storage, p BootstrapParams) (BootstrapResu
 	if err := checkCode(p.Code); err != nil {
 		return res, err
 	}
+	if err := s.Check(); err != nil {
+		return res, err
+	}
 	if c, err := cbam.CountryCode(p.Country); err != nil || c != p.Country {
 		return res, fmt.Errorf("host: bootstrap %s: --country %q must be an assigned ISO 3166-1 alpha-2 code in upper case, such as VN or TH: %w", p.Code, p.Country, ErrInvalid)
 	}

@@ -86,6 +86,9 @@ func (ns *Nodes) Close() {
 // links them through the embedded hub (Nodes.Corridor) and, with SeedDemo,
 // runs the demo's pilot transfers that have not run yet.
 func Open(ctx context.Context, s Storage, opt OpenOptions) (*Nodes, error) {
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
 	codes := opt.Codes
 	if len(codes) == 0 {
 		codes = demo.Codes()

@@ -142,6 +142,9 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	if o.KeyFile == "" || o.TrustFile == "" {
 		return fmt.Errorf("host: the hub needs --hub-key and --trust: %w", ErrInvalid)
 	}
+	if err := o.Storage.Check(); err != nil {
+		return err
+	}
 	raw, err := os.ReadFile(o.TrustFile)
 	if err != nil {
 		return fmt.Errorf("host: trust file: %w", err)
@@ -261,6 +264,9 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	}
 	if o.HubURL == "" || o.HubPublicKey == "" || o.KeyFile == "" {
 		return fmt.Errorf("host: a node needs --hub-url, --hub-public-key and --node-key: %w", ErrInvalid)
+	}
+	if err := o.Storage.Check(); err != nil {
+		return err
 	}
 	pin, err := hubhttp.ParsePin(o.HubPublicKey)
 	if err != nil {
