@@ -92,6 +92,9 @@ func (c *Client) Do(ctx context.Context, method, path, key string, body, out any
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
+			if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" && mt != "application/problem+json" {
+				return resp.StatusCode, fmt.Errorf("client: %s %s: the server answered %s with %s, not JSON (is the URL a Corridor server's?)", method, path, resp.Status, mt)
+			}
 			return resp.StatusCode, fmt.Errorf("client: decode response of %s %s: %w", method, path, err)
 		}
 	}
