@@ -93,7 +93,7 @@ func TestCLIExportGolden(t *testing.T) {
 			if strings.Join(rows[0], ",") != strings.Join(export.Columns(export.Kind(tt.what)), ",") {
 				t.Errorf("header %v", rows[0])
 			}
-			if !strings.Contains(r.stderr, fmt.Sprintf("exported %d %s rows", len(rows)-1, tt.what)) {
+			if !strings.Contains(r.stderr, fmt.Sprintf("exported %s (%s)", count(len(rows)-1, "row", "rows"), tt.what)) || strings.Contains(r.stderr, " 1 rows") {
 				t.Errorf("summary on stderr: %q", r.stderr)
 			}
 		})

@@ -146,7 +146,7 @@ func runExport(cmd *cobra.Command, f *apiFlags, job exportJob) (err error) {
 	if dest == "" {
 		dest = "stdout"
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "exported %d %s rows of registry %s (journal entry %d) to %s\n", ew.Rows(), job.kind, f.registry, before.JournalSeq, dest)
+	fmt.Fprintf(cmd.ErrOrStderr(), "exported %s (%s) of registry %s (journal entry %d) to %s\n", count(ew.Rows(), "row", "rows"), job.kind, f.registry, before.JournalSeq, dest)
 	if job.kind == export.Holdings {
 		if after, err := c.Totals(ctx, f.registry); err == nil && after.JournalSeq != before.JournalSeq {
 			fmt.Fprintf(cmd.ErrOrStderr(), "warning: the registry changed during the export (journal entry %d → %d); holdings were read account by account and may not be one snapshot\n",

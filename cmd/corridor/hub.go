@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/corridor-carbon/corridor/internal/host"
 	"github.com/corridor-carbon/corridor/internal/hub"
+	"github.com/corridor-carbon/corridor/internal/hub/hubhttp"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
@@ -102,6 +104,9 @@ CORRIDOR_HUB_ADMIN_TOKEN, CORRIDOR_TLS_CA, CORRIDOR_TLS_CLIENT_CERT, CORRIDOR_TL
 					return usageError(cmd, "--hub-url needs the hub administrator's token (--token or env CORRIDOR_HUB_ADMIN_TOKEN)")
 				}
 				rs, err = host.ReconcileRemote(cmd.Context(), hubURL, token, tlsOpt)
+				if errors.Is(err, hubhttp.ErrNoHubAPI) {
+					return &exitError{code: exitRejected, err: fmt.Errorf("hub reconcile: no hub API at %s (is it a 'serve --role hub'? an embedded 'serve' reconciles on its own schedule, --reconcile-every)", hubURL)}
+				}
 			} else {
 				opt := hub.ReconcileOptions{Grace: grace, NoFreeze: dryRun}
 				if grace == 0 {

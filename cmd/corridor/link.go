@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -17,8 +18,13 @@ import (
 
 type linkFlags struct {
 	scenario, format, progress string
-	runs, seed                 string
-	printDefault               bool
+	seed                       string
+	runs                       int
+	// runsEnv is CORRIDOR_LINK_RUNS when it is not a whole number (the
+	// flag's default is then 0, and the run refuses it).
+	runsEnv      string
+	asJSON       bool
+	printDefault bool
 }
 
 func newLinkCmd() *cobra.Command {
@@ -36,6 +42,7 @@ percentile bands (deterministic for --seed).
 Without --scenario the shipped corridor scenario is used. To edit it:
   corridor link --print-default > my.yaml
   corridor link --scenario my.yaml --runs 10000
+  corridor link --json
 
 Scenario files are YAML or JSON. Every number carries a source or
 assumption: true; errors name the field (regions[3].mac.coefficients[1]).
@@ -48,9 +55,18 @@ CORRIDOR_LINK_FORMAT, CORRIDOR_PROGRESS.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.scenario, "scenario", envDefault("CORRIDOR_LINK_SCENARIO", ""), "scenario file (YAML or JSON); empty = the shipped corridor-2026 scenario (env CORRIDOR_LINK_SCENARIO)")
-	fl.StringVar(&f.runs, "runs", envDefault("CORRIDOR_LINK_RUNS", "0"), "Monte Carlo runs, 0 for none (env CORRIDOR_LINK_RUNS)")
+	runs := 0
+	if v, ok := os.LookupEnv("CORRIDOR_LINK_RUNS"); ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			runs = n
+		} else {
+			f.runsEnv = v
+		}
+	}
+	fl.IntVar(&f.runs, "runs", runs, "Monte Carlo runs, a whole number ≥ 0; 0 for none (env CORRIDOR_LINK_RUNS)")
 	fl.StringVar(&f.seed, "seed", envDefault("CORRIDOR_LINK_SEED", "1"), "Monte Carlo seed (env CORRIDOR_LINK_SEED)")
-	fl.StringVar(&f.format, "format", envDefault("CORRIDOR_LINK_FORMAT", "table"), "output: table, json or csv (env CORRIDOR_LINK_FORMAT)")
+	fl.StringVar(&f.format, "format", envDefault("CORRIDOR_LINK_FORMAT", "table"), "output: table, json or csv (env CORRIDOR_LINK_FORMAT); --json is --format json")
+	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON, as every command's --json does (the same as --format json)")
 	fl.StringVar(&f.progress, "progress", envDefault("CORRIDOR_PROGRESS", "auto"), "Monte Carlo progress bar on stderr: auto (when stderr is a terminal), always, never (env CORRIDOR_PROGRESS)")
 	fl.BoolVar(&f.printDefault, "print-default", false, "print the shipped scenario (YAML, with its sources) and exit")
 	return cmd
@@ -66,9 +82,18 @@ func runLink(cmd *cobra.Command, f linkFlags) error {
 		_, err := out.Write(linkage.DefaultScenarioYAML())
 		return err
 	}
-	runs, err := strconv.Atoi(f.runs)
-	if err != nil || runs < 0 {
-		return linkBadInput("--runs must be a whole number ≥ 0, got %q", f.runs)
+	if f.runsEnv != "" && !cmd.Flags().Changed("runs") {
+		return linkBadInput("CORRIDOR_LINK_RUNS must be a whole number ≥ 0, got %q", f.runsEnv)
+	}
+	runs := f.runs
+	if runs < 0 {
+		return linkBadInput("--runs must be a whole number ≥ 0, got %d", runs)
+	}
+	if f.asJSON {
+		if cmd.Flags().Changed("format") && f.format != "json" {
+			return linkBadInput("--json and --format %s ask for two outputs: give one", f.format)
+		}
+		f.format = "json"
 	}
 	seed, err := strconv.ParseUint(f.seed, 10, 64)
 	if err != nil {

@@ -159,7 +159,7 @@ type storageFlags struct {
 func (f *storageFlags) add(fs *pflag.FlagSet) {
 	f.addDataDir(fs)
 	fs.StringVar(&f.DatabaseURL, "database-url", envDefault("CORRIDOR_DATABASE_URL", ""),
-		"PostgreSQL URL (postgres://…), each registry in its own schema registry_<code>; empty uses SQLite under --data-dir (env CORRIDOR_DATABASE_URL)")
+		"PostgreSQL URL (postgres://…): Corridor creates its own schemas in that database, registry_<code> per registry and corridor_hub for the hub, and refuses a search_path parameter; empty uses SQLite under --data-dir (env CORRIDOR_DATABASE_URL)")
 }
 
 func (f *storageFlags) addDataDir(fs *pflag.FlagSet) {

@@ -12,6 +12,7 @@ import (
 
 func newMRVCmd() *cobra.Command {
 	var file, format string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "mrv",
 		Short: "Installation monitoring data in: emissions, goods' embedded emissions, China-ETS and CBAM reports",
@@ -21,7 +22,7 @@ attribute them to production processes and goods, embed precursors, and print th
 China-ETS-style and CBAM-style reports built from the same data with their differences.
 
   corridor mrv --file internal/mrv/testdata/installation.yaml
-  corridor mrv --file installation.json --format json
+  corridor mrv --file installation.json --json
 
 The file is JSON or YAML with the fields of POST /api/v1/mrv/report (see
 /api/v1/openapi.json, schema MRVInstallation). Source-stream figures are exact;
@@ -38,7 +39,13 @@ Exit codes: 0 ok, 2 bad input (the file or a field in it).`,
 				return &exitError{code: exitUsage, err: errors.New("mrv: --file is required")}
 			}
 			if format != "text" && format != "json" {
-				return &exitError{code: exitUsage, err: fmt.Errorf("mrv: --format %q: want text or json", format)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("mrv: --format %q: want text or json (or use --json)", format)}
+			}
+			if asJSON {
+				if cmd.Flags().Changed("format") && format != "json" {
+					return &exitError{code: exitUsage, err: fmt.Errorf("mrv: --json and --format %s ask for two outputs: give one", format)}
+				}
+				format = "json"
 			}
 			raw, err := os.ReadFile(file)
 			if err != nil {
@@ -65,6 +72,8 @@ Exit codes: 0 ok, 2 bad input (the file or a field in it).`,
 		},
 	}
 	cmd.Flags().StringVar(&file, "file", "", "installation monitoring data, JSON or YAML")
-	cmd.Flags().StringVar(&format, "format", "text", "output: text or json")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVar(&format, "format", "text", "output: text or json; the same as --json (older spelling)")
+	_ = cmd.Flags().MarkHidden("format")
 	return cmd
 }

@@ -40,7 +40,7 @@ func newRegistriesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "registries",
 		Short: "List the corridor's registries, with the totals of those the server runs",
-		Long:  "List the registries of the corridor (and its hub) and the registry nodes the server runs, with units issued and units by state for those (public)." + exitCodesHelp,
+		Long:  "List the registries of the corridor (and its hub) and the registry nodes the server runs, with units issued and units by state for those (public). STATUS is serving for what this server runs, not served here for a participant that is stopped or run by another server." + exitCodesHelp,
 		Example: `  corridor registries --server http://127.0.0.1:8080
   corridor registries --json`,
 		Args: cobra.NoArgs,
@@ -53,14 +53,19 @@ func newRegistriesCmd() *cobra.Command {
 			if f.json {
 				return printJSON(out, map[string]any{"registries": regs})
 			}
-			t := newTable(out, "REGISTRY", "ROLE", "NAME", "ORGS", "ACCOUNTS", "ISSUANCES", "ISSUED", "HELD", "RESERVED", "RETIRED", "CANCELLED", "EXPORTED", "JOURNAL SEQ")
+			t := newTable(out, "REGISTRY", "ROLE", "STATUS", "NAME", "ORGS", "ACCOUNTS", "ISSUANCES", "ISSUED", "HELD", "RESERVED", "RETIRED", "CANCELLED", "EXPORTED", "JOURNAL SEQ")
 			for _, r := range regs {
+				// A participant this server does not run is stopped or
+				// run by another server: this server cannot tell which.
+				status := "not served here"
+				if r.Served {
+					status = "serving"
+				}
 				if r.Totals == nil {
-					// In the corridor, served by another server.
-					t.row(r.Code, r.Role, r.Name, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-")
+					t.row(r.Code, r.Role, status, r.Name, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-")
 					continue
 				}
-				t.row(r.Code, r.Role, r.Name, r.Organisations, r.Accounts, r.Issuances, r.Issued, r.ByState[ledger.Held], r.ByState[ledger.Reserved],
+				t.row(r.Code, r.Role, status, r.Name, r.Organisations, r.Accounts, r.Issuances, r.Issued, r.ByState[ledger.Held], r.ByState[ledger.Reserved],
 					r.ByState[ledger.Retired], r.ByState[ledger.Cancelled], r.ByState[ledger.Exported], r.JournalSeq)
 			}
 			return t.flush()

@@ -32,8 +32,8 @@ Roles. --role embedded (the default) runs the all-in-one demo above. A productio
 corridor runs each participant as its own process on its own database, over HTTPS:
 
   corridor serve --role hub --hub-key hub.key --trust trust.yaml [--agreements FILE]
-      the hub (transaction log): its state in SQLite --data-dir/hub.db or schema
-      "hub" of --database-url; serves the signed trust list at /hub/v1/trust,
+      the hub (transaction log): its state in SQLite --data-dir/network-hub.db or schema
+      network_hub of --database-url; serves the signed trust list at /hub/v1/trust,
       takes messages at /hub/v1/messages, answers /hub/v1/transfers[/{id}],
       /hub/v1/participants and /hub/v1/reconciliations. It reconciles with every
       node of the trust list at start and every --reconcile-every (0: never),

@@ -14,6 +14,7 @@ import (
 
 func newRulebookCmd() *cobra.Command {
 	var format string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "rulebook",
 		Short: "Query the rulebook: jurisdictions, instruments, schemes, recognition, MRV, eligibility",
@@ -21,7 +22,18 @@ func newRulebookCmd() *cobra.Command {
 text could not be checked are marked unverified, and answers that rely on them say so.
 
 Exit codes: 0 ok, 1 internal error, 2 bad input, 3 not eligible (eligibility only).
+--json prints JSON (--format json, or env CORRIDOR_FORMAT=json, is the older spelling).
 Environment: CORRIDOR_FORMAT (text or json).`,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if !asJSON {
+				return nil
+			}
+			if cmd.Flags().Changed("format") && format != "json" {
+				return &exitError{code: exitUsage, err: fmt.Errorf("rulebook: --json and --format %s ask for two outputs: give one", format)}
+			}
+			format = "json"
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rb, err := loadRulebook(format)
 			if err != nil {
@@ -38,7 +50,9 @@ Environment: CORRIDOR_FORMAT (text or json).`,
 			return nil
 		},
 	}
-	cmd.PersistentFlags().StringVar(&format, "format", envDefault("CORRIDOR_FORMAT", "text"), "output format: text or json (env CORRIDOR_FORMAT)")
+	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print the answer as JSON")
+	cmd.PersistentFlags().StringVar(&format, "format", envDefault("CORRIDOR_FORMAT", "text"), "output format: text or json (env CORRIDOR_FORMAT); the same as --json (older spelling)")
+	_ = cmd.PersistentFlags().MarkHidden("format")
 	cmd.AddCommand(
 		rulebookJurisdictionsCmd(&format), rulebookInstrumentsCmd(&format), rulebookSchemesCmd(&format),
 		rulebookSchemeCmd(&format), rulebookSourcesCmd(&format), rulebookMethodologiesCmd(&format),

@@ -45,12 +45,23 @@ CORRIDOR_RECONCILE_EVERY.`,
 			if done, err := rf.serve(cmd, sf.Storage, addr); done {
 				return err
 			}
+			// Bound first: a busy port or a malformed address fails before
+			// any registry is created or seeded.
+			ln, err := host.Listen(addr)
+			if err != nil {
+				return hostError(err)
+			}
+			defer ln.Close()
 			nodes, err := host.Open(cmd.Context(), sf.Storage, host.OpenOptions{Codes: splitCodes(codes), SeedDemo: seed, ReconcileEvery: reconcileEvery})
 			if err != nil {
 				return hostError(err)
 			}
 			defer nodes.Close()
-			return host.Serve(cmd.Context(), addr, nodes.List, nodes.Link, demoTokensFile(sf.Storage))
+			tokens := ""
+			if nodes.Demo {
+				tokens = demoTokensFile(sf.Storage)
+			}
+			return host.Serve(cmd.Context(), ln, nodes, tokens)
 		},
 	}
 	sf.add(cmd.Flags())

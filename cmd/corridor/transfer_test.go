@@ -176,7 +176,7 @@ func TestCLITransferAbroad(t *testing.T) {
 		// Rejected by the acquirer: exit 3 with the reason; nothing stays reserved.
 		r = run("transfer", "--registry", "CN", "--from", from, "--to-registry", "TH", "--to-account", "9999",
 			"--quantity", "5", "--unit-type", "CCER", "--wait", "--token", s.tokens["CN/holder"])
-		if r.code() != exitRejected || !strings.Contains(r.err.Error(), ledger.CodeAcquiringNotFound) || !strings.Contains(r.err.Error(), "terminated") {
+		if r.code() != exitRejected || strings.Count(r.err.Error(), ledger.CodeAcquiringNotFound) != 1 || !strings.Contains(r.err.Error(), "terminated") {
 			t.Fatalf("transfer to an unknown account: exit %d %v\n%s", r.code(), r.err, r.stdout)
 		}
 		if q := s.reserved(t); q != 0 {

@@ -43,7 +43,8 @@ Each violation is printed. It never writes: databases are opened read-only, noth
 migrated.
 
 Exit code 0: consistent. Exit code 3: a violation (the first is named). Exit code 1: it
-could not run (no registry found, database unreachable). Exit code 2: a flag is wrong.
+could not run (no registry found, database unreachable). Exit code 2: a flag is wrong
+(also a --registry the storage does not hold; the message names those it holds).
 
 Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 		Args: cobra.NoArgs,

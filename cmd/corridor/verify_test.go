@@ -46,6 +46,11 @@ func TestVerifyCommand(t *testing.T) {
 		}
 		return out
 	}
+	// A registry the storage does not hold is a usage error (exit 2)
+	// naming those it does.
+	if _, err := runWith("--registry", "XX"); (cliRun{err: err}).code() != exitUsage || !strings.Contains(err.Error(), "XX") || !strings.Contains(err.Error(), "CNETS") {
+		t.Fatalf("verify --registry XX: exit %d, %v", cliRun{err: err}.code(), err)
+	}
 	out, err := run()
 	// The served demo registries and the stopped one (LA), whose
 	// database is there too.

@@ -117,6 +117,10 @@ func (s *Server) handleRegistries(w http.ResponseWriter, r *http.Request) {
 			case p.Role == envelope.RoleNode:
 				e.NotServing = "not run by this server: no totals here"
 			}
+			if p.Role == envelope.RoleHub {
+				// The embedded hub runs in this process.
+				_, e.Served = s.link.(*hub.Corridor)
+			}
 			seen[p.Code] = true
 			out = append(out, e)
 		}

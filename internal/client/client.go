@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -85,16 +86,37 @@ func (c *Client) Do(ctx context.Context, method, path, key string, body, out any
 	if resp.StatusCode >= 400 {
 		p := &Problem{Status: resp.StatusCode}
 		if json.Unmarshal(raw, p) != nil || p.Code == "" {
-			p.Code, p.Detail = "http_error", strings.TrimSpace(string(raw))
+			*p = Problem{Status: resp.StatusCode, Code: "http_error", Detail: NotProblem(resp, raw)}
 		}
 		return resp.StatusCode, p
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
+			if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" && mt != "application/problem+json" {
+				return resp.StatusCode, fmt.Errorf("client: %s %s: the server answered %s with %s, not JSON (is the URL a Corridor server's?)", method, path, resp.Status, mt)
+			}
 			return resp.StatusCode, fmt.Errorf("client: decode response of %s %s: %w", method, path, err)
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// NotProblem describes an error answer that is not a Corridor problem (a
+// proxy's or another web server's page) in one sentence. The body is
+// quoted only when it is one short line of plain text: an HTML page
+// printed on a terminal tells nobody anything.
+func NotProblem(resp *http.Response, raw []byte) string {
+	ct := resp.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	msg := fmt.Sprintf("the server answered %s", resp.Status)
+	if ct != "" {
+		msg += " with " + mt
+	}
+	msg += ", not a Corridor API's problem document (is the URL a Corridor server's?)"
+	if text := strings.TrimSpace(string(raw)); mt == "text/plain" && text != "" && len(text) <= 200 && !strings.ContainsAny(text, "\n<") {
+		msg += ": " + text
+	}
+	return msg
 }
 
 func regPath(reg, rest string) string {

@@ -106,7 +106,8 @@ type Registry struct {
 	Party string `json:"party,omitempty"`
 	// Role is "node" for a registry, "hub" for the transaction log.
 	Role string `json:"role"`
-	// Served says the server runs the registry.
+	// Served says the server runs the registry (its totals follow) or,
+	// for the hub, runs it embedded.
 	Served bool `json:"served"`
 	// Serving says the server answers for the registry's current state
 	// now: its totals follow. A registry not served there, or a node that

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/corridor-carbon/corridor/internal/cbam"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store"
@@ -61,6 +62,12 @@ func Bootstrap(ctx context.Context, s Storage, p BootstrapParams) (BootstrapResu
 	var res BootstrapResult
 	if err := checkCode(p.Code); err != nil {
 		return res, err
+	}
+	if err := s.Check(); err != nil {
+		return res, err
+	}
+	if c, err := cbam.CountryCode(p.Country); err != nil || c != p.Country {
+		return res, fmt.Errorf("host: bootstrap %s: --country %q must be an assigned ISO 3166-1 alpha-2 code in upper case, such as VN or TH: %w", p.Code, p.Country, ErrInvalid)
 	}
 	db, err := store.Open(ctx, s.Store(p.Code))
 	if err != nil {

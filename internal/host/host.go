@@ -38,6 +38,37 @@ type Storage struct {
 	DatabaseURL string
 }
 
+// Check refuses a DatabaseURL that sets search_path: Corridor keeps each
+// registry in its own schema (registry_<code>, the hubs in corridor_hub and
+// network_hub) and sets search_path itself per connection, so the
+// parameter would be silently overridden.
+func (s Storage) Check() error {
+	if s.DatabaseURL == "" {
+		return nil
+	}
+	u, err := url.Parse(s.DatabaseURL)
+	if err != nil || u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		// Keyword/value form or a malformed URL: look for the word.
+		if strings.Contains(strings.ToLower(s.DatabaseURL), "search_path") {
+			return errSearchPath
+		}
+		return nil
+	}
+	for k, vs := range u.Query() {
+		if strings.EqualFold(k, "search_path") {
+			return errSearchPath
+		}
+		for _, v := range vs {
+			if strings.EqualFold(k, "options") && strings.Contains(strings.ToLower(v), "search_path") {
+				return errSearchPath
+			}
+		}
+	}
+	return nil
+}
+
+var errSearchPath = fmt.Errorf("host: --database-url sets search_path, which Corridor does not use: each registry lives in its own schema registry_<code> and the hub in corridor_hub (network_hub for 'serve --role hub'), created in the database the URL names; remove the parameter (to keep Corridor apart, give it a database of its own): %w", ErrInvalid)
+
 // schemaPrefix starts the PostgreSQL schema of every registry node.
 const schemaPrefix = "registry_"
 
@@ -83,6 +114,9 @@ func (s Storage) Where() string {
 // the empty one an older verify created, is not a registry). An empty
 // storage is not an error: the list is empty.
 func (s Storage) Discover(ctx context.Context) ([]string, error) {
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
 	if s.DatabaseURL != "" {
 		return s.discoverPostgres(ctx)
 	}

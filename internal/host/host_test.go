@@ -254,3 +254,31 @@ func TestBadCode(t *testing.T) {
 		t.Fatalf("a refused call created %s", s.DataDir)
 	}
 }
+
+// TestSearchPathRefused: a --database-url with search_path (as a
+// parameter or inside options) is refused as bad input before anything is
+// opened, naming the schemas Corridor uses; other parameters pass.
+func TestSearchPathRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range []string{
+		"postgres://corridor@127.0.0.1:1/corridor?search_path=carbon",
+		"postgres://corridor@127.0.0.1:1/corridor?sslmode=disable&SEARCH_PATH=carbon",
+		"postgres://corridor@127.0.0.1:1/corridor?options=-c%20search_path%3Dcarbon",
+		"host=127.0.0.1 port=1 dbname=corridor search_path=carbon",
+	} {
+		s := Storage{DatabaseURL: u, DataDir: t.TempDir()}
+		_, err := Open(ctx, s, OpenOptions{Codes: []string{"VN"}})
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "registry_<code>") || !strings.Contains(err.Error(), "corridor_hub") {
+			t.Errorf("Open with %s: %v", u, err)
+		}
+		if _, err := Bootstrap(ctx, s, BootstrapParams{Code: "VN", OrgName: "x", Country: "VN"}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Bootstrap with %s: %v", u, err)
+		}
+		if _, err := Verify(ctx, s, ""); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Verify with %s: %v", u, err)
+		}
+	}
+	if err := (Storage{DatabaseURL: "postgres://corridor@db/corridor?sslmode=require&application_name=corridor"}).Check(); err != nil {
+		t.Errorf("a URL without search_path: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +51,9 @@ type Nodes struct {
 	Corridor *hub.Corridor
 	// Link is the corridor as the API and web pages see it (Corridor).
 	Link hub.Link
+	// Demo: a registry of List holds the demo's seeded data (seeded now
+	// or by an earlier start), so the pages show the demo's notes.
+	Demo bool
 
 	// all is List then the stopped demo nodes (not served), in the order
 	// of dbs.
@@ -82,6 +86,9 @@ func (ns *Nodes) Close() {
 // links them through the embedded hub (Nodes.Corridor) and, with SeedDemo,
 // runs the demo's pilot transfers that have not run yet.
 func Open(ctx context.Context, s Storage, opt OpenOptions) (*Nodes, error) {
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
 	codes := opt.Codes
 	if len(codes) == 0 {
 		codes = demo.Codes()
@@ -89,6 +96,12 @@ func Open(ctx context.Context, s Storage, opt OpenOptions) (*Nodes, error) {
 	for _, code := range codes {
 		if err := checkCode(code); err != nil {
 			return nil, err
+		}
+		if _, isDemo := demo.Spec(code); opt.SeedDemo && !isDemo {
+			// A typo would otherwise create and serve an empty registry
+			// beside the demo's.
+			return nil, fmt.Errorf("host: registry %s is not one of the demo's (%s); run a registry of your own with --seed-demo=false after 'corridor bootstrap': %w",
+				code, strings.Join(demoCodes(), ", "), ErrInvalid)
 		}
 	}
 	ns := &Nodes{}
@@ -101,6 +114,12 @@ func Open(ctx context.Context, s Storage, opt OpenOptions) (*Nodes, error) {
 		}
 		ns.List = append(ns.List, n)
 		seeded = append(seeded, t...)
+		if !ns.Demo {
+			if ns.Demo, err = demoSeeded(ctx, ns.dbs[len(ns.dbs)-1], code); err != nil {
+				ns.Close()
+				return nil, err
+			}
+		}
 	}
 	// The demo's stopped registries are in the corridor (the trust list)
 	// whenever their database exists or the demo is being seeded, so the
@@ -169,6 +188,19 @@ func (ns *Nodes) open(ctx context.Context, s Storage, code string, opt OpenOptio
 		return nil, nil, fmt.Errorf("host: %w", err)
 	}
 	return n, t, nil
+}
+
+// demoSeeded reports whether registry code's database holds the demo's
+// seed (its first step's key is in the journal).
+func demoSeeded(ctx context.Context, db *store.DB, code string) (bool, error) {
+	if _, isDemo := demo.Spec(code); !isDemo {
+		return false, nil
+	}
+	done, err := db.EntriesByKey(ctx, []string{demo.SeedKey(code, 1)})
+	if err != nil {
+		return false, fmt.Errorf("host: open registry %s: %w", code, err)
+	}
+	return len(done) > 0, nil
 }
 
 // stoppedCodes are the demo's stopped registries to open beside codes:
@@ -375,6 +407,15 @@ func hubOrg(ctx context.Context, db *store.DB, n *registry.Node) (int64, error) 
 		return 0, fmt.Errorf("host: the hub's organisation in %s: %w", spec.Code, err)
 	}
 	return res.ID, nil
+}
+
+// demoCodes are the codes of every demo registry, served and stopped.
+func demoCodes() []string {
+	codes := demo.Codes()
+	for _, r := range demo.Stopped {
+		codes = append(codes, r.Code)
+	}
+	return codes
 }
 
 // TokensFile is where Open writes the demo tokens it seeds.

@@ -142,6 +142,9 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	if o.KeyFile == "" || o.TrustFile == "" {
 		return fmt.Errorf("host: the hub needs --hub-key and --trust: %w", ErrInvalid)
 	}
+	if err := o.Storage.Check(); err != nil {
+		return err
+	}
 	raw, err := os.ReadFile(o.TrustFile)
 	if err != nil {
 		return fmt.Errorf("host: trust file: %w", err)
@@ -172,6 +175,11 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	if err != nil {
 		return err
 	}
+	ln, err := Listen(o.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	if o.Storage.DatabaseURL == "" {
 		if err := os.MkdirAll(o.Storage.DataDir, 0o755); err != nil {
 			return fmt.Errorf("host: data dir: %w", err)
@@ -203,7 +211,7 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	mux.Handle("/hub/", hubhttp.HubHandler(h, pub, set, nil))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	slog.Info("corridor hub", "code", signer.Code, "kid", signer.KID, "trust_version", pub.Current().Version, "database", hubWhere(o.Storage), "reconcile_every", o.ReconcileEvery, "reconcile_on_demand", o.AdminToken != "")
-	return listenAndServe(ctx, o.Addr, mux, serverTLS)
+	return serveOn(ctx, ln, mux, serverTLS)
 }
 
 func hubWhere(s Storage) string {
@@ -257,6 +265,9 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	if o.HubURL == "" || o.HubPublicKey == "" || o.KeyFile == "" {
 		return fmt.Errorf("host: a node needs --hub-url, --hub-public-key and --node-key: %w", ErrInvalid)
 	}
+	if err := o.Storage.Check(); err != nil {
+		return err
+	}
 	pin, err := hubhttp.ParsePin(o.HubPublicKey)
 	if err != nil {
 		return fmt.Errorf("host: %w: %w", err, ErrInvalid)
@@ -273,6 +284,11 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	if err != nil {
 		return fmt.Errorf("host: --hub-url: %w: %w", err, ErrInvalid)
 	}
+	ln, err := Listen(o.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	client := hubhttp.NewClient(clientTLS, 10*time.Second)
@@ -326,7 +342,7 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	mux.Handle("/hub/", hubhttp.NodeHandler(ep, nil))
 	mux.Handle("/", nodeHandler([]*registry.Node{n}, link))
 	slog.Info("corridor node", "registry", o.Code, "kid", signer.KID, "hub", o.HubURL, "trust_version", src.Current().Version, "storage", o.Storage.Where())
-	return listenAndServe(ctx, o.Addr, mux, serverTLS)
+	return serveOn(ctx, ln, mux, serverTLS)
 }
 
 // nodeHandler is the node's API and web, which reach the corridor through
@@ -377,13 +393,9 @@ func fetchTrust(ctx context.Context, src *hubhttp.Source) error {
 	}
 }
 
-// listenAndServe serves h on addr (HTTPS when cfg is set) until ctx ends,
-// then shuts down gracefully.
-func listenAndServe(ctx context.Context, addr string, h http.Handler, cfg *tls.Config) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("host: listen on %s: %w", addr, err)
-	}
+// serveOn serves h on ln (HTTPS when cfg is set) until ctx ends, then
+// shuts down gracefully (up to 10 s for requests in flight).
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler, cfg *tls.Config) error {
 	scheme := "http"
 	if cfg != nil {
 		ln = tls.NewListener(ln, cfg)

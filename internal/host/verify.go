@@ -33,6 +33,9 @@ func Verify(ctx context.Context, s Storage, code string, heads ...ledger.HeadRef
 		if err := checkCode(code); err != nil {
 			return nil, err
 		}
+		if err := knownRegistry(ctx, s, code); err != nil {
+			return nil, err
+		}
 		codes = []string{code}
 	} else {
 		var err error
@@ -52,6 +55,23 @@ func Verify(ctx context.Context, s Storage, code string, heads ...ledger.HeadRef
 		out = append(out, Verified{Code: c, Report: rep})
 	}
 	return out, nil
+}
+
+// knownRegistry refuses a code the storage holds no registry of, naming
+// those it holds: a mistyped --registry is a usage error (ErrInvalid).
+func knownRegistry(ctx context.Context, s Storage, code string) error {
+	have, err := s.Discover(ctx)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(have, code) {
+		return nil
+	}
+	holds := "no registry"
+	if len(have) > 0 {
+		holds = strings.Join(have, ", ")
+	}
+	return fmt.Errorf("host: verify: %w %s in %s (it holds %s): %w", ErrNoRegistry, code, s.Where(), holds, ErrInvalid)
 }
 
 func verifyOne(ctx context.Context, s Storage, code string, heads []ledger.HeadRef) (registry.Report, error) {

@@ -468,11 +468,16 @@ func (e *Endpoint) answer(tx string, n protocol.Notice) ([]string, error) {
 		}
 		ans = protocol.Acceptance{ToAccount: n.Proposal.ToAccount}
 		if err != nil {
-			code := ledger.CodeAcquiringNotFound
+			code, detail := ledger.CodeAcquiringNotFound, err.Error()
 			if le, ok := ledger.AsError(err); ok {
-				code = le.Code
+				// The finding has the code: its detail is the sentence
+				// (err.Error() would print the code a second time).
+				code, detail = le.Code, le.Detail
+				if le.Check != 0 {
+					detail += fmt.Sprintf(" (ITL check %d)", le.Check)
+				}
 			}
-			ans = protocol.Rejection{Findings: []protocol.Finding{{Code: code, Detail: err.Error()}}}
+			ans = protocol.Rejection{Findings: []protocol.Finding{{Code: code, Detail: detail}}}
 		}
 		e.answers[tx] = ans
 	}

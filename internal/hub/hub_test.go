@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,7 +190,7 @@ func TestCrossBorderTransfer(t *testing.T) {
 		if got := rec.Statuses(); !slices.Equal(got, st(1, 2, 6, 5)) {
 			t.Fatalf("rejected statuses %v", got)
 		}
-		if f := rec.History[2].Findings; len(f) != 1 || f[0].Code != ledger.CodeAcquiringNotFound {
+		if f := rec.History[2].Findings; len(f) != 1 || f[0].Code != ledger.CodeAcquiringNotFound || strings.Contains(f[0].Detail, ledger.CodeAcquiringNotFound) {
 			t.Fatalf("rejection findings %+v", f)
 		}
 		if w.cn.balance(t, ledger.Held) != 750 || w.cn.balance(t, ledger.Reserved) != 0 {

@@ -119,7 +119,10 @@ type corridorPage struct {
 	Recent       []transferRow
 	Completed    int
 	Volume       int64
-	Recon        []reconRow
+	// Serving counts the corridor's registries this server runs (a
+	// stopped one is in Recon, not here).
+	Serving int
+	Recon   []reconRow
 	// ReconWired: a reconciler is attached (results may still be missing).
 	ReconWired bool
 	ReconError bool
@@ -198,6 +201,9 @@ func (s *Site) handleCorridor(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		d.Recon = append(d.Recon, reconRow{Registry: p.Code, Name: p.Name, Result: byCode[p.Code]})
+		if s.nodes[p.Code] != nil {
+			d.Serving++
+		}
 	}
 	s.render(w, r, "corridor.html", d)
 }

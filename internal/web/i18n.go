@@ -163,6 +163,16 @@ func (l localizer) T(key string, args ...any) string {
 	return l.p.Sprintf(key, args...)
 }
 
+// TN renders message key for a count n: key+".one" when n is 1 and the
+// catalogue has that form ("1 transfer", not "1 transfers"), else key. A
+// language without a singular form gives key.one the same text as key.
+func (l localizer) TN(key string, n int, args ...any) string {
+	if _, ok := l.c.messages[defaultLanguage][key+".one"]; ok && n == 1 {
+		key += ".one"
+	}
+	return l.T(key, args...)
+}
+
 // plainInt prints an integer's digits as they are, whatever the locale.
 type plainInt int64
 

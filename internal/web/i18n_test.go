@@ -83,7 +83,7 @@ func TestCatalogues(t *testing.T) {
 	}
 
 	used := map[string]bool{}
-	tmpl := regexp.MustCompile(`\bt "([^"]+)"`)
+	tmpl := regexp.MustCompile(`\btn? "([^"]+)"`)
 	files, _ := filepath.Glob("templates/*.html")
 	for _, f := range files {
 		b, _ := os.ReadFile(f)

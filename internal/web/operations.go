@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -333,7 +334,12 @@ type journalData struct {
 	Next  string
 	Error string // a catalogue key
 	Field string
+	// Args are the error message's arguments (Field when nil).
+	Args []any
 }
+
+// journalParams are the journal page's query parameters.
+var journalParams = []string{"kind", "account", "from", "to", "after"}
 
 // journalKinds are the transaction kinds the filter offers: the registry's
 // table of kinds, so a new kind is offered (and checked to be catalogued).
@@ -354,6 +360,16 @@ func (s *Site) handleJournal(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	d := journalData{Registry: n.Code(), Filter: q, Kinds: journalKinds}
+	for name := range q {
+		if !slices.Contains(journalParams, name) {
+			// An unknown filter (?type=) would list every entry as if it
+			// had matched.
+			d.Error, d.Field = "journal.error.unknown", name
+			d.Args = []any{name, strings.Join(journalKinds, ", ")}
+			s.renderStatus(w, r, http.StatusBadRequest, "journal.html", d)
+			return
+		}
+	}
 	f := registry.JournalFilter{Limit: journalPageSize + 1, Kind: q.Get("kind")}
 	var err error
 	parse := func(name string, fn func(string) error) {
@@ -369,7 +385,10 @@ func (s *Site) handleJournal(w http.ResponseWriter, r *http.Request) {
 	parse("to", func(v string) (e error) { f.Until, e = time.Parse(time.DateOnly, v); return })
 	if f.Kind != "" && err == nil {
 		if _, err = registry.DecodeRequest(f.Kind, []byte("{}")); err != nil {
-			d.Field = "kind"
+			d.Error, d.Field = "journal.error.kind", "kind"
+			d.Args = []any{f.Kind, strings.Join(journalKinds, ", ")}
+			s.renderStatus(w, r, http.StatusBadRequest, "journal.html", d)
+			return
 		}
 	}
 	if err != nil {

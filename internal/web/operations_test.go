@@ -134,6 +134,14 @@ func TestOperationsOverHTTP(t *testing.T) {
 		if p := admin.get("/registries/CN/journal?kind=teleport"); p.status != http.StatusBadRequest || !strings.Contains(p.body, `data-field="kind"`) {
 			t.Fatalf("unknown kind filter: %d", p.status)
 		}
+		// An unknown parameter is refused naming the kinds, not ignored
+		// (every entry listed as if it had matched).
+		if p := admin.get("/registries/CN/journal?type=bogus"); p.status != http.StatusBadRequest || !strings.Contains(p.body, `data-field="type"`) || !strings.Contains(p.body, "transfer, ") {
+			t.Fatalf("unknown filter ?type=: %d", p.status)
+		}
+		if p := admin.get("/registries/CN/journal?kind=teleport"); !strings.Contains(p.body, "teleport") || !strings.Contains(p.body, "transfer, ") {
+			t.Fatalf("unknown kind: the page names neither it nor the kinds")
+		}
 		if p := admin.get("/registries/CN/journal?from=yesterday"); p.status != http.StatusBadRequest || !strings.Contains(p.body, `data-field="from"`) {
 			t.Fatalf("bad date filter: %d", p.status)
 		}

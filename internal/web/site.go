@@ -44,6 +44,9 @@ type Site struct {
 	article6 Article6Ledger
 	// tokensFile is where this server's demo tokens are ("": none).
 	tokensFile string
+	// demo: the registries hold the demo's seeded data, so the pages
+	// say so (and where its tokens are).
+	demo bool
 
 	mu    sync.Mutex
 	pages map[string]*template.Template
@@ -66,6 +69,14 @@ func New(nodes ...*registry.Node) *Site {
 // (the default) names none. It returns s.
 func (s *Site) WithTokensFile(path string) *Site {
 	s.tokensFile = path
+	return s
+}
+
+// WithDemo says whether the registries hold the demo's seeded data: the
+// pages then show the demo's notes (its legal caveats, where its tokens
+// are), which a production registry must not.
+func (s *Site) WithDemo(on bool) *Site {
+	s.demo = on
 	return s
 }
 
@@ -224,6 +235,7 @@ func (s *Site) requestFuncs(r *http.Request, ss *session) template.FuncMap {
 	return template.FuncMap{
 		"t":     l.T,
 		"tl":    func(key string, args []any) string { return l.T(key, args...) },
+		"tn":    l.TN,
 		"tv":    l.Value,
 		"tcode": l.Code,
 		"jsmessages": func(prefix string) map[string]string {
@@ -235,6 +247,7 @@ func (s *Site) requestFuncs(r *http.Request, ss *session) template.FuncMap {
 			}
 			return out
 		},
+		"demo": func() bool { return s.demo },
 		"num":  l.Num,
 		"date": l.DateTime,
 		"lang": func() string { return l.tag.String() },
@@ -265,9 +278,11 @@ func (s *Site) requestFuncs(r *http.Request, ss *session) template.FuncMap {
 var parseFuncs = template.FuncMap{
 	"t":          func(string, ...any) string { return "" },
 	"tl":         func(string, []any) string { return "" },
+	"tn":         func(string, int, ...any) string { return "" },
 	"tv":         func(string, any) string { return "" },
 	"tcode":      func(string) string { return "" },
 	"jsmessages": func(string) map[string]string { return nil },
+	"demo":       func() bool { return false },
 	"num":        func(int64) string { return "" },
 	"date":       func(time.Time) string { return "" },
 	"lang":       func() string { return "" },

@@ -104,7 +104,12 @@ func answerError(url string, resp *http.Response) error {
 	if resp.StatusCode >= 400 && resp.StatusCode < 500 && mt == "application/problem+json" && json.Unmarshal(raw, &p) == nil && p.Code != "" {
 		return &envelope.Refusal{Code: envelope.Code(p.Code), Detail: p.Detail}
 	}
-	return &StatusError{URL: url, Status: resp.StatusCode, Body: string(bytes.TrimSpace(raw))}
+	body := string(bytes.TrimSpace(raw))
+	if mt == "text/html" || strings.HasPrefix(strings.ToLower(body), "<!doctype") || strings.HasPrefix(strings.ToLower(body), "<html") {
+		// A web page in a log or on a terminal says nothing: not the hub.
+		body = "a web page, not a hub answer (is the URL the hub's?)"
+	}
+	return &StatusError{URL: url, Status: resp.StatusCode, Body: body}
 }
 
 // StatusError is an answer that is neither success nor a refusal.

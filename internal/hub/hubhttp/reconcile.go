@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"sort"
 	"strings"
@@ -26,6 +28,10 @@ const (
 	// every node now and answers the results.
 	PathReconcile = "hub/v1/reconcile"
 )
+
+// ErrNoHubAPI means the server asked to reconcile has no hub API there (an
+// embedded server or a registry node, not 'serve --role hub').
+var ErrNoHubAPI = errors.New("no hub API")
 
 // RemoteNodes is every node of the trust list as the networked hub h
 // reads it for reconciliation: the snapshot with a request signed by h,
@@ -164,7 +170,12 @@ func (c *Client) Reconcile(ctx context.Context, url, token string) ([]hub.Reconc
 		if json.Unmarshal(body, &p) == nil && p.Code != "" {
 			return nil, fmt.Errorf("hubhttp: %s: %s: %s", url, p.Code, p.Detail)
 		}
-		return nil, fmt.Errorf("hubhttp: %s: %s: %.300s", url, resp.Status, body)
+		// Not the hub's answer: never the body, which is often a web page.
+		mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
+			return nil, fmt.Errorf("hubhttp: %s answered %s (%s): %w", url, resp.Status, mt, ErrNoHubAPI)
+		}
+		return nil, fmt.Errorf("hubhttp: %s answered %s with %s, not a problem document", url, resp.Status, mt)
 	}
 	var doc reconciliationsDoc
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
