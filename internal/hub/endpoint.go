@@ -147,6 +147,9 @@ type Sent struct {
 // fails (or the process dies before it) the relay re-sends the proposal
 // derived from the journal, so Propose answers once the reserve committed.
 func (e *Endpoint) Propose(ctx context.Context, s Send) (Sent, error) {
+	if err := registry.CheckArticle6Claim("article6", s.Article6); err != nil {
+		return Sent{}, err
+	}
 	req := registry.Reserve{From: s.From, Units: s.Units, ToRegistry: s.ToRegistry, ToAccountRef: strconv.FormatInt(s.ToAccount, 10),
 		Authority: &registry.Authority{Role: registry.AuthorityHub, OrgID: e.HubOrg}, ExpiresIn: s.ExpiresIn, Purpose: s.Purpose, Article6: s.Article6}
 	res, err := e.Node.Do(ctx, s.Actor, s.Key, req)

@@ -548,3 +548,53 @@ func (n *Node) Authorisations() []AuthorisationView {
 	}
 	return out
 }
+
+// CheckArticle6Claim checks the shape of a sender's Article 6 statement
+// before anything is reserved: an authorisation id, a version from 1, a
+// cooperative approach of the corridor (registry.Article6Config), and a
+// first transferring Party that takes part in it (the ITMO identifier's
+// parts, decision 6/CMA.4 [recall]; docs/article6.md). Whether the
+// statement is true of the units is the hub's check
+// (article6.Ledger.CheckStatement), which refuses the transfer with its
+// code otherwise. Fields are named under prefix (e.g. "article6").
+func CheckArticle6Claim(prefix string, c *Article6Claim) error {
+	if c == nil {
+		return nil
+	}
+	field := func(f string) string { return prefix + "." + f }
+	bad := func(f, format string, args ...any) error {
+		return ledger.Errorf(ledger.KindInvalid, ledger.CodeInvalid, 0, field(f), format, args...)
+	}
+	if strings.TrimSpace(c.Authorisation) == "" {
+		return bad("authorisation", "%s must name the authorisation the units carry", field("authorisation"))
+	}
+	if err := CheckText(field("authorisation"), c.Authorisation, 64); err != nil {
+		return err
+	}
+	if c.Version < 1 {
+		return bad("version", "%s must be the authorisation's version, from 1, not %d", field("version"), c.Version)
+	}
+	cfg, err := Article6Config()
+	if err != nil {
+		return fmt.Errorf("registry: article 6 approaches: %w", err)
+	}
+	ap, ok := cfg.Approaches[c.Approach]
+	if !ok {
+		ids := make([]string, 0, len(cfg.Approaches))
+		for id := range cfg.Approaches {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		if err := CheckText(field("approach"), c.Approach, 24); err != nil {
+			return err
+		}
+		return a6err(ledger.KindInvalid, article6.CodeApproachUnknown, field("approach"), "%s %q is not a cooperative approach of the corridor (%s)", field("approach"), c.Approach, strings.Join(ids, ", "))
+	}
+	if !ap.Participant(c.Party) {
+		if err := CheckText(field("party"), c.Party, 2); err != nil {
+			return err
+		}
+		return bad("party", "%s must be the first transferring Party, one of %s's Parties %v, not %q", field("party"), c.Approach, ap.Parties, c.Party)
+	}
+	return nil
+}
