@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,7 +20,8 @@ import (
 // exits 3 with the hub's article6-authorisation-version (so the statement
 // reached the hub); a statement
 // without its parts, of the wrong shape, or on a local transfer exits 2
-// and sends nothing.
+// and sends nothing. China's serial view of the import lists the ITMO
+// identifiers.
 func TestCLITransferArticle6(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
@@ -82,6 +84,17 @@ func TestCLITransferArticle6(t *testing.T) {
 		r = mustRun(t, append(append(append([]string{}, base...), statement...), "--wait")...)
 		if !strings.Contains(r.stdout, "completed") {
 			t.Fatalf("a true statement:\n%s", r.stdout)
+		}
+		// China's record of the import shows the ITMO identifiers.
+		m := regexp.MustCompile(fmt.Sprintf(`ID-CCER-ID-SOLAR-01-2026-%d-(\d+)-(\d+)`, iss)).FindStringSubmatch(r.stdout)
+		if m == nil {
+			t.Fatalf("no serial printed:\n%s", r.stdout)
+		}
+		r = mustRun(t, "serial", m[0], "--registry", "CN")
+		for _, want := range []string{"ITMOs (Article 6 identifiers", fmt.Sprintf("CN-ID-PILOT.ID.ID.2026.%d.%s", iss, m[1]), fmt.Sprintf("CN-ID-PILOT.ID.ID.2026.%d.%s", iss, m[2]), "ID-A6-0001 v1"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("serial --registry CN lacks %q:\n%s", want, r.stdout)
+			}
 		}
 	})
 }

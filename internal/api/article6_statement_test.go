@@ -132,5 +132,33 @@ func TestCrossBorderArticle6Statement(t *testing.T) {
 		if want := fmt.Sprintf("CN-ID-PILOT.ID.ID.2026.%d.%d", iss, b.Start); b.Article6.Authorisation != "ID-A6-0001" || b.Article6.Version != 1 || !b.Article6.FirstTransfer || b.Article6.FirstITMO != want {
 			t.Fatalf("the hub's block carries %+v, want first ITMO %s", b.Article6, want)
 		}
+		// The import keeps the ITMO identifiers: China's serial view shows
+		// them, for the stated send and for one without a statement (the
+		// hub attaches its record's), each over the serials it brought.
+		st, m, _ := cw.raw(t, "POST", path, tok, "unstated", fmt.Sprintf(`{"from_account":%d,"to_registry":"CN","to_account":%d,"quantity":50,"unit_type":"CCER","issuance_id":%d,"purpose":"ndc"}`,
+			cw.accs["ID/holder"], cw.accs["CN/holder"], iss))
+		if st != 202 {
+			t.Fatalf("unstated: %d %v", st, m)
+		}
+		cw.deliver(t)
+		unstated := m["blocks"].([]any)[0].(map[string]any)
+		u0, u1 := int64(unstated["start"].(float64)), int64(unstated["end"].(float64))
+		anon := client.New(cw.srv.URL, "")
+		for _, c := range []struct {
+			name       string
+			start, end int64
+			transfer   string
+		}{{"stated", b.Start, b.End, tr.ID}, {"unstated", u0, u1, m["id"].(string)}} {
+			serial := fmt.Sprintf("ID-CCER-ID-SOLAR-01-2026-%d-%d-%d", iss, c.start, c.end)
+			info, err := anon.Serial(ctx, "CN", serial)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := registry.ITMORange{Start: c.start, End: c.end, Authorisation: "ID-A6-0001", Version: 1, Transfer: c.transfer,
+				First: fmt.Sprintf("CN-ID-PILOT.ID.ID.2026.%d.%d", iss, c.start), Last: fmt.Sprintf("CN-ID-PILOT.ID.ID.2026.%d.%d", iss, c.end)}
+			if len(info.ITMOs) != 1 || info.ITMOs[0] != want {
+				t.Errorf("%s: CN's serial view of %s shows ITMOs %+v, want %+v", c.name, serial, info.ITMOs, want)
+			}
+		}
 	})
 }

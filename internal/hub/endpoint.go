@@ -533,7 +533,11 @@ func (e *Endpoint) importBlocks(ctx context.Context, tx, key string, n protocol.
 		if o.UnitType != b.UnitType || o.Project != b.Project || o.Vintage != b.Vintage {
 			return nil, &envelope.Refusal{Code: envelope.CodeMalformed, Detail: fmt.Sprintf("block %s/%d does not match its origin issuance", b.OriginRegistry, id)}
 		}
-		imp.Blocks = append(imp.Blocks, registry.ImportBlock{Origin: o, Start: b.Start, End: b.End})
+		ib := registry.ImportBlock{Origin: o, Start: b.Start, End: b.End}
+		if a := b.Article6; a.Stated() {
+			ib.ITMO = &registry.ImportITMO{Authorisation: a.Authorisation, Version: a.Version, First: a.FirstITMO, Last: a.LastITMO}
+		}
+		imp.Blocks = append(imp.Blocks, ib)
 	}
 	_, err = e.Node.Do(ctx, e.hubActor(), key, imp)
 	if le, rule := ledger.AsError(err); rule && e.Suspense != 0 && accountCodes[le.Code] {

@@ -598,3 +598,85 @@ func CheckArticle6Claim(prefix string, c *Article6Claim) error {
 	}
 	return nil
 }
+
+// checkImportITMO checks an import block's ITMO statement: identifiers
+// that parse, of the block's origin registry, vintage and issuance, whose
+// units are the block's first and last serial, with one prefix (approach,
+// registry, Party) for both.
+func checkImportITMO(field string, b ImportBlock) error {
+	it := b.ITMO
+	if it == nil {
+		return nil
+	}
+	bad := func(format string, args ...any) error {
+		return ledger.Errorf(ledger.KindInvalid, ledger.CodeInvalid, 0, field, format, args...)
+	}
+	if err := CheckText(field+".authorisation", it.Authorisation, 64); err != nil {
+		return err
+	}
+	if it.Authorisation == "" || it.Version < 1 {
+		return bad("%s names the authorisation and its version (from 1)", field)
+	}
+	first, err := article6.ParseITMOID(it.First)
+	if err != nil {
+		return bad("%s.first: %v", field, err)
+	}
+	last, err := article6.ParseITMOID(it.Last)
+	if err != nil {
+		return bad("%s.last: %v", field, err)
+	}
+	o := b.Origin
+	switch {
+	case first.Registry != o.Registry || first.Issuance != o.Issuance || first.Vintage != o.Vintage:
+		return bad("%s: ITMO %s is not of issuance %s/%d, vintage %d", field, it.First, o.Registry, o.Issuance, o.Vintage)
+	case first.Unit != b.Start || last.Unit != b.End:
+		return bad("%s: ITMOs %s to %s are not units %d-%d", field, it.First, it.Last, b.Start, b.End)
+	}
+	last.Unit = first.Unit
+	if last != first {
+		return bad("%s: ITMOs %s and %s differ in more than the unit", field, it.First, it.Last)
+	}
+	return nil
+}
+
+// ITMORange is a part of a looked-up serial range that arrived here as
+// ITMOs (an import the hub attached their identifiers to).
+type ITMORange struct {
+	Start         int64  `json:"start"`
+	End           int64  `json:"end"`
+	Authorisation string `json:"authorisation"`
+	Version       int    `json:"version"`
+	First         string `json:"first_itmo"`
+	Last          string `json:"last_itmo"`
+	// Transfer is the hub's transaction that brought them.
+	Transfer string `json:"transfer"`
+}
+
+// itmosOf returns the parts of units lo-hi of origin issuance o that the
+// import entry body brought as ITMOs, with their identifiers.
+func itmosOf(body string, o Origin, lo, hi int64) []ITMORange {
+	var e struct {
+		Request Import `json:"request"`
+	}
+	if json.Unmarshal([]byte(body), &e) != nil {
+		return nil
+	}
+	var out []ITMORange
+	for _, b := range e.Request.Blocks {
+		if b.ITMO == nil || b.Origin.Origin != o {
+			continue
+		}
+		s, t := max(lo, b.Start), min(hi, b.End)
+		if s > t {
+			continue
+		}
+		first, err := article6.ParseITMOID(b.ITMO.First)
+		if err != nil {
+			continue
+		}
+		last := first
+		first.Unit, last.Unit = s, t
+		out = append(out, ITMORange{Start: s, End: t, Authorisation: b.ITMO.Authorisation, Version: b.ITMO.Version, First: first.String(), Last: last.String(), Transfer: e.Request.Transfer})
+	}
+	return out
+}
