@@ -850,3 +850,48 @@ func TestArticle6RevocationBeforeCompletion(t *testing.T) {
 		})
 	})
 }
+
+// TestCoordinatedIssuanceFromJournal: a JCM host registry's issue_authorised
+// names its Joint Committee decision, and the hub's ledger, fed from the
+// registry's journal, records the share under that decision (not complete
+// while the partner's share is missing) and refuses a second share of the
+// same decision from the same registry with article6-decision-issued-twice.
+func TestCoordinatedIssuanceFromJournal(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		ctx := context.Background()
+		la, err := registry.Open(ctx, tg.Open(t), registry.Options{Code: "LA"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(la.Close)
+		s := &a6site{node: la}
+		_, acc := s.holder(t, "Vientiane biogas")
+		s.do(t, admin, registry.Authorise{Authorisation: registry.Authorisation{ID: "LA-JCM-0001", Version: 1, Host: "LA", Approach: "JP-LA-JCM", Purposes: []string{"NDC"},
+			Quantity: 10_000, From: "2025-01-01", Until: "2030-12-31", VintageFrom: 2025, VintageTo: 2030, Activities: []string{"LA-BIOGAS-01"}, AcquiringParties: []string{"JP"}}})
+		share := func() {
+			s.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: 600, AccountID: acc},
+				Authorisation: "LA-JCM-0001", Decision: "JC-LA-0007", DecisionQuantity: 1000})
+		}
+		share()
+		a6, err := OpenArticle6(ctx, Article6Config{DB: tg.Fresh(t).Open(t), Ledger: article6.Config{Approaches: defaultApproaches(t), Registries: map[string]string{"LA": "LA", "JP": "JP"}},
+			Sources: map[string]Article6Source{"LA": NodeSource{Node: la}}, Log: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d article6.Decision
+		if err := a6.Ledger(ctx, func(l *article6.Ledger) error { d = l.State().Decisions()["JC-LA-0007"]; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if d.Quantity != 1000 || d.Issued["LA"] != 600 || d.Complete() {
+			t.Fatalf("decision at the hub: %+v", d)
+		}
+		share()
+		if err := a6.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fs := a6.Facts()
+		if last := fs[len(fs)-1]; last.Refused != article6.CodeDecisionTwice {
+			t.Fatalf("a second LA share of the decision: %+v", last)
+		}
+	})
+}

@@ -95,6 +95,13 @@ type IssueAuthorised struct {
 	Investor         string `json:"investor,omitempty" limit:"2"`
 	InvestorFraction string `json:"investor_fraction,omitempty" limit:"20"`
 	InvestorAccount  int64  `json:"investor_account,omitempty"`
+	// Decision names the Joint Committee decision a coordinated issuance
+	// (the JCM: one decision, each side's share issued in its own
+	// registry) issues its share under, with the decision's whole
+	// quantity; required under an approach with coordinated issuance and
+	// refused under any other.
+	Decision         string `json:"decision,omitempty" limit:"64"`
+	DecisionQuantity int64  `json:"decision_quantity,omitempty"`
 }
 
 func (Authorise) Kind() string           { return "authorise" }
@@ -367,6 +374,9 @@ func (n *Node) issueAuthorised(w *writeSet, a Actor, r IssueAuthorised, res *Res
 		return invalid("investor", "an investor fraction or account needs the investor's Party")
 	}
 	ap := cfg.Approaches[auth.Approach]
+	if err := checkDecision(ap, r); err != nil {
+		return err
+	}
 	if iss.Quantity <= 0 {
 		return n.issue(w, a, iss, res) // the issue's own quantity error
 	}
@@ -441,7 +451,7 @@ func IssuanceActionOf(code string, r IssueAuthorised, res Result) (article6.Acti
 func issuanceAction(cfg article6.Config, code string, r IssueAuthorised, res Result) (article6.Action, error) {
 	a := article6.Action{Kind: article6.ActionIssue, Date: res.At.UTC().Format(time.DateOnly), Authorisation: r.Authorisation,
 		Units:    ledger.Serial{Registry: code, UnitType: r.Issue.UnitType, Project: r.Issue.Project, Vintage: r.Issue.Vintage, Issuance: res.ID, Start: 1, End: r.Issue.Quantity},
-		Investor: r.Investor}
+		Investor: r.Investor, Decision: r.Decision, DecisionQuantity: r.DecisionQuantity}
 	if r.Investor != "" {
 		f, err := decimal.NewFromString(r.InvestorFraction)
 		if err != nil {
@@ -679,4 +689,30 @@ func itmosOf(body string, o Origin, lo, hi int64) []ITMORange {
 		out = append(out, ITMORange{Start: s, End: t, Authorisation: b.ITMO.Authorisation, Version: b.ITMO.Version, First: first.String(), Last: last.String(), Transfer: e.Request.Transfer})
 	}
 	return out
+}
+
+// checkDecision checks the Joint Committee decision of an issuance: an
+// approach with coordinated issuance (the JCM: "the Joint Committee
+// decides the split of each issuance and each side issues its share in
+// its own registry", Common Specifications of the JCM Registry, cited in
+// docs/article6.md) needs the decision's id and quantity, and this share
+// may not exceed the decision; any other approach names none. Whether the
+// shares of every registry add up is the hub's check (article6-decision-*).
+func checkDecision(ap article6.Approach, r IssueAuthorised) error {
+	if err := CheckText("decision", r.Decision, 64); err != nil {
+		return err
+	}
+	switch {
+	case !ap.CoordinatedIssuance && (r.Decision != "" || r.DecisionQuantity != 0):
+		return a6err(ledger.KindInvalid, article6.CodeDecisionMismatch, "decision", "%s has no coordinated issuance; an issuance under it names no decision", ap.ID)
+	case !ap.CoordinatedIssuance:
+		return nil
+	case strings.TrimSpace(r.Decision) == "":
+		return a6err(ledger.KindInvalid, article6.CodeDecisionMismatch, "decision", "%s issues under a Joint Committee decision: name it (decision) with its quantity (decision_quantity)", ap.ID)
+	case r.DecisionQuantity < 1:
+		return a6err(ledger.KindInvalid, article6.CodeDecisionMismatch, "decision_quantity", "decision_quantity must be the decision's whole quantity in t, from 1")
+	case r.Issue.Quantity > r.DecisionQuantity:
+		return a6err(ledger.KindInvalid, article6.CodeDecisionExceeded, "issue.quantity", "this share of %d t is above decision %s's %d t", r.Issue.Quantity, r.Decision, r.DecisionQuantity)
+	}
+	return nil
 }
