@@ -235,3 +235,22 @@ func TestA6BalancesAveraging(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkedHubArticle6: a networked hub's Article 6 routes answer 503
+// article6_unavailable with a sentence saying why, not empty tables.
+func TestNetworkedHubArticle6(t *testing.T) {
+	srv := httptest.NewServer(api.NetworkedHubArticle6())
+	defer srv.Close()
+	for _, p := range []string{"/api/v1/article6/aef?party=TH&year=2026", "/api/v1/article6/itmos"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if d, _ := m["detail"].(string); resp.StatusCode != 503 || m["code"] != "article6_unavailable" || !strings.Contains(d, "networked hub") || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %v", p, resp.StatusCode, m)
+		}
+	}
+}

@@ -433,6 +433,14 @@ var article6Purposes = []string{"ndc", "oimp", "icc"}
 // unless the purpose is an Article 6 one.
 func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Finding {
 	if x == nil {
+		// A hub without an Article 6 ledger (serve --role hub has no fact
+		// source yet) cannot check a transfer whose purpose needs
+		// authorised units, nor record its first transfer and
+		// corresponding adjustment: it refuses it rather than let it pass
+		// unchecked. Voluntary transfers pass.
+		if slices.Contains(article6Purposes, p.Purpose) {
+			return []protocol.Finding{{Code: CodeArticle6Unavailable, Detail: fmt.Sprintf("this hub keeps no Article 6 ledger, so it cannot check a transfer for purpose %s (docs/article6.md)", p.Purpose)}}
+		}
 		return nil
 	}
 	x.mu.Lock()

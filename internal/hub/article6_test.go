@@ -895,3 +895,60 @@ func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 		}
 	})
 }
+
+// TestHubWithoutArticle6Ledger: a hub that keeps no Article 6 ledger (a
+// networked hub today) refuses a transfer whose purpose needs authorised
+// units with article6-unavailable, rather than let it pass without the
+// checks and without its first transfer recorded; a voluntary transfer
+// completes.
+func TestHubWithoutArticle6Ledger(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		ctx := context.Background()
+		clk := &clock{t: a6start}
+		open := func(tg storetest.Target, code string) *a6site {
+			n, err := registry.Open(ctx, tg.Open(t), registry.Options{Code: code, Now: clk.now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(n.Close)
+			s := &a6site{node: n}
+			s.hubOrg = s.do(t, admin, registry.CreateOrganisation{Name: "Corridor hub", Country: "SG"}).ID
+			return s
+		}
+		id, cn := open(tg, "ID"), open(tg.Fresh(t), "CN")
+		actor, from := id.holder(t, "PT Surya Energi")
+		_, to := cn.holder(t, "China national holding")
+		id.do(t, admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", Methodology: "CCER-01-001-V01", HostCountry: "ID", Vintage: 2026, Quantity: 1000, AccountID: from})
+		set, err := agreements.Default()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Embedded(ctx, EmbeddedConfig{HubDB: tg.Fresh(t).Open(t), Members: []Member{{Node: id.node, HubOrg: id.hubOrg}, {Node: cn.node, HubOrg: cn.hubOrg}}, Agreements: set, Now: clk.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, purpose := range []string{"ndc", "voluntary"} {
+			sent, err := c.Send(ctx, "ID", Send{Actor: actor, Key: "send-" + purpose, From: from, ToRegistry: "CN", ToAccount: to, Units: registry.Units{Quantity: 10, UnitType: "CCER"}, Purpose: purpose})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			tr, err := c.Transfer(ctx, sent.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch purpose {
+			case "ndc":
+				if tr.Status != protocol.StatusTerminated || !slices.Contains(a6codes(tr), CodeArticle6Unavailable) {
+					t.Errorf("ndc without a ledger: %v %v", tr.Statuses(), a6codes(tr))
+				}
+			default:
+				if tr.Status != protocol.StatusCompleted {
+					t.Errorf("voluntary without a ledger: %v %v", tr.Statuses(), a6codes(tr))
+				}
+			}
+		}
+	})
+}
