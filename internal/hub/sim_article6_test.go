@@ -173,6 +173,27 @@ func (a *simA6) check(s *sim, nodes []*registry.Node) {
 				firsts++
 			}
 		}
+		// The ITMO identifiers a registry shows for units it imported are
+		// the hub's (the statement it attached at 4, or the sender's).
+		for _, b := range l.State().Blocks() {
+			n := s.byCode[b.Holder]
+			if b.FirstTransfer == 0 || n == nil || b.Holder == b.Units.Registry || b.Status == article6.StatusCancelled {
+				continue
+			}
+			info, err := n.node.Lookup(s.ctx, admin, b.Units.String())
+			if err != nil {
+				t.Errorf("seed %d: %s lookup %s: %v", s.seed, n.code, b.Units, err)
+				continue
+			}
+			for _, it := range info.ITMOs {
+				part := b.Units
+				part.Start, part.End = it.Start, it.End
+				if err := l.CheckStatement(part, it.Authorisation, it.Version, it.First, it.Last); err != nil {
+					t.Errorf("seed %d: %s shows %s as ITMOs %s-%s: %v", s.seed, n.code, part, it.First, it.Last, err)
+				}
+				s.counts["a6 imported ITMO ranges shown"]++
+			}
+		}
 		return nil
 	})
 	s.counts["a6 first transfers"] += firsts
@@ -201,8 +222,9 @@ func (a *simA6) check(s *sim, nodes []*registry.Node) {
 // Once quiet, besides everything TestSimulation checks: no ITMO was
 // first-transferred twice, each first transfer has exactly one
 // corresponding adjustment of its quantity, each Party's adjustments add
-// up to what its AEF Actions report, no fact was refused, and the ledger
-// places every unit where the registries hold it, before and after
+// up to what its AEF Actions report, no fact was refused, the ITMO
+// identifiers a registry shows for units it imported are the hub's, and
+// the ledger places every unit where the registries hold it, before and after
 // rebuilding it from the hub's database. Seeds and transfers are counts
 // (CORRIDOR_SIM_A6_SEEDS, CORRIDOR_SIM_A6_TRANSFERS), not a time budget.
 func TestSimulationArticle6(t *testing.T) {
@@ -230,7 +252,7 @@ func TestSimulationArticle6(t *testing.T) {
 		})
 	}
 	t.Logf("over %d seeds: %v", seeds, total)
-	if total["a6 first transfers"] == 0 || total["a6 record "+string(article6.RecordUse)] == 0 {
+	if total["a6 first transfers"] == 0 || total["a6 record "+string(article6.RecordUse)] == 0 || total["a6 imported ITMO ranges shown"] == 0 {
 		t.Fatalf("the run first-transferred or used no ITMO: %v", total)
 	}
 }
