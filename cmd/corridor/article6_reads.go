@@ -117,6 +117,7 @@ server's API (public: no token needed). --party keeps one Party's.` + exitCodesH
 			cmd.Flags().StringVar(&q.Method, "method", "", "method of applying corresponding adjustments: multi-year-trajectory (default), multi-year-budget, single-year-trajectory, single-year-averaging")
 			cmd.Flags().StringVar(&period, "ndc-period", "2021-2030", "the NDC implementation period, FIRST-LAST")
 			cmd.Flags().StringVar(&q.TargetYear, "target-year", "", "target year of a single-year NDC (default: the period's last)")
+			cmd.Flags().StringVar(&q.AsOf, "as-of", "", "single-year-averaging: the last elapsed year the average counts (default: this year, within the period)")
 		}
 		out = append(out, cmd)
 	}

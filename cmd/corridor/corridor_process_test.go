@@ -461,6 +461,17 @@ func corridorProcesses(t *testing.T, bin, pgURL string) {
 		resp.Body.Close()
 		t.Fatalf("the hub answered %d without a client certificate", resp.StatusCode)
 	}
+	// The networked hub keeps no Article 6 ledger yet: it says so (503
+	// article6_unavailable), it does not serve empty tables.
+	if resp, err := c.httpc.Get(hubURL + "/api/v1/article6/aef?party=TH&year=2026"); err != nil {
+		t.Fatal(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"code":"article6_unavailable"`) {
+			t.Errorf("the networked hub's AEF: %d %s", resp.StatusCode, body)
+		}
+	}
 
 	// Refused messages over HTTP, with their codes.
 	cnSigner, err := hubhttp.LoadSigner(keys["CN"].file, "CN")

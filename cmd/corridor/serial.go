@@ -162,6 +162,16 @@ func printSerial(out io.Writer, reg string, v serialAcross) error {
 	if err := printBlocks(out, v.Blocks); err != nil {
 		return err
 	}
+	if len(v.ITMOs) > 0 {
+		fmt.Fprintf(out, "\nITMOs (Article 6 identifiers of the units imported into %s)\n", reg)
+		t := newTable(out, "RANGE", "FIRST ITMO", "LAST ITMO", "AUTHORISATION", "TRANSFER")
+		for _, it := range v.ITMOs {
+			t.row(fmt.Sprintf("%d-%d", it.Start, it.End), it.First, it.Last, fmt.Sprintf("%s v%d", it.Authorisation, it.Version), it.Transfer)
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+	}
 	if other := otherBlocks(v); len(other) > 0 {
 		fmt.Fprintf(out, "\nBlocks in other registries (%s)\n", count(len(other), "block", "blocks"))
 		t := newTable(out, "REGISTRY", "SERIAL", "QUANTITY", "STATE", "ACCOUNT", "PENDING")

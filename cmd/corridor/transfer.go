@@ -49,6 +49,7 @@ func newTransferCmd() *cobra.Command {
 	var wait bool
 	var waitTimeout time.Duration
 	var expiresIn time.Duration
+	var a6 article6Flags
 	cmd := &cobra.Command{
 		Use:   "transfer",
 		Short: "Transfer units to another account of the registry, or abroad to another registry of the corridor",
@@ -64,11 +65,15 @@ transaction id, its status (DES number: 1 proposed, 2 checked, 8 accepted, 4 com
 3, 6, 5 and 7 end it without the units moving) and the serial ranges reserved; the
 units keep their serials in the acquiring registry. With --wait it follows the hub's
 record until the transfer is final and, when this server runs the acquiring registry,
-until the units are recorded there.` + transferExitHelp,
+until the units are recorded there. The --article6-* flags add the sender's Article 6
+statement for authorised units (authorisation, version, approach, first transferring
+Party, first transfer or not), which the hub checks against its Article 6 ledger.` + transferExitHelp,
 		Example: `  corridor transfer --from 2 --to 4 --quantity 1000 --unit-type CCER
   corridor transfer --from 2 --to 4 --serial CN-CCER-CCER-DEMO-0001-2024-1-1-500
   corridor transfer --registry CN --from 2 --to-registry TH --to-account 3 --quantity 500 --unit-type CCER --wait
-  corridor transfer --registry CN --from 2 --to-registry ID --to-account 2 --quantity 100 --unit-type CCER --purpose voluntary --idempotency-key pilot-17`,
+  corridor transfer --registry CN --from 2 --to-registry ID --to-account 2 --quantity 100 --unit-type CCER --purpose voluntary --idempotency-key pilot-17
+  corridor transfer --registry ID --from 5 --to-registry CN --to-account 3 --quantity 100 --unit-type CCER --purpose ndc \
+    --article6-authorisation ID-A6-0001 --article6-approach CN-ID-PILOT --article6-party ID --article6-first-transfer --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := positiveIDs(cmd, "from", "to", "to-account"); err != nil {
@@ -100,6 +105,10 @@ until the units are recorded there.` + transferExitHelp,
 				// refuses it too, 400 purpose_unknown).
 				return usageError(cmd, "--purpose %q is not one of the corridor's purposes: %s", x.Purpose, strings.Join(api.PurposeCodes(), ", "))
 			}
+			claim, err := a6.claim(cmd, abroad)
+			if err != nil {
+				return err
+			}
 			units, err := u.units(cmd)
 			if err != nil {
 				return err
@@ -113,6 +122,7 @@ until the units are recorded there.` + transferExitHelp,
 			x.FromAccount = req.From
 			x.Quantity, x.UnitType, x.IssuanceID, x.Vintage, x.Serials = units.Quantity, units.UnitType, units.IssuanceID, units.Vintage, units.Serials
 			x.ExpiresIn = int64(expiresIn / time.Second)
+			x.Article6 = claim
 			return sendAbroad(cmd, &f, x, wait, waitTimeout)
 		},
 	}
@@ -128,6 +138,7 @@ until the units are recorded there.` + transferExitHelp,
 	fs.DurationVar(&expiresIn, "expires-in", 0, "lifetime of the escrow abroad (default: the registry's, 24h); it voids itself if the transfer has not completed")
 	fs.BoolVar(&wait, "wait", false, "follow the transfer abroad until it is final; exit 0 only if it completed")
 	fs.DurationVar(&waitTimeout, "wait-timeout", envDuration("CORRIDOR_WAIT_TIMEOUT", 2*time.Minute), "how long --wait waits for a final status (env CORRIDOR_WAIT_TIMEOUT)")
+	a6.add(fs)
 	required(cmd, "from")
 	return cmd
 }

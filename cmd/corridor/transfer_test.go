@@ -32,7 +32,7 @@ type corridorCLI struct {
 	accs   map[string]int64
 }
 
-func startCorridorCLI(t *testing.T, tg storetest.Target) *corridorCLI {
+func startCorridorCLI(t *testing.T, tg storetest.Target, opts ...func(*testing.T, *hub.EmbeddedConfig)) *corridorCLI {
 	t.Helper()
 	ctx := context.Background()
 	s := &corridorCLI{nodes: map[string]*registry.Node{}, tokens: map[string]string{}, accs: map[string]int64{}}
@@ -69,7 +69,11 @@ func startCorridorCLI(t *testing.T, tg storetest.Target) *corridorCLI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := hub.Embedded(ctx, hub.EmbeddedConfig{HubDB: tg.Fresh(t).Open(t), Members: members, Agreements: set})
+	cfg := hub.EmbeddedConfig{HubDB: tg.Fresh(t).Open(t), Members: members, Agreements: set}
+	for _, o := range opts {
+		o(t, &cfg)
+	}
+	c, err := hub.Embedded(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,20 @@ func (s *Server) article6Reports() Article6Reports {
 	return nil
 }
 
+// NetworkedHubArticle6 is what a networked hub (serve --role hub) answers
+// under /api/v1/article6/: 503 article6_unavailable, saying why. Its
+// Article 6 ledger has no fact source yet (the nodes' journals reach the
+// hub's ledger only in the embedded corridor; docs/article6.md, "Not
+// done"), so it serves no tables rather than empty ones.
+func NetworkedHubArticle6() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "86400")
+		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: "article6_unavailable", Title: "Article 6 ledger not available",
+			Detail: "This is a networked hub (serve --role hub): it keeps no Article 6 ledger yet, because it has no source of the registries' authorisations and issuances over the network. " +
+				"It serves no Article 6 tables rather than empty ones, and it refuses transfers for purposes ndc, oimp and icc (article6-unavailable). The embedded corridor (serve) keeps the ledger; see docs/article6.md."})
+	})
+}
+
 func (s *Server) routesArticle6(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/article6/aef", s.handleAEF)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/corridor-carbon/corridor/internal/article6"
 	"github.com/corridor-carbon/corridor/internal/article6report"
@@ -124,7 +125,9 @@ func (s *Server) handleA6Adjustments(w http.ResponseWriter, r *http.Request) {
 var balanceMethods = []article6.Method{article6.MultiYearTrajectory, article6.MultiYearBudget, article6.SingleYearTrajectory, article6.SingleYearAveraging}
 
 // balanceParamsOf reads the balances route's period and method
-// (defaults: multi-year-trajectory over 2021-2030, target year the last).
+// (defaults: multi-year-trajectory over 2021-2030, target year the last,
+// and for averaging the years elapsed as of today: as_of is this year,
+// within the period).
 func balanceParamsOf(r *http.Request) (article6report.BalanceParams, error) {
 	q := r.URL.Query()
 	p := article6report.BalanceParams{Method: article6.MultiYearTrajectory, FirstYear: 2021, LastYear: 2030}
@@ -137,7 +140,7 @@ func balanceParamsOf(r *http.Request) (article6report.BalanceParams, error) {
 	for _, f := range []struct {
 		name string
 		to   *int
-	}{{"first_year", &p.FirstYear}, {"last_year", &p.LastYear}, {"target_year", &p.TargetYear}} {
+	}{{"first_year", &p.FirstYear}, {"last_year", &p.LastYear}, {"target_year", &p.TargetYear}, {"as_of", &p.AsOf}} {
 		v := q.Get(f.name)
 		if v == "" {
 			continue
@@ -157,6 +160,12 @@ func balanceParamsOf(r *http.Request) (article6report.BalanceParams, error) {
 	if p.TargetYear < p.FirstYear || p.TargetYear > p.LastYear {
 		return p, &badParam{"year_invalid", "target_year", "target_year must be within first_year to last_year."}
 	}
+	if p.AsOf == 0 {
+		p.AsOf = min(max(time.Now().UTC().Year(), p.FirstYear), p.LastYear)
+	}
+	if p.AsOf < p.FirstYear {
+		return p, &badParam{"year_invalid", "as_of", "as_of must not be before first_year: averaging divides by the years of the period elapsed as of that year."}
+	}
 	return p, nil
 }
 
@@ -166,7 +175,7 @@ func balanceParamsOf(r *http.Request) (article6report.BalanceParams, error) {
 // the Party's reported emissions.
 func (s *Server) handleA6Balances(w http.ResponseWriter, r *http.Request) {
 	p, perr := balanceParamsOf(r)
-	s.a6read(w, r, []string{"party", "method", "first_year", "last_year", "target_year"}, false, func(l *article6.Ledger, party string) error {
+	s.a6read(w, r, []string{"party", "method", "first_year", "last_year", "target_year", "as_of"}, false, func(l *article6.Ledger, party string) error {
 		if perr != nil {
 			return perr
 		}

@@ -151,6 +151,8 @@ func TestArticle6ReadsRefuse(t *testing.T) {
 		{srv.URL, "/api/v1/article6/balances?first_year=2020", 400, "year_invalid", "first_year"},
 		{srv.URL, "/api/v1/article6/balances?first_year=2030&last_year=2025", 400, "year_invalid", "last_year"},
 		{srv.URL, "/api/v1/article6/balances?method=single-year-averaging&target_year=2031", 400, "year_invalid", "target_year"},
+		{srv.URL, "/api/v1/article6/balances?method=single-year-averaging&as_of=2020", 400, "year_invalid", "as_of"},
+		{srv.URL, "/api/v1/article6/balances?method=single-year-averaging&first_year=2025&as_of=2024", 400, "year_invalid", "as_of"},
 		{bare.URL, "/api/v1/article6/itmos", 503, "article6_unavailable", ""},
 	} {
 		resp, err := http.Get(c.base + c.path)
@@ -168,6 +170,87 @@ func TestArticle6ReadsRefuse(t *testing.T) {
 			if len(as) != 1 || as[0].(map[string]any)["status"] != "in force" {
 				t.Errorf("%s: %v", c.path, m)
 			}
+		}
+	}
+}
+
+// TestA6BalancesAveraging: GET /api/v1/article6/balances with
+// single-year-averaging divides the cumulative amount by the years of the
+// period elapsed as of as_of (decision 2/CMA.3, annex, para. 7(a)(ii)):
+// Thailand's 20 t OMGE first transfer for 2026 over 2021-2026 is
+// 20 / 6 = 3.333 t in the NDC year 2030, and 20 / 10 = 2 t once the
+// period has ended.
+func TestA6BalancesAveraging(t *testing.T) {
+	aps, err := article6.DefaultApproaches()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := article6.NewLedger(article6.Config{Approaches: aps, Registries: map[string]string{"TH": "TH"}})
+	if err := l.Record(article6.AuthEvent{Kind: article6.EventAuthorise, Date: "2026-04-01", Authorisation: article6.Authorisation{ID: "TH-SG-0001", Version: 1, Host: "TH",
+		Approach: "SG-TH-IA", Purposes: []article6.Purpose{article6.PurposeNDC}, Quantity: 5000, From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030,
+		Activities: []string{"TH-EBUS-01"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Apply(article6.Action{Kind: article6.ActionIssue, Date: "2026-04-02", Authorisation: "TH-SG-0001", OMGE: 20, ShareOfProceeds: 50,
+		Units: ledger.Serial{Registry: "TH", UnitType: "PTVER", Project: "TH-EBUS-01", Vintage: 2026, Issuance: 1, Start: 1, End: 1000}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New().WithArticle6(ledgerReports{l}).Handler())
+	defer srv.Close()
+	for _, c := range []struct {
+		asOf      string
+		wantAsOf  float64
+		want2030  string
+		want2026r string
+	}{
+		{"2026", 2026, "3.333", "0"},
+		{"2030", 2030, "2", "0"},
+		{"2035", 2030, "2", "0"},
+	} {
+		resp, err := http.Get(srv.URL + "/api/v1/article6/balances?party=TH&method=single-year-averaging&first_year=2021&last_year=2030&as_of=" + c.asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Balances []struct {
+				AsOf float64 `json:"as_of"`
+				Rows []struct {
+					Year       int    `json:"year"`
+					Adjustment string `json:"adjustment"`
+				} `json:"rows"`
+			} `json:"balances"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || len(out.Balances) != 1 {
+			t.Fatalf("as_of %s: %d %v %+v", c.asOf, resp.StatusCode, err, out)
+		}
+		b := out.Balances[0]
+		got := map[int]string{}
+		for _, r := range b.Rows {
+			got[r.Year] = r.Adjustment
+		}
+		if b.AsOf != c.wantAsOf || got[2030] != c.want2030 || got[2026] != c.want2026r {
+			t.Errorf("as_of %s: as_of %v, 2030 %s, 2026 %s; want %v %s %s", c.asOf, b.AsOf, got[2030], got[2026], c.wantAsOf, c.want2030, c.want2026r)
+		}
+	}
+}
+
+// TestNetworkedHubArticle6: a networked hub's Article 6 routes answer 503
+// article6_unavailable with a sentence saying why, not empty tables.
+func TestNetworkedHubArticle6(t *testing.T) {
+	srv := httptest.NewServer(api.NetworkedHubArticle6())
+	defer srv.Close()
+	for _, p := range []string{"/api/v1/article6/aef?party=TH&year=2026", "/api/v1/article6/itmos"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if d, _ := m["detail"].(string); resp.StatusCode != 503 || m["code"] != "article6_unavailable" || !strings.Contains(d, "networked hub") || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %v", p, resp.StatusCode, m)
 		}
 	}
 }

@@ -201,6 +201,10 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 		ledgerError(w, r, err, true)
 		return
 	}
+	if err := registry.CheckArticle6Claim("article6", req.Article6); err != nil {
+		ledgerError(w, r, err, true)
+		return
+	}
 	// A made-up acquiring registry must never reserve units: it is checked
 	// against the corridor's trust list before anything is written.
 	known, err := s.corridorNode(r.Context(), req.ToRegistry)
@@ -219,7 +223,7 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 	}
 	sent, err := s.link.Send(r.Context(), n.Code(), hub.Send{Actor: actor, Key: key, From: req.FromAccount, ToRegistry: req.ToRegistry, ToAccount: req.ToAccount,
 		Units:   registry.Units{Quantity: req.Quantity, UnitType: req.UnitType, IssuanceID: req.IssuanceID, Vintage: req.Vintage, Serials: req.Serials},
-		Purpose: req.Purpose, ExpiresIn: req.ExpiresIn})
+		Purpose: req.Purpose, ExpiresIn: req.ExpiresIn, Article6: req.Article6})
 	if err != nil {
 		sendProblem(w, r, bodyFields(err))
 		return

@@ -30,7 +30,7 @@ type corridorWorld struct {
 	accs   map[string]int64  // "CN/holder", "TH/holder", …
 }
 
-func newCorridorWorld(t *testing.T, tg storetest.Target) *corridorWorld {
+func newCorridorWorld(t *testing.T, tg storetest.Target, opts ...func(*testing.T, *hub.EmbeddedConfig)) *corridorWorld {
 	t.Helper()
 	ctx := context.Background()
 	cw := &corridorWorld{nodes: map[string]*registry.Node{}, tokens: map[string]string{}, accs: map[string]int64{}}
@@ -71,7 +71,11 @@ func newCorridorWorld(t *testing.T, tg storetest.Target) *corridorWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cw.c, err = hub.Embedded(ctx, hub.EmbeddedConfig{HubDB: tg.Fresh(t).Open(t), Members: members, Agreements: set})
+	cfg := hub.EmbeddedConfig{HubDB: tg.Fresh(t).Open(t), Members: members, Agreements: set}
+	for _, o := range opts {
+		o(t, &cfg)
+	}
+	cw.c, err = hub.Embedded(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

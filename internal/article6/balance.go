@@ -23,20 +23,29 @@ const (
 	// annual adjustments, judged in the target year.
 	SingleYearTrajectory Method = "single-year-trajectory"
 	// Single-year NDC with averaging: the target year's balance is adjusted
-	// by the average annual ITMOs first transferred and used over the
-	// period; other years carry no adjustment. Para. 7(a)(ii) as quoted
-	// divides the cumulative amount "by the number of elapsed years"; the
-	// period's length, used here, equals it once the period has ended.
+	// by the average annual amount of ITMOs first transferred and used over
+	// the NDC implementation period, "by taking the cumulative amount of
+	// ITMOs and dividing by the number of elapsed years" (2/CMA.3, annex,
+	// para. 7(a)(ii), as quoted in the third-party audit cited in
+	// docs/sources.md, "Article 6 texts"); other years carry no adjustment.
+	// The elapsed years are those of the period up to BalanceParams.AsOf,
+	// so a figure in the middle of the period divides what has been first
+	// transferred and used so far by the years so far, and the final one,
+	// once the period has ended, by the period's length.
 	SingleYearAveraging Method = "single-year-averaging"
 )
 
 // BalanceParams are the inputs of Balance.
 type BalanceParams struct {
-	Party       string
-	Method      Method
-	FirstYear   int // NDC implementation period
-	LastYear    int
-	TargetYear  int           // single-year NDCs
+	Party      string
+	Method     Method
+	FirstYear  int // NDC implementation period
+	LastYear   int
+	TargetYear int // single-year NDCs
+	// AsOf is the last elapsed year of the period for averaging: the
+	// cumulative amount and the number of elapsed years run from FirstYear
+	// to AsOf. 0, or a year after LastYear, means the period has ended.
+	AsOf        int
 	Emissions   map[int]int64 // reported emissions per year, t CO2 eq
 	Adjustments []Adjustment  // all adjustments; those of Party are used
 }
@@ -70,7 +79,16 @@ func Balance(p BalanceParams) ([]BalanceRow, error) {
 	if !single && p.Method != MultiYearTrajectory && p.Method != MultiYearBudget {
 		return nil, fmt.Errorf("article6: emissions balance: unknown method %q", p.Method)
 	}
+	asOf := p.LastYear
+	if p.AsOf != 0 && p.AsOf < p.LastYear {
+		asOf = p.AsOf
+	}
+	if asOf < p.FirstYear {
+		return nil, fmt.Errorf("article6: emissions balance: as of %d, no year of the period %d-%d has elapsed", p.AsOf, p.FirstYear, p.LastYear)
+	}
 	ft, used := map[int]int64{}, map[int]int64{}
+	// The cumulative amount of para. 7(a)(ii): first transferred and used
+	// in the elapsed years.
 	var sumFT, sumUsed int64
 	for _, a := range p.Adjustments {
 		if a.Party != p.Party || a.Year < p.FirstYear || a.Year > p.LastYear {
@@ -78,13 +96,19 @@ func Balance(p BalanceParams) ([]BalanceRow, error) {
 		}
 		if a.Quantity > 0 {
 			ft[a.Year] += a.Quantity
-			sumFT += a.Quantity
 		} else {
 			used[a.Year] -= a.Quantity
+		}
+		if a.Year > asOf {
+			continue
+		}
+		if a.Quantity > 0 {
+			sumFT += a.Quantity
+		} else {
 			sumUsed -= a.Quantity
 		}
 	}
-	n := decimal.NewFromInt(int64(p.LastYear - p.FirstYear + 1))
+	n := decimal.NewFromInt(int64(asOf - p.FirstYear + 1)) // elapsed years
 	var rows []BalanceRow
 	var total BalanceRow
 	for y := p.FirstYear; y <= p.LastYear; y++ {

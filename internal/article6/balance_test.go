@@ -55,3 +55,56 @@ func TestBalanceWorked(t *testing.T) {
 		}
 	}
 }
+
+// TestBalanceAveragingElapsedYears builds the single-year averaging case
+// from decision 2/CMA.3, annex, para. 7(a)(ii) (as quoted in
+// docs/sources.md): the average annual amount of ITMOs first transferred
+// and used over the NDC implementation period, "by taking the cumulative
+// amount of ITMOs and dividing by the number of elapsed years", applied in
+// the NDC year. A Party with a 2030 single-year NDC and the period
+// 2021-2030 first transfers 1,200 t for 2022 and 600 t for 2025, uses
+// 300 t in 2026 and first transfers 900 t for 2028. As of 2026, six years
+// (2021-2026) have elapsed and the cumulative amount is 1,200 + 600 - 300 =
+// 1,500 t: the average is 1,500 / 6 = 250 t (not 1,500 / 10 = 150 t, the
+// period's length), and the 2028 transfer is not yet in it. Once the
+// period has ended, the cumulative 2,400 t over ten elapsed years is 240 t.
+func TestBalanceAveragingElapsedYears(t *testing.T) {
+	adj := []Adjustment{
+		{Party: "TH", Year: 2022, Quantity: 1200}, {Party: "TH", Year: 2025, Quantity: 600},
+		{Party: "TH", Year: 2026, Quantity: -300}, {Party: "TH", Year: 2028, Quantity: 900},
+	}
+	for _, c := range []struct {
+		asOf int
+		want string
+	}{
+		{2026, "250"},
+		{2021, "0"},       // one elapsed year, nothing first transferred in it
+		{2022, "600"},     // 1,200 over two years
+		{0, "240"},        // the period has ended
+		{2030, "240"},     // its last year
+		{2035, "240"},     // after it
+		{2028, "300"},     // 2,400 over eight years
+		{2027, "214.286"}, // 1,500 over seven years, to AveragingPlaces
+	} {
+		rows, err := Balance(BalanceParams{Party: "TH", Method: SingleYearAveraging, FirstYear: 2021, LastYear: 2030, TargetYear: 2030, AsOf: c.asOf, Adjustments: adj})
+		if err != nil {
+			t.Fatalf("as of %d: %v", c.asOf, err)
+		}
+		for _, r := range rows {
+			want := "0"
+			if r.Year == 2030 {
+				want = c.want
+			}
+			if r.Adjustment.String() != want {
+				t.Errorf("as of %d: %d adjusted by %s, want %s", c.asOf, r.Year, r.Adjustment, want)
+			}
+		}
+		// The per-year columns report what happened, whatever the date.
+		if rows[2028-2021].FirstTransferred != 900 || rows[2026-2021].Used != 300 {
+			t.Errorf("as of %d: rows %+v", c.asOf, rows)
+		}
+	}
+	if _, err := Balance(BalanceParams{Party: "TH", Method: SingleYearAveraging, FirstYear: 2021, LastYear: 2030, TargetYear: 2030, AsOf: 2020, Adjustments: adj}); err == nil {
+		t.Error("a date before the period was accepted")
+	}
+}

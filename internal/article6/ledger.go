@@ -156,3 +156,42 @@ func (st *State) Parts(s ledger.Serial) []ledger.Serial {
 	}
 	return out
 }
+
+// UnitsStatement is what the record says of units moving between
+// registries: the authorisation and version they carry, whether this
+// move is their first transfer, and their ITMO identifiers.
+type UnitsStatement struct {
+	Authorisation string
+	Version       int
+	FirstTransfer bool
+	First, Last   ITMOID
+}
+
+// StatementOf is the record's statement of transfer a's units, when they
+// are ITMOs already or become ITMOs with a (its first transfer), and are
+// one block of the record (one authorisation, one Article 6 state). ok is
+// false otherwise: units the record does not know, units not (yet) ITMOs,
+// or units spanning blocks, for which no single statement holds.
+func (l *Ledger) StatementOf(a Action) (UnitsStatement, bool) {
+	var found Block
+	in := false
+	for _, b := range l.st.blocks[issKey{a.Units.Registry, a.Units.Issuance}] {
+		if b.Units.Start <= a.Units.Start && a.Units.End <= b.Units.End {
+			found, in = b, true
+			break
+		}
+	}
+	if !in {
+		return UnitsStatement{}, false
+	}
+	auth, ok := l.log.Current(found.Authorisation)
+	if !ok {
+		return UnitsStatement{}, false
+	}
+	first := found.FirstTransfer == 0 && l.FirstTransferOf(a)
+	if found.FirstTransfer == 0 && !first {
+		return UnitsStatement{}, false
+	}
+	f, last := ITMORange(auth.Approach, auth.Host, a.Units)
+	return UnitsStatement{Authorisation: auth.ID, Version: auth.Version, FirstTransfer: first, First: f, Last: last}, true
+}

@@ -195,9 +195,12 @@ func Adjustments(l *article6.Ledger, party string) []Adjustment {
 // emissions, so Emissions is zero and Balance is the adjustment alone
 // until an inventory is given.
 type Balance struct {
-	Party  string       `json:"party"`
-	Method string       `json:"method"`
-	Rows   []BalanceRow `json:"rows"`
+	Party  string `json:"party"`
+	Method string `json:"method"`
+	// AsOf is the last elapsed year an averaged balance counts (single-
+	// year averaging only: article6.BalanceParams.AsOf).
+	AsOf int          `json:"as_of,omitempty"`
+	Rows []BalanceRow `json:"rows"`
 }
 
 // BalanceRow is one year (Year 0: a budget's period total).
@@ -215,6 +218,9 @@ type BalanceParams struct {
 	FirstYear  int
 	LastYear   int
 	TargetYear int
+	// AsOf is the last elapsed year for single-year averaging (0: the
+	// period has ended).
+	AsOf int
 }
 
 // Balances computes each Party's balance with article6.Balance.
@@ -231,11 +237,17 @@ func Balances(l *article6.Ledger, p BalanceParams) ([]Balance, error) {
 	}
 	var out []Balance
 	for _, party := range parties {
-		rows, err := article6.Balance(article6.BalanceParams{Party: party, Method: p.Method, FirstYear: p.FirstYear, LastYear: p.LastYear, TargetYear: p.TargetYear, Adjustments: adj})
+		rows, err := article6.Balance(article6.BalanceParams{Party: party, Method: p.Method, FirstYear: p.FirstYear, LastYear: p.LastYear, TargetYear: p.TargetYear, AsOf: p.AsOf, Adjustments: adj})
 		if err != nil {
 			return nil, fmt.Errorf("article6report: %w", err)
 		}
 		b := Balance{Party: party, Method: string(p.Method)}
+		if p.Method == article6.SingleYearAveraging {
+			b.AsOf = min(p.LastYear, p.AsOf)
+			if p.AsOf == 0 {
+				b.AsOf = p.LastYear
+			}
+		}
 		for _, r := range rows {
 			b.Rows = append(b.Rows, BalanceRow{Year: r.Year, FirstTransferred: r.FirstTransferred, Used: r.Used, Adjustment: r.Adjustment})
 		}

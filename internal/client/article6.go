@@ -15,11 +15,12 @@ type Article6Query struct {
 	FirstYear  string
 	LastYear   string
 	TargetYear string
+	AsOf       string
 }
 
 func (q Article6Query) encode() string {
 	v := url.Values{}
-	for name, val := range map[string]string{"party": q.Party, "method": q.Method, "first_year": q.FirstYear, "last_year": q.LastYear, "target_year": q.TargetYear} {
+	for name, val := range map[string]string{"party": q.Party, "method": q.Method, "first_year": q.FirstYear, "last_year": q.LastYear, "target_year": q.TargetYear, "as_of": q.AsOf} {
 		if val != "" {
 			v.Set(name, val)
 		}

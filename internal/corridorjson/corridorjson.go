@@ -30,6 +30,10 @@ type CrossBorder struct {
 	// default when 0); the escrow voids itself if the transfer has not
 	// completed by then.
 	ExpiresIn int64 `json:"expires_in,omitempty"`
+	// Article6 is the sender's Article 6 statement for authorised units
+	// (optional; checked before anything is reserved, then by the hub
+	// against its Article 6 ledger).
+	Article6 *registry.Article6Claim `json:"article6,omitempty"`
 }
 
 // Sent answers a cross-border send (202): the transaction id, its status

@@ -71,6 +71,15 @@ var LAAuthorisation = registry.Authorisation{ID: "LA-A6-DEMO-0001", Version: 1, 
 var LAIssue = registry.Issue{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-LA-01", ProjectName: "Biogas digesters, Vientiane Province (demo)",
 	Methodology: "JCM methodology (demo description)", HostCountry: "LA", Vintage: InFlightVintage, Quantity: 2000, AccountID: HolderAccount(1)}
 
+// LADecision is the Joint Committee decision LAIssue is Lao PDR's share
+// of (JP-LA-JCM has coordinated issuance: each side issues its share in
+// its own registry), and LADecisionQuantity its whole quantity: in the
+// demo all of it is Lao PDR's share. Illustrative: no real decision.
+const (
+	LADecision         = "JC-LA-DEMO-0001"
+	LADecisionQuantity = 2000
+)
+
 // Article6Key is the fixed idempotency key of the Article 6 seed's step
 // name in registry code.
 func Article6Key(code, name string) string { return "demo-a6-" + code + "-" + name }

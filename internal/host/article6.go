@@ -101,7 +101,7 @@ func (ns *Nodes) seedArticle6(ctx context.Context, members []hub.Member) (*abroa
 		if _, err := do(la, "authorise", registry.Authorise{Authorisation: demo.LAAuthorisation}); err != nil {
 			return nil, err
 		}
-		if _, err := do(la, "issue", registry.IssueAuthorised{Issue: demo.LAIssue, Authorisation: demo.LAAuthorisation.ID}); err != nil {
+		if _, err := do(la, "issue", registry.IssueAuthorised{Issue: demo.LAIssue, Authorisation: demo.LAAuthorisation.ID, Decision: demo.LADecision, DecisionQuantity: demo.LADecisionQuantity}); err != nil {
 			return nil, err
 		}
 	}

@@ -209,6 +209,7 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	mux := http.NewServeMux()
 	rec.Register(mux)
 	mux.Handle("/hub/", hubhttp.HubHandler(h, pub, set, nil))
+	mux.Handle("/api/v1/article6/", api.NetworkedHubArticle6())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	slog.Info("corridor hub", "code", signer.Code, "kid", signer.KID, "trust_version", pub.Current().Version, "database", hubWhere(o.Storage), "reconcile_every", o.ReconcileEvery, "reconcile_on_demand", o.AdminToken != "")
 	return serveOn(ctx, ln, mux, serverTLS)

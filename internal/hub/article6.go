@@ -433,6 +433,14 @@ var article6Purposes = []string{"ndc", "oimp", "icc"}
 // unless the purpose is an Article 6 one.
 func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Finding {
 	if x == nil {
+		// A hub without an Article 6 ledger (serve --role hub has no fact
+		// source yet) cannot check a transfer whose purpose needs
+		// authorised units, nor record its first transfer and
+		// corresponding adjustment: it refuses it rather than let it pass
+		// unchecked. Voluntary transfers pass.
+		if slices.Contains(article6Purposes, p.Purpose) {
+			return []protocol.Finding{{Code: CodeArticle6Unavailable, Detail: fmt.Sprintf("this hub keeps no Article 6 ledger, so it cannot check a transfer for purpose %s (docs/article6.md)", p.Purpose)}}
+		}
 		return nil
 	}
 	x.mu.Lock()
@@ -483,6 +491,40 @@ func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Findi
 		}
 	}
 	return fs
+}
+
+// attach states, for each block of a completed transfer that the sender
+// made no Article 6 statement about, what the hub's record says of it
+// (Ledger.StatementOf: the authorisation and version, first transfer or
+// not, and the ITMO identifiers), so the acquiring registry records the
+// ITMO identifiers with the import (DESIGN.md: an import keeps "the
+// Article 6 attributes the hub attaches"). Blocks the record says nothing
+// of (units issued without authorisation, not yet ITMOs, or spanning
+// several of its blocks) stay as they are. nil-safe: a hub without an
+// Article 6 ledger forwards the blocks unchanged.
+func (x *Article6) attach(p protocol.Proposal, blocks []protocol.Block, now time.Time) []protocol.Block {
+	if x == nil {
+		return blocks
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	out := slices.Clone(blocks)
+	date := now.UTC().Format(time.DateOnly)
+	for i, b := range out {
+		if b.Article6.Stated() {
+			continue
+		}
+		a, err := x.transferAction(p, b, date)
+		if err != nil {
+			continue
+		}
+		st, ok := x.ledger.StatementOf(a)
+		if !ok {
+			continue
+		}
+		out[i].Article6 = protocol.Article6Units{Authorisation: st.Authorisation, Version: st.Version, FirstTransfer: st.FirstTransfer, FirstITMO: st.First.String(), LastITMO: st.Last.String()}
+	}
+	return out
 }
 
 // finding is an Article 6 refusal as a protocol finding.

@@ -519,81 +519,104 @@ func article6Sequence(t *testing.T, tg storetest.Target, seed uint64, steps int)
 	if bad := CheckCorridor(w.id.node, w.cn.node, w.my.node); len(bad) > 0 {
 		t.Fatal(bad)
 	}
+	for _, bad := range article6Properties(ctx, w.a6, []*registry.Node{w.id.node, w.cn.node, w.my.node}, []string{"ID", "CN"}) {
+		t.Error(bad)
+	}
+}
+
+// article6Properties states issue 10's properties of the hub's Article 6
+// ledger against the registries: no serial first-transferred twice; each
+// first transfer has exactly one corresponding adjustment, of its
+// quantity; each of parties' adjustments add up to what its 2026 AEF
+// Actions report; no fact was refused; and the ledger places every held
+// and used unit of an issuance it knows where the registries hold and
+// retired them. It returns what does not hold.
+func article6Properties(ctx context.Context, a6 *Article6, nodes []*registry.Node, parties []string) []string {
+	var bad []string
 	type key struct {
 		party string
 		state string
 	}
 	ledgerUnits := map[key]int64{}
 	adjusted := map[string]int64{}
-	err := w.a6.Ledger(ctx, func(l *article6.Ledger) error {
-		recs := l.State().Records()
-		seen := map[int64][][2]int64{}
+	known := func(ledger.Serial) bool { return false }
+	err := a6.Ledger(ctx, func(l *article6.Ledger) error {
+		st := l.State()
+		recs := st.Records()
+		seen := map[string][][2]int64{}
 		bySeq := map[int]article6.Record{}
 		for _, r := range recs {
 			bySeq[r.Seq] = r
 			if r.Type != article6.RecordFirstTransfer {
 				continue
 			}
-			for _, s := range seen[r.Units.Issuance] {
+			k := r.Units.Registry + "/" + strconv.FormatInt(r.Units.Issuance, 10)
+			for _, s := range seen[k] {
 				if r.Units.Start <= s[1] && s[0] <= r.Units.End {
-					t.Fatalf("serials %s first-transferred twice", r.Units)
+					bad = append(bad, fmt.Sprintf("serials %s first-transferred twice", r.Units))
 				}
 			}
-			seen[r.Units.Issuance] = append(seen[r.Units.Issuance], [2]int64{r.Units.Start, r.Units.End})
+			seen[k] = append(seen[k], [2]int64{r.Units.Start, r.Units.End})
 		}
 		perRecord := map[int]int{}
-		for _, a := range l.State().Adjustments() {
+		for _, a := range st.Adjustments() {
 			adjusted[a.Party] += a.Quantity
 			r := bySeq[a.Record]
 			if a.Quantity > 0 {
 				perRecord[a.Record]++
 				if r.Type != article6.RecordFirstTransfer || r.Quantity() != a.Quantity {
-					t.Fatalf("adjustment %+v does not match its first transfer %+v", a, r)
+					bad = append(bad, fmt.Sprintf("adjustment %+v does not match its first transfer %+v", a, r))
 				}
 			}
 		}
 		for _, r := range recs {
 			if r.Type == article6.RecordFirstTransfer && perRecord[r.Seq] != 1 {
-				t.Fatalf("first transfer %d has %d adjustments", r.Seq, perRecord[r.Seq])
+				bad = append(bad, fmt.Sprintf("first transfer %d (%s) has %d adjustments", r.Seq, r.Units, perRecord[r.Seq]))
 			}
 		}
-		for _, b := range l.State().Blocks() {
+		for _, b := range st.Blocks() {
 			if b.Status != article6.StatusCancelled {
 				ledgerUnits[key{b.Holder, string(b.Status)}] += b.Units.Count()
 			}
 		}
+		knownIss := map[[2]string]bool{}
+		for _, b := range st.Blocks() {
+			knownIss[[2]string{b.Units.Registry, strconv.FormatInt(b.Units.Issuance, 10)}] = true
+		}
+		known = func(s ledger.Serial) bool { return knownIss[[2]string{s.Registry, strconv.FormatInt(s.Issuance, 10)}] }
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		return append(bad, err.Error())
 	}
-	for _, f := range w.a6.Facts() {
+	for _, f := range a6.Facts() {
 		if f.Refused != "" {
-			t.Fatalf("fact %d refused: %s", f.Fact.Seq, f.Detail)
+			bad = append(bad, fmt.Sprintf("fact %d refused: %s", f.Fact.Seq, f.Detail))
 		}
 	}
-	// Every unit of the two authorised issuances as the registries hold it.
+	// Every unit of the authorised issuances as the registries hold it.
 	nodeUnits := map[key]int64{}
-	for code, n := range map[string]*registry.Node{"ID": w.id.node, "CN": w.cn.node, "MY": w.my.node} {
+	for _, n := range nodes {
 		for _, ob := range n.OriginBlocks() {
-			if ob.Origin.Registry != "ID" {
+			if !known(ledger.Serial{Registry: ob.Origin.Registry, Issuance: ob.Origin.Issuance}) {
 				continue
 			}
 			switch ob.State {
 			case ledger.Held, ledger.Reserved:
-				nodeUnits[key{code, string(article6.StatusHeld)}] += ob.End - ob.Start + 1
+				nodeUnits[key{n.Code(), string(article6.StatusHeld)}] += ob.End - ob.Start + 1
 			case ledger.Retired:
-				nodeUnits[key{code, string(article6.StatusUsed)}] += ob.End - ob.Start + 1
+				nodeUnits[key{n.Code(), string(article6.StatusUsed)}] += ob.End - ob.Start + 1
 			}
 		}
 	}
 	if fmt.Sprint(nodeUnits) != fmt.Sprint(ledgerUnits) {
-		t.Fatalf("the ledger places units\n%v\nthe registries hold\n%v", ledgerUnits, nodeUnits)
+		bad = append(bad, fmt.Sprintf("the ledger places units\n%v\nthe registries hold\n%v", ledgerUnits, nodeUnits))
 	}
-	for _, p := range []string{"ID", "CN"} {
-		aef, err := w.a6.AEF(ctx, article6.Submission{Party: p, Version: 1, Year: 2026, Date: "2027-04-10", NDCFirstYear: 2021, NDCLastYear: 2030})
+	for _, p := range parties {
+		aef, err := a6.AEF(ctx, article6.Submission{Party: p, Version: 1, Year: 2026, Date: "2027-04-10", NDCFirstYear: 2021, NDCLastYear: 2030})
 		if err != nil {
-			t.Fatal(err)
+			bad = append(bad, err.Error())
+			continue
 		}
 		tab, _ := aef.Table("Actions")
 		col := func(name string) int { return slices.Index(tab.Header, name) }
@@ -609,9 +632,10 @@ func article6Sequence(t *testing.T, tg storetest.Target, seed uint64, steps int)
 			}
 		}
 		if sum != adjusted[p] {
-			t.Fatalf("%s: AEF actions add up to %d, adjustments to %d", p, sum, adjusted[p])
+			bad = append(bad, fmt.Sprintf("%s: AEF actions add up to %d, adjustments to %d", p, sum, adjusted[p]))
 		}
 	}
+	return bad
 }
 
 // sendA6 sends units from registry code with the sender's Article 6
@@ -657,7 +681,9 @@ func TestArticle6StatementAtHub(t *testing.T) {
 		refused("another authorisation", claim(func(c *registry.Article6Claim) { c.Authorisation = "ID-A6-0009" }), article6.CodeAuthMismatch)
 		refused("another version", claim(func(c *registry.Article6Claim) { c.Version = 2 }), article6.CodeAuthVersion)
 		refused("ITMOs of another first transferring Party", claim(func(c *registry.Article6Claim) { c.Party = "CN" }), article6.CodeITMOMismatch)
-		refused("ITMOs of another approach", claim(func(c *registry.Article6Claim) { c.Approach = "CN-MY-PILOT" }), article6.CodeITMOMismatch)
+		// (CN takes part in CN-MY-PILOT, so the statement's shape passes
+		// the sender's check, registry.CheckArticle6Claim.)
+		refused("ITMOs of another approach", claim(func(c *registry.Article6Claim) { c.Approach, c.Party = "CN-MY-PILOT", "CN" }), article6.CodeITMOMismatch)
 		refused("first transfer denied", claim(func(c *registry.Article6Claim) { c.FirstTransfer = false }), article6.CodeFirstMismatch)
 
 		out := w.sendA6(t, "ID", w.invActor, w.inv, "CN", w.cnAcc, hundred, claim(func(*registry.Article6Claim) {}))
@@ -823,5 +849,107 @@ func TestArticle6RevocationBeforeCompletion(t *testing.T) {
 				t.Fatalf("a transfer after the revocation: status %d, findings %v; want 5 with %s", next.Status, a6codes(next), article6.CodeRevoked)
 			}
 		})
+	})
+}
+
+// TestCoordinatedIssuanceFromJournal: a JCM host registry's issue_authorised
+// names its Joint Committee decision, and the hub's ledger, fed from the
+// registry's journal, records the share under that decision (not complete
+// while the partner's share is missing) and refuses a second share of the
+// same decision from the same registry with article6-decision-issued-twice.
+func TestCoordinatedIssuanceFromJournal(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		ctx := context.Background()
+		la, err := registry.Open(ctx, tg.Open(t), registry.Options{Code: "LA"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(la.Close)
+		s := &a6site{node: la}
+		_, acc := s.holder(t, "Vientiane biogas")
+		s.do(t, admin, registry.Authorise{Authorisation: registry.Authorisation{ID: "LA-JCM-0001", Version: 1, Host: "LA", Approach: "JP-LA-JCM", Purposes: []string{"NDC"},
+			Quantity: 10_000, From: "2025-01-01", Until: "2030-12-31", VintageFrom: 2025, VintageTo: 2030, Activities: []string{"LA-BIOGAS-01"}, AcquiringParties: []string{"JP"}}})
+		share := func() {
+			s.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: 600, AccountID: acc},
+				Authorisation: "LA-JCM-0001", Decision: "JC-LA-0007", DecisionQuantity: 1000})
+		}
+		share()
+		a6, err := OpenArticle6(ctx, Article6Config{DB: tg.Fresh(t).Open(t), Ledger: article6.Config{Approaches: defaultApproaches(t), Registries: map[string]string{"LA": "LA", "JP": "JP"}},
+			Sources: map[string]Article6Source{"LA": NodeSource{Node: la}}, Log: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d article6.Decision
+		if err := a6.Ledger(ctx, func(l *article6.Ledger) error { d = l.State().Decisions()["JC-LA-0007"]; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if d.Quantity != 1000 || d.Issued["LA"] != 600 || d.Complete() {
+			t.Fatalf("decision at the hub: %+v", d)
+		}
+		share()
+		if err := a6.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fs := a6.Facts()
+		if last := fs[len(fs)-1]; last.Refused != article6.CodeDecisionTwice {
+			t.Fatalf("a second LA share of the decision: %+v", last)
+		}
+	})
+}
+
+// TestHubWithoutArticle6Ledger: a hub that keeps no Article 6 ledger (a
+// networked hub today) refuses a transfer whose purpose needs authorised
+// units with article6-unavailable, rather than let it pass without the
+// checks and without its first transfer recorded; a voluntary transfer
+// completes.
+func TestHubWithoutArticle6Ledger(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		ctx := context.Background()
+		clk := &clock{t: a6start}
+		open := func(tg storetest.Target, code string) *a6site {
+			n, err := registry.Open(ctx, tg.Open(t), registry.Options{Code: code, Now: clk.now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(n.Close)
+			s := &a6site{node: n}
+			s.hubOrg = s.do(t, admin, registry.CreateOrganisation{Name: "Corridor hub", Country: "SG"}).ID
+			return s
+		}
+		id, cn := open(tg, "ID"), open(tg.Fresh(t), "CN")
+		actor, from := id.holder(t, "PT Surya Energi")
+		_, to := cn.holder(t, "China national holding")
+		id.do(t, admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", Methodology: "CCER-01-001-V01", HostCountry: "ID", Vintage: 2026, Quantity: 1000, AccountID: from})
+		set, err := agreements.Default()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Embedded(ctx, EmbeddedConfig{HubDB: tg.Fresh(t).Open(t), Members: []Member{{Node: id.node, HubOrg: id.hubOrg}, {Node: cn.node, HubOrg: cn.hubOrg}}, Agreements: set, Now: clk.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, purpose := range []string{"ndc", "voluntary"} {
+			sent, err := c.Send(ctx, "ID", Send{Actor: actor, Key: "send-" + purpose, From: from, ToRegistry: "CN", ToAccount: to, Units: registry.Units{Quantity: 10, UnitType: "CCER"}, Purpose: purpose})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			tr, err := c.Transfer(ctx, sent.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch purpose {
+			case "ndc":
+				if tr.Status != protocol.StatusTerminated || !slices.Contains(a6codes(tr), CodeArticle6Unavailable) {
+					t.Errorf("ndc without a ledger: %v %v", tr.Statuses(), a6codes(tr))
+				}
+			default:
+				if tr.Status != protocol.StatusCompleted {
+					t.Errorf("voluntary without a ledger: %v %v", tr.Statuses(), a6codes(tr))
+				}
+			}
+		}
 	})
 }

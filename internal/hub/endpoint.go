@@ -147,6 +147,9 @@ type Sent struct {
 // fails (or the process dies before it) the relay re-sends the proposal
 // derived from the journal, so Propose answers once the reserve committed.
 func (e *Endpoint) Propose(ctx context.Context, s Send) (Sent, error) {
+	if err := registry.CheckArticle6Claim("article6", s.Article6); err != nil {
+		return Sent{}, err
+	}
 	req := registry.Reserve{From: s.From, Units: s.Units, ToRegistry: s.ToRegistry, ToAccountRef: strconv.FormatInt(s.ToAccount, 10),
 		Authority: &registry.Authority{Role: registry.AuthorityHub, OrgID: e.HubOrg}, ExpiresIn: s.ExpiresIn, Purpose: s.Purpose, Article6: s.Article6}
 	res, err := e.Node.Do(ctx, s.Actor, s.Key, req)
@@ -535,7 +538,11 @@ func (e *Endpoint) importBlocks(ctx context.Context, tx, key string, n protocol.
 		if o.UnitType != b.UnitType || o.Project != b.Project || o.Vintage != b.Vintage {
 			return nil, &envelope.Refusal{Code: envelope.CodeMalformed, Detail: fmt.Sprintf("block %s/%d does not match its origin issuance", b.OriginRegistry, id)}
 		}
-		imp.Blocks = append(imp.Blocks, registry.ImportBlock{Origin: o, Start: b.Start, End: b.End})
+		ib := registry.ImportBlock{Origin: o, Start: b.Start, End: b.End}
+		if a := b.Article6; a.Stated() {
+			ib.ITMO = &registry.ImportITMO{Authorisation: a.Authorisation, Version: a.Version, First: a.FirstITMO, Last: a.LastITMO}
+		}
+		imp.Blocks = append(imp.Blocks, ib)
 	}
 	_, err = e.Node.Do(ctx, e.hubActor(), key, imp)
 	if le, rule := ledger.AsError(err); rule && e.Suspense != 0 && accountCodes[le.Code] {

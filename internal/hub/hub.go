@@ -671,7 +671,9 @@ func (h *Hub) follow(m envelope.Message, cur *Transfer, payload any, now time.Ti
 		if err := h.step(&t, "completion", protocol.RoleTransferring, protocol.StatusCompleted, now, nil); err != nil {
 			return nil, nil, err
 		}
-		out = append(out, h.message(t.ID, p.ToRegistry, 2, protocol.Notice{Status: protocol.StatusCompleted, Proposal: &p, Blocks: p.Blocks}),
+		// The blocks carry the Article 6 statement the hub's record makes of
+		// them, for the import (article6.go, attach).
+		out = append(out, h.message(t.ID, p.ToRegistry, 2, protocol.Notice{Status: protocol.StatusCompleted, Proposal: &p, Blocks: h.cfg.Article6.attach(p, p.Blocks, now)}),
 			// The final status to the sender, so it stops re-sending.
 			h.message(t.ID, p.FromRegistry, 3, protocol.Notice{Status: protocol.StatusCompleted}))
 	case protocol.Termination:

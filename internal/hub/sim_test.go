@@ -135,6 +135,9 @@ type simNode struct {
 	suspense int64
 	hubOrg   int64
 	signer   envelope.Signer
+	// a6acc holds authorised units and the ITMOs imported for NDC use,
+	// adapt the share of proceeds (Article 6 runs only, sim_article6_test.go).
+	a6acc, adapt int64
 }
 
 type sim struct {
@@ -154,6 +157,9 @@ type sim struct {
 	counts  map[string]int
 	keys    int
 	failed  []string
+	// a6 is the hub's Article 6 ledger when the run has Article 6 units
+	// (nil otherwise), reopened with the hub.
+	a6 *simA6
 }
 
 // simTransport sends through the simulated network from one participant.
@@ -170,8 +176,14 @@ func (s simTransport) Send(_ context.Context, to, compact string) error {
 var simStart = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 
 func newSim(t *testing.T, seed uint64, set agreements.Set) *sim {
+	return newSimWith(t, seed, set, nil)
+}
+
+// newSimWith is newSim with the hub keeping an Article 6 ledger when a6 is
+// not nil.
+func newSimWith(t *testing.T, seed uint64, set agreements.Set, a6 *simA6) *sim {
 	ctx := context.Background()
-	s := &sim{t: t, seed: seed, ctx: ctx, set: set, byCode: map[string]*simNode{}, origins: NodeOrigins{}, counts: map[string]int{}}
+	s := &sim{t: t, seed: seed, ctx: ctx, set: set, byCode: map[string]*simNode{}, origins: NodeOrigins{}, counts: map[string]int{}, a6: a6}
 	s.net = simnet.New(simnet.Config{Seed: seed, Start: simStart, Faults: simnet.Faults{
 		Loss: 0.1, Duplicate: 0.1, MinDelay: time.Millisecond, MaxDelay: 1500 * time.Millisecond,
 		PartitionRate: 0.002, HealAfter: 20 * time.Second, CrashRate: 0.001, RestartAfter: 15 * time.Second, MaxSkew: simClockSkew,
@@ -266,6 +278,9 @@ func (s *sim) setupNode(n *simNode) {
 		do(admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-00" + n.code[:1], Methodology: "CCER-14-001-V01",
 			HostCountry: "CN", Vintage: 2024, Quantity: 100000, AccountID: n.acc})
 	}
+	if s.a6 != nil {
+		s.a6.setupNode(s, n, do)
+	}
 }
 
 func (s *sim) openHub() {
@@ -273,16 +288,20 @@ func (s *sim) openHub() {
 	if err != nil {
 		s.t.Fatalf("seed %d: open hub db: %v", s.seed, err)
 	}
+	var ledger6 *Article6
+	if s.a6 != nil {
+		ledger6 = s.a6.open(s, db)
+	}
 	h, err := Open(s.ctx, Config{Code: HubCode, DB: db, Signer: s.hubSign, Trust: func() envelope.TrustList { return s.trust }, Agreements: s.set,
 		Transport: simTransport{s.net, HubCode}, Now: s.net.Clock(HubCode), MaxSkew: simMaxSkew, AnswerTimeout: simAnswerTimeout,
-		RetryMin: simRetryMin, RetryMax: simRetryMax, Log: quiet})
+		RetryMin: simRetryMin, RetryMax: simRetryMax, Log: quiet, Article6: ledger6})
 	if err != nil {
 		s.t.Fatalf("seed %d: open hub: %v", s.seed, err)
 	}
 	s.hubDB, s.hub = db, h
 }
 
-func (s *sim) openHubAndTick() { s.openHub(); s.tickHub() }
+func (s *sim) openHubAndTick() { s.counts["hub restarts"]++; s.openHub(); s.tickHub() }
 
 func (s *sim) crashHub() {
 	s.hubDB.Close()
@@ -354,6 +373,14 @@ func (s *sim) run(n int) {
 		}
 		from := s.nodes[rng.IntN(len(s.nodes))]
 		if !s.net.Up(simnet.Addr(from.code)) {
+			continue
+		}
+		if s.a6 != nil && rng.IntN(2) == 0 {
+			// Half the steps move, use or revoke Article 6 units.
+			if s.a6.step(s, rng, from) {
+				proposed++
+			}
+			started++
 			continue
 		}
 		to := s.nodes[rng.IntN(len(s.nodes))]
@@ -510,6 +537,9 @@ func (s *sim) check() {
 		if !rep.OK() {
 			t.Errorf("seed %d: %s verify: %v", s.seed, n.code, rep.Violations)
 		}
+	}
+	if s.a6 != nil {
+		s.a6.check(s, nodes)
 	}
 	for _, bad := range LocationsDisagree(s.hub.Locations(), nodes...) {
 		t.Errorf("seed %d: hub copy: %s", s.seed, bad)

@@ -95,6 +95,13 @@ type IssueAuthorised struct {
 	Investor         string `json:"investor,omitempty" limit:"2"`
 	InvestorFraction string `json:"investor_fraction,omitempty" limit:"20"`
 	InvestorAccount  int64  `json:"investor_account,omitempty"`
+	// Decision names the Joint Committee decision a coordinated issuance
+	// (the JCM: one decision, each side's share issued in its own
+	// registry) issues its share under, with the decision's whole
+	// quantity; required under an approach with coordinated issuance and
+	// refused under any other.
+	Decision         string `json:"decision,omitempty" limit:"64"`
+	DecisionQuantity int64  `json:"decision_quantity,omitempty"`
 }
 
 func (Authorise) Kind() string           { return "authorise" }
@@ -367,6 +374,9 @@ func (n *Node) issueAuthorised(w *writeSet, a Actor, r IssueAuthorised, res *Res
 		return invalid("investor", "an investor fraction or account needs the investor's Party")
 	}
 	ap := cfg.Approaches[auth.Approach]
+	if err := checkDecision(ap, r); err != nil {
+		return err
+	}
 	if iss.Quantity <= 0 {
 		return n.issue(w, a, iss, res) // the issue's own quantity error
 	}
@@ -441,7 +451,7 @@ func IssuanceActionOf(code string, r IssueAuthorised, res Result) (article6.Acti
 func issuanceAction(cfg article6.Config, code string, r IssueAuthorised, res Result) (article6.Action, error) {
 	a := article6.Action{Kind: article6.ActionIssue, Date: res.At.UTC().Format(time.DateOnly), Authorisation: r.Authorisation,
 		Units:    ledger.Serial{Registry: code, UnitType: r.Issue.UnitType, Project: r.Issue.Project, Vintage: r.Issue.Vintage, Issuance: res.ID, Start: 1, End: r.Issue.Quantity},
-		Investor: r.Investor}
+		Investor: r.Investor, Decision: r.Decision, DecisionQuantity: r.DecisionQuantity}
 	if r.Investor != "" {
 		f, err := decimal.NewFromString(r.InvestorFraction)
 		if err != nil {
@@ -547,4 +557,162 @@ func (n *Node) Authorisations() []AuthorisationView {
 		out = append(out, AuthorisationView{Authorisation: s.Current, Revoked: s.Revoked, Issued: s.Issued, Frozen: s.Frozen})
 	}
 	return out
+}
+
+// CheckArticle6Claim checks the shape of a sender's Article 6 statement
+// before anything is reserved: an authorisation id, a version from 1, a
+// cooperative approach of the corridor (registry.Article6Config), and a
+// first transferring Party that takes part in it (the ITMO identifier's
+// parts, decision 6/CMA.4 [recall]; docs/article6.md). Whether the
+// statement is true of the units is the hub's check
+// (article6.Ledger.CheckStatement), which refuses the transfer with its
+// code otherwise. Fields are named under prefix (e.g. "article6").
+func CheckArticle6Claim(prefix string, c *Article6Claim) error {
+	if c == nil {
+		return nil
+	}
+	field := func(f string) string { return prefix + "." + f }
+	bad := func(f, format string, args ...any) error {
+		return ledger.Errorf(ledger.KindInvalid, ledger.CodeInvalid, 0, field(f), format, args...)
+	}
+	if strings.TrimSpace(c.Authorisation) == "" {
+		return bad("authorisation", "%s must name the authorisation the units carry", field("authorisation"))
+	}
+	if err := CheckText(field("authorisation"), c.Authorisation, 64); err != nil {
+		return err
+	}
+	if c.Version < 1 {
+		return bad("version", "%s must be the authorisation's version, from 1, not %d", field("version"), c.Version)
+	}
+	cfg, err := Article6Config()
+	if err != nil {
+		return fmt.Errorf("registry: article 6 approaches: %w", err)
+	}
+	ap, ok := cfg.Approaches[c.Approach]
+	if !ok {
+		ids := make([]string, 0, len(cfg.Approaches))
+		for id := range cfg.Approaches {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		if err := CheckText(field("approach"), c.Approach, 24); err != nil {
+			return err
+		}
+		return a6err(ledger.KindInvalid, article6.CodeApproachUnknown, field("approach"), "%s %q is not a cooperative approach of the corridor (%s)", field("approach"), c.Approach, strings.Join(ids, ", "))
+	}
+	if !ap.Participant(c.Party) {
+		if err := CheckText(field("party"), c.Party, 2); err != nil {
+			return err
+		}
+		return bad("party", "%s must be the first transferring Party, one of %s's Parties %v, not %q", field("party"), c.Approach, ap.Parties, c.Party)
+	}
+	return nil
+}
+
+// checkImportITMO checks an import block's ITMO statement: identifiers
+// that parse, of the block's origin registry, vintage and issuance, whose
+// units are the block's first and last serial, with one prefix (approach,
+// registry, Party) for both.
+func checkImportITMO(field string, b ImportBlock) error {
+	it := b.ITMO
+	if it == nil {
+		return nil
+	}
+	bad := func(format string, args ...any) error {
+		return ledger.Errorf(ledger.KindInvalid, ledger.CodeInvalid, 0, field, format, args...)
+	}
+	if err := CheckText(field+".authorisation", it.Authorisation, 64); err != nil {
+		return err
+	}
+	if it.Authorisation == "" || it.Version < 1 {
+		return bad("%s names the authorisation and its version (from 1)", field)
+	}
+	first, err := article6.ParseITMOID(it.First)
+	if err != nil {
+		return bad("%s.first: %v", field, err)
+	}
+	last, err := article6.ParseITMOID(it.Last)
+	if err != nil {
+		return bad("%s.last: %v", field, err)
+	}
+	o := b.Origin
+	switch {
+	case first.Registry != o.Registry || first.Issuance != o.Issuance || first.Vintage != o.Vintage:
+		return bad("%s: ITMO %s is not of issuance %s/%d, vintage %d", field, it.First, o.Registry, o.Issuance, o.Vintage)
+	case first.Unit != b.Start || last.Unit != b.End:
+		return bad("%s: ITMOs %s to %s are not units %d-%d", field, it.First, it.Last, b.Start, b.End)
+	}
+	last.Unit = first.Unit
+	if last != first {
+		return bad("%s: ITMOs %s and %s differ in more than the unit", field, it.First, it.Last)
+	}
+	return nil
+}
+
+// ITMORange is a part of a looked-up serial range that arrived here as
+// ITMOs (an import the hub attached their identifiers to).
+type ITMORange struct {
+	Start         int64  `json:"start"`
+	End           int64  `json:"end"`
+	Authorisation string `json:"authorisation"`
+	Version       int    `json:"version"`
+	First         string `json:"first_itmo"`
+	Last          string `json:"last_itmo"`
+	// Transfer is the hub's transaction that brought them.
+	Transfer string `json:"transfer"`
+}
+
+// itmosOf returns the parts of units lo-hi of origin issuance o that the
+// import entry body brought as ITMOs, with their identifiers.
+func itmosOf(body string, o Origin, lo, hi int64) []ITMORange {
+	var e struct {
+		Request Import `json:"request"`
+	}
+	if json.Unmarshal([]byte(body), &e) != nil {
+		return nil
+	}
+	var out []ITMORange
+	for _, b := range e.Request.Blocks {
+		if b.ITMO == nil || b.Origin.Origin != o {
+			continue
+		}
+		s, t := max(lo, b.Start), min(hi, b.End)
+		if s > t {
+			continue
+		}
+		first, err := article6.ParseITMOID(b.ITMO.First)
+		if err != nil {
+			continue
+		}
+		last := first
+		first.Unit, last.Unit = s, t
+		out = append(out, ITMORange{Start: s, End: t, Authorisation: b.ITMO.Authorisation, Version: b.ITMO.Version, First: first.String(), Last: last.String(), Transfer: e.Request.Transfer})
+	}
+	return out
+}
+
+// checkDecision checks the Joint Committee decision of an issuance: an
+// approach with coordinated issuance (the JCM: "the Joint Committee
+// decides the split of each issuance and each side issues its share in
+// its own registry", Common Specifications of the JCM Registry, cited in
+// docs/article6.md) needs the decision's id and quantity, and this share
+// may not exceed the decision; any other approach names none. Whether the
+// shares of every registry add up is the hub's check (article6-decision-*).
+func checkDecision(ap article6.Approach, r IssueAuthorised) error {
+	if err := CheckText("decision", r.Decision, 64); err != nil {
+		return err
+	}
+	switch {
+	case !ap.CoordinatedIssuance && (r.Decision != "" || r.DecisionQuantity != 0):
+		return a6err(ledger.KindInvalid, article6.CodeDecisionMismatch, "decision", "%s has no coordinated issuance; an issuance under it names no decision", ap.ID)
+	case !ap.CoordinatedIssuance:
+		return nil
+	case strings.TrimSpace(r.Decision) == "":
+		return a6err(ledger.KindInvalid, article6.CodeDecisionMismatch, "decision", "%s issues under a Joint Committee decision: name it (decision) with its quantity (decision_quantity)", ap.ID)
+	case r.DecisionQuantity < 1:
+		return a6err(ledger.KindInvalid, article6.CodeDecisionMismatch, "decision_quantity", "decision_quantity must be the decision's whole quantity in t, from 1")
+	case r.Issue.Quantity > r.DecisionQuantity:
+		return a6err(ledger.KindInvalid, article6.CodeDecisionExceeded, "issue.quantity", "this share of %d t is above decision %s's %d t", r.Issue.Quantity, r.Decision, r.DecisionQuantity)
+	}
+	return nil
 }

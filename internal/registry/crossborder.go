@@ -58,6 +58,20 @@ type ImportBlock struct {
 	Origin OriginIssuance `json:"origin"`
 	Start  int64          `json:"start"`
 	End    int64          `json:"end"`
+	// ITMO is the Article 6 statement the hub attaches to ITMOs: the
+	// authorisation they carry and their ITMO identifiers (article6.go).
+	ITMO *ImportITMO `json:"itmo,omitempty"`
+}
+
+// ImportITMO names the ITMOs an import block brings: the authorisation
+// and version they carry and the identifiers of its first and last unit
+// (APPROACH.REGISTRY.PARTY.VINTAGE.ISSUANCE.UNIT, internal/article6),
+// unchanged by every later transfer.
+type ImportITMO struct {
+	Authorisation string `json:"authorisation" limit:"64"`
+	Version       int    `json:"version"`
+	First         string `json:"first" limit:"100"`
+	Last          string `json:"last" limit:"100"`
 }
 
 // Import records units another registry exported to this one through the
@@ -204,6 +218,9 @@ func (n *Node) importUnits(w *writeSet, a Actor, r Import, res *Result) error {
 		}
 		if b.Start < 1 || b.End < b.Start || b.End > o.Quantity {
 			return ledger.Errorf(ledger.KindInvalid, ledger.CodeSerialInvalid, 0, field, "serials %d-%d are not inside the issuance's 1-%d", b.Start, b.End, o.Quantity)
+		}
+		if err := checkImportITMO(field+".itmo", b); err != nil {
+			return err
 		}
 		if b.Origin.UnitType != r.Blocks[0].Origin.UnitType {
 			return ledger.Errorf(ledger.KindInvalid, ledger.CodeMixedUnitTypes, 3009, field, "one transaction may move one unit type; %s and %s given", r.Blocks[0].Origin.UnitType, o.UnitType)

@@ -328,6 +328,9 @@ type SerialInfo struct {
 	// HistoryTruncated says it stopped at maxLookupHistory.
 	History          []HistoryItem `json:"history"`
 	HistoryTruncated bool          `json:"history_truncated,omitempty"`
+	// ITMOs are the parts of the range that arrived here as ITMOs, with
+	// their Article 6 identifiers (from the imports that brought them).
+	ITMOs []ITMORange `json:"itmos,omitempty"`
 }
 
 // HistoryItem is one event in a serial's life.
@@ -410,6 +413,9 @@ func (n *Node) Lookup(ctx context.Context, v Actor, text string) (SerialInfo, er
 		}
 		if !n.seesAccount(v, h.ToAccount) {
 			h.ToAccount = 0
+		}
+		if foreign && h.Kind == (Import{}).Kind() {
+			info.ITMOs = append(info.ITMOs, itmosOf(es[i].Body, Origin{Registry: info.Issuance.Origin.Registry, Issuance: info.Issuance.Origin.Issuance}, h.TouchedStart, h.TouchedEnd)...)
 		}
 		info.History = append(info.History, h)
 	}

@@ -41,7 +41,7 @@ type corridorSite struct {
 	keys  int
 }
 
-func newCorridorSite(t testing.TB, tg storetest.Target) *corridorSite {
+func newCorridorSite(t testing.TB, tg storetest.Target, opts ...func(testing.TB, *hub.EmbeddedConfig)) *corridorSite {
 	t.Helper()
 	ctx := context.Background()
 	cs := &corridorSite{nodes: map[string]*corridorNode{}}
@@ -82,7 +82,11 @@ func newCorridorSite(t testing.TB, tg storetest.Target) *corridorSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs.c, err = hub.Embedded(ctx, hub.EmbeddedConfig{HubDB: tg.Fresh(t).Open(t), Members: members, Agreements: set})
+	cfg := hub.EmbeddedConfig{HubDB: tg.Fresh(t).Open(t), Members: members, Agreements: set}
+	for _, o := range opts {
+		o(t, &cfg)
+	}
+	cs.c, err = hub.Embedded(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -276,6 +276,16 @@ type serialData struct {
 	// them, in time order (registry.MergeHistory).
 	Blocks  []serialBlock
 	History []registry.HistoryItem
+	// ITMOs are the parts of the range imported as ITMOs into a registry
+	// of the server, with their Article 6 identifiers.
+	ITMOs []serialITMO
+}
+
+// serialITMO is a part of the looked-up range that one registry imported
+// as ITMOs.
+type serialITMO struct {
+	Registry string
+	registry.ITMORange
 }
 
 // serialBlock is a block of the looked-up range in one registry.
@@ -309,6 +319,9 @@ func (s *Site) lookupElsewhere(r *http.Request, d *serialData, n *registry.Node)
 		infos = append(infos, info)
 		for _, b := range info.Blocks {
 			d.Blocks = append(d.Blocks, serialBlock{code, b})
+		}
+		for _, it := range info.ITMOs {
+			d.ITMOs = append(d.ITMOs, serialITMO{code, it})
 		}
 	}
 	d.History = registry.MergeHistory(infos...)

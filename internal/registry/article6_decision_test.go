@@ -1,0 +1,84 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/corridor-carbon/corridor/internal/article6"
+	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/store/storetest"
+)
+
+// TestIssueAuthorisedDecision: under an approach with coordinated issuance
+// (JP-LA-JCM, the JCM) issue_authorised names the Joint Committee decision
+// it is this registry's share of, with the decision's quantity; without
+// one, with no quantity, or with a share above it the node refuses with
+// the article6-decision-* codes, and under an approach without
+// coordinated issuance a decision is refused. The journal entry keeps the
+// decision and the Article 6 action the hub reads from it carries it.
+func TestIssueAuthorisedDecision(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		ctx := context.Background()
+		db := tg.Open(t)
+		n, err := Open(ctx, db, Options{Code: "LA"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.Close()
+		f := &fixture{n: n}
+		f.org = f.must(t, system, CreateOrganisation{Name: "Vientiane biogas", Country: "LA"}).ID
+		f.a1 = f.must(t, system, OpenAccount{OrgID: f.org, Type: ledger.Holding, Name: "Project"}).ID
+		f.must(t, system, Authorise{Authorisation: Authorisation{ID: "LA-JCM-0001", Version: 1, Host: "LA", Approach: "JP-LA-JCM", Purposes: []string{"NDC"}, Quantity: 10_000,
+			From: "2025-01-01", Until: "2030-12-31", VintageFrom: 2025, VintageTo: 2030, Activities: []string{"LA-BIOGAS-01"}, AcquiringParties: []string{"JP"}}})
+		issue := func(decision string, decisionQty, q int64) IssueAuthorised {
+			return IssueAuthorised{Issue: Issue{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: q, AccountID: f.a1},
+				Authorisation: "LA-JCM-0001", Decision: decision, DecisionQuantity: decisionQty}
+		}
+		for _, c := range []struct {
+			name  string
+			req   IssueAuthorised
+			code  article6.Code
+			field string
+		}{
+			{"no decision", issue("", 0, 600), article6.CodeDecisionMismatch, "decision"},
+			{"no decision quantity", issue("JC-LA-0007", 0, 600), article6.CodeDecisionMismatch, "decision_quantity"},
+			{"a share above the decision", issue("JC-LA-0007", 500, 600), article6.CodeDecisionExceeded, "issue.quantity"},
+		} {
+			_, err := f.do(t, system, c.req)
+			if e, ok := ledger.AsError(err); !ok || e.Code != string(c.code) || e.Field != c.field {
+				t.Errorf("%s: %v, want %s on %s", c.name, err, c.code, c.field)
+			}
+		}
+		req := issue("JC-LA-0007", 1000, 600)
+		res := f.must(t, system, req)
+		ts, err := n.Transactions(ctx, Operator, 0, (IssueAuthorised{}).Kind(), 10)
+		if err != nil || len(ts) != 1 {
+			t.Fatalf("journal: %v %v", ts, err)
+		}
+		var journaled IssueAuthorised
+		if err := json.Unmarshal(ts[0].Request, &journaled); err != nil || journaled.Decision != "JC-LA-0007" || journaled.DecisionQuantity != 1000 {
+			t.Fatalf("journaled request %s (%v)", ts[0].Request, err)
+		}
+		a, err := n.IssuanceAction(req, res)
+		if err != nil || a.Decision != "JC-LA-0007" || a.DecisionQuantity != 1000 || a.Units.Count() != 600 {
+			t.Fatalf("issuance action %+v, %v", a, err)
+		}
+
+		th, err := Open(ctx, tg.Fresh(t).Open(t), Options{Code: "TH"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer th.Close()
+		g := &fixture{n: th}
+		g.org = g.must(t, system, CreateOrganisation{Name: "Bangkok E-Bus", Country: "TH"}).ID
+		g.a1 = g.must(t, system, OpenAccount{OrgID: g.org, Type: ledger.Holding, Name: "Project"}).ID
+		g.a2 = g.must(t, system, OpenAccount{OrgID: g.org, Type: ledger.Holding, Name: "Adaptation"}).ID
+		g.must(t, system, Authorise{Authorisation: thaiAuthorisation()})
+		_, err = g.do(t, system, IssueAuthorised{Issue: Issue{Standard: "T-VER", UnitType: "PTVER", Project: "TH-EBUS-01", HostCountry: "TH", Vintage: 2026, Quantity: 1000, AccountID: g.a1},
+			Authorisation: thaiAuthorisation().ID, AdaptationAccount: g.a2, Decision: "JC-TH-0001", DecisionQuantity: 1000})
+		if e, ok := ledger.AsError(err); !ok || e.Code != string(article6.CodeDecisionMismatch) {
+			t.Errorf("a decision under %s: %v, want %s", thaiAuthorisation().Approach, err, article6.CodeDecisionMismatch)
+		}
+	})
+}
