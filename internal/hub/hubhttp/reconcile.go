@@ -1,6 +1,7 @@
 package hubhttp
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -145,8 +146,9 @@ func (r *Reconciler) Register(mux *http.ServeMux) {
 }
 
 // Reconcile POSTs to url (a hub's /hub/v1/reconcile) with the hub
-// administrator's token and returns the reconciliations it ran. A 4xx
-// answer is an error carrying the problem's code and detail.
+// administrator's token and returns the reconciliations it ran. An answer
+// other than 200 is a *ProblemError (the hub's problem, with its status)
+// or a *StatusError.
 func (c *Client) Reconcile(ctx context.Context, url, token string) ([]hub.Reconciliation, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	if err != nil {
@@ -162,13 +164,24 @@ func (c *Client) Reconcile(ctx context.Context, url, token string) ([]hub.Reconc
 		var p Problem
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if json.Unmarshal(body, &p) == nil && p.Code != "" {
-			return nil, fmt.Errorf("hubhttp: %s: %s: %s", url, p.Code, p.Detail)
+			p.Status = resp.StatusCode
+			return nil, &ProblemError{URL: url, Problem: p}
 		}
-		return nil, fmt.Errorf("hubhttp: %s: %s: %.300s", url, resp.Status, body)
+		return nil, &StatusError{URL: url, Status: resp.StatusCode, Body: string(bytes.TrimSpace(body))}
 	}
 	var doc reconciliationsDoc
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
 		return nil, fmt.Errorf("hubhttp: %s: %w", url, err)
 	}
 	return doc.Reconciliations, nil
+}
+
+// ProblemError is a hub's problem answer to an administrator's request.
+type ProblemError struct {
+	URL string
+	Problem
+}
+
+func (e *ProblemError) Error() string {
+	return fmt.Sprintf("hubhttp: %s answered %d %s: %s", e.URL, e.Status, e.Code, e.Detail)
 }
