@@ -58,3 +58,19 @@ func TestHubReconcileWrongToken(t *testing.T) {
 		t.Errorf("reconcile with the hub down: exit %d: %v, want %d", r.code(), r.err, exitUnreachable)
 	}
 }
+
+// TestServeHelpHubStorage: serve --help names where --role hub keeps its
+// state, as host.NetworkHubStore opens it (before: "--data-dir/hub.db or
+// schema "hub"", the embedded hub's file and a schema nothing uses).
+func TestServeHelpHubStorage(t *testing.T) {
+	help := mustRun(t, "serve", "--help").stdout
+	hubPart, _, _ := strings.Cut(help[strings.Index(help, "--role hub --hub-key"):], "--role node")
+	for _, want := range []string{"--data-dir/network-hub.db", "schema network_hub", "/readyz"} {
+		if !strings.Contains(hubPart, want) {
+			t.Errorf("serve --help, --role hub: no %q in\n%s", want, hubPart)
+		}
+	}
+	if strings.Contains(hubPart, `"hub"`) || strings.Contains(hubPart, "--data-dir/hub.db") {
+		t.Errorf("serve --help, --role hub still names the embedded hub's storage:\n%s", hubPart)
+	}
+}

@@ -103,8 +103,9 @@ func certPool(path string) (*x509.CertPool, error) {
 // HubOptions configure a hub process.
 type HubOptions struct {
 	Addr string
-	// Storage holds the hub's database: SQLite DataDir/hub.db, or schema
-	// "hub" of the PostgreSQL database.
+	// Storage holds the hub's database (NetworkHubStore): SQLite
+	// DataDir/network-hub.db, or schema network_hub of the PostgreSQL
+	// database.
 	Storage Storage
 	// KeyFile is the hub's ed25519 key (corridor keygen).
 	KeyFile string
