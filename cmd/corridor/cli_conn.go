@@ -26,7 +26,8 @@ const exitCodesHelp = `
 Exit codes: 0 ok, 1 internal error, 2 usage error or input the server found
 malformed (HTTP 400/413/415), 3 the server rejected the request (HTTP
 401/403 permission, 404 unknown registry or resource, 409/422 the rules; its
-problem code, detail and field are printed), 4 the server cannot be reached.
+problem code, detail and field are printed), 4 the server cannot be reached
+or is unavailable (HTTP 503, e.g. the corridor's hub down: retry later).
 Environment: CORRIDOR_SERVER, CORRIDOR_TOKEN, CORRIDOR_REGISTRY.`
 
 // apiFlags are the connection and output flags of the API commands.
@@ -83,11 +84,14 @@ func (f *apiFlags) idempotencyKey(cmd *cobra.Command) string {
 // exit code: malformed input (400, too large 413, wrong media type 415) is
 // 2, as a usage error is; everything else the server refused (401/403
 // permission, 404 an unknown registry, account or transfer, 409/422 the
-// rules) is 3.
+// rules) is 3; 503 (the server or the corridor's hub unavailable: nothing
+// was refused, retry later) is 4, as no answer is.
 func problemExit(status int) int {
 	switch status {
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
 		return exitUsage
+	case http.StatusServiceUnavailable:
+		return exitUnreachable
 	}
 	return exitRejected
 }
@@ -101,6 +105,9 @@ func (f *apiFlags) apiError(what string, err error) error {
 	var p *client.Problem
 	if errors.As(err, &p) {
 		msg := fmt.Sprintf("%s: rejected by the server (HTTP %d): %s", what, p.Status, p.Code)
+		if p.Status == http.StatusServiceUnavailable {
+			msg = fmt.Sprintf("%s: the server is unavailable now, retry later (HTTP %d): %s", what, p.Status, p.Code)
+		}
 		if p.Title != "" && p.Title != "Request rejected" && p.Title != http.StatusText(p.Status) {
 			msg += " (" + p.Title + ")"
 		}

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -83,8 +86,9 @@ result, then one line per origin issuance with labelled columns:
              the hub's records place them ("compared" says which)
   in-flight  the units left out as in flight
 then the findings.
-Exit code 0: clean. Exit code 3: findings. Exit code 1: it could not run. Exit code 2:
-a flag is wrong.
+Exit code 0: clean. Exit code 3: findings, or the hub refused the token. Exit code 4:
+the hub is not reachable or unavailable (retry later). Exit code 1: it could not run.
+Exit code 2: a flag is wrong.
 
 Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_HUB_URL,
 CORRIDOR_HUB_ADMIN_TOKEN, CORRIDOR_TLS_CA, CORRIDOR_TLS_CLIENT_CERT, CORRIDOR_TLS_CLIENT_KEY.`,
@@ -103,9 +107,10 @@ CORRIDOR_HUB_ADMIN_TOKEN, CORRIDOR_TLS_CA, CORRIDOR_TLS_CLIENT_CERT, CORRIDOR_TL
 				if token == "" {
 					return usageError(cmd, "--hub-url needs the hub administrator's token (--token or env CORRIDOR_HUB_ADMIN_TOKEN)")
 				}
-				rs, err = host.ReconcileRemote(cmd.Context(), hubURL, token, tlsOpt)
-				if errors.Is(err, hubhttp.ErrNoHubAPI) {
+				if rs, err = host.ReconcileRemote(cmd.Context(), hubURL, token, tlsOpt); errors.Is(err, hubhttp.ErrNoHubAPI) {
 					return &exitError{code: exitRejected, err: fmt.Errorf("hub reconcile: no hub API at %s (is it a 'serve --role hub'? an embedded 'serve' reconciles on its own schedule, --reconcile-every)", hubURL)}
+				} else if err != nil {
+					return remoteReconcileError(hubURL, err)
 				}
 			} else {
 				opt := hub.ReconcileOptions{Grace: grace, NoFreeze: dryRun}
@@ -189,4 +194,26 @@ func states(m map[ledger.State]int64) string {
 		return "-"
 	}
 	return strings.Join(parts, ",")
+}
+
+// remoteReconcileError maps the hub's answer to POST /hub/v1/reconcile to
+// the exit codes every command uses (problemExit): a token the hub refused
+// (401) is 3, a hub that is unavailable (503) or not reachable is 4.
+func remoteReconcileError(hubURL string, err error) error {
+	var pe *hubhttp.ProblemError
+	var se *hubhttp.StatusError
+	var ue *url.Error
+	switch {
+	case errors.As(err, &pe) && pe.Status == http.StatusUnauthorized:
+		return &exitError{code: exitRejected, err: fmt.Errorf("hub reconcile: the hub refused the token (HTTP 401 %s): give the token the hub was started with (--hub-admin-token)", pe.Code)}
+	case errors.As(err, &pe) && pe.Status == http.StatusServiceUnavailable:
+		return &exitError{code: problemExit(pe.Status), err: fmt.Errorf("hub reconcile: the hub is unavailable now, retry later (HTTP 503 %s): %s", pe.Code, pe.Detail)}
+	case errors.As(err, &pe):
+		return &exitError{code: problemExit(pe.Status), err: fmt.Errorf("hub reconcile: rejected by the hub (HTTP %d %s): %s", pe.Status, pe.Code, pe.Detail)}
+	case errors.As(err, &se):
+		return &exitError{code: problemExit(se.Status), err: fmt.Errorf("hub reconcile: %w", err)}
+	case errors.As(err, &ue) && !errors.Is(err, context.Canceled):
+		return &exitError{code: exitUnreachable, err: fmt.Errorf("hub reconcile: cannot reach the hub at %s: %w", hubURL, ue.Err)}
+	}
+	return hostError(err)
 }

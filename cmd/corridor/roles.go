@@ -32,10 +32,12 @@ Roles. --role embedded (the default) runs the all-in-one demo above. A productio
 corridor runs each participant as its own process on its own database, over HTTPS:
 
   corridor serve --role hub --hub-key hub.key --trust trust.yaml [--agreements FILE]
-      the hub (transaction log): its state in SQLite --data-dir/network-hub.db or schema
-      network_hub of --database-url; serves the signed trust list at /hub/v1/trust,
-      takes messages at /hub/v1/messages, answers /hub/v1/transfers[/{id}],
-      /hub/v1/participants and /hub/v1/reconciliations. It reconciles with every
+      the hub (transaction log): its state in SQLite --data-dir/network-hub.db or
+      schema network_hub of --database-url (apart from the embedded demo's hub; one
+      hub process per database: a second one is refused); serves the signed trust
+      list at /hub/v1/trust, takes messages at /hub/v1/messages, answers
+      /hub/v1/transfers[/{id}], /hub/v1/participants, /hub/v1/reconciliations,
+      /healthz and /readyz. It reconciles with every
       node of the trust list at start and every --reconcile-every (0: never),
       reading each node's snapshot with a request signed by the hub's key (no node
       token needed); with --hub-admin-token (better: env CORRIDOR_HUB_ADMIN_TOKEN)
@@ -48,7 +50,8 @@ corridor runs each participant as its own process on its own database, over HTTP
 Keys come from 'corridor keygen'; the trust file and the set-up are described in
 docs/hub.md. TLS: --tls-cert/--tls-key serve HTTPS, --tls-client-ca requires client
 certificates signed by that CA; outgoing calls verify servers against --tls-ca
-(system roots when empty) and present --tls-client-cert/--tls-client-key.
+(system roots when empty) and present --tls-client-cert/--tls-client-key (the hub
+needs these when the nodes require client certificates).
 
 Environment: CORRIDOR_ROLE, CORRIDOR_HUB_KEY, CORRIDOR_TRUST, CORRIDOR_AGREEMENTS,
 CORRIDOR_REGISTRY, CORRIDOR_HUB_URL, CORRIDOR_HUB_PUBLIC_KEY, CORRIDOR_NODE_KEY, CORRIDOR_RETRY_MAX,

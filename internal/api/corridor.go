@@ -305,12 +305,16 @@ func sendProblem(w http.ResponseWriter, r *http.Request, err error) {
 	hubProblem(w, r, err)
 }
 
-// hubProblem answers an error reaching the corridor: 503, retry.
+// hubProblem answers an error reaching the corridor: 503, retry. Only a
+// write carries an Idempotency-Key, so only a write is told to reuse it.
 func hubProblem(w http.ResponseWriter, r *http.Request, err error) {
 	slog.WarnContext(r.Context(), "api: corridor", "method", r.Method, "path", r.URL.Path, "err", err)
 	w.Header().Set("Retry-After", "1")
-	writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: codeHubUnavailable,
-		Detail: "The corridor's hub could not be reached. A send may be retried with the same Idempotency-Key: it reuses the reservation and re-sends the same proposal."})
+	detail := "The corridor's hub could not be reached; retry later."
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		detail = "The corridor's hub could not be reached. A send may be retried with the same Idempotency-Key: it reuses the reservation and re-sends the same proposal."
+	}
+	writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: codeHubUnavailable, Detail: detail})
 }
 
 func (s *Server) handleTransfer(w http.ResponseWriter, r *http.Request) {

@@ -3,8 +3,12 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
 // Timeouts of the HTTP server. A write waits for its group commit, which a
@@ -47,6 +51,9 @@ func (s *Server) HealthHandler() http.Handler {
 	})
 }
 
+// errPing marks a registry whose database did not answer /readyz's ping.
+var errPing = errors.New("api: database ping failed")
+
 // readiness is the body of /readyz.
 type readiness struct {
 	Ready      bool              `json:"ready"`
@@ -67,12 +74,14 @@ func (s *Server) ReadyHandler() http.Handler {
 			err := n.Ready()
 			if err == nil {
 				ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-				err = n.Ping(ctx)
+				if err = n.Ping(ctx); err != nil {
+					err = errors.Join(errPing, err)
+				}
 				cancel()
 			}
 			out.Registries[code] = "ok"
 			if err != nil {
-				out.Ready, out.Registries[code] = false, err.Error()
+				out.Ready, out.Registries[code] = false, readyReason(code, err)
 			}
 		}
 		status := http.StatusOK
@@ -85,4 +94,25 @@ func (s *Server) ReadyHandler() http.Handler {
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(out)
 	})
+}
+
+// ReadyDatabaseUnreachable is a registry's /readyz value when its database
+// does not answer.
+const ReadyDatabaseUnreachable = "database_unreachable"
+
+// readyReason is what /readyz says of a registry that is not ready. The
+// body is unauthenticated: a database that does not answer is a short code
+// (the driver's error names the database's user and name, and goes to the
+// log), a lost lock its code and a sentence without the schema or file;
+// the node's own sentences (a stuck group commit, a full queue) name no
+// database.
+func readyReason(code string, err error) string {
+	slog.Warn("api: registry not ready", "registry", code, "err", err)
+	switch {
+	case errors.Is(err, errPing):
+		return ReadyDatabaseUnreachable
+	case errors.Is(err, registry.ErrDatabaseInUse):
+		return registry.CodeNotServing + ": the serving lock was lost and another process now holds it"
+	}
+	return err.Error()
 }

@@ -103,8 +103,9 @@ func certPool(path string) (*x509.CertPool, error) {
 // HubOptions configure a hub process.
 type HubOptions struct {
 	Addr string
-	// Storage holds the hub's database: SQLite DataDir/hub.db, or schema
-	// "hub" of the PostgreSQL database.
+	// Storage holds the hub's database (NetworkHubStore): SQLite
+	// DataDir/network-hub.db, or schema network_hub of the PostgreSQL
+	// database.
 	Storage Storage
 	// KeyFile is the hub's ed25519 key (corridor keygen).
 	KeyFile string
@@ -190,6 +191,14 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 		return fmt.Errorf("host: open the hub database: %w", err)
 	}
 	defer db.Close()
+	// One hub per database, held the way a node holds its own: a second
+	// hub beside this one would replay and reconcile the same transfers
+	// (its reconciler froze good units as reconcile_missing).
+	lock, err := registry.HoldServing(ctx, db, slog.Default())
+	if err != nil {
+		return fmt.Errorf("host: the hub's database: %w", err)
+	}
+	defer lock.Release()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	client := hubhttp.NewClient(clientTLS, 10*time.Second)
@@ -211,6 +220,7 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	mux.Handle("/hub/", hubhttp.HubHandler(h, pub, set, nil))
 	mux.Handle("/api/v1/article6/", api.NetworkedHubArticle6())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.Handle("GET /readyz", hubhttp.ReadyHandler(db.SQL().PingContext, lock.Lost, nil))
 	slog.Info("corridor hub", "code", signer.Code, "kid", signer.KID, "trust_version", pub.Current().Version, "database", hubWhere(o.Storage), "reconcile_every", o.ReconcileEvery, "reconcile_on_demand", o.AdminToken != "")
 	return serveOn(ctx, ln, mux, serverTLS)
 }

@@ -210,3 +210,41 @@ func takeAdvisory(ctx context.Context, db *store.DB) (*sql.Conn, string, error) 
 	}
 	return conn, schema, nil
 }
+
+// ServingLock is the one-serving-process lock for a server other than a
+// node that keeps a database of its own (the hub): the same lock Open
+// takes, checked the same way, so two hubs on one database are refused
+// with ErrDatabaseInUse like two nodes are.
+type ServingLock struct {
+	x    *exclusive
+	stop chan struct{}
+	once sync.Once
+}
+
+// HoldServing takes db's serving lock for the caller's lifetime; an error
+// wrapping ErrDatabaseInUse means another process serves db. Release
+// gives it back.
+func HoldServing(ctx context.Context, db *store.DB, log *slog.Logger) (*ServingLock, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	x, err := holdExclusive(ctx, db, log)
+	if err != nil {
+		return nil, err
+	}
+	l := &ServingLock{x: x, stop: make(chan struct{})}
+	go x.watch(l.stop, log)
+	return l, nil
+}
+
+// Lost is nil while the lock is held, and why it is not once another
+// process took it.
+func (l *ServingLock) Lost() error { return l.x.lostErr() }
+
+// Release gives the lock back; it may be called more than once.
+func (l *ServingLock) Release() {
+	l.once.Do(func() {
+		close(l.stop)
+		l.x.release()
+	})
+}

@@ -151,8 +151,9 @@ func (r *Reconciler) Register(mux *http.ServeMux) {
 }
 
 // Reconcile POSTs to url (a hub's /hub/v1/reconcile) with the hub
-// administrator's token and returns the reconciliations it ran. A 4xx
-// answer is an error carrying the problem's code and detail.
+// administrator's token and returns the reconciliations it ran. An answer
+// other than 200 is a *ProblemError (the hub's problem, with its status)
+// or a *StatusError.
 func (c *Client) Reconcile(ctx context.Context, url, token string) ([]hub.Reconciliation, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	if err != nil {
@@ -168,18 +169,29 @@ func (c *Client) Reconcile(ctx context.Context, url, token string) ([]hub.Reconc
 		var p Problem
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if json.Unmarshal(body, &p) == nil && p.Code != "" {
-			return nil, fmt.Errorf("hubhttp: %s: %s: %s", url, p.Code, p.Detail)
+			p.Status = resp.StatusCode
+			return nil, &ProblemError{URL: url, Problem: p}
 		}
 		// Not the hub's answer: never the body, which is often a web page.
 		mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
 			return nil, fmt.Errorf("hubhttp: %s answered %s (%s): %w", url, resp.Status, mt, ErrNoHubAPI)
 		}
-		return nil, fmt.Errorf("hubhttp: %s answered %s with %s, not a problem document", url, resp.Status, mt)
+		return nil, &StatusError{URL: url, Status: resp.StatusCode, Body: fmt.Sprintf("a %s body, not a problem document", mt)}
 	}
 	var doc reconciliationsDoc
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
 		return nil, fmt.Errorf("hubhttp: %s: %w", url, err)
 	}
 	return doc.Reconciliations, nil
+}
+
+// ProblemError is a hub's problem answer to an administrator's request.
+type ProblemError struct {
+	URL string
+	Problem
+}
+
+func (e *ProblemError) Error() string {
+	return fmt.Sprintf("hubhttp: %s answered %d %s: %s", e.URL, e.Status, e.Code, e.Detail)
 }
