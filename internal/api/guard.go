@@ -141,7 +141,7 @@ func missing(schema map[string]any, v any, path string) (field, detail string) {
 			}
 			if !met {
 				first := strs(obj(alts[0])["required"])
-				return join(first[0]), fmt.Sprintf("Give %s.", strings.Join(options, ", or "))
+				return join(first[0]), fmt.Sprintf("Give %s (at least one).", strings.Join(options, " or "))
 			}
 		}
 		names := make([]string, 0, len(v))

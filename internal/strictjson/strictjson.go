@@ -433,7 +433,24 @@ func fits(path string, t reflect.Type, tok json.Token) error {
 	if ok {
 		return nil
 	}
+	if n, isNum := tok.(json.Number); isNum && isDigits(string(n)) && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64 {
+		// An integer, but too large for the field.
+		return &Error{Code: CodeType, Field: path, Msg: fmt.Sprintf("field %q must be an integer of at most %s, not %s", path, maxOf(t), describeValue(tok))}
+	}
 	return &Error{Code: CodeType, Field: path, Msg: fmt.Sprintf("field %q must be %s, not %s", path, expects(t), describeValue(tok))}
+}
+
+func isDigits(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// maxOf is the largest value of an integer type, in digits.
+func maxOf(t reflect.Type) string {
+	if k := t.Kind(); k >= reflect.Uint && k <= reflect.Uint64 {
+		return strconv.FormatUint(^uint64(0)>>(64-t.Bits()), 10)
+	}
+	return strconv.FormatInt(int64(^uint64(0)>>(65-t.Bits())), 10)
 }
 
 // expects says in words which JSON value fills a Go type.
@@ -443,10 +460,8 @@ func expects(t reflect.Type) string {
 		return "a string"
 	case reflect.Bool:
 		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return fmt.Sprintf("an integer from %d to %d (no fraction, no exponent, no quotes)", int64(-1)<<(t.Bits()-1), int64(uint64(1)<<(t.Bits()-1)-1))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return fmt.Sprintf("an integer from 0 to %d (no fraction, no exponent, no quotes)", uint64(1)<<(t.Bits()-1)*2-1)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer (digits only: no fraction, no exponent, no quotes)"
 	case reflect.Float32, reflect.Float64:
 		return "a number"
 	case reflect.Struct, reflect.Map:

@@ -282,7 +282,7 @@ func TestDecodeNamesTypeAndField(t *testing.T) {
 		{"decimal as bool", `{"lines":[{"tonnes":true}]}`, CodeType, "lines[0].tonnes", `must be a decimal number such as "12.5" (a string of digits with an optional sign and fraction, or a JSON number), not true`},
 		{"string for integer", `{"lines":[{"year":"2026"}]}`, CodeType, "lines[0].year", `must be an integer`},
 		{"fraction for integer", `{"lines":[{"year":2026.5}]}`, CodeType, "lines[0].year", `not the number 2026.5`},
-		{"integer overflow", `{"lines":[{"year":99999999999999999999}]}`, CodeType, "lines[0].year", `from -9223372036854775808`},
+		{"integer overflow", `{"lines":[{"year":99999999999999999999}]}`, CodeType, "lines[0].year", `must be an integer of at most 9223372036854775807, not the number 99999999999999999999`},
 		{"number for string", `{"lines":[{"name":5}]}`, CodeType, "lines[0].name", `must be a string, not the number 5`},
 		{"string for object", `{"scenario":"bogus"}`, CodeType, "scenario", `must be an object ({…}), not the string "bogus"`},
 		{"object for array", `{"lines":{}}`, CodeType, "lines", `must be an array ([…]), not an object`},
