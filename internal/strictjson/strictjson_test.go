@@ -308,3 +308,28 @@ func TestDecodeNamesTypeAndField(t *testing.T) {
 		t.Fatalf("decoded %+v", v)
 	}
 }
+
+// FuzzDecodeTyped: the type checks never panic, every refusal is an *Error
+// with a code, and what Decode accepts encoding/json decodes too (the
+// checks only refuse; they never let through what the decoder would fail).
+func FuzzDecodeTyped(f *testing.F) {
+	for _, s := range []string{`{"lines":[{"tonnes":"1.5","year":2026,"name":"x"}]}`, `{"lines":[{"tonnes":"abc"}]}`, `{"scenario":"x"}`,
+		`{"lines":[{"year":1e3}]}`, `{"flag":true,"scenario":{"name":"n"}}`, `{"lines":[{"year":-99999999999999999999}]}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var v typed
+		err := Decode([]byte(in), &v)
+		if err == nil {
+			var w typed
+			if err := json.Unmarshal([]byte(in), &w); err != nil {
+				t.Fatalf("%q accepted, but encoding/json fails: %v", in, err)
+			}
+			return
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Code == "" || e.Msg == "" {
+			t.Fatalf("%q: refusal %#v is not a coded *Error", in, err)
+		}
+	})
+}
