@@ -33,7 +33,7 @@ func registryCommands() []*cobra.Command {
 
 // holdingsPage is the most blocks the holdings endpoint returns in one
 // answer (its limit parameter's maximum, internal/api/registry.go).
-const holdingsPage = 10000
+const holdingsPage = 1000 // the API's largest page (limit 1 to 1000)
 
 func newRegistriesCmd() *cobra.Command {
 	var f apiFlags

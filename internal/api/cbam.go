@@ -152,6 +152,12 @@ func cbamProblem(w http.ResponseWriter, prefix string, err error) {
 		code = "origin_not_covered"
 	case errors.Is(err, cbam.ErrYearBeforeDefinitive):
 		code = "year_before_definitive_period"
+	case errors.Is(err, cbam.ErrYearBeyondRules):
+		code = "year_out_of_range"
+	case errors.Is(err, cbam.ErrTonnesOutOfRange):
+		code = "tonnes_out_of_range"
+	case errors.Is(err, cbam.ErrUnknownRoute):
+		code = "route_unknown"
 	case errors.Is(err, cbam.ErrMalformedDefault):
 		code = "dataset_row_malformed"
 	case errors.Is(err, cbam.ErrAmbiguousGood), errors.Is(err, cbam.ErrRouteRequired), errors.Is(err, cbam.ErrRouteMismatch):

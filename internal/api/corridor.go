@@ -170,6 +170,9 @@ func (s *Server) handleCrossBorder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.ToRegistry = registryCode(req.ToRegistry)
+	if !requireFields(w, r, raw) {
+		return
+	}
 	if req.Purpose == "" {
 		req.Purpose = DefaultPurpose
 	}
@@ -369,14 +372,8 @@ func (s *Server) handleTransfers(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Active = b
 	}
-	limit, ok := queryInt(w, r, "limit", 100, maxTransfersLimit)
+	limit, ok := queryInt(w, r, "limit", 100, 1, maxTransfersLimit) // 0 would read as "none" here and as "no cap" to the hub
 	if !ok {
-		return
-	}
-	if limit == 0 {
-		// 0 would read as "none" here and as "no cap" to the hub: neither
-		// is what a caller means, so it is refused, as the CLI refuses it.
-		badRequest(w, "invalid_query", "limit", "Query parameter limit must be an integer from 1 to "+strconv.Itoa(maxTransfersLimit)+" (default 100).")
 		return
 	}
 	f.Limit = int(limit)

@@ -267,8 +267,8 @@ func TestCrossBorderRefusals(t *testing.T) {
 			{"same registry", tok, "r3", fmt.Sprintf(`{"from_account":%d,"to_registry":"CN","to_account":%d,"quantity":5,"unit_type":"CCER"}`, from, to), 400, "same_registry", "to_registry"},
 			{"unknown field", tok, "r4", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"quantity":5,"unit_type":"CCER","memo":"x"}`, from, to), 400, "unknown_field", "memo"},
 			{"duplicate key", tok, "r5", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_registry":"ID","to_account":%d,"quantity":5,"unit_type":"CCER"}`, from, to), 400, "duplicate_key", "to_registry"},
-			{"no to_account", tok, "r6", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","quantity":5,"unit_type":"CCER"}`, from), 400, ledger.CodeInvalid, "to_account"},
-			{"quantity not a number", tok, "r7", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"quantity":"5","unit_type":"CCER"}`, from, to), 400, "quantity_invalid", "quantity"},
+			{"no to_account", tok, "r6", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","quantity":5,"unit_type":"CCER"}`, from), 400, "field_missing", "to_account"},
+			{"quantity not a number", tok, "r7", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"quantity":"5","unit_type":"CCER"}`, from, to), 400, "type_invalid", "quantity"},
 			{"NUL in purpose", tok, "r8", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"quantity":5,"unit_type":"CCER","purpose":"vol\u0000"}`, from, to), 400, "text_invalid", "purpose"},
 			{"no key", tok, "", cw.send(5, to, ""), 400, "idempotency_key_missing", "Idempotency-Key"},
 			{"no token", "", "r9", cw.send(5, to, ""), 401, "unauthenticated", ""},
@@ -279,12 +279,12 @@ func TestCrossBorderRefusals(t *testing.T) {
 			// registry's reserve request (units.quantity).
 			{"negative quantity", tok, "r14", cw.send(-5, to, ""), 400, ledger.CodeQuantityInvalid, "quantity"},
 			{"no unit type", tok, "r15", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"quantity":5}`, from, to), 400, ledger.CodeMixedUnitTypes, "unit_type"},
-			{"bad unit type", tok, "r16", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"quantity":5,"unit_type":"ccer"}`, from, to), 400, ledger.CodeInvalid, "unit_type"},
+			{"bad unit type", tok, "r16", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"quantity":5,"unit_type":"ccer"}`, from, to), 400, "unit_type_unknown", "unit_type"},
 			{"bad serial", tok, "r17", fmt.Sprintf(`{"from_account":%d,"to_registry":"TH","to_account":%d,"serials":["CN-CCER-CCER-DEMO-0001-2024-1-1-1","bogus"]}`, from, to), 400, ledger.CodeSerialInvalid, "serials[1]"},
 			{"serials and a quantity", tok, "r18", cw.send(5, to, `,"serials":["CN-CCER-CCER-DEMO-0001-2024-1-1-1"]`), 400, ledger.CodeInvalid, "serials"},
 			{"escrow too short", tok, "r19", cw.send(5, to, `,"expires_in":1`), 400, ledger.CodeInvalid, "expires_in"},
-			{"no from_account", tok, "r20", fmt.Sprintf(`{"to_registry":"TH","to_account":%d,"quantity":5,"unit_type":"CCER"}`, to), 400, ledger.CodeInvalid, "from_account"},
-			{"no to_registry", tok, "r21", fmt.Sprintf(`{"from_account":%d,"to_account":%d,"quantity":5,"unit_type":"CCER"}`, from, to), 400, ledger.CodeInvalid, "to_registry"},
+			{"no from_account", tok, "r20", fmt.Sprintf(`{"to_registry":"TH","to_account":%d,"quantity":5,"unit_type":"CCER"}`, to), 400, "field_missing", "from_account"},
+			{"no to_registry", tok, "r21", fmt.Sprintf(`{"from_account":%d,"to_account":%d,"quantity":5,"unit_type":"CCER"}`, from, to), 400, "field_missing", "to_registry"},
 			// A purpose outside the protocol's list is refused before the
 			// escrow is made, not by the hub after it.
 			{"unknown purpose", tok, "r22", cw.send(5, to, `,"purpose":"bogus"`), 400, "purpose_unknown", "purpose"},

@@ -85,9 +85,9 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-// instrument counts requests and recovers from panics without leaking
-// their text to the client.
-func (s *Server) instrument(mux *http.ServeMux) http.Handler {
+// instrument counts requests (by mux's route) and recovers from panics
+// without leaking their text to the client; next serves them.
+func (s *Server) instrument(mux *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
@@ -102,7 +102,7 @@ func (s *Server) instrument(mux *http.ServeMux) http.Handler {
 			s.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
 			s.metrics.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		}()
-		mux.ServeHTTP(rec, r)
+		next.ServeHTTP(rec, r)
 	})
 }
 

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"strings"
@@ -40,18 +39,10 @@ func (s *Server) handleMRVReport(w http.ResponseWriter, r *http.Request) {
 	}
 	var inst mrv.Installation
 	if err := strictjson.Decode(raw, &inst); err != nil {
-		var e *strictjson.Error
-		if errors.As(err, &e) && (e.Code == strictjson.CodeType || e.Code == strictjson.CodeMalformed) &&
-			bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
-			// A value of the wrong kind: mrv's reader names the field
-			// down to the list index (streams[1].ef), which a decimal's
-			// own decoding error does not.
-			if _, perr := mrv.ParseInstallation(raw); perr != nil {
-				mrvProblem(w, strictjson.CodeMalformed, perr)
-				return
-			}
-		}
-		bodyProblem(w, err)
+		bodyProblem(w, err) // names the field down to the list index (streams[1].ef)
+		return
+	}
+	if !requireFields(w, r, raw) {
 		return
 	}
 	res, err := mrv.Compute(inst)

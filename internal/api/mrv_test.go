@@ -76,10 +76,12 @@ func TestMRVReportBadInputNamesField(t *testing.T) {
 	srv := httptest.NewServer(api.New().Handler())
 	defer srv.Close()
 	for _, tc := range []struct{ body, code, field string }{
-		{strings.Replace(kilnJSON, `"ef": 0.44`, `"ef": [1]`, 1), "malformed_json", "streams[1].ef"},
+		{strings.Replace(kilnJSON, `"ef": 0.44`, `"ef": [1]`, 1), "type_invalid", "streams[1].ef"},
+		{strings.Replace(kilnJSON, `"ef": 0.44`, `"ef": "0.4x"`, 1), "decimal_invalid", "streams[1].ef"},
 		{strings.Replace(kilnJSON, `"name"`, `"colour": "red", "name"`, 1), "unknown_field", "colour"},
 		{strings.Replace(kilnJSON, `"quantity": 12000`, `"quantity": -12000`, 1), "invalid_installation", "streams[1].quantity"},
-		{`{"name": "empty", "year": 2026, "processes": []}`, "invalid_installation", "processes"},
+		{`{"name": "empty", "year": 2026, "processes": []}`, "field_missing", "processes"},
+		{`{"name": "no year", "processes": [{"id": "p"}]}`, "field_missing", "year"},
 		{``, "malformed_json", ""},
 	} {
 		st, res := postMRV(t, srv, tc.body)

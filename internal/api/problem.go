@@ -45,9 +45,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// decodeJSON reads a JSON body into dst: size-limited, exactly one value,
-// no unknown fields and no duplicate keys (strictjson). On failure it has
-// already written the problem response and returns false.
+// decodeJSON reads a write's JSON body into dst as every write does:
+// Content-Type application/json (415 otherwise), size-limited, exactly one
+// value, no unknown fields and no duplicate keys (strictjson), and every
+// field the route's OpenAPI schema requires (field_missing). On failure it
+// has already written the problem response and returns false.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 	raw, ok := readBody(w, r, false) // 413, or 415 for a body not sent as JSON
 	if !ok {
@@ -57,7 +59,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 		bodyProblem(w, err)
 		return false
 	}
-	return true
+	return requireFields(w, r, raw)
 }
 
 func tooLarge(w http.ResponseWriter, err error) {
@@ -98,14 +100,23 @@ func bodyProblem(w http.ResponseWriter, err error) {
 		return
 	}
 	code := "malformed_json"
-	switch {
-	case e.Code == strictjson.CodeDuplicateKey, e.Code == strictjson.CodeUnknownField,
-		e.Code == strictjson.CodeNotObject, e.Code == strictjson.CodeText:
+	switch e.Code {
+	case strictjson.CodeDuplicateKey, strictjson.CodeUnknownField, strictjson.CodeNotObject, strictjson.CodeText,
+		strictjson.CodeType, strictjson.CodeDecimal:
+		// A value of the wrong JSON type is type_invalid on every field,
+		// quantity too; quantity_invalid is for a whole number out of
+		// range (UK ETS check 3008).
 		code = e.Code
-	case e.Code == strictjson.CodeType && (e.Field == "quantity" || strings.HasSuffix(e.Field, ".quantity")):
-		code = "quantity_invalid" // UK ETS check 3008: quantity must be a positive integer
 	}
-	badRequest(w, code, e.Field, e.Msg)
+	badRequest(w, code, e.Field, capitalise(e.Msg)+sentenceEnd(e.Msg))
+}
+
+// sentenceEnd is the full stop a message lacks.
+func sentenceEnd(msg string) string {
+	if strings.HasSuffix(msg, ".") {
+		return ""
+	}
+	return "."
 }
 
 // unmatched answers a request no route takes (it is the mux's catch-all

@@ -265,6 +265,9 @@ func (s *Server) write(k *registry.Kind) http.HandlerFunc {
 			bodyProblem(w, err)
 			return
 		}
+		if !requireFields(w, r, raw) {
+			return
+		}
 		if k.PathID != "" {
 			id, ok := pathID(w, r, "id")
 			if !ok {
@@ -299,18 +302,30 @@ func pathID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
 	return id, true
 }
 
-// queryInt reads an optional non-negative integer query parameter.
-func queryInt(w http.ResponseWriter, r *http.Request, name string, def, maxV int64) (int64, bool) {
+// maxPageLimit bounds every list's limit parameter (the OpenAPI document
+// says the same: minimum 1, maximum 1000).
+const maxPageLimit = 1000
+
+// queryInt reads an optional integer query parameter from minV to maxV
+// (guardQueries has already checked it against the OpenAPI document; this
+// is the handler's own guard, in the same words).
+func queryInt(w http.ResponseWriter, r *http.Request, name string, def, minV, maxV int64) (int64, bool) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
 		return def, true
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 || n > maxV {
-		badRequest(w, "invalid_query", name, "Query parameter "+name+" must be an integer from 0 to "+strconv.FormatInt(maxV, 10)+".")
+	if err != nil || n < minV || n > maxV {
+		badRequest(w, codeInvalidQuery, name, "Query parameter "+name+" must be an integer from "+strconv.FormatInt(minV, 10)+" to "+strconv.FormatInt(maxV, 10)+
+			" (default "+strconv.FormatInt(def, 10)+"), not "+strconv.Quote(v)+".")
 		return 0, false
 	}
 	return n, true
+}
+
+// queryLimit reads a list's limit: 1 to maxPageLimit.
+func queryLimit(w http.ResponseWriter, r *http.Request, def int64) (int64, bool) {
+	return queryInt(w, r, "limit", def, 1, maxPageLimit)
 }
 
 func (s *Server) handleTotals(w http.ResponseWriter, r *http.Request, n *registry.Node) {
@@ -343,11 +358,11 @@ func writeByID[T any](w http.ResponseWriter, r *http.Request, read func(v regist
 // sequence number after (default 0), at most limit of them (1 to 1000,
 // default 100).
 func journalPage(w http.ResponseWriter, r *http.Request) (after int64, limit int, ok bool) {
-	after, ok = queryInt(w, r, "after", 0, 1<<62)
+	after, ok = queryInt(w, r, "after", 0, 0, 1<<62)
 	if !ok {
 		return 0, 0, false
 	}
-	l, ok := queryInt(w, r, "limit", 100, 1000)
+	l, ok := queryLimit(w, r, 100)
 	return after, int(l), ok
 }
 
@@ -401,11 +416,11 @@ func (s *Server) handleHoldings(w http.ResponseWriter, r *http.Request, n *regis
 	if !ok {
 		return
 	}
-	offset, ok := queryInt(w, r, "offset", 0, 1<<40)
+	offset, ok := queryInt(w, r, "offset", 0, 0, 1<<40)
 	if !ok {
 		return
 	}
-	limit, ok := queryInt(w, r, "limit", 1000, 10000)
+	limit, ok := queryLimit(w, r, maxPageLimit)
 	if !ok {
 		return
 	}

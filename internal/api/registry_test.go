@@ -213,27 +213,33 @@ func TestPublicReadsHideAccounts(t *testing.T) {
 	}
 }
 
-// TestListLimitZero: limit is "at most this many"; limit=0 must not turn
-// into no limit at all (the whole journal, every retirement).
+// TestListLimitZero: limit is "at most this many", from 1 to 1000 on every
+// list: limit=0 must neither turn into no limit at all (the whole journal,
+// every retirement) nor answer an empty page, and limit=abc and limit=0
+// get the same sentence.
 func TestListLimitZero(t *testing.T) {
 	w := newWorld(t, storetest.SQLite(t))
-	for i := 0; i < 2; i++ {
-		body := fmt.Sprintf(`{"from_account":%d,"units":{"quantity":1,"unit_type":"CCER"},"beneficiary":"B","purpose":"voluntary"}`, w.account)
-		if status, m, _ := w.raw(t, "POST", "/api/v1/registries/CN/retirements", w.tokens["holder"], fmt.Sprintf("ret-%d", i), body); status != 201 {
-			t.Fatalf("retire: %d %v", status, m)
-		}
-	}
-	for _, c := range []struct{ path, token, list string }{
-		{"/api/v1/registries/CN/retirements?limit=0", "", "retirements"},
-		{"/api/v1/registries/CN/transactions?limit=0", w.tokens["auditor"], "transactions"},
-		{fmt.Sprintf("/api/v1/registries/CN/accounts/%d/holdings?limit=0", w.account), w.tokens["holder"], "blocks"},
+	for _, c := range []struct{ path, token string }{
+		{"/api/v1/registries/CN/retirements", ""},
+		{"/api/v1/registries/CN/transactions", w.tokens["auditor"]},
+		{fmt.Sprintf("/api/v1/registries/CN/accounts/%d/holdings", w.account), w.tokens["holder"]},
 	} {
-		status, m, _ := w.raw(t, "GET", c.path, c.token, "", "")
-		if status != 200 {
-			t.Fatalf("GET %s: %d %v", c.path, status, m)
+		var first string
+		for _, v := range []string{"0", "abc", "1001", "-1"} {
+			status, m, _ := w.raw(t, "GET", c.path+"?limit="+v, c.token, "", "")
+			d, _ := m["detail"].(string)
+			if status != 400 || m["code"] != "invalid_query" || m["field"] != "limit" || !strings.Contains(d, "must be an integer from 1 to 1000") {
+				t.Errorf("GET %s?limit=%s: %d %v, want 400 invalid_query from 1 to 1000", c.path, v, status, m)
+			}
+			sentence, _, _ := strings.Cut(d, ", not")
+			if first == "" {
+				first = sentence
+			} else if sentence != first {
+				t.Errorf("GET %s?limit=%s says %q, limit=0 says %q", c.path, v, sentence, first)
+			}
 		}
-		if got := m[c.list].([]any); len(got) != 0 {
-			t.Errorf("GET %s: %d items, want none", c.path, len(got))
+		if status, m, _ := w.raw(t, "GET", c.path+"?limit=1000", c.token, "", ""); status != 200 {
+			t.Errorf("GET %s?limit=1000: %d %v", c.path, status, m)
 		}
 	}
 }

@@ -57,7 +57,7 @@ func (s *Server) Handler() http.Handler {
 	s.routesArticle6(mux)
 	s.routesArticle6Reads(mux)
 	mux.HandleFunc("/api/", unmatched(mux, "/api/"))
-	return withDeadline(s.instrument(mux))
+	return withDeadline(s.instrument(mux, guardQueries(mux, mux)))
 }
 
 //go:embed openapi/*.json

@@ -583,6 +583,8 @@ type Dataset struct {
 	benchmarks map[string][]Benchmark // cn → rows
 	// taric indexes 10-digit TARIC rows by country|8-digit CN code.
 	taric map[string][]DefaultValue
+	// routes holds every production route letter of either table.
+	routes map[string]bool
 }
 
 // Version names the dataset as recorded in results.
@@ -633,12 +635,15 @@ func Parse(dvName string, dvRaw []byte, bmName string, bmRaw []byte) (*Dataset, 
 		Layout: layout, Malformed: append(badDV, badBM...), Notes: notes,
 		defaults: map[string][]DefaultValue{}, bad: map[string]MalformedRow{},
 		countries: map[string]bool{}, benchmarks: map[string][]Benchmark{},
-		taric: map[string][]DefaultValue{},
+		taric: map[string][]DefaultValue{}, routes: map[string]bool{},
 	}
 	for _, dv := range dvs {
 		k := dv.Country + "|" + dv.CN
 		d.defaults[k] = append(d.defaults[k], dv)
 		d.countries[dv.Country] = true
+		if dv.Route != "" {
+			d.routes[dv.Route] = true
+		}
 		if len(dv.CN) == 10 {
 			k8 := dv.Country + "|" + dv.CN[:8]
 			d.taric[k8] = append(d.taric[k8], dv)
@@ -659,6 +664,9 @@ func Parse(dvName string, dvRaw []byte, bmName string, bmRaw []byte) (*Dataset, 
 	}
 	for _, bm := range bms {
 		d.benchmarks[bm.CN] = append(d.benchmarks[bm.CN], bm)
+		if bm.Route != "" {
+			d.routes[bm.Route] = true
+		}
 	}
 	return d, nil
 }

@@ -1,6 +1,7 @@
 package cbam
 
 import (
+	"encoding/json"
 	"sort"
 
 	"github.com/shopspring/decimal"
@@ -42,18 +43,43 @@ type YearTotals struct {
 	// certificates (see the package doc on rounding).
 	Certificates            decimal.Decimal `json:"certificates"`
 	CertificatesToSurrender decimal.Decimal `json:"certificates_to_surrender"`
-	// CostEUR sums the lines that had a price; LinesWithoutPrice counts the others.
+	// CostEUR sums the lines that had a price; LinesWithoutPrice counts the
+	// others. CostKnown is false when a line that counts (not exempt under
+	// de minimis) had no price: the year's cost is then unknown, and JSON
+	// shows cost_eur as null beside cost_eur_priced_lines (the part known).
 	CostEUR           decimal.Decimal `json:"cost_eur"`
 	LinesWithoutPrice int             `json:"lines_without_price"`
+	CostKnown         bool            `json:"-"`
 	// QuarterlyHolding is, from 2027, the minimum number of certificates to
 	// hold at the end of each quarter (Art. 22(2)); see QuarterlyHolding.
 	QuarterlyHolding []QuarterHolding `json:"quarterly_holding,omitempty"`
 
 	exemptCost decimal.Decimal
+	// unpricedDeMin counts the lines without a price in de minimis sectors
+	// (they cost nothing when the year is exempt).
+	unpricedDeMin int
 	// quarterEmbedded holds embedded emissions by import quarter (index
 	// 1–4); index 0 collects lines without a quarter.
 	quarterEmbedded [5]decimal.Decimal
 	quarterDeMin    [5]decimal.Decimal
+}
+
+// MarshalJSON writes cost_eur as null when the year's cost is unknown (a
+// line that counts had no certificate price), with the priced lines' sum
+// as cost_eur_priced_lines.
+func (y YearTotals) MarshalJSON() ([]byte, error) {
+	type plain YearTotals
+	out := struct {
+		plain
+		CostEUR     *decimal.Decimal `json:"cost_eur"`
+		PricedLines *decimal.Decimal `json:"cost_eur_priced_lines,omitempty"`
+	}{plain: plain(y)}
+	if y.CostKnown {
+		out.CostEUR = &y.CostEUR
+	} else {
+		out.PricedLines = &y.CostEUR
+	}
+	return json.Marshal(out)
 }
 
 // QuarterlyHoldingShare is the share of the embedded emissions of the goods
@@ -122,6 +148,9 @@ func (d *Declaration) Add(r LineResult) {
 		y.CostEUR = y.CostEUR.Add(r.CostEUR)
 	} else {
 		y.LinesWithoutPrice++
+		if deMinimisSector(r.Sector) {
+			y.unpricedDeMin++
+		}
 	}
 }
 
@@ -131,6 +160,11 @@ func (d *Declaration) Years() []YearTotals {
 	for _, y := range d.years {
 		t := *y
 		t.Exempt = !t.DeMinimisTonnes.GreaterThan(DeMinimisTonnes)
+		unpriced := t.LinesWithoutPrice
+		if t.Exempt {
+			unpriced -= t.unpricedDeMin
+		}
+		t.CostKnown = unpriced == 0
 		if t.Exempt {
 			t.Certificates = t.Certificates.Sub(t.ExemptCertificates)
 			t.CostEUR = t.CostEUR.Sub(t.exemptCost)

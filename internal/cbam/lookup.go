@@ -3,6 +3,8 @@ package cbam
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,6 +26,7 @@ var (
 	ErrNoBenchmark      = errors.New("no column-B benchmark")
 	ErrRouteRequired    = errors.New("the benchmark depends on the production route; give it")
 	ErrRouteMismatch    = errors.New("no benchmark for that production route")
+	ErrUnknownRoute     = errors.New("unknown production route")
 )
 
 // euMembers are the EU-27 (ISO alpha-2): goods from them are not imports.
@@ -208,6 +211,11 @@ func (d *Dataset) BenchmarkB(cn, route string) (BenchmarkChoice, error) {
 	}
 	rows := d.benchmarks[cn]
 	if len(rows) == 0 {
+		if near := d.benchmarkCodesUnder(cn); len(near) > 0 {
+			// The annex splits some codes finer than the default-value
+			// table (7601 10 00 into 7601 10 10 and 7601 10 90).
+			return BenchmarkChoice{}, fmt.Errorf("%w for %s: the benchmark annex lists %s under %s; give one of them", ErrNoBenchmark, cn, strings.Join(near, ", "), strings.TrimRight(cn, "0"))
+		}
 		return BenchmarkChoice{}, fmt.Errorf("%w for %s", ErrNoBenchmark, cn)
 	}
 	routes := map[string]bool{}
@@ -245,6 +253,29 @@ func (d *Dataset) BenchmarkB(cn, route string) (BenchmarkChoice, error) {
 	}
 	return BenchmarkChoice{Value: best.Value, Route: best.Route, Grade: best.Grade, Line: best.Line, Column: "B", Rule: rule}, nil
 }
+
+// benchmarkCodesUnder lists the benchmark annex's 8-digit codes that refine
+// cn (share its digits up to its trailing zeros), at most 12.
+func (d *Dataset) benchmarkCodesUnder(cn string) []string {
+	prefix := strings.TrimRight(cn, "0")
+	if len(prefix) < 4 {
+		prefix = cn[:min(4, len(cn))]
+	}
+	var out []string
+	for code := range d.benchmarks {
+		if code != cn && strings.HasPrefix(code, prefix) {
+			out = append(out, code)
+		}
+	}
+	sort.Strings(out)
+	if len(out) > 12 {
+		out = append(out[:12], "…")
+	}
+	return out
+}
+
+// Routes lists the production route letters the dataset knows.
+func (d *Dataset) Routes() []string { return slices.Sorted(maps.Keys(d.routes)) }
 
 func routeList(m map[string]bool) string {
 	var s []string

@@ -1,6 +1,7 @@
 package cbam
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -148,7 +149,8 @@ type LineResult struct {
 	Certificates decimal.Decimal `json:"certificates"`
 	// Price is EUR per certificate, PriceSource where it comes from; CostEUR
 	// = Certificates × Price rounded half-up to the cent. Without a price
-	// both are zero and HasPrice is false.
+	// both are zero and HasPrice is false, and JSON shows both as null: an
+	// unknown cost is not a cost of zero (see MarshalJSON).
 	HasPrice    bool            `json:"has_price"`
 	Price       decimal.Decimal `json:"price"`
 	PriceSource string          `json:"price_source,omitempty"`
@@ -158,6 +160,22 @@ type LineResult struct {
 
 	Precursors []PrecursorResult `json:"precursors,omitempty"`
 	Notes      []string          `json:"notes,omitempty"`
+}
+
+// MarshalJSON writes price and cost_eur as null when the line has no
+// certificate price: "cost_eur":"0" beside "has_price":false would read as
+// nothing to pay.
+func (r LineResult) MarshalJSON() ([]byte, error) {
+	type plain LineResult
+	out := struct {
+		plain
+		Price   *decimal.Decimal `json:"price"`
+		CostEUR *decimal.Decimal `json:"cost_eur"`
+	}{plain: plain(r)}
+	if r.HasPrice {
+		out.Price, out.CostEUR = &r.Price, &r.CostEUR
+	}
+	return json.Marshal(out)
 }
 
 // PrecursorResult shows a precursor's contribution per tonne of the good.
@@ -224,14 +242,59 @@ func (c *Calculator) cscf(year int) decimal.Decimal {
 	return CSCF(year)
 }
 
+// LastYearCovered is the last import year a line may name: the year the
+// phase-out ends (CBAM factor 0 from 2034, Directive 2003/87/EC Art. 10a(1a)
+// as amended by Directive (EU) 2023/959), as far as the projection runs.
+const LastYearCovered = ProjectionLastYear
+
+// ErrYearBeyondRules is a year after LastYearCovered.
+var ErrYearBeyondRules = errors.New("year beyond the years this tool covers")
+
+// Bounds of a line's net mass: more than a trillion tonnes, or a finer
+// unit than the gram (six decimal places), is a typing mistake, not an
+// import (the world makes about two billion tonnes of steel a year).
+var (
+	MaxTonnes = decimal.New(1, 12)
+)
+
+// MaxTonnesDecimals is the most decimal places a net mass may have.
+const MaxTonnesDecimals = 6
+
+// ErrTonnesOutOfRange is a net mass of zero, above MaxTonnes or with more
+// than MaxTonnesDecimals decimal places.
+var ErrTonnesOutOfRange = errors.New("net mass out of range")
+
+func checkTonnes(t decimal.Decimal) error {
+	switch {
+	case !t.IsPositive():
+		return fmt.Errorf("%w: %s t; give a positive net mass in tonnes", ErrTonnesOutOfRange, t)
+	case t.GreaterThan(MaxTonnes):
+		return fmt.Errorf("%w: more than %s t (1e12) in one line", ErrTonnesOutOfRange, MaxTonnes)
+	case t.Exponent() < -MaxTonnesDecimals && !t.Equal(t.Round(MaxTonnesDecimals)):
+		return fmt.Errorf("%w: %s t has more than %d decimal places (a gram is 0.000001 t)", ErrTonnesOutOfRange, t, MaxTonnesDecimals)
+	}
+	return nil
+}
+
 // Obligation computes one line. Input problems come back as *InputError
 // naming the field.
 func (c *Calculator) Obligation(l Line) (LineResult, error) {
 	if l.Year < FirstDefinitiveYear {
 		return LineResult{}, fieldErr("year", fmt.Errorf("%w: %d", ErrYearBeforeDefinitive, l.Year))
 	}
+	if l.Year > LastYearCovered {
+		return LineResult{}, fieldErr("year", fmt.Errorf("%w: %d; this tool covers %d to %d (%d is the first year without free allocation; the CSCF is published for 2026–2030 and assumed 1 after)",
+			ErrYearBeyondRules, l.Year, FirstDefinitiveYear, LastYearCovered, LastYearCovered))
+	}
 	if l.Tonnes.IsNegative() {
 		return LineResult{}, fieldErr("tonnes", fmt.Errorf("negative net mass %s t", l.Tonnes))
+	}
+	if err := checkTonnes(l.Tonnes); err != nil {
+		return LineResult{}, fieldErr("tonnes", err)
+	}
+	if l.Route != "" && !c.data.routes[l.Route] {
+		return LineResult{}, fieldErr("route", fmt.Errorf("%w %q: the dataset's routes are %s (C BF-BOF, D DRI-EAF, E scrap-EAF, K/L primary/secondary aluminium, A/B grey/white clinker …)",
+			ErrUnknownRoute, l.Route, strings.Join(c.data.Routes(), ", ")))
 	}
 	if l.Quarter < 0 || l.Quarter > 4 {
 		return LineResult{}, fieldErr("quarter", fmt.Errorf("quarter %d is not 1–4", l.Quarter))

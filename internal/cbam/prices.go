@@ -232,17 +232,6 @@ func PublishedPrice(p PricePeriod) (CertificatePrice, bool) {
 	return cp, ok && cp.HasPrice
 }
 
-// LatestPublishedPrice returns the most recent priced row of the embedded table.
-func LatestPublishedPrice() CertificatePrice {
-	var best CertificatePrice
-	for _, r := range embeddedPriceTable.Rows() {
-		if r.HasPrice {
-			best = r
-		}
-	}
-	return best
-}
-
 // priceChoice is the price of a line and where it came from.
 type priceChoice struct {
 	price  decimal.Decimal

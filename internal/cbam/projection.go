@@ -16,15 +16,21 @@ type ProjectionYear struct {
 	FreeAllocationAdjustment decimal.Decimal `json:"free_allocation_adjustment"`
 	CarbonPricePaidCerts     decimal.Decimal `json:"carbon_price_paid_certificates"`
 	Certificates             decimal.Decimal `json:"certificates"`
-	Price                    decimal.Decimal `json:"price"`
-	CostEUR                  decimal.Decimal `json:"cost_eur"`
+	// Price and CostEUR are nil when the line has no known price: the
+	// projection then shows certificates only, never a guessed cost.
+	Price   *decimal.Decimal `json:"price"`
+	CostEUR *decimal.Decimal `json:"cost_eur"`
 }
 
 // Projection is a flow's obligation for each year 2026–2034.
 type Projection struct {
 	Years []ProjectionYear `json:"years"`
-	// PriceAssumption says which constant certificate price was used.
+	// PriceAssumption says which constant certificate price was used, or
+	// that none is known (costs null).
 	PriceAssumption string `json:"price_assumption"`
+	// HasPrice is false when no price is known for the line: the rows have
+	// no cost.
+	HasPrice bool `json:"has_price"`
 }
 
 // ProjectionFirstYear and ProjectionLastYear bound the phase-out projection:
@@ -35,20 +41,25 @@ const (
 )
 
 // Project computes the line's obligation for every year 2026–2034 with the
-// same mass, data and a constant certificate price: the line's price if
-// given, else the latest published price (an assumption, stated).
+// same mass, data and a constant certificate price: the line's own price
+// (given, or the published price of its quarter), held constant, stated.
+// A line without a known price gets no cost in any year: the tool does
+// not guess a price (the line's own result says the same).
 func (c *Calculator) Project(l Line) (Projection, error) {
-	price, assumption := l.Price, "given price held constant"
+	price, assumption, known := l.Price, "ASSUMPTION: the given price held constant", true
 	if !price.IsPositive() {
-		if pc := c.price(l); pc.ok {
-			price, assumption = pc.price, fmt.Sprintf("the line's price (%s) held constant", pc.source)
-		} else {
-			lp := LatestPublishedPrice()
-			price, assumption = lp.Price, fmt.Sprintf("ASSUMPTION: latest price in the table (%s, %s, %s) held constant; the line's own period has no known price", lp.PeriodS, lp.Price, lp.Status)
+		pc := c.price(l)
+		switch {
+		case pc.ok && pc.status == PriceUnverified:
+			price, assumption = pc.price, fmt.Sprintf("ASSUMPTION: the line's price (%s, UNVERIFIED) held constant", pc.source)
+		case pc.ok:
+			price, assumption = pc.price, fmt.Sprintf("ASSUMPTION: the line's price (%s) held constant", pc.source)
+		default:
+			price, known = decimal.Zero, false
+			assumption = "no certificate price known for the line, so every year's cost is unknown (certificates are shown); " + priceHelp
 		}
 	}
-	var out Projection
-	out.PriceAssumption = assumption
+	out := Projection{PriceAssumption: assumption, HasPrice: known}
 	for y := ProjectionFirstYear; y <= ProjectionLastYear; y++ {
 		ly := l
 		ly.Year, ly.Quarter, ly.Price = y, 0, price
@@ -56,12 +67,15 @@ func (c *Calculator) Project(l Line) (Projection, error) {
 		if err != nil {
 			return Projection{}, err
 		}
-		out.Years = append(out.Years, ProjectionYear{
+		py := ProjectionYear{
 			Year: y, CBAMFactor: r.CBAMFactor, MarkUp: r.MarkUp, SEE: r.SEE,
 			EmbeddedEmissions: r.EmbeddedEmissions, FreeAllocationAdjustment: r.FreeAllocationAdjustment,
 			CarbonPricePaidCerts: r.CarbonPricePaidCertificates, Certificates: r.Certificates,
-			Price: r.Price, CostEUR: r.CostEUR,
-		})
+		}
+		if known {
+			py.Price, py.CostEUR = &r.Price, &r.CostEUR
+		}
+		out.Years = append(out.Years, py)
 	}
 	return out, nil
 }

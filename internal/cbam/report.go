@@ -68,8 +68,12 @@ func WriteLineReport(w io.Writer, r LineResult, proj *Projection, whatIf *WhatIf
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "year\tCBAM factor\tSEE\tembedded\tFAA\tcertificates\tcost EUR\t")
 		for _, y := range proj.Years {
+			cost := "unknown"
+			if y.CostEUR != nil {
+				cost = y.CostEUR.StringFixed(2)
+			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", y.Year, y.CBAMFactor, y.SEE.String(), y.EmbeddedEmissions.String(),
-				y.FreeAllocationAdjustment.String(), y.Certificates.String(), y.CostEUR.StringFixed(2))
+				y.FreeAllocationAdjustment.String(), y.Certificates.String(), cost)
 		}
 		return tw.Flush()
 	}
@@ -93,13 +97,19 @@ func WriteRunReport(w io.Writer, sum RunSummary, elapsed time.Duration, data *Da
 		if y.Exempt {
 			exempt = fmt.Sprintf(" (de minimis: %s t ≤ 50 t, exempt)", y.DeMinimisTonnes)
 		}
-		unpriced := ""
+		unpriced, cost := "", "EUR "+y.CostEUR.StringFixed(2)
 		if y.LinesWithoutPrice > 0 {
 			unpriced = fmt.Sprintf(" (%d lines without a certificate price are not in the euros; %s)", y.LinesWithoutPrice, priceHelp)
 		}
-		fmt.Fprintf(w, "  %d: %d lines, embedded %s tCO2e, FAA %s, certificates %s → surrender %s, EUR %s%s%s\n", y.Year, y.Lines,
+		switch {
+		case !y.CostKnown && y.LinesWithoutPrice == y.Lines:
+			cost = "cost unknown"
+		case !y.CostKnown:
+			cost = "cost unknown (EUR " + y.CostEUR.StringFixed(2) + " for the priced lines)"
+		}
+		fmt.Fprintf(w, "  %d: %d lines, embedded %s tCO2e, FAA %s, certificates %s → surrender %s, %s%s%s\n", y.Year, y.Lines,
 			y.EmbeddedEmissions.StringFixed(3), y.FreeAllocationAdjustment.StringFixed(3), y.Certificates.StringFixed(3),
-			y.CertificatesToSurrender, y.CostEUR.StringFixed(2), exempt, unpriced)
+			y.CertificatesToSurrender, cost, exempt, unpriced)
 	}
 	for _, e := range sum.FirstErrors {
 		fmt.Fprintln(w, "  rejected:", e)

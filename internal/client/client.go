@@ -182,7 +182,7 @@ func (c *Client) Account(ctx context.Context, reg string, id int64) (registry.Ac
 }
 
 // holdingsPage is how many blocks Holdings asks for at a time.
-const holdingsPage = 10000
+const holdingsPage = 1000 // the API's largest page (limit 1 to 1000)
 
 // Holdings lists all of an account's held and reserved blocks, page by page.
 func (c *Client) Holdings(ctx context.Context, reg string, id int64) ([]registry.BlockView, error) {

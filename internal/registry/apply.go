@@ -303,7 +303,14 @@ func (n *Node) selectUnits(from int64, u Units) ([]piece, error) {
 		return nil, ledger.Errorf(ledger.KindInvalid, ledger.CodeMixedUnitTypes, 3009, "units.unit_type", "a quantity selection needs one unit type (units.unit_type), so that a transaction never mixes unit types")
 	}
 	if !ledger.ValidCode(u.UnitType) {
-		return nil, invalid("units.unit_type", "unit type %q is not a unit-type code (2-12 upper-case letters or digits, e.g. CCER)", u.UnitType)
+		// The code defects' known-type check answers too: a lower-case
+		// "ccer" is no unit type this registry knows (codes are exact).
+		hint := ""
+		if up := strings.ToUpper(u.UnitType); ledger.ValidCode(up) {
+			hint = fmt.Sprintf("; did you mean %q?", up)
+		}
+		return nil, ledger.Errorf(ledger.KindInvalid, "unit_type_unknown", 0, "units.unit_type",
+			"unit type %q is not a unit-type code (2-12 upper-case letters or digits, e.g. CCER)%s", u.UnitType, hint)
 	}
 	var out []piece
 	need := u.Quantity

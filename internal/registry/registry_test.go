@@ -169,7 +169,7 @@ func TestRuleChecks(t *testing.T) {
 			{"huge quantity", f.holder, Transfer{From: f.a1, To: f.a2, Units: q(ledger.MaxSerial + 1)}, ledger.CodeQuantityInvalid, 3008},
 			{"not enough", f.holder, Transfer{From: f.a1, To: f.a2, Units: q(991)}, ledger.CodeInsufficientUnits, 3005},
 			{"no unit type", f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Quantity: 1}}, ledger.CodeMixedUnitTypes, 3009},
-			{"lower-case unit type", f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Quantity: 1, UnitType: "ccer"}}, ledger.CodeInvalid, 0},
+			{"lower-case unit type", f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Quantity: 1, UnitType: "ccer"}}, "unit_type_unknown", 0},
 			{"mixed unit types", f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Serials: []string{"CN-CCER-CCER-14-2024-001-2024-1-1-1", "CN-TVER-T1-2023-2-1-1"}}}, ledger.CodeMixedUnitTypes, 3009},
 			{"range not held", f.holder, Transfer{From: f.a2, To: f.a1, Units: Units{Serials: []string{"CN-CCER-CCER-14-2024-001-2024-1-1-10"}}}, ledger.CodeRangeNotHeld, 10005},
 			{"retired units", f.holder, Transfer{From: f.a1, To: f.a2, Units: Units{Serials: []string{"CN-CCER-CCER-14-2024-001-2024-1-985-995"}}}, ledger.CodeUnitsNotActive, 0},

@@ -172,6 +172,10 @@ func (rb *Rulebook) Eligibility(req EligibilityRequest) (Decision, error) {
 			Finding: fmt.Sprintf("%s is %s's own allowance: no offset limit applies.", in.Code, scheme.ID), RuleText: scheme.Description, Cite: scheme.Cite})
 	}
 	var notYet *Rule // a cap that would apply in a later compliance year
+	// A scheme whose eligible programmes are set per host, by each host's
+	// agreement and its Eligibility List, has them judged against the
+	// unit's host only (evaluateHostProgramme).
+	perHost := hostAgreementRule(rules)
 	for _, group := range [2][]Rule{rules, rb.globalRules} {
 		for _, r := range group {
 			if !applies(r, u, in, scheme, use.ComplianceYear) {
@@ -189,6 +193,19 @@ func (rb *Rulebook) Eligibility(req EligibilityRequest) (Decision, error) {
 					add(r, outcome, finding)
 				} else {
 					addCited(r, outcome, finding, a.Status, a.Cite)
+				}
+			case KindProgrammeAllowed:
+				if perHost == nil {
+					outcome, finding := evaluate(r, u, in, scheme)
+					add(r, outcome, finding)
+					break
+				}
+				// The host's agreement is the source, as for the
+				// host_agreement rule: its status and citation go with it.
+				if outcome, finding, a := evaluateHostProgramme(r, *perHost, u.Host, u.Programme); a != nil {
+					addCited(r, outcome, finding, a.Status, a.Cite)
+				} else {
+					add(r, outcome, finding)
 				}
 			case KindRegistrationCutoff:
 				outcome, finding, err := evaluateCutoff(r, u, use.Date, dateGiven)
@@ -453,6 +470,41 @@ func evaluateAgreement(r Rule, host, programme, date string, given bool) (outcom
 		return OutcomeFail, fmt.Sprintf("%s, but programme %s is not on its Eligibility List (%s).%s", operational, programme, strings.Join(a.Programmes, ", "), noteSuffix(a.Note)), a
 	}
 	return OutcomePass, fmt.Sprintf("%s; programme %s is on its Eligibility List, and the methodology must be too.%s", operational, programme, noteSuffix(a.Note)), a
+}
+
+// hostAgreementRule returns the scheme's host_agreement rule, or nil.
+func hostAgreementRule(rules []Rule) *Rule {
+	for i := range rules {
+		if rules[i].Kind == KindHostAgreement {
+			return &rules[i]
+		}
+	}
+	return nil
+}
+
+// evaluateHostProgramme decides a programme_allowed rule of a scheme whose
+// Eligibility Lists are per host (Singapore's ICC: each implementation
+// agreement has its own list). Only the unit's host's list decides: a
+// programme on it passes and one missing from it fails; where that list's
+// programmes are not captured (or the host has no agreement, which the
+// host_agreement rule fails), the answer is a condition, never a failure
+// on the union of other hosts' lists that the rule carries.
+func evaluateHostProgramme(r Rule, hostRule Rule, host, programme string) (outcome, finding string, a *Agreement) {
+	for i := range hostRule.Agreements {
+		if hostRule.Agreements[i].Host == host {
+			a = &hostRule.Agreements[i]
+			break
+		}
+	}
+	switch {
+	case a != nil && len(a.Programmes) > 0 && slices.Contains(a.Programmes, programme):
+		return OutcomePass, fmt.Sprintf("Programme %s is on host %s's Eligibility List (%s).", programme, host, strings.Join(a.Programmes, ", ")), a
+	case a != nil && len(a.Programmes) > 0:
+		return OutcomeFail, fmt.Sprintf("Programme %s is not on host %s's Eligibility List (%s).", programme, host, strings.Join(a.Programmes, ", ")), a
+	case a != nil:
+		return OutcomeCondition, fmt.Sprintf("Programme %s is judged against host %s's own Eligibility List, whose programmes Corridor has not captured: check it there. The programmes this rule lists (%s) come from other hosts' lists and do not decide it.", programme, host, strings.Join(r.Programmes, ", ")), a
+	}
+	return OutcomeCondition, fmt.Sprintf("Programme %s would be judged against host %s's Eligibility List, and %s has no agreement (see %s).", programme, host, host, hostRule.ID), nil
 }
 
 func noteSuffix(note string) string {

@@ -90,8 +90,15 @@ func TestEligibilityBySchemeRules(t *testing.T) {
 		// VCU passes the host's list instead of leaving it to be checked.
 		{"SG: Ghanaian VCU on Ghana's Eligibility List", Unit{Instrument: "VCU", Host: "GH", Vintage: 2025, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
 			want{true, 5000, true, map[string]string{"SG-CT.host": OutcomePass}}},
-		{"SG: T-VER programme not on the list", Unit{Instrument: "PREMIUM-T-VER", Host: "TH", Vintage: 2024, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
-			want{false, 0, true, map[string]string{"SG-CT.programme": OutcomeFail}}},
+		// Thailand's own Eligibility List decides, and its programmes are
+		// not captured: a condition on both rules, never a failure on the
+		// programmes of Bhutan's or PNG's lists (newcomer review).
+		{"SG: T-VER from Thailand, whose list is not captured", Unit{Instrument: "PREMIUM-T-VER", Host: "TH", Vintage: 2024, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
+			want{true, 5000, true, map[string]string{"SG-CT.programme": OutcomeCondition, "SG-CT.host": OutcomeCondition}}},
+		// PNG's list is captured (GS, VCS, ACR, GCC): it decides a VCS
+		// credit from PNG (TestEligibilityListOfTheHost cuts it).
+		{"SG: VCS from PNG, on PNG's list", Unit{Instrument: "VCU", Host: "PG", Vintage: 2024, Authorised: true, CorrespondingAdjustment: true}, Use{Scheme: "SG-CT", ComplianceYear: 2026, Obligation: 100000},
+			want{true, 5000, false, map[string]string{"SG-CT.programme": OutcomePass, "SG-CT.host": OutcomePass}}}, // PNG's pass is unverified: no call under its agreement found
 		{"SG: before the ICC framework (no agreement was operational yet either)", vcuTH, Use{Scheme: "SG-CT", ComplianceYear: 2023, Obligation: 100000},
 			want{false, 0, true, map[string]string{"SG-CT.host": OutcomeFail}}},
 		// Singapore: credits must fit the Eligibility List of an
@@ -371,7 +378,8 @@ func BenchmarkLoad(b *testing.B) {
 
 // TestEligibilityListOfTheHost: a credit must fit the Eligibility List of
 // its host's agreement, not only the union of all lists. With PNG's list cut
-// to GS4GG and ACR, a VCS credit from PNG fails though VCS is on other lists.
+// to GS4GG and ACR, a VCS credit from PNG fails (on both the agreement rule
+// and the programme rule) though VCS is on other lists.
 func TestEligibilityListOfTheHost(t *testing.T) {
 	fsys := embeddedFS(t)
 	raw := string(fsys["schemes.yaml"].Data)
@@ -392,7 +400,7 @@ func TestEligibilityListOfTheHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Allowed || outcomeOf(d, "SG-CT.host") != OutcomeFail || outcomeOf(d, "SG-CT.programme") != OutcomePass {
+	if d.Allowed || outcomeOf(d, "SG-CT.host") != OutcomeFail || outcomeOf(d, "SG-CT.programme") != OutcomeFail {
 		t.Errorf("VCS credit from PNG with PNG's list [GS, ACR]: allowed=%v host %q programme %q", d.Allowed, outcomeOf(d, "SG-CT.host"), outcomeOf(d, "SG-CT.programme"))
 	}
 	req.Unit.Instrument = "GS-VER"

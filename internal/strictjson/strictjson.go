@@ -15,8 +15,11 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
 )
 
 // Error codes, stable for API users.
@@ -24,9 +27,14 @@ const (
 	CodeMalformed    = "malformed_json"
 	CodeDuplicateKey = "duplicate_key"
 	CodeUnknownField = "unknown_field"
-	CodeType         = "wrong_type"
-	CodeNotObject    = "body_not_object"
-	CodeText         = "text_invalid"
+	// CodeType: a value of the wrong JSON type for its field (a string
+	// where an integer goes, a fraction for an integer, an object where a
+	// string goes…). The message says the type expected.
+	CodeType = "type_invalid"
+	// CodeDecimal: a decimal field whose value is not a decimal number.
+	CodeDecimal   = "decimal_invalid"
+	CodeNotObject = "body_not_object"
+	CodeText      = "text_invalid"
 )
 
 // Error is a decoding error that names the field at fault when it can.
@@ -54,6 +62,11 @@ func Decode(data []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		// The fast scan checks keys and text, not value types: a value the
+		// decoder refuses is named by the walker, which checks each one.
+		if werr := walkCheck(data, reflect.TypeOf(dst)); werr != nil {
+			return werr
+		}
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
@@ -143,13 +156,38 @@ func (w *walker) walk(path string, depth int, t reflect.Type) error {
 		return &Error{Code: CodeMalformed, Field: path, Msg: fmt.Sprintf("the body nests objects and arrays more than %d deep", maxDepth)}
 	}
 	t = deref(t)
+	var self reflect.Type // a type that decodes itself: its value is tried whole
 	if t != nil && opaque(t) {
-		t = nil
+		self, t = t, nil
 	}
+	start := w.prev
 	tok, err := w.token(path)
 	if err != nil {
 		return err
 	}
+	if t != nil {
+		if err := fits(path, t, tok); err != nil {
+			return err
+		}
+	}
+	if err := w.children(path, depth, t, tok); err != nil {
+		return err
+	}
+	if self != nil && tok != nil {
+		// The decoder would fail on this value without naming it (a
+		// decimal's own error text names neither the field nor the
+		// index); trying it here names both.
+		raw := bytes.TrimLeft(w.data[start:w.prev], " \t\r\n:,")
+		if err := json.Unmarshal(raw, reflect.New(self).Interface()); err != nil {
+			return selfError(path, self, tok)
+		}
+	}
+	return nil
+}
+
+// children walks the members of an object or the elements of an array
+// that tok opened; for any other token it does nothing.
+func (w *walker) children(path string, depth int, t reflect.Type, tok json.Token) error {
 	switch tok {
 	case json.Delim('{'):
 		var fields map[string]reflect.Type
@@ -333,10 +371,13 @@ func hex4(raw []byte, at int) (rune, bool) {
 }
 
 func describe(tok json.Token) string {
-	switch tok.(type) {
+	switch v := tok.(type) {
 	case nil:
 		return "null"
 	case json.Delim:
+		if v == '{' {
+			return "an object"
+		}
 		return "an array"
 	case string:
 		return "a string"
@@ -344,6 +385,131 @@ func describe(tok json.Token) string {
 		return "a boolean"
 	}
 	return "a number"
+}
+
+// describeValue is describe with the value itself for short scalars, so a
+// message can say what was sent.
+func describeValue(tok json.Token) string {
+	switch v := tok.(type) {
+	case string:
+		if utf8.RuneCountInString(v) <= 40 {
+			return "the string " + strconv.Quote(v)
+		}
+	case json.Number:
+		if len(v) <= 40 {
+			return "the number " + string(v)
+		}
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return describe(tok)
+}
+
+// fits reports a value whose JSON type cannot fill Go type t (which does
+// not decode itself), naming the field and the type expected. null fits
+// anything: encoding/json leaves the field as it was.
+func fits(path string, t reflect.Type, tok json.Token) error {
+	if tok == nil {
+		return nil
+	}
+	ok := true
+	switch t.Kind() {
+	case reflect.String:
+		_, ok = tok.(string)
+	case reflect.Bool:
+		_, ok = tok.(bool)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, isNum := tok.(json.Number)
+		if ok = isNum; ok {
+			_, err := strconv.ParseInt(string(n), 10, t.Bits())
+			ok = err == nil
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, isNum := tok.(json.Number)
+		if ok = isNum; ok {
+			_, err := strconv.ParseUint(string(n), 10, t.Bits())
+			ok = err == nil
+		}
+	case reflect.Float32, reflect.Float64:
+		_, ok = tok.(json.Number)
+	case reflect.Struct, reflect.Map:
+		ok = tok == json.Delim('{')
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			_, ok = tok.(string) // base64 text
+		} else {
+			ok = tok == json.Delim('[')
+		}
+	case reflect.Array:
+		ok = tok == json.Delim('[')
+	}
+	if ok {
+		return nil
+	}
+	if n, isNum := tok.(json.Number); isNum && isDigits(string(n)) && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64 {
+		// An integer, but too large for the field.
+		return &Error{Code: CodeType, Field: path, Msg: fmt.Sprintf("field %q must be an integer of at most %s, not %s", path, maxOf(t), describeValue(tok))}
+	}
+	return &Error{Code: CodeType, Field: path, Msg: fmt.Sprintf("field %q must be %s, not %s", path, expects(t), describeValue(tok))}
+}
+
+func isDigits(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// maxOf is the largest value of an integer type, in digits.
+func maxOf(t reflect.Type) string {
+	if k := t.Kind(); k >= reflect.Uint && k <= reflect.Uint64 {
+		return strconv.FormatUint(^uint64(0)>>(64-t.Bits()), 10)
+	}
+	return strconv.FormatInt(int64(^uint64(0)>>(65-t.Bits())), 10)
+}
+
+// expects says in words which JSON value fills a Go type.
+func expects(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer (digits only: no fraction, no exponent, no quotes)"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Struct, reflect.Map:
+		return "an object ({…})"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "an array ([…])"
+	case reflect.Array:
+		return "an array ([…])"
+	}
+	return "of JSON type " + t.String()
+}
+
+var (
+	decimalType = reflect.TypeFor[decimal.Decimal]()
+	timeType    = reflect.TypeFor[time.Time]()
+)
+
+// selfError is the error of a value that a type decoding itself refused.
+func selfError(path string, t reflect.Type, tok json.Token) error {
+	switch t {
+	case decimalType:
+		code := CodeDecimal // a string or number that is no decimal
+		if _, isString := tok.(string); !isString {
+			if _, isNumber := tok.(json.Number); !isNumber {
+				code = CodeType
+			}
+		}
+		return &Error{Code: code, Field: path, Msg: fmt.Sprintf("field %q must be a decimal number such as \"12.5\" (a string of digits with an optional sign and fraction, or a JSON number), not %s", path, describeValue(tok))}
+	case timeType:
+		return &Error{Code: CodeType, Field: path, Msg: fmt.Sprintf("field %q must be a date-time string (RFC 3339, such as \"2026-03-31T00:00:00Z\"), not %s", path, describeValue(tok))}
+	}
+	return &Error{Code: CodeType, Field: path, Msg: fmt.Sprintf("field %q does not accept %s", path, describeValue(tok))}
 }
 
 func syntaxError(err error) error {

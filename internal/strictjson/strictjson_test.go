@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
 )
 
 type inner struct {
@@ -337,6 +339,84 @@ func BenchmarkDecodeTransfer(b *testing.B) {
 			if err := walkCheck(in, reflect.TypeFor[*transfer]()); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+type line struct {
+	Tonnes decimal.Decimal `json:"tonnes"`
+	Year   int             `json:"year"`
+	Name   string          `json:"name"`
+}
+
+type typed struct {
+	Lines    []line `json:"lines"`
+	Scenario *struct {
+		Name string `json:"name"`
+	} `json:"scenario"`
+	Flag bool `json:"flag"`
+}
+
+// TestDecodeNamesTypeAndField: a value of the wrong type is type_invalid
+// (a decimal that does not parse decimal_invalid) naming the field down to
+// the list index, with a message that names the JSON type expected and
+// never the decoder's own text.
+func TestDecodeNamesTypeAndField(t *testing.T) {
+	for _, tt := range []struct {
+		name, in, code, field, msg string
+	}{
+		{"decimal text", `{"lines":[{"tonnes":"1"},{"tonnes":"abc"}]}`, CodeDecimal, "lines[1].tonnes", `must be a decimal number`},
+		{"decimal as bool", `{"lines":[{"tonnes":true}]}`, CodeType, "lines[0].tonnes", `must be a decimal number such as "12.5" (a string of digits with an optional sign and fraction, or a JSON number), not true`},
+		{"string for integer", `{"lines":[{"year":"2026"}]}`, CodeType, "lines[0].year", `must be an integer`},
+		{"fraction for integer", `{"lines":[{"year":2026.5}]}`, CodeType, "lines[0].year", `not the number 2026.5`},
+		{"integer overflow", `{"lines":[{"year":99999999999999999999}]}`, CodeType, "lines[0].year", `must be an integer of at most 9223372036854775807, not the number 99999999999999999999`},
+		{"number for string", `{"lines":[{"name":5}]}`, CodeType, "lines[0].name", `must be a string, not the number 5`},
+		{"string for object", `{"scenario":"bogus"}`, CodeType, "scenario", `must be an object ({…}), not the string "bogus"`},
+		{"object for array", `{"lines":{}}`, CodeType, "lines", `must be an array ([…]), not an object`},
+		{"string for bool", `{"flag":"yes"}`, CodeType, "flag", `must be true or false`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var v typed
+			err := Decode([]byte(tt.in), &v)
+			var e *Error
+			if !errors.As(err, &e) || e.Code != tt.code || e.Field != tt.field || !strings.Contains(e.Msg, tt.msg) {
+				t.Fatalf("got %#v, want %s at %s saying %q", err, tt.code, tt.field, tt.msg)
+			}
+			if strings.Contains(e.Msg, "can't convert") || strings.Contains(e.Msg, "json:") {
+				t.Errorf("message leaks decoder text: %s", e.Msg)
+			}
+		})
+	}
+	var v typed
+	if err := Decode([]byte(`{"lines":[{"tonnes":"12.5","year":2026,"name":"x"},{"tonnes":3,"year":null}],"scenario":null,"flag":false}`), &v); err != nil {
+		t.Fatalf("valid body refused: %v", err)
+	}
+	if !v.Lines[0].Tonnes.Equal(decimal.RequireFromString("12.5")) || !v.Lines[1].Tonnes.Equal(decimal.NewFromInt(3)) || v.Lines[0].Year != 2026 {
+		t.Fatalf("decoded %+v", v)
+	}
+}
+
+// FuzzDecodeTyped: the type checks never panic, every refusal is an *Error
+// with a code, and what Decode accepts encoding/json decodes too (the
+// checks only refuse; they never let through what the decoder would fail).
+func FuzzDecodeTyped(f *testing.F) {
+	for _, s := range []string{`{"lines":[{"tonnes":"1.5","year":2026,"name":"x"}]}`, `{"lines":[{"tonnes":"abc"}]}`, `{"scenario":"x"}`,
+		`{"lines":[{"year":1e3}]}`, `{"flag":true,"scenario":{"name":"n"}}`, `{"lines":[{"year":-99999999999999999999}]}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var v typed
+		err := Decode([]byte(in), &v)
+		if err == nil {
+			var w typed
+			if err := json.Unmarshal([]byte(in), &w); err != nil {
+				t.Fatalf("%q accepted, but encoding/json fails: %v", in, err)
+			}
+			return
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Code == "" || e.Msg == "" {
+			t.Fatalf("%q: refusal %#v is not a coded *Error", in, err)
 		}
 	})
 }

@@ -91,6 +91,14 @@ func TestCBAMPageBrowser(t *testing.T) {
 	if got := text("#r-table"); !strings.Contains(got, "no certificate price for 2026-Q3") || !strings.Contains(got, "price table") {
 		t.Errorf("Q3 explanation:\n%s", got)
 	}
+	// Nor does its projection show a cost at a price the tool does not know
+	// (the API answers cost_eur null, which must not read as EUR 0.00).
+	if got := text("#p-table tbody tr:last-child"); !strings.HasSuffix(strings.TrimSpace(got), "–") {
+		t.Errorf("Q3 projection last row %q, want no cost", got)
+	}
+	if got := text("#r-price-assumption"); !strings.Contains(got, "unknown") {
+		t.Errorf("Q3 projection price: %q", got)
+	}
 
 	// Bad input: the error names the field.
 	if err := chromedp.Do(tctx,
