@@ -77,7 +77,7 @@ func TestCrossBorderArticle6Statement(t *testing.T) {
 			status          int
 			code, field     string
 		}{
-			{"no authorisation", `{"version":1,"approach":"CN-ID-PILOT","party":"ID"}`, 400, ledger.CodeInvalid, "article6.authorisation"},
+			{"no authorisation", `{"version":1,"approach":"CN-ID-PILOT","party":"ID"}`, 400, "field_missing", "article6.authorisation"},
 			{"version 0", `{"authorisation":"ID-A6-0001","version":0,"approach":"CN-ID-PILOT","party":"ID"}`, 400, ledger.CodeInvalid, "article6.version"},
 			{"unknown approach", `{"authorisation":"ID-A6-0001","version":1,"approach":"XX-ID","party":"ID"}`, 400, string(article6.CodeApproachUnknown), "article6.approach"},
 			{"party outside the approach", `{"authorisation":"ID-A6-0001","version":1,"approach":"CN-ID-PILOT","party":"TH"}`, 400, ledger.CodeInvalid, "article6.party"},

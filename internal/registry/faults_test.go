@@ -305,17 +305,29 @@ func TestPipelineFailedCommitRedecidesNext(t *testing.T) {
 			errB <- err
 		}()
 		// Enough further calls (refused: a3 is empty) that the decider
-		// applies what has arrived while k commits.
-		for i := range applyChunk {
-			go func() {
-				_, _ = f.n.Do(ctx, f.holder, fmt.Sprintf("filler-%d", i), Transfer{From: f.a3, To: f.a1, Units: Units{Quantity: 1, UnitType: "CCER"}})
-			}()
+		// applies what has arrived while k commits: it applies once
+		// applyChunk calls are pending, so B, if it arrived after a chunk
+		// was applied, waits for the next chunk of fillers.
+		fillers := 0
+		fill := func() {
+			for range applyChunk {
+				i := fillers
+				fillers++
+				go func() {
+					_, _ = f.n.Do(ctx, f.holder, fmt.Sprintf("filler-%d", i), Transfer{From: f.a3, To: f.a1, Units: Units{Quantity: 1, UnitType: "CCER"}})
+				}()
+			}
 		}
+		fill()
 		deadline := time.Now().Add(5 * time.Second)
-		for !f.n.inflight.any([]*call{{key: "B"}}) {
+		for next := time.Now().Add(100 * time.Millisecond); !f.n.inflight.any([]*call{{key: "B"}}); {
 			if time.Now().After(deadline) {
 				free()
 				t.Fatal("batch k+1 was never decided ahead")
+			}
+			if time.Now().After(next) && fillers < maxBatch/2 {
+				fill()
+				next = time.Now().Add(100 * time.Millisecond)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}

@@ -36,8 +36,11 @@ func (*sqliteDriver) open(_ context.Context, cfg Config) (*sql.DB, error) {
 	// it can be undone alone (https://www.sqlite.org/tempfiles.html, 2.5),
 	// which otherwise opened and wrote a temporary file in every commit. It
 	// is not needed after a crash (the WAL is), so durability is unchanged.
+	// busy_timeout comes first: the pragmas run in order on each new
+	// connection, and journal_mode(WAL) on a new file needs a lock that a
+	// process opening the same file at the same moment may hold.
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", sqliteSynchronous, "busy_timeout(10000)", "foreign_keys(ON)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", sqliteSynchronous, "foreign_keys(ON)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

@@ -103,7 +103,7 @@ func open(ctx context.Context, cfg Config, readOnly bool) (*DB, error) {
 		return nil, err
 	}
 	d := &DB{sql: db, rq: db, drv: drv, fault: cfg.Fault, prep: &stmtCache{m: map[string]*sql.Stmt{}}}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db, drv.dialect()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", drv.dialect(), err)
 	}
@@ -262,4 +262,23 @@ func (d *DB) Snapshot(ctx context.Context) (view *DB, done func(), err error) {
 	v := *d
 	v.rq = rq
 	return &v, done, nil
+}
+
+// ping opens the pool's first connection. A new SQLite connection runs its
+// pragmas, and journal_mode(WAL) on a file another process is opening at
+// the same moment can answer SQLITE_BUSY without waiting on busy_timeout
+// (https://www.sqlite.org/rescode.html#busy): that is retried for a few
+// seconds; any other error, or any error from PostgreSQL, is returned.
+func ping(ctx context.Context, db *sql.DB, d Dialect) error {
+	for try := 0; ; try++ {
+		err := db.PingContext(ctx)
+		if err == nil || d != SQLite || try >= 100 || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
