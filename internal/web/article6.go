@@ -30,11 +30,6 @@ func (s *Site) WithArticle6(l Article6Ledger) *Site {
 	return s
 }
 
-func (s *Site) routesArticle6(mux *http.ServeMux) {
-	mux.HandleFunc("GET /corridor/article6", s.handleArticle6)
-	mux.HandleFunc("GET /corridor/article6/aef", s.handleArticle6AEF)
-}
-
 // article6Page is the Article 6 page of one Party and year.
 type article6Page struct {
 	Wired          bool

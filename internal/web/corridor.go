@@ -66,6 +66,8 @@ func (s *Site) WithReconciler(r Reconciler) *Site {
 func (s *Site) routesCorridor(mux *http.ServeMux) {
 	mux.HandleFunc("GET /corridor", s.handleCorridor)
 	mux.HandleFunc("GET /corridor/transfers/{id}", s.handleCorridorTransfer)
+	mux.HandleFunc("GET /corridor/article6", s.handleArticle6) // article6.go
+	mux.HandleFunc("GET /corridor/article6/aef", s.handleArticle6AEF)
 	mux.HandleFunc("POST /registries/{registry}/accounts/{id}/send", s.handleSend)
 }
 

@@ -93,7 +93,6 @@ func (s *Site) Handler() http.Handler {
 	s.routesRulebook(mux)
 	s.routesLinkage(mux)
 	s.routesCorridor(mux)
-	s.routesArticle6(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
