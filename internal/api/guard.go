@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/corridor-carbon/corridor/internal/strictjson"
 )
 
 // The OpenAPI document is the one place that says which fields a body
@@ -107,6 +109,95 @@ func requireFields(w http.ResponseWriter, r *http.Request, raw []byte) bool {
 		return false
 	}
 	return true
+}
+
+// decodeBody decodes a write's body strictly into dst (strictjson) and
+// checks the fields the route's OpenAPI schema requires in the same scan;
+// only a body that may lack one is decoded a second time, by
+// requireFields, to name it. It returns false when it has answered.
+func decodeBody(w http.ResponseWriter, r *http.Request, raw []byte, dst any) bool {
+	met, err := strictjson.DecodeRequired(raw, dst, requiredOf(r.Pattern))
+	if err != nil {
+		bodyProblem(w, err)
+		return false
+	}
+	return met || requireFields(w, r, raw)
+}
+
+// requirements caches requiredOf per mux pattern.
+var requirements sync.Map // pattern -> *strictjson.Required
+
+// requiredOf is what the request body of the operation at pattern
+// requires, as missing reads it from the OpenAPI schema; nil when the
+// operation has no JSON body schema.
+func requiredOf(pattern string) *strictjson.Required {
+	if q, ok := requirements.Load(pattern); ok {
+		return q.(*strictjson.Required)
+	}
+	op := operation(pattern)
+	schema := obj(obj(obj(obj(op["requestBody"])["content"])["application/json"])["schema"])
+	var q *strictjson.Required
+	if schema != nil {
+		q = (&requiredCompiler{byRef: map[string]*strictjson.Required{}}).compile(schema)
+	}
+	requirements.Store(pattern, q)
+	return q
+}
+
+// requiredCompiler turns a schema into a strictjson.Required the way
+// missing reads it: required, anyOf, minItems of required members, then
+// the properties and items below. A $ref compiles once, so a schema that
+// refers to itself makes a cycle, not an endless recursion.
+type requiredCompiler struct {
+	byRef map[string]*strictjson.Required
+}
+
+func (c *requiredCompiler) compile(schema map[string]any) *strictjson.Required {
+	if ref, _ := schema["$ref"].(string); ref != "" {
+		if q, ok := c.byRef[ref]; ok {
+			return q
+		}
+		q := &strictjson.Required{}
+		c.byRef[ref] = q
+		c.fill(q, resolveRef(schema))
+		return q
+	}
+	q := &strictjson.Required{}
+	if !c.fill(q, schema) {
+		return nil
+	}
+	return q
+}
+
+// fill sets q from schema; it reports whether q requires anything.
+func (c *requiredCompiler) fill(q *strictjson.Required, schema map[string]any) bool {
+	props := obj(schema["properties"])
+	q.Names = strs(schema["required"])
+	names := slices.Clone(q.Names)
+	if alts, ok := schema["anyOf"].([]any); ok && len(alts) > 0 {
+		for _, a := range alts {
+			set := strs(obj(a)["required"])
+			q.AnyOf = append(q.AnyOf, set)
+			names = append(names, set...)
+		}
+	}
+	for _, name := range names {
+		if n, _ := resolveRef(obj(props[name]))["minItems"].(float64); n >= 1 && !slices.Contains(q.NonEmpty, name) {
+			q.NonEmpty = append(q.NonEmpty, name)
+		}
+	}
+	for name, ps := range props {
+		if m := c.compile(obj(ps)); m != nil {
+			if q.Members == nil {
+				q.Members = map[string]*strictjson.Required{}
+			}
+			q.Members[name] = m
+		}
+	}
+	if items := obj(schema["items"]); items != nil {
+		q.Items = c.compile(items)
+	}
+	return len(q.Names) > 0 || len(q.AnyOf) > 0 || q.Members != nil || q.Items != nil
 }
 
 // missing returns the first field that v lacks under schema, depth first

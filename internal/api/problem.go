@@ -55,11 +55,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 	if !ok {
 		return false
 	}
-	if err := strictjson.Decode(raw, dst); err != nil {
-		bodyProblem(w, err)
-		return false
-	}
-	return requireFields(w, r, raw)
+	return decodeBody(w, r, raw, dst)
 }
 
 func tooLarge(w http.ResponseWriter, err error) {

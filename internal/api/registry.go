@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -260,14 +261,14 @@ func (s *Server) write(k *registry.Kind) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		req, err := k.Decode(raw)
-		if err != nil {
-			bodyProblem(w, err)
+		// The kind's own decoder (k.Decode) is strictjson.Decode into a
+		// new k.Type; decodeBody also checks the required fields in the
+		// same scan.
+		dst := reflect.New(k.Type)
+		if !decodeBody(w, r, raw, dst.Interface()) {
 			return
 		}
-		if !requireFields(w, r, raw) {
-			return
-		}
+		req := dst.Elem().Interface().(registry.Request)
 		if k.PathID != "" {
 			id, ok := pathID(w, r, "id")
 			if !ok {

@@ -71,18 +71,30 @@ func shapeOf(t reflect.Type) *shape {
 // fastOK reports whether data's first JSON value certainly passes the
 // walker for type t.
 func fastOK(data []byte, t reflect.Type) bool {
+	ok, _ := fastScan(data, t, nil)
+	return ok
+}
+
+// fastScan is fastOK that also checks, when ok, whether the value holds
+// what req requires (met).
+func fastScan(data []byte, t reflect.Type, req *Required) (ok, met bool) {
 	f := scanner{data: data}
 	f.space()
 	top := shapeOf(t)
 	if top != nil && top.kind == reflect.Struct && (f.i >= len(data) || data[f.i] != '{') {
-		return false // the walker says which kind of value it is
+		return false, false // the walker says which kind of value it is
 	}
-	return f.value(top, 0)
+	if !f.value(top, 0, req) {
+		return false, false
+	}
+	return true, !f.unmet
 }
 
 type scanner struct {
 	data []byte
 	i    int
+	// unmet: an object lacks a member its Required names.
+	unmet bool
 }
 
 func (f *scanner) space() {
@@ -97,8 +109,8 @@ func (f *scanner) space() {
 }
 
 // value scans one value that fills a type of shape s, at nesting depth
-// depth (the walker's depth).
-func (f *scanner) value(s *shape, depth int) bool {
+// depth (the walker's depth), which must hold what req requires.
+func (f *scanner) value(s *shape, depth int, req *Required) bool {
 	if depth > maxDepth {
 		return false
 	}
@@ -108,11 +120,15 @@ func (f *scanner) value(s *shape, depth int) bool {
 	}
 	switch c := f.data[f.i]; {
 	case c == '{':
-		return f.object(s, depth)
+		return f.object(s, depth, req)
 	case c == '[':
 		var elem *shape
 		if s != nil && s.kind == reflect.Slice {
 			elem = shapeOf(s.elem)
+		}
+		var items *Required
+		if req != nil {
+			items = req.Items
 		}
 		f.i++
 		f.space()
@@ -121,7 +137,7 @@ func (f *scanner) value(s *shape, depth int) bool {
 			return true
 		}
 		for {
-			if !f.value(elem, depth+1) {
+			if !f.value(elem, depth+1, items) {
 				return false
 			}
 			f.space()
@@ -156,14 +172,24 @@ func (f *scanner) value(s *shape, depth int) bool {
 // object scans an object whose keys the walker checks against s: exact
 // field names (folding classes unique) for a struct, exact and unique
 // keys for a map, keys unique under case folding otherwise.
-func (f *scanner) object(s *shape, depth int) bool {
+func (f *scanner) object(s *shape, depth int, req *Required) bool {
 	f.i++ // '{'
 	var seenClasses uint64
 	var seen [][]byte // keys so far, for maps and untyped objects
+	var have uint64   // req's members present and not absent
+	if req != nil {
+		req.compile()
+	}
+	end := func() bool {
+		f.i++ // '}'
+		if req != nil && !req.met(have) {
+			f.unmet = true
+		}
+		return true
+	}
 	f.space()
 	if f.i < len(f.data) && f.data[f.i] == '}' {
-		f.i++
-		return true
+		return end()
 	}
 	for {
 		f.space()
@@ -211,8 +237,19 @@ func (f *scanner) object(s *shape, depth int) bool {
 			return false
 		}
 		f.i++
-		if !f.value(child, depth+1) {
+		var member *Required
+		bit, counted := -1, false
+		if req != nil {
+			member = req.Members[string(key)]
+			bit, counted = req.index[string(key)]
+		}
+		f.space()
+		start := f.i
+		if !f.value(child, depth+1, member) {
 			return false
+		}
+		if counted && bit < 64 && !f.absent(start, req.nonEmpty&(1<<bit) != 0) {
+			have |= 1 << bit
 		}
 		f.space()
 		if f.i >= len(f.data) {
@@ -222,12 +259,28 @@ func (f *scanner) object(s *shape, depth int) bool {
 		case ',':
 			f.i++
 		case '}':
-			f.i++
-			return true
+			return end()
 		default:
 			return false
 		}
 	}
+}
+
+// absent reports whether the value just scanned from start counts as
+// missing: null, or an empty array where one item is wanted (nonEmpty).
+func (f *scanner) absent(start int, nonEmpty bool) bool {
+	switch f.data[start] {
+	case 'n':
+		return true
+	case '[':
+		if !nonEmpty {
+			return false
+		}
+		g := scanner{data: f.data, i: start + 1}
+		g.space()
+		return g.data[g.i] == ']'
+	}
+	return false
 }
 
 // str scans a string at f.i (its opening quote) and returns its raw

@@ -53,12 +53,26 @@ func (e *Error) Error() string { return e.Msg }
 // otherwise fill to_account. Strings must be valid UTF-8 without escaped
 // lone surrogates, which encoding/json would silently turn into U+FFFD.
 func Decode(data []byte, dst any) error {
+	_, err := decode(data, dst, nil)
+	return err
+}
+
+func decode(data []byte, dst any, req *Required) (met bool, err error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return &Error{Code: CodeMalformed, Msg: "the request body is empty; a JSON object is expected"}
+		return false, &Error{Code: CodeMalformed, Msg: "the request body is empty; a JSON object is expected"}
 	}
-	if err := check(data, reflect.TypeOf(dst)); err != nil {
-		return err
+	ok, met := fastScan(data, reflect.TypeOf(dst), req)
+	if !ok {
+		if err := walkCheck(data, reflect.TypeOf(dst)); err != nil {
+			return false, err
+		}
 	}
+	return met, decodeValue(data, dst)
+}
+
+// decodeValue decodes data, which the scan or the walker has checked,
+// into dst.
+func decodeValue(data []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
