@@ -290,7 +290,7 @@ func (s *Server) write(k *registry.Kind) http.HandlerFunc {
 			w.Header().Set("Idempotent-Replayed", "true")
 			status = http.StatusOK
 		}
-		writeJSON(w, status, res)
+		writeResult(w, status, &res)
 	}
 }
 
