@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,30 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// routes caches each route's collectors: finding a labelled child
+	// hashes its label values on every request.
+	routes sync.Map // route pattern -> *routeMetrics
+}
+
+// routeMetrics are one route's collectors.
+type routeMetrics struct {
+	latency prometheus.Observer
+	byCode  sync.Map // status code -> prometheus.Counter
+}
+
+// observe counts a request to route answered with code after d.
+func (m *metrics) observe(route string, code int, d time.Duration) {
+	rm, ok := m.routes.Load(route)
+	if !ok {
+		rm, _ = m.routes.LoadOrStore(route, &routeMetrics{latency: m.latency.WithLabelValues(route)})
+	}
+	r := rm.(*routeMetrics)
+	c, ok := r.byCode.Load(code)
+	if !ok {
+		c, _ = r.byCode.LoadOrStore(code, m.requests.WithLabelValues(route, strconv.Itoa(code)))
+	}
+	c.(prometheus.Counter).Inc()
+	r.latency.Observe(d.Seconds())
 }
 
 func newMetrics() *metrics {
@@ -98,9 +123,13 @@ func (s *Server) instrument(mux *http.ServeMux, next http.Handler) http.Handler 
 				}
 				internalError(rec, r, panicError{p})
 			}
-			_, route := mux.Handler(r)
-			s.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
-			s.metrics.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			// The mux has set the pattern it routed r to; a request it did
+			// not route (refused before, or redirected) is looked up.
+			route := r.Pattern
+			if route == "" {
+				_, route = mux.Handler(r)
+			}
+			s.metrics.observe(route, rec.code, time.Since(start))
 		}()
 		next.ServeHTTP(rec, r)
 	})
