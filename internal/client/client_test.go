@@ -1,0 +1,78 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestConnectionsReused: many concurrent requests through clients made by
+// New share a pool that keeps a connection per concurrent request, so a
+// second round opens none (http.DefaultClient keeps two per host, and
+// reopened connections for the rest).
+func TestConnectionsReused(t *testing.T) {
+	var opened atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"seq":1}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	const clients = 32
+	round := func() {
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range clients {
+			wg.Go(func() {
+				<-start
+				c := New(srv.URL, fmt.Sprint("token-", i))
+				var out struct{ Seq int }
+				if _, err := c.Do(context.Background(), http.MethodGet, "/x", "", nil, &out); err != nil || out.Seq != 1 {
+					t.Errorf("request: %v %+v", err, out)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+	}
+	round()
+	first := opened.Load()
+	for range 3 {
+		round()
+	}
+	if again := opened.Load() - first; again > 0 {
+		t.Fatalf("%d connections opened after the first round of %d (first round: %d); the pool should keep them", again, clients, first)
+	}
+}
+
+// TestDoSendsEncodedBodyAsIs: a body already encoded (json.RawMessage, as
+// Submit sends) goes out byte for byte with its headers.
+func TestDoSendsEncodedBodyAsIs(t *testing.T) {
+	body := json.RawMessage(`{"from_account": 2,  "to_account":3}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ := io.ReadAll(r.Body)
+		if string(got) != string(body) || r.Header.Get("Content-Type") != "application/json" ||
+			r.Header.Get("Authorization") != "Bearer tok" || r.Header.Get("Idempotency-Key") != "k1" {
+			t.Errorf("server got %q with %v", got, r.Header)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"seq":7}`)
+	}))
+	defer srv.Close()
+	var out struct{ Seq int }
+	if _, err := New(srv.URL, "tok").Do(context.Background(), http.MethodPost, "/w", "k1", body, &out); err != nil || out.Seq != 7 {
+		t.Fatalf("%v %+v", err, out)
+	}
+}
