@@ -219,6 +219,9 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 		// The feed is also pulled between proposals, so the ledger, the
 		// reads and /readyz follow the nodes within this interval; its
 		// failures are logged by the ledger when the state changes.
+		if err := a6.Sync(ctx); err != nil && !errors.Is(err, hub.ErrArticle6Stale) {
+			return fmt.Errorf("host: the hub's Article 6 ledger: %w", err)
+		}
 		go hub.Every(ctx, Article6SyncEvery, a6.Sync, nil)
 		a6Reads = api.New().WithArticle6(a6).Handler()
 	} else {
