@@ -25,7 +25,8 @@ import (
 //     authorisation, read from the registry's journal (kinds authorise,
 //     amend_authorisation, revoke_authorisation, issue_authorised), through
 //     an Article6Source: the node itself in an embedded corridor, its
-//     transactions API over the network — the same entries either way;
+//     GET /hub/v1/article6 in a networked one (factsource.go, package
+//     hubhttp) — the same entries either way;
 //   - each completed cross-registry transfer of units the ledger knows,
 //     read from the hub's own event log (hub_events), as a transfer
 //     between the Parties of the two registries.
@@ -455,8 +456,8 @@ var article6Purposes = []string{"ndc", "oimp", "icc"}
 // unless the purpose is an Article 6 one.
 func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Finding {
 	if x == nil {
-		// A hub without an Article 6 ledger (serve --role hub has no fact
-		// source yet) cannot check a transfer whose purpose needs
+		// A hub without an Article 6 ledger (a networked hub whose
+		// agreements have no Article 6 terms) cannot check a transfer whose purpose needs
 		// authorised units, nor record its first transfer and
 		// corresponding adjustment: it refuses it rather than let it pass
 		// unchecked. Voluntary transfers pass.
