@@ -38,17 +38,19 @@ func (s *Server) article6Reports() Article6Reports {
 	return nil
 }
 
-// NetworkedHubArticle6 is what a networked hub (serve --role hub) answers
-// under /api/v1/article6/: 503 article6_unavailable, saying why. Its
-// Article 6 ledger has no fact source yet (the nodes' journals reach the
-// hub's ledger only in the embedded corridor; docs/article6.md, "Not
-// done"), so it serves no tables rather than empty ones.
+// NetworkedHubArticle6 is what a networked hub (serve --role hub) that
+// keeps no Article 6 ledger answers under /api/v1/article6/: 503
+// article6_unavailable, saying why. A networked hub keeps none when no
+// agreement of its set has Article 6 terms (no cooperative approach, so
+// no unit can be an ITMO); with approaches it reads the nodes' facts over
+// /hub/v1/article6 and serves the tables (docs/article6.md). It serves no
+// tables rather than empty ones.
 func NetworkedHubArticle6() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "86400")
 		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: "article6_unavailable", Title: "Article 6 ledger not available",
-			Detail: "This is a networked hub (serve --role hub): it keeps no Article 6 ledger yet, because it has no source of the registries' authorisations and issuances over the network. " +
-				"It serves no Article 6 tables rather than empty ones, and it refuses transfers for purposes ndc, oimp and icc (article6-unavailable). The embedded corridor (serve) keeps the ledger; see docs/article6.md."})
+			Detail: "This is a networked hub (serve --role hub) that keeps no Article 6 ledger: no agreement of its agreement set has Article 6 terms, so it knows no cooperative approach. " +
+				"It serves no Article 6 tables rather than empty ones, and it refuses transfers for purposes ndc, oimp and icc (article6-unavailable). See docs/article6.md."})
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/corridor-carbon/corridor/internal/article6"
 	"github.com/corridor-carbon/corridor/internal/article6report"
+	"github.com/corridor-carbon/corridor/internal/hub"
 )
 
 // Article6Ledger is the hub's Article 6 ledger brought up to date for a
@@ -68,8 +69,15 @@ func (s *Server) a6read(w http.ResponseWriter, r *http.Request, allowed []string
 	var pe *article6report.PartyError
 	var bp *badParam
 	var ae *article6.Error
+	var stale *hub.Article6StaleError
 	switch {
 	case err == nil:
+	case errors.As(err, &stale):
+		// A networked hub whose node did not answer: no tables from stale
+		// facts (the unauthenticated body names the registries only).
+		w.Header().Set("Retry-After", "5")
+		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: "article6_stale", Title: "Article 6 facts not up to date",
+			Detail: "The hub could not read every registry's Article 6 facts: " + stale.Public() + ". It serves no Article 6 tables from stale facts; retry when the registry answers."})
 	case errors.As(err, &pe):
 		badRequest(w, pe.Code, "party", pe.Detail+".")
 	case errors.As(err, &bp):

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/article6"
 	"github.com/corridor-carbon/corridor/internal/hub"
 	"github.com/corridor-carbon/corridor/internal/hub/agreements"
 	"github.com/corridor-carbon/corridor/internal/hub/envelope"
@@ -203,11 +204,29 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	defer cancel()
 	client := hubhttp.NewClient(clientTLS, 10*time.Second)
 	tr := hubhttp.NewTransport(ctx, client, pub.Current, nil)
-	h, err := hub.Open(ctx, hub.Config{Code: signer.Code, DB: db, Signer: signer, Trust: pub.Current, Agreements: set, Transport: tr, RetryMax: o.RetryMax})
+	a6, err := openNetworkedArticle6(ctx, db, set, signer, pub.Current, client)
+	if err != nil {
+		return err
+	}
+	h, err := hub.Open(ctx, hub.Config{Code: signer.Code, DB: db, Signer: signer, Trust: pub.Current, Agreements: set, Transport: tr, RetryMax: o.RetryMax, Article6: a6})
 	if err != nil {
 		return err
 	}
 	go tick(ctx, "hub", h.Tick)
+	a6Status := func() hub.Article6Status { return a6.Status() }
+	a6Reads := api.NetworkedHubArticle6()
+	if a6 != nil {
+		// The feed is also pulled between proposals, so the ledger, the
+		// reads and /readyz follow the nodes within this interval; its
+		// failures are logged by the ledger when the state changes.
+		if err := a6.Sync(ctx); err != nil && !errors.Is(err, hub.ErrArticle6Stale) {
+			return fmt.Errorf("host: the hub's Article 6 ledger: %w", err)
+		}
+		go hub.Every(ctx, Article6SyncEvery, a6.Sync, nil)
+		a6Reads = api.New().WithArticle6(a6).Handler()
+	} else {
+		a6Status = nil
+	}
 	// Reconciliation reads each node of the trust list with requests
 	// signed by the hub's key: the hub holds no node's token.
 	rec := &hubhttp.Reconciler{Hub: h, Nodes: func() []hub.NodeView { return hubhttp.RemoteNodes(h, pub.Current, client) },
@@ -218,11 +237,42 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	mux := http.NewServeMux()
 	rec.Register(mux)
 	mux.Handle("/hub/", hubhttp.HubHandler(h, pub, set, nil))
-	mux.Handle("/api/v1/article6/", api.NetworkedHubArticle6())
+	mux.Handle("/api/v1/article6/", a6Reads)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.Handle("GET /readyz", hubhttp.ReadyHandler(db.SQL().PingContext, lock.Lost, nil))
-	slog.Info("corridor hub", "code", signer.Code, "kid", signer.KID, "trust_version", pub.Current().Version, "database", hubWhere(o.Storage), "reconcile_every", o.ReconcileEvery, "reconcile_on_demand", o.AdminToken != "")
+	mux.Handle("GET /readyz", hubhttp.ReadyHandler(db.SQL().PingContext, lock.Lost, a6Status, nil))
+	slog.Info("corridor hub", "code", signer.Code, "kid", signer.KID, "trust_version", pub.Current().Version, "database", hubWhere(o.Storage), "reconcile_every", o.ReconcileEvery, "reconcile_on_demand", o.AdminToken != "", "article6", a6 != nil)
 	return serveOn(ctx, ln, mux, serverTLS)
+}
+
+// Article6SyncEvery is how often a networked hub pulls its nodes'
+// Article 6 facts besides the pull at each proposal and read (our choice).
+const Article6SyncEvery = 5 * time.Second
+
+// openNetworkedArticle6 opens the networked hub's Article 6 ledger as the
+// embedded corridor's is (hub.Article6ConfigFor: same mapping of
+// registries to Parties, the same hub_article6 table replayed), fed by
+// each node of the trust list over /hub/v1/article6 with requests signed
+// by the hub's key. The cooperative approaches are those of the hub's
+// agreements; with none (no agreement has Article 6 terms) no unit can be
+// an ITMO, so the hub keeps no ledger (nil): it answers the Article 6
+// reads 503 article6_unavailable and refuses ndc, oimp and icc transfers.
+func openNetworkedArticle6(ctx context.Context, db *store.DB, set agreements.Set, signer envelope.Signer, trust func() envelope.TrustList, client *hubhttp.Client) (*hub.Article6, error) {
+	aps, err := article6.ApproachesFrom(set)
+	if err != nil {
+		return nil, fmt.Errorf("host: article 6 approaches: %w", err)
+	}
+	if len(aps) == 0 {
+		slog.Info("corridor hub: no agreement has Article 6 terms; the hub keeps no Article 6 ledger")
+		return nil, nil
+	}
+	members, expect := hubhttp.RemoteArticle6(signer, trust, client)
+	cfg := hub.Article6ConfigFor(db, members, aps)
+	cfg.Expect = expect
+	a6, err := hub.OpenArticle6(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("host: article 6 ledger: %w", err)
+	}
+	return a6, nil
 }
 
 func hubWhere(s Storage) string {
@@ -350,6 +400,7 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	link := &hubhttp.NodeLink{Endpoint: ep, Client: client, HubURL: o.HubURL}
 	mux := http.NewServeMux()
 	mux.Handle("GET /"+hubhttp.PathSnapshot, &hubhttp.SnapshotHandler{Node: n, HubOrg: org.ID, HubCode: src.Current().Issuer, Trust: src.Current})
+	mux.Handle("GET /"+hubhttp.PathArticle6, &hubhttp.Article6Handler{Node: n, HubCode: src.Current().Issuer, Trust: src.Current})
 	mux.Handle("/hub/", hubhttp.NodeHandler(ep, nil))
 	mux.Handle("/", nodeHandler([]*registry.Node{n}, link))
 	slog.Info("corridor node", "registry", o.Code, "kid", signer.KID, "hub", o.HubURL, "trust_version", src.Current().Version, "storage", o.Storage.Where())

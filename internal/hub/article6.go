@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -26,7 +25,8 @@ import (
 //     authorisation, read from the registry's journal (kinds authorise,
 //     amend_authorisation, revoke_authorisation, issue_authorised), through
 //     an Article6Source: the node itself in an embedded corridor, its
-//     transactions API over the network — the same entries either way;
+//     GET /hub/v1/article6 in a networked one (factsource.go, package
+//     hubhttp) — the same entries either way;
 //   - each completed cross-registry transfer of units the ledger knows,
 //     read from the hub's own event log (hub_events), as a transfer
 //     between the Parties of the two registries.
@@ -69,24 +69,7 @@ type NodeSource struct{ Node *registry.Node }
 
 // Article6Entries implements Article6Source.
 func (s NodeSource) Article6Entries(ctx context.Context, after int64) ([]registry.Transaction, error) {
-	const page = 10000
-	var out []registry.Transaction
-	// A kind that fills its page may have more entries: keep only what
-	// precedes its last one, so the caller's cursor skips nothing.
-	upTo := int64(math.MaxInt64)
-	for _, k := range registry.Article6Kinds() {
-		ts, err := s.Node.Transactions(ctx, registry.Operator, after, k, page)
-		if err != nil {
-			return nil, fmt.Errorf("hub: article 6 entries of %s: %w", s.Node.Code(), err)
-		}
-		if len(ts) == page {
-			upTo = min(upTo, ts[len(ts)-1].Seq)
-		}
-		out = append(out, ts...)
-	}
-	out = slices.DeleteFunc(out, func(t registry.Transaction) bool { return t.Seq > upTo })
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out, nil
+	return Article6Page(ctx, s.Node, after, 10000)
 }
 
 // Article6Config wires the hub's Article 6 ledger.
@@ -102,6 +85,11 @@ type Article6Config struct {
 	Sources map[string]Article6Source
 	// Party maps a registry code to its Party (the trust list's party).
 	Party map[string]string
+	// Expect, when set, names the registries whose facts the ledger must
+	// read (a networked hub: the nodes of its trust list now). One without
+	// a source (a node added after the hub started) makes the facts stale
+	// until the hub is restarted with it.
+	Expect func() []string
 	// ReadOnly: facts found are applied in memory but not recorded (the
 	// CLI reading a serving hub's database).
 	ReadOnly bool
@@ -151,6 +139,8 @@ type Article6 struct {
 	// refused remembers issuances the ledger refused, so a transfer of
 	// their units is refused with the issuance's own code.
 	refused map[issuanceRef]Article6Outcome
+	// status is the feed's state after the last sync (Status).
+	status Article6Status
 }
 
 // OpenArticle6 rebuilds the ledger from the hub's Article 6 log.
@@ -247,32 +237,65 @@ func (x *Article6) Sync(ctx context.Context) error {
 	return x.sync(ctx)
 }
 
-func (x *Article6) sync(ctx context.Context) error {
+func (x *Article6) sync(ctx context.Context) (err error) {
+	defer func() { x.noteSync(err, time.Now()) }()
 	var fresh []Article6Fact
 	codes := make([]string, 0, len(x.cfg.Sources))
 	for c := range x.cfg.Sources {
 		codes = append(codes, c)
 	}
 	slices.Sort(codes)
+	// Every source is read even when one fails, so the refusal names all
+	// that did not answer; then the facts of all or none are taken (one
+	// time order across registries).
+	failed := map[string]error{}
+	var read []string
 	for _, code := range codes {
+		got := false
 		// A source may answer in pages: read until it has nothing more.
 		for after := x.cursor[code]; ; {
 			ts, err := x.cfg.Sources[code].Article6Entries(ctx, after)
 			if err != nil {
-				return err
+				failed[code] = err
+				break
 			}
 			if len(ts) == 0 {
 				break
 			}
 			for _, t := range ts {
-				f, err := x.factOf(code, t)
-				if err != nil {
-					return err
+				if t.Seq <= after {
+					// Entries must come after the cursor, in order: a source
+					// answering others would repeat or skip facts.
+					err = fmt.Errorf("hub: %s answered entry %d after %d: its entries must follow the cursor in sequence order", code, t.Seq, after)
+					break
+				}
+				f, ferr := x.factOf(code, t)
+				if ferr != nil {
+					err = ferr
+					break
 				}
 				fresh = append(fresh, f)
-				after = max(after, t.Seq)
+				after = t.Seq
+				got = true
+			}
+			if err != nil {
+				failed[code] = err
+				break
 			}
 		}
+		if got && failed[code] == nil {
+			read = append(read, code)
+		}
+	}
+	if x.cfg.Expect != nil {
+		for _, code := range x.cfg.Expect() {
+			if _, ok := x.cfg.Sources[code]; !ok {
+				failed[code] = fmt.Errorf("hub: registry %s has no Article 6 fact source here (it joined the trust list after the hub started; restart the hub)", code)
+			}
+		}
+	}
+	if len(failed) > 0 {
+		return &Article6StaleError{Failed: failed, Unread: read}
 	}
 	done, scanned, err := x.completions(ctx)
 	if err != nil {
@@ -433,8 +456,8 @@ var article6Purposes = []string{"ndc", "oimp", "icc"}
 // unless the purpose is an Article 6 one.
 func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Finding {
 	if x == nil {
-		// A hub without an Article 6 ledger (serve --role hub has no fact
-		// source yet) cannot check a transfer whose purpose needs
+		// A hub without an Article 6 ledger (a networked hub whose
+		// agreements have no Article 6 terms) cannot check a transfer whose purpose needs
 		// authorised units, nor record its first transfer and
 		// corresponding adjustment: it refuses it rather than let it pass
 		// unchecked. Voluntary transfers pass.
@@ -448,7 +471,7 @@ func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Findi
 	// The check pipeline has no context of its own; the sync's reads are
 	// bounded by the sources' and the database's own timeouts.
 	if err := x.sync(context.Background()); err != nil {
-		return []protocol.Finding{{Code: CodeArticle6Unavailable, Detail: err.Error()}}
+		return x.staleFindings(p, err)
 	}
 	var fs []protocol.Finding
 	date := now.UTC().Format(time.DateOnly)
@@ -570,20 +593,11 @@ func (x *Article6) AEF(ctx context.Context, sub article6.Submission) (article6.A
 // of its code, and a Party's Article 6 registry is the member whose code
 // is the Party code.
 func EmbeddedArticle6(ctx context.Context, db *store.DB, members []Member, approaches article6.Approaches) (*Article6, error) {
-	cfg := Article6Config{DB: db, Ledger: article6.Config{Approaches: approaches, Registries: map[string]string{}}, Sources: map[string]Article6Source{}, Party: map[string]string{}}
+	ms := make([]Article6Member, 0, len(members))
 	for _, m := range members {
-		code := m.Node.Code()
-		party := code
-		if len(party) > 2 {
-			party = party[:2]
-		}
-		cfg.Sources[code] = NodeSource{Node: m.Node}
-		cfg.Party[code] = party
-		if code == party {
-			cfg.Ledger.Registries[party] = code
-		}
+		ms = append(ms, Article6Member{Code: m.Node.Code(), Source: NodeSource{Node: m.Node}})
 	}
-	return OpenArticle6(ctx, cfg)
+	return OpenArticle6(ctx, Article6ConfigFor(db, ms, approaches))
 }
 
 // Article6 is the embedded corridor's Article 6 ledger (nil when it keeps

@@ -1005,19 +1005,27 @@ type SnapshotRequest struct {
 
 // SignSnapshotRequest seals a snapshot request to registry code.
 func (h *Hub) SignSnapshotRequest(code string) (string, error) {
+	return signRequest(h.cfg.Signer, h.cfg.Now(), code, SnapshotRequestType, SnapshotRequest{Registry: code})
+}
+
+// signRequest seals a signed read request of the hub (signer) of type typ
+// (snapshot_request, article6_request) with body to registry code: a
+// fresh random id, sent at now.
+func signRequest(signer envelope.Signer, now time.Time, code, typ string, body any) (string, error) {
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
-		return "", fmt.Errorf("hub: snapshot request id: %w", err)
+		return "", fmt.Errorf("hub: %s id: %w", typ, err)
 	}
-	body, err := json.Marshal(SnapshotRequest{Registry: code})
+	raw, err := json.Marshal(body)
 	if err != nil {
-		return "", fmt.Errorf("hub: snapshot request: %w", err)
+		return "", fmt.Errorf("hub: %s: %w", typ, err)
 	}
-	hd := envelope.Header{ID: "snapshot:" + hex.EncodeToString(id[:]), From: h.cfg.Code, To: code, Version: protocol.Version,
-		SentAt: h.cfg.Now().UTC(), Type: SnapshotRequestType}
-	c, err := h.cfg.Signer.Seal(hd, body)
+	prefix, _, _ := strings.Cut(typ, "_")
+	hd := envelope.Header{ID: prefix + ":" + hex.EncodeToString(id[:]), From: signer.Code, To: code, Version: protocol.Version,
+		SentAt: now.UTC(), Type: typ}
+	c, err := signer.Seal(hd, raw)
 	if err != nil {
-		return "", fmt.Errorf("hub: sealing the snapshot request for %s: %w", code, err)
+		return "", fmt.Errorf("hub: sealing the %s for %s: %w", typ, code, err)
 	}
 	return c, nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/corridor-carbon/corridor/internal/hub/protocol"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
+	"github.com/corridor-carbon/corridor/internal/store"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
 )
 
@@ -79,6 +80,7 @@ type corridorNet struct {
 	nodes     map[string]*party
 	trustFile string
 	htr       *Transport
+	hubDB     *store.DB
 }
 
 func newParty(t *testing.T, dir, code string) *party {
@@ -115,6 +117,26 @@ func trustYAML(version int, ps ...*party) string {
 
 func newNet(t *testing.T, tg storetest.Target, codes ...string) *corridorNet {
 	t.Helper()
+	set, err := agreements.Parse([]byte(Triangle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newNetWith(t, tg, netOptions{set: set}, codes...)
+}
+
+// netOptions vary newNet: the hub's agreements, and hubConfig, which
+// may complete the hub's configuration once the parties' servers exist
+// (the Article 6 ledger over the nodes' endpoints).
+type netOptions struct {
+	set       agreements.Set
+	hubConfig func(n *corridorNet, cfg *hub.Config)
+	// nodeMux, when set, gives each node's server its handler around the
+	// protocol's.
+	nodeMux func(p *party, protocol http.Handler) http.Handler
+}
+
+func newNetWith(t *testing.T, tg storetest.Target, o netOptions, codes ...string) *corridorNet {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	dir := t.TempDir()
@@ -137,12 +159,14 @@ func newNet(t *testing.T, tg storetest.Target, codes ...string) *corridorNet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := agreements.Parse([]byte(Triangle))
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := o.set
 	n.htr = NewTransport(ctx, n.client, n.pub.Current, nil)
-	n.h, err = hub.Open(ctx, hub.Config{Code: "HUB", DB: tg.Fresh(t).Open(t), Signer: n.hub.signer, Trust: n.pub.Current, Agreements: set, Transport: n.htr})
+	n.hubDB = tg.Fresh(t).Open(t)
+	hcfg := hub.Config{Code: "HUB", DB: n.hubDB, Signer: n.hub.signer, Trust: n.pub.Current, Agreements: set, Transport: n.htr}
+	if o.hubConfig != nil {
+		o.hubConfig(n, &hcfg)
+	}
+	n.h, err = hub.Open(ctx, hcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +208,11 @@ func newNet(t *testing.T, tg storetest.Target, codes ...string) *corridorNet {
 			defer p.ticking.Unlock()
 			return p.ep.Tick(ctx)
 		})
-		p.sw.set(NodeHandler(p.ep, nil))
+		if o.nodeMux != nil {
+			p.sw.set(o.nodeMux(p, NodeHandler(p.ep, nil)))
+		} else {
+			p.sw.set(NodeHandler(p.ep, nil))
+		}
 		p.link = &NodeLink{Endpoint: p.ep, Client: n.client, HubURL: n.hub.srv.URL}
 	}
 	return n

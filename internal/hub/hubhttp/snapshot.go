@@ -48,8 +48,7 @@ type SnapshotHandler struct {
 	Skew time.Duration
 	Log  *slog.Logger
 
-	mu   sync.Mutex
-	seen map[string]time.Time // request id → when it was taken
+	seen seenRequests
 }
 
 func (s *SnapshotHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -59,24 +58,7 @@ func (s *SnapshotHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.Check(r.Context(), r.Header.Get("Authorization")); err != nil {
-		rf, ok := err.(*envelope.Refusal)
-		if !ok {
-			s.log().Error("hubhttp: snapshot request", "err", err)
-			writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: "unavailable", Detail: "the node could not check the request now; retry"})
-			return
-		}
-		s.log().Warn("hubhttp: snapshot request refused", "code", rf.Code, "detail", rf.Detail, "remote", r.RemoteAddr)
-		status := refusalStatus(rf.Code)
-		switch rf.Code {
-		case CodeUnauthenticated:
-			status = http.StatusUnauthorized
-			w.Header().Set("WWW-Authenticate", hub.SnapshotAuthScheme)
-		case CodeNotHub:
-			status = http.StatusForbidden
-		case CodeReplayed:
-			status = http.StatusConflict
-		}
-		writeProblem(w, Problem{Status: status, Code: string(rf.Code), Title: "Snapshot request refused", Detail: rf.Detail})
+		refuseRead(w, r, err, "Snapshot request refused", s.log())
 		return
 	}
 	snap, err := s.Node.Snapshot(registry.Actor{OrgID: s.HubOrg, Role: registry.RoleHub})
@@ -93,44 +75,76 @@ func (s *SnapshotHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // when it passes, remembers its id (a second use is refused as replayed).
 // Refusals are *envelope.Refusal.
 func (s *SnapshotHandler) Check(ctx context.Context, authz string) error {
-	compact, ok := strings.CutPrefix(authz, hub.SnapshotAuthScheme+" ")
-	if !ok || strings.TrimSpace(compact) == "" {
-		return &envelope.Refusal{Code: CodeUnauthenticated, Detail: "GET /" + PathSnapshot + " needs 'Authorization: " + hub.SnapshotAuthScheme + " <request signed by the hub>'"}
-	}
-	now := s.now()
-	skew := s.skew()
-	v := envelope.Verifier{Trust: s.Trust, Self: s.Node.Code(), Now: func() time.Time { return now }, MaxSkew: skew,
-		Versions: []int{protocol.Version}, Replay: noReplay{}, Unsequenced: func(string) bool { return true }}
-	m, _, err := v.Open(ctx, strings.TrimSpace(compact))
+	m, err := s.seen.open(ctx, authz, hubRequest{path: PathSnapshot, typ: hub.SnapshotRequestType, self: s.Node.Code(), hubCode: s.HubCode,
+		trust: s.Trust, now: s.now(), skew: s.skew()})
 	if err != nil {
 		return err
-	}
-	if m.From != s.HubCode {
-		return &envelope.Refusal{Code: CodeNotHub, Detail: "the request is signed by " + m.From + ", not the hub " + s.HubCode}
-	}
-	if m.Type != hub.SnapshotRequestType {
-		return &envelope.Refusal{Code: CodeNotHub, Detail: "a message of type " + m.Type + " is not a snapshot request"}
 	}
 	var body hub.SnapshotRequest
 	if err := json.Unmarshal(m.Body, &body); err != nil || body.Registry != s.Node.Code() {
 		return &envelope.Refusal{Code: envelope.CodeMisaddressed, Detail: "the request asks for the snapshot of " + body.Registry + ", this node is " + s.Node.Code()}
 	}
+	return s.seen.take(m.ID, s.now(), s.skew())
+}
+
+// hubRequest is what a node checks of a signed read request of the hub
+// (snapshot_request, article6_request).
+type hubRequest struct {
+	path, typ, self, hubCode string
+	trust                    func() envelope.TrustList
+	now                      time.Time
+	skew                     time.Duration
+}
+
+// seenRequests remembers the ids of the hub's read requests a node took,
+// for twice the request window.
+type seenRequests struct {
+	mu  sync.Mutex
+	ids map[string]time.Time
+}
+
+// open verifies authz ("Corridor-Hub <compact>"): signed by the hub's
+// key of the trust list, addressed to the node, fresh, of type q.typ.
+// The caller checks the body, then take()s the id.
+func (s *seenRequests) open(ctx context.Context, authz string, q hubRequest) (envelope.Message, error) {
+	compact, ok := strings.CutPrefix(authz, hub.SnapshotAuthScheme+" ")
+	if !ok || strings.TrimSpace(compact) == "" {
+		return envelope.Message{}, &envelope.Refusal{Code: CodeUnauthenticated, Detail: "GET /" + q.path + " needs 'Authorization: " + hub.SnapshotAuthScheme + " <request signed by the hub>'"}
+	}
+	now := q.now
+	v := envelope.Verifier{Trust: q.trust, Self: q.self, Now: func() time.Time { return now }, MaxSkew: q.skew,
+		Versions: []int{protocol.Version}, Replay: noReplay{}, Unsequenced: func(string) bool { return true }}
+	m, _, err := v.Open(ctx, strings.TrimSpace(compact))
+	if err != nil {
+		return m, err
+	}
+	if m.From != q.hubCode {
+		return m, &envelope.Refusal{Code: CodeNotHub, Detail: "the request is signed by " + m.From + ", not the hub " + q.hubCode}
+	}
+	if m.Type != q.typ {
+		return m, &envelope.Refusal{Code: CodeNotHub, Detail: "a message of type " + m.Type + " is not a " + q.typ}
+	}
+	return m, nil
+}
+
+// take records id, refusing one seen before as replayed.
+func (s *seenRequests) take(id string, now time.Time, skew time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, dup := s.seen[m.ID]; dup {
-		return &envelope.Refusal{Code: CodeReplayed, Detail: "snapshot request " + m.ID + " was used before"}
+	if _, dup := s.ids[id]; dup {
+		return &envelope.Refusal{Code: CodeReplayed, Detail: "request " + id + " was used before"}
 	}
-	if s.seen == nil {
-		s.seen = map[string]time.Time{}
+	if s.ids == nil {
+		s.ids = map[string]time.Time{}
 	}
 	// Forget ids older than the window on both sides: a request that old
 	// is refused as stale anyway.
-	for id, at := range s.seen {
+	for k, at := range s.ids {
 		if now.Sub(at) > 2*skew {
-			delete(s.seen, id)
+			delete(s.ids, k)
 		}
 	}
-	s.seen[m.ID] = now
+	s.ids[id] = now
 	return nil
 }
 
