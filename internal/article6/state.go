@@ -346,6 +346,15 @@ func plan(cfg Config, log *AuthLog, st *State, a Action) (*change, error) {
 		if !already && (!ap.Participant(a.To) || len(auth.AcquiringParties) > 0 && !slices.Contains(auth.AcquiringParties, a.To)) {
 			return nil, refuse(CodeScopeAcquirer, "to", "authorisation %s does not cover acquisition by %s", auth.ID, a.To)
 		}
+		// After the first transfer: no text read limits onward transfers
+		// to the approach's Parties (docs/article6.md, "Onward
+		// transfers"), but an authorisation that names the Parties
+		// authorised to acquire its ITMOs (the AEF's "Authorized
+		// Party(ies) ID") binds every later acquirer too; the first
+		// transferring Party may always take its ITMOs back.
+		if already && len(auth.AcquiringParties) > 0 && a.To != auth.Host && !slices.Contains(auth.AcquiringParties, a.To) {
+			return nil, refuse(CodeScopeAcquirer, "to", "authorisation %s names %v as the Parties that may acquire its ITMOs, not %s", auth.ID, auth.AcquiringParties, a.To)
+		}
 		// NDC authorisations: the first international transfer is the
 		// first transfer (2/CMA.3, annex, para. 2(a); cited, secondary:
 		// docs/sources.md).

@@ -521,31 +521,65 @@ func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Findi
 // (Ledger.StatementOf: the authorisation and version, first transfer or
 // not, and the ITMO identifiers), so the acquiring registry records the
 // ITMO identifiers with the import (DESIGN.md: an import keeps "the
-// Article 6 attributes the hub attaches"). Blocks the record says nothing
-// of (units issued without authorisation, not yet ITMOs, or spanning
-// several of its blocks) stay as they are. nil-safe: a hub without an
-// Article 6 ledger forwards the blocks unchanged.
+// Article 6 attributes the hub attaches"). A block that spans several
+// blocks of the record (a registry merges ITMOs that came back with units
+// never first-transferred) is forwarded as one block per part, each with
+// the statement the record makes of that part, so the import journals a
+// statement per sub-range; the parts cover the block exactly, so the
+// units imported are the same. Parts the record says nothing of (units
+// issued without authorisation, not yet ITMOs) carry no statement; a
+// block none of whose parts has one stays as it is, and so does every
+// block when splitting would take the notice above what an import takes
+// (registry.MaxImportBlocks). nil-safe: a hub without an Article 6 ledger
+// forwards the blocks unchanged.
 func (x *Article6) attach(p protocol.Proposal, blocks []protocol.Block, now time.Time) []protocol.Block {
 	if x == nil {
 		return blocks
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	out := slices.Clone(blocks)
 	date := now.UTC().Format(time.DateOnly)
-	for i, b := range out {
-		if b.Article6.Stated() {
-			continue
+	stated := slices.Clone(blocks)
+	var split []protocol.Block
+	for i, b := range blocks {
+		parts := x.statements(p, b, date)
+		if len(parts) == 1 {
+			stated[i] = parts[0]
 		}
-		a, err := x.transferAction(p, b, date)
-		if err != nil {
-			continue
+		split = append(split, parts...)
+	}
+	if len(split) > registry.MaxImportBlocks {
+		return stated
+	}
+	return split
+}
+
+// statements is block b as the parts of the hub's record it spans, each
+// with the record's statement when it makes one; b alone when the sender
+// stated it, the record does not know it, or no part has a statement.
+func (x *Article6) statements(p protocol.Proposal, b protocol.Block, date string) []protocol.Block {
+	if b.Article6.Stated() {
+		return []protocol.Block{b}
+	}
+	a, err := x.transferAction(p, b, date)
+	if err != nil {
+		return []protocol.Block{b}
+	}
+	var out []protocol.Block
+	said := false
+	for _, s := range x.ledger.State().Parts(a.Units) {
+		part := a
+		part.Units = s
+		pb := b
+		pb.Start, pb.End = s.Start, s.End
+		if st, ok := x.ledger.StatementOf(part); ok {
+			pb.Article6 = protocol.Article6Units{Authorisation: st.Authorisation, Version: st.Version, FirstTransfer: st.FirstTransfer, FirstITMO: st.First.String(), LastITMO: st.Last.String()}
+			said = true
 		}
-		st, ok := x.ledger.StatementOf(a)
-		if !ok {
-			continue
-		}
-		out[i].Article6 = protocol.Article6Units{Authorisation: st.Authorisation, Version: st.Version, FirstTransfer: st.FirstTransfer, FirstITMO: st.First.String(), LastITMO: st.Last.String()}
+		out = append(out, pb)
+	}
+	if !said {
+		return []protocol.Block{b}
 	}
 	return out
 }

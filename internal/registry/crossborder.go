@@ -182,8 +182,9 @@ func (n *Node) localSerial(s ledger.Serial) ledger.Serial {
 // message ids); only the hub actor may use it.
 const hubKeyPrefix = "hub:"
 
-// maxImportBlocks bounds one import, like the serial ranges of a transfer.
-const maxImportBlocks = 1000
+// MaxImportBlocks bounds one import, like the serial ranges of a transfer
+// (the hub splits no notice above it).
+const MaxImportBlocks = 1000
 
 func (n *Node) importUnits(w *writeSet, a Actor, r Import, res *Result) error {
 	if n.st.orgs.Get(a.OrgID) == nil {
@@ -199,8 +200,8 @@ func (n *Node) importUnits(w *writeSet, a Actor, r Import, res *Result) error {
 	if !receivable(to) {
 		return ledger.Errorf(ledger.KindInvalid, ledger.CodeAccountType, 0, "to_account", "units cannot be imported into a %s account", to.Type)
 	}
-	if len(r.Blocks) == 0 || len(r.Blocks) > maxImportBlocks {
-		return invalid("blocks", "an import carries 1 to %d blocks, not %d", maxImportBlocks, len(r.Blocks))
+	if len(r.Blocks) == 0 || len(r.Blocks) > MaxImportBlocks {
+		return invalid("blocks", "an import carries 1 to %d blocks, not %d", MaxImportBlocks, len(r.Blocks))
 	}
 	// Validate every block before changing anything.
 	type planned struct {

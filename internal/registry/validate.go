@@ -84,29 +84,78 @@ func checkCall(actor Actor, key string, req Request) error {
 // two letters but no assigned ISO 3166-1 alpha-2 code (ZZ).
 const CodeHostCountryUnknown = "host_country_unknown"
 
-// checkHostCountry refuses a new issuance in a country that does not
-// exist. It is checked here, before the call is queued, and not where the
-// journal is applied, so that replaying a journal written before the check
-// still reproduces it.
+// CodeCountryUnknown is the code of an organisation's country, or a
+// project abroad's investor Party, that is two letters but no assigned
+// ISO 3166-1 alpha-2 code.
+const CodeCountryUnknown = "country_unknown"
+
+// checkHostCountry refuses a country that does not exist: a new
+// issuance's host country, an organisation's country, the investor Party
+// of an issuance under an authorisation. It also refuses an issuance's
+// unit type that is no unit-type code (a lower-case "ccer") with
+// unit_type_unknown, as a quantity selection's is. These are checked here,
+// before the call is queued, and not where the journal is applied, so
+// that replaying a journal written before the check still reproduces it.
 func checkHostCountry(req Request) error {
-	var c, field string
+	var c, field, unitType string
+	code := CodeHostCountryUnknown
 	switch r := req.(type) {
 	case Issue:
-		c, field = r.HostCountry, "host_country"
+		c, field, unitType = r.HostCountry, "host_country", r.UnitType
 	case *Issue:
-		c, field = r.HostCountry, "host_country"
+		c, field, unitType = r.HostCountry, "host_country", r.UnitType
 	case IssueAuthorised:
-		c, field = r.Issue.HostCountry, "issue.host_country"
+		return checkIssueAuthorisedCountries(r)
 	case *IssueAuthorised:
-		c, field = r.Issue.HostCountry, "issue.host_country"
+		return checkIssueAuthorisedCountries(*r)
+	case CreateOrganisation:
+		c, field, code = r.Country, "country", CodeCountryUnknown
+	case *CreateOrganisation:
+		c, field, code = r.Country, "country", CodeCountryUnknown
 	default:
 		return nil
 	}
-	if err := country(field, c); err != nil || ISOCountry(c) {
-		return err // the form is apply's check
+	if err := knownCountry(field, c, code); err != nil {
+		return err
 	}
-	return ledger.Errorf(ledger.KindInvalid, CodeHostCountryUnknown, 0, field,
+	return issueUnitType("unit_type", unitType)
+}
+
+func checkIssueAuthorisedCountries(r IssueAuthorised) error {
+	if err := knownCountry("issue.host_country", r.Issue.HostCountry, CodeHostCountryUnknown); err != nil {
+		return err
+	}
+	if r.Investor != "" {
+		if err := knownCountry("investor", r.Investor, CodeCountryUnknown); err != nil {
+			return err
+		}
+	}
+	return issueUnitType("issue.unit_type", r.Issue.UnitType)
+}
+
+// knownCountry refuses two letters that are no assigned ISO 3166-1 alpha-2
+// code with code, and any other form with apply's refusal.
+func knownCountry(field, c, code string) error {
+	if err := country(field, c); err != nil || ISOCountry(c) {
+		return err
+	}
+	return ledger.Errorf(ledger.KindInvalid, code, 0, field,
 		"%s %q is not an assigned ISO 3166-1 alpha-2 country code (such as CN, ID or TH)", field, c)
+}
+
+// issueUnitType refuses an issuance's unit type that is not a unit-type
+// code, naming the upper-case form when that is one; an empty one is
+// apply's check.
+func issueUnitType(field, unitType string) error {
+	if unitType == "" || ledger.ValidCode(unitType) {
+		return nil
+	}
+	hint := ""
+	if up := strings.ToUpper(unitType); ledger.ValidCode(up) {
+		hint = fmt.Sprintf("; did you mean %q?", up)
+	}
+	return ledger.Errorf(ledger.KindInvalid, CodeUnitTypeUnknown, 0, field,
+		"unit type %q is not a unit-type code (2-12 upper-case letters or digits, e.g. CCER)%s", unitType, hint)
 }
 
 // CheckRequestText checks every string field of a request (at any depth)
