@@ -366,6 +366,7 @@ func (f *apiFlags) addConn(fs *pflag.FlagSet) {
 	fs.StringVar(&f.server, "server", envDefault("CORRIDOR_SERVER", "http://127.0.0.1:8080"), "base URL of the Corridor server (env CORRIDOR_SERVER)")
 	fs.StringVar(&f.token, "token", "", "API token (env CORRIDOR_TOKEN): a party's token shows the transfers' account numbers")
 	f.tokenFlag = fs.Lookup("token")
+	f.addTLS(fs)
 }
 
 // jsonFlags are the machine-output flags of a command group: --json, as
