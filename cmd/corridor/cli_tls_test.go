@@ -2,11 +2,15 @@ package main
 
 import (
 	"crypto/tls"
+	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corridor-carbon/corridor/internal/api"
+	"github.com/corridor-carbon/corridor/internal/hub/hubhttp"
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
@@ -76,5 +80,32 @@ func TestCLITLS(t *testing.T) {
 	}
 	if r := run("accounts", "--help"); !strings.Contains(r.stdout, "--tls-ca") || !strings.Contains(r.stdout, "CORRIDOR_TLS_CLIENT_CERT") {
 		t.Fatalf("accounts --help:\n%s", r.stdout)
+	}
+}
+
+// TestServeNodeProtocolMismatch: 'serve --role node' with an http://
+// --hub-url for an HTTPS hub exits 3 at once, saying to use https://.
+func TestServeNodeProtocolMismatch(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "th.key")
+	pub, err := hubhttp.GenerateKeyFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hubSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer hubSrv.Close()
+	hubURL := "http://" + strings.TrimPrefix(hubSrv.URL, "https://")
+	done := make(chan cliRun, 1)
+	go func() {
+		done <- run("serve", "--role", "node", "--registry", "TH", "--addr", "127.0.0.1:0", "--data-dir", dir, "--hub-url", hubURL,
+			"--hub-public-key", hubhttp.EncodePublic(pub), "--node-key", key)
+	}()
+	select {
+	case r := <-done:
+		if r.code() != exitRejected || !strings.Contains(r.err.Error(), "speaks HTTPS, not plain HTTP: use https://") {
+			t.Fatalf("exit %d: %v", r.code(), r.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve --role node kept waiting for a hub it cannot speak to")
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/api"
@@ -388,8 +387,13 @@ func fetchTrust(ctx context.Context, src *hubhttp.Source) error {
 		if err == nil {
 			return nil
 		}
-		// A list that does not verify will not verify on retry.
-		if strings.Contains(err.Error(), "pinned key") {
+		// A list that does not verify will not verify on retry, nor
+		// will a URL whose scheme the hub does not speak.
+		var pm *hubhttp.ProtocolMismatchError
+		if errors.As(err, &pm) {
+			return fmt.Errorf("host: --hub-url: the hub at %w", pm)
+		}
+		if errors.Is(err, hubhttp.ErrTrustRefused) {
 			return fmt.Errorf("host: %w", err)
 		}
 		if attempt == 1 || attempt%10 == 0 {
