@@ -247,6 +247,10 @@ type Source struct {
 	Client *Client
 	Pin    Pin
 	Log    *slog.Logger
+	// OnInstall, if set, is called (under the source's lock) with each
+	// list the source installs, signed as the hub served it, so that the
+	// node can keep the last one for a restart while the hub is down.
+	OnInstall func(compact string)
 
 	mu    sync.Mutex
 	trust *envelope.Trust
@@ -307,6 +311,12 @@ func (s *Source) Fetch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.Install(compact)
+}
+
+// Install takes a signed list as Fetch takes the hub's answer: a list
+// saved by an earlier run (OnInstall) is verified against the pin again.
+func (s *Source) Install(compact string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.trust == nil {
@@ -333,6 +343,9 @@ func (s *Source) Fetch(ctx context.Context) error {
 			return err
 		}
 		s.trust = t
+		if s.OnInstall != nil {
+			s.OnInstall(compact)
+		}
 		return nil
 	}
 	held := s.trust.Current()
@@ -349,6 +362,9 @@ func (s *Source) Fetch(ctx context.Context) error {
 	}
 	if err := s.trust.Update(compact); err != nil {
 		return err
+	}
+	if s.OnInstall != nil {
+		s.OnInstall(compact)
 	}
 	if s.Log != nil {
 		s.Log.Info("hubhttp: trust list updated", "version", l.Version)
