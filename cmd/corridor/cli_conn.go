@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/corridor-carbon/corridor/internal/client"
+	"github.com/corridor-carbon/corridor/internal/host"
 )
 
 // exitCodesHelp is appended to the long help of every API command.
@@ -28,7 +30,10 @@ malformed (HTTP 400/413/415), 3 the server rejected the request (HTTP
 401/403 permission, 404 unknown registry or resource, 409/422 the rules; its
 problem code, detail and field are printed), 4 the server cannot be reached
 or is unavailable (HTTP 503, e.g. the corridor's hub down: retry later).
-Environment: CORRIDOR_SERVER, CORRIDOR_TOKEN, CORRIDOR_REGISTRY.`
+TLS: an https --server is verified against --tls-ca (the system roots when empty);
+--tls-cert/--tls-key present a client certificate to a server that requires one.
+Environment: CORRIDOR_SERVER, CORRIDOR_TOKEN, CORRIDOR_REGISTRY, CORRIDOR_TLS_CA,
+CORRIDOR_TLS_CLIENT_CERT, CORRIDOR_TLS_CLIENT_KEY.`
 
 // apiFlags are the connection and output flags of the API commands.
 type apiFlags struct {
@@ -37,6 +42,10 @@ type apiFlags struct {
 	registry string
 	key      string
 	json     bool
+	// tls is the outgoing TLS of every API command: the CA the server's
+	// certificate must chain to and the client certificate it may require.
+	tls        host.TLSOptions
+	httpClient *http.Client
 
 	tokenFlag *pflag.Flag
 }
@@ -51,6 +60,19 @@ func (f *apiFlags) add(fs *pflag.FlagSet) {
 	f.tokenFlag = fs.Lookup("token")
 	fs.StringVar(&f.registry, "registry", envDefault("CORRIDOR_REGISTRY", "CN"), "registry code on the server (env CORRIDOR_REGISTRY)")
 	fs.BoolVar(&f.json, "json", false, "print the API's JSON instead of readable text")
+	f.addTLS(fs)
+}
+
+// addTLS registers --tls-ca, --tls-cert and --tls-key, the outgoing TLS
+// of every API command.
+func (f *apiFlags) addTLS(fs *pflag.FlagSet) {
+	// The environment names are serve's outgoing ones (serve's --tls-cert
+	// is its server certificate, CORRIDOR_TLS_CERT), so one environment
+	// serves a node process and the CLI beside it.
+	f.tls.CA = envDefault("CORRIDOR_TLS_CA", "")
+	fs.Var(&tlsCAFlag{f: f}, "tls-ca", "verify an https server against this PEM CA instead of the system roots (env CORRIDOR_TLS_CA)")
+	fs.StringVar(&f.tls.ClientCert, "tls-cert", envDefault("CORRIDOR_TLS_CLIENT_CERT", ""), "present this PEM client certificate to a server that requires one (env CORRIDOR_TLS_CLIENT_CERT)")
+	fs.StringVar(&f.tls.ClientKey, "tls-key", envDefault("CORRIDOR_TLS_CLIENT_KEY", ""), "the PEM private key of --tls-cert (env CORRIDOR_TLS_CLIENT_KEY)")
 }
 
 // addKey registers --idempotency-key on a write command.
@@ -63,7 +85,62 @@ func (f *apiFlags) client() *client.Client {
 	if f.tokenFlag != nil && !f.tokenFlag.Changed {
 		token = envDefault("CORRIDOR_TOKEN", "")
 	}
-	return client.New(f.server, token)
+	c := client.New(f.server, token)
+	if f.httpClient == nil {
+		// A command run without withUsageExit's check: the same
+		// client, the flags' error left to the request.
+		if err := f.connect(nil); err != nil {
+			f.httpClient = &http.Client{Transport: failingTransport{err}}
+		}
+	}
+	c.HTTP = f.httpClient
+	return c
+}
+
+// failingTransport answers every request with err.
+type failingTransport struct{ err error }
+
+func (t failingTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, t.err }
+
+// tlsCAFlag is --tls-ca of the API commands. It is a flag type of its own
+// so that withUsageExit finds the command's apiFlags from its flag set
+// and checks the TLS files before the command runs.
+type tlsCAFlag struct{ f *apiFlags }
+
+func (v *tlsCAFlag) String() string     { return v.f.tls.CA }
+func (v *tlsCAFlag) Set(s string) error { v.f.tls.CA = s; return nil }
+func (v *tlsCAFlag) Type() string       { return "string" }
+
+// connectAPI runs the TLS check of c's API flags, if it has them.
+func connectAPI(c *cobra.Command) error {
+	fl := c.Flags().Lookup("tls-ca")
+	if fl == nil {
+		return nil
+	}
+	if v, ok := fl.Value.(*tlsCAFlag); ok {
+		return v.f.connect(c)
+	}
+	return nil
+}
+
+// connect checks the TLS flags and builds the HTTP client every API
+// command uses; it runs before a command, so a wrong CA or key file is a
+// usage error (exit 2) and nothing is sent.
+func (f *apiFlags) connect(cmd *cobra.Command) error {
+	if f.tls == (host.TLSOptions{}) {
+		f.httpClient = http.DefaultClient
+		return nil
+	}
+	cfg, err := f.tls.ClientConfig()
+	if err != nil {
+		msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "host: "), "--tls-client-", "--tls-")
+		if cmd == nil {
+			return errors.New(msg)
+		}
+		return usageError(cmd, "%s", msg)
+	}
+	f.httpClient = client.NewHTTP(cfg)
+	return nil
 }
 
 // idempotencyKey returns --idempotency-key, or a fresh key that it prints
@@ -121,9 +198,32 @@ func (f *apiFlags) apiError(what string, err error) error {
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) {
-		return &exitError{code: exitUnreachable, err: fmt.Errorf("%s: cannot reach the server at %s (set --server or CORRIDOR_SERVER): %w", what, f.server, ue.Err)}
+		return &exitError{code: exitUnreachable, err: fmt.Errorf("%s: cannot reach the server at %s (%s): %w", what, f.server, tlsHint(ue.Err), ue.Err)}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// tlsHint names the flag that fixes a failed connection: the CA for a
+// certificate the client cannot verify, the client certificate for a
+// server that requires one, the URL otherwise.
+func tlsHint(err error) string {
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	switch {
+	case errors.As(err, &unknown):
+		return "its certificate is not signed by a CA this client trusts: pass the corridor's CA as --tls-ca or CORRIDOR_TLS_CA"
+	case errors.As(err, &host):
+		return "its certificate is not for this host name: check --server"
+	case errors.As(err, &invalid):
+		return "its certificate is not valid: " + invalid.Error()
+	// The server's alert reaches the client as text only (crypto/tls's
+	// alert type is unexported).
+	case strings.Contains(err.Error(), "remote error: tls: certificate required"), strings.Contains(err.Error(), "remote error: tls: bad certificate"),
+		strings.Contains(err.Error(), "remote error: tls: unknown certificate authority"):
+		return "it requires a client certificate it accepts: pass --tls-cert and --tls-key (env CORRIDOR_TLS_CLIENT_CERT, CORRIDOR_TLS_CLIENT_KEY)"
+	}
+	return "set --server or CORRIDOR_SERVER"
 }
 
 // usageError is a bad flag or argument: exit 2, nothing sent.
@@ -181,7 +281,7 @@ func withUsageExit(cmd *cobra.Command) *cobra.Command {
 			if len(missing) > 0 {
 				return usageError(c, "missing required flag(s) %s", strings.Join(missing, ", "))
 			}
-			return nil
+			return connectAPI(c)
 		}
 	}
 	for _, sub := range cmd.Commands() {

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/corridor-carbon/corridor/internal/host"
+	"github.com/corridor-carbon/corridor/internal/hub/hubhttp"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
@@ -39,12 +40,14 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 // hostError gives a host error its exit code: 2 for bad input, 3 for a
-// refusal by the registry's rules, 1 otherwise.
+// refusal by the registry's rules or a hub that refuses this node's
+// settings (another protocol than --hub-url's, another key than the pin),
+// 1 otherwise.
 func hostError(err error) error {
 	if errors.Is(err, host.ErrInvalid) {
 		return &exitError{code: exitUsage, err: err}
 	}
-	if errors.Is(err, host.ErrAlreadyBootstrapped) {
+	if errors.Is(err, host.ErrAlreadyBootstrapped) || errors.Is(err, hubhttp.ErrProtocolMismatch) || errors.Is(err, hubhttp.ErrTrustRefused) {
 		return &exitError{code: exitRejected, err: err}
 	}
 	if e, ok := ledger.AsError(err); ok && e.Kind != ledger.KindOther && e.Kind != ledger.KindTransient {

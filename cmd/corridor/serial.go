@@ -83,7 +83,8 @@ func lookupElsewhere(ctx context.Context, f *apiFlags, serial string, info regis
 	if err != nil {
 		return view, f.apiError("serial (registries)", err)
 	}
-	anon := client.New(f.server, "")
+	anon := f.client()
+	anon.Token = ""
 	var codes []string
 	servesOrigin := origin == f.registry
 	for _, r := range regs {

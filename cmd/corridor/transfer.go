@@ -331,6 +331,14 @@ func printCorridorBlocks(out io.Writer, bs []client.Block) error {
 
 // printTransfer prints the hub's record: a summary, the status history
 // and the serial ranges.
+// senderStates say what each client.Transfer SenderState means.
+var senderStates = map[string]string{
+	"reserved_not_sent":     "reserved, not yet sent to the hub",
+	"sent_not_acknowledged": "reserved and sent, not yet acknowledged by the hub",
+	"acknowledged":          "sent; the hub's last answer is the status above",
+	"settled_not_reported":  "escrow settled here, the hub not yet told",
+}
+
 func printTransfer(out io.Writer, tr client.Transfer) error {
 	acc := func(a string) string {
 		if a == "" {
@@ -341,6 +349,9 @@ func printTransfer(out io.Writer, tr client.Transfer) error {
 	fmt.Fprintf(out, "Transfer %s: status %d (%s)%s\n  from     %s %s\n  to       %s %s\n  units    %d %s, purpose %s\n",
 		tr.ID, tr.Status, tr.StatusName, map[bool]string{true: ", final", false: ", in progress"}[tr.Final],
 		tr.FromRegistry, acc(tr.FromAccount), tr.ToRegistry, acc(tr.ToAccount), tr.Quantity, tr.UnitType, tr.Purpose)
+	if tr.SenderState != "" {
+		fmt.Fprintf(out, "  at %s   %s (the hub's record is not available: this is %s's own)\n", tr.FromRegistry, senderStates[tr.SenderState], tr.FromRegistry)
+	}
 	if !tr.EscrowExpiresAt.IsZero() && !tr.Final { // a final transfer's escrow is settled
 		fmt.Fprintf(out, "  escrow   expires %s\n", tr.EscrowExpiresAt.UTC().Format(time.RFC3339))
 	}
@@ -366,6 +377,7 @@ func (f *apiFlags) addConn(fs *pflag.FlagSet) {
 	fs.StringVar(&f.server, "server", envDefault("CORRIDOR_SERVER", "http://127.0.0.1:8080"), "base URL of the Corridor server (env CORRIDOR_SERVER)")
 	fs.StringVar(&f.token, "token", "", "API token (env CORRIDOR_TOKEN): a party's token shows the transfers' account numbers")
 	f.tokenFlag = fs.Lookup("token")
+	f.addTLS(fs)
 }
 
 // jsonFlags are the machine-output flags of a command group: --json, as

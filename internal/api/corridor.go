@@ -450,7 +450,7 @@ func (v *transferViewer) view(t hub.Transfer) TransferView {
 	p := t.Proposal
 	out := TransferView{ID: t.ID, Status: int(t.Status), StatusName: t.Status.String(), Final: t.Status.Final(),
 		FromRegistry: p.FromRegistry, ToRegistry: p.ToRegistry, UnitType: p.UnitType, Purpose: p.Purpose, Quantity: p.Quantity,
-		Blocks: blockViews(p.Blocks), EscrowExpiresAt: p.EscrowExpiry, StartedAt: t.Started(), UpdatedAt: t.Updated(), History: []StatusChangeView{}}
+		Blocks: blockViews(p.Blocks), EscrowExpiresAt: p.EscrowExpiry, StartedAt: t.Started(), UpdatedAt: t.Updated(), History: []StatusChangeView{}, SenderState: t.SenderState}
 	if v.seesSide(p.FromRegistry, p.FromAccount) || v.seesSide(p.ToRegistry, p.ToAccount) {
 		out.FromAccount, out.ToAccount = p.FromAccount, p.ToAccount
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
@@ -58,6 +60,8 @@ var errPing = errors.New("api: database ping failed")
 type readiness struct {
 	Ready      bool              `json:"ready"`
 	Registries map[string]string `json:"registries"`
+	// Hub is a networked node's hub link (WithHubLink), detail only.
+	Hub *HubLinkStatus `json:"hub,omitempty"`
 }
 
 // ReadyHandler serves /readyz: 200 when every registry node's database
@@ -83,6 +87,10 @@ func (s *Server) ReadyHandler() http.Handler {
 			if err != nil {
 				out.Ready, out.Registries[code] = false, readyReason(code, err)
 			}
+		}
+		if s.hubLink != nil {
+			st := s.hubLink.HubLinkStatus()
+			out.Hub = &st
 		}
 		status := http.StatusOK
 		if !out.Ready {
@@ -115,4 +123,76 @@ func readyReason(code string, err error) string {
 		return registry.CodeNotServing + ": the serving lock was lost and another process now holds it"
 	}
 	return err.Error()
+}
+
+// HubLinkStatus is a networked registry node's view of its link to the
+// corridor's hub, in /readyz and /metrics. A node whose hub is down keeps
+// serving its own reads and writes (transfers abroad wait in its outbox),
+// so the link's state is detail: it does not make the node unready.
+type HubLinkStatus struct {
+	// State is "up" (the hub answered the last call), "down" (it did not,
+	// or answered 5xx) or "unknown" (no call yet).
+	State string `json:"state"`
+	// Reason is a short code when down: unreachable, hub_error,
+	// protocol_mismatch.
+	Reason string `json:"reason,omitempty"`
+	// LastContact is when the hub last answered a call (absent: never,
+	// in this process).
+	LastContact *time.Time `json:"last_contact,omitempty"`
+	// TrustVersion is the trust list in force; TrustSaved says that it is
+	// the one saved by an earlier run (the hub has not been reached yet).
+	TrustVersion uint64 `json:"trust_version"`
+	TrustSaved   bool   `json:"trust_saved,omitempty"`
+	// Backlog: transfers the node still owes the hub messages about (not
+	// final there), and of them those the hub has not acknowledged at all.
+	Backlog        int `json:"backlog"`
+	Unacknowledged int `json:"unacknowledged"`
+}
+
+// HubLinkReporter gives the hub link's status now.
+type HubLinkReporter interface {
+	HubLinkStatus() HubLinkStatus
+}
+
+// WithHubLink makes /readyz and /metrics report the node's hub link. It
+// returns s.
+func (s *Server) WithHubLink(r HubLinkReporter) *Server {
+	if r == nil {
+		return s
+	}
+	s.hubLink = r
+	s.metrics.reg.MustRegister(hubLinkCollector{r})
+	return s
+}
+
+var (
+	descHubUp      = prometheus.NewDesc("corridor_hub_link_up", "1 when the hub answered this node's last call, 0 otherwise.", nil, nil)
+	descHubContact = prometheus.NewDesc("corridor_hub_last_contact_timestamp_seconds", "When the hub last answered this node (Unix time; 0: never since start).", nil, nil)
+	descHubBacklog = prometheus.NewDesc("corridor_hub_outbox_backlog", "Transfers this node still owes the hub messages about, by whether the hub acknowledged any yet.", []string{"acknowledged"}, nil)
+	descHubTrust   = prometheus.NewDesc("corridor_hub_trust_version", "Version of the trust list in force at this node.", nil, nil)
+)
+
+// hubLinkCollector exports the hub link's status.
+type hubLinkCollector struct{ r HubLinkReporter }
+
+func (c hubLinkCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descHubUp, descHubContact, descHubBacklog, descHubTrust} {
+		ch <- d
+	}
+}
+
+func (c hubLinkCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.r.HubLinkStatus()
+	up, contact := 0.0, 0.0
+	if st.State == "up" {
+		up = 1
+	}
+	if st.LastContact != nil {
+		contact = float64(st.LastContact.UnixNano()) / 1e9
+	}
+	ch <- prometheus.MustNewConstMetric(descHubUp, prometheus.GaugeValue, up)
+	ch <- prometheus.MustNewConstMetric(descHubContact, prometheus.GaugeValue, contact)
+	ch <- prometheus.MustNewConstMetric(descHubBacklog, prometheus.GaugeValue, float64(st.Backlog-st.Unacknowledged), "true")
+	ch <- prometheus.MustNewConstMetric(descHubBacklog, prometheus.GaugeValue, float64(st.Unacknowledged), "false")
+	ch <- prometheus.MustNewConstMetric(descHubTrust, prometheus.GaugeValue, float64(st.TrustVersion))
 }

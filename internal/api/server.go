@@ -25,6 +25,8 @@ type Server struct {
 	link hub.Link
 	// article6 is the hub's Article 6 ledger (article6.go); nil: none.
 	article6 Article6Reports
+	// hubLink is a networked node's hub link status (health.go); nil: none.
+	hubLink HubLinkReporter
 
 	openapiOnce sync.Once
 	openapi     []byte

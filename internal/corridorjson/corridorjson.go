@@ -98,6 +98,11 @@ type Transfer struct {
 	StartedAt       time.Time      `json:"started_at,omitzero"`
 	UpdatedAt       time.Time      `json:"updated_at,omitzero"`
 	History         []StatusChange `json:"history"`
+	// SenderState is set when the sending node answers from its own
+	// record because the hub has none yet or cannot be reached:
+	// reserved_not_sent, sent_not_acknowledged, acknowledged or
+	// settled_not_reported.
+	SenderState string `json:"sender_state,omitempty"`
 }
 
 // Registry is one registry of GET /api/v1/registries: every participant

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/api"
@@ -353,8 +352,19 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	client := hubhttp.NewClient(clientTLS, 10*time.Second)
-	src := &hubhttp.Source{URL: trustURL, Client: client, Pin: pin, Log: slog.Default()}
-	if err := fetchTrust(ctx, src); err != nil {
+	if o.Storage.DatabaseURL == "" || o.Storage.DataDir != "" {
+		if err := os.MkdirAll(filepath.Join(o.Storage.DataDir, "registries"), 0o755); err != nil {
+			return fmt.Errorf("host: data dir: %w", err)
+		}
+	}
+	savedTrust := o.Storage.TrustFile(o.Code)
+	src := &hubhttp.Source{URL: trustURL, Client: client, Pin: pin, Log: slog.Default(), OnInstall: func(c string) { saveTrust(savedTrust, c) }}
+	hl, err := newHubLink(client.HTTP.Transport, o.HubURL, src)
+	if err != nil {
+		return err
+	}
+	client.HTTP.Transport = hl
+	if err := firstTrust(ctx, src, savedTrust, hl); err != nil {
 		return err
 	}
 	self, ok := src.Current().Entry(o.Code)
@@ -366,11 +376,6 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	}
 	// The node alone, not Open: Open links its nodes through an embedded
 	// hub, and this node's hub is the hub process.
-	if o.Storage.DatabaseURL == "" {
-		if err := os.MkdirAll(filepath.Join(o.Storage.DataDir, "registries"), 0o755); err != nil {
-			return fmt.Errorf("host: data dir: %w", err)
-		}
-	}
 	db, err := store.Open(ctx, o.Storage.Store(o.Code))
 	if err != nil {
 		return fmt.Errorf("host: open registry %s: %w", o.Code, err)
@@ -391,26 +396,28 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	if err != nil {
 		return err
 	}
+	hl.setEndpoint(ep)
 	go tick(ctx, o.Code, ep.Tick)
 	refresh := o.TrustRefresh
 	if refresh == 0 {
 		refresh = time.Minute
 	}
 	go src.Run(ctx, refresh)
-	link := &hubhttp.NodeLink{Endpoint: ep, Client: client, HubURL: o.HubURL}
+	link := nodeLink{NodeLink: &hubhttp.NodeLink{Endpoint: ep, Client: client, HubURL: o.HubURL}, src: src}
 	mux := http.NewServeMux()
 	mux.Handle("GET /"+hubhttp.PathSnapshot, &hubhttp.SnapshotHandler{Node: n, HubOrg: org.ID, HubCode: src.Current().Issuer, Trust: src.Current})
 	mux.Handle("GET /"+hubhttp.PathArticle6, &hubhttp.Article6Handler{Node: n, HubCode: src.Current().Issuer, Trust: src.Current})
 	mux.Handle("/hub/", hubhttp.NodeHandler(ep, nil))
-	mux.Handle("/", nodeHandler([]*registry.Node{n}, link))
+	mux.Handle("/", nodeHandler([]*registry.Node{n}, link, hl))
 	slog.Info("corridor node", "registry", o.Code, "kid", signer.KID, "hub", o.HubURL, "trust_version", src.Current().Version, "storage", o.Storage.Where())
 	return serveOn(ctx, ln, mux, serverTLS)
 }
 
 // nodeHandler is the node's API and web, which reach the corridor through
-// link.
-func nodeHandler(nodes []*registry.Node, link hub.Link) http.Handler {
-	return Handler(nodes, link)
+// link; its /readyz and /metrics report the hub link hl.
+func nodeHandler(nodes []*registry.Node, link hub.Link, hl api.HubLinkReporter) http.Handler {
+	h, _ := handler(nodes, link, hl, "", false)
+	return h
 }
 
 // TickEvery is how often a hub or node process runs its protocol timers
@@ -439,8 +446,13 @@ func fetchTrust(ctx context.Context, src *hubhttp.Source) error {
 		if err == nil {
 			return nil
 		}
-		// A list that does not verify will not verify on retry.
-		if strings.Contains(err.Error(), "pinned key") {
+		// A list that does not verify will not verify on retry, nor
+		// will a URL whose scheme the hub does not speak.
+		var pm *hubhttp.ProtocolMismatchError
+		if errors.As(err, &pm) {
+			return fmt.Errorf("host: --hub-url: the hub at %w", pm)
+		}
+		if errors.Is(err, hubhttp.ErrTrustRefused) {
 			return fmt.Errorf("host: %w", err)
 		}
 		if attempt == 1 || attempt%10 == 0 {

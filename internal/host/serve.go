@@ -18,22 +18,23 @@ import (
 // the corridor the nodes belong to (Nodes.Link; nil for none), for the
 // API's and the pages' cross-registry parts.
 func Handler(nodes []*registry.Node, link hub.Link) http.Handler {
-	h, _ := handler(nodes, link, "", false)
+	h, _ := handler(nodes, link, nil, "", false)
 	return h
 }
 
 // Handler is the HTTP surface of the open nodes (as the package's Handler),
 // with the demo's notes on the pages when they hold the demo's data.
 func (ns *Nodes) Handler() http.Handler {
-	h, _ := handler(ns.List, ns.Link, "", ns.Demo)
+	h, _ := handler(ns.List, ns.Link, nil, "", ns.Demo)
 	return h
 }
 
-// handler is Handler with the demo tokens file the dashboard's sign-in
+// handler is Handler with a networked node's hub link for /readyz and
+// /metrics (nil: none), the demo tokens file the dashboard's sign-in
 // hint names ("": none) and whether the pages show the demo's notes; it
 // returns the dashboard too.
-func handler(nodes []*registry.Node, link hub.Link, tokensFile string, demo bool) (http.Handler, *web.Site) {
-	apiSrv := api.New(nodes...).WithLink(link)
+func handler(nodes []*registry.Node, link hub.Link, hl api.HubLinkReporter, tokensFile string, demo bool) (http.Handler, *web.Site) {
+	apiSrv := api.New(nodes...).WithLink(link).WithHubLink(hl)
 	site := web.New(nodes...).WithLink(link).WithTokensFile(tokensFile).WithDemo(demo)
 	if c, ok := link.(*hub.Corridor); ok && c != nil {
 		// The corridor page's reconciliation section, cached: the hub reads
@@ -70,7 +71,7 @@ func Listen(addr string) (net.Listener, error) {
 // ends, then shuts down gracefully (up to 10 s for requests in flight). It
 // closes ln.
 func Serve(ctx context.Context, ln net.Listener, ns *Nodes, tokensFile string) error {
-	h, site := handler(ns.List, ns.Link, tokensFile, ns.Demo)
+	h, site := handler(ns.List, ns.Link, nil, tokensFile, ns.Demo)
 	// Expired dashboard sessions are swept while the server runs, not only
 	// when someone signs in.
 	sweepCtx, stopSweep := context.WithCancel(ctx)

@@ -609,3 +609,55 @@ func findingCodes(fs []protocol.Finding) string {
 	}
 	return strings.Join(codes, ", ")
 }
+
+// Backlog counts the transfers the relay still owes the hub messages
+// about: Owed are not final at the hub yet; Unacknowledged of them the
+// hub has not answered at all (its proposal not yet taken).
+type Backlog struct {
+	Owed           int `json:"owed"`
+	Unacknowledged int `json:"unacknowledged"`
+}
+
+// Backlog is the relay's backlog now (for /readyz and /metrics).
+func (e *Endpoint) Backlog() Backlog {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var b Backlog
+	for _, o := range e.relay {
+		if o.done {
+			continue
+		}
+		b.Owed++
+		if o.heard == protocol.StatusNone {
+			b.Unacknowledged++
+		}
+	}
+	return b
+}
+
+// LocalTransfer is the sending node's own record of transfer tx, from its
+// relay: the proposal as it sends it, the last status the hub told it
+// (0: none) and its SenderState. A node answers it when the hub has no
+// record of the transfer yet or cannot be reached.
+func (e *Endpoint) LocalTransfer(tx string) (Transfer, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	o := e.relay[tx]
+	if o == nil {
+		return Transfer{}, false
+	}
+	p, err := e.proposal(o.esc)
+	if err != nil {
+		return Transfer{}, false
+	}
+	state := SenderReservedNotSent
+	switch {
+	case o.esc.Settled != "" && !o.done:
+		state = SenderSettledNotReported
+	case o.heard != protocol.StatusNone:
+		state = SenderAcknowledged
+	case o.attempt > 0:
+		state = SenderSentNotAcknowledged
+	}
+	return Transfer{ID: tx, Proposal: p, Status: o.heard, History: []StatusChange{{Status: o.heard, At: o.esc.At}}, SenderState: state}, true
+}

@@ -114,7 +114,20 @@ type Transfer struct {
 	// ImportAcknowledged: the acquirer has confirmed the import of a
 	// completed transfer; until then the hub re-sends the 4 notice.
 	ImportAcknowledged bool `json:"import_acknowledged,omitempty"`
+	// SenderState is set only on a record the sending node answers from
+	// its own relay because the hub has none (yet) or cannot be reached:
+	// SenderReservedNotSent, SenderSentNotAcknowledged, SenderAcknowledged
+	// or SenderSettledNotReported (Endpoint.LocalTransfer).
+	SenderState string `json:"sender_state,omitempty"`
 }
+
+// Sender states of a transfer as its sending node knows it.
+const (
+	SenderReservedNotSent     = "reserved_not_sent"
+	SenderSentNotAcknowledged = "sent_not_acknowledged"
+	SenderAcknowledged        = "acknowledged"
+	SenderSettledNotReported  = "settled_not_reported"
+)
 
 // Statuses lists the statuses the transfer went through, in order.
 func (t Transfer) Statuses() []protocol.Status {

@@ -55,7 +55,7 @@ func NewClient(tlsConfig *tls.Config, timeout time.Duration) *Client {
 	tr.TLSClientConfig = tlsConfig
 	tr.ResponseHeaderTimeout = timeout
 	tr.MaxIdleConnsPerHost = 8
-	return &Client{HTTP: &http.Client{Transport: tr, Timeout: timeout,
+	return &Client{HTTP: &http.Client{Transport: mismatchTransport{tr}, Timeout: timeout,
 		// A redirect would move a signed message to a URL the trust list
 		// does not name: refuse to follow.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

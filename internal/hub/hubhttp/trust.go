@@ -3,6 +3,7 @@ package hubhttp
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -246,10 +247,47 @@ type Source struct {
 	Client *Client
 	Pin    Pin
 	Log    *slog.Logger
+	// OnInstall, if set, is called (under the source's lock) with each
+	// list the source installs, signed as the hub served it, so that the
+	// node can keep the last one for a restart while the hub is down.
+	OnInstall func(compact string)
 
 	mu    sync.Mutex
 	trust *envelope.Trust
 }
+
+// ErrTrustRefused: the hub's first trust list does not verify against the
+// pin; fetching it again will not change that.
+var ErrTrustRefused = errors.New("hubhttp: the hub's trust list is refused")
+
+// ErrPinMismatch: the hub's trust list is signed by another key than the
+// pinned one (it is ErrTrustRefused too).
+var ErrPinMismatch = errors.New("the hub's signature does not match the pinned key")
+
+// pinMismatch says which key the pin names and which one the hub used,
+// by fingerprint (the RFC 7638 thumbprint keygen prints as kid).
+func (s *Source) pinMismatch(signedBy string) error {
+	fp, err := KeyID(s.Pin.Public)
+	if err != nil {
+		fp = "unknown"
+	}
+	detail := fmt.Sprintf("fingerprint %s", fp)
+	if s.Pin.KID != "" && s.Pin.KID != fp {
+		detail += fmt.Sprintf(", pinned as kid %s", s.Pin.KID)
+	}
+	if signedBy != "" {
+		detail += fmt.Sprintf("; the hub signed with kid %s", signedBy)
+	}
+	return refusedError{fmt.Errorf("hubhttp: trust list from %s: %w (%s): check --hub-public-key against the pin 'corridor keygen' printed for the hub's key", s.URL, ErrPinMismatch, detail)}
+}
+
+// refusedError is a first trust list refused for good: ErrTrustRefused,
+// with its own message.
+type refusedError struct{ err error }
+
+func (e refusedError) Error() string        { return e.err.Error() }
+func (e refusedError) Unwrap() error        { return e.err }
+func (e refusedError) Is(target error) bool { return target == ErrTrustRefused }
 
 // ErrNoTrust: no trust list has been fetched yet.
 var ErrNoTrust = errors.New("hubhttp: no trust list yet")
@@ -273,27 +311,41 @@ func (s *Source) Fetch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.Install(compact)
+}
+
+// Install takes a signed list as Fetch takes the hub's answer: a list
+// saved by an earlier run (OnInstall) is verified against the pin again.
+func (s *Source) Install(compact string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.trust == nil {
-		kid := s.Pin.KID
-		if kid == "" {
-			jws, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{jose.EdDSA})
-			if err != nil || len(jws.Signatures) != 1 {
-				return fmt.Errorf("hubhttp: trust list from %s is not a JWS", s.URL)
-			}
-			kid = jws.Signatures[0].Protected.KeyID
+		jws, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{jose.EdDSA})
+		if err != nil || len(jws.Signatures) != 1 {
+			return refusedError{fmt.Errorf("hubhttp: trust list from %s is not a JWS signed once with EdDSA", s.URL)}
+		}
+		kid := jws.Signatures[0].Protected.KeyID
+		// The pin is checked here, before the list's own checks, so that a
+		// wrong pin is said as such and not as go-jose's error.
+		if s.Pin.KID != "" && kid != s.Pin.KID {
+			return s.pinMismatch(kid)
+		}
+		if _, err := jws.Verify(ed25519.PublicKey(s.Pin.Public)); err != nil {
+			return s.pinMismatch(kid)
 		}
 		anchor := envelope.Key{KID: kid, Public: s.Pin.Public, From: time.Unix(0, 0), Until: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}
 		l, err := envelope.OpenTrustList(compact, []envelope.Key{anchor}, 0)
 		if err != nil {
-			return fmt.Errorf("hubhttp: trust list from %s (pinned key): %w", s.URL, err)
+			return refusedError{fmt.Errorf("hubhttp: trust list from %s (signed by the pinned key): %w", s.URL, err)}
 		}
 		t, err := envelope.NewTrust(l)
 		if err != nil {
 			return err
 		}
 		s.trust = t
+		if s.OnInstall != nil {
+			s.OnInstall(compact)
+		}
 		return nil
 	}
 	held := s.trust.Current()
@@ -310,6 +362,9 @@ func (s *Source) Fetch(ctx context.Context) error {
 	}
 	if err := s.trust.Update(compact); err != nil {
 		return err
+	}
+	if s.OnInstall != nil {
+		s.OnInstall(compact)
 	}
 	if s.Log != nil {
 		s.Log.Info("hubhttp: trust list updated", "version", l.Version)
