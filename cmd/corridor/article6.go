@@ -59,7 +59,7 @@ it checks a proposal or serves a report) are not in it.
 sheet per table (all five unless --table names one).
 
 Exit codes: 0 ok, 1 it could not run (database unreachable, no hub tables), 2 a
-flag is wrong, 3 the ledger refuses the request (e.g. a year before 2021).`,
+flag is wrong (e.g. a year before 2021), 3 the ledger refuses the request.`,
 		Example: `  corridor article6 aef --hub-db data/hub.db --party TH --year 2026 --table actions --format csv
   corridor article6 aef --hub-url postgres://... --hub-schema hub --party ID --year 2026 --format xlsx --out id-2026.xlsx`,
 		Args: cobra.NoArgs,
@@ -69,6 +69,19 @@ flag is wrong, 3 the ledger refuses the request (e.g. a year before 2021).`,
 			}
 			if format != "csv" && format != "xlsx" {
 				return usageError(cmd, "--format must be csv or xlsx, not %q", format)
+			}
+			// The API's checks (400 year_invalid), made here before the
+			// database is opened so the flag at fault is named.
+			if year < 2021 || year > 2100 {
+				return usageError(cmd, "--year must be a year from 2021 to 2100 (Article 6.2 ITMOs are mitigation from 2021 on), not %d (year_invalid)", year)
+			}
+			if version < 1 {
+				return usageError(cmd, "--version must be a whole number from 1, not %d (version_invalid)", version)
+			}
+			if format == "xlsx" {
+				if err := refuseBinaryOnTerminal(cmd, out); err != nil {
+					return err
+				}
 			}
 			name := ""
 			if table != "" {
@@ -93,6 +106,9 @@ flag is wrong, 3 the ledger refuses the request (e.g. a year before 2021).`,
 			}
 			first, _ := strconv.Atoi(m[1])
 			last, _ := strconv.Atoi(m[2])
+			if first < 2021 || last > 2100 || last < first {
+				return usageError(cmd, "--ndc-period must be FIRST-LAST years from 2021 to 2100, FIRST not after LAST, not %q (year_invalid)", period)
+			}
 			ctx := cmd.Context()
 			db, err := store.OpenReadOnly(ctx, store.Config{Path: hubDB, URL: hubURL, Schema: hubSchema})
 			if err != nil {

@@ -53,8 +53,11 @@ route, price, direct, indirect, benchmark_a), streamed with a progress bar:
 
 The 8-digit CN code is matched to the default-value table's coarser codes (longest prefix);
 origins without a row use "Other countries and territories" and the result says so.
-Figures are exact decimals; euros are rounded half-up to the cent; the declaration's
-certificates to surrender are rounded up to whole certificates.
+Figures are exact decimals; euros are rounded half-up to the cent. The declaration's
+certificates to surrender are rounded up to whole certificates, and its cost is that of
+the whole certificates surrendered. De minimis (Art. 2a): a declarant importing at most
+50 t of iron and steel, aluminium, fertilisers and cement in a year owes nothing for them;
+a single line of 50 t or less is reported as exempt if it is all you import that year.
 
 The embedded default values (v20260204) are the annex that Implementing Regulation
 (EU) 2026/1740 replaced retroactively from 1 January 2026: results say so. Load the
@@ -208,7 +211,11 @@ func runCBAM(cmd *cobra.Command, f cbamFlags) error {
 	if err != nil {
 		return cbamInputError(err)
 	}
-	out := map[string]any{"result": res}
+	decl := cbam.NewDeclaration()
+	decl.Add(res)
+	// The declaration of this line alone, as the API's declaration shows it
+	// (de minimis applied as if the line were the year's only import).
+	out := map[string]any{"result": res, "declaration": decl.Years()}
 	var proj *cbam.Projection
 	if f.projection {
 		p, err := calc.Project(line)

@@ -28,10 +28,46 @@ func TestCBAMCommandSingleLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"certificates          2169.8323", "EUR 163518.56", "default value of CN for 7208", "v20260204", "SUPERSEDED", "2026/1740"} {
+	for _, want := range []string{"certificates (exact)  2169.8323", "EUR 163518.56 (2169.8323 × EUR 75.36, the line's share)",
+		"to surrender          2170 whole certificates (rounded up), cost EUR 163531.20", "not exempt",
+		"default value of CN for 7208", "v20260204", "SUPERSEDED", "2026/1740"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestCBAMCommandDeMinimis: a 40 t steel line is exempt in the API's
+// declaration (Art. 2a, 50 t a year); the CLI says so, with the condition
+// that it is the year's only import, and what is owed above the threshold.
+func TestCBAMCommandDeMinimis(t *testing.T) {
+	args := []string{"--origin", "CN", "--cn", "72081000", "--tonnes", "40", "--year", "2026", "--quarter", "1"}
+	out, _, err := runCBAMArgs(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"de minimis            40 t ≤ 50 t: exempt if this is all you import", "owes 0 certificates, EUR 0",
+		"all count: 87 whole certificates (rounded up), cost EUR 6556.32"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	js, _, err := runCBAMArgs(t, append(args, "--json")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"exempt": true`, `"certificates_to_surrender": "0"`, `"cost_eur": "0"`} {
+		if !strings.Contains(js, want) {
+			t.Errorf("JSON lacks %q:\n%s", want, js)
+		}
+	}
+	// Hydrogen does not count toward the threshold: no exemption.
+	out, _, err = runCBAMArgs(t, "--origin", "ID", "--cn", "28041000", "--tonnes", "5", "--year", "2026", "--quarter", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "de minimis") || !strings.Contains(out, "to surrender") {
+		t.Errorf("hydrogen line:\n%s", out)
 	}
 }
 
@@ -57,7 +93,7 @@ func TestCBAMCommandPricesAndDataset(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Grey clinker 1.39 × 1.10 = 1.529; 15.29 − 10 × 0.975 × 0.666 = 8.7965 certificates × 70.10 = 616.63.
-	for _, want := range []string{"certificates          8.7965", "EUR 616.63", "price table prices.csv", "v20260731"} {
+	for _, want := range []string{"certificates (exact)  8.7965", "EUR 616.63", "price table prices.csv", "v20260731"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

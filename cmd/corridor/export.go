@@ -63,8 +63,10 @@ when it is a terminal (--progress always|never overrides).` + exitCodesHelp,
 			if progress != "auto" && progress != "always" && progress != "never" {
 				return usageError(cmd, "--progress must be auto, always or never, not %q", progress)
 			}
-			if fm == export.XLSX && out == "" && isTerminal(cmd.OutOrStdout()) {
-				return usageError(cmd, "an XLSX file is binary: give --out FILE or redirect stdout")
+			if fm == export.XLSX {
+				if err := refuseBinaryOnTerminal(cmd, out); err != nil {
+					return err
+				}
 			}
 			showBar := progress == "always" || progress == "auto" && isTerminal(cmd.ErrOrStderr())
 			return runExport(cmd, &f, exportJob{format: fm, kind: kind, out: out, progress: showBar})

@@ -172,6 +172,15 @@ func (f *storageFlags) addDataDir(fs *pflag.FlagSet) {
 
 // isTerminal reports whether w is a terminal (a character device), for
 // progress bars and for refusing binary output to a screen.
+// refuseBinaryOnTerminal refuses to write a binary file (XLSX) to standard
+// output (out empty or "-") when that is a terminal.
+func refuseBinaryOnTerminal(cmd *cobra.Command, out string) error {
+	if (out == "" || out == "-") && isTerminal(cmd.OutOrStdout()) {
+		return usageError(cmd, "an XLSX file is binary: give --out FILE or redirect stdout")
+	}
+	return nil
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {

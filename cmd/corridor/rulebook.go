@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -72,9 +73,40 @@ func loadRulebook(format string) (*rulebook.Rulebook, error) {
 func badRulebookInput(err error) error {
 	var ie *rulebook.InputError
 	if errors.As(err, &ie) {
+		if flag, ok := eligibilityFlags[ie.Field]; ok {
+			return &exitError{code: exitUsage, err: fmt.Errorf("rulebook: %s: %s", flag, ie.Problem)}
+		}
 		return &exitError{code: exitUsage, err: err}
 	}
 	return err
+}
+
+// eligibilityFlags names, for each field of a rulebook.EligibilityRequest
+// (as the API and the rulebook's errors name it), the flag of `rulebook
+// eligibility` that sets it.
+var eligibilityFlags = map[string]string{
+	"unit.instrument": "--instrument", "unit.programme": "--programme", "unit.methodology": "--methodology",
+	"unit.host": "--host", "unit.vintage": "--vintage", "unit.corresponding_adjustment": "--ca",
+	"unit.registry": "--registry", "unit.registered": "--registered", "unit.quantity": "--quantity",
+	"use.scheme": "--scheme", "use.entity": "--entity", "use.compliance_year": "--year",
+	"use.obligation_tonnes": "--obligation", "use.already_used_tonnes": "--used", "use.date": "--date",
+}
+
+// eligibilityFieldNames matches the request fields a finding may name
+// ("give use.date for the day of surrender").
+var eligibilityFieldNames = regexp.MustCompile(`\b(unit|use)\.[a-z_]+\b`)
+
+// flagsInFindings rewrites the request field names in a decision's findings
+// as the CLI flags that set them.
+func flagsInFindings(d *rulebook.Decision) {
+	for i := range d.Reasons {
+		d.Reasons[i].Finding = eligibilityFieldNames.ReplaceAllStringFunc(d.Reasons[i].Finding, func(f string) string {
+			if flag, ok := eligibilityFlags[f]; ok {
+				return flag
+			}
+			return f
+		})
+	}
 }
 
 func writeRulebookJSON(w io.Writer, v any) error {
@@ -283,6 +315,7 @@ Exit code 3 when the unit is not eligible, 2 on bad input.`,
 			if err != nil {
 				return badRulebookInput(err)
 			}
+			flagsInFindings(&d)
 			if err := writeRulebook(cmd.OutOrStdout(), *format, d, rulebook.WriteDecision); err != nil {
 				return err
 			}

@@ -93,3 +93,22 @@ func TestRulebookCLIJSON(t *testing.T) {
 		t.Errorf("decision %+v", d)
 	}
 }
+
+// TestRulebookEligibilityNamesFlags: errors and findings name the CLI's
+// flags (--obligation, --date), not the API's fields (use.obligation_tonnes,
+// use.date).
+func TestRulebookEligibilityNamesFlags(t *testing.T) {
+	_, err := runRulebook(t, "eligibility", "--instrument", "CCER", "--host", "CN", "--vintage", "2024", "--registered", "2024-06-01",
+		"--scheme", "CN-ETS", "--year", "2025", "--obligation", "-40000")
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "--obligation: must be") || strings.Contains(err.Error(), "use.") {
+		t.Errorf("bad obligation: %v", err)
+	}
+	out, err := runRulebook(t, "eligibility", "--instrument", "VCU", "--host", "TH", "--vintage", "2023", "--authorised", "--ca",
+		"--scheme", "SG-CT", "--year", "2026", "--obligation", "100000")
+	if err != nil && exitCode(err) != exitRejected {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "give --date for the day of surrender") || strings.Contains(out, "use.") {
+		t.Errorf("findings name API fields:\n%s", out)
+	}
+}

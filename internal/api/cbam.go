@@ -52,7 +52,8 @@ type obligationsResponse struct {
 
 // roundingNote is repeated in responses so that nobody has to guess.
 const roundingNote = "All figures exact decimals (strings), no intermediate rounding. certificates per line are exact; " +
-	"declaration.certificates_to_surrender rounds the year's total up to whole certificates; cost_eur is rounded half-up to the cent."
+	"declaration.certificates_to_surrender rounds the year's total up to whole certificates, and declaration.cost_eur is the cost of those whole certificates " +
+	"(declaration.cost_eur_exact_certificates that of the exact total); euros are rounded half-up to the cent."
 
 func (s *Server) handleCBAMObligations(w http.ResponseWriter, r *http.Request) {
 	var req obligationsRequest

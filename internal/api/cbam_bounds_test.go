@@ -51,8 +51,12 @@ func TestCBAMUnknownCostIsNull(t *testing.T) {
 	year := out["declaration"].([]any)[0].(map[string]any)
 	proj := out["projections"].([]any)[0].(map[string]any)
 	first := proj["years"].([]any)[0].(map[string]any)
-	if line["cost_eur"] != "163518.56" || year["cost_eur"] != "163518.56" || first["cost_eur"] != "163518.56" || proj["has_price"] != true {
-		t.Errorf("priced Q1: line %v year %v projection 2026 %v", line["cost_eur"], year["cost_eur"], first["cost_eur"])
+	if line["cost_eur"] != "163518.56" || first["cost_eur"] != "163518.56" || proj["has_price"] != true {
+		t.Errorf("priced Q1: line %v projection 2026 %v", line["cost_eur"], first["cost_eur"])
+	}
+	// The year's cost is that of the 2170 whole certificates surrendered.
+	if year["certificates_to_surrender"] != "2170" || year["cost_eur"] != "163531.2" || year["cost_eur_exact_certificates"] != "163518.56" {
+		t.Errorf("priced Q1 declaration: surrender %v cost %v exact %v", year["certificates_to_surrender"], year["cost_eur"], year["cost_eur_exact_certificates"])
 	}
 	// A de minimis year costs nothing whether or not a price is known.
 	resp, out = postJSON(t, srv, "/api/v1/cbam/obligations", `{"lines":[{"origin":"CN","cn":"72081000","tonnes":"10","year":2026}]}`)

@@ -43,18 +43,31 @@ type YearTotals struct {
 	// certificates (see the package doc on rounding).
 	Certificates            decimal.Decimal `json:"certificates"`
 	CertificatesToSurrender decimal.Decimal `json:"certificates_to_surrender"`
-	// CostEUR sums the lines that had a price; LinesWithoutPrice counts the
-	// others. CostKnown is false when a line that counts (not exempt under
-	// de minimis) had no price: the year's cost is then unknown, and JSON
-	// shows cost_eur as null beside cost_eur_priced_lines (the part known).
+	// CostEUR is the cost of the certificates to surrender: the priced
+	// lines' exact certificates × their price (CostExactEUR), plus the
+	// rounding-up remainder (CertificatesToSurrender − Certificates, under
+	// one certificate) at the highest price among the year's priced lines
+	// that count (our choice, an upper bound: a 2026 certificate's price is
+	// that of the import quarter, and the remainder belongs to no quarter).
+	// With one price it is CertificatesToSurrender × price. LinesWithoutPrice
+	// counts the lines without a price. CostKnown is false when a line that
+	// counts (not exempt under de minimis) had no price: the year's cost is
+	// then unknown, and JSON shows cost_eur as null beside
+	// cost_eur_priced_lines (the exact certificates of the priced lines).
 	CostEUR           decimal.Decimal `json:"cost_eur"`
+	CostExactEUR      decimal.Decimal `json:"cost_eur_exact_certificates"`
 	LinesWithoutPrice int             `json:"lines_without_price"`
 	CostKnown         bool            `json:"-"`
 	// QuarterlyHolding is, from 2027, the minimum number of certificates to
 	// hold at the end of each quarter (Art. 22(2)); see QuarterlyHolding.
 	QuarterlyHolding []QuarterHolding `json:"quarterly_holding,omitempty"`
 
-	exemptCost decimal.Decimal
+	// costRaw and exemptCostRaw sum certificates × price unrounded, so the
+	// year's cost is rounded to the cent once.
+	costRaw, exemptCostRaw decimal.Decimal
+	// maxPrice and maxPriceCounted are the highest certificate prices of
+	// all priced lines and of the priced lines outside de minimis sectors.
+	maxPrice, maxPriceCounted decimal.Decimal
 	// unpricedDeMin counts the lines without a price in de minimis sectors
 	// (they cost nothing when the year is exempt).
 	unpricedDeMin int
@@ -71,13 +84,14 @@ func (y YearTotals) MarshalJSON() ([]byte, error) {
 	type plain YearTotals
 	out := struct {
 		plain
-		CostEUR     *decimal.Decimal `json:"cost_eur"`
-		PricedLines *decimal.Decimal `json:"cost_eur_priced_lines,omitempty"`
+		CostEUR      *decimal.Decimal `json:"cost_eur"`
+		CostExactEUR *decimal.Decimal `json:"cost_eur_exact_certificates,omitempty"`
+		PricedLines  *decimal.Decimal `json:"cost_eur_priced_lines,omitempty"`
 	}{plain: plain(y)}
 	if y.CostKnown {
-		out.CostEUR = &y.CostEUR
+		out.CostEUR, out.CostExactEUR = &y.CostEUR, &y.CostExactEUR
 	} else {
-		out.PricedLines = &y.CostEUR
+		out.PricedLines = &y.CostExactEUR
 	}
 	return json.Marshal(out)
 }
@@ -142,10 +156,16 @@ func (d *Declaration) Add(r LineResult) {
 		y.quarterDeMin[r.Quarter] = y.quarterDeMin[r.Quarter].Add(r.EmbeddedEmissions)
 		y.DeMinimisTonnes = y.DeMinimisTonnes.Add(r.Tonnes)
 		y.ExemptCertificates = y.ExemptCertificates.Add(r.Certificates)
-		y.exemptCost = y.exemptCost.Add(r.CostEUR)
+		if r.HasPrice {
+			y.exemptCostRaw = y.exemptCostRaw.Add(r.Certificates.Mul(r.Price))
+		}
 	}
 	if r.HasPrice {
-		y.CostEUR = y.CostEUR.Add(r.CostEUR)
+		y.costRaw = y.costRaw.Add(r.Certificates.Mul(r.Price))
+		y.maxPrice = decimal.Max(y.maxPrice, r.Price)
+		if !deMinimisSector(r.Sector) {
+			y.maxPriceCounted = decimal.Max(y.maxPriceCounted, r.Price)
+		}
 	} else {
 		y.LinesWithoutPrice++
 		if deMinimisSector(r.Sector) {
@@ -165,13 +185,21 @@ func (d *Declaration) Years() []YearTotals {
 			unpriced -= t.unpricedDeMin
 		}
 		t.CostKnown = unpriced == 0
+		maxPrice, cost := t.maxPrice, t.costRaw
 		if t.Exempt {
 			t.Certificates = t.Certificates.Sub(t.ExemptCertificates)
-			t.CostEUR = t.CostEUR.Sub(t.exemptCost)
+			cost = cost.Sub(t.exemptCostRaw)
+			maxPrice = t.maxPriceCounted
 		} else {
 			t.ExemptCertificates = decimal.Zero
 		}
 		t.CertificatesToSurrender = t.Certificates.Ceil()
+		t.CostExactEUR = cost.Round(2)
+		t.CostEUR = t.CostExactEUR
+		if t.CostKnown {
+			remainder := t.CertificatesToSurrender.Sub(t.Certificates)
+			t.CostEUR = cost.Add(remainder.Mul(maxPrice)).Round(2)
+		}
 		t.QuarterlyHolding = quarterlyHolding(y)
 		out = append(out, t)
 	}

@@ -329,3 +329,32 @@ func TestWhatIfLinkedPrice(t *testing.T) {
 		t.Error("default-value what-if must be flagged hypothetical")
 	}
 }
+
+// TestDeclarationCostOfSurrender: the year's cost is what the whole
+// certificates surrendered cost, not the exact certificates' value
+// (newcomer review: 2169.8323 × 75.36 = 163518.56 beside 2170 surrendered).
+func TestDeclarationCostOfSurrender(t *testing.T) {
+	t.Parallel()
+	c := calculator(t)
+	decl := NewDeclaration()
+	add := func(l Line) {
+		r, err := c.Obligation(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decl.Add(r)
+	}
+	add(Line{Origin: "CN", CN: "72081000", Tonnes: d("1000"), Year: 2026, Quarter: 1})
+	y := decl.Years()[0]
+	if !y.CertificatesToSurrender.Equal(d("2170")) || !y.CostEUR.Equal(d("163531.2")) || !y.CostExactEUR.Equal(d("163518.56")) {
+		t.Fatalf("surrender %s cost %s exact %s, want 2170, 163531.20 (2170 × 75.36), 163518.56", y.CertificatesToSurrender, y.CostEUR, y.CostExactEUR)
+	}
+	// Two prices: the remainder under one certificate is priced at the
+	// higher one, so the cost never falls short of what is surrendered.
+	add(Line{Origin: "CN", CN: "72081000", Tonnes: d("10"), Year: 2026, Price: d("90")})
+	y = decl.Years()[0]
+	want := y.Certificates.Sub(d("21.698323")).Mul(d("75.36")).Add(d("21.698323").Mul(d("90"))).Add(y.CertificatesToSurrender.Sub(y.Certificates).Mul(d("90"))).Round(2)
+	if !y.CostEUR.Equal(want) {
+		t.Errorf("two prices: cost %s, want %s", y.CostEUR, want)
+	}
+}

@@ -40,12 +40,15 @@ func WriteLineReport(w io.Writer, r LineResult, proj *Projection, whatIf *WhatIf
 	if !r.CarbonPricePaidCertificates.IsZero() {
 		row("carbon price paid", fmt.Sprintf("EUR %s = %s certificates", r.CarbonPricePaidEUR.StringFixed(2), r.CarbonPricePaidCertificates))
 	}
-	row("certificates", r.Certificates.String())
+	row("certificates (exact)", r.Certificates.String())
 	if r.HasPrice {
 		row("price", fmt.Sprintf("EUR %s (%s)", r.Price, r.PriceSource))
-		row("cost", "EUR "+r.CostEUR.StringFixed(2))
+		row("cost of exact certs", fmt.Sprintf("EUR %s (%s × EUR %s, the line's share)", r.CostEUR.StringFixed(2), r.Certificates, r.Price))
 	} else {
 		row("cost", "unknown: no certificate price (see the note)")
+	}
+	for _, d := range lineDeclaration(r) {
+		row(d[0], d[1])
 	}
 	for _, n := range r.Notes {
 		if r.DatasetSuperseded != "" && strings.HasSuffix(n, r.DatasetSuperseded) {
@@ -97,7 +100,7 @@ func WriteRunReport(w io.Writer, sum RunSummary, elapsed time.Duration, data *Da
 		if y.Exempt {
 			exempt = fmt.Sprintf(" (de minimis: %s t ≤ 50 t, exempt)", y.DeMinimisTonnes)
 		}
-		unpriced, cost := "", "EUR "+y.CostEUR.StringFixed(2)
+		unpriced, cost := "", fmt.Sprintf("cost of surrender EUR %s (exact certificates EUR %s)", y.CostEUR.StringFixed(2), y.CostExactEUR.StringFixed(2))
 		if y.LinesWithoutPrice > 0 {
 			unpriced = fmt.Sprintf(" (%d lines without a certificate price are not in the euros; %s)", y.LinesWithoutPrice, priceHelp)
 		}
@@ -105,7 +108,7 @@ func WriteRunReport(w io.Writer, sum RunSummary, elapsed time.Duration, data *Da
 		case !y.CostKnown && y.LinesWithoutPrice == y.Lines:
 			cost = "cost unknown"
 		case !y.CostKnown:
-			cost = "cost unknown (EUR " + y.CostEUR.StringFixed(2) + " for the priced lines)"
+			cost = "cost unknown (EUR " + y.CostExactEUR.StringFixed(2) + " for the priced lines' exact certificates)"
 		}
 		fmt.Fprintf(w, "  %d: %d lines, embedded %s tCO2e, FAA %s, certificates %s → surrender %s, %s%s%s\n", y.Year, y.Lines,
 			y.EmbeddedEmissions.StringFixed(3), y.FreeAllocationAdjustment.StringFixed(3), y.Certificates.StringFixed(3),
@@ -138,5 +141,36 @@ func WriteDatasetReport(w io.Writer, data *Dataset) {
 			price = "EUR " + p.Price.String()
 		}
 		fmt.Fprintf(w, "  %s: %s (%s; publication %s) %s\n", p.PeriodS, price, p.Status, p.Published, p.Source)
+	}
+}
+
+// lineDeclaration is what the annual declaration (Declaration, as the API's
+// declaration shows it) makes of this line alone: the whole certificates to
+// surrender and their cost and, for goods that count toward the de minimis
+// threshold of Art. 2a, the exemption, which holds only if the line is all
+// the declarant imports of those goods in the year.
+func lineDeclaration(r LineResult) [][2]string {
+	decl := NewDeclaration()
+	decl.Add(r)
+	y := decl.Years()[0]
+	surrender := func(certs, cost string, known bool) string {
+		s := certs + " whole certificates (rounded up)"
+		if known {
+			s += ", cost EUR " + cost
+		}
+		return s
+	}
+	ceil := r.Certificates.Ceil()
+	allCount := surrender(ceil.String(), ceil.Mul(r.Price).StringFixed(2), r.HasPrice)
+	if !deMinimisSector(r.Sector) {
+		return [][2]string{{"to surrender", allCount}}
+	}
+	if !y.Exempt {
+		return [][2]string{{"to surrender", allCount},
+			{"de minimis", fmt.Sprintf("%s t > %s t a year of iron and steel, aluminium, fertilisers and cement: not exempt (Art. 2a of Reg. (EU) 2023/956 as amended by 2025/2083)", r.Tonnes, DeMinimisTonnes)}}
+	}
+	return [][2]string{
+		{"de minimis", fmt.Sprintf("%s t ≤ %s t: exempt if this is all you import of iron and steel, aluminium, fertilisers and cement in %d (Art. 2a of Reg. (EU) 2023/956 as amended by 2025/2083); the declaration then owes 0 certificates, EUR 0", r.Tonnes, DeMinimisTonnes, r.Year)},
+		{"to surrender", "0 if exempt; if your year's imports of those goods exceed " + DeMinimisTonnes.String() + " t, all count: " + allCount},
 	}
 }
