@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // openPostgres opens a new scratch schema on CORRIDOR_TEST_DATABASE_URL,
@@ -110,5 +114,71 @@ func TestPostgresWritesSearchByKey(t *testing.T) {
 	}
 	if plan := genericPlan(t, db, combined[0].sql, all...); strings.Contains(plan, "Seq Scan") {
 		t.Errorf("the combined writes' generic plan on empty tables scans a table:\n%s", plan)
+	}
+}
+
+// TestPostgresColumnsBinary: the commit's columns, written in PostgreSQL's
+// binary array format by hand (pgColumn.binary), are read by the server as
+// the values they were made from: NULLs, empty and multi-byte text, and
+// the whole range of bigint.
+func TestPostgresColumnsBinary(t *testing.T) {
+	t.Parallel()
+	db := openPostgres(t)
+	ctx := context.Background()
+	spec := &tableSpec{table: "t", cols: []string{"i", "s"}, types: []string{"bigint", "text"}}
+	rows := []any{int64(math.MinInt64), "", int64(-1), nil, 0, "碳信用 ✓", int64(math.MaxInt64), strings.Repeat("x", 70000)}
+	w := tableWrite{spec: spec, n: 4, args: rows}
+	ints, err := pgColumn{w: w, c: 0}.binary(pgInt8ArrayOID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts, err := pgColumn{w: w, c: 1}.binary(pgTextArrayOID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (pgColumn{w: w, c: 1}).binary(pgInt8ArrayOID); err == nil {
+		t.Error("a text column encoded as a bigint[] parameter")
+	}
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn().PgConn()
+		const q = `SELECT i, s IS NULL, COALESCE(s, ''), cardinality($1::bigint[]) FROM unnest($1::bigint[], $2::text[]) AS r(i, s)`
+		res := pc.ExecParams(ctx, q, [][]byte{ints, texts}, []uint32{pgInt8ArrayOID, pgTextArrayOID}, []int16{1, 1}, nil).Read()
+		if res.Err != nil {
+			return res.Err
+		}
+		if len(res.Rows) != 4 {
+			t.Fatalf("%d rows, want 4", len(res.Rows))
+		}
+		for r, row := range res.Rows {
+			wantInt := strconv.FormatInt(pgInt(rows[2*r]), 10)
+			wantText, wantNull := pgText(rows[2*r+1])
+			if string(row[0]) != wantInt || string(row[1]) != map[bool]string{true: "t", false: "f"}[wantNull] || string(row[2]) != wantText || string(row[3]) != "4" {
+				t.Errorf("row %d: got %q %q %.20q %q, want %s %v %.20q 4", r, row[0], row[1], row[2], row[3], wantInt, wantNull, wantText)
+			}
+		}
+		empty := tableWrite{spec: spec}
+		for _, c := range []struct {
+			col int
+			oid uint32
+			typ string
+		}{{0, pgInt8ArrayOID, "bigint"}, {1, pgTextArrayOID, "text"}} {
+			raw, err := pgColumn{w: empty, c: c.col}.binary(c.oid)
+			if err != nil {
+				return err
+			}
+			res := pc.ExecParams(ctx, `SELECT cardinality($1::`+c.typ+`[])`, [][]byte{raw}, []uint32{c.oid}, []int16{1}, nil).Read()
+			if res.Err != nil || len(res.Rows) != 1 || string(res.Rows[0][0]) != "0" {
+				t.Errorf("empty %s[]: %v %q", c.typ, res.Err, res.Rows)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
