@@ -124,18 +124,8 @@ func (f *scanner) value(s *shape, depth int) bool {
 			if !f.value(elem, depth+1) {
 				return false
 			}
-			f.space()
-			if f.i >= len(f.data) {
-				return false
-			}
-			switch f.data[f.i] {
-			case ',':
-				f.i++
-			case ']':
-				f.i++
-				return true
-			default:
-				return false
+			if closed, ok := f.after(']'); closed || !ok {
+				return ok
 			}
 		}
 	case c == '"':
@@ -214,20 +204,29 @@ func (f *scanner) object(s *shape, depth int) bool {
 		if !f.value(child, depth+1) {
 			return false
 		}
-		f.space()
-		if f.i >= len(f.data) {
-			return false
-		}
-		switch f.data[f.i] {
-		case ',':
-			f.i++
-		case '}':
-			f.i++
-			return true
-		default:
-			return false
+		if closed, ok := f.after('}'); closed || !ok {
+			return ok
 		}
 	}
+}
+
+// after scans what follows an element or member of a container that
+// close ends: a comma (another comes) or close (the container ends, and
+// closed is true). Anything else, or the end of the data, is not ok.
+func (f *scanner) after(close byte) (closed, ok bool) {
+	f.space()
+	if f.i >= len(f.data) {
+		return false, false
+	}
+	switch f.data[f.i] {
+	case ',':
+		f.i++
+		return false, true
+	case close:
+		f.i++
+		return true, true
+	}
+	return false, false
 }
 
 // str scans a string at f.i (its opening quote) and returns its raw
