@@ -140,18 +140,8 @@ func (f *scanner) value(s *shape, depth int, req *Required) bool {
 			if !f.value(elem, depth+1, items) {
 				return false
 			}
-			f.space()
-			if f.i >= len(f.data) {
-				return false
-			}
-			switch f.data[f.i] {
-			case ',':
-				f.i++
-			case ']':
-				f.i++
-				return true
-			default:
-				return false
+			if closed, ok := f.after(']'); closed || !ok {
+				return ok
 			}
 		}
 	case c == '"':
@@ -180,8 +170,7 @@ func (f *scanner) object(s *shape, depth int, req *Required) bool {
 	if req != nil {
 		req.compile()
 	}
-	end := func() bool {
-		f.i++ // '}'
+	end := func() bool { // after the closing '}'
 		if req != nil && !req.met(have) {
 			f.unmet = true
 		}
@@ -189,6 +178,7 @@ func (f *scanner) object(s *shape, depth int, req *Required) bool {
 	}
 	f.space()
 	if f.i < len(f.data) && f.data[f.i] == '}' {
+		f.i++
 		return end()
 	}
 	for {
@@ -251,17 +241,8 @@ func (f *scanner) object(s *shape, depth int, req *Required) bool {
 		if counted && bit < 64 && !f.absent(start, req.nonEmpty&(1<<bit) != 0) {
 			have |= 1 << bit
 		}
-		f.space()
-		if f.i >= len(f.data) {
-			return false
-		}
-		switch f.data[f.i] {
-		case ',':
-			f.i++
-		case '}':
-			return end()
-		default:
-			return false
+		if closed, ok := f.after('}'); closed || !ok {
+			return ok && end()
 		}
 	}
 }
@@ -281,6 +262,25 @@ func (f *scanner) absent(start int, nonEmpty bool) bool {
 		return g.data[g.i] == ']'
 	}
 	return false
+}
+
+// after scans what follows an element or member of a container that
+// close ends: a comma (another comes) or close (the container ends, and
+// closed is true). Anything else, or the end of the data, is not ok.
+func (f *scanner) after(close byte) (closed, ok bool) {
+	f.space()
+	if f.i >= len(f.data) {
+		return false, false
+	}
+	switch f.data[f.i] {
+	case ',':
+		f.i++
+		return false, true
+	case close:
+		f.i++
+		return true, true
+	}
+	return false, false
 }
 
 // str scans a string at f.i (its opening quote) and returns its raw
