@@ -2,12 +2,12 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/corridor-carbon/corridor/internal/readyz"
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
@@ -84,15 +84,7 @@ func (s *Server) ReadyHandler() http.Handler {
 				out.Ready, out.Registries[code] = false, readyReason(code, err)
 			}
 		}
-		status := http.StatusOK
-		if !out.Ready {
-			status = http.StatusServiceUnavailable
-			w.Header().Set("Retry-After", "1")
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(out)
+		readyz.Write(w, out.Ready, out)
 	})
 }
 

@@ -2,10 +2,11 @@ package hubhttp
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/corridor-carbon/corridor/internal/readyz"
 )
 
 // Codes of the hub's /readyz. The body is unauthenticated, so it carries
@@ -48,14 +49,6 @@ func ReadyHandler(ping func(context.Context) error, lost func() error, log *slog
 				log.Warn("hub not ready: its database does not answer", "err", err)
 			}
 		}
-		status := http.StatusOK
-		if !out.Ready {
-			status = http.StatusServiceUnavailable
-			w.Header().Set("Retry-After", "1")
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(out)
+		readyz.Write(w, out.Ready, out)
 	})
 }
