@@ -104,8 +104,8 @@ func (a *simA6) setupNode(s *sim, n *simNode, do func(registry.Actor, registry.R
 		do(admin, registry.Authorise{Authorisation: registry.Authorisation{ID: h.id, Version: 1, Host: n.code, Approach: h.approach, Purposes: []string{"NDC"},
 			Quantity: 50_000, From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030, Activities: []string{project}, AcquiringParties: []string{"CN"},
 			Sector: "Energy", ActivityType: "Solar photovoltaic power", MitigationType: "emission reductions"}})
-		do(admin, registry.IssueAuthorised{Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: project, Methodology: "CCER-01-001-V01",
-			HostCountry: n.code, Vintage: 2026, Quantity: 20_000, AccountID: n.a6acc}, Authorisation: h.id, AdaptationAccount: n.adapt})
+		do(admin, registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: project, Methodology: "CCER-01-001-V01",
+			HostCountry: n.code, Vintage: 2026, Quantity: 20_000}, AccountID: n.a6acc}, Authorisation: h.id, AdaptationAccount: n.adapt})
 	}
 }
 

@@ -275,8 +275,8 @@ func (s *sim) setupNode(n *simNode) {
 	n.suspense = do(admin, registry.OpenAccount{OrgID: org, Type: ledger.NationalHolding, Name: "Corridor imports held for the administrator"}).ID
 	n.ep.HubOrg, n.ep.Suspense = n.hubOrg, n.suspense
 	if n.code == "CN" || n.code == "TH" {
-		do(admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-00" + n.code[:1], Methodology: "CCER-14-001-V01",
-			HostCountry: "CN", Vintage: 2024, Quantity: 100000, AccountID: n.acc})
+		do(admin, registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-00" + n.code[:1], Methodology: "CCER-14-001-V01",
+			HostCountry: "CN", Vintage: 2024, Quantity: 100000}, AccountID: n.acc})
 	}
 	if s.a6 != nil {
 		s.a6.setupNode(s, n, do)
