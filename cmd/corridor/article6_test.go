@@ -90,7 +90,7 @@ func TestArticle6AEFCommand(t *testing.T) {
 	}
 	do(id, admin, registry.Authorise{Authorisation: registry.Authorisation{ID: "ID-A6-0001", Version: 1, Host: "ID", Approach: "CN-ID-PILOT", Purposes: []string{"NDC"},
 		Quantity: 100_000, From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030, Activities: []string{"ID-SOLAR-01"}}})
-	do(id, admin, registry.IssueAuthorised{Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", HostCountry: "ID", Vintage: 2026, Quantity: 10_000, AccountID: dev},
+	do(id, admin, registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", HostCountry: "ID", Vintage: 2026, Quantity: 10_000}, AccountID: dev},
 		Authorisation: "ID-A6-0001", AdaptationAccount: adapt, Investor: "CN", InvestorFraction: "0.6", InvestorAccount: invAcc})
 	if _, err := c.Send(ctx, "ID", hub.Send{Actor: inv, Key: "send-1", From: invAcc, ToRegistry: "CN", ToAccount: cnAcc, Units: registry.Units{Quantity: 5580, UnitType: "CCER"}, Purpose: "ndc"}); err != nil {
 		t.Fatal(err)

@@ -47,8 +47,8 @@ func TestCLITransferArticle6(t *testing.T) {
 		adapt := do("a6-adapt", registry.OpenAccount{OrgID: org, Type: ledger.Holding, Name: "Adaptation"}).ID
 		do("a6-auth", registry.Authorise{Authorisation: registry.Authorisation{ID: "ID-A6-0001", Version: 1, Host: "ID", Approach: "CN-ID-PILOT", Purposes: []string{"NDC"},
 			Quantity: 10_000, From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030, Activities: []string{"ID-SOLAR-01"}, AcquiringParties: []string{"CN"}}})
-		iss := do("a6-issue", registry.IssueAuthorised{Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", Methodology: "CCER-01-001-V01",
-			HostCountry: "ID", Vintage: 2026, Quantity: 1000, AccountID: s.accs["ID/holder"]}, Authorisation: "ID-A6-0001", AdaptationAccount: adapt}).ID
+		iss := do("a6-issue", registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", Methodology: "CCER-01-001-V01",
+			HostCountry: "ID", Vintage: 2026, Quantity: 1000}, AccountID: s.accs["ID/holder"]}, Authorisation: "ID-A6-0001", AdaptationAccount: adapt}).ID
 		base := []string{"transfer", "--registry", "ID", "--from", fmt.Sprint(s.accs["ID/holder"]), "--to-registry", "CN", "--to-account", fmt.Sprint(s.accs["CN/holder"]),
 			"--quantity", "100", "--unit-type", "CCER", "--issuance", fmt.Sprint(iss), "--purpose", "ndc", "--token", s.tokens["ID/holder"]}
 		statement := []string{"--article6-authorisation", "ID-A6-0001", "--article6-approach", "CN-ID-PILOT", "--article6-party", "ID", "--article6-first-transfer"}

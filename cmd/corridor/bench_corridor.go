@@ -177,8 +177,8 @@ func corridorRun(ctx context.Context, dir, transport string, transfers, clients 
 		if err != nil {
 			return CorridorResult{}, fmt.Errorf("bench corridor: %w", err)
 		}
-		if _, err := cn.Do(ctx, admin, fmt.Sprintf("bench-iss-%d", i), registry.Issue{Standard: "CCER", UnitType: "CCER", Project: fmt.Sprintf("CCER-BENCH-%d", i),
-			Methodology: "benchmark", HostCountry: "CN", Vintage: 2024, Quantity: int64(per), AccountID: acc.ID}); err != nil {
+		if _, err := cn.Do(ctx, admin, fmt.Sprintf("bench-iss-%d", i), registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: fmt.Sprintf("CCER-BENCH-%d", i),
+			Methodology: "benchmark", HostCountry: "CN", Vintage: 2024, Quantity: int64(per)}, AccountID: acc.ID}); err != nil {
 			return CorridorResult{}, fmt.Errorf("bench corridor: %w", err)
 		}
 		holders[i] = holder{registry.Actor{OrgID: org.ID, Role: ledger.RoleHolder}, acc.ID}

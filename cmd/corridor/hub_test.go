@@ -54,8 +54,8 @@ func corridorDir(t *testing.T) (string, string) {
 		members = append(members, hub.Member{Node: n, HubOrg: do("hub", registry.CreateOrganisation{Name: "Corridor hub", Country: "SG"})})
 		if code == "CN" {
 			holder = org
-			do("iss", registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
-				HostCountry: "CN", Vintage: 2024, Quantity: 1000, AccountID: accs[code]})
+			do("iss", registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
+				HostCountry: "CN", Vintage: 2024, Quantity: 1000}, AccountID: accs[code]})
 		}
 	}
 	hdb, err := store.Open(ctx, store.Config{Path: filepath.Join(dir, "hub.db")})

@@ -48,8 +48,8 @@ func authoriseIDSolar(t *testing.T, cw *corridorWorld) int64 {
 	do("a6-auth", registry.Authorise{Authorisation: registry.Authorisation{ID: "ID-A6-0001", Version: 1, Host: "ID", Approach: "CN-ID-PILOT", Purposes: []string{"NDC"},
 		Quantity: 10_000, From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030, Activities: []string{"ID-SOLAR-01"}, AcquiringParties: []string{"CN"},
 		Sector: "Energy", ActivityType: "Solar photovoltaic power", MitigationType: "emission reductions"}})
-	res := do("a6-issue", registry.IssueAuthorised{Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", Methodology: "CCER-01-001-V01",
-		HostCountry: "ID", Vintage: 2026, Quantity: 1000, AccountID: cw.accs["ID/holder"]}, Authorisation: "ID-A6-0001", AdaptationAccount: adapt})
+	res := do("a6-issue", registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", Methodology: "CCER-01-001-V01",
+		HostCountry: "ID", Vintage: 2026, Quantity: 1000}, AccountID: cw.accs["ID/holder"]}, Authorisation: "ID-A6-0001", AdaptationAccount: adapt})
 	return res.ID
 }
 

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/corridor-carbon/corridor/internal/readyz"
 	"github.com/corridor-carbon/corridor/internal/registry"
 )
 
@@ -92,15 +92,7 @@ func (s *Server) ReadyHandler() http.Handler {
 			st := s.hubLink.HubLinkStatus()
 			out.Hub = &st
 		}
-		status := http.StatusOK
-		if !out.Ready {
-			status = http.StatusServiceUnavailable
-			w.Header().Set("Retry-After", "1")
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(out)
+		readyz.Write(w, out.Ready, out)
 	})
 }
 

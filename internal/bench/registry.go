@@ -134,8 +134,8 @@ func setupHolder(ctx context.Context, n *registry.Node, i int, p SetupParams) (H
 // IssueRequest is an issuance of units into account; i tells issuances
 // apart in their project names.
 func IssueRequest(account, units int64, i int) registry.Issue {
-	return registry.Issue{Standard: "Benchmark", UnitType: UnitType, Project: fmt.Sprintf("BENCH%d", i), ProjectName: "Benchmark project",
-		Methodology: "benchmark", HostCountry: "SG", Vintage: 2025, Quantity: units, AccountID: account}
+	return registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "Benchmark", UnitType: UnitType, Project: fmt.Sprintf("BENCH%d", i), ProjectName: "Benchmark project",
+		Methodology: "benchmark", HostCountry: "SG", Vintage: 2025, Quantity: units}, AccountID: account}
 }
 
 // Submitter sends one transaction as holder h.

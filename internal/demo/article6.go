@@ -43,8 +43,8 @@ var Abroad = ProjectAbroad{
 		From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030, Activities: []string{"IDN-DEMO-CNSOLAR-01"}, AcquiringParties: []string{"CN"},
 		Sector: "Energy", ActivityType: "Grid-connected solar thermal power", MitigationType: "emission reductions",
 		Terms: "demo: the mission's proposed project abroad; no official authorisation exists"},
-	Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "IDN-DEMO-CNSOLAR-01", ProjectName: "Chinese-funded solar thermal plant, West Java (demo)",
-		Methodology: "CCER-SOLAR-THERMAL-2023", HostCountry: "ID", Vintage: 2026, Quantity: 20000},
+	Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "IDN-DEMO-CNSOLAR-01", ProjectName: "Chinese-funded solar thermal plant, West Java (demo)",
+		Methodology: "CCER-SOLAR-THERMAL-2023", HostCountry: "ID", Vintage: 2026, Quantity: 20000}},
 	Developer:        "PT Surya Jawa Solar Thermal (demo)",
 	Adaptation:       "Indonesia adaptation fund, share of proceeds (demo)",
 	InvestorOrg:      "China Solar Overseas Investment Co. (demo)",
@@ -68,8 +68,8 @@ var LAAuthorisation = registry.Authorisation{ID: "LA-A6-DEMO-0001", Version: 1, 
 
 // LAIssue is the JCM issuance under LAAuthorisation, into holder 1's
 // account (the in-flight transfer's sender).
-var LAIssue = registry.Issue{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-LA-01", ProjectName: "Biogas digesters, Vientiane Province (demo)",
-	Methodology: "JCM methodology (demo description)", HostCountry: "LA", Vintage: InFlightVintage, Quantity: 2000, AccountID: HolderAccount(1)}
+var LAIssue = registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-LA-01", ProjectName: "Biogas digesters, Vientiane Province (demo)",
+	Methodology: "JCM methodology (demo description)", HostCountry: "LA", Vintage: InFlightVintage, Quantity: 2000}, AccountID: HolderAccount(1)}
 
 // LADecision is the Joint Committee decision LAIssue is Lao PDR's share
 // of (JP-LA-JCM has coordinated issuance: each side issues its share in

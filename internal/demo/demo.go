@@ -52,9 +52,9 @@ var Registries = []Registry{
 		Code: "CN", Name: "China CCER registry (demo)", Country: "CN", Admin: "National Climate Strategy Centre (registry administrator)",
 		Holders: []string{"Shanxi Coal-Mine Methane Utilisation Co. (demo)", "Yunnan Tunnel Lighting Co. (demo)", "Baowu Steel Trading (demo)"},
 		Issuances: []registry.Issue{
-			{Standard: "CCER", UnitType: "CCER", Project: "CCER-DEMO-0001", ProjectName: "Coal-mine methane utilisation, Shanxi (demo)", Methodology: "CCER-10-001-V01", HostCountry: "CN", Vintage: 2024, Quantity: 250000, AccountID: 1},
-			{Standard: "CCER", UnitType: "CCER", Project: "CCER-DEMO-0002", ProjectName: "Energy-efficient tunnel lighting, Yunnan (demo)", Methodology: "CCER-07-001-V01", HostCountry: "CN", Vintage: 2025, Quantity: 40000, AccountID: 2},
-			{Standard: "CCER", UnitType: "CCER", Project: "CCER-DEMO-0001", ProjectName: "Coal-mine methane utilisation, Shanxi (demo)", Methodology: "CCER-10-001-V01", HostCountry: "CN", Vintage: 2025, Quantity: 180000, AccountID: 1},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-DEMO-0001", ProjectName: "Coal-mine methane utilisation, Shanxi (demo)", Methodology: "CCER-10-001-V01", HostCountry: "CN", Vintage: 2024, Quantity: 250000}, AccountID: 1},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-DEMO-0002", ProjectName: "Energy-efficient tunnel lighting, Yunnan (demo)", Methodology: "CCER-07-001-V01", HostCountry: "CN", Vintage: 2025, Quantity: 40000}, AccountID: 2},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-DEMO-0001", ProjectName: "Coal-mine methane utilisation, Shanxi (demo)", Methodology: "CCER-10-001-V01", HostCountry: "CN", Vintage: 2025, Quantity: 180000}, AccountID: 1},
 		},
 		Retirements: []retirement{{Holder: 3, Quantity: 12000, UnitType: "CCER", Beneficiary: "Baowu Steel (demo)", Purpose: "China ETS compliance offset", Year: 2025}},
 	},
@@ -62,16 +62,16 @@ var Registries = []Registry{
 		Code: "ID", Name: "Indonesia SRN-PPI (demo)", Country: "ID", Admin: "SRN-PPI registry administrator (demo)",
 		Holders: []string{"Sumatra Geothermal Power (demo)", "Kalimantan Peatland Restoration (demo)", "Jakarta Cement Buyer (demo)"},
 		Issuances: []registry.Issue{
-			{Standard: "SRN-PPI", UnitType: "SPEGRK", Project: "IDN-DEMO-GEO-01", ProjectName: "Geothermal power plant, North Sumatra (demo)", Methodology: "Grid-connected renewable power (demo description)", HostCountry: "ID", Vintage: 2023, Quantity: 120000, AccountID: 1},
-			{Standard: "SRN-PPI", UnitType: "SPEGRK", Project: "IDN-DEMO-PEAT-02", ProjectName: "Peatland rewetting, Central Kalimantan (demo)", Methodology: "Peatland restoration (demo description)", HostCountry: "ID", Vintage: 2024, Quantity: 300000, AccountID: 2},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "SRN-PPI", UnitType: "SPEGRK", Project: "IDN-DEMO-GEO-01", ProjectName: "Geothermal power plant, North Sumatra (demo)", Methodology: "Grid-connected renewable power (demo description)", HostCountry: "ID", Vintage: 2023, Quantity: 120000}, AccountID: 1},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "SRN-PPI", UnitType: "SPEGRK", Project: "IDN-DEMO-PEAT-02", ProjectName: "Peatland rewetting, Central Kalimantan (demo)", Methodology: "Peatland restoration (demo description)", HostCountry: "ID", Vintage: 2024, Quantity: 300000}, AccountID: 2},
 		},
 	},
 	{
 		Code: "TH", Name: "Thailand T-VER registry (demo)", Country: "TH", Admin: "Thailand Greenhouse Gas Management Organization (registry administrator)",
 		Holders: []string{"Bangkok Electric Bus Operator (demo)", "Chiang Mai Forest Restoration (demo)", "Thai Steel Exporter (demo)"},
 		Issuances: []registry.Issue{
-			{Standard: "T-VER", UnitType: "PTVER", Project: "TVER-DEMO-EBUS", ProjectName: "Electric buses, Bangkok (demo)", Methodology: "Electric vehicles in public transport (demo description)", HostCountry: "TH", Vintage: 2023, Quantity: 15000, AccountID: 1},
-			{Standard: "T-VER", UnitType: "TVER", Project: "TVER-DEMO-FOREST", ProjectName: "Community forest restoration, Chiang Mai (demo)", Methodology: "Afforestation and reforestation (demo description)", HostCountry: "TH", Vintage: 2024, Quantity: 60000, AccountID: 2},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "T-VER", UnitType: "PTVER", Project: "TVER-DEMO-EBUS", ProjectName: "Electric buses, Bangkok (demo)", Methodology: "Electric vehicles in public transport (demo description)", HostCountry: "TH", Vintage: 2023, Quantity: 15000}, AccountID: 1},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "T-VER", UnitType: "TVER", Project: "TVER-DEMO-FOREST", ProjectName: "Community forest restoration, Chiang Mai (demo)", Methodology: "Afforestation and reforestation (demo description)", HostCountry: "TH", Vintage: 2024, Quantity: 60000}, AccountID: 2},
 		},
 		Retirements: []retirement{{Holder: 2, Quantity: 2500, UnitType: "TVER", Beneficiary: "Thai Steel Exporter (demo)", Purpose: "voluntary", Year: 2025}},
 	},
@@ -83,8 +83,8 @@ var Registries = []Registry{
 		Code: "CNETS", Name: "China national ETS registry (CEA) (demo)", Country: "CN", Admin: "National ETS registry administrator, Hubei (Wuhan) (demo)",
 		Holders: []string{"Guangdong Coal Power Plant (demo)", "Hebei Steel Works (demo)", "Anhui Cement Co. (demo)"},
 		Issuances: []registry.Issue{
-			{Standard: "China national ETS", UnitType: "CEA", Project: "CEA-DEMO-2024-POWER", ProjectName: "2024 free allocation, power sector (demo)", Methodology: "Intensity-benchmark free allocation (demo description)", HostCountry: "CN", Vintage: 2024, Quantity: 500000, AccountID: 1},
-			{Standard: "China national ETS", UnitType: "CEA", Project: "CEA-DEMO-2025-STEEL", ProjectName: "2025 free allocation, steel sector (demo)", Methodology: "Intensity-benchmark free allocation (demo description)", HostCountry: "CN", Vintage: 2025, Quantity: 300000, AccountID: 2},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "China national ETS", UnitType: "CEA", Project: "CEA-DEMO-2024-POWER", ProjectName: "2024 free allocation, power sector (demo)", Methodology: "Intensity-benchmark free allocation (demo description)", HostCountry: "CN", Vintage: 2024, Quantity: 500000}, AccountID: 1},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "China national ETS", UnitType: "CEA", Project: "CEA-DEMO-2025-STEEL", ProjectName: "2025 free allocation, steel sector (demo)", Methodology: "Intensity-benchmark free allocation (demo description)", HostCountry: "CN", Vintage: 2025, Quantity: 300000}, AccountID: 2},
 		},
 		Retirements: []retirement{{Holder: 3, Quantity: 20000, UnitType: "CEA", Beneficiary: "Anhui Cement Co. (demo)", Purpose: "China ETS compliance surrender", Year: 2024}},
 	},
@@ -94,8 +94,8 @@ var Registries = []Registry{
 		Code: "VN", Name: "Viet Nam national registry (demo)", Country: "VN", Admin: "Viet Nam national registry administrator (demo)",
 		Holders: []string{"Ha Nam Cement Waste-Heat Recovery (demo)", "Mekong Delta Biogas Developer (demo)", "Hai Phong Steel (demo)"},
 		Issuances: []registry.Issue{
-			{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-VN-01", ProjectName: "Waste-heat recovery at a cement plant, Ha Nam (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "VN", Vintage: 2024, Quantity: 8000, AccountID: 1},
-			{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-VN-02", ProjectName: "Biogas digesters, Mekong Delta (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "VN", Vintage: 2023, Quantity: 5000, AccountID: 2},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-VN-01", ProjectName: "Waste-heat recovery at a cement plant, Ha Nam (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "VN", Vintage: 2024, Quantity: 8000}, AccountID: 1},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-VN-02", ProjectName: "Biogas digesters, Mekong Delta (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "VN", Vintage: 2023, Quantity: 5000}, AccountID: 2},
 		},
 	},
 	{
@@ -104,8 +104,8 @@ var Registries = []Registry{
 		Code: "MY", Name: "Malaysia registry (demo)", Country: "MY", Admin: "Malaysia registry administrator (demo)",
 		Holders: []string{"Sarawak Mangrove Conservation (demo)", "Johor Solar Developer (demo)", "Penang Electronics Buyer (demo)"},
 		Issuances: []registry.Issue{
-			{Standard: "Verra VCS", UnitType: "VCU", Project: "VCS-DEMO-MY-01", ProjectName: "Mangrove conservation, Sarawak (demo)", Methodology: "Mangrove conservation (demo description)", HostCountry: "MY", Vintage: 2022, Quantity: 50000, AccountID: 1},
-			{Standard: "Verra VCS", UnitType: "VCU", Project: "VCS-DEMO-MY-02", ProjectName: "Rooftop solar, Johor (demo)", Methodology: "Grid-connected renewable power (demo description)", HostCountry: "MY", Vintage: 2023, Quantity: 20000, AccountID: 2},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "Verra VCS", UnitType: "VCU", Project: "VCS-DEMO-MY-01", ProjectName: "Mangrove conservation, Sarawak (demo)", Methodology: "Mangrove conservation (demo description)", HostCountry: "MY", Vintage: 2022, Quantity: 50000}, AccountID: 1},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "Verra VCS", UnitType: "VCU", Project: "VCS-DEMO-MY-02", ProjectName: "Rooftop solar, Johor (demo)", Methodology: "Grid-connected renewable power (demo description)", HostCountry: "MY", Vintage: 2023, Quantity: 20000}, AccountID: 2},
 		},
 	},
 	{
@@ -119,8 +119,8 @@ var Registries = []Registry{
 		Code: "KH", Name: "Cambodia national registry (demo)", Country: "KH", Admin: "Cambodia national registry administrator (demo)",
 		Holders: []string{"Cardamom Forest REDD+ Developer (demo)", "Battambang Rice-Husk Power (demo)", "Phnom Penh Credit Buyer (demo)"},
 		Issuances: []registry.Issue{
-			{Standard: "Verra VCS", UnitType: "VCU", Project: "VCS-DEMO-KH-REDD", ProjectName: "REDD+ forest protection, Cardamom Mountains (demo)", Methodology: "REDD+ (demo description)", HostCountry: "KH", Vintage: 2022, Quantity: 90000, AccountID: 1},
-			{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-KH-01", ProjectName: "Rice-husk power plant, Battambang (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "KH", Vintage: 2024, Quantity: 6000, AccountID: 2},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "Verra VCS", UnitType: "VCU", Project: "VCS-DEMO-KH-REDD", ProjectName: "REDD+ forest protection, Cardamom Mountains (demo)", Methodology: "REDD+ (demo description)", HostCountry: "KH", Vintage: 2022, Quantity: 90000}, AccountID: 1},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-KH-01", ProjectName: "Rice-husk power plant, Battambang (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "KH", Vintage: 2024, Quantity: 6000}, AccountID: 2},
 		},
 	},
 	{
@@ -129,7 +129,7 @@ var Registries = []Registry{
 		Code: "JP", Name: "Japan JCM registry (demo)", Country: "JP", Admin: "JCM registry administrator, Government of Japan (demo)",
 		Holders: []string{"Japan JCM Project Participant (demo)", "Tokyo Power Utility (demo)"},
 		Issuances: []registry.Issue{
-			{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-VN-01", ProjectName: "Waste-heat recovery at a cement plant, Ha Nam (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "VN", Vintage: 2024, Quantity: 8000, AccountID: 1},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-VN-01", ProjectName: "Waste-heat recovery at a cement plant, Ha Nam (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "VN", Vintage: 2024, Quantity: 8000}, AccountID: 1},
 		},
 	},
 }
@@ -145,7 +145,7 @@ var Stopped = []Registry{
 		Code: "LA", Name: "Lao PDR national registry (demo)", Country: "LA", Admin: "Lao PDR national registry administrator (demo)",
 		Holders: []string{"Vientiane Biogas Developer (demo)", "Luang Prabang Cookstoves (demo)"},
 		Issuances: []registry.Issue{
-			{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-LA-01", ProjectName: "Biogas digesters, Vientiane Province (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "LA", Vintage: 2024, Quantity: 3000, AccountID: 1},
+			{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "JCM-DEMO-LA-01", ProjectName: "Biogas digesters, Vientiane Province (demo)", Methodology: "JCM methodology (demo description)", HostCountry: "LA", Vintage: 2024, Quantity: 3000}, AccountID: 1},
 		},
 	},
 }

@@ -55,8 +55,8 @@ func corridorStorage(t *testing.T, s Storage) []string {
 		st.acc = do("acc", registry.OpenAccount{OrgID: st.holder, Type: ledger.Holding, Name: "Main"}).ID
 		org := do("hub", registry.CreateOrganisation{Name: "Corridor hub", Country: "SG"}).ID
 		if code == "CN" {
-			do("iss", registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
-				HostCountry: "CN", Vintage: 2024, Quantity: 1000, AccountID: st.acc})
+			do("iss", registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
+				HostCountry: "CN", Vintage: 2024, Quantity: 1000}, AccountID: st.acc})
 		}
 		sites[code] = st
 		members = append(members, hub.Member{Node: n, HubOrg: org})

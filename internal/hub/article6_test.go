@@ -141,8 +141,8 @@ func solarAuthorisation(id string, until string) registry.Authorisation {
 // the net to the Chinese investor.
 func (w *a6world) issueSolar(t *testing.T, auth string, gross int64) registry.Result {
 	t.Helper()
-	return w.id.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", ProjectName: "Cirata floating solar (Chinese-funded)",
-		Methodology: "CCER-01-001-V01", HostCountry: "ID", Vintage: 2026, Quantity: gross, AccountID: w.dev},
+	return w.id.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", ProjectName: "Cirata floating solar (Chinese-funded)",
+		Methodology: "CCER-01-001-V01", HostCountry: "ID", Vintage: 2026, Quantity: gross}, AccountID: w.dev},
 		Authorisation: auth, AdaptationAccount: w.adapt, Investor: "CN", InvestorFraction: "0.6", InvestorAccount: w.inv})
 }
 
@@ -325,7 +325,7 @@ func TestArticle6ChecksAtHub(t *testing.T) {
 			setup func(t *testing.T, w *a6world) (registry.Actor, int64, registry.Units, string, int64, string)
 		}{
 			{"units issued without authorisation", article6.CodeNoAuthorisation, func(t *testing.T, w *a6world) (registry.Actor, int64, registry.Units, string, int64, string) {
-				w.id.do(t, admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", HostCountry: "ID", Vintage: 2026, Quantity: 100, AccountID: w.dev})
+				w.id.do(t, admin, registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", HostCountry: "ID", Vintage: 2026, Quantity: 100}, AccountID: w.dev})
 				return w.devActor, w.dev, registry.Units{Quantity: 100, UnitType: "CCER"}, "CN", w.cnAcc, "ndc"
 			}},
 			{"acquiring Party outside the approach", article6.CodeScopeAcquirer, func(t *testing.T, w *a6world) (registry.Actor, int64, registry.Units, string, int64, string) {
@@ -376,7 +376,7 @@ func TestArticle6ChecksAtHub(t *testing.T) {
 		// the Article 6 checks' business.
 		t.Run("voluntary units pass", func(t *testing.T) {
 			w := newA6World(t, tg.Fresh(t), defaultApproaches(t))
-			w.id.do(t, admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", HostCountry: "ID", Vintage: 2026, Quantity: 100, AccountID: w.dev})
+			w.id.do(t, admin, registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", HostCountry: "ID", Vintage: 2026, Quantity: 100}, AccountID: w.dev})
 			tr := w.transfer(t, w.send(t, w.devActor, w.dev, "CN", w.cnAcc, registry.Units{Quantity: 100, UnitType: "CCER"}, "voluntary"))
 			if !slices.Equal(tr.Statuses(), st(1, 2, 8, 4)) {
 				t.Fatalf("statuses %v, findings %v", tr.Statuses(), a6codes(tr))
@@ -707,7 +707,7 @@ func TestArticle6StatementAtHub(t *testing.T) {
 			t.Fatalf("second first transfer: status %d, findings %v; want 5 with %s", again.Status, a6codes(again), article6.CodeDoubleFirst)
 		}
 		// A statement about units issued outside any authorisation.
-		plain := w.id.do(t, admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-02", HostCountry: "ID", Vintage: 2026, Quantity: 50, AccountID: w.dev})
+		plain := w.id.do(t, admin, registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-02", HostCountry: "ID", Vintage: 2026, Quantity: 50}, AccountID: w.dev})
 		vol := w.sendA6(t, "ID", w.devActor, w.dev, "CN", w.cnAcc, registry.Units{Quantity: 50, UnitType: "CCER", IssuanceID: plain.ID}, claim(func(*registry.Article6Claim) {}))
 		if vol.Status != protocol.StatusTerminated || !slices.Contains(a6codes(vol), string(article6.CodeNoAuthorisation)) {
 			t.Fatalf("a statement about unauthorised units: status %d, findings %v; want 5 with %s", vol.Status, a6codes(vol), article6.CodeNoAuthorisation)
@@ -870,7 +870,7 @@ func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 		s.do(t, admin, registry.Authorise{Authorisation: registry.Authorisation{ID: "LA-JCM-0001", Version: 1, Host: "LA", Approach: "JP-LA-JCM", Purposes: []string{"NDC"},
 			Quantity: 10_000, From: "2025-01-01", Until: "2030-12-31", VintageFrom: 2025, VintageTo: 2030, Activities: []string{"LA-BIOGAS-01"}, AcquiringParties: []string{"JP"}}})
 		share := func() {
-			s.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: 600, AccountID: acc},
+			s.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: 600}, AccountID: acc},
 				Authorisation: "LA-JCM-0001", Decision: "JC-LA-0007", DecisionQuantity: 1000})
 		}
 		share()
@@ -919,7 +919,7 @@ func TestHubWithoutArticle6Ledger(t *testing.T) {
 		id, cn := open(tg, "ID"), open(tg.Fresh(t), "CN")
 		actor, from := id.holder(t, "PT Surya Energi")
 		_, to := cn.holder(t, "China national holding")
-		id.do(t, admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", Methodology: "CCER-01-001-V01", HostCountry: "ID", Vintage: 2026, Quantity: 1000, AccountID: from})
+		id.do(t, admin, registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", Methodology: "CCER-01-001-V01", HostCountry: "ID", Vintage: 2026, Quantity: 1000}, AccountID: from})
 		set, err := agreements.Default()
 		if err != nil {
 			t.Fatal(err)

@@ -37,8 +37,8 @@ func TestStaleFactsRefuseWhatTheyConcern(t *testing.T) {
 			t.Fatal(err)
 		}
 		// CN's plain CCER, never authorised, for a voluntary send CN → ID.
-		w.cn.do(t, admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
-			HostCountry: "CN", Vintage: 2024, Quantity: 100, AccountID: w.cnAcc})
+		w.cn.do(t, admin, registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
+			HostCountry: "CN", Vintage: 2024, Quantity: 100}, AccountID: w.cnAcc})
 		w.a6.mu.Lock()
 		w.a6.cfg.Sources["TH"] = downSource{}
 		w.a6.mu.Unlock()
@@ -46,8 +46,8 @@ func TestStaleFactsRefuseWhatTheyConcern(t *testing.T) {
 		// own, recorded while TH is down: its entry is read, not taken.
 		_, dev2 := w.id.holder(t, "second developer")
 		inv2Actor, inv2 := w.id.holder(t, "second investor")
-		w.id.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", ProjectName: "Cirata floating solar (Chinese-funded)",
-			Methodology: "CCER-01-001-V01", HostCountry: "ID", Vintage: 2026, Quantity: 1000, AccountID: dev2},
+		w.id.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", ProjectName: "Cirata floating solar (Chinese-funded)",
+			Methodology: "CCER-01-001-V01", HostCountry: "ID", Vintage: 2026, Quantity: 1000}, AccountID: dev2},
 			Authorisation: "ID-A6-0001", AdaptationAccount: w.adapt, Investor: "CN", InvestorFraction: "0.6", InvestorAccount: inv2})
 		units := registry.Units{Quantity: 10, UnitType: "CCER"}
 		refused := func(name string, tr Transfer) {

@@ -56,8 +56,8 @@ func newSite(t *testing.T, tg storetest.Target, code string, issue int64) *site 
 	s.acc = s.do(t, admin, registry.OpenAccount{OrgID: org, Type: ledger.Holding, Name: "Main"}).ID
 	s.hubOrg = s.do(t, admin, registry.CreateOrganisation{Name: "Corridor hub", Country: "SG"}).ID
 	if issue > 0 {
-		s.iss = s.do(t, admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
-			HostCountry: "CN", Vintage: 2024, Quantity: issue, AccountID: s.acc}).ID
+		s.iss = s.do(t, admin, registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
+			HostCountry: "CN", Vintage: 2024, Quantity: issue}, AccountID: s.acc}).ID
 	}
 	return s
 }

@@ -51,8 +51,8 @@ func TestReconcileOverHTTP(t *testing.T) {
 			tokens[code] = do("tok", registry.CreateToken{OrgID: org, Role: ledger.RoleAuditor, Name: "hub reconciliation"}).Token
 			if code == "CN" {
 				holder = registry.Actor{OrgID: org, Role: ledger.RoleHolder}
-				do("iss", registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
-					HostCountry: "CN", Vintage: 2024, Quantity: 1000, AccountID: accs[code]})
+				do("iss", registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
+					HostCountry: "CN", Vintage: 2024, Quantity: 1000}, AccountID: accs[code]})
 			}
 			nodes[code] = n
 		}

@@ -104,8 +104,8 @@ func (a *simA6) setupNode(s *sim, n *simNode, do func(registry.Actor, registry.R
 		do(admin, registry.Authorise{Authorisation: registry.Authorisation{ID: h.id, Version: 1, Host: n.code, Approach: h.approach, Purposes: []string{"NDC"},
 			Quantity: 50_000, From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030, Activities: []string{project}, AcquiringParties: []string{"CN"},
 			Sector: "Energy", ActivityType: "Solar photovoltaic power", MitigationType: "emission reductions"}})
-		do(admin, registry.IssueAuthorised{Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: project, Methodology: "CCER-01-001-V01",
-			HostCountry: n.code, Vintage: 2026, Quantity: 20_000, AccountID: n.a6acc}, Authorisation: h.id, AdaptationAccount: n.adapt})
+		do(admin, registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: project, Methodology: "CCER-01-001-V01",
+			HostCountry: n.code, Vintage: 2026, Quantity: 20_000}, AccountID: n.a6acc}, Authorisation: h.id, AdaptationAccount: n.adapt})
 	}
 }
 
@@ -228,30 +228,21 @@ func (a *simA6) check(s *sim, nodes []*registry.Node) {
 // rebuilding it from the hub's database. Seeds and transfers are counts
 // (CORRIDOR_SIM_A6_SEEDS, CORRIDOR_SIM_A6_TRANSFERS), not a time budget.
 func TestSimulationArticle6(t *testing.T) {
-	seeds := envInt("CORRIDOR_SIM_A6_SEEDS", 8)
-	transfers := envInt("CORRIDOR_SIM_A6_TRANSFERS", 320)
-	per := (transfers + seeds - 1) / seeds
 	set, err := agreements.Parse([]byte(simA6Agreements))
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := map[string]int{}
-	for seed := 1; seed <= seeds; seed++ {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			s := newSimWith(t, uint64(seed), set, &simA6{revoked: map[string]bool{}})
-			s.run(per)
-			s.check()
-			// The ledger rebuilt from the hub's database keeps the properties.
-			s.a6.open(s, s.hubDB)
-			for _, bad := range article6Properties(s.ctx, s.a6.ledger, s.nodeList(), []string{"CN", "TH", "MY"}) {
-				t.Errorf("seed %d: rebuilt article 6 ledger: %s", s.seed, bad)
-			}
-			for k, v := range s.counts {
-				total[k] += v
-			}
-		})
-	}
-	t.Logf("over %d seeds: %v", seeds, total)
+	total := eachSeed(t, "CORRIDOR_SIM_A6", 8, 320, func(t *testing.T, seed uint64, per int) *sim {
+		s := newSimWith(t, seed, set, &simA6{revoked: map[string]bool{}})
+		s.run(per)
+		s.check()
+		// The ledger rebuilt from the hub's database keeps the properties.
+		s.a6.open(s, s.hubDB)
+		for _, bad := range article6Properties(s.ctx, s.a6.ledger, s.nodeList(), []string{"CN", "TH", "MY"}) {
+			t.Errorf("seed %d: rebuilt article 6 ledger: %s", s.seed, bad)
+		}
+		return s
+	})
 	if total["a6 first transfers"] == 0 || total["a6 record "+string(article6.RecordUse)] == 0 || total["a6 imported ITMO ranges shown"] == 0 {
 		t.Fatalf("the run first-transferred or used no ITMO: %v", total)
 	}

@@ -77,25 +77,36 @@ func envInt(name string, def int) int {
 // locations agrees with the nodes and reconciliation finds nothing. Reproduce a seed with
 // go test -run 'TestSimulation/seed=17' ./internal/hub/.
 func TestSimulation(t *testing.T) {
-	seeds := envInt("CORRIDOR_SIM_SEEDS", 20)
-	transfers := envInt("CORRIDOR_SIM_TRANSFERS", 1000)
-	per := (transfers + seeds - 1) / seeds
 	set, err := agreements.Parse([]byte(simAgreements))
 	if err != nil {
 		t.Fatal(err)
 	}
+	eachSeed(t, "CORRIDOR_SIM", 20, 1000, func(t *testing.T, seed uint64, per int) *sim {
+		s := newSim(t, seed, set)
+		s.run(per)
+		s.check()
+		return s
+	})
+}
+
+// eachSeed runs body as a subtest per seed, seeds and transfers (spread
+// over the seeds) read from the environment as PREFIX_SEEDS and
+// PREFIX_TRANSFERS, and returns the sum of the simulations' counts.
+func eachSeed(t *testing.T, prefix string, seeds, transfers int, body func(t *testing.T, seed uint64, per int) *sim) map[string]int {
+	t.Helper()
+	seeds = envInt(prefix+"_SEEDS", seeds)
+	transfers = envInt(prefix+"_TRANSFERS", transfers)
+	per := (transfers + seeds - 1) / seeds
 	total := map[string]int{}
 	for seed := 1; seed <= seeds; seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			s := newSim(t, uint64(seed), set)
-			s.run(per)
-			s.check()
-			for k, v := range s.counts {
+			for k, v := range body(t, uint64(seed), per).counts {
 				total[k] += v
 			}
 		})
 	}
 	t.Logf("over %d seeds: %v", seeds, total)
+	return total
 }
 
 // TestSimulationDeterministic: one seed gives the same run twice (the
@@ -275,8 +286,8 @@ func (s *sim) setupNode(n *simNode) {
 	n.suspense = do(admin, registry.OpenAccount{OrgID: org, Type: ledger.NationalHolding, Name: "Corridor imports held for the administrator"}).ID
 	n.ep.HubOrg, n.ep.Suspense = n.hubOrg, n.suspense
 	if n.code == "CN" || n.code == "TH" {
-		do(admin, registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-00" + n.code[:1], Methodology: "CCER-14-001-V01",
-			HostCountry: "CN", Vintage: 2024, Quantity: 100000, AccountID: n.acc})
+		do(admin, registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-00" + n.code[:1], Methodology: "CCER-14-001-V01",
+			HostCountry: "CN", Vintage: 2024, Quantity: 100000}, AccountID: n.acc})
 	}
 	if s.a6 != nil {
 		s.a6.setupNode(s, n, do)

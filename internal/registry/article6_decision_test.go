@@ -32,7 +32,7 @@ func TestIssueAuthorisedDecision(t *testing.T) {
 		f.must(t, system, Authorise{Authorisation: Authorisation{ID: "LA-JCM-0001", Version: 1, Host: "LA", Approach: "JP-LA-JCM", Purposes: []string{"NDC"}, Quantity: 10_000,
 			From: "2025-01-01", Until: "2030-12-31", VintageFrom: 2025, VintageTo: 2030, Activities: []string{"LA-BIOGAS-01"}, AcquiringParties: []string{"JP"}}})
 		issue := func(decision string, decisionQty, q int64) IssueAuthorised {
-			return IssueAuthorised{Issue: Issue{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: q, AccountID: f.a1},
+			return IssueAuthorised{Issue: Issue{IssuanceFacts: IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: q}, AccountID: f.a1},
 				Authorisation: "LA-JCM-0001", Decision: decision, DecisionQuantity: decisionQty}
 		}
 		for _, c := range []struct {
@@ -75,7 +75,7 @@ func TestIssueAuthorisedDecision(t *testing.T) {
 		g.a1 = g.must(t, system, OpenAccount{OrgID: g.org, Type: ledger.Holding, Name: "Project"}).ID
 		g.a2 = g.must(t, system, OpenAccount{OrgID: g.org, Type: ledger.Holding, Name: "Adaptation"}).ID
 		g.must(t, system, Authorise{Authorisation: thaiAuthorisation()})
-		_, err = g.do(t, system, IssueAuthorised{Issue: Issue{Standard: "T-VER", UnitType: "PTVER", Project: "TH-EBUS-01", HostCountry: "TH", Vintage: 2026, Quantity: 1000, AccountID: g.a1},
+		_, err = g.do(t, system, IssueAuthorised{Issue: Issue{IssuanceFacts: IssuanceFacts{Standard: "T-VER", UnitType: "PTVER", Project: "TH-EBUS-01", HostCountry: "TH", Vintage: 2026, Quantity: 1000}, AccountID: g.a1},
 			Authorisation: thaiAuthorisation().ID, AdaptationAccount: g.a2, Decision: "JC-TH-0001", DecisionQuantity: 1000})
 		if e, ok := ledger.AsError(err); !ok || e.Code != string(article6.CodeDecisionMismatch) {
 			t.Errorf("a decision under %s: %v, want %s", thaiAuthorisation().Approach, err, article6.CodeDecisionMismatch)

@@ -62,7 +62,7 @@ func TestArticle6Kinds(t *testing.T) {
 		f.must(t, system, AmendAuthorisation{Authorisation: next})
 
 		issue := func(project string, vintage int, q int64) IssueAuthorised {
-			return IssueAuthorised{Issue: Issue{Standard: "T-VER", UnitType: "PTVER", Project: project, HostCountry: "TH", Vintage: vintage, Quantity: q, AccountID: f.a1},
+			return IssueAuthorised{Issue: Issue{IssuanceFacts: IssuanceFacts{Standard: "T-VER", UnitType: "PTVER", Project: project, HostCountry: "TH", Vintage: vintage, Quantity: q}, AccountID: f.a1},
 				Authorisation: auth.ID, AdaptationAccount: f.a2}
 		}
 		refused("project outside the activities", system, issue("TH-OTHER", 2026, 1000), string(article6.CodeScopeActivity))

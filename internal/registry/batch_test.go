@@ -150,8 +150,8 @@ func TestIssuedTotalStaysInInt64(t *testing.T) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			_, err := f.n.Do(context.Background(), system, fmt.Sprintf("big-%d", i), Issue{Standard: "CCER", UnitType: "CCER", Project: "BIG",
-				HostCountry: "CN", Vintage: 2024, Quantity: ledger.MaxSerial, AccountID: f.a2})
+			_, err := f.n.Do(context.Background(), system, fmt.Sprintf("big-%d", i), Issue{IssuanceFacts: IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "BIG",
+				HostCountry: "CN", Vintage: 2024, Quantity: ledger.MaxSerial}, AccountID: f.a2})
 			if e, ok := ledger.AsError(err); ok && e.Code == ledger.CodeQuantityInvalid {
 				rejected.Add(1)
 			} else if err != nil {

@@ -82,8 +82,8 @@ func benchBlockSize(b *testing.B, cfg store.Config, size int64) {
 	from, to := f.Holders[0], f.Holders[1]
 	// b.N issuances of size units into from, all of one project, so that
 	// issuance i's first unit is serial BENCH-BU-BLOCKS-2025-i-1-1.
-	issue := registry.Issue{Standard: "Benchmark", UnitType: bench.UnitType, Project: "BLOCKS", ProjectName: "Block size benchmark",
-		Methodology: "benchmark", HostCountry: "SG", Vintage: 2025, Quantity: size, AccountID: from.Account}
+	issue := registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "Benchmark", UnitType: bench.UnitType, Project: "BLOCKS", ProjectName: "Block size benchmark",
+		Methodology: "benchmark", HostCountry: "SG", Vintage: 2025, Quantity: size}, AccountID: from.Account}
 	admin := bench.Holder{Actor: registry.Actor{Role: ledger.RoleAdmin}}
 	if _, err := bench.Load(ctx, bench.LoadParams{Fixture: f, Submit: bench.InProcess(n), Clients: 64, Count: int64(b.N), KeyPrefix: "issue-",
 		Next: func(int64) (bench.Holder, registry.Request) { return admin, issue }}); err != nil {

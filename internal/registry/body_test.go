@@ -15,7 +15,7 @@ func TestEncodeBody(t *testing.T) {
 	reqs := []Request{
 		Transfer{From: 3, To: 4, Units: Units{Quantity: 7, UnitType: "CCER"}},
 		CreateOrganisation{Name: `<b>"Tom" & Jerry</b> 中文 \ ` + "\u2028", Country: "SG"},
-		Issue{Standard: "VCS", UnitType: "VCU", Project: "P-1", ProjectName: "<script>", Methodology: "AMS&", HostCountry: "ID", Vintage: 2025, Quantity: 10, AccountID: 2},
+		Issue{IssuanceFacts: IssuanceFacts{Standard: "VCS", UnitType: "VCU", Project: "P-1", ProjectName: "<script>", Methodology: "AMS&", HostCountry: "ID", Vintage: 2025, Quantity: 10}, AccountID: 2},
 		OpenAccount{OrgID: 1, Type: ledger.Holding, Name: ""},
 	}
 	results := []Result{

@@ -86,7 +86,7 @@ func TestCloneLeavesBaseUnchanged(t *testing.T) {
 	// older vintage of a later issuance first, so its blocks are listed
 	// out of serial order (settling sorts them).
 	base = run(base, []step{
-		{admin, Issue{Standard: "S", UnitType: "BU", Project: "OLD", ProjectName: "Old", Methodology: "m", HostCountry: "SG", Vintage: 2020, Quantity: 5, AccountID: 1}},
+		{admin, Issue{IssuanceFacts: IssuanceFacts{Standard: "S", UnitType: "BU", Project: "OLD", ProjectName: "Old", Methodology: "m", HostCountry: "SG", Vintage: 2020, Quantity: 5}, AccountID: 1}},
 		{holder(1), Reserve{From: 1, ToAccount: 2, Units: Units{Quantity: 8, UnitType: "BU"}}},
 		{holder(3), Reserve{From: 3, ToAccount: 2, Units: Units{Quantity: 4, UnitType: "BU"}}},
 	})
@@ -98,7 +98,7 @@ func TestCloneLeavesBaseUnchanged(t *testing.T) {
 		{admin, Void{Pending: 4}},
 		{admin, SetAccountStatus{AccountID: 4, Status: ledger.Suspended}},
 		{admin, OpenAccount{OrgID: 4, Type: ledger.Holding, Name: "new"}},
-		{admin, Issue{Standard: "S", UnitType: "NU", Project: "Q", ProjectName: "Q", Methodology: "m", HostCountry: "SG", Vintage: 2024, Quantity: 7, AccountID: 3}},
+		{admin, Issue{IssuanceFacts: IssuanceFacts{Standard: "S", UnitType: "NU", Project: "Q", ProjectName: "Q", Methodology: "m", HostCountry: "SG", Vintage: 2024, Quantity: 7}, AccountID: 3}},
 	})
 	if after := stateText(base); after != before {
 		t.Fatalf("deciding on a clone changed the committed state:\nbefore\n%s\nafter\n%s", before, after)

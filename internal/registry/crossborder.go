@@ -43,14 +43,7 @@ type Origin struct {
 // the same issuance.
 type OriginIssuance struct {
 	Origin
-	Standard    string `json:"standard" limit:"200"`
-	UnitType    string `json:"unit_type" limit:"12"`
-	Project     string `json:"project" limit:"64"`
-	ProjectName string `json:"project_name" limit:"200"`
-	Methodology string `json:"methodology" limit:"200"`
-	HostCountry string `json:"host_country" limit:"2"`
-	Vintage     int    `json:"vintage"`
-	Quantity    int64  `json:"quantity"`
+	IssuanceFacts
 }
 
 // ImportBlock is a serial range of an origin issuance arriving here.
@@ -340,9 +333,12 @@ func checkOrigin(field string, o OriginIssuance) error {
 	return country(field+".origin.host_country", o.HostCountry)
 }
 
-func sameIssuance(x *ledger.Issuance, o OriginIssuance) bool {
-	return x.Standard == o.Standard && x.UnitType == o.UnitType && x.Project == o.Project && x.ProjectName == o.ProjectName &&
-		x.Methodology == o.Methodology && x.HostCountry == o.HostCountry && x.Vintage == o.Vintage && x.Quantity == o.Quantity
+func sameIssuance(x *ledger.Issuance, o OriginIssuance) bool { return factsOf(x) == o.IssuanceFacts }
+
+// factsOf returns the facts of issuance x.
+func factsOf(x *ledger.Issuance) IssuanceFacts {
+	return IssuanceFacts{Standard: x.Standard, UnitType: x.UnitType, Project: x.Project, ProjectName: x.ProjectName,
+		Methodology: x.Methodology, HostCountry: x.HostCountry, Vintage: x.Vintage, Quantity: x.Quantity}
 }
 
 // allExported checks that serials [start, end] of local issuance id are
@@ -370,8 +366,7 @@ func (n *Node) OriginOf(id int64) (OriginIssuance, bool) {
 	if x == nil {
 		return OriginIssuance{}, false
 	}
-	return OriginIssuance{Origin: n.origin(id), Standard: x.Standard, UnitType: x.UnitType, Project: x.Project, ProjectName: x.ProjectName,
-		Methodology: x.Methodology, HostCountry: x.HostCountry, Vintage: x.Vintage, Quantity: x.Quantity}, true
+	return OriginIssuance{Origin: n.origin(id), IssuanceFacts: factsOf(x)}, true
 }
 
 // LocalIssuance returns the local id of an origin issuance recorded here.

@@ -138,7 +138,7 @@ func TestEscrowExpiry(t *testing.T) {
 		f.holder = Actor{OrgID: f.org, Role: ledger.RoleHolder}
 		f.a1 = f.must(t, system, OpenAccount{OrgID: f.org, Type: ledger.Holding, Name: "A1"}).ID
 		f.a2 = f.must(t, system, OpenAccount{OrgID: f.org, Type: ledger.Holding, Name: "A2"}).ID
-		f.must(t, system, Issue{Standard: "CCER", UnitType: "CCER", Project: "P1", HostCountry: "CN", Vintage: 2024, Quantity: 100, AccountID: f.a1})
+		f.must(t, system, Issue{IssuanceFacts: IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "P1", HostCountry: "CN", Vintage: 2024, Quantity: 100}, AccountID: f.a1})
 		r := f.must(t, f.holder, Reserve{From: f.a1, Units: Units{Quantity: 40, UnitType: "CCER"}, ToAccount: f.a2, ExpiresIn: 600})
 		// Before the expiry nothing happens, and an early expire is refused.
 		clk.add(599 * time.Second)
@@ -229,7 +229,7 @@ func runEscrowMachine(t *testing.T, rt *rapid.T, n *Node, clk *clock, run int) {
 	from := must(system, OpenAccount{OrgID: seller, Type: ledger.Holding, Name: "S"}).ID
 	to := must(system, OpenAccount{OrgID: buyer, Type: ledger.Holding, Name: "B"}).ID
 	const issued = 10000
-	must(system, Issue{Standard: "CCER", UnitType: "CCER", Project: "P1", HostCountry: "CN", Vintage: 2024, Quantity: issued, AccountID: from})
+	must(system, Issue{IssuanceFacts: IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "P1", HostCountry: "CN", Vintage: 2024, Quantity: issued}, AccountID: from})
 	start := n.Totals()
 	authorities := []Authority{{Role: AuthorityRegistry}, {Role: AuthorityHub, OrgID: hubA}, {Role: AuthorityHub, OrgID: hubB}, {Role: AuthorityVenue, OrgID: venue}}
 	actors := []Actor{system, {OrgID: hubA, Role: RoleHub}, {OrgID: hubB, Role: RoleHub}, {OrgID: venue, Role: RoleVenue},

@@ -40,7 +40,7 @@ func TestGoldenJournal(t *testing.T) {
 		holder := Actor{OrgID: 1, Role: ledger.RoleHolder}
 		do("g2", system, OpenAccount{OrgID: 1, Type: ledger.Holding, Name: "G1"})
 		do("g3", system, OpenAccount{OrgID: 1, Type: ledger.Holding, Name: "G2"})
-		do("g4", system, Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01", HostCountry: "CN", Vintage: 2024, Quantity: 1000, AccountID: 1})
+		do("g4", system, Issue{IssuanceFacts: IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01", HostCountry: "CN", Vintage: 2024, Quantity: 1000}, AccountID: 1})
 		do("g5", holder, Transfer{From: 1, To: 2, Units: Units{Quantity: 250, UnitType: "CCER"}})
 		do("g6", holder, Retire{From: 2, Units: Units{Quantity: 50, UnitType: "CCER"}, Beneficiary: "Golden Steel", Purpose: "voluntary"})
 		var got []ledger.Entry

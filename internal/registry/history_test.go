@@ -20,8 +20,8 @@ import (
 func TestLookupRangeHistory(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		f := newFixture(t, tg)
-		iss := f.must(t, system, Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-002", Methodology: "CCER-14-001-V01",
-			HostCountry: "CN", Vintage: 2024, Quantity: 250000, AccountID: f.a1}).ID
+		iss := f.must(t, system, Issue{IssuanceFacts: IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-002", Methodology: "CCER-14-001-V01",
+			HostCountry: "CN", Vintage: 2024, Quantity: 250000}, AccountID: f.a1}).ID
 		ser := func(a, b int64) string { return fmt.Sprintf("CN-CCER-CCER-14-2024-002-2024-%d-%d-%d", iss, a, b) }
 		units := func(a, b int64) Units { return Units{Serials: []string{ser(a, b)}} }
 		f.must(t, f.holder, Transfer{From: f.a1, To: f.a2, Units: units(1, 100)})
@@ -132,7 +132,7 @@ func TestJournalFilters(t *testing.T) {
 		a3 := f.must(t, system, OpenAccount{OrgID: org, Type: ledger.Holding, Name: "A3"}).ID
 		holder := Actor{OrgID: org, Role: ledger.RoleHolder}
 		// seq 5, on 1 March; then the clock moves to 2 March, 01:00.
-		f.must(t, system, Issue{Standard: "CCER", UnitType: "CCER", Project: "P-1", Methodology: "M", HostCountry: "CN", Vintage: 2024, Quantity: 100, AccountID: a1})
+		f.must(t, system, Issue{IssuanceFacts: IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "P-1", Methodology: "M", HostCountry: "CN", Vintage: 2024, Quantity: 100}, AccountID: a1})
 		clock = clock.Add(2 * time.Hour)
 		t1 := f.must(t, holder, Transfer{From: a1, To: a2, Units: Units{Quantity: 10, UnitType: "CCER"}}).Seq
 		clock = clock.Add(24 * time.Hour) // 3 March

@@ -544,7 +544,7 @@ func runStateMachine(t *testing.T, rt *rapid.T, driver string, seen *batchStats)
 			q := rapid.Int64Range(1, 1000).Draw(rt, "q")
 			vintage := rapid.IntRange(2021, 2025).Draw(rt, "vintage")
 			k := next()
-			req := Issue{Standard: ut, UnitType: ut, Project: "P-" + ut, HostCountry: "CN", Vintage: vintage, Quantity: q, AccountID: to}
+			req := Issue{IssuanceFacts: IssuanceFacts{Standard: ut, UnitType: ut, Project: "P-" + ut, HostCountry: "CN", Vintage: vintage, Quantity: q}, AccountID: to}
 			res := mustDo(rt, n, system, k, req)
 			if res.ID != m.nextIss {
 				rt.Fatalf("issue answered issuance %d, the model expects %d", res.ID, m.nextIss)
@@ -651,7 +651,7 @@ func TestConcurrentTransfers(t *testing.T) {
 		for i := 0; i < 8; i++ {
 			a := mustDoT(t, n, system, fmt.Sprintf("acc%d", i), OpenAccount{OrgID: org, Type: ledger.Holding, Name: "A"}).ID
 			accounts = append(accounts, a)
-			mustDoT(t, n, system, fmt.Sprintf("iss%d", i), Issue{Standard: "CCER", UnitType: "CCER", Project: "P", HostCountry: "CN", Vintage: 2024, Quantity: 10_000, AccountID: a})
+			mustDoT(t, n, system, fmt.Sprintf("iss%d", i), Issue{IssuanceFacts: IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "P", HostCountry: "CN", Vintage: 2024, Quantity: 10_000}, AccountID: a})
 		}
 		deadline := time.Now().Add(3 * time.Second)
 		var wg sync.WaitGroup
@@ -720,7 +720,7 @@ func TestTwoWritersOneDatabase(t *testing.T) {
 		holder := Actor{OrgID: org, Role: ledger.RoleHolder}
 		acc1 := mustDoT(t, a, system, "a1", OpenAccount{OrgID: org, Type: ledger.Holding, Name: "1"}).ID
 		acc2 := mustDoT(t, a, system, "a2", OpenAccount{OrgID: org, Type: ledger.Holding, Name: "2"}).ID
-		mustDoT(t, a, system, "iss", Issue{Standard: "CCER", UnitType: "CCER", Project: "P", HostCountry: "CN", Vintage: 2024, Quantity: 1000, AccountID: acc1})
+		mustDoT(t, a, system, "iss", Issue{IssuanceFacts: IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "P", HostCountry: "CN", Vintage: 2024, Quantity: 1000}, AccountID: acc1})
 		b := openSharedNode(t, tg)
 		var wg sync.WaitGroup
 		var moved atomic.Int64

@@ -60,8 +60,8 @@ func setUp(t *testing.T, n *Node) *fixture {
 	f.a1 = f.must(t, system, OpenAccount{OrgID: f.org, Type: ledger.Holding, Name: "A1"}).ID
 	f.a2 = f.must(t, system, OpenAccount{OrgID: f.org, Type: ledger.Holding, Name: "A2"}).ID
 	f.a3 = f.must(t, system, OpenAccount{OrgID: f.org, Type: ledger.Holding, Name: "A3"}).ID
-	f.iss = f.must(t, system, Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
-		HostCountry: "CN", Vintage: 2024, Quantity: 1000, AccountID: f.a1}).ID
+	f.iss = f.must(t, system, Issue{IssuanceFacts: IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
+		HostCountry: "CN", Vintage: 2024, Quantity: 1000}, AccountID: f.a1}).ID
 	return f
 }
 
@@ -150,7 +150,7 @@ func TestRuleChecks(t *testing.T) {
 		f.must(t, system, SetAccountStatus{AccountID: susp, Status: ledger.Suspended})
 		retAcc := f.must(t, system, OpenAccount{OrgID: f.org, Type: ledger.Retirement, Name: "R"}).ID
 		f.must(t, f.holder, Retire{From: f.a1, Units: Units{Serials: []string{"CN-CCER-CCER-14-2024-001-2024-1-991-1000"}}, Beneficiary: "X", Purpose: "voluntary"})
-		f.must(t, system, Issue{Standard: "TVER", UnitType: "TVER", Project: "T1", HostCountry: "TH", Vintage: 2023, Quantity: 10, AccountID: f.a1})
+		f.must(t, system, Issue{IssuanceFacts: IssuanceFacts{Standard: "TVER", UnitType: "TVER", Project: "T1", HostCountry: "TH", Vintage: 2023, Quantity: 10}, AccountID: f.a1})
 		q := func(n int64) Units { return Units{Quantity: n, UnitType: "CCER"} }
 		tests := []struct {
 			name  string
@@ -179,10 +179,10 @@ func TestRuleChecks(t *testing.T) {
 			// Permission before existence: another organisation's account
 			// is answered as one that does not exist.
 			{"other organisation's account", f.holder, Transfer{From: otherAcc, To: f.a2, Units: q(1)}, ledger.CodeAccountNotFound, 1002},
-			{"holder cannot issue", f.holder, Issue{Standard: "CCER", UnitType: "CCER", Project: "P", HostCountry: "CN", Vintage: 2024, Quantity: 5, AccountID: f.a1}, ledger.CodeForbidden, 0},
+			{"holder cannot issue", f.holder, Issue{IssuanceFacts: IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "P", HostCountry: "CN", Vintage: 2024, Quantity: 5}, AccountID: f.a1}, ledger.CodeForbidden, 0},
 			{"auditor cannot move", Actor{OrgID: f.org, Role: ledger.RoleAuditor}, Transfer{From: f.a1, To: f.a2, Units: q(1)}, ledger.CodeForbidden, 0},
 			{"into a retirement account", f.holder, Transfer{From: f.a1, To: retAcc, Units: q(1)}, ledger.CodeAccountType, 0},
-			{"issue zero", system, Issue{Standard: "CCER", UnitType: "CCER", Project: "P", HostCountry: "CN", Vintage: 2024, Quantity: 0, AccountID: f.a1}, ledger.CodeQuantityInvalid, 3008},
+			{"issue zero", system, Issue{IssuanceFacts: IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "P", HostCountry: "CN", Vintage: 2024, Quantity: 0}, AccountID: f.a1}, ledger.CodeQuantityInvalid, 3008},
 			{"complete unknown", system, Complete{Pending: 12345}, ledger.CodePendingNotFound, 0},
 			{"retire without purpose", f.holder, Retire{From: f.a1, Units: q(1), Beneficiary: "B"}, ledger.CodeInvalid, 0},
 		}

@@ -40,6 +40,15 @@ type SetAccountStatus struct {
 
 // Issue creates units into an account (admin). Serials 1..Quantity.
 type Issue struct {
+	IssuanceFacts
+	AccountID int64 `json:"account_id"`
+}
+
+// IssuanceFacts describe an issuance as every registry of the corridor
+// records it: what an Issue creates, and what the origin registry publishes
+// about it to an acquirer (OriginIssuance). Embedded without a JSON name,
+// its fields stand in the embedding object itself.
+type IssuanceFacts struct {
 	Standard    string `json:"standard" limit:"200"`
 	UnitType    string `json:"unit_type" limit:"12"`
 	Project     string `json:"project" limit:"64"`
@@ -48,7 +57,6 @@ type Issue struct {
 	HostCountry string `json:"host_country" limit:"2"`
 	Vintage     int    `json:"vintage"`
 	Quantity    int64  `json:"quantity"`
-	AccountID   int64  `json:"account_id"`
 }
 
 // Units selects the units a transaction moves: either a quantity of one

@@ -239,38 +239,45 @@ func walkTextType(t reflect.Type, path string, out map[string]int) error {
 
 // jsonFields yields the index and JSON path (below path) of each field
 // of struct type t that JSON encodes; none for a time.Time, which holds
-// no text.
+// no text. An embedded struct without a JSON name has path itself: JSON
+// puts its fields in the embedding object (IssuanceFacts in Issue).
 func jsonFields(t reflect.Type, path string) iter.Seq2[int, string] {
 	return func(yield func(int, string) bool) {
 		if t == timeType {
 			return
 		}
 		for i := range t.NumField() {
-			name := jsonName(t.Field(i))
-			if name != "" && !yield(i, join(path, name)) {
+			name, ok := jsonName(t.Field(i))
+			if ok && !yield(i, join(path, name)) {
 				return
 			}
 		}
 	}
 }
 
-func jsonName(f reflect.StructField) string {
-	if !f.IsExported() {
-		return ""
+// jsonName is the JSON name of field f, "" for an embedded struct whose
+// fields JSON promotes; ok is false for a field JSON leaves out.
+func jsonName(f reflect.StructField) (name string, ok bool) {
+	name, _, _ = strings.Cut(f.Tag.Get("json"), ",")
+	switch {
+	case name == "-":
+		return "", false
+	case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+		return "", true
+	case !f.IsExported():
+		return "", false
+	case name == "":
+		return f.Name, true
 	}
-	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-	if name == "-" {
-		return ""
-	}
-	if name == "" {
-		return f.Name
-	}
-	return name
+	return name, true
 }
 
 func join(path, name string) string {
 	if path == "" {
 		return name
+	}
+	if name == "" {
+		return path
 	}
 	return path + "." + name
 }

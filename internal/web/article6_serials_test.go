@@ -45,8 +45,8 @@ func TestSerialLookupShowsITMOs(t *testing.T) {
 		}
 		do("a6-auth", registry.Authorise{Authorisation: registry.Authorisation{ID: "ID-A6-0001", Version: 1, Host: "ID", Approach: "CN-ID-PILOT", Purposes: []string{"NDC"},
 			Quantity: 10_000, From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030, Activities: []string{"ID-SOLAR-01"}, AcquiringParties: []string{"CN"}}})
-		iss := do("a6-issue", registry.IssueAuthorised{Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", Methodology: "CCER-01-001-V01",
-			HostCountry: "ID", Vintage: 2026, Quantity: 1000, AccountID: id.acc}, Authorisation: "ID-A6-0001", AdaptationAccount: id.acc}).ID
+		iss := do("a6-issue", registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", Methodology: "CCER-01-001-V01",
+			HostCountry: "ID", Vintage: 2026, Quantity: 1000}, AccountID: id.acc}, Authorisation: "ID-A6-0001", AdaptationAccount: id.acc}).ID
 		sent, err := cs.c.Send(ctx, "ID", hub.Send{Actor: id.holder, Key: "a6-send", From: id.acc, ToRegistry: "CN", ToAccount: cs.nodes["CN"].acc,
 			Units: registry.Units{Quantity: 40, UnitType: "CCER", IssuanceID: iss}, Purpose: "ndc"})
 		if err != nil {

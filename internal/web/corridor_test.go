@@ -71,8 +71,8 @@ func newCorridorSite(t testing.TB, tg storetest.Target, opts ...func(testing.TB,
 		cn.token = do(registry.CreateToken{OrgID: org, Role: ledger.RoleHolder, Name: "holder"}).Token
 		hubOrg := do(registry.CreateOrganisation{Name: "Corridor hub", Country: "SG"}).ID
 		if i == 0 {
-			do(registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
-				HostCountry: "CN", Vintage: 2024, Quantity: 10000, AccountID: cn.acc})
+			do(registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
+				HostCountry: "CN", Vintage: 2024, Quantity: 10000}, AccountID: cn.acc})
 		}
 		cs.nodes[code] = cn
 		members = append(members, hub.Member{Node: n, HubOrg: hubOrg})

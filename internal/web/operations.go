@@ -36,8 +36,8 @@ var operations = map[string]func(f formReader) registry.Request{
 		return registry.SetAccountStatus{AccountID: f.int("account_id"), Status: ledger.AccountStatus(f.str("status"))}
 	},
 	"issue": func(f formReader) registry.Request {
-		return registry.Issue{Standard: f.str("standard"), UnitType: f.str("unit_type"), Project: f.str("project"), ProjectName: f.str("project_name"),
-			Methodology: f.str("methodology"), HostCountry: f.str("host_country"), Vintage: int(f.int("vintage")), Quantity: f.int("quantity"), AccountID: f.int("account_id")}
+		return registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: f.str("standard"), UnitType: f.str("unit_type"), Project: f.str("project"), ProjectName: f.str("project_name"),
+			Methodology: f.str("methodology"), HostCountry: f.str("host_country"), Vintage: int(f.int("vintage")), Quantity: f.int("quantity")}, AccountID: f.int("account_id")}
 	},
 	"transfer-quantity": func(f formReader) registry.Request {
 		return registry.Transfer{From: f.int("from_account"), To: f.int("to_account"), Units: registry.Units{Quantity: f.int("quantity"), UnitType: f.str("unit_type")}}

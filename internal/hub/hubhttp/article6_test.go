@@ -119,8 +119,8 @@ func runA6Story(t *testing.T, nodes map[string]*registry.Node, send func(from st
 	do(t, id, admin, "a6-authorise", registry.Authorise{Authorisation: registry.Authorisation{ID: "ID-A6-0001", Version: 1, Host: "ID", Approach: "CN-ID-PILOT",
 		Purposes: []string{"NDC"}, Quantity: 100_000, From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030, Activities: []string{"ID-SOLAR-01"},
 		AcquiringParties: []string{"CN"}, Sector: "Energy", ActivityType: "Solar photovoltaic power", MitigationType: "emission reductions"}})
-	do(t, id, admin, "a6-issue", registry.IssueAuthorised{Issue: registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", ProjectName: "Cirata floating solar (Chinese-funded)",
-		Methodology: "CCER-01-001-V01", HostCountry: "ID", Vintage: 2026, Quantity: 10_000, AccountID: st.dev},
+	do(t, id, admin, "a6-issue", registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "ID-SOLAR-01", ProjectName: "Cirata floating solar (Chinese-funded)",
+		Methodology: "CCER-01-001-V01", HostCountry: "ID", Vintage: 2026, Quantity: 10_000}, AccountID: st.dev},
 		Authorisation: "ID-A6-0001", AdaptationAccount: adapt, Investor: "CN", InvestorFraction: "0.6", InvestorAccount: inv})
 	st.transfer = send("ID", hub.Send{Actor: invActor, Key: "a6-send", From: inv, ToRegistry: "CN", ToAccount: st.cnAcc, Units: registry.Units{Quantity: 5580, UnitType: "CCER"}, Purpose: "ndc"})
 	if got := st.transfer.Statuses(); !slices.Equal(got, []protocol.Status{1, 2, 8, 4}) {
@@ -214,8 +214,8 @@ func embeddedTwin(t *testing.T, tg storetest.Target) (*hub.Article6, map[string]
 		acc := do(t, node, admin, c+"a", registry.OpenAccount{OrgID: org, Type: ledger.Holding, Name: "Main"}).ID
 		hubOrg := do(t, node, admin, c+"h", registry.CreateOrganisation{Name: "Corridor hub", Country: "SG"}).ID
 		if i == 0 {
-			do(t, node, admin, c+"i", registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
-				HostCountry: "CN", Vintage: 2024, Quantity: 1000, AccountID: acc})
+			do(t, node, admin, c+"i", registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
+				HostCountry: "CN", Vintage: 2024, Quantity: 1000}, AccountID: acc})
 		}
 		nodes[c] = node
 		members = append(members, hub.Member{Node: node, HubOrg: hubOrg})

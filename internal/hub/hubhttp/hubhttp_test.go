@@ -186,8 +186,8 @@ func newNetWith(t *testing.T, tg storetest.Target, o netOptions, codes ...string
 		p.acc = do(t, node, admin, c+"a", registry.OpenAccount{OrgID: org, Type: ledger.Holding, Name: "Main"}).ID
 		hubOrg := do(t, node, admin, c+"h", registry.CreateOrganisation{Name: "Corridor hub", Country: "SG"}).ID
 		if i == 0 {
-			do(t, node, admin, c+"i", registry.Issue{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
-				HostCountry: "CN", Vintage: 2024, Quantity: 1000, AccountID: p.acc})
+			do(t, node, admin, c+"i", registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "CCER", UnitType: "CCER", Project: "CCER-14-2024-001", Methodology: "CCER-14-001-V01",
+				HostCountry: "CN", Vintage: 2024, Quantity: 1000}, AccountID: p.acc})
 		}
 		pin, err := ParsePin(EncodePublic(n.hub.signer.Key.Public().(ed25519.PublicKey)))
 		if err != nil {

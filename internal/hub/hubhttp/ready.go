@@ -2,12 +2,12 @@ package hubhttp
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/hub"
+	"github.com/corridor-carbon/corridor/internal/readyz"
 )
 
 // Codes of the hub's /readyz. The body is unauthenticated, so it carries
@@ -79,14 +79,6 @@ func ReadyHandler(ping func(context.Context) error, lost func() error, a6 func()
 				out.Article6, out.Article6Unreachable, out.Article6StaleSince = Article6Stale, st.Unreachable, &since
 			}
 		}
-		status := http.StatusOK
-		if !out.Ready {
-			status = http.StatusServiceUnavailable
-			w.Header().Set("Retry-After", "1")
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(out)
+		readyz.Write(w, out.Ready, out)
 	})
 }
