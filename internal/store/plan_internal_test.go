@@ -64,7 +64,7 @@ func TestSQLiteWritesSearchByKey(t *testing.T) {
 
 // writtenIndexes are the indexes of the tables a transfer's commit writes,
 // each with its reader: an index no query reads costs every commit an
-// entry (migration 0011_drop_unread_indexes dropped two on PostgreSQL;
+// entry (migration 0012_drop_unread_indexes dropped two on PostgreSQL;
 // SQLite's foreign keys read them, see the migration).
 var writtenIndexes = map[string]string{
 	"blocks":    "the key (EachBlock's order, the writes' searches); SQLite: blocks_account (accounts inserted search their blocks)",

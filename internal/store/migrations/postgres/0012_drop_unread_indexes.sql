@@ -1,4 +1,5 @@
--- (branch perfpg) Two indexes that no PostgreSQL query reads, maintained
+-- (branch perfpg; after perfsql's 0011, which drops the same two on
+-- PostgreSQL: IF EXISTS makes either order a no-op the second time.) Two indexes that no PostgreSQL query reads, maintained
 -- by every transfer's commit: blocks_account (blocks are read whole, in
 -- key order, at start-up; balances and holdings are served from memory)
 -- and movements_seq (movements are read by issuance and serial, through
