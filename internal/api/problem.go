@@ -72,7 +72,7 @@ func tooLarge(w http.ResponseWriter, err error) {
 // otherwise) unless it is empty and the endpoint's body is optional, which
 // reads as {}.
 func readBody(w http.ResponseWriter, r *http.Request, optional bool) ([]byte, bool) {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	raw, err := readAll(w, r)
 	if err != nil {
 		tooLarge(w, err)
 		return nil, false
@@ -80,12 +80,33 @@ func readBody(w http.ResponseWriter, r *http.Request, optional bool) ([]byte, bo
 	if len(raw) == 0 && optional {
 		return []byte("{}"), true
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+	// The header as clients send it needs no parsing (ParseMediaType
+	// makes a map of parameters each time).
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" && !isJSONMediaType(ct) {
 		writeProblem(w, Problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Field: "Content-Type",
 			Detail: "A write's body must be JSON sent with Content-Type: application/json."})
 		return nil, false
 	}
 	return raw, true
+}
+
+func isJSONMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// readAll reads a body of at most maxBodyBytes, into a buffer of its
+// Content-Length when the client sent one.
+func readAll(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	if n := r.ContentLength; n > 0 && n <= maxBodyBytes {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(body)
 }
 
 // bodyProblem answers a strictjson error with a 400 naming the field.

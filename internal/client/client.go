@@ -116,6 +116,9 @@ func (c *Client) Do(ctx context.Context, method, path, key string, body, out any
 		return resp.StatusCode, p
 	}
 	if out != nil {
+		if res, ok := out.(*registry.Result); ok && decodeResult(raw, res) {
+			return resp.StatusCode, nil
+		}
 		if err := json.Unmarshal(raw, out); err != nil {
 			if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" && mt != "application/problem+json" {
 				return resp.StatusCode, fmt.Errorf("client: %s %s: the server answered %s with %s, not JSON (is the URL a Corridor server's?)", method, path, resp.Status, mt)
