@@ -19,6 +19,7 @@ import (
 	"github.com/corridor-carbon/corridor/internal/hub/envelope"
 	"github.com/corridor-carbon/corridor/internal/hub/hubhttp"
 	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/problem"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store"
 )
@@ -206,7 +207,15 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	if err != nil {
 		return err
 	}
-	go tick(ctx, "hub", h.Tick)
+	// A hub that lost its lock to another process may be behind the
+	// database: its timers stop writing, as its handlers below stop
+	// taking messages.
+	go tick(ctx, "hub", func(ctx context.Context) error {
+		if lock.Lost() != nil {
+			return nil
+		}
+		return h.Tick(ctx)
+	})
 	// Reconciliation reads each node of the trust list with requests
 	// signed by the hub's key: the hub holds no node's token.
 	rec := &hubhttp.Reconciler{Hub: h, Nodes: func() []hub.NodeView { return hubhttp.RemoteNodes(h, pub.Current, client) },
@@ -214,14 +223,38 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	if o.ReconcileEvery > 0 {
 		go rec.Run(ctx, o.ReconcileEvery)
 	}
+	hubMux := http.NewServeMux()
+	rec.Register(hubMux)
+	hubMux.Handle("/hub/", hubhttp.HubHandler(h, pub, set, nil))
 	mux := http.NewServeMux()
-	rec.Register(mux)
-	mux.Handle("/hub/", hubhttp.HubHandler(h, pub, set, nil))
+	mux.Handle("/hub/", whileServing(lock.Lost, hubMux))
 	mux.Handle("/api/v1/article6/", api.NetworkedHubArticle6())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.Handle("GET /readyz", hubhttp.ReadyHandler(db.SQL().PingContext, lock.Lost, nil))
 	slog.Info("corridor hub", "code", signer.Code, "kid", signer.KID, "trust_version", pub.Current().Version, "database", hubWhere(o.Storage), "reconcile_every", o.ReconcileEvery, "reconcile_on_demand", o.AdminToken != "")
 	return serveOn(ctx, ln, mux, serverTLS)
+}
+
+// CodeHubNotServing is the problem code of a hub request refused because
+// the hub lost its database's serving lock (and /readyz's hub value).
+const CodeHubNotServing = hubhttp.ReadyNotServing
+
+// whileServing serves h while the hub holds its database's serving lock
+// (lost is nil). Once another process took it, this hub's state in memory
+// may be behind the database: it takes no message and no reconcile
+// request (503, nothing recorded, the sender re-sends to the hub that
+// holds the lock) and answers no record; only the signed trust list,
+// which is the file's, is still served.
+func whileServing(lost func() error, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := lost(); err != nil && !(r.Method == http.MethodGet && r.URL.Path == "/"+hubhttp.PathTrust) {
+			w.Header().Set("Retry-After", "5")
+			problem.Write(w, problem.Problem{Status: http.StatusServiceUnavailable, Code: CodeHubNotServing,
+				Detail: "This hub lost its database's serving lock to another hub process, so it takes no messages and answers no records: nothing was recorded; send to the hub that holds the lock."})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func hubWhere(s Storage) string {
