@@ -101,7 +101,7 @@ func runCLI(args ...string) (string, error) {
 func TestHubReconcileAndVerifyCorridor(t *testing.T) {
 	dir, tx := corridorDir(t)
 	out, err := runCLI("verify", "--corridor", "--data-dir", dir)
-	if err != nil || !strings.Contains(out, "corridor: 2 registries, the hub's records checked: ok") {
+	if err != nil || !strings.Contains(out, "corridor: 2 registries, the hub's records checked (hub.db): ok") {
 		t.Fatalf("verify --corridor: %v\n%s", err, out)
 	}
 	out, err = runCLI("hub", "reconcile", "--data-dir", dir)
