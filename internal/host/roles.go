@@ -231,6 +231,9 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	mux.Handle("/api/v1/article6/", api.NetworkedHubArticle6())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.Handle("GET /readyz", hubhttp.ReadyHandler(db.SQL().PingContext, lock.Lost, nil))
+	if serverTLS == nil {
+		slog.Warn("corridor hub: serving plain HTTP: messages, trust list and records travel unencrypted and unauthenticated by TLS; give --tls-cert and --tls-key in production")
+	}
 	slog.Info("corridor hub", "code", signer.Code, "kid", signer.KID, "trust_version", pub.Current().Version, "database", hubWhere(o.Storage), "reconcile_every", o.ReconcileEvery, "reconcile_on_demand", o.AdminToken != "")
 	return serveOn(ctx, ln, mux, serverTLS)
 }
@@ -391,6 +394,9 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	mux.Handle("GET /"+hubhttp.PathSnapshot, &hubhttp.SnapshotHandler{Node: n, HubOrg: org.ID, HubCode: src.Current().Issuer, Trust: src.Current})
 	mux.Handle("/hub/", hubhttp.NodeHandler(ep, nil))
 	mux.Handle("/", nodeHandler([]*registry.Node{n}, link, hl))
+	if serverTLS == nil {
+		slog.Warn("corridor node: serving plain HTTP: give --tls-cert and --tls-key in production")
+	}
 	slog.Info("corridor node", "registry", o.Code, "kid", signer.KID, "hub", o.HubURL, "trust_version", src.Current().Version, "storage", o.Storage.Where())
 	return serveOn(ctx, ln, mux, serverTLS)
 }
@@ -467,6 +473,7 @@ func serveOn(ctx context.Context, ln net.Listener, h http.Handler, cfg *tls.Conf
 		return fmt.Errorf("host: serve: %w", err)
 	case <-ctx.Done():
 	}
+	slog.Info("corridor shutting down", "reason", context.Cause(ctx), "grace", "10s for requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
