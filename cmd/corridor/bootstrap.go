@@ -40,7 +40,8 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 			if res.Resumed {
 				fmt.Fprintf(cmd.ErrOrStderr(), "registry %s: resumed an earlier bootstrap with the same inputs\n", p.Code)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "registry %s: organisation %d (%s), admin token:\n%s\n", p.Code, res.OrgID, p.OrgName, res.Token)
+			// The token stays the last line: scripts take it from there.
+			fmt.Fprintf(cmd.OutOrStdout(), "registry %s: organisation %d (%s), national holding account %d, admin token:\n%s\n", p.Code, res.OrgID, p.OrgName, res.AccountID, res.Token)
 			return nil
 		},
 	}

@@ -337,6 +337,12 @@ func TestCLIMoves(t *testing.T) {
 	if c := s.nodes["CN"].Totals().ByState[ledger.Cancelled]; c != 25 {
 		t.Errorf("cancelled %d", c)
 	}
+	// Units that left the account are listed apart from its balance.
+	shown := mustRun(t, "account", "show", "4", "--token", baowu).stdout
+	balances, left, _ := strings.Cut(shown, "Units that left the account")
+	if strings.Contains(balances, "retired") || strings.Contains(balances, "cancelled") || !strings.Contains(left, "retired") || !strings.Contains(left, "cancelled") {
+		t.Fatalf("account show 4:\n%s", shown)
+	}
 
 	// Two-phase inside the registry: reserve, then the administrator completes.
 	res := decode[registry.Result](t, mustRun(t, "reserve", "--from", "4", "--to", "3", "--quantity", "300", "--unit-type", "CCER", "--token", baowu, "--json"))

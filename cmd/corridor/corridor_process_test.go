@@ -679,7 +679,7 @@ func (c *procCorridor) reconciliation(cnSigner envelope.Signer) {
 	out, err = cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitRejected || !strings.Contains(string(out), "registry SG  origin CN/") ||
-		!strings.Contains(string(out), "node 0  hub 100") || !strings.Contains(string(out), "reconcile_missing: the hub places CN/") || !strings.Contains(string(out), "[frozen by entry") {
+		!strings.Contains(string(out), "node 0  hub 100") || !strings.Contains(string(out), "reconcile_missing: the hub places CN/") || !strings.Contains(string(out), "[frozen at SG by freeze ") {
 		t.Fatalf("hub reconcile --hub-url: %v\n%s", err, out)
 	}
 

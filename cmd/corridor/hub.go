@@ -172,7 +172,9 @@ func printReconciliations(w io.Writer, rs []hub.Reconciliation) {
 		for _, f := range r.Findings {
 			frozen := ""
 			if f.Freeze != 0 {
-				frozen = fmt.Sprintf(" [frozen by entry %d]", f.Freeze)
+				// The freeze's id at the node, as its freezes list, 'corridor
+				// serial' and POST …/freezes/{id}/unfreeze name it.
+				frozen = fmt.Sprintf(" [frozen at %s by freeze %d]", r.Registry, f.Freeze)
 			}
 			fmt.Fprintf(w, "      %s: %s%s\n", f.Code, f.Detail, frozen)
 		}

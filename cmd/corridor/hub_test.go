@@ -101,7 +101,7 @@ func runCLI(args ...string) (string, error) {
 func TestHubReconcileAndVerifyCorridor(t *testing.T) {
 	dir, tx := corridorDir(t)
 	out, err := runCLI("verify", "--corridor", "--data-dir", dir)
-	if err != nil || !strings.Contains(out, "corridor: 2 registries, the hub's records checked: ok") {
+	if err != nil || !strings.Contains(out, "corridor: 2 registries, the hub's records checked (hub.db): ok") {
 		t.Fatalf("verify --corridor: %v\n%s", err, out)
 	}
 	out, err = runCLI("hub", "reconcile", "--data-dir", dir)
@@ -133,7 +133,7 @@ func TestHubReconcileAndVerifyCorridor(t *testing.T) {
 		t.Fatalf("verify --corridor after the loss: %v\n%s", err, out)
 	}
 	out, err = runCLI("hub", "reconcile", "--data-dir", dir)
-	if ee, ok := err.(*exitError); !ok || ee.code != exitRejected || !strings.Contains(out, "reconcile_unexpected: TH has CN/1 1-100; the hub places them in CN [frozen by entry") {
+	if ee, ok := err.(*exitError); !ok || ee.code != exitRejected || !strings.Contains(out, "reconcile_unexpected: TH has CN/1 1-100; the hub places them in CN [frozen at TH by freeze ") {
 		t.Fatalf("hub reconcile after the loss: %v\n%s", err, out)
 	}
 	if out, err := runCLI("verify", "--corridor", "--registry", "CN", "--data-dir", dir); err == nil {

@@ -26,6 +26,10 @@ func TestNodeWithoutHub(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	// bootstrap prints the national holding account it opened.
+	if out := runBin(t, bin, "bootstrap", "--registry", "VN", "--org-name", "VN admin", "--country", "VN", "--data-dir", t.TempDir()); !strings.Contains(out, "national holding account 1, admin token:") {
+		t.Fatalf("bootstrap printed %q", out)
+	}
 	c := startCorridor(t, bin, "", []string{"CN", "TH"})
 	ready := func(code string) (int, map[string]any) {
 		t.Helper()
@@ -77,9 +81,15 @@ func TestNodeWithoutHub(t *testing.T) {
 		t.Fatalf("the trust list was not saved: %v", err)
 	}
 
-	// The hub goes down; CN restarts without it.
+	// The hub goes down; CN restarts without it. Each says it is shutting
+	// down on SIGTERM.
 	c.procs["HUB"].stop(t)
 	c.procs["CN"].stop(t)
+	for _, code := range []string{"HUB", "CN"} {
+		if !strings.Contains(c.procs[code].log.String(), "corridor shutting down") {
+			t.Errorf("%s logged no shutdown on SIGTERM:\n%s", code, c.procs[code].log.String())
+		}
+	}
 	c.start("CN")
 	h = waitLink("CN", "down", 0)
 	if h["trust_saved"] != true || h["trust_version"] != 1.0 {

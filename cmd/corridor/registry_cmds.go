@@ -206,13 +206,36 @@ func newAccountShowCmd(f *apiFlags) *cobra.Command {
 			fmt.Fprintf(out, "Account %d %q in registry %s\n", acc.ID, acc.Name, f.registry)
 			fmt.Fprintf(out, "  organisation  %s (org %d)\n  type          %s\n  status        %s\n  opened        %s\n",
 				acc.Organisation, acc.OrgID, acc.Type, acc.Status, acc.CreatedAt.UTC().Format(time.RFC3339))
+			// Units exported, retired or cancelled stay recorded against
+			// the account that moved them, but they are not in it: an
+			// exported unit is held in another registry now. They are
+			// listed apart from the balance.
+			var in, gone []registry.Balance
+			for _, b := range acc.Balances {
+				switch b.State {
+				case ledger.Exported, ledger.Retired, ledger.Cancelled:
+					gone = append(gone, b)
+				default:
+					in = append(in, b)
+				}
+			}
 			fmt.Fprintln(out, "\nBalances")
 			t := newTable(out, "UNIT TYPE", "STATE", "QUANTITY")
-			for _, b := range acc.Balances {
+			for _, b := range in {
 				t.row(b.UnitType, string(b.State), b.Quantity)
 			}
 			if err := t.flush(); err != nil {
 				return err
+			}
+			if len(gone) > 0 {
+				fmt.Fprintln(out, "\nUnits that left the account (recorded here, no longer in it; exported: now in another registry)")
+				t := newTable(out, "UNIT TYPE", "STATE", "QUANTITY")
+				for _, b := range gone {
+					t.row(b.UnitType, string(b.State), b.Quantity)
+				}
+				if err := t.flush(); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(out, "\nHoldings (%d blocks)\n", len(blocks))
 			return printBlocks(out, blocks)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,8 +161,18 @@ func printSerial(out io.Writer, reg string, v serialAcross) error {
 	fmt.Fprintf(out, "  project       %s %q\n  methodology   %s\n  vintage       %d, host country %s, standard %s\n",
 		x.Project, x.ProjectName, x.Methodology, x.Vintage, x.HostCountry, x.Standard)
 	fmt.Fprintf(out, "\nBlocks now in %s (%s)\n", reg, count(len(v.Blocks), "block", "blocks"))
-	if err := printBlocks(out, v.Blocks); err != nil {
+	if err := printSerialBlocks(out, v.Blocks, v.Frozen); err != nil {
 		return err
+	}
+	if len(v.Frozen) > 0 {
+		fmt.Fprintf(out, "\nFrozen in %s (%s; the units keep their state but cannot move until an administrator unfreezes them)\n", reg, count(len(v.Frozen), "freeze", "freezes"))
+		t := newTable(out, "FREEZE", "RANGE", "FINDING", "RECONCILIATION")
+		for _, z := range v.Frozen {
+			t.row(z.Freeze, fmt.Sprintf("%d-%d", z.Start, z.End), z.Code, z.Reconciliation)
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
 	}
 	if len(v.ITMOs) > 0 {
 		fmt.Fprintf(out, "\nITMOs (Article 6 identifiers of the units imported into %s)\n", reg)
@@ -202,6 +213,27 @@ func printSerial(out io.Writer, reg string, v serialAcross) error {
 		fmt.Fprintf(out, "(%s)\n", v.Note)
 	}
 	return nil
+}
+
+// printSerialBlocks is printBlocks with the state of a block that meets a
+// freeze marked "held, frozen (freeze N)": a frozen block keeps its state
+// but is not free to move, so "held" alone would say it is.
+func printSerialBlocks(out io.Writer, blocks []registry.BlockView, frozen []registry.SerialFreeze) error {
+	t := newTable(out, "SERIAL", "QUANTITY", "STATE", "ACCOUNT", "PENDING")
+	for _, b := range blocks {
+		state := string(b.State)
+		var ids []string
+		for _, z := range frozen {
+			if z.Start <= b.End && b.Start <= z.End {
+				ids = append(ids, strconv.FormatInt(z.Freeze, 10))
+			}
+		}
+		if len(ids) > 0 {
+			state += ", frozen (freeze " + strings.Join(ids, ", ") + ")"
+		}
+		t.row(b.Serial, b.Quantity, state, optID(b.AccountID), optID(b.Pending))
+	}
+	return t.flush()
 }
 
 // issuanceName names an issuance by its origin: "CN issuance 2".

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
 
@@ -35,8 +36,9 @@ hash there; without it, it checks the heads the node recorded as published.
 With --corridor it verifies every registry and then the corridor: for every origin
 issuance, the serials its origin shows exported are in exactly one other registry
 (held, reserved, retired or cancelled there) and no registry has serials its origin
-did not export; where the storage has the hub's database (--data-dir/hub.db or schema
-corridor_hub), the hub's copy of where each block is must match every node's blocks
+did not export; where the storage has a hub's database (the embedded corridor's
+--data-dir/hub.db or schema corridor_hub, a 'serve --role hub' process's
+--data-dir/network-hub.db or schema network_hub; each one found), the hub's copy of where each block is must match every node's blocks
 (leaving out transfers completed in the last two minutes, whose import may be under
 way), and every node's journal must reach the head the hub last recorded from it.
 Each violation is printed. It never writes: databases are opened read-only, nothing is created or
@@ -142,7 +144,7 @@ func verifyCorridor(cmd *cobra.Command, s host.Storage, asJSON bool) error {
 		}
 		hubNote := "no hub database"
 		if rep.Hub {
-			hubNote = "the hub's records checked"
+			hubNote = "the hub's records checked (" + strings.Join(rep.HubDatabases, ", ") + ")"
 		}
 		status := "ok"
 		if len(rep.Violations) > 0 {

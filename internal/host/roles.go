@@ -20,6 +20,7 @@ import (
 	"github.com/corridor-carbon/corridor/internal/hub/envelope"
 	"github.com/corridor-carbon/corridor/internal/hub/hubhttp"
 	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/problem"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store"
 )
@@ -211,7 +212,15 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	if err != nil {
 		return err
 	}
-	go tick(ctx, "hub", h.Tick)
+	// A hub that lost its lock to another process may be behind the
+	// database: its timers stop writing, as its handlers below stop
+	// taking messages.
+	go tick(ctx, "hub", func(ctx context.Context) error {
+		if lock.Lost() != nil {
+			return nil
+		}
+		return h.Tick(ctx)
+	})
 	a6Status := func() hub.Article6Status { return a6.Status() }
 	a6Reads := api.NetworkedHubArticle6()
 	if a6 != nil {
@@ -221,7 +230,12 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 		if err := a6.Sync(ctx); err != nil && !errors.Is(err, hub.ErrArticle6Stale) {
 			return fmt.Errorf("host: the hub's Article 6 ledger: %w", err)
 		}
-		go hub.Every(ctx, Article6SyncEvery, a6.Sync, nil)
+		go hub.Every(ctx, Article6SyncEvery, func(ctx context.Context) error {
+			if lock.Lost() != nil { // it appends to hub_article6, as the timers above write
+				return nil
+			}
+			return a6.Sync(ctx)
+		}, nil)
 		a6Reads = api.New().WithArticle6(a6).Handler()
 	} else {
 		a6Status = nil
@@ -233,12 +247,17 @@ func ServeHub(ctx context.Context, o HubOptions) error {
 	if o.ReconcileEvery > 0 {
 		go rec.Run(ctx, o.ReconcileEvery)
 	}
+	hubMux := http.NewServeMux()
+	rec.Register(hubMux)
+	hubMux.Handle("/hub/", hubhttp.HubHandler(h, pub, set, nil))
 	mux := http.NewServeMux()
-	rec.Register(mux)
-	mux.Handle("/hub/", hubhttp.HubHandler(h, pub, set, nil))
+	mux.Handle("/hub/", whileServing(lock.Lost, hubMux))
 	mux.Handle("/api/v1/article6/", a6Reads)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.Handle("GET /readyz", hubhttp.ReadyHandler(db.SQL().PingContext, lock.Lost, a6Status, nil))
+	if serverTLS == nil {
+		slog.Warn("corridor hub: serving plain HTTP: messages, trust list and records travel unencrypted and unauthenticated by TLS; give --tls-cert and --tls-key in production")
+	}
 	slog.Info("corridor hub", "code", signer.Code, "kid", signer.KID, "trust_version", pub.Current().Version, "database", hubWhere(o.Storage), "reconcile_every", o.ReconcileEvery, "reconcile_on_demand", o.AdminToken != "", "article6", a6 != nil)
 	return serveOn(ctx, ln, mux, serverTLS)
 }
@@ -272,6 +291,28 @@ func openNetworkedArticle6(ctx context.Context, db *store.DB, set agreements.Set
 		return nil, fmt.Errorf("host: article 6 ledger: %w", err)
 	}
 	return a6, nil
+}
+
+// CodeHubNotServing is the problem code of a hub request refused because
+// the hub lost its database's serving lock (and /readyz's hub value).
+const CodeHubNotServing = hubhttp.ReadyNotServing
+
+// whileServing serves h while the hub holds its database's serving lock
+// (lost is nil). Once another process took it, this hub's state in memory
+// may be behind the database: it takes no message and no reconcile
+// request (503, nothing recorded, the sender re-sends to the hub that
+// holds the lock) and answers no record; only the signed trust list,
+// which is the file's, is still served.
+func whileServing(lost func() error, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := lost(); err != nil && !(r.Method == http.MethodGet && r.URL.Path == "/"+hubhttp.PathTrust) {
+			w.Header().Set("Retry-After", "5")
+			problem.Write(w, problem.Problem{Status: http.StatusServiceUnavailable, Code: CodeHubNotServing,
+				Detail: "This hub lost its database's serving lock to another hub process, so it takes no messages and answers no records: nothing was recorded; send to the hub that holds the lock."})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func hubWhere(s Storage) string {
@@ -409,6 +450,9 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	mux.Handle("GET /"+hubhttp.PathArticle6, &hubhttp.Article6Handler{Node: n, HubCode: src.Current().Issuer, Trust: src.Current})
 	mux.Handle("/hub/", hubhttp.NodeHandler(ep, nil))
 	mux.Handle("/", nodeHandler([]*registry.Node{n}, link, hl))
+	if serverTLS == nil {
+		slog.Warn("corridor node: serving plain HTTP: give --tls-cert and --tls-key in production")
+	}
 	slog.Info("corridor node", "registry", o.Code, "kid", signer.KID, "hub", o.HubURL, "trust_version", src.Current().Version, "storage", o.Storage.Where())
 	return serveOn(ctx, ln, mux, serverTLS)
 }
@@ -485,6 +529,7 @@ func serveOn(ctx context.Context, ln net.Listener, h http.Handler, cfg *tls.Conf
 		return fmt.Errorf("host: serve: %w", err)
 	case <-ctx.Done():
 	}
+	slog.Info("corridor shutting down", "reason", context.Cause(ctx), "grace", "10s for requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -115,8 +115,11 @@ func hubDatabase(s Storage) store.Config {
 type CorridorReport struct {
 	// Nodes is every registry's own verify report.
 	Nodes []Verified
-	// Hub reports whether a hub database was found and its records checked.
-	Hub bool
+	// Hub reports whether a hub database was found and its records checked;
+	// HubDatabases names each one (the embedded corridor's hub.db or schema
+	// corridor_hub, a hub process's network-hub.db or schema network_hub).
+	Hub          bool
+	HubDatabases []string `json:",omitempty"`
 	// Violations are the corridor-wide violations: conservation across the
 	// registries (hub.CheckCorridor), then the hub's records against the
 	// nodes (prefixed "hub:").
@@ -166,39 +169,70 @@ func VerifyCorridor(ctx context.Context, s Storage) (CorridorReport, error) {
 	}
 	rep.Violations = append(rep.Violations, hub.CheckCorridor(views...)...)
 
-	hdb, err := store.OpenReadOnly(ctx, hubDatabase(s))
+	// The embedded corridor's hub and a networked hub process (serve
+	// --role hub) keep apart databases; each one the storage holds is
+	// checked, its violations prefixed with its name.
+	for _, hc := range []struct {
+		label string
+		cfg   store.Config
+	}{{"hub", hubDatabase(s)}, {"network hub", s.NetworkHubStore()}} {
+		found, err := checkHub(ctx, s, hc.label, hc.cfg, views, dbs, &rep)
+		if err != nil {
+			return rep, err
+		}
+		if found {
+			rep.Hub = true
+			rep.HubDatabases = append(rep.HubDatabases, hubName(hc.cfg))
+		}
+	}
+	return rep, nil
+}
+
+// hubName names a hub database as the operator knows it: its schema or
+// its file.
+func hubName(c store.Config) string {
+	if c.Schema != "" {
+		return "schema " + c.Schema
+	}
+	return filepath.Base(c.Path)
+}
+
+// checkHub checks the hub records of database cfg, if the storage holds
+// it, against the nodes: the hub's copy of where blocks are against each
+// node's blocks, and the heads it recorded against each node's journal.
+func checkHub(ctx context.Context, s Storage, label string, cfg store.Config, views []*registry.Node, dbs map[string]*store.DB, rep *CorridorReport) (bool, error) {
+	hdb, err := store.OpenReadOnly(ctx, cfg)
 	if errors.Is(err, store.ErrNotFound) {
-		return rep, nil
+		return false, nil
 	}
 	if err != nil {
-		return rep, fmt.Errorf("host: verify --corridor: the hub's database: %w", err)
+		return false, fmt.Errorf("host: verify --corridor: the %s's database: %w", label, err)
 	}
 	defer hdb.Close()
 	h, err := hub.LoadRecords(ctx, hdb, nil)
 	if err != nil {
-		return rep, fmt.Errorf("host: verify --corridor: %w", err)
+		return false, fmt.Errorf("host: verify --corridor: %s: %w", label, err)
 	}
-	rep.Hub = true
 	known := map[string]bool{}
 	for _, n := range views {
 		known[n.Code()] = true
 		snap, err := n.Snapshot(registry.Operator)
 		if err != nil {
-			return rep, err
+			return false, err
 		}
 		_, fs := h.CheckSnapshot(snap, 0)
 		for _, f := range fs {
-			rep.Violations = append(rep.Violations, fmt.Sprintf("hub: %s: %s: %s", n.Code(), f.Code, f.Detail))
+			rep.Violations = append(rep.Violations, fmt.Sprintf("%s: %s: %s: %s", label, n.Code(), f.Code, f.Detail))
 		}
 	}
 	for _, p := range h.Placements() {
 		if !known[p.Registry] {
-			rep.Violations = append(rep.Violations, fmt.Sprintf("hub: the hub places %s/%d %d-%d in %s, which is not a registry of %s", p.Origin.Registry, p.Origin.Issuance, p.Start, p.End, p.Registry, s.Where()))
+			rep.Violations = append(rep.Violations, fmt.Sprintf("%s: the hub places %s/%d %d-%d in %s, which is not a registry of %s", label, p.Origin.Registry, p.Origin.Issuance, p.Start, p.End, p.Registry, s.Where()))
 		}
 	}
 	heads, err := hub.RecordedHeads(ctx, hdb)
 	if err != nil {
-		return rep, fmt.Errorf("host: verify --corridor: %w", err)
+		return false, fmt.Errorf("host: verify --corridor: %s: %w", label, err)
 	}
 	codes := make([]string, 0, len(heads))
 	for c := range heads {
@@ -213,13 +247,13 @@ func VerifyCorridor(ctx context.Context, s Storage) (CorridorReport, error) {
 		hd := heads[c]
 		bad, err := registry.CheckHeads(ctx, db, []ledger.HeadRef{{Seq: hd.Seq, Hash: hd.Hash}})
 		if err != nil {
-			return rep, fmt.Errorf("host: verify --corridor %s: %w", c, err)
+			return false, fmt.Errorf("host: verify --corridor %s: %w", c, err)
 		}
 		for _, b := range bad {
-			rep.Violations = append(rep.Violations, fmt.Sprintf("hub: %s: the head the hub recorded: %s", c, b))
+			rep.Violations = append(rep.Violations, fmt.Sprintf("%s: %s: the head the hub recorded: %s", label, c, b))
 		}
 	}
-	return rep, nil
+	return true, nil
 }
 
 // Reconcile runs the hub's reconciliation with every registry of the

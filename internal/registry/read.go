@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -331,6 +332,25 @@ type SerialInfo struct {
 	// ITMOs are the parts of the range that arrived here as ITMOs, with
 	// their Article 6 identifiers (from the imports that brought them).
 	ITMOs []ITMORange `json:"itmos,omitempty"`
+	// Frozen are the active freezes meeting the range: a frozen block
+	// keeps its state (held, reserved) but cannot move until an
+	// administrator unfreezes it.
+	Frozen []SerialFreeze `json:"frozen,omitempty"`
+}
+
+// SerialFreeze is an active freeze of part of a looked-up range.
+type SerialFreeze struct {
+	// Freeze is the freeze's journal sequence number: the id the freezes
+	// list, the reconciliation's finding and POST …/freezes/{id}/unfreeze
+	// use.
+	Freeze int64 `json:"freeze"`
+	// Start..End is the frozen part of the range.
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+	// Code and Reconciliation are the finding's code and the hub's id of
+	// the reconciliation that found it.
+	Code           string `json:"code"`
+	Reconciliation string `json:"reconciliation,omitempty"`
 }
 
 // HistoryItem is one event in a serial's life.
@@ -391,6 +411,17 @@ func (n *Node) Lookup(ctx context.Context, v Actor, text string) (SerialInfo, er
 		info.Blocks = append(info.Blocks, n.viewFor(v, b))
 		return true
 	})
+	if n.st.frozen != nil {
+		for _, r := range n.st.frozen.byOrigin[n.origin(s.Issuance)] {
+			if r.start <= s.End && s.Start <= r.end {
+				f := n.st.frozen.active[r.seq]
+				info.Frozen = append(info.Frozen, SerialFreeze{Freeze: r.seq, Start: max(r.start, s.Start), End: min(r.end, s.End), Code: f.Code, Reconciliation: f.Reconciliation})
+			}
+		}
+		slices.SortFunc(info.Frozen, func(a, b SerialFreeze) int {
+			return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.Freeze, b.Freeze))
+		})
+	}
 	ms, es, err := n.db.RangeHistory(ctx, s.Issuance, s.Start, s.End, maxLookupHistory+1)
 	if err != nil {
 		return SerialInfo{}, err
