@@ -253,7 +253,7 @@ func withUsageExit(cmd *cobra.Command) *cobra.Command {
 	}
 	cmd.Annotations[usageExitDone] = "yes"
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w (see %s --help)", commandName(c), err, c.CommandPath())}
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w (see %s --help)", commandName(c), plainFlagError(c, err), c.CommandPath())}
 	})
 	if cmd.HasSubCommands() && cmd.RunE == nil && cmd.Run == nil {
 		cmd.RunE = func(c *cobra.Command, a []string) error { return c.Help() }

@@ -552,7 +552,7 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"transfer", "--from", "2", "--to", "4", "--quantity", "5"}, "--unit-type"},
 		{[]string{"transfer", "--from", "2", "--to", "4", "--serial", "CN-CCER-P-2024-1-1-5", "--vintage", "2024"}, "filter a --quantity"},
 		{[]string{"transfer", "--to", "4", "--quantity", "5", "--unit-type", "CCER"}, "--from"},
-		{[]string{"transfer", "--from", "two", "--to", "4"}, "invalid argument"},
+		{[]string{"transfer", "--from", "two", "--to", "4"}, "--from must be a positive id, not two"},
 		{[]string{"transfer", "--frm", "2"}, "unknown flag"},
 		{[]string{"retire", "--from", "2", "--quantity", "5", "--unit-type", "CCER"}, "--beneficiary, --purpose"},
 		{[]string{"reserve", "--from", "2", "--quantity", "5", "--unit-type", "CCER"}, "say where"},

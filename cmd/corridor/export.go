@@ -180,7 +180,7 @@ func exportHoldings(ctx context.Context, cmd *cobra.Command, f *apiFlags, c *cli
 		return f.apiError("export holdings", err)
 	}
 	// Countries come from the organisations, which only admins and
-	// auditors may list; a holder's export leaves the column empty.
+	// auditors may list; for a holder, from its accounts' owner.
 	countries := map[int64]string{}
 	var orgs struct {
 		Organisations []ledger.Organisation `json:"organisations"`
@@ -205,6 +205,9 @@ func exportHoldings(ctx context.Context, cmd *cobra.Command, f *apiFlags, c *cli
 			return f.apiError(fmt.Sprintf("export holdings of account %d", a.ID), err)
 		}
 		owner := export.Owner{Account: a, Country: countries[a.OrgID]}
+		if owner.Country == "" {
+			owner.Country = a.OrganisationCountry
+		}
 		for _, b := range blocks {
 			if err := ew.Holding(owner, b); err != nil {
 				return err

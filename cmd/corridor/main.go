@@ -94,7 +94,7 @@ func newRootCmd() *cobra.Command {
 	root.SuggestionsMinimumDistance = 2
 	root.SetVersionTemplate("corridor {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+		return &exitError{code: exitUsage, err: fmt.Errorf("%w (see %s --help)", plainFlagError(c, err), c.CommandPath())}
 	})
 	root.AddCommand(newServeCmd(), newVerifyCmd(), newBootstrapCmd(), newCBAMCmd(), newLinkCmd())
 	root.AddCommand(registryCommands()...)

@@ -41,13 +41,15 @@ func TestRegistriesStoppedAndHub(t *testing.T) {
 			hubRow = code
 		}
 	}
-	if hubRow == "" || !regexp.MustCompile(`^\S+\s+hub\s+serving\s`).MatchString(rows[hubRow]) {
+	// The API says the embedded hub is served (served true) without totals
+	// (serving false): the CLI says the same, not "serving".
+	if hubRow == "" || !regexp.MustCompile(`^\S+\s+hub\s+served here\s`).MatchString(rows[hubRow]) {
 		t.Errorf("hub row %q: %q\n%s", hubRow, rows[hubRow], r.stdout)
 	}
 	var doc struct {
 		Registries []struct {
-			Code, Role string
-			Served     bool
+			Code, Role      string
+			Served, Serving bool
 		}
 	}
 	if err := json.Unmarshal([]byte(mustRun(t, "registries", "--server", srv.URL, "--json").stdout), &doc); err != nil {
@@ -56,6 +58,10 @@ func TestRegistriesStoppedAndHub(t *testing.T) {
 	served := map[string]bool{}
 	for _, e := range doc.Registries {
 		served[e.Role+"/"+e.Code] = e.Served
+		// The table says serving exactly where the JSON does.
+		if row := rows[e.Code]; e.Serving != regexp.MustCompile(`^\S+\s+\S+\s+serving\s`).MatchString(row) {
+			t.Errorf("%s: JSON serving %v, table row %q", e.Code, e.Serving, row)
+		}
 	}
 	if !served["hub/"+hubRow] || served["node/LA"] || !served["node/CN"] {
 		t.Errorf("registries --json served: %v", served)

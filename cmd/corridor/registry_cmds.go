@@ -40,7 +40,7 @@ func newRegistriesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "registries",
 		Short: "List the corridor's registries, with the totals of those the server runs",
-		Long:  "List the registries of the corridor (and its hub) and the registry nodes the server runs, with units issued and units by state for those (public). STATUS is serving for what this server runs, not served here for a participant that is stopped or run by another server." + exitCodesHelp,
+		Long:  "List the registries of the corridor (and its hub) and the registry nodes the server runs, with units issued and units by state for those (public). STATUS follows the API's served and serving fields: serving where this server answers for the registry's current state (its totals follow), served here where it runs it without totals (the embedded hub), served here, not serving where a node lost its serving lock, not served here for a participant that is stopped or run by another server." + exitCodesHelp,
 		Example: `  corridor registries --server http://127.0.0.1:8080
   corridor registries --json`,
 		Args: cobra.NoArgs,
@@ -57,9 +57,16 @@ func newRegistriesCmd() *cobra.Command {
 			for _, r := range regs {
 				// A participant this server does not run is stopped or
 				// run by another server: this server cannot tell which.
+				// The words follow the API's served and serving fields:
+				// "serving" only where the API says serving (totals follow).
 				status := "not served here"
-				if r.Served {
+				switch {
+				case r.Serving:
 					status = "serving"
+				case r.Served && r.NotServing != "":
+					status = "served here, not serving"
+				case r.Served:
+					status = "served here"
 				}
 				if r.Totals == nil {
 					t.row(r.Code, r.Role, status, r.Name, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-")

@@ -74,3 +74,20 @@ func TestErrorPrefixOnce(t *testing.T) {
 		t.Errorf("results file shows the prefix:\n%s", out.String())
 	}
 }
+
+// TestEmptyHeadingNamesBothRowsAndFinerCodes: 31021010 falls under the
+// empty heading 3102 for China and for other countries; the error says both
+// rows are empty and names the finer codes that carry values.
+func TestEmptyHeadingNamesBothRowsAndFinerCodes(t *testing.T) {
+	t.Parallel()
+	c := calculator(t)
+	_, err := c.Obligation(Line{Origin: "CN", CN: "31021010", Tonnes: d("100"), Year: 2028, Price: d("80")})
+	if !errors.Is(err, ErrNoDefaultValue) {
+		t.Fatalf("err = %v, want ErrNoDefaultValue", err)
+	}
+	for _, want := range []string{"from China (line 2640 is empty)", "nor from Other countries and territories (line 12263 is empty)", "finer codes 31021012, 31021015, 31021019"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v lacks %q", err, want)
+		}
+	}
+}

@@ -110,8 +110,10 @@ func (d *Dataset) LookupDefault(origin, cn, route string) (DefaultMatch, error) 
 		}
 	}
 	var reason string
+	var own *emptyRowError
 	if d.countries[origin] {
 		m, err := d.lookupIn(origin, cn, route)
+		errors.As(err, &own)
 		switch {
 		case err == nil:
 			return m, nil
@@ -124,6 +126,17 @@ func (d *Dataset) LookupDefault(origin, cn, route string) (DefaultMatch, error) 
 		reason = fmt.Sprintf("%s has no rows in the dataset", CountryName(origin))
 	}
 	m, err := d.lookupIn(OtherCountries, cn, route)
+	var other *emptyRowError
+	if errors.As(err, &other) && own != nil {
+		// Both rows are empty (a heading such as 3102): say so of both, and
+		// name the finer codes that carry values.
+		finer := own.finer
+		if len(finer) == 0 {
+			finer = other.finer
+		}
+		return DefaultMatch{}, fmt.Errorf("%w for %s from %s (line %d is empty) nor from %s (line %d is empty)%s", ErrNoDefaultValue, cn,
+			CountryName(origin), own.line, CountryName(OtherCountries), other.line, finerHint(finer))
+	}
 	if err != nil {
 		return DefaultMatch{}, err
 	}
@@ -169,7 +182,7 @@ func (d *Dataset) lookupIn(country, cn, route string) (DefaultMatch, error) {
 			return DefaultMatch{}, fmt.Errorf("%w: %s from %s has %s", ErrAmbiguousGood, code, CountryName(country), describeRows(cands))
 		}
 		if !cands[0].HasValue {
-			return DefaultMatch{}, fmt.Errorf("%w for %s from %s (line %d is empty)", ErrNoDefaultValue, cn, CountryName(country), cands[0].Line)
+			return DefaultMatch{}, &emptyRowError{cn: cn, country: country, line: cands[0].Line, finer: d.finerCodes(country, cn, code)}
 		}
 		return DefaultMatch{Row: cands[0], MatchedCN: cands[0].CN}, nil
 	}
@@ -294,4 +307,51 @@ func (d *Dataset) Countries() []string {
 	}
 	sort.Strings(s)
 	return s
+}
+
+// emptyRowError is a matched default-value row without a value (a heading
+// such as 3102 "Mineral or chemical fertilizers, nitrogenous").
+type emptyRowError struct {
+	cn, country string
+	line        int
+	finer       []string
+}
+
+func (e *emptyRowError) Error() string {
+	return fmt.Sprintf("%v for %s from %s (line %d is empty)%s", ErrNoDefaultValue, e.cn, CountryName(e.country), e.line, finerHint(e.finer))
+}
+
+func (e *emptyRowError) Unwrap() error { return ErrNoDefaultValue }
+
+func finerHint(finer []string) string {
+	if len(finer) == 0 {
+		return ""
+	}
+	return "; the table has values for the finer codes " + strings.Join(finer, ", ") + ": give the good's own code"
+}
+
+// finerCodes returns the country's codes with a value that are finer than
+// the matched row's code and share the longest prefix with cn (31021012,
+// 31021015, 31021019 for 31021010 under the empty heading 3102).
+func (d *Dataset) finerCodes(country, cn, matched string) []string {
+	for n := len(cn) - 1; n > len(matched); n-- {
+		prefix := country + "|" + cn[:n]
+		var out []string
+		for k, rows := range d.defaults {
+			if !strings.HasPrefix(k, prefix) || k == country+"|"+cn {
+				continue
+			}
+			for _, r := range rows {
+				if r.HasValue {
+					out = append(out, r.CN)
+					break
+				}
+			}
+		}
+		if len(out) > 0 {
+			slices.Sort(out)
+			return slices.Compact(out)
+		}
+	}
+	return nil
 }

@@ -22,8 +22,11 @@ type Balance struct {
 // AccountView is an account with its balances.
 type AccountView struct {
 	ledger.Account
-	Organisation string    `json:"organisation"`
-	Balances     []Balance `json:"balances"`
+	Organisation string `json:"organisation"`
+	// OrganisationCountry is the owner's country, which a holder, who may
+	// not list organisations, needs for its exports.
+	OrganisationCountry string    `json:"organisation_country,omitempty"`
+	Balances            []Balance `json:"balances"`
 }
 
 // IssuanceView is an issuance with its units counted by state.
@@ -194,7 +197,7 @@ func (n *Node) Account(v Actor, id int64) (AccountView, error) {
 func (n *Node) accountView(a *ledger.Account) AccountView {
 	v := AccountView{Account: *a, Balances: []Balance{}}
 	if o := n.st.orgs.Get(a.OrgID); o != nil {
-		v.Organisation = o.Name
+		v.Organisation, v.OrganisationCountry = o.Name, o.Country
 	}
 	for _, ut := range n.unitTypes() {
 		for _, s := range ledger.States {

@@ -3,6 +3,9 @@ package web
 import (
 	"net/http"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
 	"github.com/corridor-carbon/corridor/internal/cbam"
 )
 
@@ -28,8 +31,17 @@ func (s *Site) handleCBAM(w http.ResponseWriter, r *http.Request) {
 	if data, err := cbam.Embedded(); err == nil {
 		page.DatasetVersion, page.DatasetSuperseded = data.Version(), data.Superseded
 	}
+	// Country names in the page's language (CLDR through x/text); the
+	// dataset's English name where CLDR has none.
+	names := display.Regions(siteCatalogue.pick(r))
 	for _, c := range corridorOrigins {
-		page.Origins = append(page.Origins, cbamOrigin{Code: c, Name: cbam.CountryName(c)})
+		name := cbam.CountryName(c)
+		if reg, err := language.ParseRegion(c); err == nil {
+			if n := names.Name(reg); n != "" {
+				name = n
+			}
+		}
+		page.Origins = append(page.Origins, cbamOrigin{Code: c, Name: name})
 	}
 	s.render(w, r, "cbam.html", page)
 }

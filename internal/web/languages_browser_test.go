@@ -117,8 +117,9 @@ func TestPagesInBothLanguages(t *testing.T) {
 		{"cbam-result", "/cbam", "#calculate", "header, h1, h2, label, button, .card .k, #r-table th", "#calculate", "#r-table tr"},
 		// The rulebook's rules are data in their sources' languages
 		// (English and Chinese): its catalogued text is its headings,
-		// labels, buttons and table heads.
-		{"rulebook", "/rulebook", "#matrix", "header, h1, h2, h3, label, button, thead", "", ""},
+		// labels, buttons and table heads, the MRV rows' aspects and the
+		// statuses and recognition labels.
+		{"rulebook", "/rulebook", "#matrix", "header, h1, h2, h3, label, button, thead, #mrv tbody th, .st, #matrix td", "", ""},
 		{"rulebook-check", "/rulebook", "#e-check", "#elig-result .card .k, #elig-allowed, #elig-confirmed, #elig-date", "#e-check", "#elig-allowed"},
 		{"linkage", "/linkage", "main", "body", "", ""},
 	}

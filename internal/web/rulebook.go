@@ -18,7 +18,9 @@ func (s *Site) routesRulebook(mux *http.ServeMux) {
 
 type rulebookMatrixCell struct {
 	rulebook.MatrixCell
-	// Class styles the cell by status; Title is the hover text.
+	// Class styles the cell by status; Title is the hover text after the
+	// label (which the page shows from the catalogue): the conditions and
+	// the shared basis, data in their sources' language.
 	Class string
 	Title string
 }
@@ -29,8 +31,10 @@ type rulebookMatrixRow struct {
 }
 
 type rulebookMRVRow struct {
-	Aspect string
-	Cells  []rulebook.MRVCell
+	// Aspect is the data's English name; the page shows the catalogue's
+	// rulebook.aspect.AspectID.
+	Aspect, AspectID string
+	Cells            []rulebook.MRVCell
 }
 
 type rulebookPageData struct {
@@ -87,7 +91,7 @@ func (s *Site) rulebookPage(w http.ResponseWriter, r *http.Request) {
 	for i, p := range m.Programmes {
 		row := rulebookMatrixRow{Programme: p}
 		for j, c := range m.Cells[i] {
-			cell := rulebookMatrixCell{MatrixCell: c, Class: "rec-no", Title: c.Label}
+			cell := rulebookMatrixCell{MatrixCell: c, Class: "rec-no"}
 			switch {
 			case c.A == c.B:
 				cell.Class = "rec-same"
@@ -119,7 +123,7 @@ func (s *Site) rulebookPage(w http.ResponseWriter, r *http.Request) {
 	}
 	data.MRVRegimes = t.Regimes
 	for _, row := range t.Rows {
-		data.MRVRows = append(data.MRVRows, rulebookMRVRow{Aspect: row.Aspect.Name, Cells: row.Cells})
+		data.MRVRows = append(data.MRVRows, rulebookMRVRow{Aspect: row.Aspect.Name, AspectID: row.Aspect.ID, Cells: row.Cells})
 	}
 	s.render(w, r, "rulebook.html", data)
 }
