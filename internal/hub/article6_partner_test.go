@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/corridor-carbon/corridor/internal/article6"
 	"github.com/corridor-carbon/corridor/internal/ledger"
@@ -25,7 +26,9 @@ func TestCoordinatedPartnerShare(t *testing.T) {
 		ctx := context.Background()
 		open := func(tg storetest.Target, code string) (*a6site, int64) {
 			db := tg.Open(t)
-			n, err := registry.Open(ctx, db, registry.Options{Code: code})
+			// One instant for both registries: the hub cannot order Japan's
+			// share after Lao PDR's authorisation by time.
+			n, err := registry.Open(ctx, db, registry.Options{Code: code, Now: func() time.Time { return a6start }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,11 +66,21 @@ func TestCoordinatedPartnerShare(t *testing.T) {
 			}
 		}
 		jp.do(t, admin, share(400, jcm, "JC-LA-0007"))
+		// Lao PDR's journal unread at first (its node down): Japan's share
+		// waits for the authorisation rather than being refused for good.
+		laSrc := &gatedSource{src: NodeSource{Node: la.node}}
 		a6, err := OpenArticle6(ctx, Article6Config{DB: tg.Fresh(t).Open(t), Ledger: article6.Config{Approaches: defaultApproaches(t), Registries: map[string]string{"LA": "LA", "JP": "JP"}},
-			Sources: map[string]Article6Source{"LA": NodeSource{Node: la.node}, "JP": NodeSource{Node: jp.node}}, Log: quiet})
+			Sources: map[string]Article6Source{"LA": laSrc, "JP": NodeSource{Node: jp.node}}, Log: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := a6.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if fs := a6.Facts(); len(fs) != 0 {
+			t.Fatalf("facts taken before the host's authorisation was read: %+v", fs)
+		}
+		laSrc.open = true
 		var d article6.Decision
 		adj := map[string]int64{}
 		var firsts []article6.Record
@@ -133,4 +146,17 @@ func TestCoordinatedPartnerShare(t *testing.T) {
 			t.Fatalf("JP verify: %v %v", err, rep.Violations)
 		}
 	})
+}
+
+// gatedSource reads nothing until open.
+type gatedSource struct {
+	src  Article6Source
+	open bool
+}
+
+func (g *gatedSource) Article6Entries(ctx context.Context, after int64) ([]registry.Transaction, error) {
+	if !g.open {
+		return nil, nil
+	}
+	return g.src.Article6Entries(ctx, after)
 }
