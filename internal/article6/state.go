@@ -450,6 +450,9 @@ func planIssue(cfg Config, log *AuthLog, st *State, a Action, c *change, add fun
 		if !ap.CoordinatedIssuance || !ap.Participant(a.IssueTo) {
 			return refuse(CodeScopeAcquirer, "issue_to", "%s does not provide coordinated issuance to %s", ap.ID, a.IssueTo)
 		}
+		if len(auth.AcquiringParties) > 0 && !slices.Contains(auth.AcquiringParties, a.IssueTo) {
+			return refuse(CodeScopeAcquirer, "issue_to", "authorisation %s names %v as the Parties that may acquire its ITMOs, not %s", auth.ID, auth.AcquiringParties, a.IssueTo)
+		}
 		holder = a.IssueTo
 	}
 	if a.Decision != "" || a.DecisionQuantity != 0 {

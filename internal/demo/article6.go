@@ -73,12 +73,25 @@ var LAIssue = registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "JC
 
 // LADecision is the Joint Committee decision LAIssue is Lao PDR's share
 // of (JP-LA-JCM has coordinated issuance: each side issues its share in
-// its own registry), and LADecisionQuantity its whole quantity: in the
-// demo all of it is Lao PDR's share. Illustrative: no real decision.
+// its own registry), and LADecisionQuantity its whole quantity: Lao PDR's
+// 2,000 t and Japan's 500 t (JPShare). Illustrative: no real decision.
 const (
 	LADecision         = "JC-LA-DEMO-0001"
-	LADecisionQuantity = 2000
+	LADecisionQuantity = 2500
 )
+
+// JPShare is Japan's share of LADecision, issued in Japan's JCM registry
+// into its first holder's account (the Japanese project participant)
+// under Lao PDR's authorisation
+// (registry.PartnerShare: the Joint Committee decides the issuance and
+// each side records its share in its own registry). The hub's ledger
+// records it as first-transferred by Lao PDR at issuance, with Lao PDR's
+// corresponding adjustment.
+var JPShare = registry.Issue{Standard: "JCM", UnitType: "JCM", Project: LAIssue.Project, ProjectName: LAIssue.ProjectName,
+	Methodology: LAIssue.Methodology, HostCountry: "LA", Vintage: InFlightVintage, Quantity: LADecisionQuantity - 2000, AccountID: HolderAccount(1)}
+
+// JPPartner names the authorisation JPShare is issued under.
+var JPPartner = registry.PartnerShare{Host: LAAuthorisation.Host, Approach: LAAuthorisation.Approach}
 
 // Article6Key is the fixed idempotency key of the Article 6 seed's step
 // name in registry code.

@@ -104,6 +104,15 @@ func (ns *Nodes) seedArticle6(ctx context.Context, members []hub.Member) (*abroa
 		if _, err := do(la, "issue", registry.IssueAuthorised{Issue: demo.LAIssue, Authorisation: demo.LAAuthorisation.ID, Decision: demo.LADecision, DecisionQuantity: demo.LADecisionQuantity}); err != nil {
 			return nil, err
 		}
+		// Japan's share of the same Joint Committee decision, in Japan's
+		// registry under Lao PDR's authorisation.
+		if jp := node(demo.InFlight.To); jp != nil {
+			p := demo.JPPartner
+			if _, err := do(jp, "issue-partner-share", registry.IssueAuthorised{Issue: demo.JPShare, Authorisation: demo.LAAuthorisation.ID,
+				Decision: demo.LADecision, DecisionQuantity: demo.LADecisionQuantity, Partner: &p}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	p := demo.Abroad
 	host := node(p.Host)

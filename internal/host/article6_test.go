@@ -70,8 +70,11 @@ func checkDemoArticle6(t *testing.T, ns *Nodes, useYear int) {
 	if len(byID) != 2 || id.Status != article6report.StatusInForce || id.Version != 1 || id.Issued != p.Issue.Quantity || id.FirstTransferred != firstTransferred {
 		t.Errorf("authorisations %+v; want %s issued %d, %d first-transferred", auths.Authorisations, p.Authorisation.ID, p.Issue.Quantity, firstTransferred)
 	}
-	if la.Host != "LA" || la.Issued != demo.LAIssue.Quantity || la.FirstTransferred != 0 {
-		t.Errorf("LA authorisation %+v: want %d issued, none first-transferred while the transfer waits", la, demo.LAIssue.Quantity)
+	// Lao PDR's share of the JCM decision waits in its registry (the
+	// in-flight transfer); Japan's share, issued in Japan's registry, is
+	// first-transferred at issuance.
+	if la.Host != "LA" || la.Issued != demo.LAIssue.Quantity+demo.JPShare.Quantity || la.FirstTransferred != demo.JPShare.Quantity {
+		t.Errorf("LA authorisation %+v: want %d issued (LA and JP shares), only Japan's %d first-transferred while the transfer waits", la, demo.LAIssue.Quantity+demo.JPShare.Quantity, demo.JPShare.Quantity)
 	}
 
 	var itmos struct{ ITMOs []article6report.ITMO }
@@ -80,6 +83,12 @@ func checkDemoArticle6(t *testing.T, ns *Nodes, useYear int) {
 	for _, it := range itmos.ITMOs {
 		if it.Host != p.Host && it.Host != "LA" {
 			t.Errorf("ITMO block of %s: only authorised issuances are ITMOs, not the voluntary pilots' CCERs: %+v", it.Host, it)
+		}
+		if it.Host == "LA" {
+			if it.Holder == "JP" && (!it.FirstTransferred || it.Quantity != demo.JPShare.Quantity) {
+				t.Errorf("Japan's share of the JCM decision: %+v; want %d t first-transferred", it, demo.JPShare.Quantity)
+			}
+			continue
 		}
 		if it.FirstTransferred {
 			ftQ += it.Quantity
@@ -105,8 +114,9 @@ func checkDemoArticle6(t *testing.T, ns *Nodes, useYear int) {
 		sum[a.Party+"/"+strconv.Itoa(a.Year)] += a.Quantity
 	}
 	hostKey, useKey := p.Host+"/"+strconv.Itoa(p.Issue.Vintage), p.To+"/"+strconv.Itoa(useYear)
-	if len(sum) != 2 || sum[hostKey] != firstTransferred || sum[useKey] != -p.Use {
-		t.Errorf("adjustments %v; want %s %d and %s %d", sum, hostKey, firstTransferred, useKey, -p.Use)
+	laKey := "LA/" + strconv.Itoa(demo.JPShare.Vintage)
+	if len(sum) != 3 || sum[hostKey] != firstTransferred || sum[useKey] != -p.Use || sum[laKey] != demo.JPShare.Quantity {
+		t.Errorf("adjustments %v; want %s %d, %s %d and %s %d (Japan's JCM share)", sum, hostKey, firstTransferred, useKey, -p.Use, laKey, demo.JPShare.Quantity)
 	}
 
 	var bal struct{ Balances []article6report.Balance }

@@ -202,7 +202,8 @@ func TestDemoInFlightCompletesWhenLANodeRuns(t *testing.T) {
 		t.Errorf("JP holds %d units of Lao PDR origin, want %d", atJP, demo.InFlight.Quantity)
 	}
 	// They were authorised by Lao PDR: the hub's ledger records their first
-	// transfer and Lao PDR's adjustment.
+	// transfer and Lao PDR's adjustment, besides the one for Japan's share
+	// of the JCM decision issued in Japan's registry (demo.JPShare).
 	var laAdj int64
 	err = ns.Corridor.Article6().Ledger(ctx, func(l *article6.Ledger) error {
 		for _, a := range l.State().Adjustments() {
@@ -212,8 +213,8 @@ func TestDemoInFlightCompletesWhenLANodeRuns(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil || laAdj != demo.InFlight.Quantity {
-		t.Errorf("Lao PDR's corresponding adjustment %d (%v), want %d", laAdj, err, demo.InFlight.Quantity)
+	if want := demo.InFlight.Quantity + demo.JPShare.Quantity; err != nil || laAdj != want {
+		t.Errorf("Lao PDR's corresponding adjustment %d (%v), want %d", laAdj, err, want)
 	}
 }
 

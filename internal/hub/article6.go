@@ -311,7 +311,7 @@ func (x *Article6) sync(ctx context.Context) (err error) {
 	// So completions first, in the hub's order, then the registries'
 	// entries by time, each registry's in its journal order.
 	sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].At.Before(fresh[j].At) })
-	fresh = append(done, fresh...)
+	fresh = append(done, x.afterAuthorisations(fresh)...)
 	if len(fresh) == 0 {
 		x.hubEvent = max(x.hubEvent, scanned)
 		return nil
@@ -331,6 +331,55 @@ func (x *Article6) sync(ctx context.Context) (err error) {
 	}
 	x.hubEvent = max(x.hubEvent, scanned)
 	return nil
+}
+
+// afterAuthorisations keeps a partner registry's share of a coordinated
+// issuance (registry.PartnerShare) behind the host's authorisation it is
+// issued under, which another registry's journal records: clocks (or
+// equal instants) may order the share first. A share whose authorisation
+// the ledger does not know and that no earlier fact here authorises waits,
+// with every later fact of its registry (journal order), until the
+// authorising fact; one never authorised in this read stays unread (the
+// registry's cursor does not pass it), so the next read takes it once the
+// host registry's authorisation has been read, instead of the ledger
+// refusing it for good.
+func (x *Article6) afterAuthorisations(fs []Article6Fact) []Article6Fact {
+	partnerAuth := func(f Article6Fact) string {
+		if len(f.Actions) == 1 && f.Actions[0].Kind == article6.ActionIssue && f.Actions[0].IssueTo != "" {
+			return f.Actions[0].Authorisation
+		}
+		return ""
+	}
+	authorised := map[string]bool{}
+	waiting := map[string][]Article6Fact{} // by the authorisation awaited
+	blockedOn := map[string]string{}       // registry -> authorisation awaited
+	out := make([]Article6Fact, 0, len(fs))
+	for _, f := range fs {
+		if id, blocked := blockedOn[f.Registry]; blocked && f.Registry != "" {
+			waiting[id] = append(waiting[id], f)
+			continue
+		}
+		if id := partnerAuth(f); id != "" && !authorised[id] {
+			if _, known := x.ledger.Log().Current(id); !known {
+				waiting[id] = append(waiting[id], f)
+				blockedOn[f.Registry] = id
+				continue
+			}
+		}
+		out = append(out, f)
+		if f.Event != nil && f.Event.Kind == article6.EventAuthorise {
+			id := f.Event.Authorisation.ID
+			authorised[id] = true
+			out = append(out, waiting[id]...)
+			delete(waiting, id)
+			for r, on := range blockedOn {
+				if on == id {
+					delete(blockedOn, r)
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (x *Article6) record(ctx context.Context, fs []Article6Fact) error {

@@ -102,6 +102,32 @@ type IssueAuthorised struct {
 	// refused under any other.
 	Decision         string `json:"decision,omitempty" limit:"64"`
 	DecisionQuantity int64  `json:"decision_quantity,omitempty"`
+	// Partner, on a partner registry's share of a coordinated issuance,
+	// names the host Party whose authorisation (recorded in the host's own
+	// registry, not here) the share is issued under, and its approach.
+	// Absent on an issuance under this registry's own authorisation.
+	Partner *PartnerShare `json:"partner,omitempty"`
+}
+
+// PartnerShare names, for a partner registry's share of a JCM-style
+// coordinated issuance, the host Party that authorised the mitigation
+// and the cooperative approach. The JCM's Joint Committee decides each
+// issuance and each side records its share in its own registry: the
+// registry manager records "a specified amount of JCM credits into
+// holding accounts of project participants and/or the respective
+// governments in line with the corresponding decision by the Joint
+// Committee" (Common Specifications of the JCM Registry, Japan–Indonesia,
+// ver01.0, section A, para. 1; para. 6: "Each side establishes and
+// maintains a JCM registry"), and the Joint Committee may "notify both
+// sides to issue credits for a JCM project" (Indonesia's JCM secretariat,
+// jcm.ekon.go.id, "Joint Committee Result"). So the share is issued here
+// under the host's authorisation and decision; this registry checks the
+// share against the decision, and the hub's ledger, which reads both
+// registries, checks the shares' sum against it and records this share's
+// first transfer (docs/article6.md).
+type PartnerShare struct {
+	Host     string `json:"host" limit:"2"`
+	Approach string `json:"approach" limit:"24"`
 }
 
 func (Authorise) Kind() string           { return "authorise" }
@@ -338,6 +364,9 @@ func (n *Node) issueAuthorised(w *writeSet, a Actor, r IssueAuthorised, res *Res
 	if err != nil {
 		return fmt.Errorf("registry: article 6 approaches: %w", err)
 	}
+	if r.Partner != nil {
+		return n.issuePartnerShare(w, a, cfg, r, res)
+	}
 	cur, ok := n.st.auths.Lookup(r.Authorisation)
 	if !ok {
 		return a6err(ledger.KindNotExist, article6.CodeNoAuthorisation, "authorisation", "authorisation %q does not exist in registry %s", r.Authorisation, n.code)
@@ -427,6 +456,51 @@ func (n *Node) issueAuthorised(w *writeSet, a Actor, r IssueAuthorised, res *Res
 	return nil
 }
 
+// issuePartnerShare issues this registry's share of a coordinated
+// issuance under another Party's authorisation (PartnerShare): the
+// approach must be one with coordinated issuance whose Parties include
+// the host and this registry's Party, the project must be in the host,
+// the decision named with its quantity and the share within it. The
+// authorisation itself is the host registry's record, so its scope
+// (activities, vintages, timeframe, quantity, acquiring Parties) and the
+// shares' sum are the hub's checks. No deductions: the share goes whole
+// to the account (approaches with a share of proceeds or OMGE take them
+// in the host's registry, so a partner share under one is refused).
+func (n *Node) issuePartnerShare(w *writeSet, a Actor, cfg article6.Config, r IssueAuthorised, res *Result) error {
+	p := *r.Partner
+	if err := country("partner.host", p.Host); err != nil {
+		return err
+	}
+	ap, ok := cfg.Approaches[p.Approach]
+	iss := r.Issue
+	switch {
+	case !ok:
+		return a6err(ledger.KindInvalid, article6.CodeApproachUnknown, "partner.approach", "partner.approach %q is not a cooperative approach of the corridor", p.Approach)
+	case !ap.CoordinatedIssuance:
+		return a6err(ledger.KindInvalid, article6.CodeDecisionMismatch, "partner.approach", "%s has no coordinated issuance: only the host's registry issues under it", ap.ID)
+	case p.Host == n.party():
+		return invalid("partner", "the host's own registry issues under its authorisation without partner")
+	case !ap.Participant(p.Host) || !ap.Participant(n.party()):
+		return a6err(ledger.KindInvalid, article6.CodeScopeAcquirer, "partner.host", "%s's Parties are %v; a share of %s's issuance in registry %s needs both", ap.ID, ap.Parties, p.Host, n.code)
+	case !ap.ShareOfProceeds.IsZero() || !ap.OMGE.IsZero():
+		return a6err(ledger.KindInvalid, article6.CodeActionInvalid, "partner.approach", "%s takes deductions at issuance, in the host's registry; a partner share cannot carry them", ap.ID)
+	case iss.HostCountry != p.Host:
+		return a6err(ledger.KindInvalid, article6.CodeScopeActivity, "issue.host_country", "the project of a share under %s's authorisation is in %s, not %s", p.Host, p.Host, iss.HostCountry)
+	case iss.Vintage < 2021:
+		// Decision 2/CMA.3, annex, para. 1(e): mitigation from 2021 (secondary, docs/sources.md).
+		return a6err(ledger.KindInvalid, article6.CodeVintageBefore2021, "issue.vintage", "vintage %d is before 2021", iss.Vintage)
+	case r.Investor != "" || r.InvestorFraction != "" || r.InvestorAccount != 0 || r.AdaptationAccount != 0:
+		return invalid("partner", "a partner share goes whole to issue.account_id: no investor or adaptation account")
+	}
+	if err := text("authorisation", r.Authorisation, 64, true); err != nil {
+		return err
+	}
+	if err := checkDecision(ap, r); err != nil {
+		return err
+	}
+	return n.issue(w, a, iss, res)
+}
+
 // IssuanceAction is the Article 6 action a journaled issue_authorised
 // records, given its result: the whole issuance as one serial block, with
 // the deductions it took.
@@ -452,6 +526,11 @@ func issuanceAction(cfg article6.Config, code string, r IssueAuthorised, res Res
 	a := article6.Action{Kind: article6.ActionIssue, Date: res.At.UTC().Format(time.DateOnly), Authorisation: r.Authorisation,
 		Units:    ledger.Serial{Registry: code, UnitType: r.Issue.UnitType, Project: r.Issue.Project, Vintage: r.Issue.Vintage, Issuance: res.ID, Start: 1, End: r.Issue.Quantity},
 		Investor: r.Investor, Decision: r.Decision, DecisionQuantity: r.DecisionQuantity}
+	if r.Partner != nil && len(code) >= 2 {
+		// A partner's share: issued straight into this registry's Party,
+		// under the host's authorisation (the ledger's coordinated issuance).
+		a.IssueTo = code[:2]
+	}
 	if r.Investor != "" {
 		f, err := decimal.NewFromString(r.InvestorFraction)
 		if err != nil {
@@ -529,6 +608,9 @@ func (st *state) rememberArticle6(req Request, at time.Time) error {
 		cur.Revoked = ev.Date
 		st.auths.Set(r.ID, cur)
 	case IssueAuthorised:
+		if r.Partner != nil {
+			return nil // the authorisation is the host registry's
+		}
 		cur, _ := st.auths.Lookup(r.Authorisation)
 		cur.Issued += r.Issue.Quantity
 		ap := cfg.Approaches[cur.Current.Approach]
