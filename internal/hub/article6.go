@@ -139,8 +139,10 @@ type Article6 struct {
 	// refused remembers issuances the ledger refused, so a transfer of
 	// their units is refused with the issuance's own code.
 	refused map[issuanceRef]Article6Outcome
-	// status is the feed's state after the last sync (Status).
-	status Article6Status
+	// status is the feed's state after the last sync (Status), under its
+	// own lock: /readyz reads it while a sync waits on a node.
+	statusMu sync.Mutex
+	status   Article6Status
 }
 
 // OpenArticle6 rebuilds the ledger from the hub's Article 6 log.
@@ -245,47 +247,29 @@ func (x *Article6) sync(ctx context.Context) (err error) {
 		codes = append(codes, c)
 	}
 	slices.Sort(codes)
-	// Every source is read even when one fails, so the refusal names all
-	// that did not answer; then the facts of all or none are taken (one
-	// time order across registries).
+	// Every source is read, at once, even when one fails, so the refusal
+	// names all that did not answer and a hanging one costs its timeout
+	// once; then the facts of all or none are taken (one time order
+	// across registries), each registry's in its journal order.
 	failed := map[string]error{}
 	var read []string
-	for _, code := range codes {
-		got := false
-		// A source may answer in pages: read until it has nothing more.
-		for after := x.cursor[code]; ; {
-			ts, err := x.cfg.Sources[code].Article6Entries(ctx, after)
-			if err != nil {
-				failed[code] = err
-				break
-			}
-			if len(ts) == 0 {
-				break
-			}
-			for _, t := range ts {
-				if t.Seq <= after {
-					// Entries must come after the cursor, in order: a source
-					// answering others would repeat or skip facts.
-					err = fmt.Errorf("hub: %s answered entry %d after %d: its entries must follow the cursor in sequence order", code, t.Seq, after)
-					break
-				}
-				f, ferr := x.factOf(code, t)
-				if ferr != nil {
-					err = ferr
-					break
-				}
-				fresh = append(fresh, f)
-				after = t.Seq
-				got = true
-			}
-			if err != nil {
-				failed[code] = err
-				break
-			}
+	got := make([][]Article6Fact, len(codes))
+	errs := make([]error, len(codes))
+	var wg sync.WaitGroup
+	for i, code := range codes {
+		src, after := x.cfg.Sources[code], x.cursor[code]
+		wg.Go(func() { got[i], errs[i] = x.readSource(ctx, code, src, after) })
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if errs[i] != nil {
+			failed[code] = errs[i]
+			continue
 		}
-		if got && failed[code] == nil {
+		if len(got[i]) > 0 {
 			read = append(read, code)
 		}
+		fresh = append(fresh, got[i]...)
 	}
 	if x.cfg.Expect != nil {
 		for _, code := range x.cfg.Expect() {

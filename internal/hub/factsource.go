@@ -84,6 +84,34 @@ func Article6Page(ctx context.Context, n *registry.Node, after int64, limit int)
 	return out, nil
 }
 
+// readSource reads every entry of src after seq after, page by page, as
+// facts of registry code. A source answering an entry that is not after
+// the last one read (out of order, or ignoring the cursor) is refused: it
+// would repeat or skip facts.
+func (x *Article6) readSource(ctx context.Context, code string, src Article6Source, after int64) ([]Article6Fact, error) {
+	var out []Article6Fact
+	for {
+		ts, err := src.Article6Entries(ctx, after)
+		if err != nil {
+			return nil, err
+		}
+		if len(ts) == 0 {
+			return out, nil
+		}
+		for _, t := range ts {
+			if t.Seq <= after {
+				return nil, fmt.Errorf("hub: %s answered entry %d after %d: its entries must follow the cursor in sequence order", code, t.Seq, after)
+			}
+			f, err := x.factOf(code, t)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+			after = t.Seq
+		}
+	}
+}
+
 // Article6Member is a registry whose journal feeds the hub's Article 6
 // ledger: its code, its Party ("" means the first two letters of the
 // code, as the corridor's codes start with their Party's) and its source.
@@ -174,14 +202,16 @@ func (s Article6Status) Stale() bool { return len(s.Unreachable) > 0 }
 
 // Status is the ledger's feed state after its last sync.
 func (x *Article6) Status() Article6Status {
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	x.statusMu.Lock()
+	defer x.statusMu.Unlock()
 	return x.status
 }
 
 // noteSync updates the feed state after a sync ended with err and logs
 // each change (a registry becoming unreachable, the facts fresh again).
 func (x *Article6) noteSync(err error, now time.Time) {
+	x.statusMu.Lock()
+	defer x.statusMu.Unlock()
 	var se *Article6StaleError
 	if !errors.As(err, &se) {
 		if err == nil {
