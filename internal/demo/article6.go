@@ -87,8 +87,8 @@ const (
 // each side records its share in its own registry). The hub's ledger
 // records it as first-transferred by Lao PDR at issuance, with Lao PDR's
 // corresponding adjustment.
-var JPShare = registry.Issue{Standard: "JCM", UnitType: "JCM", Project: LAIssue.Project, ProjectName: LAIssue.ProjectName,
-	Methodology: LAIssue.Methodology, HostCountry: "LA", Vintage: InFlightVintage, Quantity: LADecisionQuantity - 2000, AccountID: HolderAccount(1)}
+var JPShare = registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: LAIssue.Project, ProjectName: LAIssue.ProjectName,
+	Methodology: LAIssue.Methodology, HostCountry: "LA", Vintage: InFlightVintage, Quantity: LADecisionQuantity - 2000}, AccountID: HolderAccount(1)}
 
 // JPPartner names the authorisation JPShare is issued under.
 var JPPartner = registry.PartnerShare{Host: LAAuthorisation.Host, Approach: LAAuthorisation.Approach}

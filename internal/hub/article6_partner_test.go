@@ -42,7 +42,7 @@ func TestCoordinatedPartnerShare(t *testing.T) {
 		la.do(t, admin, registry.Authorise{Authorisation: registry.Authorisation{ID: "LA-JCM-0001", Version: 1, Host: "LA", Approach: "JP-LA-JCM", Purposes: []string{"NDC"},
 			Quantity: 10_000, From: "2025-01-01", Until: "2030-12-31", VintageFrom: 2025, VintageTo: 2030, Activities: []string{"LA-BIOGAS-01"}, AcquiringParties: []string{"JP"}}})
 		issue := func(acc, q int64) registry.Issue {
-			return registry.Issue{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: q, AccountID: acc}
+			return registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: q}, AccountID: acc}
 		}
 		la.do(t, admin, registry.IssueAuthorised{Issue: issue(laAcc, 600), Authorisation: "LA-JCM-0001", Decision: "JC-LA-0007", DecisionQuantity: 1000})
 		share := func(q int64, p registry.PartnerShare, decision string) registry.IssueAuthorised {

@@ -29,7 +29,7 @@ func TestCountryAndUnitTypeCodes(t *testing.T) {
 		f.a2 = f.must(t, system, OpenAccount{OrgID: f.org, Type: ledger.Holding, Name: "Adaptation"}).ID
 		f.must(t, system, Authorise{Authorisation: thaiAuthorisation()})
 		authorised := func(unitType, investor string) IssueAuthorised {
-			r := IssueAuthorised{Issue: Issue{Standard: "T-VER", UnitType: unitType, Project: "TH-EBUS-01", HostCountry: "TH", Vintage: 2026, Quantity: 1000, AccountID: f.a1},
+			r := IssueAuthorised{Issue: Issue{IssuanceFacts: IssuanceFacts{Standard: "T-VER", UnitType: unitType, Project: "TH-EBUS-01", HostCountry: "TH", Vintage: 2026, Quantity: 1000}, AccountID: f.a1},
 				Authorisation: thaiAuthorisation().ID, AdaptationAccount: f.a2}
 			if investor != "" {
 				r.Investor, r.InvestorFraction, r.InvestorAccount = investor, "0.5", f.a1
@@ -45,7 +45,7 @@ func TestCountryAndUnitTypeCodes(t *testing.T) {
 			{"organisation in ZZ", CreateOrganisation{Name: "Nowhere Ltd", Country: "ZZ"}, CodeCountryUnknown, "country"},
 			{"organisation in QQ (pointer)", &CreateOrganisation{Name: "Nowhere Ltd", Country: "QQ"}, CodeCountryUnknown, "country"},
 			{"investor ZZ", authorised("PTVER", "ZZ"), CodeCountryUnknown, "investor"},
-			{"issue ptver", Issue{Standard: "T-VER", UnitType: "ptver", Project: "TH-X", HostCountry: "TH", Vintage: 2026, Quantity: 10, AccountID: f.a1}, CodeUnitTypeUnknown, "unit_type"},
+			{"issue ptver", Issue{IssuanceFacts: IssuanceFacts{Standard: "T-VER", UnitType: "ptver", Project: "TH-X", HostCountry: "TH", Vintage: 2026, Quantity: 10}, AccountID: f.a1}, CodeUnitTypeUnknown, "unit_type"},
 			{"issue_authorised ptver", authorised("ptver", ""), CodeUnitTypeUnknown, "issue.unit_type"},
 		} {
 			_, err := f.do(t, system, c.req)
@@ -53,7 +53,7 @@ func TestCountryAndUnitTypeCodes(t *testing.T) {
 				t.Errorf("%s: %v, want %s on %s", c.name, err, c.code, c.field)
 			}
 		}
-		if _, err := f.do(t, system, Issue{Standard: "T-VER", UnitType: "ptver", Project: "TH-X", HostCountry: "TH", Vintage: 2026, Quantity: 10, AccountID: f.a1}); err == nil || !strings.Contains(err.Error(), `"PTVER"`) {
+		if _, err := f.do(t, system, Issue{IssuanceFacts: IssuanceFacts{Standard: "T-VER", UnitType: "ptver", Project: "TH-X", HostCountry: "TH", Vintage: 2026, Quantity: 10}, AccountID: f.a1}); err == nil || !strings.Contains(err.Error(), `"PTVER"`) {
 			t.Errorf("a lower-case unit type names its upper-case form: %v", err)
 		}
 		if got := n.Totals().JournalSeq; got != seq {
