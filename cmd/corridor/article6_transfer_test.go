@@ -17,7 +17,7 @@ import (
 // TestCLITransferArticle6: `corridor transfer --article6-*` sends the
 // sender's Article 6 statement through the real API. A true statement
 // completes; a false one (another version)
-// exits 3 with the hub's article6-authorisation-version (so the statement
+// exits 3 with the hub's article6_authorisation_version (so the statement
 // reached the hub); a statement
 // without its parts, of the wrong shape, or on a local transfer exits 2
 // and sends nothing. China's serial view of the import lists the ITMO

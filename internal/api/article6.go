@@ -50,7 +50,7 @@ func NetworkedHubArticle6() http.Handler {
 		w.Header().Set("Retry-After", "86400")
 		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: "article6_unavailable", Title: "Article 6 ledger not available",
 			Detail: "This is a networked hub (serve --role hub) that keeps no Article 6 ledger: no agreement of its agreement set has Article 6 terms, so it knows no cooperative approach. " +
-				"It serves no Article 6 tables rather than empty ones, and it refuses transfers for purposes ndc, oimp and icc (article6-unavailable). See docs/article6.md."})
+				"It serves no Article 6 tables rather than empty ones, and it refuses transfers for purposes ndc, oimp and icc (article6_unavailable). See docs/article6.md."})
 	})
 }
 

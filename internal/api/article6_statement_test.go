@@ -59,7 +59,7 @@ func authoriseIDSolar(t *testing.T, cw *corridorWorld) int64 {
 // reserved, naming its field; a true one reaches the hub in the proposal's
 // blocks (with the ITMO identifiers derived from it) and the transfer
 // completes; a false one (another version) is refused by the hub with
-// article6-authorisation-version and the escrow is voided.
+// article6_authorisation_version and the escrow is voided.
 func TestCrossBorderArticle6Statement(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()

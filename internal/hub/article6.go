@@ -45,7 +45,7 @@ import (
 // which the hub decides in two steps: the check at proposal (1 -> 2) and
 // its acceptance (2 -> 8), after which the protocol cancels nothing. So
 // the hub runs the Article 6 checks at both: a revocation recorded before
-// the acceptance cancels the transfer (7, article6-authorisation-revoked,
+// the acceptance cancels the transfer (7, article6_authorisation_revoked,
 // the sender voids its escrow and the units stay with the host, as the
 // registries then hold them); one recorded after finds the units
 // first-transferred, dated the day of acceptance, and the completion
@@ -56,7 +56,7 @@ import (
 // CodeArticle6Unavailable: the hub could not bring its Article 6 ledger up
 // to date (a source or its database failed), so it refuses rather than
 // check against stale facts.
-const CodeArticle6Unavailable = "article6-unavailable"
+const CodeArticle6Unavailable = "article6_unavailable"
 
 // Article6Source reads a registry's journal entries of the Article 6
 // kinds (registry.Article6Kinds) after seq, in sequence order.

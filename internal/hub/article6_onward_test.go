@@ -38,7 +38,7 @@ func actionRows(t *testing.T, w *a6world, p, typ string) []map[string]string {
 // China under CN-ID-PILOT move on from China to Malaysia, a Party outside
 // that approach (docs/article6.md, "Onward transfers"). Under an
 // authorisation that names its acquiring Parties (China only), the hub
-// refuses the onward transfer with article6-outside-scope-acquiring-party
+// refuses the onward transfer with article6_outside_scope_acquiring_party
 // (status 5, the units stay in China). Under one that names none, it
 // completes with no second first transfer and no adjustment, and both
 // Parties report it in their AEF Actions: China a Transfer to MYS, Malaysia

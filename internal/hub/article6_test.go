@@ -764,12 +764,12 @@ func (w *a6world) runUntil(t *testing.T, tx string, want protocol.Status) {
 // TestArticle6RevocationBeforeCompletion: the host revokes the
 // authorisation after the hub checked a first transfer at proposal. Before
 // the hub accepted it, the hub's acceptance check cancels the transfer (7,
-// article6-authorisation-revoked) and the units stay with the investor in
+// article6_authorisation_revoked) and the units stay with the investor in
 // Indonesia, as in the ledger. After the acceptance (and on a later day
 // than it, the completion later still), the transfer completes, the ledger
 // counts the units first-transferred, takes the revocation (not refused
 // as out of date order), and refuses the next transfer of units never
-// first-transferred with article6-authorisation-revoked.
+// first-transferred with article6_authorisation_revoked.
 func TestArticle6RevocationBeforeCompletion(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
@@ -856,7 +856,7 @@ func TestArticle6RevocationBeforeCompletion(t *testing.T) {
 // names its Joint Committee decision, and the hub's ledger, fed from the
 // registry's journal, records the share under that decision (not complete
 // while the partner's share is missing) and refuses a second share of the
-// same decision from the same registry with article6-decision-issued-twice.
+// same decision from the same registry with article6_decision_issued_twice.
 func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
@@ -899,7 +899,7 @@ func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 
 // TestHubWithoutArticle6Ledger: a hub that keeps no Article 6 ledger (a
 // networked hub today) refuses a transfer whose purpose needs authorised
-// units with article6-unavailable, rather than let it pass without the
+// units with article6_unavailable, rather than let it pass without the
 // checks and without its first transfer recorded; a voluntary transfer
 // completes.
 func TestHubWithoutArticle6Ledger(t *testing.T) {

@@ -236,7 +236,7 @@ func (x *Article6) noteSync(err error, now time.Time) {
 // err. A failure of the hub's own database refuses every proposal (as
 // before: the hub checks nothing against facts it could not read). With
 // a registry's facts stale, a block is refused with
-// article6-unavailable when its check could depend on the facts not
+// article6_unavailable when its check could depend on the facts not
 // taken: the purpose needs authorised units (ndc, oimp, icc), the sender
 // states Article 6 attributes, the ledger knows the units (ITMOs), or
 // the units' origin registry is one whose facts are not taken (its

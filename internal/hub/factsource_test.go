@@ -20,7 +20,7 @@ func (downSource) Article6Entries(context.Context, int64) ([]registry.Transactio
 }
 
 // TestStaleFactsRefuseWhatTheyConcern: with one registry's facts
-// unreadable (TH), the hub refuses with article6-unavailable, naming TH,
+// unreadable (TH), the hub refuses with article6_unavailable, naming TH,
 // every transfer whose check could depend on facts not taken — purpose
 // ndc, units the ledger knows (sent as voluntary), units of an
 // authorised issuance the ledger has not taken yet (their origin's

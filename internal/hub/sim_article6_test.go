@@ -60,7 +60,7 @@ var simA6Hosts = []struct{ host, id, approach string }{
 
 // simSource reads the journal of whatever node object currently runs
 // under code; a node that is down answers with an error, as its API would
-// over the network, and the hub then refuses with article6-unavailable.
+// over the network, and the hub then refuses with article6_unavailable.
 type simSource struct {
 	s    *sim
 	code string

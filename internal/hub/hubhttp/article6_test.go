@@ -258,7 +258,7 @@ func embeddedTwin(t *testing.T, tg storetest.Target) (*hub.Article6, map[string]
 // served over the hub's /api/v1/article6/aef; the ledger reopened from
 // the hub's database (a restart) replays to the same tables and appends
 // nothing; with Thailand's endpoint down the hub refuses an Article 6
-// transfer with article6-unavailable naming TH, says so on /readyz and
+// transfer with article6_unavailable naming TH, says so on /readyz and
 // in the 503 of its reads, and still passes a voluntary transfer of
 // units no Article 6 fact concerns; with Thailand back the same transfer
 // completes.

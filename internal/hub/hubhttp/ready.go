@@ -24,7 +24,7 @@ const (
 	// Article6OK: the last sync read every node's Article 6 facts.
 	Article6OK = "ok"
 	// Article6Stale: a node's facts could not be read at the last sync;
-	// the hub refuses Article 6 transfers (article6-unavailable) until
+	// the hub refuses Article 6 transfers (article6_unavailable) until
 	// they are, and still passes voluntary ones, so it stays ready.
 	Article6Stale = "stale"
 	// Article6None: the hub keeps no Article 6 ledger.
