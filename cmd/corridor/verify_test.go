@@ -75,7 +75,7 @@ func TestVerifyCommand(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf("ID    29 journal entries, 4 issuances (1 recorded from another registry), %d units issued here, %d units in this registry in 11 blocks: ok", idIssued, idHere),
 		"SG    11 journal entries, 0 issuances, 0 units issued here, 0 units in this registry in 0 blocks: ok",
-		"JP    13 journal entries, 1 issuance, 8000 units issued here,",
+		fmt.Sprintf("JP    14 journal entries, 2 issuances, %d units issued here,", 8000+demo.JPShare.Quantity), // Japan's share of the JCM decision,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("verify lacks %q:\n%s", want, out)

@@ -52,8 +52,12 @@ func TestConnectionsReused(t *testing.T) {
 	for range 3 {
 		round()
 	}
-	if again := opened.Load() - first; again > 0 {
-		t.Fatalf("%d connections opened after the first round of %d (first round: %d); the pool should keep them", again, clients, first)
+	// A round may open fewer than clients connections (a request that
+	// ends early hands its connection on), so the next round may open the
+	// few it lacked; four rounds never need more than clients in all
+	// unless the pool drops idle connections (http.DefaultClient keeps 2).
+	if all := opened.Load(); all > clients {
+		t.Fatalf("%d connections opened over 4 rounds of %d concurrent requests (first round: %d); the pool should keep them", all, clients, first)
 	}
 }
 
