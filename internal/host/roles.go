@@ -446,8 +446,8 @@ func ServeNode(ctx context.Context, o NodeOptions) error {
 	go src.Run(ctx, refresh)
 	link := nodeLink{NodeLink: &hubhttp.NodeLink{Endpoint: ep, Client: client, HubURL: o.HubURL}, src: src}
 	mux := http.NewServeMux()
-	mux.Handle("GET /"+hubhttp.PathSnapshot, &hubhttp.SnapshotHandler{Node: n, HubOrg: org.ID, HubCode: src.Current().Issuer, Trust: src.Current})
-	mux.Handle("GET /"+hubhttp.PathArticle6, &hubhttp.Article6Handler{Node: n, HubCode: src.Current().Issuer, Trust: src.Current})
+	mux.Handle("GET /"+hubhttp.PathSnapshot, &hubhttp.SnapshotHandler{Node: n, HubOrg: org.ID, SignedRead: hubhttp.SignedRead{HubCode: src.Current().Issuer, Trust: src.Current}})
+	mux.Handle("GET /"+hubhttp.PathArticle6, &hubhttp.Article6Handler{Node: n, SignedRead: hubhttp.SignedRead{HubCode: src.Current().Issuer, Trust: src.Current}})
 	mux.Handle("/hub/", hubhttp.NodeHandler(ep, nil))
 	mux.Handle("/", nodeHandler([]*registry.Node{n}, link, hl))
 	if serverTLS == nil {

@@ -39,16 +39,7 @@ type Article6Page struct {
 // the registry's business, not the ledger's).
 type Article6Handler struct {
 	Node *registry.Node
-	// HubCode is the hub's code (the trust list's issuer).
-	HubCode string
-	Trust   func() envelope.TrustList
-	// Now is the node's clock (time.Now when nil); Skew the request's
-	// window (hub.SnapshotSkew when 0).
-	Now  func() time.Time
-	Skew time.Duration
-	Log  *slog.Logger
-
-	seen seenRequests
+	SignedRead
 }
 
 func (s *Article6Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -103,27 +94,6 @@ func (s *Article6Handler) Check(ctx context.Context, authz string) (hub.Article6
 		return body, &envelope.Refusal{Code: envelope.CodeMalformed, Detail: "after and limit must not be negative"}
 	}
 	return body, s.seen.take(m.ID, now, skew)
-}
-
-func (s *Article6Handler) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
-func (s *Article6Handler) skew() time.Duration {
-	if s.Skew > 0 {
-		return s.Skew
-	}
-	return hub.SnapshotSkew
-}
-
-func (s *Article6Handler) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return slog.Default()
 }
 
 // refuseRead answers a refused signed read request with its problem: 401

@@ -65,7 +65,7 @@ func newA6Net(t *testing.T, tg storetest.Target) *a6net {
 			x.a6, cfg.Article6 = a6, a6
 		},
 		nodeMux: func(p *party, proto http.Handler) http.Handler {
-			h := &Article6Handler{Node: p.node, HubCode: "HUB", Trust: func() envelope.TrustList { return x.pub.Current() }}
+			h := &Article6Handler{Node: p.node, SignedRead: SignedRead{HubCode: "HUB", Trust: func() envelope.TrustList { return x.pub.Current() }}}
 			down := new(bool)
 			x.handlers[p.code], x.down[p.code] = h, down
 			mux := http.NewServeMux()

@@ -25,7 +25,7 @@ import (
 func serveNodes(n *corridorNet) map[string]*SnapshotHandler {
 	out := map[string]*SnapshotHandler{}
 	for code, p := range n.nodes {
-		sh := &SnapshotHandler{Node: p.node, HubOrg: p.ep.HubOrg, HubCode: "HUB", Trust: n.pub.Current}
+		sh := &SnapshotHandler{Node: p.node, HubOrg: p.ep.HubOrg, SignedRead: SignedRead{HubCode: "HUB", Trust: n.pub.Current}}
 		mux := http.NewServeMux()
 		mux.Handle("GET /"+PathSnapshot, sh)
 		mux.Handle("/hub/", NodeHandler(p.ep, nil))

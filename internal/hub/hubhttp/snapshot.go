@@ -3,7 +3,6 @@ package hubhttp
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -39,16 +38,7 @@ type SnapshotHandler struct {
 	Node *registry.Node
 	// HubOrg is the organisation acting for the hub at the node.
 	HubOrg int64
-	// HubCode is the hub's code (the trust list's issuer).
-	HubCode string
-	Trust   func() envelope.TrustList
-	// Now is the node's clock (time.Now when nil); Skew the request's
-	// window (hub.SnapshotSkew when 0).
-	Now  func() time.Time
-	Skew time.Duration
-	Log  *slog.Logger
-
-	seen seenRequests
+	SignedRead
 }
 
 func (s *SnapshotHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -146,27 +136,6 @@ func (s *seenRequests) take(id string, now time.Time, skew time.Duration) error 
 	}
 	s.ids[id] = now
 	return nil
-}
-
-func (s *SnapshotHandler) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
-func (s *SnapshotHandler) skew() time.Duration {
-	if s.Skew > 0 {
-		return s.Skew
-	}
-	return hub.SnapshotSkew
-}
-
-func (s *SnapshotHandler) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return slog.Default()
 }
 
 // noReplay is the envelope verifier's replay store: none; Check keeps
