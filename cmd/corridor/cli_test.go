@@ -576,6 +576,8 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"transfer", "--from", "2", "--to", "4", "--quantity", "0", "--unit-type", "CCER"}, "--quantity must be a positive"},
 		{[]string{"retire", "--from", "2", "--quantity", "-5", "--unit-type", "CCER", "--beneficiary", "b", "--purpose", "p"}, "--quantity must be a positive"},
 		{[]string{"issue", "--standard", "CCER", "--unit-type", "CCER", "--project", "P", "--host-country", "CN", "--vintage", "2024", "--quantity", "0", "--account", "2"}, "--quantity must be a positive"},
+		{[]string{"issue", "--standard", "CCER", "--unit-type", "VCU", "--project", "P", "--host-country", "CN", "--vintage", "2024", "--quantity", "5", "--account", "2"}, "--unit-type: standard \"CCER\" is the China Certified Emission Reduction programme, which issues CCER units, not VCU"},
+		{[]string{"issue", "--standard", "CCER", "--unit-type", "CCER", "--project", "P", "--host-country", "CN", "--vintage", "1990", "--quantity", "5", "--account", "2"}, "(vintage_out_of_range)"},
 		{[]string{"reserve", "--from", "2", "--to", "3", "--quantity", "5", "--unit-type", "CCER", "--authority", "bank"}, "--authority must be"},
 		{[]string{"reserve", "--from", "2", "--to", "3", "--quantity", "5", "--unit-type", "CCER", "--authority", "venue"}, "--authority-org"},
 		{[]string{"reserve", "--from", "2", "--to", "3", "--quantity", "5", "--unit-type", "CCER", "--expires-in", "10s"}, "--expires-in"},

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -120,6 +121,12 @@ The issuance gets serials 1..quantity; the serial block printed names it.` + exi
 			}
 			if req.Quantity <= 0 || req.Quantity > ledger.MaxSerial {
 				return usageError(cmd, "--quantity must be a positive whole number of units of at most %d, not %d", ledger.MaxSerial, req.Quantity)
+			}
+			if err := registry.CheckIssuanceFacts(req, time.Now()); err != nil {
+				if e, ok := ledger.AsError(err); ok {
+					return usageError(cmd, "--%s: %s (%s)", strings.ReplaceAll(e.Field, "_", "-"), e.Detail, e.Code)
+				}
+				return err
 			}
 			return submit(cmd, &f, "issue", req, func(res registry.Result) string {
 				return fmt.Sprintf("issued %d %s units as issuance %d into account %d", res.Quantity, req.UnitType, res.ID, req.AccountID)

@@ -158,8 +158,17 @@ func printSerial(out io.Writer, reg string, v serialAcross) error {
 	if x.Origin != nil {
 		fmt.Fprintf(out, "  recorded      in %s as issuance %d by the first import, %s\n", reg, x.ID, x.CreatedAt.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(out, "  project       %s %q\n  methodology   %s\n  vintage       %d, host country %s, standard %s\n",
-		x.Project, x.ProjectName, x.Methodology, x.Vintage, x.HostCountry, x.Standard)
+	// Project name and methodology are optional at issuance: an empty
+	// one is left out, not printed as "" or a blank line.
+	if x.ProjectName != "" {
+		fmt.Fprintf(out, "  project       %s %q\n", x.Project, x.ProjectName)
+	} else {
+		fmt.Fprintf(out, "  project       %s\n", x.Project)
+	}
+	if x.Methodology != "" {
+		fmt.Fprintf(out, "  methodology   %s\n", x.Methodology)
+	}
+	fmt.Fprintf(out, "  vintage       %d, host country %s, standard %s\n", x.Vintage, x.HostCountry, x.Standard)
 	fmt.Fprintf(out, "\nBlocks now in %s (%s)\n", reg, count(len(v.Blocks), "block", "blocks"))
 	if err := printSerialBlocks(out, v.Blocks, v.Frozen); err != nil {
 		return err

@@ -3,7 +3,9 @@ package host
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -130,12 +132,15 @@ func Open(ctx context.Context, s Storage, opt OpenOptions) (*Nodes, error) {
 		return nil, err
 	}
 	for _, code := range stopped {
-		n, _, err := ns.open(ctx, s, code, opt)
+		// Seeded now though not served: its tokens go in the file with
+		// the others, for the day it is run (--registries …,LA).
+		n, t, err := ns.open(ctx, s, code, opt)
 		if err != nil {
 			ns.Close()
 			return nil, err
 		}
 		ns.stopped = append(ns.stopped, n)
+		seeded = append(seeded, t...)
 	}
 	ns.Tokens = seeded
 	if len(ns.Tokens) > 0 {
@@ -421,12 +426,34 @@ func demoCodes() []string {
 // TokensFile is where Open writes the demo tokens it seeds.
 func (s Storage) TokensFile() string { return filepath.Join(s.DataDir, "demo-tokens.json") }
 
+// writeTokens adds tokens to the file, keeping the tokens an earlier start
+// wrote for other registries or organisations: a start that seeds only some
+// registries (a new one in --registries) must not lose the others' tokens.
+// A token for the same registry, organisation and role replaces the old
+// one (its registry was seeded again).
 func writeTokens(dataDir string, tokens []demo.Token) error {
 	path := Storage{DataDir: dataDir}.TokensFile()
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return fmt.Errorf("host: write demo tokens: %w", err)
 	}
-	raw, err := json.MarshalIndent(map[string]any{"tokens": tokens}, "", "  ")
+	var file struct {
+		Tokens []demo.Token `json:"tokens"`
+	}
+	switch old, err := os.ReadFile(path); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("host: write demo tokens: %w", err)
+	default:
+		if err := json.Unmarshal(old, &file); err != nil {
+			return fmt.Errorf("host: write demo tokens: %s is not a tokens file (move it away): %w", path, err)
+		}
+	}
+	kept := slices.DeleteFunc(file.Tokens, func(o demo.Token) bool {
+		return slices.ContainsFunc(tokens, func(t demo.Token) bool {
+			return t.Registry == o.Registry && t.Organisation == o.Organisation && t.Role == o.Role
+		})
+	})
+	raw, err := json.MarshalIndent(map[string]any{"tokens": append(kept, tokens...)}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("host: write demo tokens: %w", err)
 	}

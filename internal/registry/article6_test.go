@@ -66,7 +66,9 @@ func TestArticle6Kinds(t *testing.T) {
 				Authorisation: auth.ID, AdaptationAccount: f.a2}
 		}
 		refused("project outside the activities", system, issue("TH-OTHER", 2026, 1000), string(article6.CodeScopeActivity))
-		refused("vintage outside the authorisation", system, issue("TH-EBUS-01", 2031, 1000), string(article6.CodeScopeVintage))
+		// Before the authorisation's vintages (2026-2030): a future one
+		// is vintage_out_of_range before the authorisation is read.
+		refused("vintage outside the authorisation", system, issue("TH-EBUS-01", 2025, 1000), string(article6.CodeScopeVintage))
 		refused("above the authorised quantity", system, issue("TH-EBUS-01", 2026, 4001), string(article6.CodeScopeQuantity))
 		refused("no authorisation", system, IssueAuthorised{Issue: issue("TH-EBUS-01", 2026, 10).Issue, Authorisation: "NONE"}, string(article6.CodeNoAuthorisation))
 		noSOP := issue("TH-EBUS-01", 2026, 1000)

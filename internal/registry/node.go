@@ -194,6 +194,11 @@ func (n *Node) Do(ctx context.Context, actor Actor, key string, req Request) (Re
 	if err := checkCall(actor, key, req); err != nil {
 		return Result{}, err
 	}
+	// The wall clock, not n.now: a vintage is in the future by the
+	// calendar, and a test's clock must not tick for a check.
+	if err := CheckIssuanceFacts(req, time.Now()); err != nil {
+		return Result{}, err
+	}
 	if !utf8.ValidString(key) || strings.ContainsRune(key, 0) {
 		return Result{}, ledger.Errorf(ledger.KindInvalid, "idempotency_key_invalid", 0, "Idempotency-Key", "the Idempotency-Key must be valid UTF-8 without NUL (no store keeps other text)")
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
+
+	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
 // DataError reports a defect in a data file: the file, the field path inside
@@ -98,6 +100,9 @@ func Load(fsys fs.FS) (*Rulebook, error) {
 		programmeByID:    map[string]*Programme{},
 		instrumentByID:   map[string]*Instrument{},
 		schemeByID:       map[string]*Scheme{},
+
+		programmeByStandard:  map[string]*Programme{},
+		instrumentByUnitType: map[string]*Instrument{},
 	}
 	var (
 		sf  sourcesFile
@@ -276,6 +281,14 @@ func (v *validator) instruments(rb *Rulebook, progs []Programme, list []Instrume
 		}
 		v.cite(rb, f+".cite", &p.Cite)
 		rb.programmeByID[p.Code] = p
+		for k, name := range append([]string{p.Code, p.Name}, p.Names...) {
+			key := foldStandard(name)
+			if other, dup := rb.programmeByStandard[key]; key == "" || dup && other != p {
+				v.fail(f+nameField(k), "name %q is empty or already names programme %q", name, other.Code)
+				continue
+			}
+			rb.programmeByStandard[key] = p
+		}
 	}
 	for i := range list {
 		in := &list[i]
@@ -296,6 +309,16 @@ func (v *validator) instruments(rb *Rulebook, progs []Programme, list []Instrume
 		}
 		v.cite(rb, f+".cite", &in.Cite)
 		rb.instrumentByID[in.Code] = in
+		for k, ut := range in.UnitTypes {
+			uf := fmt.Sprintf("%s.unit_types[%d]", f, k)
+			if !ledger.ValidCode(ut) {
+				v.fail(uf, "unit type %q must be 2-12 upper-case letters or digits", ut)
+			}
+			if other, dup := rb.instrumentByUnitType[ut]; dup {
+				v.fail(uf, "unit type %q already belongs to instrument %q", ut, other.Code)
+			}
+			rb.instrumentByUnitType[ut] = in
+		}
 	}
 	rb.programmes, rb.instruments = progs, list
 }
@@ -583,4 +606,16 @@ func (v *validator) mrv(rb *Rulebook, mf mrvFile) {
 		}
 	}
 	rb.mrvRegimes, rb.mrvAspects, rb.mrvSectors, rb.mrvCells = mf.Regimes, mf.Aspects, mf.Sectors, mf.Cells
+}
+
+// nameField is the field of the k-th name Load folds for a programme: its
+// code, its name, then names[k-2].
+func nameField(k int) string {
+	switch k {
+	case 0:
+		return ".code"
+	case 1:
+		return ".name"
+	}
+	return fmt.Sprintf(".names[%d]", k-2)
 }

@@ -87,7 +87,7 @@ func TestLoadRejectsBrokenData(t *testing.T) {
 		{"missing version", "mrv.yaml", `version: "2026-12-01"`, "", "version", "missing"},
 		// Sources shown to users name the primary text; notes kept outside
 		// the repository are not a source a reader can follow.
-		{"source of kind domain", "sources.yaml", "    kind: secondary\n    seen: \"English reproduction", "    kind: domain\n    seen: \"English reproduction", "sources[", "must be official or secondary"},
+		{"source of kind domain", "sources.yaml", "    kind: official\n    seen: \"Arts. 1-3 (scope", "    kind: domain\n    seen: \"Arts. 1-3 (scope", "sources[", "must be official or secondary"},
 		{"agreement operational before it was signed", "schemes.yaml", `operational_from: "2026-03-31"`, `operational_from: "2025-01-01"`, "agreements[7].operational_from", "before the signing date"},
 		{"agreement date not a date", "schemes.yaml", `signed: "2025-08-19"`, `signed: "19 Aug 2025"`, "agreements[7].signed", "YYYY-MM-DD"},
 		{"registration cutoff without a date", "schemes.yaml", `registered_before: "2017-03-14"`, `registered_before: ""`, "registered_before", "missing"},

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/shopspring/decimal"
 )
@@ -85,11 +86,15 @@ type Jurisdiction struct {
 
 // Programme is a crediting programme (or ALLOWANCE for cap-and-trade units).
 type Programme struct {
-	Code          string   `yaml:"code" json:"code"`
-	Name          string   `yaml:"name" json:"name"`
-	Administrator string   `yaml:"administrator" json:"administrator"`
-	Jurisdiction  string   `yaml:"jurisdiction" json:"jurisdiction"`
-	Cite          Citation `yaml:"cite" json:"cite"`
+	Code          string `yaml:"code" json:"code"`
+	Name          string `yaml:"name" json:"name"`
+	Administrator string `yaml:"administrator" json:"administrator"`
+	Jurisdiction  string `yaml:"jurisdiction" json:"jurisdiction"`
+	// Names are the other ways an issuance's standard field names the
+	// programme (besides its code and name), compared ignoring case, spaces,
+	// hyphens, dots and underscores: "Verra VCS" for VCS, "SRN-PPI" for SPE-GRK.
+	Names []string `yaml:"names" json:"names,omitempty"`
+	Cite  Citation `yaml:"cite" json:"cite"`
 }
 
 // Instrument is a unit type.
@@ -97,11 +102,15 @@ type Instrument struct {
 	Code string `yaml:"code" json:"code"`
 	Name string `yaml:"name" json:"name"`
 	// Kind is allowance, offset, itmo or a64er.
-	Kind         string   `yaml:"kind" json:"kind"`
-	Jurisdiction string   `yaml:"jurisdiction" json:"jurisdiction"`
-	Programme    string   `yaml:"programme" json:"programme"`
-	Registry     string   `yaml:"registry" json:"registry"`
-	Cite         Citation `yaml:"cite" json:"cite"`
+	Kind         string `yaml:"kind" json:"kind"`
+	Jurisdiction string `yaml:"jurisdiction" json:"jurisdiction"`
+	Programme    string `yaml:"programme" json:"programme"`
+	Registry     string `yaml:"registry" json:"registry"`
+	// UnitTypes are the ledger unit-type codes (2-12 upper-case letters or
+	// digits) under which a registry issues this instrument, e.g. TVER for
+	// T-VER; a code belongs to one instrument only.
+	UnitTypes []string `yaml:"unit_types" json:"unit_types,omitempty"`
+	Cite      Citation `yaml:"cite" json:"cite"`
 }
 
 // Rule is one eligibility rule. Kind decides which fields matter; see
@@ -273,6 +282,11 @@ type Rulebook struct {
 	programmeByID    map[string]*Programme
 	instrumentByID   map[string]*Instrument
 	schemeByID       map[string]*Scheme
+	// programmeByStandard maps each folded code, name and alias of a
+	// programme (foldStandard) to it; instrumentByUnitType each ledger
+	// unit-type code to its instrument.
+	programmeByStandard  map[string]*Programme
+	instrumentByUnitType map[string]*Instrument
 }
 
 //go:embed data/*.yaml
@@ -354,6 +368,51 @@ func (rb *Rulebook) Instrument(code string) (Instrument, bool) {
 		return Instrument{}, false
 	}
 	return *in, true
+}
+
+// ProgrammeByStandard returns the programme an issuance's free-text standard
+// names (its code, name or one of its names, ignoring case, spaces, hyphens,
+// dots and underscores).
+func (rb *Rulebook) ProgrammeByStandard(standard string) (Programme, bool) {
+	p, ok := rb.programmeByStandard[foldStandard(standard)]
+	if !ok {
+		return Programme{}, false
+	}
+	return *p, true
+}
+
+// InstrumentByUnitType returns the instrument a ledger unit-type code
+// (e.g. TVER, VCU) stands for.
+func (rb *Rulebook) InstrumentByUnitType(unitType string) (Instrument, bool) {
+	in, ok := rb.instrumentByUnitType[unitType]
+	if !ok {
+		return Instrument{}, false
+	}
+	return *in, true
+}
+
+// ProgrammeUnitTypes lists the ledger unit-type codes of the programme's
+// instruments, in file order.
+func (rb *Rulebook) ProgrammeUnitTypes(programme string) []string {
+	var out []string
+	for _, in := range rb.instruments {
+		if in.Programme == programme {
+			out = append(out, in.UnitTypes...)
+		}
+	}
+	return out
+}
+
+// foldStandard is how standards are compared: upper case, without spaces,
+// hyphens, dots or underscores ("t-ver" and "TVER" are the same).
+func foldStandard(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '.', '_', '\t':
+			return -1
+		}
+		return unicode.ToUpper(r)
+	}, s)
 }
 
 // Schemes lists compliance schemes, optionally only one jurisdiction's.

@@ -51,3 +51,30 @@ func TestJCMSourceIsTheMinistryPage(t *testing.T) {
 		t.Errorf("jp-jcm: %+v", s)
 	}
 }
+
+// TestCCERMeasuresCiteMEE: the CCER Measures (MEE/SAMR Order No. 31)
+// were cited to a trade-press reproduction; the source now names the
+// Ministry's own page and says that page was not opened, and every rule and
+// programme citing the Measures shows that address.
+func TestCCERMeasuresCiteMEE(t *testing.T) {
+	rb, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := rb.Source("cn-ccer-measures-2023")
+	if !ok {
+		t.Fatal("source cn-ccer-measures-2023 missing")
+	}
+	if !strings.HasPrefix(s.URL, "https://www.mee.gov.cn/") || s.Kind != "official" || !strings.Contains(s.Title, "Order No. 31") || !strings.Contains(s.Seen, "URL unverified") {
+		t.Errorf("cn-ccer-measures-2023: %+v", s)
+	}
+	in, _ := rb.Instrument("CCER")
+	for _, p := range rb.Programmes() {
+		if p.Code == "CCER" && p.Cite.URL != s.URL {
+			t.Errorf("programme CCER cites %q", p.Cite.URL)
+		}
+	}
+	if in.Cite.URL != s.URL {
+		t.Errorf("instrument CCER cites %q", in.Cite.URL)
+	}
+}

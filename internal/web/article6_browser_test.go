@@ -83,11 +83,14 @@ func TestArticle6PagesInBrowser(t *testing.T) {
 			fragments = append(fragments, f)
 		}
 	}
+	run("viewport", chromedp.EmulateViewport(1280, 900))
 	for _, lang := range []string{"en", "zh-Hans"} {
 		run(lang+" language", chromedp.Navigate(srv.URL+"/language?to="+lang+"&next=/corridor/article6"), chromedp.WaitVisible(chromedp.CSS(`html[lang="`+lang+`"] #article6-parties`)))
+		fitsWidth(t, ctx, lang+" article6")
 		for _, party := range []string{"ID", "CN"} {
 			name := lang + " " + party
 			run(name, chromedp.Navigate(srv.URL+"/corridor/article6?party="+party+"&year=2026"), chromedp.WaitVisible(chromedp.CSS(`html[lang="`+lang+`"] #article6-party[data-party="`+party+`"]`)))
+			fitsWidth(t, ctx, name+" article6")
 			var wantAuth []string
 			for _, a := range article6report.Authorisations(l, party) {
 				wantAuth = append(wantAuth, a.ID+" "+strconv.FormatInt(a.Issued, 10)+" "+strconv.FormatInt(a.FirstTransferred, 10))

@@ -116,3 +116,20 @@ func textReader(t *testing.T, ctx context.Context) func(sel string) string {
 		return strings.TrimSpace(s)
 	}
 }
+
+// fitsWidth fails the test when the page now shown scrolls sideways: its
+// document is wider than the window (the viewport the test set, 1280 px
+// wide), so a wide table or an unbroken identifier pushes the page out.
+// A table may scroll inside its own container; the page may not.
+func fitsWidth(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	w, err := chromedp.Run(sctx, chromedp.Evaluate[[]int](`[document.scrollingElement.scrollWidth, window.innerWidth]`))
+	if err != nil {
+		t.Fatalf("%s: page width: %v", name, err)
+	}
+	if w[0] > w[1] {
+		t.Errorf("%s scrolls sideways: the page is %d px wide in a %d px window", name, w[0], w[1])
+	}
+}

@@ -128,6 +128,7 @@ func TestCorridorPagesInBothLanguages(t *testing.T) {
 	done, _ := cs.completedAndInFlight(t)
 	srv := cs.srv
 	run := actionRunner(t, ctx, 30*time.Second)
+	run("viewport", chromedp.EmulateViewport(1280, 900))
 	run("sign in", chromedp.Navigate(srv.URL+"/registries/CN"), chromedp.WaitVisible(chromedp.CSS(`#signin`)),
 		chromedp.SendKeys(chromedp.CSS(`#signin input[name=token]`), cs.nodes["CN"].token), chromedp.Submit(chromedp.CSS(`#signin input[name=token]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#accounts`)))
@@ -141,6 +142,7 @@ func TestCorridorPagesInBothLanguages(t *testing.T) {
 		{"registry", "/registries/CN", "#corridor-transfers"},
 	} {
 		run(p.name, chromedp.Navigate(srv.URL+p.path), chromedp.WaitVisible(chromedp.CSS(`html[lang="zh-Hans"] `+p.ready)))
+		fitsWidth(t, ctx, "zh "+p.name)
 		text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText + '\n' + [...document.querySelectorAll('svg title')].map(e => e.textContent).join('\n')`))
 		if err != nil {
 			t.Fatal(err)

@@ -139,6 +139,7 @@ func TestPagesInBothLanguages(t *testing.T) {
 			if p.click != "" {
 				run(lang+" "+p.name+" click", chromedp.Click(chromedp.CSS(p.click)), chromedp.WaitVisible(chromedp.CSS(p.done)))
 			}
+			fitsWidth(t, ctx, lang+" "+p.name)
 			text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('`+p.scope+`')].map(e => e.innerText).join('\n')`))
 			if err != nil {
 				t.Fatal(err)
