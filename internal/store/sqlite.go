@@ -80,9 +80,13 @@ func openSQLite(path string, extra ...string) (*sql.DB, error) {
 	// it can be undone alone (https://www.sqlite.org/tempfiles.html, 2.5),
 	// which otherwise opened and wrote a temporary file in every commit. It
 	// is not needed after a crash (the WAL is), so durability is unchanged.
-	// busy_timeout comes first: the pragmas run in order on each new
-	// connection, and journal_mode(WAL) on a new file needs a lock that a
-	// process opening the same file at the same moment may hold.
+	// busy_timeout comes first: the driver runs it before the others on
+	// each new connection (the rest in lexicographic order, not as listed:
+	// modernc.org/sqlite's applyQueryParams), and journal_mode(WAL) on a
+	// new file needs a lock that a process opening the same file at the
+	// same moment may hold. (So a page_size here would come after
+	// journal_mode and never apply; 2048- and 1024-byte pages, measured,
+	// wrote fewer bytes per commit but more frames, and were no faster.)
 	q := url.Values{}
 	for _, p := range append([]string{"busy_timeout(10000)", "journal_mode(WAL)", sqliteSynchronous, "foreign_keys(ON)", "temp_store(MEMORY)"}, extra...) {
 		q.Add("_pragma", p)
