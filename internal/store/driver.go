@@ -48,6 +48,13 @@ type driver interface {
 	snapshot(ctx context.Context, db *sql.DB) (view querier, done func(), err error)
 }
 
+// writePooler is a driver whose write transactions run on a pool of their
+// own (DB.w), opened after open's pool is pinged; other drivers write on
+// open's pool.
+type writePooler interface {
+	openWritePool(ctx context.Context, cfg Config) (*sql.DB, error)
+}
+
 // stmt is one planned statement, written with ? placeholders.
 type stmt struct {
 	sql  string

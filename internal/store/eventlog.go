@@ -163,7 +163,7 @@ func (l *Log) Append(ctx context.Context, recs ...LogRecord) (err error) {
 		}
 	}
 	d := l.d
-	tx, err := d.sql.BeginTx(ctx, nil)
+	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: append to %s: %w", l.name, err)
 	}

@@ -45,7 +45,7 @@ const headQuery = `SELECT ` + entryCols + ` FROM journal ORDER BY seq DESC LIMIT
 
 // BeginWrite starts a write transaction and returns the journal head.
 func (d *DB) BeginWrite(ctx context.Context) (*WriteTx, ledger.Entry, error) {
-	tx, err := d.sql.BeginTx(ctx, nil)
+	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, ledger.Entry{}, fmt.Errorf("store: begin: %w", err)
 	}
@@ -55,7 +55,7 @@ func (d *DB) BeginWrite(ctx context.Context) (*WriteTx, ledger.Entry, error) {
 	}
 	// Prepared once per connection: parsing it cost SQLite more than
 	// running it, once per group commit.
-	ps, err := d.prepared(ctx, headQuery)
+	ps, err := d.preparedWrite(ctx, headQuery)
 	if err != nil {
 		tx.Rollback()
 		return nil, ledger.Entry{}, err

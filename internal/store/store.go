@@ -60,11 +60,15 @@ var migrationsFS embed.FS
 // DB is one node's database.
 type DB struct {
 	sql *sql.DB
+	// w is the pool write transactions begin on: sql, or on SQLite a pool
+	// of its own whose connections keep their page cache (writePooler).
+	w *sql.DB
 	// rq runs the read queries: the pool, or one transaction for a snapshot.
 	rq    querier
 	drv   driver
 	fault func(FaultPoint) error
-	prep  *stmtCache
+	prep  *stmtCache // statements prepared on sql
+	wprep *stmtCache // statements prepared on w (prep when w is sql)
 }
 
 // Config says which database to open.
@@ -102,10 +106,19 @@ func open(ctx context.Context, cfg Config, readOnly bool) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{sql: db, rq: db, drv: drv, fault: cfg.Fault, prep: &stmtCache{m: map[string]*sql.Stmt{}}}
+	d := &DB{sql: db, w: db, rq: db, drv: drv, fault: cfg.Fault, prep: newStmtCache()}
+	d.wprep = d.prep
 	if err := ping(ctx, db, drv.dialect()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", drv.dialect(), err)
+	}
+	if wp, ok := drv.(writePooler); ok && !readOnly {
+		w, err := wp.openWritePool(ctx, cfg)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		d.w, d.wprep = w, newStmtCache()
 	}
 	if err := prepare(d, ctx); err != nil {
 		db.Close()
@@ -143,6 +156,13 @@ func (d *DB) Dialect() Dialect { return d.drv.dialect() }
 // Close closes the database.
 func (d *DB) Close() error {
 	d.prep.close()
+	if d.w != d.sql {
+		d.wprep.close()
+		if err := d.w.Close(); err != nil {
+			d.sql.Close()
+			return err
+		}
+	}
 	return d.sql.Close()
 }
 
@@ -152,18 +172,31 @@ type stmtCache struct {
 	m  map[string]*sql.Stmt
 }
 
+func newStmtCache() *stmtCache { return &stmtCache{m: map[string]*sql.Stmt{}} }
+
 // prepared returns query prepared on the pool: database/sql prepares it
 // once on each connection it then runs on (also inside a transaction,
 // through Tx.StmtContext), so a fixed text is parsed once per connection,
 // not once per use.
 func (d *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	c := d.prep
+	return d.prep.get(ctx, d.sql, query)
+}
+
+// preparedWrite is prepared for the write pool, whose transactions
+// (BeginWrite's, a log's append, a migration's) run it through
+// Tx.StmtContext.
+func (d *DB) preparedWrite(ctx context.Context, query string) (*sql.Stmt, error) {
+	return d.wprep.get(ctx, d.w, query)
+}
+
+// get returns query prepared on pool, the cache's pool.
+func (c *stmtCache) get(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s, ok := c.m[query]; ok {
 		return s, nil
 	}
-	s, err := d.sql.PrepareContext(ctx, query)
+	s, err := pool.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("store: prepare: %w", err)
 	}
@@ -202,7 +235,7 @@ func (d *DB) migrate(ctx context.Context) error {
 
 func (d *DB) migrateOne(ctx context.Context, name string) error {
 	version := strings.TrimSuffix(filepath.Base(name), ".sql")
-	tx, err := d.sql.BeginTx(ctx, nil)
+	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: migrate %s: %w", version, err)
 	}
