@@ -7,9 +7,9 @@
 -- PostgreSQL's foreign keys search the referencing table only when a
 -- referenced row is deleted or its key changes ("Foreign Keys", §5.4.5),
 -- which never happens to an account or a journal entry (the journal is
--- append-only; an account update keeps its id). SQLite keeps both: a
--- multi-row INSERT into a parent table makes it search the children
--- (TestSQLiteWritesSearchByKey). Dropping them took about 5 % of
+-- append-only; an account update keeps its id). SQLite drops the same
+-- two in its 0013 (its parent inserts search the children only behind
+-- OP_FkIfZero, TestSQLiteParentInsertsSkipChildren). Dropping them took about 5 % of
 -- PostgreSQL's CPU per transfer; TestWrittenTablesIndexes keeps the list.
 DROP INDEX IF EXISTS blocks_account;
 DROP INDEX IF EXISTS movements_seq;
