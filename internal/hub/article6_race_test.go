@@ -24,6 +24,7 @@ import (
 // transfer and exactly one adjustment (Indonesia +100) and refused no
 // fact; the other proposal, checked while the revocation was held, is
 // refused as revoked, and so is the next transfer after the completion.
+// The same after the hub and its ledger restart while the transfer is at 8.
 func TestArticle6RevocationReadBeforeCompletion(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
@@ -31,9 +32,14 @@ func TestArticle6RevocationReadBeforeCompletion(t *testing.T) {
 			name     string
 			revokeIn time.Duration
 			proposal bool // else a report read
+			// restart: the hub and its ledger are reopened from the hub's
+			// database while the transfer is at 8 (the ledger learns the
+			// accepted transfer from the hub's replayed events).
+			restart bool
 		}{
-			{"report read, revoked the next day", 24 * time.Hour, false},
-			{"second proposal, revoked the same day", time.Hour, true},
+			{"report read, revoked the next day", 24 * time.Hour, false, false},
+			{"second proposal, revoked the same day", time.Hour, true, false},
+			{"hub restarted at 8, report read", 24 * time.Hour, false, true},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				w := newA6World(t, tg.Fresh(t), defaultApproaches(t))
@@ -45,6 +51,16 @@ func TestArticle6RevocationReadBeforeCompletion(t *testing.T) {
 					t.Fatal(err)
 				}
 				w.runUntil(t, first.ID, protocol.StatusAccepted)
+				if c.restart {
+					a6, err := OpenArticle6(ctx, w.a6.cfg)
+					if err != nil {
+						t.Fatal(err)
+					}
+					w.a6, w.c.cfg.Article6 = a6, a6
+					if err := w.c.OpenHub(ctx); err != nil {
+						t.Fatal(err)
+					}
+				}
 				w.clk.set(a6start.Add(c.revokeIn))
 				w.id.do(t, admin, registry.RevokeAuthorisation{ID: "ID-A6-0001", Reason: "project suspended"})
 				var second string
