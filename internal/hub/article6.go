@@ -54,6 +54,19 @@ import (
 // first transfer the revocation should have stopped, nor a revocation it
 // refused for coming after a later-dated completion.
 
+// Revocation read before completion. The hub may read a registry's entries
+// between its acceptance of a transfer and that transfer's completion (at
+// another proposal's check, a report read): taken then, a revocation, or
+// any fact dated after the acceptance, would come before the completion
+// in the ledger, which would refuse the completion (revoked, or dated out
+// of order) and lose the first transfer, its adjustment and the ITMO
+// identifiers of the import. So a sync holds back every registry entry
+// read while a transfer it accepted is not final, until it is (hold):
+// the completion, found in the hub's events, is then taken first. The
+// checks consult what is held: a held revocation refuses units not
+// first-transferred (article6_authorisation_revoked), a held issuance
+// refuses its units for now (article6_unavailable, "retry").
+
 // CodeArticle6Unavailable: the hub could not bring its Article 6 ledger up
 // to date (a source or its database failed), so it refuses rather than
 // check against stale facts.
@@ -148,7 +161,7 @@ type Article6 struct {
 	// check passed) and that are not final yet, under their own lock: the
 	// hub notes them with its own lock held (noteTransfer).
 	acceptedMu sync.Mutex
-	accepted   map[string]bool
+	accepted   map[string]acceptedTransfer
 	// blockers are, per registry entry read and not taken yet, the
 	// accepted transfers it waits for (see hold); held are the entries
 	// the last sync held back, which the checks consult.
@@ -161,13 +174,20 @@ type entryRef struct {
 	entry    int64
 }
 
+// acceptedTransfer is a transfer the hub accepted, not final yet: when,
+// and its proposal.
+type acceptedTransfer struct {
+	at time.Time
+	p  protocol.Proposal
+}
+
 // OpenArticle6 rebuilds the ledger from the hub's Article 6 log.
 func OpenArticle6(ctx context.Context, cfg Article6Config) (*Article6, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
 	x := &Article6{cfg: cfg, ledger: article6.NewLedger(cfg.Ledger), cursor: map[string]int64{}, seen: map[string]bool{}, refused: map[issuanceRef]Article6Outcome{},
-		accepted: map[string]bool{}, blockers: map[entryRef][]string{}}
+		accepted: map[string]acceptedTransfer{}, blockers: map[entryRef][]string{}}
 	err := cfg.DB.Log(store.HubArticle6).ReadFrom(ctx, 0, func(r store.LogRecord) error {
 		var f Article6Fact
 		if err := json.Unmarshal([]byte(r.Body), &f); err != nil {
@@ -314,7 +334,8 @@ func (x *Article6) sync(ctx context.Context) (err error) {
 	// revocation after the hub accepted a transfer does not stop it; one
 	// before, the hub's acceptance check refuses).
 	// So completions first, in the hub's order, then the registries'
-	// entries by time, each registry's in its journal order.
+	// entries by time, each registry's in its journal order; entries read
+	// while a transfer accepted is not final wait for it (hold).
 	sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].At.Before(fresh[j].At) })
 	fresh = append(done, x.afterAuthorisations(x.hold(fresh, accepted))...)
 	if len(fresh) == 0 {
@@ -339,29 +360,39 @@ func (x *Article6) sync(ctx context.Context) (err error) {
 }
 
 // hold keeps back, from the registries' entries fs (time order), those
-// read while a transfer the hub accepted was not final yet, until every
-// such transfer is: the hub decided that transfer's first transfer at
-// its acceptance, so every entry read after it (a revocation, or any fact
-// dated later, whose date the completion, dated at the acceptance, must
-// not follow) comes after its completion in the ledger (see
-// "Revocation read before completion" above). Each entry waits for the
-// transfers accepted when it was first read (blockers; after a restart,
-// for those accepted then, a superset of what it waited for or transfers
-// it preceded, both safe), never for later ones, so a busy corridor does
-// not hold it for ever. What is taken is the longest prefix of fs
-// without a blocker still accepted (one time order across registries,
-// each registry's journal order); the rest stays unread (the cursors do
-// not pass it), in x.held for the checks.
-func (x *Article6) hold(fs []Article6Fact, accepted map[string]bool) []Article6Fact {
+// read while a transfer the hub accepted is not final yet and that the
+// ledger must take after that transfer's completion, until every such
+// transfer is final: the hub decided the transfer's first transfer at its
+// acceptance, so an entry read after it that would change the
+// completion's outcome comes after the completion in the ledger (see
+// "Revocation read before completion" above). Such an entry is dated
+// after the day of the acceptance (the completion, dated then, would
+// follow it out of date order), or revokes or amends an authorisation the
+// transfer's units carry. Each entry waits for the transfers accepted
+// when it was first read (blockers; after a restart, for those accepted
+// then, which is safe too), never for later ones, so a busy corridor does
+// not hold it for ever. What is taken is the longest prefix of fs without
+// a blocker still accepted (one time order across registries, each
+// registry's journal order); the rest stays unread (the cursors do not
+// pass it), in x.held for the checks.
+func (x *Article6) hold(fs []Article6Fact, accepted map[string]acceptedTransfer) []Article6Fact {
+	auths := map[string]map[string]bool{} // per accepted transfer, the authorisations its units carry
+	for tx, at := range accepted {
+		auths[tx] = x.carried(at.p)
+	}
 	n := len(fs)
 	for i, f := range fs {
 		ref := entryRef{f.Registry, f.Entry}
 		bs, known := x.blockers[ref]
 		if !known {
-			bs = slices.Sorted(maps.Keys(accepted))
+			for _, tx := range slices.Sorted(maps.Keys(accepted)) {
+				if mustFollow(f, accepted[tx].at, auths[tx]) {
+					bs = append(bs, tx)
+				}
+			}
 			x.blockers[ref] = bs
 		}
-		if n == len(fs) && slices.ContainsFunc(bs, func(tx string) bool { return accepted[tx] }) {
+		if n == len(fs) && slices.ContainsFunc(bs, func(tx string) bool { _, ok := accepted[tx]; return ok }) {
 			n = i
 		}
 	}
@@ -375,8 +406,39 @@ func (x *Article6) hold(fs []Article6Fact, accepted map[string]bool) []Article6F
 	return fs[:n]
 }
 
+// mustFollow says whether fact f, read while a transfer accepted at
+// accepted whose units carry authorisations auths is not final, must be
+// taken after that transfer's completion.
+func mustFollow(f Article6Fact, accepted time.Time, auths map[string]bool) bool {
+	if f.At.UTC().Format(time.DateOnly) > accepted.UTC().Format(time.DateOnly) {
+		return true
+	}
+	if f.Event == nil {
+		return false
+	}
+	return auths[f.Event.ID] || auths[f.Event.Authorisation.ID]
+}
+
+// carried is the authorisations the units of proposal p carry in the
+// ledger.
+func (x *Article6) carried(p protocol.Proposal) map[string]bool {
+	out := map[string]bool{}
+	for _, b := range p.Blocks {
+		a, err := x.transferAction(p, b, "")
+		if err != nil {
+			continue
+		}
+		for _, part := range x.ledger.State().Parts(a.Units) {
+			if auth, _, ok := x.ledger.Carried(part); ok {
+				out[auth] = true
+			}
+		}
+	}
+	return out
+}
+
 // acceptedNow is a copy of the transfers accepted and not final.
-func (x *Article6) acceptedNow() map[string]bool {
+func (x *Article6) acceptedNow() map[string]acceptedTransfer {
 	x.acceptedMu.Lock()
 	defer x.acceptedMu.Unlock()
 	return maps.Clone(x.accepted)
@@ -392,7 +454,7 @@ func (x *Article6) noteTransfer(t Transfer) {
 	defer x.acceptedMu.Unlock()
 	switch {
 	case t.Status == protocol.StatusAccepted:
-		x.accepted[t.ID] = true
+		x.accepted[t.ID] = acceptedTransfer{at: t.Updated(), p: t.Proposal}
 	case t.Status.Final():
 		delete(x.accepted, t.ID)
 	}
@@ -413,7 +475,7 @@ func (x *Article6) accept(tx string, p protocol.Proposal, now time.Time) []proto
 	fs := x.check(p, now)
 	if len(fs) == 0 {
 		x.acceptedMu.Lock()
-		x.accepted[tx] = true
+		x.accepted[tx] = acceptedTransfer{at: now, p: p}
 		x.acceptedMu.Unlock()
 	}
 	return fs
