@@ -885,7 +885,8 @@ func TestArticle6RevocationBeforeCompletion(t *testing.T) {
 // names its Joint Committee decision, and the hub's ledger, fed from the
 // registry's journal, records the share under that decision (not complete
 // while the partner's share is missing) and refuses a second share of the
-// same decision from the same registry with article6_decision_issued_twice.
+// same decision from the same registry with article6_decision_issued_twice
+// (a journal that holds one: the node itself now refuses it).
 func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
@@ -898,11 +899,8 @@ func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 		_, acc := s.holder(t, "Vientiane biogas")
 		s.do(t, admin, registry.Authorise{Authorisation: registry.Authorisation{ID: "LA-JCM-0001", Version: 1, Host: "LA", Approach: "JP-LA-JCM", Purposes: []string{"NDC"},
 			Quantity: 10_000, From: "2025-01-01", Until: "2030-12-31", VintageFrom: 2025, VintageTo: 2030, Activities: []string{"LA-BIOGAS-01"}, AcquiringParties: []string{"JP"}}})
-		share := func() {
-			s.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: 600}, AccountID: acc},
-				Authorisation: "LA-JCM-0001", Decision: "JC-LA-0007", DecisionQuantity: 1000})
-		}
-		share()
+		s.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: 600}, AccountID: acc},
+			Authorisation: "LA-JCM-0001", Decision: "JC-LA-0007", DecisionQuantity: 1000})
 		a6, err := OpenArticle6(ctx, Article6Config{DB: tg.Fresh(t).Open(t), Ledger: article6.Config{Approaches: defaultApproaches(t), Registries: map[string]string{"LA": "LA", "JP": "JP"}},
 			Sources: map[string]Article6Source{"LA": NodeSource{Node: la}}, Log: quiet})
 		if err != nil {
@@ -915,7 +913,16 @@ func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 		if d.Quantity != 1000 || d.Issued["LA"] != 600 || d.Complete() {
 			t.Fatalf("decision at the hub: %+v", d)
 		}
-		share()
+		// The node refuses a second share itself now
+		// (TestDecisionShareOnce); a registry that journaled one anyway (an
+		// older node) is refused by the hub's ledger.
+		ts, err := NodeSource{Node: la}.Article6Entries(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := ts[len(ts)-1]
+		again.Seq, again.Result.ID = again.Seq+1, again.Result.ID+1
+		a6.cfg.Sources["LA"] = entriesSource(append(ts, again))
 		if err := a6.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -924,6 +931,19 @@ func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 			t.Fatalf("a second LA share of the decision: %+v", last)
 		}
 	})
+}
+
+// entriesSource answers a fixed journal.
+type entriesSource []registry.Transaction
+
+func (s entriesSource) Article6Entries(_ context.Context, after int64) ([]registry.Transaction, error) {
+	var out []registry.Transaction
+	for _, t := range s {
+		if t.Seq > after {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // TestHubWithoutArticle6Ledger: a hub that keeps no Article 6 ledger (a
