@@ -138,3 +138,34 @@ func TestArticle6RevocationReadBeforeCompletion(t *testing.T) {
 		}
 	})
 }
+
+// TestMustFollow: which entries read while a transfer is accepted must
+// wait for its completion: one dated after the acceptance's day, or one
+// revoking or amending an authorisation its units carry; not one of the
+// same day (or earlier) about anything else, so those are taken at once.
+func TestMustFollow(t *testing.T) {
+	accepted := time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC)
+	carried := map[string]bool{"ID-A6-0001": true}
+	revoke := func(id string) *article6.AuthEvent { return &article6.AuthEvent{Kind: article6.EventRevoke, ID: id} }
+	amend := func(id string) *article6.AuthEvent {
+		return &article6.AuthEvent{Kind: article6.EventAmend, Authorisation: article6.Authorisation{ID: id}}
+	}
+	issue := []article6.Action{{Kind: article6.ActionIssue, Authorisation: "ID-A6-0002"}}
+	for _, c := range []struct {
+		name string
+		f    Article6Fact
+		want bool
+	}{
+		{"an issuance the next day", Article6Fact{At: accepted.Add(15 * time.Hour), Actions: issue}, true},
+		{"an issuance the same day", Article6Fact{At: accepted.Add(14 * time.Hour), Actions: issue}, false},
+		{"an issuance the day before (skew)", Article6Fact{At: accepted.Add(-10 * time.Hour), Actions: issue}, false},
+		{"the same day, revoking the units' authorisation", Article6Fact{At: accepted.Add(time.Hour), Event: revoke("ID-A6-0001")}, true},
+		{"the same day, amending the units' authorisation", Article6Fact{At: accepted.Add(time.Hour), Event: amend("ID-A6-0001")}, true},
+		{"the same day, revoking another authorisation", Article6Fact{At: accepted.Add(time.Hour), Event: revoke("ID-A6-0002")}, false},
+		{"the same day, amending another authorisation", Article6Fact{At: accepted.Add(time.Hour), Event: amend("ID-A6-0002")}, false},
+	} {
+		if got := mustFollow(c.f, accepted, carried); got != c.want {
+			t.Errorf("%s: must follow %v, want %v", c.name, got, c.want)
+		}
+	}
+}
