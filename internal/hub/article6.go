@@ -60,9 +60,10 @@ import (
 // any fact dated after the acceptance, would come before the completion
 // in the ledger, which would refuse the completion (revoked, or dated out
 // of order) and lose the first transfer, its adjustment and the ITMO
-// identifiers of the import. So a sync holds back every registry entry
-// read while a transfer it accepted is not final, until it is (hold):
-// the completion, found in the hub's events, is then taken first. The
+// identifiers of the import. So a sync holds back each registry entry
+// read while a transfer it accepted is not final and that must follow the
+// completion, until the transfer is final (hold): the completion, found
+// in the hub's events, is then taken first. The
 // checks consult what is held: a held revocation refuses units not
 // first-transferred (article6_authorisation_revoked), a held issuance
 // refuses its units for now (article6_unavailable, "retry").
