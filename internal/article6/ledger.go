@@ -126,6 +126,18 @@ func (l *Ledger) CheckStatement(s ledger.Serial, authorisation string, version i
 	return nil
 }
 
+// Carried is the authorisation units s carry and whether they are
+// first-transferred already; ok is false unless the record keeps s as
+// (part of) one block.
+func (l *Ledger) Carried(s ledger.Serial) (authorisation string, firstTransferred, ok bool) {
+	for _, b := range l.st.blocks[issKey{s.Registry, s.Issuance}] {
+		if b.Units.Start <= s.Start && s.End <= b.Units.End {
+			return b.Authorisation, b.FirstTransfer != 0, true
+		}
+	}
+	return "", false, false
+}
+
 // Known reports whether the accounting knows issuance of registry (it was
 // issued under an authorisation).
 func (st *State) Known(registry string, issuance int64) bool {

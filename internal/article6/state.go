@@ -67,8 +67,12 @@ type Action struct {
 	Investor         string
 	InvestorFraction decimal.Decimal
 	// Issue into a registry other than the host's (coordinated issuance):
-	// the receiving Party.
-	IssueTo string
+	// the receiving Party, and the host Party and approach the partner
+	// registry's share states (registry.PartnerShare); the ledger refuses
+	// a statement that is not the authorisation's.
+	IssueTo        string
+	StatedHost     string `json:",omitempty"`
+	StatedApproach string `json:",omitempty"`
 	// Issue under a coordinated-issuance approach: the decision (a JCM
 	// Joint Committee's) that fixes the quantity both registries issue
 	// between them, each its share once.
@@ -443,6 +447,9 @@ func planIssue(cfg Config, log *AuthLog, st *State, a Action, c *change, add fun
 	}
 	if d := log.Revoked(auth.ID); d != "" {
 		return refuse(CodeRevoked, "authorisation", "authorisation %s was revoked on %s", auth.ID, d)
+	}
+	if a.StatedHost != "" && a.StatedHost != auth.Host || a.StatedApproach != "" && a.StatedApproach != auth.Approach {
+		return refuse(CodeAuthMismatch, "partner", "the share states host %s under %s; authorisation %s is %s's under %s", a.StatedHost, a.StatedApproach, auth.ID, auth.Host, auth.Approach)
 	}
 	ap := cfg.Approaches[auth.Approach]
 	holder := auth.Host

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -52,6 +53,20 @@ import (
 // applies as it does in both registries. The ledger therefore never has a
 // first transfer the revocation should have stopped, nor a revocation it
 // refused for coming after a later-dated completion.
+
+// Revocation read before completion. The hub may read a registry's entries
+// between its acceptance of a transfer and that transfer's completion (at
+// another proposal's check, a report read): taken then, a revocation, or
+// any fact dated after the acceptance, would come before the completion
+// in the ledger, which would refuse the completion (revoked, or dated out
+// of order) and lose the first transfer, its adjustment and the ITMO
+// identifiers of the import. So a sync holds back each registry entry
+// read while a transfer it accepted is not final and that must follow the
+// completion, until the transfer is final (hold): the completion, found
+// in the hub's events, is then taken first. The
+// checks consult what is held: a held revocation refuses units not
+// first-transferred (article6_authorisation_revoked), a held issuance
+// refuses its units for now (article6_unavailable, "retry").
 
 // CodeArticle6Unavailable: the hub could not bring its Article 6 ledger up
 // to date (a source or its database failed), so it refuses rather than
@@ -143,6 +158,28 @@ type Article6 struct {
 	// own lock: /readyz reads it while a sync waits on a node.
 	statusMu sync.Mutex
 	status   Article6Status
+	// accepted are the transfers the hub accepted (or whose acceptance
+	// check passed) and that are not final yet, under their own lock: the
+	// hub notes them with its own lock held (noteTransfer).
+	acceptedMu sync.Mutex
+	accepted   map[string]acceptedTransfer
+	// blockers are, per registry entry read and not taken yet, the
+	// accepted transfers it waits for (see hold); held are the entries
+	// the last sync held back, which the checks consult.
+	blockers map[entryRef][]string
+	held     []Article6Fact
+}
+
+type entryRef struct {
+	registry string
+	entry    int64
+}
+
+// acceptedTransfer is a transfer the hub accepted, not final yet: when,
+// and its proposal.
+type acceptedTransfer struct {
+	at time.Time
+	p  protocol.Proposal
 }
 
 // OpenArticle6 rebuilds the ledger from the hub's Article 6 log.
@@ -150,7 +187,8 @@ func OpenArticle6(ctx context.Context, cfg Article6Config) (*Article6, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	x := &Article6{cfg: cfg, ledger: article6.NewLedger(cfg.Ledger), cursor: map[string]int64{}, seen: map[string]bool{}, refused: map[issuanceRef]Article6Outcome{}}
+	x := &Article6{cfg: cfg, ledger: article6.NewLedger(cfg.Ledger), cursor: map[string]int64{}, seen: map[string]bool{}, refused: map[issuanceRef]Article6Outcome{},
+		accepted: map[string]acceptedTransfer{}, blockers: map[entryRef][]string{}}
 	err := cfg.DB.Log(store.HubArticle6).ReadFrom(ctx, 0, func(r store.LogRecord) error {
 		var f Article6Fact
 		if err := json.Unmarshal([]byte(r.Body), &f); err != nil {
@@ -281,6 +319,10 @@ func (x *Article6) sync(ctx context.Context) (err error) {
 	if len(failed) > 0 {
 		return &Article6StaleError{Failed: failed, Unread: read}
 	}
+	// The transfers still accepted are read before the completions: one
+	// that becomes final after this line has its completion found below
+	// or at the next sync, never after an entry it held back.
+	accepted := x.acceptedNow()
 	done, scanned, err := x.completions(ctx)
 	if err != nil {
 		return err
@@ -293,9 +335,10 @@ func (x *Article6) sync(ctx context.Context) (err error) {
 	// revocation after the hub accepted a transfer does not stop it; one
 	// before, the hub's acceptance check refuses).
 	// So completions first, in the hub's order, then the registries'
-	// entries by time, each registry's in its journal order.
+	// entries by time, each registry's in its journal order; entries read
+	// while a transfer accepted is not final wait for it (hold).
 	sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].At.Before(fresh[j].At) })
-	fresh = append(done, x.afterAuthorisations(fresh)...)
+	fresh = append(done, x.afterAuthorisations(x.hold(fresh, accepted))...)
 	if len(fresh) == 0 {
 		x.hubEvent = max(x.hubEvent, scanned)
 		return nil
@@ -315,6 +358,146 @@ func (x *Article6) sync(ctx context.Context) (err error) {
 	}
 	x.hubEvent = max(x.hubEvent, scanned)
 	return nil
+}
+
+// hold keeps back, from the registries' entries fs (time order), those
+// read while a transfer the hub accepted is not final yet and that the
+// ledger must take after that transfer's completion, until every such
+// transfer is final: the hub decided the transfer's first transfer at its
+// acceptance, so an entry read after it that would change the
+// completion's outcome comes after the completion in the ledger (see
+// "Revocation read before completion" above). Such an entry is dated
+// after the day of the acceptance (the completion, dated then, would
+// follow it out of date order), or revokes or amends an authorisation the
+// transfer's units carry. Each entry waits for the transfers accepted
+// when it was first read (blockers; after a restart, for those accepted
+// then, which is safe too), never for later ones, so a busy corridor does
+// not hold it for ever. What is taken is the longest prefix of fs without
+// a blocker still accepted (one time order across registries, each
+// registry's journal order); the rest stays unread (the cursors do not
+// pass it), in x.held for the checks.
+func (x *Article6) hold(fs []Article6Fact, accepted map[string]acceptedTransfer) []Article6Fact {
+	auths := map[string]map[string]bool{} // per accepted transfer, the authorisations its units carry
+	for tx, at := range accepted {
+		auths[tx] = x.carried(at.p)
+	}
+	n := len(fs)
+	for i, f := range fs {
+		ref := entryRef{f.Registry, f.Entry}
+		bs, known := x.blockers[ref]
+		if !known {
+			for _, tx := range slices.Sorted(maps.Keys(accepted)) {
+				if mustFollow(f, accepted[tx].at, auths[tx]) {
+					bs = append(bs, tx)
+				}
+			}
+			x.blockers[ref] = bs
+		}
+		if n == len(fs) && slices.ContainsFunc(bs, func(tx string) bool { _, ok := accepted[tx]; return ok }) {
+			n = i
+		}
+	}
+	for _, f := range fs[:n] {
+		delete(x.blockers, entryRef{f.Registry, f.Entry})
+	}
+	x.held = slices.Clone(fs[n:])
+	if len(x.held) > 0 {
+		x.cfg.Log.Debug("hub: article 6 facts held until accepted transfers are final", "held", len(x.held), "accepted", len(accepted))
+	}
+	return fs[:n]
+}
+
+// mustFollow says whether fact f, read while a transfer accepted at
+// accepted whose units carry authorisations auths is not final, must be
+// taken after that transfer's completion.
+func mustFollow(f Article6Fact, accepted time.Time, auths map[string]bool) bool {
+	if f.At.UTC().Format(time.DateOnly) > accepted.UTC().Format(time.DateOnly) {
+		return true
+	}
+	if f.Event == nil {
+		return false
+	}
+	return auths[f.Event.ID] || auths[f.Event.Authorisation.ID]
+}
+
+// carried is the authorisations the units of proposal p carry in the
+// ledger.
+func (x *Article6) carried(p protocol.Proposal) map[string]bool {
+	out := map[string]bool{}
+	for _, b := range p.Blocks {
+		a, err := x.transferAction(p, b, "")
+		if err != nil {
+			continue
+		}
+		for _, part := range x.ledger.State().Parts(a.Units) {
+			if auth, _, ok := x.ledger.Carried(part); ok {
+				out[auth] = true
+			}
+		}
+	}
+	return out
+}
+
+// acceptedNow is a copy of the transfers accepted and not final.
+func (x *Article6) acceptedNow() map[string]acceptedTransfer {
+	x.acceptedMu.Lock()
+	defer x.acceptedMu.Unlock()
+	return maps.Clone(x.accepted)
+}
+
+// noteTransfer follows the hub's record of t (each event it commits or
+// replays): accepted (8) until final. nil-safe.
+func (x *Article6) noteTransfer(t Transfer) {
+	if x == nil {
+		return
+	}
+	x.acceptedMu.Lock()
+	defer x.acceptedMu.Unlock()
+	switch {
+	case t.Status == protocol.StatusAccepted:
+		x.accepted[t.ID] = acceptedTransfer{at: t.Updated(), p: t.Proposal}
+	case t.Status.Final():
+		delete(x.accepted, t.ID)
+	}
+}
+
+// accept runs the Article 6 checks of transfer tx's proposal p when its
+// acquirer accepts it and, when they pass, counts tx as accepted before
+// the ledger's lock is released, so no entry read after this check is
+// taken before tx is final (hold), even before the hub records the 8.
+// A tx whose acceptance is then not recorded stays counted until the
+// hub's record of it is final (noteTransfer). nil-safe, as findings.
+func (x *Article6) accept(tx string, p protocol.Proposal, now time.Time) []protocol.Finding {
+	if x == nil {
+		return x.findings(p, now)
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	fs := x.check(p, now)
+	if len(fs) == 0 {
+		x.acceptedMu.Lock()
+		x.accepted[tx] = acceptedTransfer{at: now, p: p}
+		x.acceptedMu.Unlock()
+	}
+	return fs
+}
+
+// heldFacts is what the entries held back say that the checks must not
+// miss: the authorisations they revoke (id -> date) and the issuances
+// they record.
+func (x *Article6) heldFacts() (revoked map[string]string, issued map[issuanceRef]bool) {
+	revoked, issued = map[string]string{}, map[issuanceRef]bool{}
+	for _, f := range x.held {
+		if f.Event != nil && f.Event.Kind == article6.EventRevoke {
+			revoked[f.Event.ID] = f.Event.Date
+		}
+		for _, a := range f.Actions {
+			if a.Kind == article6.ActionIssue {
+				issued[issuanceRef{a.Units.Registry, a.Units.Issuance}] = true
+			}
+		}
+	}
+	return revoked, issued
 }
 
 // afterAuthorisations keeps a partner registry's share of a coordinated
@@ -501,12 +684,18 @@ func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Findi
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	return x.check(p, now)
+}
+
+// check is findings with the ledger's lock held.
+func (x *Article6) check(p protocol.Proposal, now time.Time) []protocol.Finding {
 	// The check pipeline has no context of its own; the sync's reads are
 	// bounded by the sources' and the database's own timeouts.
 	if err := x.sync(context.Background()); err != nil {
 		return x.staleFindings(p, err)
 	}
 	var fs []protocol.Finding
+	revoked, issued := x.heldFacts()
 	date := now.UTC().Format(time.DateOnly)
 	for _, b := range p.Blocks {
 		a, err := x.transferAction(p, b, date)
@@ -514,8 +703,13 @@ func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Findi
 			fs = append(fs, protocol.Finding{Code: string(article6.CodeActionInvalid), Detail: err.Error()})
 			continue
 		}
-		if o, bad := x.refused[issuanceRef{a.Units.Registry, a.Units.Issuance}]; bad {
+		ref := issuanceRef{a.Units.Registry, a.Units.Issuance}
+		if o, bad := x.refused[ref]; bad {
 			fs = append(fs, protocol.Finding{Code: string(o.Refused), Detail: "the issuance of these units was refused: " + o.Detail})
+			continue
+		}
+		if issued[ref] {
+			fs = append(fs, protocol.Finding{Code: CodeArticle6Unavailable, Detail: fmt.Sprintf("units %s were issued under an Article 6 authorisation the hub has read but not yet taken (it waits for a transfer accepted earlier to complete); retry shortly", a.Units)})
 			continue
 		}
 		stated := b.Article6
@@ -538,11 +732,13 @@ func (x *Article6) findings(p protocol.Proposal, now time.Time) []protocol.Findi
 				a.FirstTransfer = stated.FirstTransfer
 			}
 			if err := x.ledger.Check(a); err != nil {
-				code := article6.CodeOf(err)
-				if code == "" {
-					code = article6.CodeActionInvalid
-				}
-				fs = append(fs, protocol.Finding{Code: string(code), Detail: err.Error()})
+				fs = append(fs, finding(err))
+				continue
+			}
+			// A revocation held back (hold) binds as the ledger's own
+			// would: units not first-transferred cannot act under it.
+			if auth, first, ok := x.ledger.Carried(a.Units); ok && !first && revoked[auth] != "" {
+				fs = append(fs, protocol.Finding{Code: string(article6.CodeRevoked), Detail: fmt.Sprintf("authorisation %s was revoked on %s (read by the hub, taken once the transfers accepted before it are final); units %s are not first-transferred and cannot act under it", auth, revoked[auth], a.Units)})
 			}
 		}
 	}

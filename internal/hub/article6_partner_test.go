@@ -19,8 +19,10 @@ import (
 // fed from both journals, completes the decision, records Japan's share
 // as first-transferred at issuance (its first international transfer)
 // with Lao PDR's corresponding adjustment, reports it in Lao PDR's AEF
-// Actions, and refuses a share that would take the decision above its
-// quantity and a second share from one registry.
+// Actions. Japan's node refuses a second share of the decision
+// (article6_decision_issued_twice); the hub's ledger refuses a share
+// stating another host and approach than its authorisation's
+// (article6_authorisation_mismatch).
 func TestCoordinatedPartnerShare(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
@@ -127,15 +129,25 @@ func TestCoordinatedPartnerShare(t *testing.T) {
 		if !reported {
 			t.Fatalf("Lao PDR's AEF Actions do not report the first transfer of Japan's share: %v", tab.Rows)
 		}
-		// A second Japanese share (within the node's own check) is the
-		// hub's to refuse: the shares are already the decision's quantity.
-		jp.do(t, admin, share(100, jcm, "JC-LA-0007"))
+		// A second Japanese share of the decision: Japan's node refuses it
+		// itself, as the hub's ledger would.
+		if _, err := jp.node.Do(ctx, admin, "second-share", share(100, jcm, "JC-LA-0007")); err == nil {
+			t.Fatal("Japan's node took a second share of decision JC-LA-0007")
+		} else if e, ok := ledger.AsError(err); !ok || e.Code != string(article6.CodeDecisionTwice) {
+			t.Fatalf("a second JP share of the decision: %v, want %s", err, article6.CodeDecisionTwice)
+		}
+		// A share stating another host and approach than the
+		// authorisation's (Japan's node cannot see Lao PDR's authorisation,
+		// so it takes it): the hub's ledger refuses it.
+		other := share(100, registry.PartnerShare{Host: "TH", Approach: "JP-TH-JCM"}, "JC-TH-0001")
+		other.Issue.HostCountry = "TH"
+		jp.do(t, admin, other)
 		if err := a6.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
 		fs := a6.Facts()
-		if last := fs[len(fs)-1]; last.Refused != article6.CodeDecisionTwice {
-			t.Fatalf("a second JP share of the decision: %+v", last)
+		if last := fs[len(fs)-1]; last.Refused != article6.CodeAuthMismatch {
+			t.Fatalf("a share stating another approach than its authorisation's: %+v, want %s", last, article6.CodeAuthMismatch)
 		}
 		if views := jp.node.Authorisations(); len(views) != 0 {
 			t.Fatalf("Japan's registry records the host's authorisation as its own: %+v", views)

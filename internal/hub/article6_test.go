@@ -452,8 +452,10 @@ func TestApproachesFromAgreements(t *testing.T) {
 
 // TestArticle6CorridorSequence: seeded random sequences of sends of the
 // investor's share to China and back, NDC retirements in China, a
-// revocation and days passing, through the embedded corridor with real
-// nodes on both drivers. After each sequence: no serial is first-
+// revocation, days passing, and a report read between a transfer's
+// acceptance and its completion (after a day and a new fact), through
+// the embedded corridor with real nodes on both drivers. After each
+// sequence: no serial is first-
 // transferred twice; each first transfer has exactly one corresponding
 // adjustment of its quantity; each Party's adjustments add up to what its
 // AEF Actions report; the ledger places every held and used unit where the
@@ -479,8 +481,19 @@ func article6Sequence(t *testing.T, tg storetest.Target, seed uint64, steps int)
 	w.id.do(t, admin, registry.Authorise{Authorisation: b})
 	w.issueSolar(t, "ID-A6-0001", 2000)
 	w.issueSolar(t, "ID-A6-0002", 1000)
-	send := func(from string, actor registry.Actor, acc int64, to string, toAcc int64, q int64) {
-		_, err := w.c.Send(ctx, from, Send{Actor: actor, Key: fmt.Sprintf("s-%d-%d", seed, rng.Uint64()), From: acc, ToRegistry: to, ToAccount: toAcc,
+	revoked := false
+	revoke := func() {
+		if !revoked {
+			w.id.do(t, admin, registry.RevokeAuthorisation{ID: "ID-A6-0002", Reason: "sequence"})
+			revoked = true
+		}
+	}
+	// send proposes; with between, it delivers until the hub accepted the
+	// transfer, then a day passes, the host revokes (or, revoked already,
+	// issues) and the hub's ledger is read (a report read) before the
+	// transfer completes.
+	send := func(from string, actor registry.Actor, acc int64, to string, toAcc int64, q int64, between bool) {
+		sent, err := w.c.Send(ctx, from, Send{Actor: actor, Key: fmt.Sprintf("s-%d-%d", seed, rng.Uint64()), From: acc, ToRegistry: to, ToAccount: toAcc,
 			Units: registry.Units{Quantity: q, UnitType: "CCER"}, Purpose: "ndc"})
 		if err != nil {
 			// Too few units, or none of the type yet (CN before its first import).
@@ -489,18 +502,37 @@ func article6Sequence(t *testing.T, tg storetest.Target, seed uint64, steps int)
 			}
 			t.Fatalf("send %s→%s %d: %v", from, to, q, err)
 		}
+		for between {
+			tr, _ := w.c.Hub.Transfer(sent.ID)
+			if tr.Status == protocol.StatusAccepted {
+				w.clk.set(w.clk.now().Add(24 * time.Hour))
+				if revoked {
+					// Any fact dated after the acceptance will do.
+					w.issueSolar(t, "ID-A6-0001", 10)
+				}
+				revoke()
+				if err := w.a6.Sync(ctx); err != nil {
+					t.Fatal(err)
+				}
+				break
+			}
+			if n, _ := w.c.Transport.Run(ctx, 1); n == 0 || tr.Status.Final() {
+				break // refused or cancelled: nothing to read between
+			}
+		}
 		if err := w.c.Run(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	revoked := false
 	for range steps {
 		q := 1 + rng.Int64N(400)
-		switch rng.IntN(5) {
+		switch rng.IntN(6) {
 		case 0, 1:
-			send("ID", w.invActor, w.inv, "CN", w.cnAcc, q)
+			send("ID", w.invActor, w.inv, "CN", w.cnAcc, q, false)
+		case 5:
+			send("ID", w.invActor, w.inv, "CN", w.cnAcc, q, true)
 		case 2:
-			send("CN", w.cnActor, w.cnAcc, "ID", w.inv, q)
+			send("CN", w.cnActor, w.cnAcc, "ID", w.inv, q, false)
 		case 3:
 			if _, err := w.cn.node.Do(ctx, w.cnActor, fmt.Sprintf("r-%d", rng.Uint64()), registry.Retire{From: w.cnAcc, Units: registry.Units{Quantity: q, UnitType: "CCER"},
 				Beneficiary: "People's Republic of China", Purpose: "ndc"}); err != nil {
@@ -509,10 +541,7 @@ func article6Sequence(t *testing.T, tg storetest.Target, seed uint64, steps int)
 				}
 			}
 		case 4:
-			if !revoked {
-				w.id.do(t, admin, registry.RevokeAuthorisation{ID: "ID-A6-0002", Reason: "sequence"})
-				revoked = true
-			}
+			revoke()
 			w.clk.set(w.clk.now().Add(24 * time.Hour))
 		}
 	}
@@ -856,7 +885,8 @@ func TestArticle6RevocationBeforeCompletion(t *testing.T) {
 // names its Joint Committee decision, and the hub's ledger, fed from the
 // registry's journal, records the share under that decision (not complete
 // while the partner's share is missing) and refuses a second share of the
-// same decision from the same registry with article6_decision_issued_twice.
+// same decision from the same registry with article6_decision_issued_twice
+// (a journal that holds one: the node itself now refuses it).
 func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
@@ -869,11 +899,8 @@ func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 		_, acc := s.holder(t, "Vientiane biogas")
 		s.do(t, admin, registry.Authorise{Authorisation: registry.Authorisation{ID: "LA-JCM-0001", Version: 1, Host: "LA", Approach: "JP-LA-JCM", Purposes: []string{"NDC"},
 			Quantity: 10_000, From: "2025-01-01", Until: "2030-12-31", VintageFrom: 2025, VintageTo: 2030, Activities: []string{"LA-BIOGAS-01"}, AcquiringParties: []string{"JP"}}})
-		share := func() {
-			s.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: 600}, AccountID: acc},
-				Authorisation: "LA-JCM-0001", Decision: "JC-LA-0007", DecisionQuantity: 1000})
-		}
-		share()
+		s.do(t, admin, registry.IssueAuthorised{Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: 600}, AccountID: acc},
+			Authorisation: "LA-JCM-0001", Decision: "JC-LA-0007", DecisionQuantity: 1000})
 		a6, err := OpenArticle6(ctx, Article6Config{DB: tg.Fresh(t).Open(t), Ledger: article6.Config{Approaches: defaultApproaches(t), Registries: map[string]string{"LA": "LA", "JP": "JP"}},
 			Sources: map[string]Article6Source{"LA": NodeSource{Node: la}}, Log: quiet})
 		if err != nil {
@@ -886,7 +913,16 @@ func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 		if d.Quantity != 1000 || d.Issued["LA"] != 600 || d.Complete() {
 			t.Fatalf("decision at the hub: %+v", d)
 		}
-		share()
+		// The node refuses a second share itself now
+		// (TestDecisionShareOnce); a registry that journaled one anyway (an
+		// older node) is refused by the hub's ledger.
+		ts, err := NodeSource{Node: la}.Article6Entries(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := ts[len(ts)-1]
+		again.Seq, again.Result.ID = again.Seq+1, again.Result.ID+1
+		a6.cfg.Sources["LA"] = entriesSource(append(ts, again))
 		if err := a6.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -895,6 +931,19 @@ func TestCoordinatedIssuanceFromJournal(t *testing.T) {
 			t.Fatalf("a second LA share of the decision: %+v", last)
 		}
 	})
+}
+
+// entriesSource answers a fixed journal.
+type entriesSource []registry.Transaction
+
+func (s entriesSource) Article6Entries(_ context.Context, after int64) ([]registry.Transaction, error) {
+	var out []registry.Transaction
+	for _, t := range s {
+		if t.Seq > after {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // TestHubWithoutArticle6Ledger: a hub that keeps no Article 6 ledger (a

@@ -269,6 +269,7 @@ func (h *Hub) remember(e event) {
 		t := *e.Transfer
 		h.xfers[t.ID] = &t
 		h.out[t.ID] = append(h.out[t.ID], e.Out...)
+		h.cfg.Article6.noteTransfer(t)
 	}
 }
 
@@ -654,8 +655,9 @@ func (h *Hub) follow(m envelope.Message, cur *Transfer, payload any, now time.Ti
 		// Accepting is the last moment the hub can refuse (nothing is
 		// cancelled after 8), so the Article 6 checks run again: an
 		// authorisation revoked since the proposal stops units not yet
-		// first-transferred (article6.go, revocation).
-		if fs := h.cfg.Article6.findings(p, now); len(fs) > 0 {
+		// first-transferred (article6.go, revocation). Passing, it counts
+		// as accepted for the ledger's feed (article6.go, hold).
+		if fs := h.cfg.Article6.accept(t.ID, p, now); len(fs) > 0 {
 			if err := h.step(&t, "cancellation", protocol.RoleHub, protocol.StatusCancelled, now, fs); err != nil {
 				return nil, nil, err
 			}

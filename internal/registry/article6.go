@@ -364,8 +364,20 @@ func (n *Node) issueAuthorised(w *writeSet, a Actor, r IssueAuthorised, res *Res
 	if err != nil {
 		return fmt.Errorf("registry: article 6 approaches: %w", err)
 	}
+	if q, twice := n.st.decisions.Lookup(r.Decision); twice && r.Decision != "" {
+		// Each side issues its share of a Joint Committee decision once, in
+		// its own registry (Common Specifications of the JCM Registry,
+		// Japan–Indonesia, ver01.0, section A, paras. 1 and 6): a second
+		// issuance naming it here is refused, as the hub's ledger refuses
+		// it.
+		return a6err(ledger.KindConflict, article6.CodeDecisionTwice, "decision", "registry %s already issued its share of decision %s (%d t)", n.code, r.Decision, q)
+	}
 	if r.Partner != nil {
-		return n.issuePartnerShare(w, a, cfg, r, res)
+		if err := n.issuePartnerShare(w, a, cfg, r, res); err != nil {
+			return err
+		}
+		n.st.rememberDecision(r)
+		return nil
 	}
 	cur, ok := n.st.auths.Lookup(r.Authorisation)
 	if !ok {
@@ -453,7 +465,16 @@ func (n *Node) issueAuthorised(w *writeSet, a Actor, r IssueAuthorised, res *Res
 	oimpAtIssue := (auth.Has(article6.PurposeOIMP) || auth.Has(article6.PurposeOther)) && (def == article6.FirstAtIssuance || def == article6.FirstAtAuthorisation)
 	cur.Frozen = cur.Frozen || sh.OMGE > 0 || oimpAtIssue
 	n.st.auths.Set(auth.ID, cur)
+	n.st.rememberDecision(r)
 	return nil
+}
+
+// rememberDecision records the decision an issuance's share was issued
+// under, if it names one.
+func (st *state) rememberDecision(r IssueAuthorised) {
+	if r.Decision != "" {
+		st.decisions.Set(r.Decision, r.Issue.Quantity)
+	}
 }
 
 // issuePartnerShare issues this registry's share of a coordinated
@@ -528,8 +549,10 @@ func issuanceAction(cfg article6.Config, code string, r IssueAuthorised, res Res
 		Investor: r.Investor, Decision: r.Decision, DecisionQuantity: r.DecisionQuantity}
 	if r.Partner != nil && len(code) >= 2 {
 		// A partner's share: issued straight into this registry's Party,
-		// under the host's authorisation (the ledger's coordinated issuance).
+		// under the host's authorisation (the ledger's coordinated issuance),
+		// which the ledger compares with the host and approach stated here.
 		a.IssueTo = code[:2]
+		a.StatedHost, a.StatedApproach = r.Partner.Host, r.Partner.Approach
 	}
 	if r.Investor != "" {
 		f, err := decimal.NewFromString(r.InvestorFraction)
@@ -608,6 +631,7 @@ func (st *state) rememberArticle6(req Request, at time.Time) error {
 		cur.Revoked = ev.Date
 		st.auths.Set(r.ID, cur)
 	case IssueAuthorised:
+		st.rememberDecision(r)
 		if r.Partner != nil {
 			return nil // the authorisation is the host registry's
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/corridor-carbon/corridor/internal/article6"
 	"github.com/corridor-carbon/corridor/internal/ledger"
+	"github.com/corridor-carbon/corridor/internal/store"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
 )
 
@@ -79,6 +80,75 @@ func TestIssueAuthorisedDecision(t *testing.T) {
 			Authorisation: thaiAuthorisation().ID, AdaptationAccount: g.a2, Decision: "JC-TH-0001", DecisionQuantity: 1000})
 		if e, ok := ledger.AsError(err); !ok || e.Code != string(article6.CodeDecisionMismatch) {
 			t.Errorf("a decision under %s: %v, want %s", thaiAuthorisation().Approach, err, article6.CodeDecisionMismatch)
+		}
+	})
+}
+
+// TestDecisionShareOnce: each side issues its share of a Joint Committee
+// decision once, in its own registry. Japan's registry refuses a second
+// partner share of one decision, and Lao PDR's a second share of its
+// own, with article6_decision_issued_twice, also after a restart (the
+// decisions are rebuilt from the journal); a share of another decision
+// passes, and the journal replays (verify).
+func TestDecisionShareOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
+		ctx := context.Background()
+		open := func(db *store.DB, code string) (*Node, *fixture) {
+			n, err := Open(ctx, db, Options{Code: code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n, &fixture{n: n}
+		}
+		issue := func(acc, q int64) Issue {
+			return Issue{IssuanceFacts: IssuanceFacts{Standard: "JCM", UnitType: "JCM", Project: "LA-BIOGAS-01", HostCountry: "LA", Vintage: 2026, Quantity: q}, AccountID: acc}
+		}
+		twice := func(name string, f *fixture, req IssueAuthorised) {
+			t.Helper()
+			_, err := f.do(t, system, req)
+			if e, ok := ledger.AsError(err); !ok || e.Code != string(article6.CodeDecisionTwice) || e.Field != "decision" {
+				t.Errorf("%s: %v, want %s on decision", name, err, article6.CodeDecisionTwice)
+			}
+		}
+		laDB := tg.Open(t)
+		la, f := open(laDB, "LA")
+		f.org = f.must(t, system, CreateOrganisation{Name: "Vientiane biogas", Country: "LA"}).ID
+		f.a1 = f.must(t, system, OpenAccount{OrgID: f.org, Type: ledger.Holding, Name: "Project"}).ID
+		f.must(t, system, Authorise{Authorisation: Authorisation{ID: "LA-JCM-0001", Version: 1, Host: "LA", Approach: "JP-LA-JCM", Purposes: []string{"NDC"}, Quantity: 10_000,
+			From: "2025-01-01", Until: "2030-12-31", VintageFrom: 2025, VintageTo: 2030, Activities: []string{"LA-BIOGAS-01"}, AcquiringParties: []string{"JP"}}})
+		own := func(decision string) IssueAuthorised {
+			return IssueAuthorised{Issue: issue(f.a1, 300), Authorisation: "LA-JCM-0001", Decision: decision, DecisionQuantity: 1000}
+		}
+		f.must(t, system, own("JC-LA-0007"))
+		twice("a second Lao share", f, own("JC-LA-0007"))
+
+		jpDB := tg.Fresh(t).Open(t)
+		jp, g := open(jpDB, "JP")
+		g.org = g.must(t, system, CreateOrganisation{Name: "Japan JCM holder", Country: "JP"}).ID
+		g.a1 = g.must(t, system, OpenAccount{OrgID: g.org, Type: ledger.Holding, Name: "Holding"}).ID
+		share := func(decision string) IssueAuthorised {
+			return IssueAuthorised{Issue: issue(g.a1, 200), Authorisation: "LA-JCM-0001", Decision: decision, DecisionQuantity: 1000,
+				Partner: &PartnerShare{Host: "LA", Approach: "JP-LA-JCM"}}
+		}
+		g.must(t, system, share("JC-LA-0007"))
+		twice("a second Japanese share", g, share("JC-LA-0007"))
+		g.must(t, system, share("JC-LA-0008"))
+
+		la.Close()
+		jp.Close()
+		laAcc, laSeq, jpAcc, jpSeq := f.a1, f.seq, g.a1, g.seq
+		la, f = open(laDB, "LA")
+		defer la.Close()
+		jp, g = open(jpDB, "JP")
+		defer jp.Close()
+		f.a1, f.seq, g.a1, g.seq = laAcc, laSeq, jpAcc, jpSeq
+		twice("a second Lao share after a restart", f, own("JC-LA-0007"))
+		twice("a second Japanese share after a restart", g, share("JC-LA-0008"))
+		for _, db := range []*store.DB{laDB, jpDB} {
+			rep, err := Verify(ctx, db)
+			if err != nil || !rep.OK() {
+				t.Fatalf("verify: %v %v", err, rep.Violations)
+			}
 		}
 	})
 }

@@ -46,9 +46,12 @@ type state struct {
 	// frozen is the active freezes (freeze.go); nil when none.
 	frozen *frozenIndex
 	// auths are the Article 6 authorisations recorded here (article6.go).
-	auths  pmap[string, authState]
-	head   ledger.Entry
-	nextID struct{ org, account, issuance int64 }
+	auths pmap[string, authState]
+	// decisions are the coordinated-issuance decisions a share was issued
+	// under here, with the share's gross quantity (article6.go).
+	decisions pmap[string, int64]
+	head      ledger.Entry
+	nextID    struct{ org, account, issuance int64 }
 	// ownBlocks, ownHeld and ownPending name the trees and escrows this
 	// state made itself since it was cloned (or created): only those may
 	// be changed in place; any other is shared with the state it was
@@ -118,6 +121,7 @@ func newState() *state {
 		bal:       newPmapFunc[balKey, int64](balLess),
 		byState:   newPmap[int64, [nStates]int64](),
 		auths:     newPmap[string, authState](),
+		decisions: newPmap[string, int64](),
 	}
 }
 
@@ -331,6 +335,7 @@ func (s *state) clone() *state {
 		bal:       s.bal.clone(),
 		byState:   s.byState.clone(),
 		auths:     s.auths.clone(),
+		decisions: s.decisions.clone(),
 		unitTypes: s.unitTypes,
 		issued:    s.issued,
 		origins:   s.origins,
