@@ -148,7 +148,8 @@ func Article6Kinds() []string {
 // UseActions are the Article 6 actions a journaled retire or cancel
 // records, one per block, in the origin's serials: a retirement for
 // purpose "ndc" is use towards the NDC of party (the Party whose registry
-// holds the units), "oimp" or "op" use for that purpose by the
+// holds the units), "icc" the same use by a Singapore taxable facility
+// (the beneficiary, as the using entity), "oimp" or "op" use for that purpose by the
 // beneficiary; any other retirement, and a cancellation, cancels the units
 // (AEF action "Cancellation"). Units the hub's ledger does not know are
 // skipped there.
@@ -161,6 +162,13 @@ func UseActions(party string, req Request, res Result) []article6.Action {
 			a.Kind, a.Purpose, a.UsingParty = article6.ActionUse, article6.PurposeNDC, party
 		case "oimp", "op":
 			a.Kind, a.Purpose, a.UsingParty, a.UsingEntity = article6.ActionUse, article6.Purpose(strings.ToUpper(p)), party, r.Beneficiary
+		case PurposeICC:
+			// A Singapore taxable facility's ICC surrender (icc.go) is use
+			// by Singapore towards its NDC, the facility the using entity
+			// (our reading: Singapore applies the corresponding adjustment
+			// for ICCs it counts; docs/article6.md, "Singapore ICC
+			// surrender").
+			a.Kind, a.Purpose, a.UsingParty, a.UsingEntity = article6.ActionUse, article6.PurposeNDC, party, r.Beneficiary
 		}
 	case Cancel:
 	default:

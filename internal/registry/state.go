@@ -47,6 +47,11 @@ type state struct {
 	frozen *frozenIndex
 	// auths are the Article 6 authorisations recorded here (article6.go).
 	auths  pmap[string, authState]
+	// emissions, iccUsed and itmos are a Singapore registry's carbon-tax
+	// facts (icc.go): taxable emissions and ICCs surrendered per account
+	// and year, and the serial ranges per issuance that arrived as ITMOs.
+	emissions, iccUsed pmap[iccKey, int64]
+	itmos              pmap[int64, []iccSpan]
 	head   ledger.Entry
 	nextID struct{ org, account, issuance int64 }
 	// ownBlocks, ownHeld and ownPending name the trees and escrows this
@@ -118,6 +123,9 @@ func newState() *state {
 		bal:       newPmapFunc[balKey, int64](balLess),
 		byState:   newPmap[int64, [nStates]int64](),
 		auths:     newPmap[string, authState](),
+		emissions: newPmapFunc[iccKey, int64](iccLess),
+		iccUsed:   newPmapFunc[iccKey, int64](iccLess),
+		itmos:     newPmap[int64, []iccSpan](),
 	}
 }
 
@@ -331,6 +339,9 @@ func (s *state) clone() *state {
 		bal:       s.bal.clone(),
 		byState:   s.byState.clone(),
 		auths:     s.auths.clone(),
+		emissions: s.emissions.clone(),
+		iccUsed:   s.iccUsed.clone(),
+		itmos:     s.itmos.clone(),
 		unitTypes: s.unitTypes,
 		issued:    s.issued,
 		origins:   s.origins,
