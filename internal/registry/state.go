@@ -46,14 +46,14 @@ type state struct {
 	// frozen is the active freezes (freeze.go); nil when none.
 	frozen *frozenIndex
 	// auths are the Article 6 authorisations recorded here (article6.go).
-	auths  pmap[string, authState]
+	auths pmap[string, authState]
 	// emissions, iccUsed and itmos are a Singapore registry's carbon-tax
 	// facts (icc.go): taxable emissions and ICCs surrendered per account
 	// and year, and the serial ranges per issuance that arrived as ITMOs.
 	emissions, iccUsed pmap[iccKey, int64]
 	itmos              pmap[int64, []iccSpan]
-	head   ledger.Entry
-	nextID struct{ org, account, issuance int64 }
+	head               ledger.Entry
+	nextID             struct{ org, account, issuance int64 }
 	// ownBlocks, ownHeld and ownPending name the trees and escrows this
 	// state made itself since it was cloned (or created): only those may
 	// be changed in place; any other is shared with the state it was
