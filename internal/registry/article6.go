@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -569,29 +568,7 @@ func issuanceAction(cfg article6.Config, code string, r IssueAuthorised, res Res
 // loadArticle6 rebuilds the authorisations from the journal at start-up
 // (they have no table of their own: the journal is their record).
 func loadArticle6(ctx context.Context, db *store.DB, st *state) error {
-	var es []ledger.Entry
-	for _, k := range article6Kinds {
-		part, err := db.Entries(ctx, store.EntryFilter{Kind: k})
-		if err != nil {
-			return fmt.Errorf("registry: load: article 6 entries: %w", err)
-		}
-		es = append(es, part...)
-	}
-	sort.Slice(es, func(i, j int) bool { return es[i].Seq < es[j].Seq })
-	for _, e := range es {
-		var b entryBody
-		if err := json.Unmarshal([]byte(e.Body), &b); err != nil {
-			return fmt.Errorf("registry: load: entry %d: %w", e.Seq, err)
-		}
-		req, err := DecodeRequest(e.Kind, b.Request)
-		if err != nil {
-			return fmt.Errorf("registry: load: entry %d: %w", e.Seq, err)
-		}
-		if err := st.rememberArticle6(req, e.At); err != nil {
-			return fmt.Errorf("registry: load: entry %d: %w", e.Seq, err)
-		}
-	}
-	return nil
+	return replayKinds(ctx, db, article6Kinds, func(e ledger.Entry, req Request, _ Result) error { return st.rememberArticle6(req, e.At) })
 }
 
 // rememberArticle6 applies a committed Article 6 entry to st without

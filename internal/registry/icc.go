@@ -207,11 +207,32 @@ func loadICC(ctx context.Context, db *store.DB, st *state, code string) error {
 	if len(code) < 2 || code[:2] != "SG" {
 		return nil
 	}
+	kinds := []string{ReportEmissions{}.Kind(), Import{}.Kind(), Retire{}.Kind()}
+	return replayKinds(ctx, db, kinds, func(_ ledger.Entry, req Request, res Result) error {
+		switch r := req.(type) {
+		case ReportEmissions:
+			st.emissions.Set(iccKey{r.Account, r.Year}, r.Tonnes)
+		case Import:
+			st.rememberITMOs(code, r)
+		case Retire:
+			if isICC(r.Purpose) {
+				k := iccKey{r.From, r.ComplianceYear}
+				st.iccUsed.Set(k, st.iccUsed.Get(k)+res.Quantity)
+			}
+		}
+		return nil
+	})
+}
+
+// replayKinds calls fn with every journal entry of the kinds, in journal
+// order, decoded (the start-up rebuild of facts that have no table of
+// their own).
+func replayKinds(ctx context.Context, db *store.DB, kinds []string, fn func(e ledger.Entry, req Request, res Result) error) error {
 	var es []ledger.Entry
-	for _, k := range []string{ReportEmissions{}.Kind(), Import{}.Kind(), Retire{}.Kind()} {
+	for _, k := range kinds {
 		part, err := db.Entries(ctx, store.EntryFilter{Kind: k})
 		if err != nil {
-			return fmt.Errorf("registry: load: icc entries: %w", err)
+			return fmt.Errorf("registry: load: %s entries: %w", k, err)
 		}
 		es = append(es, part...)
 	}
@@ -225,16 +246,8 @@ func loadICC(ctx context.Context, db *store.DB, st *state, code string) error {
 		if err != nil {
 			return fmt.Errorf("registry: load: entry %d: %w", e.Seq, err)
 		}
-		switch r := req.(type) {
-		case ReportEmissions:
-			st.emissions.Set(iccKey{r.Account, r.Year}, r.Tonnes)
-		case Import:
-			st.rememberITMOs(code, r)
-		case Retire:
-			if isICC(r.Purpose) {
-				k := iccKey{r.From, r.ComplianceYear}
-				st.iccUsed.Set(k, st.iccUsed.Get(k)+b.Result.Quantity)
-			}
+		if err := fn(e, req, b.Result); err != nil {
+			return fmt.Errorf("registry: load: entry %d: %w", e.Seq, err)
 		}
 	}
 	return nil
