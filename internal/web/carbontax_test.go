@@ -38,7 +38,8 @@ func TestAccountCarbonTax(t *testing.T) {
 	}
 	row := p.body[i:]
 	row = row[strings.Index(row, "<tbody>"):strings.Index(row, "</tbody>")]
-	for _, want := range []string{"<td>2026</td>", "50,019", "2,500", ">0<"} {
+	// Year, taxable emissions, limit, surrendered, headroom, in that order.
+	for _, want := range []string{`<td>2026</td><td class="num">50,019</td><td class="num">2,500</td><td class="num">0</td><td class="num">2,500</td>`} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the carbon-tax row lacks %q: %s", want, row)
 		}
