@@ -174,13 +174,23 @@ func newRetireCmd() *cobra.Command {
 		Use:   "retire",
 		Short: "Retire units for a claim (they never move again)",
 		Long: `Retire units from --from on behalf of --beneficiary for --purpose (for example a
-compliance obligation with --compliance-year, or a voluntary claim). The record is public.` + exitCodesHelp,
+compliance obligation with --compliance-year, or a voluntary claim). The record is public.
+--purpose icc surrenders ICCs under Singapore's carbon tax for --compliance-year, within 5 % of
+the facility's taxable emissions for that year ('corridor report-emissions').` + exitCodesHelp,
 		Example: `  corridor retire --from 4 --quantity 500 --unit-type CCER --beneficiary "Baowu Steel" \
-    --purpose "China ETS compliance offset" --compliance-year 2025`,
+    --purpose "China ETS compliance offset" --compliance-year 2025
+  corridor retire --registry SG --from 3 --quantity 1000 --unit-type TVER --beneficiary "Jurong refinery" \
+    --purpose icc --compliance-year 2026`,
 		Args: cobra.NoArgs,
-		RunE: submitFrom(&f, &u, "retire", &req, &req.Units, func(res registry.Result) string {
-			return movedSentence(fmt.Sprintf("retired from account %d for %s:", req.From, req.Beneficiary), res)
-		}),
+	}
+	run := submitFrom(&f, &u, "retire", &req, &req.Units, func(res registry.Result) string {
+		return movedSentence(fmt.Sprintf("retired from account %d for %s:", req.From, req.Beneficiary), res)
+	})
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if strings.EqualFold(strings.TrimSpace(req.Purpose), registry.PurposeICC) && req.ComplianceYear == 0 {
+			return usageError(cmd, "--purpose icc (a Singapore carbon-tax surrender) needs --compliance-year: the emissions year the ICCs pay tax for")
+		}
+		return run(cmd, args)
 	}
 	f.add(cmd.Flags())
 	f.addKey(cmd.Flags())

@@ -24,6 +24,7 @@ func registryCommands() []*cobra.Command {
 		newIssueCmd(), newTransferCmd(), newRetireCmd(), newCancelCmd(), newReserveCmd(),
 		newSettleCmd(true), newSettleCmd(false),
 		newSerialCmd(), newTransactionsCmd(), newRetirementsCmd(), newTokenCmd(), newTransfersCmd(),
+		newReportEmissionsCmd(),
 	}
 	for _, c := range cmds {
 		withUsageExit(c)
@@ -243,6 +244,9 @@ func newAccountShowCmd(f *apiFlags) *cobra.Command {
 				if err := t.flush(); err != nil {
 					return err
 				}
+			}
+			if err := printCarbonTax(out, acc); err != nil {
+				return err
 			}
 			fmt.Fprintf(out, "\nHoldings (%d blocks)\n", len(blocks))
 			return printBlocks(out, blocks)

@@ -32,11 +32,17 @@ type corridorWorld struct {
 
 func newCorridorWorld(t *testing.T, tg storetest.Target, opts ...func(*testing.T, *hub.EmbeddedConfig)) *corridorWorld {
 	t.Helper()
+	return newCorridorWorldOf(t, tg, demo.Registries[:3], opts...)
+}
+
+// newCorridorWorldOf is newCorridorWorld with the demo registries specs.
+func newCorridorWorldOf(t *testing.T, tg storetest.Target, specs []demo.Registry, opts ...func(*testing.T, *hub.EmbeddedConfig)) *corridorWorld {
+	t.Helper()
 	ctx := context.Background()
 	cw := &corridorWorld{nodes: map[string]*registry.Node{}, tokens: map[string]string{}, accs: map[string]int64{}}
 	var members []hub.Member
 	var nodes []*registry.Node
-	for i, spec := range demo.Registries[:3] {
+	for i, spec := range specs {
 		db := tg.Open(t)
 		if i > 0 {
 			db = tg.Fresh(t).Open(t)

@@ -326,7 +326,9 @@ func (l *Ledger) BuildAEF(sub Submission) (AEF, error) {
 		oimpUse, using, entity, usedYear := na, na, na, na
 		switch {
 		case r.Type == RecordUse && r.Purpose == PurposeNDC:
-			using, usedYear = partyOrNA(r.UsingParty), strconv.Itoa(year(r.Date))
+			// An entity using on its Party's behalf (a Singapore facility's
+			// ICC surrender) is named; a Party's own use has none.
+			using, entity, usedYear = partyOrNA(r.UsingParty), cmpOr(r.UsingEntity, na), strconv.Itoa(year(r.Date))
 		case r.Type == RecordUse:
 			oimpUse, using, entity = string(r.Purpose)+": "+cmpOr(a.OIMPUse, "not stated"), partyOrNA(r.UsingParty), cmpOr(r.UsingEntity, na)
 		case r.Type == RecordCancellation:

@@ -104,3 +104,51 @@ var (
 	AbroadSendKey = Article6Key(Abroad.Host, "send-investor-share")
 	AbroadUseKey  = Article6Key(Abroad.To, "ndc-use")
 )
+
+// ICCFlow is the demo's Singapore ICC flow from Thailand (issue 10's
+// proof): Thailand authorises a project's credits for acquisition by
+// Singapore under the Singapore–Thailand Implementation Agreement
+// (SG-TH-IA: 5 % share of proceeds, 2 % OMGE), issues them to the
+// developer (the TH registry's first holder), who sends Send tonnes to
+// the Singapore facility (SG's first holder) through the hub for purpose
+// icc; Singapore's administrator records the facility's taxable emissions
+// for Year, and the facility surrenders Surrender ICCs for it, within the
+// 5 % limit (registry.ICCLimit). Illustrative figures: no real
+// authorisation, facility or emissions report.
+type ICCFlow struct {
+	Authorisation registry.Authorisation
+	// Issue's AccountID is the developer's account in Thailand's registry.
+	Issue            registry.Issue
+	Adaptation       string // the organisation receiving the share of proceeds
+	Facility         int64  // the facility's account in Singapore's registry
+	Beneficiary      string
+	Year             int
+	TaxableEmissions int64
+	Send, Surrender  int64
+}
+
+// ICC is the demo's ICC flow. 120,000 t of taxable emissions is above
+// the carbon tax's 25,000 tCO2e threshold (compliance.md), so the limit
+// is 6,000 ICCs and 2,000 t of headroom stay after the surrender.
+var ICC = ICCFlow{
+	Authorisation: registry.Authorisation{ID: "TH-A6-DEMO-ICC-0001", Version: 1, Host: "TH", Approach: "SG-TH-IA", Purposes: []string{"NDC"}, Quantity: 50000,
+		From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030, Activities: []string{"TVER-DEMO-ICC-EBUS"}, AcquiringParties: []string{"SG"},
+		Sector: "Transport", ActivityType: "Electric buses", MitigationType: "emission reductions",
+		Terms: "demo: illustrative authorisation for Singapore's carbon-tax ICCs; no official authorisation exists"},
+	Issue: registry.Issue{IssuanceFacts: registry.IssuanceFacts{Standard: "T-VER", UnitType: "PTVER", Project: "TVER-DEMO-ICC-EBUS", ProjectName: "Electric buses, Chiang Mai (demo)",
+		Methodology: "Electric vehicles in public transport (demo description)", HostCountry: "TH", Vintage: 2026, Quantity: 20000}, AccountID: HolderAccount(1)},
+	Adaptation:       "Thailand adaptation fund, share of proceeds (demo)",
+	Facility:         HolderAccount(1),
+	Beneficiary:      "Jurong Island Refinery (demo)",
+	Year:             2026,
+	TaxableEmissions: 120000,
+	Send:             4000,
+	Surrender:        4000,
+}
+
+// ICCSendKey is Thailand's key for the escrow of the ICCs sent to
+// Singapore, and ICCSurrenderKey Singapore's key for the surrender.
+var (
+	ICCSendKey      = Article6Key("TH", "icc-send")
+	ICCSurrenderKey = Article6Key("SG", "icc-surrender")
+)

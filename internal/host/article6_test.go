@@ -67,7 +67,8 @@ func checkDemoArticle6(t *testing.T, ns *Nodes, useYear int) {
 		byID[a.ID] = a
 	}
 	id, la := byID[p.Authorisation.ID], byID[demo.LAAuthorisation.ID]
-	if len(byID) != 2 || id.Status != article6report.StatusInForce || id.Version != 1 || id.Issued != p.Issue.Quantity || id.FirstTransferred != firstTransferred {
+	// The third is Thailand's, for Singapore's ICCs (checkDemoICC).
+	if len(byID) != 3 || id.Status != article6report.StatusInForce || id.Version != 1 || id.Issued != p.Issue.Quantity || id.FirstTransferred != firstTransferred {
 		t.Errorf("authorisations %+v; want %s issued %d, %d first-transferred", auths.Authorisations, p.Authorisation.ID, p.Issue.Quantity, firstTransferred)
 	}
 	// Lao PDR's share of the JCM decision waits in its registry (the
@@ -81,8 +82,12 @@ func checkDemoArticle6(t *testing.T, ns *Nodes, useYear int) {
 	get("/api/v1/article6/itmos", &itmos)
 	var ftQ, usedQ, atCN int64
 	for _, it := range itmos.ITMOs {
-		if it.Host != p.Host && it.Host != "LA" {
+		if it.Host != p.Host && it.Host != "LA" && it.Host != "TH" {
 			t.Errorf("ITMO block of %s: only authorised issuances are ITMOs, not the voluntary pilots' CCERs: %+v", it.Host, it)
+		}
+		if it.Host == "TH" {
+			iccITMOs(t, it)
+			continue
 		}
 		if it.Host == "LA" {
 			if it.Holder == "JP" && (!it.FirstTransferred || it.Quantity != demo.JPShare.Quantity) {
@@ -115,8 +120,14 @@ func checkDemoArticle6(t *testing.T, ns *Nodes, useYear int) {
 	}
 	hostKey, useKey := p.Host+"/"+strconv.Itoa(p.Issue.Vintage), p.To+"/"+strconv.Itoa(useYear)
 	laKey := "LA/" + strconv.Itoa(demo.JPShare.Vintage)
-	if len(sum) != 3 || sum[hostKey] != firstTransferred || sum[useKey] != -p.Use || sum[laKey] != demo.JPShare.Quantity {
-		t.Errorf("adjustments %v; want %s %d, %s %d and %s %d (Japan's JCM share)", sum, hostKey, firstTransferred, useKey, -p.Use, laKey, demo.JPShare.Quantity)
+	// The ICC flow: Thailand's OMGE and the ICCs it sent, Singapore's use.
+	f := demo.ICC
+	omge, _ := article6.Deductions(aps[f.Authorisation.Approach], f.Issue.Quantity)
+	thKey, sgKey := "TH/"+strconv.Itoa(f.Issue.Vintage), "SG/"+strconv.Itoa(f.Year)
+	if len(sum) != 5 || sum[hostKey] != firstTransferred || sum[useKey] != -p.Use || sum[laKey] != demo.JPShare.Quantity ||
+		sum[thKey] != omge+f.Send || sum[sgKey] != -f.Surrender {
+		t.Errorf("adjustments %v; want %s %d, %s %d, %s %d (Japan's JCM share), %s %d and %s %d (the ICC flow)", sum, hostKey, firstTransferred, useKey, -p.Use, laKey, demo.JPShare.Quantity,
+			thKey, omge+f.Send, sgKey, -f.Surrender)
 	}
 
 	var bal struct{ Balances []article6report.Balance }
@@ -160,5 +171,17 @@ func checkDemoArticle6(t *testing.T, ns *Nodes, useYear int) {
 	}
 	if aefFT != firstTransferred {
 		t.Errorf("AEF %s first transfers add up to %d, want %d", p.Host, aefFT, firstTransferred)
+	}
+}
+
+// iccITMOs checks an ITMO block of the demo's ICC flow: the ICCs in
+// Singapore are used towards its NDC by the facility.
+func iccITMOs(t *testing.T, it article6report.ITMO) {
+	t.Helper()
+	if it.Authorisation != demo.ICC.Authorisation.ID {
+		t.Errorf("ITMO block of TH outside the ICC flow: %+v", it)
+	}
+	if it.Holder == "SG" && (it.Status != string(article6.StatusUsed) || it.UsedFor != string(article6.PurposeNDC) || it.UsedBy != demo.ICC.Beneficiary || !it.FirstTransferred) {
+		t.Errorf("the ICCs in Singapore: %+v; want first-transferred, used for NDC by %s", it, demo.ICC.Beneficiary)
 	}
 }

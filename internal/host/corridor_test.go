@@ -82,10 +82,12 @@ func TestDemoCorridor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The pilots, the in-flight transfer and the project abroad's.
-		if len(ts) != len(demo.Pilots)+2 {
+		// The pilots, the in-flight transfer, the project abroad's and
+		// the ICCs Thailand sends Singapore.
+		if len(ts) != len(demo.Pilots)+3 {
 			t.Fatalf("the hub has %d transfers: %+v", len(ts), ts)
 		}
+		checkDemoICC(t, nodes, ts)
 		completed := st(protocol.StatusProposed, protocol.StatusChecked, protocol.StatusAccepted, protocol.StatusCompleted)
 		for _, p := range demo.Pilots {
 			var x *hub.Transfer
@@ -245,7 +247,7 @@ func TestDemoPilotsResumeAfterCrash(t *testing.T) {
 	eachStorage(t, func(t *testing.T, s Storage) {
 		ctx := context.Background()
 		crash := errors.New("crash")
-		for _, at := range []string{demo.Pilots[0].Key, demo.Pilots[2].Key, demo.InFlight.Key, demo.AbroadSendKey} {
+		for _, at := range []string{demo.Pilots[0].Key, demo.Pilots[2].Key, demo.InFlight.Key, demo.AbroadSendKey, demo.ICCSendKey} {
 			opt := OpenOptions{SeedDemo: true, Now: func() time.Time { return demoClock }, afterPilot: func(key string) error {
 				if key == at {
 					return crash
@@ -265,21 +267,23 @@ func TestDemoPilotsResumeAfterCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var done, flying, abroad int
+		var done, flying, abroad, icc int
 		for _, x := range ts {
 			switch {
 			case x.Status == protocol.StatusCompleted && x.Proposal.FromRegistry == "CN":
 				done++
 			case x.Status == protocol.StatusCompleted && x.Proposal.FromRegistry == demo.Abroad.Host:
 				abroad++
+			case x.Status == protocol.StatusCompleted && x.Proposal.FromRegistry == "TH" && x.Proposal.ToRegistry == "SG":
+				icc++
 			case x.Status == protocol.StatusAccepted && x.Proposal.FromRegistry == "LA":
 				flying++
 			default:
 				t.Errorf("unexpected transfer %s %v", x.ID, x.Statuses())
 			}
 		}
-		if done != len(demo.Pilots) || flying != 1 || abroad != 1 {
-			t.Errorf("%d pilots completed, %d in flight, %d for the project abroad: %+v", done, flying, abroad, ts)
+		if done != len(demo.Pilots) || flying != 1 || abroad != 1 || icc != 1 {
+			t.Errorf("%d pilots completed, %d in flight, %d for the project abroad, %d ICC transfers: %+v", done, flying, abroad, icc, ts)
 		}
 		for _, n := range ns.all {
 			if n.Code() != "CN" {
@@ -348,8 +352,9 @@ func TestDemoSeedResumes(t *testing.T) {
 		}
 		fly, _ := ns.Link.Transfers(ctx, hub.TransferFilter{Active: true})
 		all, _ := ns.Link.Transfers(ctx, hub.TransferFilter{})
-		// The pilots, the in-flight transfer and the project abroad's.
-		if len(all) != len(demo.Pilots)+2 || len(fly) != 1 {
+		// The pilots, the in-flight transfer, the project abroad's and the
+		// ICC flow's.
+		if len(all) != len(demo.Pilots)+3 || len(fly) != 1 {
 			t.Errorf("%d transfers, %d in flight", len(all), len(fly))
 		}
 	})

@@ -280,6 +280,9 @@ func (ns *Nodes) openCorridor(ctx context.Context, s Storage, opt OpenOptions) e
 		if err := ns.runAbroad(ctx, abroad, opt); err != nil {
 			return err
 		}
+		if err := ns.runICC(ctx, members, opt); err != nil {
+			return err
+		}
 	}
 	pump, stop := context.WithCancel(context.WithoutCancel(ctx))
 	ns.stop = stop

@@ -517,6 +517,14 @@ func (n *Node) retire(w *writeSet, a Actor, r Retire, res *Result) error {
 	if err != nil {
 		return err
 	}
+	if isICC(r.Purpose) {
+		q, err := n.checkICC(from, r, ps)
+		if err != nil {
+			return err
+		}
+		k := iccKey{from.ID, r.ComplianceYear}
+		n.st.iccUsed.Set(k, n.st.iccUsed.Get(k)+q)
+	}
 	n.moveAll(w, res, ps, from.ID, ledger.Retired, 0)
 	return nil
 }

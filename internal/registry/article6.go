@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -148,7 +147,8 @@ func Article6Kinds() []string {
 // UseActions are the Article 6 actions a journaled retire or cancel
 // records, one per block, in the origin's serials: a retirement for
 // purpose "ndc" is use towards the NDC of party (the Party whose registry
-// holds the units), "oimp" or "op" use for that purpose by the
+// holds the units), "icc" the same use by a Singapore taxable facility
+// (the beneficiary, as the using entity), "oimp" or "op" use for that purpose by the
 // beneficiary; any other retirement, and a cancellation, cancels the units
 // (AEF action "Cancellation"). Units the hub's ledger does not know are
 // skipped there.
@@ -161,6 +161,13 @@ func UseActions(party string, req Request, res Result) []article6.Action {
 			a.Kind, a.Purpose, a.UsingParty = article6.ActionUse, article6.PurposeNDC, party
 		case "oimp", "op":
 			a.Kind, a.Purpose, a.UsingParty, a.UsingEntity = article6.ActionUse, article6.Purpose(strings.ToUpper(p)), party, r.Beneficiary
+		case PurposeICC:
+			// A Singapore taxable facility's ICC surrender (icc.go) is use
+			// by Singapore towards its NDC, the facility the using entity
+			// (our reading: Singapore applies the corresponding adjustment
+			// for ICCs it counts; docs/article6.md, "Singapore ICC
+			// surrender").
+			a.Kind, a.Purpose, a.UsingParty, a.UsingEntity = article6.ActionUse, article6.PurposeNDC, party, r.Beneficiary
 		}
 	case Cancel:
 	default:
@@ -584,29 +591,7 @@ func issuanceAction(cfg article6.Config, code string, r IssueAuthorised, res Res
 // loadArticle6 rebuilds the authorisations from the journal at start-up
 // (they have no table of their own: the journal is their record).
 func loadArticle6(ctx context.Context, db *store.DB, st *state) error {
-	var es []ledger.Entry
-	for _, k := range article6Kinds {
-		part, err := db.Entries(ctx, store.EntryFilter{Kind: k})
-		if err != nil {
-			return fmt.Errorf("registry: load: article 6 entries: %w", err)
-		}
-		es = append(es, part...)
-	}
-	sort.Slice(es, func(i, j int) bool { return es[i].Seq < es[j].Seq })
-	for _, e := range es {
-		var b entryBody
-		if err := json.Unmarshal([]byte(e.Body), &b); err != nil {
-			return fmt.Errorf("registry: load: entry %d: %w", e.Seq, err)
-		}
-		req, err := DecodeRequest(e.Kind, b.Request)
-		if err != nil {
-			return fmt.Errorf("registry: load: entry %d: %w", e.Seq, err)
-		}
-		if err := st.rememberArticle6(req, e.At); err != nil {
-			return fmt.Errorf("registry: load: entry %d: %w", e.Seq, err)
-		}
-	}
-	return nil
+	return replayKinds(ctx, db, article6Kinds, func(e ledger.Entry, req Request, _ Result) error { return st.rememberArticle6(req, e.At) })
 }
 
 // rememberArticle6 applies a committed Article 6 entry to st without

@@ -293,6 +293,9 @@ func (n *Node) importUnits(w *writeSet, a Actor, r Import, res *Result) error {
 		ps = append(ps, n.piecesIn(p.local, p.b.Start, p.b.End)...)
 	}
 	n.moveAll(w, res, ps, to.ID, ledger.Held, 0)
+	if n.singapore() {
+		n.st.rememberITMOs(n.code, r) // for ICC surrenders (icc.go)
+	}
 	return nil
 }
 

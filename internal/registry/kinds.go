@@ -86,6 +86,8 @@ var Kinds = []Kind{
 	define(Kind{Route: "/authorisations/amendments", Schema: "AmendAuthorisation", Roles: adminOnly}, (*Node).amendAuthorisation, nil),
 	define(Kind{Route: "/authorisations/revocations", Schema: "RevokeAuthorisation", Roles: adminOnly}, (*Node).revokeAuthorisation, nil),
 	define(Kind{Route: "/issuances/authorised", Schema: "IssueAuthorised", Roles: adminOnly}, (*Node).issueAuthorised, nil),
+	// Singapore's carbon tax (icc.go): a facility's taxable emissions.
+	define(Kind{Route: "/emissions", Schema: "ReportEmissions", Roles: adminOnly}, (*Node).reportEmissions, nil),
 }
 
 var kindByName = func() map[string]*Kind {

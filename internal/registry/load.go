@@ -54,6 +54,9 @@ func (n *Node) load(ctx context.Context) (*state, error) {
 	if err := loadArticle6(ctx, db, st); err != nil {
 		return nil, err
 	}
+	if err := loadICC(ctx, db, st, n.code); err != nil {
+		return nil, err
+	}
 	// Reserved blocks were indexed before their pending transactions were
 	// known: rebuild each transaction from its reserve entry.
 	for seq := range pendingSeqs {

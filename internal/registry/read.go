@@ -27,6 +27,10 @@ type AccountView struct {
 	// not list organisations, needs for its exports.
 	OrganisationCountry string    `json:"organisation_country,omitempty"`
 	Balances            []Balance `json:"balances"`
+	// CarbonTax is a Singapore taxable facility's ICC position per
+	// emissions year with taxable emissions recorded (icc.go); absent
+	// otherwise.
+	CarbonTax []CarbonTaxYear `json:"carbon_tax,omitempty"`
 }
 
 // IssuanceView is an issuance with its units counted by state.
@@ -195,7 +199,7 @@ func (n *Node) Account(v Actor, id int64) (AccountView, error) {
 }
 
 func (n *Node) accountView(a *ledger.Account) AccountView {
-	v := AccountView{Account: *a, Balances: []Balance{}}
+	v := AccountView{Account: *a, Balances: []Balance{}, CarbonTax: n.st.carbonTax(a.ID)}
 	if o := n.st.orgs.Get(a.OrgID); o != nil {
 		v.Organisation, v.OrganisationCountry = o.Name, o.Country
 	}

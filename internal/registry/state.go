@@ -50,8 +50,13 @@ type state struct {
 	// decisions are the coordinated-issuance decisions a share was issued
 	// under here, with the share's gross quantity (article6.go).
 	decisions pmap[string, int64]
-	head      ledger.Entry
-	nextID    struct{ org, account, issuance int64 }
+	// emissions, iccUsed and itmos are a Singapore registry's carbon-tax
+	// facts (icc.go): taxable emissions and ICCs surrendered per account
+	// and year, and the serial ranges per issuance that arrived as ITMOs.
+	emissions, iccUsed pmap[iccKey, int64]
+	itmos              pmap[int64, []iccSpan]
+	head               ledger.Entry
+	nextID             struct{ org, account, issuance int64 }
 	// ownBlocks, ownHeld and ownPending name the trees and escrows this
 	// state made itself since it was cloned (or created): only those may
 	// be changed in place; any other is shared with the state it was
@@ -122,6 +127,9 @@ func newState() *state {
 		byState:   newPmap[int64, [nStates]int64](),
 		auths:     newPmap[string, authState](),
 		decisions: newPmap[string, int64](),
+		emissions: newPmapFunc[iccKey, int64](iccLess),
+		iccUsed:   newPmapFunc[iccKey, int64](iccLess),
+		itmos:     newPmap[int64, []iccSpan](),
 	}
 }
 
@@ -336,6 +344,9 @@ func (s *state) clone() *state {
 		byState:   s.byState.clone(),
 		auths:     s.auths.clone(),
 		decisions: s.decisions.clone(),
+		emissions: s.emissions.clone(),
+		iccUsed:   s.iccUsed.clone(),
+		itmos:     s.itmos.clone(),
 		unitTypes: s.unitTypes,
 		issued:    s.issued,
 		origins:   s.origins,
