@@ -1089,3 +1089,23 @@ func (d *DB) FirstFinalMove(ctx context.Context) (ledger.Movement, bool, error) 
 	m.FromState, m.ToState = ledger.State(fs), ledger.State(ts)
 	return m, true, nil
 }
+
+// FirstOrphanMovement returns a movement whose journal entry does not
+// exist, which must never be: the store writes a movement only with its
+// entry (checkMovements), and on PostgreSQL no foreign key checks it
+// (migration 0014).
+func (d *DB) FirstOrphanMovement(ctx context.Context) (ledger.Movement, bool, error) {
+	var m ledger.Movement
+	var fs, ts string
+	err := d.rq.QueryRowContext(ctx, `SELECT seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state
+		FROM movements WHERE NOT EXISTS (SELECT 1 FROM journal WHERE journal.seq = movements.seq) ORDER BY seq LIMIT 1`).
+		Scan(&m.Seq, &m.Issuance, &m.Start, &m.End, &m.FromAccount, &m.ToAccount, &fs, &ts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, false, nil
+	}
+	if err != nil {
+		return m, false, fmt.Errorf("store: read movements: %w", err)
+	}
+	m.FromState, m.ToState = ledger.State(fs), ledger.State(ts)
+	return m, true, nil
+}
