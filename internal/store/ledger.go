@@ -1073,21 +1073,8 @@ func (d *DB) Entry(ctx context.Context, seq int64) (ledger.Entry, bool, error) {
 // import (registry/crossborder.go): units that come back from another
 // registry move from exported (not in this registry) to held.
 func (d *DB) FirstFinalMove(ctx context.Context) (ledger.Movement, bool, error) {
-	var m ledger.Movement
-	var fs, ts string
-	err := d.rq.QueryRowContext(ctx, `SELECT seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state
-		FROM movements WHERE from_state IN ('retired', 'cancelled', 'exported')
-		AND NOT (from_state = 'exported' AND to_state = 'held' AND seq IN (SELECT seq FROM journal WHERE kind = 'import'))
-		ORDER BY seq LIMIT 1`).
-		Scan(&m.Seq, &m.Issuance, &m.Start, &m.End, &m.FromAccount, &m.ToAccount, &fs, &ts)
-	if errors.Is(err, sql.ErrNoRows) {
-		return m, false, nil
-	}
-	if err != nil {
-		return m, false, fmt.Errorf("store: read movements: %w", err)
-	}
-	m.FromState, m.ToState = ledger.State(fs), ledger.State(ts)
-	return m, true, nil
+	return d.firstMovement(ctx, `from_state IN ('retired', 'cancelled', 'exported')
+		AND NOT (from_state = 'exported' AND to_state = 'held' AND seq IN (SELECT seq FROM journal WHERE kind = 'import'))`)
 }
 
 // FirstOrphanMovement returns a movement whose journal entry does not
@@ -1095,10 +1082,16 @@ func (d *DB) FirstFinalMove(ctx context.Context) (ledger.Movement, bool, error) 
 // entry (checkMovements), and on PostgreSQL no foreign key checks it
 // (migration 0014).
 func (d *DB) FirstOrphanMovement(ctx context.Context) (ledger.Movement, bool, error) {
+	return d.firstMovement(ctx, `NOT EXISTS (SELECT 1 FROM journal WHERE journal.seq = movements.seq)`)
+}
+
+// firstMovement returns the first movement, in sequence order, that where
+// (an SQL condition on movements) holds for.
+func (d *DB) firstMovement(ctx context.Context, where string) (ledger.Movement, bool, error) {
 	var m ledger.Movement
 	var fs, ts string
 	err := d.rq.QueryRowContext(ctx, `SELECT seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state
-		FROM movements WHERE NOT EXISTS (SELECT 1 FROM journal WHERE journal.seq = movements.seq) ORDER BY seq LIMIT 1`).
+		FROM movements WHERE `+where+` ORDER BY seq LIMIT 1`).
 		Scan(&m.Seq, &m.Issuance, &m.Start, &m.End, &m.FromAccount, &m.ToAccount, &fs, &ts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, false, nil
