@@ -28,12 +28,12 @@ $$;
 -- - a block's account exists: the applier moves units only into an open
 --   account it holds (registry/apply.go, account), and `corridor verify`
 --   compares every block with the journal's replay, which has no block in
---   an account it never opened (TestVerifyFindsBlockOfNoAccount);
+--   an account it never opened (registry TestVerifyFindsOrphans);
 -- - a movement's journal entry exists: a movement is written only in the
 --   batch of its entry, which the store checks before it writes anything
 --   (store/ledger.go, checkMovements; conformance case OrphanMovement),
 --   and `corridor verify` reports a movement of no entry
---   (DB.FirstOrphanMovement).
+--   (DB.FirstOrphanMovement, TestVerifyFindsOrphans).
 -- A block's issuance keeps its foreign key: it is checked only when a row
 -- is inserted or changes issuance, which a transfer rarely does.
 ALTER TABLE blocks DROP CONSTRAINT IF EXISTS blocks_account_id_fkey;
