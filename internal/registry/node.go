@@ -18,6 +18,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/btree"
+
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/store"
 )
@@ -598,6 +600,11 @@ func (n *Node) applyBatch(batch []*call, prior map[string]prior) (*writeSet, err
 // applyCalls applies calls to n.st, adding to w (a batch may grow by
 // several calls to applyCalls before it is sealed and committed).
 func (n *Node) applyCalls(w *writeSet, calls []*call, prior map[string]prior) error {
+	if !w.haveStored {
+		// n.st is still the state the batch is decided on, which the
+		// database holds when the batch's writes run.
+		w.stored, w.haveStored = n.st.blocksNow(), true
+	}
 	for _, c := range calls {
 		c.res, c.err = Result{}, nil
 		if p, ok := prior[c.key]; ok {
@@ -636,16 +643,36 @@ func (n *Node) applyCalls(w *writeSet, calls []*call, prior map[string]prior) er
 }
 
 // sealBlocks sets w's block writes from the blocks its calls touched, as
-// they stand in n.st.
+// they stand in n.st, telling the store which keys it holds (w.stored): a
+// key stored and still a block's is set (unless the block is unchanged), a
+// new one added, a stored one no longer a block's deleted, and a key made
+// and merged away within the batch not written at all.
 func (n *Node) sealBlocks(w *writeSet) {
-	w.batch.PutBlocks, w.batch.DeleteBlocks = w.batch.PutBlocks[:0], w.batch.DeleteBlocks[:0]
+	b := &w.batch
+	b.SetBlocks, b.AddBlocks, b.DeleteBlocks = b.SetBlocks[:0], b.AddBlocks[:0], b.DeleteBlocks[:0]
 	for ref := range w.dirty {
-		if b, ok := n.st.blocks.Get(ref.Issuance).Get(ledger.Block{Start: ref.Start}); ok {
-			w.batch.PutBlocks = append(w.batch.PutBlocks, b)
-		} else {
-			w.batch.DeleteBlocks = append(w.batch.DeleteBlocks, ledger.Block{Issuance: ref.Issuance, Start: ref.Start})
+		now, isNow := blockAt(n.st.blocks, ref)
+		was, wasStored := blockAt(w.stored, ref)
+		switch {
+		case isNow && wasStored:
+			if now != was {
+				b.SetBlocks = append(b.SetBlocks, now)
+			}
+		case isNow:
+			b.AddBlocks = append(b.AddBlocks, now)
+		case wasStored:
+			b.DeleteBlocks = append(b.DeleteBlocks, was)
 		}
 	}
+}
+
+// blockAt returns the block that starts at ref.
+func blockAt(blocks pmap[int64, *btree.BTreeG[ledger.Block]], ref blockRef) (ledger.Block, bool) {
+	tree := blocks.Get(ref.Issuance)
+	if tree == nil {
+		return ledger.Block{}, false
+	}
+	return tree.Get(ledger.Block{Start: ref.Start})
 }
 
 // replay answers a call whose key is already recorded.
@@ -690,6 +717,10 @@ type entryBody struct {
 type writeSet struct {
 	batch store.Batch
 	dirty map[blockRef]struct{}
+	// stored are the blocks as the batch found them (applyCalls), which
+	// the database holds when the batch is written.
+	stored     pmap[int64, *btree.BTreeG[ledger.Block]]
+	haveStored bool
 	// keys are the batch's calls decided so far, by idempotency key.
 	keys map[string]*call
 }

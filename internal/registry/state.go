@@ -214,6 +214,14 @@ func (s *state) wpending(seq int64) *pendingTxn {
 	return p
 }
 
+// blocksNow returns s's blocks as they are now, which later changes to s
+// leave as they are: s gives up owning its trees, so it copies each one
+// before it next changes it (as clone does).
+func (s *state) blocksNow() pmap[int64, *btree.BTreeG[ledger.Block]] {
+	s.ownBlocks = nil
+	return s.blocks.clone()
+}
+
 // putBlock inserts b (a new block or a new version of one) and keeps the
 // indexes and counters in step. It is the only way blocks change.
 func (s *state) putBlock(b ledger.Block) {

@@ -99,6 +99,11 @@ func Verify(ctx context.Context, live *store.DB) (Report, error) {
 	} else if found {
 		rep.add("movements: entry %d moved units %d-%d of issuance %d out of state %s", m.Seq, m.Start, m.End, m.Issuance, m.FromState)
 	}
+	if m, found, err := db.FirstOrphanMovement(ctx); err != nil {
+		return rep, err
+	} else if found {
+		rep.add("movements: units %d-%d of issuance %d moved by entry %d, which is not in the journal", m.Start, m.End, m.Issuance, m.Seq)
+	}
 	// Organisations, accounts (owner, status) and issuances (what the units
 	// are) must be what the journal made them.
 	snap, err := db.Load(ctx)

@@ -51,6 +51,9 @@ var conformance = []struct {
 	{"Meta", testMeta},
 	{"RoundTrip", testRoundTrip},
 	{"Upserts", testUpserts},
+	{"BlocksByKey", testBlocksByKey},
+	{"BlocksNotAsStated", testBlocksNotAsStated},
+	{"OrphanMovement", testOrphanMovement},
 	{"DuplicateKeys", testDuplicateKeys},
 	{"InvalidTextRefused", testInvalidTextRefused},
 	{"InvalidTextLookups", testInvalidTextLookups},
@@ -411,6 +414,89 @@ func testUpserts(t *testing.T, tg storetest.Target) {
 	equal(t, "account 10", s.Accounts[0], ledger.Account{ID: 10, OrgID: 1, Type: ledger.Holding, Status: ledger.Suspended, Name: "renamed", CreatedAt: t0})
 	equal(t, "account 11 untouched", s.Accounts[1], base().Accounts[1])
 	equal(t, "blocks", blocks(t, db), []ledger.Block{{Issuance: 100, Start: 1, End: 1000, Account: 10, State: ledger.Reserved, Pending: 7}})
+}
+
+// testBlocksByKey: blocks written as the registry writes them, set, added
+// and deleted by the keys the store holds, end as stated: changed blocks,
+// new ones, ones merged away, and shifted ones (a block whose first units
+// left; on PostgreSQL one update of a deleted row's key, of the same
+// account or of another).
+func testBlocksByKey(t *testing.T, tg storetest.Target) {
+	db := tg.Open(t)
+	b := base()
+	b.PutBlocks = append(b.PutBlocks, ledger.Block{Issuance: 100, Start: 1001, End: 2000, Account: 10, State: ledger.Held})
+	b.Issuances[0].Quantity = 2000
+	mustCommit(t, db, b)
+	held := func(start, end, account int64) ledger.Block {
+		return ledger.Block{Issuance: 100, Start: start, End: end, Account: account, State: ledger.Held}
+	}
+	steps := []struct {
+		set, add, del []ledger.Block
+		want          []ledger.Block
+	}{
+		{set: []ledger.Block{held(401, 450, 11)}, add: []ledger.Block{held(451, 1000, 10), held(1011, 2000, 10)}, del: []ledger.Block{held(1001, 2000, 10)},
+			want: []ledger.Block{held(401, 450, 11), held(451, 1000, 10), held(1011, 2000, 10)}},
+		{add: []ledger.Block{held(1001, 1010, 11)},
+			want: []ledger.Block{held(401, 450, 11), held(451, 1000, 10), held(1001, 1010, 11), held(1011, 2000, 10)}},
+		{set: []ledger.Block{held(401, 1000, 11)}, del: []ledger.Block{held(451, 1000, 10)},
+			want: []ledger.Block{held(401, 1000, 11), held(1001, 1010, 11), held(1011, 2000, 10)}},
+		{add: []ledger.Block{held(1005, 1010, 10)}, del: []ledger.Block{held(1001, 1010, 11)}, set: []ledger.Block{held(1011, 2000, 11)},
+			want: []ledger.Block{held(401, 1000, 11), held(1005, 1010, 10), held(1011, 2000, 11)}},
+	}
+	for i, st := range steps {
+		mustCommit(t, db, &store.Batch{Entries: []ledger.Entry{entry(int64(4+i), "transfer", "")}, SetBlocks: st.set, AddBlocks: st.add, DeleteBlocks: st.del})
+		equal(t, fmt.Sprintf("step %d: blocks", i), blocks(t, db)[1:], st.want)
+	}
+}
+
+// testBlocksNotAsStated: on PostgreSQL, a batch whose blocks are not as it
+// says the store holds them (a set or deleted key not stored, an added key
+// stored) is ErrStale and writes nothing; SQLite upserts and deletes
+// whatever is there (Batch).
+func testBlocksNotAsStated(t *testing.T, tg storetest.Target) {
+	db := tg.Open(t)
+	mustCommit(t, db, base())
+	for _, tc := range []struct {
+		name string
+		b    store.Batch
+	}{
+		{"set key not stored", store.Batch{SetBlocks: []ledger.Block{{Issuance: 100, Start: 401, End: 500, Account: 10, State: ledger.Held}, {Issuance: 100, Start: 7, End: 1000, Account: 10, State: ledger.Held}}}},
+		{"deleted key not stored", store.Batch{DeleteBlocks: []ledger.Block{{Issuance: 100, Start: 401}, {Issuance: 100, Start: 8}}}},
+		{"shifted key not stored", store.Batch{DeleteBlocks: []ledger.Block{{Issuance: 100, Start: 9}}, AddBlocks: []ledger.Block{{Issuance: 100, Start: 402, End: 1000, Account: 10, State: ledger.Held}}}},
+		{"added key stored", store.Batch{AddBlocks: []ledger.Block{{Issuance: 100, Start: 401, End: 1000, Account: 11, State: ledger.Held}}}},
+	} {
+		b := tc.b
+		b.Entries = []ledger.Entry{entry(4, "transfer", "k4")}
+		err := commit(db, &b)
+		if db.Dialect() == store.SQLite {
+			continue
+		}
+		if !errors.Is(err, store.ErrStale) {
+			t.Errorf("%s: commit = %v, want ErrStale", tc.name, err)
+		}
+		equal(t, tc.name+": journal", len(journal(t, db)), 3)
+		equal(t, tc.name+": blocks", blocks(t, db), base().PutBlocks)
+	}
+}
+
+// testOrphanMovement: a movement of no entry of its batch is refused before
+// anything is written, on every driver (PostgreSQL has no foreign key from
+// movements to the journal, migration 0014).
+func testOrphanMovement(t *testing.T, tg storetest.Target) {
+	db := tg.Open(t)
+	mustCommit(t, db, base())
+	for _, b := range []*store.Batch{
+		{Entries: []ledger.Entry{entry(4, "transfer", "k4")}, Movements: []ledger.Movement{{Seq: 4, Issuance: 100, Start: 401, End: 401, FromAccount: 10, ToAccount: 11, FromState: ledger.Held, ToState: ledger.Held}, {Seq: 3, Issuance: 100, Start: 402, End: 402}}},
+		{Movements: []ledger.Movement{{Seq: 3, Issuance: 100, Start: 402, End: 402}}},
+	} {
+		if err := commit(db, b); err == nil || errors.Is(err, store.ErrStale) {
+			t.Errorf("movement of entry %d with entries %v: commit = %v, want refused", b.Movements[len(b.Movements)-1].Seq, b.Entries, err)
+		}
+		if err := commitTx(db, b); err == nil {
+			t.Errorf("movement of entry %d: WriteTx.Commit passed", b.Movements[len(b.Movements)-1].Seq)
+		}
+	}
+	equal(t, "journal", len(journal(t, db)), 3)
 }
 
 // testDuplicateKeys: a batch that reuses a journal sequence number or an

@@ -13,14 +13,28 @@ import (
 	"github.com/corridor-carbon/corridor/internal/ledger"
 )
 
-// Batch is everything one group of transactions writes. Blocks are written
-// as their final state (PutBlocks is an upsert keyed by issuance and start).
+// Batch is everything one group of transactions writes.
+//
+// Blocks are written as their final state, by key (issuance, start); a key
+// is in one of the four lists at most. A writer that knows which keys the
+// store holds says so: SetBlocks replace rows the store holds at their
+// keys, AddBlocks are keys it does not hold, and DeleteBlocks are keys it
+// holds that the batch removes (merged away, or shifted: a block whose
+// first units left starts later). PutBlocks are upserted, for a writer
+// that does not know. On PostgreSQL a set or deleted key the store does
+// not hold, or an added key it does, fails the whole batch with ErrStale
+// (the writer's view of the blocks is not the database's), and an added
+// block is written as an update of a deleted key's row of the same
+// issuance (planBlocks); SQLite upserts and deletes as for PutBlocks.
 type Batch struct {
 	Orgs      []ledger.Organisation
 	Accounts  []ledger.Account // upsert: new accounts and status changes
 	Issuances []ledger.Issuance
 	PutBlocks []ledger.Block
-	// DeleteBlocks names blocks (by issuance and start) merged away.
+	SetBlocks []ledger.Block
+	AddBlocks []ledger.Block
+	// DeleteBlocks are read for their key, and their account: a deleted
+	// row is preferably reused for an added block of the same account.
 	DeleteBlocks []ledger.Block
 	Entries      []ledger.Entry
 	Movements    []ledger.Movement
@@ -80,7 +94,7 @@ func (w *WriteTx) Rollback() { _ = w.tx.Rollback() }
 // ErrOutcomeUnknown when the commit may or may not have happened; any other
 // error means nothing was committed. Either way the transaction is over.
 func (w *WriteTx) Commit(ctx context.Context, b *Batch) (err error) {
-	p := planBatch(b)
+	p := planBatch(b, w.d.drv.dialect())
 	if p.err != nil {
 		w.Rollback()
 		return p.err
@@ -125,7 +139,7 @@ func (w *WriteTx) commit(ctx context.Context, writes []tableWrite) (err error) {
 // only; on PostgreSQL the lock, the head check, the writes and the commit
 // are one network round trip (postgres.go, commitOn).
 func (d *DB) CommitOn(ctx context.Context, head ledger.Entry, b *Batch) error {
-	p := planBatch(b)
+	p := planBatch(b, d.drv.dialect())
 	if p.err != nil {
 		return p.err
 	}
@@ -174,6 +188,19 @@ var (
 		cols:   []string{"issuance_id", "start_serial", "end_serial", "account_id", "state", "pending"},
 		types:  []string{"bigint", "bigint", "bigint", "bigint", "text", "bigint"},
 		suffix: "ON CONFLICT (issuance_id, start_serial) DO UPDATE SET end_serial = excluded.end_serial, account_id = excluded.account_id, state = excluded.state, pending = excluded.pending"}
+	// PostgreSQL only (planBlocks): the rows at stored keys, deleted or
+	// updated (the key itself too, for a block that starts later), each
+	// exactly one row; and new keys, inserted without ON CONFLICT, so a
+	// key already stored is a unique violation (ErrStale).
+	pgBlockDeletes = &tableSpec{table: "blocks", delete: true, exact: "deleted blocks", postgresOnly: true,
+		cols:  blockDeletes.cols,
+		types: blockDeletes.types}
+	pgBlockUpdates = &tableSpec{table: "blocks", update: 2, exact: "updated blocks", postgresOnly: true,
+		cols:  []string{"issuance_id", "start_serial", "start_serial", "end_serial", "account_id", "state", "pending"},
+		types: []string{"bigint", "bigint", "bigint", "bigint", "bigint", "text", "bigint"}}
+	pgBlockInserts = &tableSpec{table: "blocks", postgresOnly: true,
+		cols:  blocksTable.cols,
+		types: blocksTable.types}
 	movementsTable = &tableSpec{table: "movements",
 		cols:  []string{"seq", "issuance_id", "start_serial", "end_serial", "from_account", "to_account", "from_state", "to_state", "span_level"},
 		types: []string{"bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "text", "text", "bigint"}}
@@ -185,13 +212,17 @@ var (
 		types: []string{"text", "text", "bigint", "text", "text"}}
 )
 
-// planBatch plans b's writes, checking its text. Rows of the append-only
-// lists that Prepare planned already are taken as planned.
-func planBatch(b *Batch) writePlan {
+// planBatch plans b's writes for a database of dialect dl, checking its
+// text. Rows of the append-only lists that Prepare planned already are
+// taken as planned.
+func planBatch(b *Batch, dl Dialect) writePlan {
 	var p writePlan
 	var ah aheadRows
 	if b.ahead != nil {
 		ah = *b.ahead
+	}
+	if p.err = b.checkMovements(); p.err != nil {
+		return p
 	}
 	p.rowsAfter(journalTable, &ah.entries, len(b.Entries), b.entryRow)
 	p.rowsAfter(orgsTable, &ah.orgs, len(b.Orgs), b.orgRow)
@@ -200,18 +231,140 @@ func planBatch(b *Batch) writePlan {
 		return append(a, x.ID, x.OrgID, string(x.Type), string(x.Status), x.Name, timeText(x.CreatedAt))
 	})
 	p.rowsAfter(issuancesTable, &ah.issuances, len(b.Issuances), b.issuanceRow)
-	p.rows(blockDeletes, len(b.DeleteBlocks), func(i int, a []any) []any {
-		k := b.DeleteBlocks[i]
-		return append(a, k.Issuance, k.Start)
-	})
-	p.rows(blocksTable, len(b.PutBlocks), func(i int, a []any) []any {
-		x := b.PutBlocks[i]
-		return append(a, x.Issuance, x.Start, x.End, x.Account, string(x.State), x.Pending)
-	})
+	if dl == Postgres {
+		p.planBlocks(b)
+	} else {
+		p.blockRows(blockDeletes, b.DeleteBlocks)
+		p.blockRows(blocksTable, b.PutBlocks, b.SetBlocks, b.AddBlocks)
+	}
 	p.rowsAfter(movementsTable, &ah.movements, len(b.Movements), b.movementRow)
 	p.rowsAfter(tokensTable, &ah.tokens, len(b.Tokens), b.tokenRow)
 	p.rowsAfter(rejectionsTable, &ah.rejections, len(b.Rejections), b.rejectionRow)
 	return p
+}
+
+// checkMovements refuses a movement of no entry of the batch: every
+// movement is written with the entry that made it (registry's apply), so
+// one naming another sequence number is a writer's bug, and an orphan in
+// the database (PostgreSQL has no foreign key from movements to the
+// journal since migration 0014). A batch's entries follow one another
+// (the journal's chain), so the check is against their first and last.
+func (b *Batch) checkMovements() error {
+	if len(b.Movements) == 0 {
+		return nil
+	}
+	if len(b.Entries) == 0 {
+		return fmt.Errorf("store: movement of entry %d in a batch without entries", b.Movements[0].Seq)
+	}
+	lo, hi := b.Entries[0].Seq, b.Entries[0].Seq
+	for _, e := range b.Entries[1:] {
+		lo, hi = min(lo, e.Seq), max(hi, e.Seq)
+	}
+	for _, m := range b.Movements {
+		if m.Seq < lo || m.Seq > hi {
+			return fmt.Errorf("store: movement of entry %d in a batch of entries %d-%d", m.Seq, lo, hi)
+		}
+	}
+	return nil
+}
+
+// blockRows plans the blocks of lists into table t: keys only for a
+// delete, whole rows otherwise.
+func (p *writePlan) blockRows(t *tableSpec, lists ...[]ledger.Block) {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	i, j := 0, 0 // list, and index in it, of row k
+	p.rows(t, n, func(k int, a []any) []any {
+		for j == len(lists[i]) {
+			i, j = i+1, 0
+		}
+		x := lists[i][j]
+		j++
+		if t.delete {
+			return append(a, x.Issuance, x.Start)
+		}
+		return append(a, x.Issuance, x.Start, x.End, x.Account, string(x.State), x.Pending)
+	})
+}
+
+// planBlocks plans the block writes for PostgreSQL. Each added block takes
+// the row of a deleted key of the same issuance when there is one (of the
+// same account, when there is one): the row is updated, start included,
+// instead of deleted and another inserted. A block whose first units left
+// (the sender's in a transfer) is then one update, and since neither its
+// issuance nor its account changes, its foreign key is not checked
+// ("Foreign Keys", §5.4.5; RI_FKey_fk_upd_check_required). The keys are
+// disjoint: a deleted or set key is stored and no longer or still in the
+// final state, an added key is not stored and is in it; so no two writes
+// touch one row or one key, and their order in the one statement is free.
+func (p *writePlan) planBlocks(b *Batch) {
+	type key struct{ iss, acc int64 }
+	free := map[key][]int{}  // unpaired deleted rows, by issuance and account
+	byIss := map[int64]int{} // unpaired deleted rows per issuance
+	for i, d := range b.DeleteBlocks {
+		free[key{d.Issuance, d.Account}] = append(free[key{d.Issuance, d.Account}], i)
+		byIss[d.Issuance]++
+	}
+	used := make([]bool, len(b.DeleteBlocks))
+	take := func(k key) int {
+		l := free[k]
+		for len(l) > 0 && used[l[len(l)-1]] {
+			l = l[:len(l)-1]
+		}
+		free[k] = l
+		if len(l) == 0 {
+			return -1
+		}
+		return l[len(l)-1]
+	}
+	type move struct {
+		from int // index in DeleteBlocks
+		to   ledger.Block
+	}
+	var moves []move
+	var adds []ledger.Block
+	for _, x := range b.AddBlocks {
+		from := -1
+		if byIss[x.Issuance] > 0 {
+			if from = take(key{x.Issuance, x.Account}); from < 0 {
+				for i, d := range b.DeleteBlocks {
+					if !used[i] && d.Issuance == x.Issuance {
+						from = i
+						break
+					}
+				}
+			}
+		}
+		if from < 0 {
+			adds = append(adds, x)
+			continue
+		}
+		used[from] = true
+		byIss[x.Issuance]--
+		moves = append(moves, move{from, x})
+	}
+	dels := make([]ledger.Block, 0, len(b.DeleteBlocks)-len(moves))
+	for i, d := range b.DeleteBlocks {
+		if !used[i] {
+			dels = append(dels, d)
+		}
+	}
+	p.blockRows(pgBlockDeletes, dels)
+	p.rows(pgBlockUpdates, len(moves)+len(b.SetBlocks), func(i int, a []any) []any {
+		from, x := int64(0), ledger.Block{}
+		if i < len(moves) {
+			x = moves[i].to
+			from = b.DeleteBlocks[moves[i].from].Start
+		} else {
+			x = b.SetBlocks[i-len(moves)]
+			from = x.Start
+		}
+		return append(a, x.Issuance, from, x.Start, x.End, x.Account, string(x.State), x.Pending)
+	})
+	p.blockRows(pgBlockInserts, adds)
+	p.blockRows(blocksTable, b.PutBlocks)
 }
 
 // aheadRows are the rows of a batch's append-only lists planned ahead.
@@ -280,13 +433,22 @@ func (d *DB) injectFault(p FaultPoint) error {
 const rowsPerStatement = 400
 
 // tableSpec is one kind of write a batch makes: rows inserted into (or,
-// with delete, deleted by key from) a table.
+// with delete, deleted by key from; with update, updated by key in) a
+// table.
 type tableSpec struct {
 	table  string
 	cols   []string
 	types  []string // PostgreSQL types of cols
 	suffix string   // after the rows: ON CONFLICT …
 	delete bool     // delete the rows whose cols equal the values
+	// update > 0: the first update cols are a row's key, and the others
+	// the values its columns of those names are set to.
+	update int
+	// exact, when set, names the rows in the error when the write does
+	// not find one row at each key (PostgreSQL, combine).
+	exact string
+	// postgresOnly: no SQLite statement (planBlocks).
+	postgresOnly bool
 
 	colList  string
 	once     sync.Once
@@ -297,9 +459,11 @@ type tableSpec struct {
 func (t *tableSpec) init() {
 	t.once.Do(func() {
 		t.colList = strings.Join(t.cols, ", ")
-		t.sqlite = make(map[int]string, len(sqliteChunks))
-		for _, n := range sqliteChunks {
-			t.sqlite[n] = t.sqliteSQL(n)
+		if !t.postgresOnly {
+			t.sqlite = make(map[int]string, len(sqliteChunks))
+			for _, n := range sqliteChunks {
+				t.sqlite[n] = t.sqliteSQL(n)
+			}
 		}
 		t.postgres = t.postgresSQL()
 	})
@@ -345,21 +509,35 @@ func (t *tableSpec) postgresSQL() string {
 		arrays[i] = "?::" + typ + "[]"
 	}
 	rows := "SELECT * FROM unnest(" + strings.Join(arrays, ", ") + ")"
-	if t.delete {
+	if t.delete || t.update > 0 {
 		// Each key is one index search (a LIMIT keeps the lateral subquery
-		// a nested loop) and each row found is deleted by its physical
-		// address (Tid Scan): `(cols) IN (SELECT * FROM unnest(…))`, planned
-		// generic on a new node's empty table, stayed a hash join over a
-		// scan of the whole table (TestPostgresWritesSearchByKey). The
-		// columns are the primary key, so the LIMIT drops nothing; no other
-		// writer moves a row between the search and the delete, as every
-		// writer holds the node's write lock.
-		keys := make([]string, len(t.cols))
-		for i, c := range t.cols {
+		// a nested loop) and each row found is deleted or updated by its
+		// physical address (Tid Scan): `(cols) IN (SELECT * FROM
+		// unnest(…))`, planned generic on a new node's empty table, stayed
+		// a hash join over a scan of the whole table
+		// (TestPostgresWritesSearchByKey). The key columns are the primary
+		// key, so the LIMIT drops nothing; no other writer moves a row
+		// between the search and the write, as every writer holds the
+		// node's write lock.
+		nkey := len(t.cols)
+		if t.update > 0 {
+			nkey = t.update
+		}
+		keys := make([]string, nkey)
+		for i, c := range t.cols[:nkey] {
 			keys[i] = fmt.Sprintf("%s = k.c%d", c, i)
 		}
-		return "DELETE FROM " + t.table + " USING (SELECT found.ctid FROM unnest(" + strings.Join(arrays, ", ") + ") AS k(" + colNames("c", len(t.cols)) +
-			") CROSS JOIN LATERAL (SELECT ctid FROM " + t.table + " WHERE " + strings.Join(keys, " AND ") + " LIMIT 1) AS found) AS gone WHERE " + t.table + ".ctid = gone.ctid"
+		found := "(SELECT found.ctid AS tid, k.* FROM unnest(" + strings.Join(arrays, ", ") + ") AS k(" + colNames("c", len(t.cols)) +
+			") CROSS JOIN LATERAL (SELECT ctid FROM " + t.table + " WHERE " + strings.Join(keys, " AND ") + " LIMIT 1) AS found) AS u"
+		where := " WHERE " + t.table + ".ctid = u.tid"
+		if t.delete {
+			return "DELETE FROM " + t.table + " USING " + found + where
+		}
+		sets := make([]string, 0, len(t.cols)-nkey)
+		for i := nkey; i < len(t.cols); i++ {
+			sets = append(sets, fmt.Sprintf("%s = u.c%d", t.cols[i], i))
+		}
+		return "UPDATE " + t.table + " SET " + strings.Join(sets, ", ") + " FROM " + found + where
 	}
 	q := "INSERT INTO " + t.table + " (" + t.colList + ") " + rows
 	if t.suffix != "" {
@@ -895,12 +1073,25 @@ func (d *DB) Entry(ctx context.Context, seq int64) (ledger.Entry, bool, error) {
 // import (registry/crossborder.go): units that come back from another
 // registry move from exported (not in this registry) to held.
 func (d *DB) FirstFinalMove(ctx context.Context) (ledger.Movement, bool, error) {
+	return d.firstMovement(ctx, `from_state IN ('retired', 'cancelled', 'exported')
+		AND NOT (from_state = 'exported' AND to_state = 'held' AND seq IN (SELECT seq FROM journal WHERE kind = 'import'))`)
+}
+
+// FirstOrphanMovement returns a movement whose journal entry does not
+// exist, which must never be: the store writes a movement only with its
+// entry (checkMovements), and on PostgreSQL no foreign key checks it
+// (migration 0014).
+func (d *DB) FirstOrphanMovement(ctx context.Context) (ledger.Movement, bool, error) {
+	return d.firstMovement(ctx, `NOT EXISTS (SELECT 1 FROM journal WHERE journal.seq = movements.seq)`)
+}
+
+// firstMovement returns the first movement, in sequence order, that where
+// (an SQL condition on movements) holds for.
+func (d *DB) firstMovement(ctx context.Context, where string) (ledger.Movement, bool, error) {
 	var m ledger.Movement
 	var fs, ts string
 	err := d.rq.QueryRowContext(ctx, `SELECT seq, issuance_id, start_serial, end_serial, from_account, to_account, from_state, to_state
-		FROM movements WHERE from_state IN ('retired', 'cancelled', 'exported')
-		AND NOT (from_state = 'exported' AND to_state = 'held' AND seq IN (SELECT seq FROM journal WHERE kind = 'import'))
-		ORDER BY seq LIMIT 1`).
+		FROM movements WHERE `+where+` ORDER BY seq LIMIT 1`).
 		Scan(&m.Seq, &m.Issuance, &m.Start, &m.End, &m.FromAccount, &m.ToAccount, &fs, &ts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, false, nil

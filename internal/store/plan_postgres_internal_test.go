@@ -90,7 +90,7 @@ func TestPostgresKeyedSearchesByIndex(t *testing.T) {
 func TestPostgresWritesSearchByKey(t *testing.T) {
 	t.Parallel()
 	db := openPostgres(t)
-	specs := []*tableSpec{journalTable, blockDeletes, blocksTable, movementsTable, rejectionsTable}
+	specs := []*tableSpec{journalTable, pgBlockDeletes, pgBlockUpdates, pgBlockInserts, blocksTable, movementsTable, rejectionsTable}
 	var all []string // the parameters of the statement combining them all
 	for _, spec := range specs {
 		spec.init()

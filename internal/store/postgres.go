@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
+	"os"
 	"strconv"
 	"strings"
 
@@ -42,7 +44,38 @@ func (p *pgDriver) connConfig(url string) (*pgx.ConnConfig, error) {
 		}
 		cc.RuntimeParams["search_path"] = p.schema
 	}
+	plainOnLoopback(url, cc)
 	return cc, nil
+}
+
+// plainOnLoopback drops TLS from a connection to this machine's loopback
+// address that leaves sslmode to its default, prefer: TLS "if the server
+// supports it", with no check of the server's certificate (PostgreSQL
+// documentation, "SSL Support", Table 34.1 "SSL Mode Descriptions": prefer
+// protects against no attacker that loopback traffic has), so it only
+// costs, on both ends: encrypting every statement and result was a tenth
+// of the server's CPU per transfer, and as much of ours. An sslmode in the
+// URL or PGSSLMODE is obeyed as given, and a URL naming several hosts keeps
+// prefer's fallbacks.
+func plainOnLoopback(url string, cc *pgx.ConnConfig) {
+	if cc.TLSConfig == nil || strings.Contains(url, "sslmode") || os.Getenv("PGSSLMODE") != "" || !loopback(cc.Host) {
+		return
+	}
+	for _, f := range cc.Fallbacks {
+		if f.Host != cc.Host || f.Port != cc.Port {
+			return
+		}
+	}
+	cc.TLSConfig, cc.Fallbacks = nil, nil
+}
+
+// loopback says whether host is this machine's loopback interface.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (p *pgDriver) open(ctx context.Context, cfg Config) (*sql.DB, error) {
@@ -148,6 +181,10 @@ func (p *pgDriver) exec(ctx context.Context, _ *DB, tx *sql.Tx, writes []tableWr
 			args[i] = a.(pgColumn).value()
 		}
 		if _, err := tx.ExecContext(ctx, s.sql, args...); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == pgRowsMissing {
+				return fmt.Errorf("%w: %s", ErrStale, pgErr.Message)
+			}
 			return fmt.Errorf("store: write: %w", err)
 		}
 	}
@@ -158,6 +195,9 @@ func (p *pgDriver) exec(ctx context.Context, _ *DB, tx *sql.Tx, writes []tableWr
 type pgStmt struct {
 	sql  string
 	args []any
+	// exact names the rows when the statement must find a row at each of
+	// its keys; exactType is then its first parameter's element type.
+	exact, exactType string
 }
 
 // pgStatements turns each write into one statement whose parameters are
@@ -167,7 +207,7 @@ type pgStmt struct {
 func pgStatements(writes []tableWrite) []pgStmt {
 	out := make([]pgStmt, len(writes))
 	for i, w := range writes {
-		s := pgStmt{sql: w.spec.postgres, args: make([]any, len(w.spec.cols))}
+		s := pgStmt{sql: w.spec.postgres, args: make([]any, len(w.spec.cols)), exact: w.spec.exact, exactType: w.spec.types[0]}
 		for c := range w.spec.types {
 			s.args[c] = pgColumn{w: w, c: c}
 		}
@@ -297,7 +337,11 @@ func pgText(v any) (s string, null bool) {
 // (WITH s0 AS (INSERT …), s1 AS (…) SELECT 1), up to maxParams parameters
 // each, and rebinds them: PostgreSQL runs every one of them exactly once,
 // on one snapshot, and checks foreign keys at the end of the statement
-// (PostgreSQL documentation, "WITH Queries", §7.8.4).
+// (PostgreSQL documentation, "WITH Queries", §7.8.4). A statement that
+// must find a row at each key (pgStmt.exact) returns a row per row it
+// wrote, and the main query compares their count with its keys' (the
+// cardinality of its first array): expect_rows (migration 0014), called
+// only when a count differs, fails the statement with SQLSTATE CJ002.
 func (p *pgDriver) combine(stmts []pgStmt) []pgStmt {
 	var out []pgStmt
 	for lo := 0; lo < len(stmts); {
@@ -307,18 +351,35 @@ func (p *pgDriver) combine(stmts []pgStmt) []pgStmt {
 			hi++
 		}
 		one := stmts[lo]
-		if hi-lo > 1 {
+		if hi-lo > 1 || one.exact != "" {
 			var sb strings.Builder
+			var what, got, want []string
 			one = pgStmt{args: make([]any, 0, params)}
 			sb.WriteString("WITH ")
 			for i, s := range stmts[lo:hi] {
 				if i > 0 {
 					sb.WriteString(", ")
 				}
-				fmt.Fprintf(&sb, "s%d AS (%s)", i, s.sql)
+				body := s.sql
+				if s.exact != "" {
+					body += " RETURNING 1"
+					what = append(what, "'"+s.exact+"'")
+					got = append(got, fmt.Sprintf("(SELECT count(*) FROM s%d)", i))
+					want = append(want, fmt.Sprintf("cardinality($%d::%s[])", len(one.args)+1, s.exactType))
+				}
+				fmt.Fprintf(&sb, "s%d AS (%s)", i, body)
 				one.args = append(one.args, s.args...)
 			}
-			sb.WriteString(" SELECT 1")
+			if len(what) == 0 {
+				sb.WriteString(" SELECT 1")
+			} else {
+				checks := make([]string, len(got))
+				for i := range got {
+					checks[i] = got[i] + " = " + want[i]
+				}
+				fmt.Fprintf(&sb, " SELECT CASE WHEN %s THEN 1 ELSE expect_rows(ARRAY[%s], ARRAY[%s], ARRAY[%s]) END",
+					strings.Join(checks, " AND "), strings.Join(what, ", "), strings.Join(got, ", "), strings.Join(want, ", "))
+			}
 			one.sql = sb.String()
 		}
 		one.sql = p.rebind(one.sql)
@@ -329,8 +390,12 @@ func (p *pgDriver) combine(stmts []pgStmt) []pgStmt {
 }
 
 // pgHeadMoved is the SQLSTATE expect_journal_head raises (migration
-// 0005_expect_journal_head).
-const pgHeadMoved = "CJ001"
+// 0005_expect_journal_head), and pgRowsMissing expect_rows's (migration
+// 0014_blocks_by_key).
+const (
+	pgHeadMoved   = "CJ001"
+	pgRowsMissing = "CJ002"
+)
 
 // commitOn sends the whole write as one pipeline with a single Sync: the
 // write lock, the head check, the writes, and the commit, which the Sync
@@ -458,7 +523,7 @@ func pgRefused(err error) error {
 	switch pgErr.Code {
 	case pgUniqueViolation:
 		return ErrStale
-	case pgHeadMoved:
+	case pgHeadMoved, pgRowsMissing:
 		return fmt.Errorf("%w: %s", ErrStale, pgErr.Message)
 	}
 	return fmt.Errorf("store: write: %w", err)

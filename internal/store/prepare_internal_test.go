@@ -45,22 +45,24 @@ func TestPreparedBatchPlansAsFresh(t *testing.T) {
 	}
 	growBatch(&fresh, 3) // and some rows appended after the last Prepare
 	growBatch(&prepared, 3)
-	want, got := planBatch(&fresh), planBatch(&prepared)
-	if want.err != nil || got.err != nil {
-		t.Fatalf("plan errors: fresh %v, prepared %v", want.err, got.err)
-	}
-	if len(got.writes) != len(want.writes) {
-		t.Fatalf("prepared batch plans %d writes, fresh %d", len(got.writes), len(want.writes))
-	}
-	for i := range want.writes {
-		w, g := want.writes[i], got.writes[i]
-		if w.spec != g.spec || w.n != g.n || !reflect.DeepEqual(w.args, g.args) {
-			t.Errorf("write %d (%s): prepared plans %d rows %v, fresh %d rows %v", i, w.spec.table, g.n, g.args, w.n, w.args)
+	for _, dl := range []Dialect{SQLite, Postgres} {
+		want, got := planBatch(&fresh, dl), planBatch(&prepared, dl)
+		if want.err != nil || got.err != nil {
+			t.Fatalf("%s: plan errors: fresh %v, prepared %v", dl, want.err, got.err)
 		}
-	}
-	// Planning twice (a retried commit) plans the same again.
-	if again := planBatch(&prepared); !reflect.DeepEqual(again.writes, got.writes) {
-		t.Error("a second plan of the prepared batch differs from the first")
+		if len(got.writes) != len(want.writes) {
+			t.Fatalf("%s: prepared batch plans %d writes, fresh %d", dl, len(got.writes), len(want.writes))
+		}
+		for i := range want.writes {
+			w, g := want.writes[i], got.writes[i]
+			if w.spec != g.spec || w.n != g.n || !reflect.DeepEqual(w.args, g.args) {
+				t.Errorf("%s: write %d (%s): prepared plans %d rows %v, fresh %d rows %v", dl, i, w.spec.table, g.n, g.args, w.n, w.args)
+			}
+		}
+		// Planning twice (a retried commit) plans the same again.
+		if again := planBatch(&prepared, dl); !reflect.DeepEqual(again.writes, got.writes) {
+			t.Errorf("%s: a second plan of the prepared batch differs from the first", dl)
+		}
 	}
 
 	var bad Batch
@@ -68,7 +70,7 @@ func TestPreparedBatchPlansAsFresh(t *testing.T) {
 	bad.Entries[1].Body = "{\"x\":\"\x00\"}"
 	bad.Prepare()
 	growBatch(&bad, 2)
-	if p := planBatch(&bad); !errors.Is(p.err, ErrInvalidText) {
+	if p := planBatch(&bad, Postgres); !errors.Is(p.err, ErrInvalidText) {
 		t.Errorf("a NUL byte in a prepared entry planned without error: %v", p.err)
 	}
 }
