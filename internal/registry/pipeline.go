@@ -221,23 +221,24 @@ func (n *Node) run() {
 // acknowledges come back while the next batch commits. So, when the
 // committer frees up, the calls it just acknowledged plus those already
 // waiting are the batch to wait for (they are in their clients' hands and
-// come back soon). How soon depends on the clients: in-process they are
-// back within microseconds, over HTTP only after the answer's round trip,
-// often longer than the commit itself. So the filler learns the gap
-// between arrivals and waits while they keep coming: the batch goes when
-// it holds the calls waited for, when no call has come for a few of the
-// usual gaps (the rest are not coming soon), or after as long as the last
-// commit took (at most maxFillWait), whichever is first. A lone client is
-// never kept waiting: its batch of one is all that was acknowledged. This
-// is group commit's commit delay (PostgreSQL's commit_delay and
-// commit_siblings, "WAL Configuration"), sized from the traffic instead of
-// set by hand.
+// come back soon), for half as long as that commit took (at most
+// maxFillWait/2): waiting much longer costs more commit time than a
+// fuller batch saves. How soon they come back depends on the clients:
+// in-process within microseconds, over HTTP only after the answer's round
+// trip, which is often longer. So the filler also learns the usual gap
+// between arrivals, and past that first bound keeps waiting while calls
+// still come within a few gaps of each other, up to as long as the last
+// commit took (at most maxFillWait). A lone client is never kept waiting:
+// its batch of one is all that was acknowledged. This is group commit's
+// commit delay (PostgreSQL's commit_delay and commit_siblings, "WAL
+// Configuration"), sized from the traffic instead of set by hand.
 type filler struct {
 	handedAt time.Time // when the last batch went to the committer
 	last     int       // its calls
-	armed    bool      // target and until are set for the committer's current wait
+	armed    bool      // target, soft and until are set for the committer's current wait
 	target   int
-	until    time.Time
+	soft     time.Time // the wait's first bound; past it, only while calls keep coming
+	until    time.Time // its last bound
 	// arrivedAt is the last arrival; gap the mean time between arrivals
 	// (an exponentially weighted mean, 0 until learnt).
 	arrivedAt time.Time
@@ -248,8 +249,8 @@ type filler struct {
 // fuller batch.
 const maxFillWait = 4 * time.Millisecond
 
-// quietGaps is how many mean gaps without an arrival end the wait: the
-// calls still waited for are not coming soon.
+// quietGaps is how many usual gaps without an arrival end a wait past its
+// first bound: the calls still waited for are not coming soon.
 const quietGaps = 4
 
 // handed records a batch of n calls going to the committer.
@@ -264,7 +265,7 @@ func (f *filler) arrived(k int, now time.Time) {
 	}
 	if !f.arrivedAt.IsZero() {
 		// A gap longer than the longest wait says only that the
-		// clients paused: it is counted as that wait.
+		// clients paused: it counts as that wait.
 		g := min(now.Sub(f.arrivedAt), maxFillWait) / time.Duration(k)
 		if f.gap == 0 {
 			f.gap = g
@@ -282,19 +283,26 @@ func (f *filler) arm(queued int) {
 		return
 	}
 	now := time.Now()
+	took := now.Sub(f.handedAt)
 	f.armed, f.target = true, f.last+queued
-	f.until = now.Add(min(now.Sub(f.handedAt), maxFillWait))
+	f.soft = now.Add(min(took/2, maxFillWait/2))
+	f.until = now.Add(min(took, maxFillWait))
 }
 
-// deadline is when the wait ends if no call comes: at until, or earlier
-// once arrivals have stopped.
+// deadline is when the wait ends if no call comes: at its first bound, or
+// later while calls keep coming, but not after until.
 func (f *filler) deadline() time.Time {
-	if f.gap > 0 && !f.arrivedAt.IsZero() {
-		if quiet := f.arrivedAt.Add(quietGaps * f.gap); quiet.Before(f.until) {
-			return quiet
-		}
+	if f.gap == 0 || f.arrivedAt.IsZero() {
+		return f.soft
 	}
-	return f.until
+	end := f.arrivedAt.Add(quietGaps * f.gap)
+	switch {
+	case end.Before(f.soft):
+		return f.soft
+	case end.After(f.until):
+		return f.until
+	}
+	return end
 }
 
 // full reports whether a batch of n calls should go now.

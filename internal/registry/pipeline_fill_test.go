@@ -38,11 +38,11 @@ func TestFillerWaitsForTheAcknowledged(t *testing.T) {
 	if f.target != 62 {
 		t.Errorf("re-armed while the committer waits: target %d", f.target)
 	}
-	// A fast commit waits at most as long as it took.
+	// Without arrivals, a fast commit waits at most half as long as it took.
 	f.handed(8)
 	f.handedAt = time.Now().Add(-200 * time.Microsecond)
 	f.arm(0)
-	if wait := time.Until(f.until); wait > 250*time.Microsecond { // 200 µs and the test's own time
+	if wait := time.Until(f.deadline()); wait > 100*time.Microsecond {
 		t.Errorf("a 200 µs commit makes the next batch wait %s", wait)
 	}
 	// One client, one call at a time.
@@ -71,9 +71,10 @@ func TestFillerWaitsWhileArrivalsCome(t *testing.T) {
 	last := t0.Add(19 * 100 * time.Microsecond)
 	// The committer frees up after a 4 ms commit of 32; 10 are queued.
 	f.handed(32)
-	f.target, f.armed, f.until = 42, true, last.Add(4*time.Millisecond)
-	// Arrivals keep coming: the batch waits, past what a fixed 2 ms
-	// would have allowed, while each comes within the usual gap.
+	f.target, f.armed = 42, true
+	f.soft, f.until = last.Add(time.Millisecond), last.Add(4*time.Millisecond)
+	// Arrivals keep coming: the batch waits past its first bound while
+	// each comes within the usual gap.
 	at := last
 	for n := 11; n < 40; n++ {
 		at = at.Add(100 * time.Microsecond)
@@ -85,12 +86,27 @@ func TestFillerWaitsWhileArrivalsCome(t *testing.T) {
 			t.Fatalf("handed %d of %d at %s while calls kept arriving", n, f.target, at.Sub(last))
 		}
 	}
+	if !at.After(f.soft) {
+		t.Fatal("the arrivals did not outlast the first bound")
+	}
 	// The arrivals stop: the batch goes within a few gaps, not at until.
 	if !f.full(30, f.arrivedAt.Add(quietGaps*f.gap+time.Microsecond)) {
 		t.Error("the batch still waits though no call came for a few gaps")
 	}
 	if f.full(30, f.arrivedAt.Add(f.gap)) {
 		t.Error("the batch went one gap after the last arrival")
+	}
+	// Before the first bound the batch waits even when calls pause (as
+	// it did before the gap was learnt).
+	var h filler
+	h.arrived(1, t0)
+	h.arrived(1, t0.Add(10*time.Microsecond))
+	h.target, h.armed, h.soft, h.until = 10, true, t0.Add(time.Millisecond), t0.Add(2*time.Millisecond)
+	if h.full(5, t0.Add(500*time.Microsecond)) {
+		t.Error("the batch went before its first bound")
+	}
+	if !h.full(5, h.soft) {
+		t.Error("the batch still waits at its first bound though no call came")
 	}
 	// A pause longer than the longest wait counts only as that wait.
 	var g filler
