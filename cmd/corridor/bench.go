@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
@@ -85,6 +86,9 @@ type benchRegistryFlags struct {
 	ranges              int
 	samples             int
 	cpuProfile          string
+	// gogc is the garbage collector's target for the run (GOGC); 0
+	// keeps the process's own (a GOGC environment variable's).
+	gogc int
 }
 
 func newBenchRegistryCmd() *cobra.Command {
@@ -119,6 +123,11 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 				return usageError(cmd, "--samples and --fsync-duration must be positive")
 			case f.ranges < 1 || f.ranges > 1000:
 				return usageError(cmd, "--ranges-per-transfer must be between 1 and 1000, not %d", f.ranges)
+			case f.gogc < 1:
+				return usageError(cmd, "--gogc must be a positive percentage, not %d", f.gogc)
+			}
+			if !cmd.Flags().Changed("gogc") && os.Getenv("GOGC") != "" {
+				f.gogc = 0 // the environment's GOGC, as for any Go program
 			}
 			f.driver = driver
 			return benchRegistry(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
@@ -137,6 +146,7 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 	fl.IntVar(&f.ranges, "ranges-per-transfer", 100, "single-unit serial ranges moved by each transfer that builds --blocks (at most 1000)")
 	fl.IntVar(&f.samples, "samples", 1000, "reads timed for --blocks")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fl.IntVar(&f.gogc, "gogc", benchGOGC, "garbage collector target (GOGC) for the run; Go's default is 100, and a GOGC environment variable wins over this default")
 	fl.BoolVar(&f.asJSON, "json", false, "print the results as JSON")
 	return cmd
 }
@@ -162,11 +172,31 @@ func (f *benchRegistryFlags) resolveDriver() (string, error) {
 	return "", fmt.Errorf("--driver must be sqlite or postgres, not %q", f.driver)
 }
 
+// benchGOGC is bench registry's default GOGC. Each transfer allocates
+// some kilobytes (over HTTP, mostly net/http's request and response) while
+// the node's live heap is small, so Go's default of 100 collects many
+// times a second; 400 spends a fraction of that CPU for a few times the
+// heap. A server can be run with GOGC=400 too: the figure is its own.
+const benchGOGC = 400
+
+// setGOGC sets the collector's target for a run (0: keep it) and returns
+// the target in force and a function that restores the one before.
+func setGOGC(gogc int) (int, func()) {
+	prev := debug.SetGCPercent(max(gogc, 1))
+	if gogc == 0 {
+		debug.SetGCPercent(prev)
+		return prev, func() {}
+	}
+	return gogc, func() { debug.SetGCPercent(prev) }
+}
+
 func benchRegistry(ctx context.Context, out, errOut io.Writer, f benchRegistryFlags) error {
 	dbURL := f.DatabaseURL
 	if f.driver == "sqlite" {
 		dbURL = ""
 	}
+	gogc, restoreGC := setGOGC(f.gogc)
+	defer restoreGC()
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {
@@ -178,7 +208,7 @@ func benchRegistry(ctx context.Context, out, errOut io.Writer, f benchRegistryFl
 		}
 		defer pprof.StopCPUProfile()
 	}
-	report := map[string]any{"machine": machine()}
+	report := map[string]any{"machine": machine(), "gogc": gogc}
 	if !f.asJSON {
 		fmt.Fprintln(out, machineLine())
 	}
@@ -216,8 +246,8 @@ func benchRegistry(ctx context.Context, out, errOut io.Writer, f benchRegistryFl
 			if ratio < target {
 				verdict = "MISSED"
 			}
-			fmt.Fprintf(out, "registry %s, %s, %d clients, %d accounts, %s: %.0f durable transfers/s (%d transfers; latency %s)\n",
-				res.Driver, via, res.Clients, res.Accounts, f.duration, res.PerSecond, res.Transfers, res.Latency)
+			fmt.Fprintf(out, "registry %s, %s, %d clients, %d accounts, %s, GOGC %d: %.0f durable transfers/s (%d transfers; latency %s)\n",
+				res.Driver, via, res.Clients, res.Accounts, f.duration, gogc, res.PerSecond, res.Transfers, res.Latency)
 			fmt.Fprintf(out, "  %d database commits, %.1f transfers per commit on average, committer busy %.0f%% of the run; CPU %s per transfer (this process)\n", res.Commits, res.MeanBatch, 100*res.CommitBusy, res.CPUPerTransfer)
 			fmt.Fprintf(out, "  = %.1f × the fsync rate (target ≥ %g×: %s)\n", ratio, target, verdict)
 		}

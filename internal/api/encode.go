@@ -15,6 +15,11 @@ import (
 // (encoding/json, two-space indent, a final newline) by appending into a
 // pooled buffer, without reflection (TestResultEncodingMatchesJSON).
 
+var (
+	jsonContentType = []string{"application/json"}
+	noSniff         = []string{"nosniff"}
+)
+
 var resultBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // writeResult sends a write's result with the given status.
@@ -26,8 +31,12 @@ func writeResult(w http.ResponseWriter, status int, res *registry.Result) {
 		writeJSON(w, status, res)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// The header names are canonical and the values shared (nothing
+	// writes into a header's value slice: Set replaces it, Add appends to
+	// a copy), so no per-answer slices are made.
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 	if cap(b) <= 64<<10 {

@@ -85,7 +85,7 @@ func TestResultEncodingMatchesJSON(t *testing.T) {
 	rec := httptest.NewRecorder()
 	res := registry.Result{Seq: 3, Kind: "transfer", At: time.Unix(1e9, 5).UTC(), Blocks: []registry.BlockView{{Serial: "S", Quantity: 1, State: ledger.Held}}}
 	writeResult(rec, 201, &res)
-	if rec.Code != 201 || rec.Header().Get("Content-Type") != "application/json" || !bytes.Equal(rec.Body.Bytes(), jsonResult(t, &res)) {
+	if rec.Code != 201 || rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("X-Content-Type-Options") != "nosniff" || !bytes.Equal(rec.Body.Bytes(), jsonResult(t, &res)) {
 		t.Fatalf("writeResult: %d %v %s", rec.Code, rec.Header(), rec.Body.Bytes())
 	}
 }

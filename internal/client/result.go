@@ -152,21 +152,71 @@ func (d *resultScanner) array(item func() bool) bool {
 
 // str reads a string of printable ASCII without escapes.
 func (d *resultScanner) str(v *string) bool {
+	b, ok := d.text()
+	if ok {
+		*v = intern(b)
+	}
+	return ok
+}
+
+// text reads a string of printable ASCII without escapes and returns its
+// bytes (in d.b).
+func (d *resultScanner) text() ([]byte, bool) {
 	if !d.byte('"') {
-		return false
+		return nil, false
 	}
 	start := d.i
 	for ; d.i < len(d.b); d.i++ {
 		switch c := d.b[d.i]; {
 		case c == '"':
-			*v = string(d.b[start:d.i])
 			d.i++
-			return true
+			return d.b[start : d.i-1], true
 		case c < 0x20 || c >= 0x7f || c == '\\':
-			return false
+			return nil, false
 		}
 	}
-	return false
+	return nil, false
+}
+
+// intern is string(b) without an allocation for the member names and the
+// kinds and states every answer repeats (a switch on string(b) does not
+// copy b).
+func intern(b []byte) string {
+	switch string(b) {
+	case "seq":
+		return "seq"
+	case "kind":
+		return "kind"
+	case "at":
+		return "at"
+	case "id":
+		return "id"
+	case "quantity":
+		return "quantity"
+	case "blocks":
+		return "blocks"
+	case "pending":
+		return "pending"
+	case "replayed":
+		return "replayed"
+	case "serial":
+		return "serial"
+	case "issuance_id":
+		return "issuance_id"
+	case "start":
+		return "start"
+	case "end":
+		return "end"
+	case "account_id":
+		return "account_id"
+	case "state":
+		return "state"
+	case "transfer":
+		return "transfer"
+	case string(ledger.Held):
+		return string(ledger.Held)
+	}
+	return string(b)
 }
 
 // int reads an integer as JSON spells it (no fraction or exponent) that
@@ -209,8 +259,7 @@ func (d *resultScanner) bool(v *bool) bool {
 func (d *resultScanner) time(res *registry.Result) bool {
 	d.space()
 	start := d.i
-	var s string
-	if !d.str(&s) {
+	if _, ok := d.text(); !ok {
 		return false
 	}
 	return res.At.UnmarshalJSON(d.b[start:d.i]) == nil

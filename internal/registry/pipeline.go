@@ -158,7 +158,7 @@ func (n *Node) run() {
 			f.arm(size())
 			if size() > 0 {
 				if !f.full(size(), time.Now()) {
-					fillTimer.Reset(time.Until(f.until))
+					fillTimer.Reset(time.Until(f.deadline()))
 					fillC = fillTimer.C
 				} else {
 					hand()
@@ -168,6 +168,7 @@ func (n *Node) run() {
 		}
 		select {
 		case c := <-n.reqs:
+			before := size()
 			pending = append(pending, c)
 		drain:
 			for size() < maxBatch {
@@ -178,6 +179,7 @@ func (n *Node) run() {
 					break drain
 				}
 			}
+			f.arrived(size()-before, time.Now())
 			switch {
 			case n.committerWaiting.Load() && f.full(size(), time.Now()) || size() >= maxBatch:
 				hand()
@@ -219,27 +221,59 @@ func (n *Node) run() {
 // acknowledges come back while the next batch commits. So, when the
 // committer frees up, the calls it just acknowledged plus those already
 // waiting are the batch to wait for (they are in their clients' hands and
-// come back soon), for at most half as long as that commit took, and never
-// more than maxFillWait: waiting longer than that costs more commit time
-// than a fuller batch saves. A lone client is never kept waiting: its
-// batch of one is all that was acknowledged. This is group commit's commit
-// delay (PostgreSQL's commit_delay and commit_siblings, "WAL
-// Configuration"), sized from the last batch instead of set by hand.
+// come back soon), for half as long as that commit took (at most
+// maxFillWait/2): waiting much longer costs more commit time than a
+// fuller batch saves. How soon they come back depends on the clients:
+// in-process within microseconds, over HTTP only after the answer's round
+// trip, which is often longer. So the filler also learns the usual gap
+// between arrivals, and past that first bound keeps waiting while calls
+// still come within a few gaps of each other, up to as long as the last
+// commit took (at most maxFillWait). A lone client is never kept waiting:
+// its batch of one is all that was acknowledged. This is group commit's
+// commit delay (PostgreSQL's commit_delay and commit_siblings, "WAL
+// Configuration"), sized from the traffic instead of set by hand.
 type filler struct {
 	handedAt time.Time // when the last batch went to the committer
 	last     int       // its calls
-	armed    bool      // target and until are set for the committer's current wait
+	armed    bool      // target, soft and until are set for the committer's current wait
 	target   int
-	until    time.Time
+	soft     time.Time // the wait's first bound; past it, only while calls keep coming
+	until    time.Time // its last bound
+	// arrivedAt is the last arrival; gap the mean time between arrivals
+	// (an exponentially weighted mean, 0 until learnt).
+	arrivedAt time.Time
+	gap       time.Duration
 }
 
 // maxFillWait bounds how long a waiting committer is kept idle for a
 // fuller batch.
-const maxFillWait = 2 * time.Millisecond
+const maxFillWait = 4 * time.Millisecond
+
+// quietGaps is how many usual gaps without an arrival end a wait past its
+// first bound: the calls still waited for are not coming soon.
+const quietGaps = 4
 
 // handed records a batch of n calls going to the committer.
 func (f *filler) handed(n int) {
 	f.handedAt, f.last, f.armed = time.Now(), n, false
+}
+
+// arrived records k calls arriving together at now.
+func (f *filler) arrived(k int, now time.Time) {
+	if k <= 0 {
+		return
+	}
+	if !f.arrivedAt.IsZero() {
+		// A gap longer than the longest wait says only that the
+		// clients paused: it counts as that wait.
+		g := min(now.Sub(f.arrivedAt), maxFillWait) / time.Duration(k)
+		if f.gap == 0 {
+			f.gap = g
+		} else {
+			f.gap += (g - f.gap) / 8
+		}
+	}
+	f.arrivedAt = now
 }
 
 // arm sets the wait, once per time the committer frees up, with queued
@@ -249,13 +283,31 @@ func (f *filler) arm(queued int) {
 		return
 	}
 	now := time.Now()
+	took := now.Sub(f.handedAt)
 	f.armed, f.target = true, f.last+queued
-	f.until = now.Add(min(now.Sub(f.handedAt)/2, maxFillWait))
+	f.soft = now.Add(min(took/2, maxFillWait/2))
+	f.until = now.Add(min(took, maxFillWait))
+}
+
+// deadline is when the wait ends if no call comes: at its first bound, or
+// later while calls keep coming, but not after until.
+func (f *filler) deadline() time.Time {
+	if f.gap == 0 || f.arrivedAt.IsZero() {
+		return f.soft
+	}
+	end := f.arrivedAt.Add(quietGaps * f.gap)
+	switch {
+	case end.Before(f.soft):
+		return f.soft
+	case end.After(f.until):
+		return f.until
+	}
+	return end
 }
 
 // full reports whether a batch of n calls should go now.
 func (f *filler) full(n int, now time.Time) bool {
-	return n >= f.target || !now.Before(f.until)
+	return n >= f.target || !now.Before(f.deadline())
 }
 
 // applyChunk is how many arrived calls the decider applies at once while
