@@ -14,6 +14,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/corridor-carbon/corridor/internal/bench"
 )
@@ -123,11 +124,9 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 				return usageError(cmd, "--samples and --fsync-duration must be positive")
 			case f.ranges < 1 || f.ranges > 1000:
 				return usageError(cmd, "--ranges-per-transfer must be between 1 and 1000, not %d", f.ranges)
-			case f.gogc < 1:
-				return usageError(cmd, "--gogc must be a positive percentage, not %d", f.gogc)
 			}
-			if !cmd.Flags().Changed("gogc") && os.Getenv("GOGC") != "" {
-				f.gogc = 0 // the environment's GOGC, as for any Go program
+			if f.gogc, err = gogcFlag(cmd, f.gogc); err != nil {
+				return err
 			}
 			f.driver = driver
 			return benchRegistry(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
@@ -146,7 +145,7 @@ Environment: CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL.`,
 	fl.IntVar(&f.ranges, "ranges-per-transfer", 100, "single-unit serial ranges moved by each transfer that builds --blocks (at most 1000)")
 	fl.IntVar(&f.samples, "samples", 1000, "reads timed for --blocks")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	fl.IntVar(&f.gogc, "gogc", benchGOGC, "garbage collector target (GOGC) for the run; Go's default is 100, and a GOGC environment variable wins over this default")
+	addGOGCFlag(fl, &f.gogc, "for the run")
 	fl.BoolVar(&f.asJSON, "json", false, "print the results as JSON")
 	return cmd
 }
@@ -172,12 +171,29 @@ func (f *benchRegistryFlags) resolveDriver() (string, error) {
 	return "", fmt.Errorf("--driver must be sqlite or postgres, not %q", f.driver)
 }
 
-// benchGOGC is bench registry's default GOGC. Each transfer allocates
-// some kilobytes (over HTTP, mostly net/http's request and response) while
-// the node's live heap is small, so Go's default of 100 collects many
-// times a second; 400 spends a fraction of that CPU for a few times the
-// heap. A server can be run with GOGC=400 too: the figure is its own.
-const benchGOGC = 400
+// defaultGOGC is the garbage collector's target of serve and bench
+// registry (the benchmark measures what serve runs). Each transfer
+// allocates some kilobytes (over HTTP, mostly net/http's request and
+// response) while the node's live heap is small, so Go's default of 100
+// collects many times a second; 400 spends a fraction of that CPU for a
+// few times the heap.
+const defaultGOGC = 400
+
+func addGOGCFlag(fl *pflag.FlagSet, p *int, what string) {
+	fl.IntVar(p, "gogc", defaultGOGC, "garbage collector target (GOGC) "+what+"; Go's default is 100, and a GOGC environment variable wins over this default")
+}
+
+// gogcFlag checks --gogc and answers the target to set: 0 keeps the
+// environment's GOGC when the flag was not given.
+func gogcFlag(cmd *cobra.Command, v int) (int, error) {
+	if v < 1 {
+		return 0, usageError(cmd, "--gogc must be a positive percentage, not %d", v)
+	}
+	if !cmd.Flags().Changed("gogc") && os.Getenv("GOGC") != "" {
+		return 0, nil // the environment's GOGC, as for any Go program
+	}
+	return v, nil
+}
 
 // setGOGC sets the collector's target for a run (0: keep it) and returns
 // the target in force and a function that restores the one before.

@@ -16,6 +16,7 @@ func newServeCmd() *cobra.Command {
 	var addr, codes string
 	var seed bool
 	var reconcileEvery time.Duration
+	var gogc int
 	var rf roleFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -37,11 +38,16 @@ PDR (LA) to Japan stays in flight, because the LA node is stopped in the demo (a
 'corridor bootstrap').
 
 Environment: CORRIDOR_ADDR, CORRIDOR_DATA_DIR, CORRIDOR_DATABASE_URL, CORRIDOR_REGISTRIES,
-CORRIDOR_RECONCILE_EVERY.`,
+CORRIDOR_RECONCILE_EVERY, GOGC (the collector target, unless --gogc is given).`,
 		Example: `  corridor serve
   corridor serve --addr 0.0.0.0:8080 --database-url postgres://corridor@db/corridor --seed-demo=false`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			gc, err := gogcFlag(cmd, gogc)
+			if err != nil {
+				return err
+			}
+			setGOGC(gc)
 			if done, err := rf.serve(cmd, sf.Storage, addr); done {
 				return err
 			}
@@ -68,6 +74,7 @@ CORRIDOR_RECONCILE_EVERY.`,
 	cmd.Flags().StringVar(&addr, "addr", envDefault("CORRIDOR_ADDR", "127.0.0.1:8080"), "listen address (env CORRIDOR_ADDR)")
 	cmd.Flags().StringVar(&codes, "registries", envDefault("CORRIDOR_REGISTRIES", strings.Join(demo.Codes(), ",")), "comma-separated registry codes to run (env CORRIDOR_REGISTRIES)")
 	cmd.Flags().DurationVar(&reconcileEvery, "reconcile-every", envDuration("CORRIDOR_RECONCILE_EVERY", 10*time.Minute), "reconcile the hub (embedded, or --role hub: every node of its trust list) with every node at start and then at this interval; 0 turns it off (our default, not a regulatory figure) (env CORRIDOR_RECONCILE_EVERY)")
+	addGOGCFlag(cmd.Flags(), &gogc, "of the server")
 	cmd.Flags().BoolVar(&seed, "seed-demo", true, "seed empty demo registries with demo data and run the demo pilots")
 	rf.add(cmd)
 	return withUsageExit(cmd)
