@@ -54,9 +54,13 @@ func TestConnectionsReused(t *testing.T) {
 	}
 	// A round may open fewer than clients connections (a request that
 	// ends early hands its connection on), so the next round may open the
-	// few it lacked; four rounds never need more than clients in all
-	// unless the pool drops idle connections (http.DefaultClient keeps 2).
-	if all := opened.Load(); all > clients {
+	// few it lacked, and a connection whose response was read may still be
+	// on its way back to the pool when the next round starts (the
+	// transport returns it from its read loop), so that round dials one
+	// more. A pool that keeps them opens a few more than clients in all;
+	// one that drops idle connections (http.DefaultClient keeps 2 per host)
+	// opens about clients per round.
+	if all := opened.Load(); all > clients+clients/4 {
 		t.Fatalf("%d connections opened over 4 rounds of %d concurrent requests (first round: %d); the pool should keep them", all, clients, first)
 	}
 }
