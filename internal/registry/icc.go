@@ -41,7 +41,14 @@ import (
 // over every surrender for that year; "not counted more than once" is met
 // by units that arrived here as ITMOs (the hub attached their Article 6
 // statement after checking that their authorisation covers acquisition by
-// Singapore), so units without it are refused. The host's Eligibility List
+// Singapore), so units without it are refused; and ITMOs whose
+// authorisation, as the hub stated it in the import, does not allow use
+// towards an NDC are refused (icc_purpose_not_authorised): ICCs must be
+// "authorised with corresponding adjustment" (/work/shared/domain/markets.md,
+// Singapore ICC row), the hub's ledger records an accepted surrender as
+// Singapore's NDC use and refuses it for ITMOs not authorised for NDC
+// (article6_purpose_not_authorised), and that Singapore counts ICCs towards
+// its NDC is our reading (s. 33B not read). The host's Eligibility List
 // and the programme/methodology criteria are not checked here
 // (internal/rulebook).
 
