@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/corridor-carbon/corridor/internal/demo"
 	"github.com/corridor-carbon/corridor/internal/ledger"
 	"github.com/corridor-carbon/corridor/internal/registry"
 	"github.com/corridor-carbon/corridor/internal/store/storetest"
@@ -25,25 +24,8 @@ import (
 func TestSingaporeICCPurposes(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
-		var specs []demo.Registry
-		for _, r := range demo.Registries {
-			if r.Code == "TH" || r.Code == "SG" {
-				specs = append(specs, r)
-			}
-		}
-		cw := newCorridorWorldOf(t, tg, specs, withArticle6)
-		admin := registry.Actor{Role: ledger.RoleAdmin}
+		cw, do, adapt := newICCWorld(t, tg)
 		th, sg := cw.nodes["TH"], cw.nodes["SG"]
-		do := func(n *registry.Node, key string, req registry.Request) registry.Result {
-			t.Helper()
-			res, err := n.Do(ctx, admin, key, req)
-			if err != nil {
-				t.Fatalf("%s %s: %v", n.Code(), req.Kind(), err)
-			}
-			return res
-		}
-		org := do(th, "adapt-org", registry.CreateOrganisation{Name: "Thailand adaptation fund", Country: "TH"}).ID
-		adapt := do(th, "adapt-acc", registry.OpenAccount{OrgID: org, Type: ledger.Holding, Name: "Adaptation"}).ID
 		facility := cw.accs["SG/holder"]
 		for _, c := range []struct {
 			id      string
