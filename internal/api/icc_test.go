@@ -28,25 +28,8 @@ import (
 func TestSingaporeICCSurrender(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, tg storetest.Target) {
 		ctx := context.Background()
-		var specs []demo.Registry
-		for _, r := range demo.Registries {
-			if r.Code == "TH" || r.Code == "SG" {
-				specs = append(specs, r)
-			}
-		}
-		cw := newCorridorWorldOf(t, tg, specs, withArticle6)
-		admin := registry.Actor{Role: ledger.RoleAdmin}
+		cw, do, adapt := newICCWorld(t, tg)
 		th, sg := cw.nodes["TH"], cw.nodes["SG"]
-		do := func(n *registry.Node, key string, req registry.Request) registry.Result {
-			t.Helper()
-			res, err := n.Do(ctx, admin, key, req)
-			if err != nil {
-				t.Fatalf("%s %s: %v", n.Code(), req.Kind(), err)
-			}
-			return res
-		}
-		org := do(th, "adapt-org", registry.CreateOrganisation{Name: "Thailand adaptation fund", Country: "TH"}).ID
-		adapt := do(th, "adapt-acc", registry.OpenAccount{OrgID: org, Type: ledger.Holding, Name: "Adaptation"}).ID
 		do(th, "auth", registry.Authorise{Authorisation: registry.Authorisation{ID: "TH-ICC-0001", Version: 1, Host: "TH", Approach: "SG-TH-IA", Purposes: []string{"NDC"},
 			Quantity: 10_000, From: "2026-01-01", Until: "2030-12-31", VintageFrom: 2026, VintageTo: 2030, Activities: []string{"TH-ICC-EBUS"}, AcquiringParties: []string{"SG"},
 			Sector: "Transport", ActivityType: "Electric buses", MitigationType: "emission reductions"}})
@@ -180,6 +163,33 @@ func TestSingaporeICCSurrender(t *testing.T) {
 			t.Fatalf("verify: %v %+v", err, rep)
 		}
 	})
+}
+
+// newICCWorld is Thailand's and Singapore's registries linked by a hub
+// with an Article 6 ledger, a Do as their administrator (failing the
+// test on an error), and Thailand's adaptation account for the share of
+// proceeds.
+func newICCWorld(t *testing.T, tg storetest.Target) (cw *corridorWorld, do func(*registry.Node, string, registry.Request) registry.Result, adapt int64) {
+	var specs []demo.Registry
+	for _, r := range demo.Registries {
+		if r.Code == "TH" || r.Code == "SG" {
+			specs = append(specs, r)
+		}
+	}
+	cw = newCorridorWorldOf(t, tg, specs, withArticle6)
+	admin := registry.Actor{Role: ledger.RoleAdmin}
+	do = func(n *registry.Node, key string, req registry.Request) registry.Result {
+		t.Helper()
+		res, err := n.Do(context.Background(), admin, key, req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", n.Code(), req.Kind(), err)
+		}
+		return res
+	}
+	th := cw.nodes["TH"]
+	org := do(th, "adapt-org", registry.CreateOrganisation{Name: "Thailand adaptation fund", Country: "TH"}).ID
+	adapt = do(th, "adapt-acc", registry.OpenAccount{OrgID: org, Type: ledger.Holding, Name: "Adaptation"}).ID
+	return cw, do, adapt
 }
 
 func isCode(err error, code string) bool {

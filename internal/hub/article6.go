@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -759,8 +760,11 @@ func (x *Article6) check(p protocol.Proposal, now time.Time) []protocol.Finding 
 // issued without authorisation, not yet ITMOs) carry no statement; a
 // block none of whose parts has one stays as it is, and so does every
 // block when splitting would take the notice above what an import takes
-// (registry.MaxImportBlocks). nil-safe: a hub without an Article 6 ledger
-// forwards the blocks unchanged.
+// (registry.MaxImportBlocks). Every block with a statement, the sender's
+// or the record's, also carries the purposes the record's authorisation
+// allows (purposes), so the acquirer can refuse a use the ledger would
+// refuse. nil-safe: a hub without an Article 6 ledger forwards the blocks
+// unchanged.
 func (x *Article6) attach(p protocol.Proposal, blocks []protocol.Block, now time.Time) []protocol.Block {
 	if x == nil {
 		return blocks
@@ -777,10 +781,35 @@ func (x *Article6) attach(p protocol.Proposal, blocks []protocol.Block, now time
 		}
 		split = append(split, parts...)
 	}
+	out := split
 	if len(split) > registry.MaxImportBlocks {
-		return stated
+		out = stated
 	}
-	return split
+	for i := range out {
+		out[i].Article6.Purposes = x.purposes(out[i].Article6)
+	}
+	return out
+}
+
+// purposes is what the hub's record says the authorisation of statement
+// a allows, in protocol.Article6Units.Purposes' form ("" for no statement,
+// or an authorisation the record does not have at that version: the
+// acquirer then knows no purposes, as from a hub before purposes).
+func (x *Article6) purposes(a protocol.Article6Units) string {
+	if !a.Stated() {
+		return ""
+	}
+	auth, ok := x.ledger.Log().Current(a.Authorisation)
+	if !ok || auth.Version != a.Version {
+		return ""
+	}
+	var ps []string
+	for _, p := range []article6.Purpose{article6.PurposeNDC, article6.PurposeOIMP, article6.PurposeOther} {
+		if auth.Has(p) {
+			ps = append(ps, string(p))
+		}
+	}
+	return strings.Join(ps, ",")
 }
 
 // statements is block b as the parts of the hub's record it spans, each

@@ -540,7 +540,7 @@ func (e *Endpoint) importBlocks(ctx context.Context, tx, key string, n protocol.
 		}
 		ib := registry.ImportBlock{Origin: o, Start: b.Start, End: b.End}
 		if a := b.Article6; a.Stated() {
-			ib.ITMO = &registry.ImportITMO{Authorisation: a.Authorisation, Version: a.Version, First: a.FirstITMO, Last: a.LastITMO}
+			ib.ITMO = &registry.ImportITMO{Authorisation: a.Authorisation, Version: a.Version, First: a.FirstITMO, Last: a.LastITMO, Purposes: a.Purposes}
 		}
 		imp.Blocks = append(imp.Blocks, ib)
 	}

@@ -65,6 +65,12 @@ type ImportITMO struct {
 	Version       int    `json:"version"`
 	First         string `json:"first" limit:"100"`
 	Last          string `json:"last" limit:"100"`
+	// Purposes are the purposes the authorisation allows as the hub's
+	// record has them ("NDC", "OIMP", "OP", comma-separated in that
+	// order; protocol.Article6Units.Purposes); empty when the hub did not
+	// state them (an import journaled before it did): unknown, not none.
+	// A Singapore registry keeps them with the ITMO ranges (icc.go).
+	Purposes string `json:"purposes,omitempty" limit:"16"`
 }
 
 // Import records units another registry exported to this one through the
@@ -214,6 +220,9 @@ func (n *Node) importUnits(w *writeSet, a Actor, r Import, res *Result) error {
 			return ledger.Errorf(ledger.KindInvalid, ledger.CodeSerialInvalid, 0, field, "serials %d-%d are not inside the issuance's 1-%d", b.Start, b.End, o.Quantity)
 		}
 		if err := checkImportITMO(field+".itmo", b); err != nil {
+			return err
+		}
+		if err := checkImportPurposes(field+".itmo.purposes", b.ITMO); err != nil {
 			return err
 		}
 		if b.Origin.UnitType != r.Blocks[0].Origin.UnitType {

@@ -41,7 +41,14 @@ import (
 // over every surrender for that year; "not counted more than once" is met
 // by units that arrived here as ITMOs (the hub attached their Article 6
 // statement after checking that their authorisation covers acquisition by
-// Singapore), so units without it are refused. The host's Eligibility List
+// Singapore), so units without it are refused; and ITMOs whose
+// authorisation, as the hub stated it in the import, does not allow use
+// towards an NDC are refused (icc_purpose_not_authorised): ICCs must be
+// "authorised with corresponding adjustment" (/work/shared/domain/markets.md,
+// Singapore ICC row), the hub's ledger records an accepted surrender as
+// Singapore's NDC use and refuses it for ITMOs not authorised for NDC
+// (article6_purpose_not_authorised), and that Singapore counts ICCs towards
+// its NDC is our reading (s. 33B not read). The host's Eligibility List
 // and the programme/methodology criteria are not checked here
 // (internal/rulebook).
 
@@ -64,6 +71,7 @@ const (
 	CodeICCLimitExceeded       = "icc_limit_exceeded"
 	CodeICCVintage             = "icc_vintage_outside_2021_2030"
 	CodeICCNotAuthorised       = "icc_not_authorised"
+	CodeICCPurposeNotAuth      = "icc_purpose_not_authorised"
 	CodeEmissionsAlreadyReport = "emissions_already_reported"
 )
 
@@ -104,8 +112,44 @@ func iccLess(a, b iccKey) bool {
 	return a.Year < b.Year
 }
 
-// iccSpan is a serial range of a local issuance that arrived as ITMOs.
-type iccSpan struct{ Start, End int64 }
+// iccSpan is a serial range of a local issuance that arrived as ITMOs,
+// with the purposes the hub stated of their authorisation (ImportITMO.Purposes;
+// "" unknown).
+type iccSpan struct {
+	Start, End int64
+	Purposes   string
+}
+
+// ndc reports whether the span's authorisation allows use towards an NDC,
+// or its purposes are unknown (an import from a hub that did not state
+// them: accepted as before, and the hub's ledger still checks the use).
+func (s iccSpan) ndc() bool {
+	return s.Purposes == "" || slices.Contains(strings.Split(s.Purposes, ","), "NDC")
+}
+
+// importPurposes are the purposes an import may state, in the order
+// ImportITMO.Purposes lists them (article6.PurposeNDC, PurposeOIMP,
+// PurposeOther).
+var importPurposes = []string{"NDC", "OIMP", "OP"}
+
+// checkImportPurposes checks an import block's stated purposes: known
+// ones, each once, in importPurposes' order.
+func checkImportPurposes(field string, it *ImportITMO) error {
+	if it == nil || it.Purposes == "" {
+		return nil
+	}
+	var canon []string
+	given := strings.Split(it.Purposes, ",")
+	for _, p := range importPurposes {
+		if slices.Contains(given, p) {
+			canon = append(canon, p)
+		}
+	}
+	if strings.Join(canon, ",") != it.Purposes {
+		return ledger.Errorf(ledger.KindInvalid, ledger.CodeInvalid, 0, field, "%s %q must list purposes of %v, each once, comma-separated in that order", field, it.Purposes, importPurposes)
+	}
+	return nil
+}
 
 // singapore reports whether this registry is Singapore's: the carbon tax
 // and its ICCs are Singapore's.
@@ -155,8 +199,15 @@ func (n *Node) checkICC(from *ledger.Account, r Retire, ps []piece) (int64, erro
 		if x.Vintage < ICCVintageFrom || x.Vintage > ICCVintageTo {
 			return 0, ledger.Errorf(ledger.KindInvalid, CodeICCVintage, 0, "units", "vintage %d of %s is outside %d-%d, the years an ICC's reductions must fall in", x.Vintage, x.Project, ICCVintageFrom, ICCVintageTo)
 		}
-		if !n.arrivedAsITMOs(p) {
+		spans, ok := n.itmoSpans(p)
+		if !ok {
 			return 0, ledger.Errorf(ledger.KindInvalid, CodeICCNotAuthorised, 0, "units", "units %d-%d of %s did not arrive here as ITMOs authorised for acquisition by Singapore", p.Start, p.End, x.Project)
+		}
+		for _, s := range spans {
+			if !s.ndc() {
+				lo, hi := max(s.Start, p.Start), min(s.End, p.End)
+				return 0, ledger.Errorf(ledger.KindInvalid, CodeICCPurposeNotAuth, 0, "units", "units %d-%d of %s are ITMOs authorised for %s only, not for use towards an NDC: Singapore counts a surrendered ICC towards its NDC", lo, hi, x.Project, s.Purposes)
+			}
 		}
 	}
 	used, limit := n.st.iccUsed.Get(k), ICCLimit(taxable)
@@ -166,19 +217,21 @@ func (n *Node) checkICC(from *ledger.Account, r Retire, ps []piece) (int64, erro
 	return q, nil
 }
 
-// arrivedAsITMOs reports whether every unit of p came in an import that
-// carried the hub's ITMO statement.
-func (n *Node) arrivedAsITMOs(p piece) bool {
+// itmoSpans is the ITMO ranges covering p, in serial order; ok is false
+// unless every unit of p came in an import that carried the hub's ITMO
+// statement.
+func (n *Node) itmoSpans(p piece) (spans []iccSpan, ok bool) {
 	next := p.Start
 	for _, s := range n.st.itmos.Get(p.Issuance) {
 		if s.Start <= next && s.End >= next {
+			spans = append(spans, s)
 			next = s.End + 1
 			if next > p.End {
-				return true
+				return spans, true
 			}
 		}
 	}
-	return false
+	return nil, false
 }
 
 // rememberITMOs records the ranges an applied import brought as ITMOs.
@@ -194,10 +247,30 @@ func (st *state) rememberITMOs(code string, r Import) {
 		if !ok {
 			continue
 		}
-		spans := append(slices.Clone(st.itmos.Get(id)), iccSpan{b.Start, b.End})
-		sort.Slice(spans, func(i, j int) bool { return spans[i].Start < spans[j].Start })
-		st.itmos.Set(id, spans)
+		st.itmos.Set(id, withSpan(st.itmos.Get(id), iccSpan{b.Start, b.End, b.ITMO.Purposes}))
 	}
+}
+
+// withSpan is spans with s added: the latest import's statement replaces
+// what earlier imports of the same units said (units that left and came
+// back), so the spans never overlap. spans is not modified.
+func withSpan(spans []iccSpan, s iccSpan) []iccSpan {
+	out := make([]iccSpan, 0, len(spans)+2)
+	for _, o := range spans {
+		if o.End < s.Start || o.Start > s.End {
+			out = append(out, o)
+			continue
+		}
+		if o.Start < s.Start {
+			out = append(out, iccSpan{o.Start, s.Start - 1, o.Purposes})
+		}
+		if o.End > s.End {
+			out = append(out, iccSpan{s.End + 1, o.End, o.Purposes})
+		}
+	}
+	out = append(out, s)
+	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
+	return out
 }
 
 // loadICC rebuilds a Singapore registry's taxable emissions, ICCs

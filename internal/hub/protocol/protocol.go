@@ -97,6 +97,16 @@ type Article6Units struct {
 	FirstTransfer bool   `json:"first_transfer"`
 	FirstITMO     string `json:"first_itmo"`
 	LastITMO      string `json:"last_itmo"`
+	// Purposes are the purposes the authorisation (at Version) allows, as
+	// the hub's record has them ("NDC", "OIMP", "OP"), comma-separated in
+	// that order: the hub states them at completion (the notice at 4) so
+	// the acquiring registry can refuse a use the hub's ledger would then
+	// refuse (a Singapore ICC surrender needs NDC, registry/icc.go). A
+	// string, not a list, so that a Block stays comparable with ==. An
+	// optional field of version 1, omitted when empty: a sender does not
+	// state it, and a message without it decodes as before (the purposes
+	// are then unknown to the acquirer).
+	Purposes string `json:"purposes,omitempty"`
 }
 
 // Stated reports whether the sender made an Article 6 statement.

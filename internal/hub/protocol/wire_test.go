@@ -191,7 +191,7 @@ func TestArticle6StatementOptional(t *testing.T) {
 	p := samples["proposal"].(Proposal)
 	p.Blocks = slices.Clone(p.Blocks)
 	p.Blocks[0].Article6 = Article6Units{Authorisation: "CN-A6-1", Version: 2, FirstTransfer: true,
-		FirstITMO: "CN-TH-PILOT.CN.CN.2024.1.1001", LastITMO: "CN-TH-PILOT.CN.CN.2024.1.1500"}
+		FirstITMO: "CN-TH-PILOT.CN.CN.2024.1.1001", LastITMO: "CN-TH-PILOT.CN.CN.2024.1.1500", Purposes: "NDC,OIMP"}
 	body, err := json.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
