@@ -193,10 +193,11 @@ type authState struct {
 	Revoked string
 	// Issued is the gross quantity issued under it here.
 	Issued int64
-	// Frozen: a unit under it has been first-transferred at issuance (an
-	// OMGE cancellation or an OIMP authorisation that says so), so it can
-	// no longer change. First transfers by international transfer are
-	// known only to the hub, which refuses a late amendment there.
+	// Frozen: a unit under it has been first-transferred, so it can no
+	// longer change: at issuance (an OMGE cancellation or an OIMP
+	// authorisation that says so), or by the first international transfer
+	// of units issued here under it, known when their export to another
+	// Party's registry completes (freezeExported). It stays frozen.
 	Frozen bool
 }
 
@@ -467,6 +468,7 @@ func (n *Node) issueAuthorised(w *writeSet, a Actor, r IssueAuthorised, res *Res
 		place(sh.Investor, invAcc.ID, ledger.Held)
 	}
 	res.ID = id
+	n.st.authOf.Set(id, auth.ID)
 	cur.Issued += iss.Quantity
 	def := auth.FirstTransferOIMP
 	oimpAtIssue := (auth.Has(article6.PurposeOIMP) || auth.Has(article6.PurposeOther)) && (def == article6.FirstAtIssuance || def == article6.FirstAtAuthorisation)
@@ -588,15 +590,89 @@ func issuanceAction(cfg article6.Config, code string, r IssueAuthorised, res Res
 	return a, nil
 }
 
+// freezeExported freezes the authorisations of the units an export
+// completed here moved to registry to (the hub completed the escrow): a
+// block of an issuance made here under an NDC authorisation leaving for
+// another Party's registry is its first international transfer, its
+// first transfer (2/CMA.3, annex, para. 2(a); cited, secondary:
+// docs/sources.md) — the hub's ledger decides the same
+// (article6.State, ActionTransfer: an NDC authorisation's units not yet
+// first-transferred), and refuses an amendment afterwards. Units that
+// were first-transferred before, left and came back only find it frozen
+// already. A transfer to a registry of this Party is not international.
+func (st *state) freezeExported(party, to string, issuances []int64) {
+	if len(to) < 2 || to[:2] == party {
+		return
+	}
+	for _, id := range issuances {
+		aid, ok := st.authOf.Lookup(id)
+		if !ok {
+			continue
+		}
+		cur, ok := st.auths.Lookup(aid)
+		if ok && !cur.Frozen && cur.Current.Has(article6.PurposeNDC) {
+			cur.Frozen = true
+			st.auths.Set(aid, cur)
+		}
+	}
+}
+
+// exportedIssuances are the issuances of a completion's blocks that left
+// this registry.
+func exportedIssuances(blocks []BlockView) []int64 {
+	var out []int64
+	for _, b := range blocks {
+		if b.State == ledger.Exported {
+			out = append(out, b.IssuanceID)
+		}
+	}
+	return out
+}
+
 // loadArticle6 rebuilds the authorisations from the journal at start-up
-// (they have no table of their own: the journal is their record).
-func loadArticle6(ctx context.Context, db *store.DB, st *state) error {
-	return replayKinds(ctx, db, article6Kinds, func(e ledger.Entry, req Request, _ Result) error { return st.rememberArticle6(req, e.At) })
+// (they have no table of their own: the journal is their record), with
+// the freezes the completed exports of their units made (freezeExported;
+// the destination is read from the export's reserve entry, for those
+// completions only that could freeze one).
+func loadArticle6(ctx context.Context, db *store.DB, st *state, code string) error {
+	party := code
+	if len(code) >= 2 {
+		party = code[:2]
+	}
+	kinds := article6Kinds
+	// Completions matter only in a registry that issued under an
+	// authorisation (most registries have many and none of these).
+	if iss, err := db.Entries(ctx, store.EntryFilter{Kind: IssueAuthorised{}.Kind(), Limit: 1}); err != nil {
+		return fmt.Errorf("registry: load: issue_authorised entries: %w", err)
+	} else if len(iss) > 0 {
+		kinds = append(slices.Clone(article6Kinds), Complete{}.Kind())
+	}
+	return replayKinds(ctx, db, kinds, func(e ledger.Entry, req Request, res Result) error {
+		c, ok := req.(Complete)
+		if !ok {
+			return st.rememberArticle6(req, res, e.At)
+		}
+		ids := slices.DeleteFunc(exportedIssuances(res.Blocks), func(id int64) bool { _, ok := st.authOf.Lookup(id); return !ok })
+		if len(ids) == 0 {
+			return nil
+		}
+		r, ok, err := db.Entry(ctx, c.Pending)
+		if err != nil || !ok || r.Kind != (Reserve{}).Kind() {
+			return fmt.Errorf("registry: load: completion %d settles %d, not a reserve entry (%v)", e.Seq, c.Pending, err)
+		}
+		p, err := pendingFromEntry(r)
+		if err != nil {
+			return err
+		}
+		to, _, _ := strings.Cut(p.ToRemote, "/")
+		st.freezeExported(party, to, ids)
+		return nil
+	})
 }
 
 // rememberArticle6 applies a committed Article 6 entry to st without
 // checking it again (it was checked when it was decided).
-func (st *state) rememberArticle6(req Request, at time.Time) error {
+func (st *state) rememberArticle6(req Request, res Result, at time.Time) error {
 	cfg, err := Article6Config()
 	if err != nil {
 		return err
@@ -621,6 +697,7 @@ func (st *state) rememberArticle6(req Request, at time.Time) error {
 			return nil // the authorisation is the host registry's
 		}
 		cur, _ := st.auths.Lookup(r.Authorisation)
+		st.authOf.Set(res.ID, r.Authorisation)
 		cur.Issued += r.Issue.Quantity
 		ap := cfg.Approaches[cur.Current.Approach]
 		omge, _ := article6.Deductions(ap, r.Issue.Quantity)

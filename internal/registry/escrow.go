@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/corridor-carbon/corridor/internal/ledger"
@@ -249,6 +250,11 @@ func (n *Node) release(w *writeSet, p *pendingTxn, complete bool, res *Result) e
 	n.st.settled.Set(p.Seq, settledWord[res.Kind])
 	n.moveAll(w, res, ps, account, state, 0)
 	res.Pending = p.Seq
+	if complete && p.ToAccount == 0 {
+		// An export: its units' authorisations may now be first-transferred.
+		to, _, _ := strings.Cut(p.ToRemote, "/")
+		n.st.freezeExported(n.party(), to, exportedIssuances(res.Blocks))
+	}
 	return nil
 }
 

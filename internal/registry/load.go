@@ -51,7 +51,7 @@ func (n *Node) load(ctx context.Context) (*state, error) {
 	if err := loadFreezes(ctx, db, st); err != nil {
 		return nil, err
 	}
-	if err := loadArticle6(ctx, db, st); err != nil {
+	if err := loadArticle6(ctx, db, st, n.code); err != nil {
 		return nil, err
 	}
 	if err := loadICC(ctx, db, st, n.code); err != nil {

@@ -47,6 +47,9 @@ type state struct {
 	frozen *frozenIndex
 	// auths are the Article 6 authorisations recorded here (article6.go).
 	auths pmap[string, authState]
+	// authOf maps an issuance made here under one of those authorisations
+	// to its id (article6.go, freezeExported).
+	authOf pmap[int64, string]
 	// decisions are the coordinated-issuance decisions a share was issued
 	// under here, with the share's gross quantity (article6.go).
 	decisions pmap[string, int64]
@@ -126,6 +129,7 @@ func newState() *state {
 		bal:       newPmapFunc[balKey, int64](balLess),
 		byState:   newPmap[int64, [nStates]int64](),
 		auths:     newPmap[string, authState](),
+		authOf:    newPmap[int64, string](),
 		decisions: newPmap[string, int64](),
 		emissions: newPmapFunc[iccKey, int64](iccLess),
 		iccUsed:   newPmapFunc[iccKey, int64](iccLess),
@@ -351,6 +355,7 @@ func (s *state) clone() *state {
 		bal:       s.bal.clone(),
 		byState:   s.byState.clone(),
 		auths:     s.auths.clone(),
+		authOf:    s.authOf.clone(),
 		decisions: s.decisions.clone(),
 		emissions: s.emissions.clone(),
 		iccUsed:   s.iccUsed.clone(),
